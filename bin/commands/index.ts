@@ -1,0 +1,14 @@
+/** The subcommands of `l2tp`, each a module of its own. */
+export interface Command {
+  /** One line for `l2tp help`. */
+  summary: string;
+  /** Runs with the arguments after the subcommand name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: Record<string, Command> = {};
+
+export function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `usage: l2tp <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+}

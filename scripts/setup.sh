@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the project and its tests need on a fresh Debian machine: npm packages (Bun and Deno
+# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server).
+# Safe to run again; daemons are kept from auto-starting (INTEROP.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+need=()
+command -v tshark >/dev/null || need+=(tshark)
+command -v xl2tpd >/dev/null || need+=(xl2tpd)
+command -v nats-server >/dev/null || need+=(nats-server)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  ours=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    echo 'exit 101' | $sudo tee /usr/sbin/policy-rc.d >/dev/null; $sudo chmod +x /usr/sbin/policy-rc.d; ours=1
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -n "$ours" ] && $sudo rm -f /usr/sbin/policy-rc.d
+fi
