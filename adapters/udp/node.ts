@@ -1,0 +1,81 @@
+/**
+ * UDP through `node:dgram`: the adapter for Deno (and Node); also works on Bun. The receive buffer is
+ * raised (SO_RCVBUF) because unpaced bursts overflow the default one (TOOLCHAIN.md); the kernel caps
+ * it at net.core.rmem_max, and runtimes that cannot set it keep their default.
+ */
+import dgram from "node:dgram";
+import { isIPv6 } from "node:net";
+import type { PeerAddress } from "../../actors/ports.ts";
+import { newUdpStats, type UdpTransport } from "./stats.ts";
+
+/** Receive buffer asked for by default: 4 MiB. */
+export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
+
+/** Options of the node:dgram adapter. */
+export interface NodeUdpOptions {
+  /** SO_RCVBUF to ask for, in bytes (default 4 MiB). */
+  receiveBufferBytes?: number;
+}
+
+/** Binds a UDP socket with node:dgram; port 0 binds an ephemeral port, told in `local`. */
+export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = {}): Promise<UdpTransport> {
+  const stats = newUdpStats();
+  let handler: ((packet: Uint8Array, from: PeerAddress) => void) | undefined;
+  let closed = false;
+  const socket = dgram.createSocket({ type: isIPv6(local.address) ? "udp6" : "udp4" });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    socket.once("error", onError);
+    socket.bind({ address: local.address, port: local.port, exclusive: true }, () => {
+      socket.off("error", onError);
+      resolve();
+    });
+  });
+  try {
+    socket.setRecvBufferSize(options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER);
+  } catch {
+    // Not supported by this runtime, or refused: the default buffer stays.
+  }
+  // After bind, errors are reported asynchronously (e.g. ICMP unreachable on some systems): count them.
+  socket.on("error", () => {
+    stats.sendErrors++;
+  });
+  socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
+    if (!handler || closed) {
+      stats.unhandled++;
+      return;
+    }
+    stats.received++;
+    handler(msg, { address: rinfo.address, port: rinfo.port });
+  });
+
+  const bound = socket.address();
+  const onSent = (err: Error | null) => {
+    if (err) stats.sendErrors++;
+    else stats.sent++;
+  };
+  return {
+    local: { address: bound.address, port: bound.port },
+    stats,
+    send(packet, to) {
+      if (closed) {
+        stats.sendErrors++;
+        return;
+      }
+      try {
+        socket.send(packet, to.port, to.address, onSent);
+      } catch {
+        stats.sendErrors++;
+      }
+    },
+    onReceive(h) {
+      handler = h;
+    },
+    close() {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
