@@ -1,0 +1,92 @@
+/**
+ * The PPP frame (RFC 1661 §2, RFC 1662 §3): optional Address (0xFF) and Control (0x03) fields, a one- or
+ * two-octet Protocol field, then the payload. Inside L2TP data messages the frame arrives without flags
+ * and FCS (RFC 2661 §3.1); on a serial line `hdlc.ts` adds those.
+ */
+import { isValidProtocol, PppProtocol } from "./numbers.ts";
+import { type Decoded, fail } from "./result.ts";
+
+/** A decoded PPP frame. `payload` is a view into the input bytes, not a copy. */
+export interface PppFrame {
+  protocol: number;
+  payload: Uint8Array;
+  /** Whether the Address and Control fields were present (false: compressed away by ACFC). */
+  addressControl: boolean;
+}
+
+/** What to leave out when encoding, as negotiated with the peer (RFC 1661 §6.5, §6.6). */
+export interface FrameCompression {
+  /** Address-and-Control-Field-Compression: omit 0xFF 0x03. Never applied to LCP (RFC 1661 §6.6). */
+  acfc?: boolean;
+  /** Protocol-Field-Compression: one octet for protocols below 0x100 (RFC 1661 §6.5). */
+  pfc?: boolean;
+}
+
+const ADDRESS = 0xff;
+const CONTROL = 0x03;
+
+/** Decodes a PPP frame (no flags, no FCS); never throws. */
+export function decodeFrame(bytes: Uint8Array): Decoded<PppFrame> {
+  let at = 0;
+  let addressControl = false;
+  // RFC 1661 §2: the Protocol field's first octet is even, so a leading 0xFF can only be the Address.
+  if (bytes.length >= 1 && bytes[0] === ADDRESS) {
+    if (bytes.length < 2) return fail("frame.control", "frame ends after the Address field (0xFF)");
+    if (bytes[1] !== CONTROL) {
+      return fail(
+        "frame.control",
+        `expected 0x03 after Address 0xFF (RFC 1662 §3.1), got 0x${hex8(bytes[1])}`,
+      );
+    }
+    at = 2;
+    addressControl = true;
+  }
+  if (at >= bytes.length) return fail("frame.protocol", "frame ends before the Protocol field");
+  const first = bytes[at];
+  let protocol: number;
+  if (first & 1) {
+    // RFC 1661 §6.5: an odd first octet is a compressed (one-octet) Protocol field.
+    protocol = first;
+    at += 1;
+  } else {
+    if (at + 2 > bytes.length)
+      return fail("frame.protocol", "frame ends inside the two-octet Protocol field");
+    protocol = (first << 8) | bytes[at + 1];
+    if (!isValidProtocol(protocol)) {
+      return fail(
+        "frame.protocol",
+        `0x${hex8(first)}${hex8(bytes[at + 1])} has an even low octet (RFC 1661 §2)`,
+      );
+    }
+    at += 2;
+  }
+  return { ok: true, value: { protocol, payload: bytes.subarray(at), addressControl } };
+}
+
+/** Encodes a PPP frame (no flags, no FCS) with the compressions asked for; throws RangeError on a bad protocol. */
+export function encodeFrame(
+  frame: { protocol: number; payload: Uint8Array },
+  compression: FrameCompression = {},
+): Uint8Array {
+  const { protocol, payload } = frame;
+  if (!isValidProtocol(protocol))
+    throw new RangeError(`PPP protocol 0x${protocol.toString(16)} is not valid`);
+  // RFC 1661 §6.6: LCP packets always carry Address and Control; §6.5: LCP's number cannot be compressed anyway.
+  const withAddressControl = !compression.acfc || protocol === PppProtocol.LCP;
+  const shortProtocol = compression.pfc === true && protocol < 0x100;
+  const headerLength = (withAddressControl ? 2 : 0) + (shortProtocol ? 1 : 2);
+  const out = new Uint8Array(headerLength + payload.length);
+  let at = 0;
+  if (withAddressControl) {
+    out[at++] = ADDRESS;
+    out[at++] = CONTROL;
+  }
+  if (!shortProtocol) out[at++] = protocol >> 8;
+  out[at++] = protocol & 0xff;
+  out.set(payload, at);
+  return out;
+}
+
+function hex8(n: number): string {
+  return n.toString(16).padStart(2, "0");
+}

@@ -1,0 +1,151 @@
+/**
+ * IPCP, the IP Control Protocol (RFC 1332; DNS and NBNS options from RFC 1877): codes 1-7 through the
+ * shared packet codec, with IPCP's own option catalog. Addresses are dotted-quad strings ("10.0.0.1");
+ * "0.0.0.0" in a Configure-Request asks the peer to supply one (RFC 1332 §3.3, RFC 1877 §1).
+ */
+import {
+  decodeCommonPacket,
+  describeCommonPacket,
+  encodeCommonPacket,
+  type NcpPacket,
+  readPacketHeader,
+} from "./control-packet.ts";
+import { PppProtocol, protocolName } from "./numbers.ts";
+import {
+  be16,
+  concat,
+  expectLength,
+  hexBytes,
+  type OptionCatalog,
+  type OptionSpec,
+  optionCatalog,
+  type UnknownOption,
+  u16,
+} from "./options.ts";
+import type { Decoded } from "./result.ts";
+
+/** An IPCP Configuration Option this product reads. */
+export type IpcpKnownOption =
+  /** 1: IP-Addresses (deprecated, RFC 1172 via RFC 1332 §3.1): source and destination. */
+  | { kind: "ipAddresses"; source: string; destination: string }
+  /** 2: IP-Compression-Protocol (RFC 1332 §3.2); Van Jacobson 0x002D carries Max-Slot-Id and Comp-Slot-Id in `data`. */
+  | { kind: "ipCompression"; protocol: number; data: Uint8Array }
+  /** 3: IP-Address (RFC 1332 §3.3). */
+  | { kind: "ipAddress"; address: string }
+  /** 129: Primary DNS server address (RFC 1877 §1.1). */
+  | { kind: "primaryDns"; address: string }
+  /** 130: Primary NBNS server address (RFC 1877 §1.2). */
+  | { kind: "primaryNbns"; address: string }
+  /** 131: Secondary DNS server address (RFC 1877 §1.3). */
+  | { kind: "secondaryDns"; address: string }
+  /** 132: Secondary NBNS server address (RFC 1877 §1.4). */
+  | { kind: "secondaryNbns"; address: string };
+
+/** An IPCP option: a known one, typed, or an unknown one kept byte-exact. */
+export type IpcpOption = IpcpKnownOption | UnknownOption;
+
+/** Any IPCP packet (RFC 1332 §2: codes 1-7 only; others are Unknown and get a Code-Reject). */
+export type IpcpPacket = NcpPacket<IpcpKnownOption>;
+
+type Opt<K extends IpcpKnownOption["kind"]> = Extract<IpcpKnownOption, { kind: K }>;
+
+/** Four octets as a dotted quad. */
+export function ipv4ToString(bytes: Uint8Array, at = 0): string {
+  return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
+}
+
+/** A dotted quad as four octets; throws RangeError when it is not one. */
+export function ipv4FromString(address: string): Uint8Array {
+  const parts = address.split(".");
+  const bytes = new Uint8Array(4);
+  if (parts.length !== 4) throw new RangeError(`"${address}" is not an IPv4 address`);
+  for (let i = 0; i < 4; i++) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) {
+      throw new RangeError(`"${address}" is not an IPv4 address`);
+    }
+    bytes[i] = Number(parts[i]);
+  }
+  return bytes;
+}
+
+function addressOption<
+  K extends "ipAddress" | "primaryDns" | "primaryNbns" | "secondaryDns" | "secondaryNbns",
+>(kind: K, type: number, name: string, token: string): OptionSpec<Opt<K>> {
+  return {
+    type,
+    name,
+    decode: (data) => {
+      const bad = expectLength(data, 4);
+      if (bad) return { ok: false, part: "length", reason: bad };
+      return { ok: true, option: { kind, address: ipv4ToString(data) } as Opt<K> };
+    },
+    encode: (o) => ipv4FromString((o as { address: string }).address),
+    describe: (o) => `${token}=${(o as { address: string }).address}`,
+  };
+}
+
+const ipAddresses: OptionSpec<Opt<"ipAddresses">> = {
+  type: 1,
+  name: "IP-Addresses",
+  decode: (data) => {
+    const bad = expectLength(data, 8);
+    if (bad) return { ok: false, part: "length", reason: bad };
+    return {
+      ok: true,
+      option: { kind: "ipAddresses", source: ipv4ToString(data, 0), destination: ipv4ToString(data, 4) },
+    };
+  },
+  encode: (o) => concat(ipv4FromString(o.source), ipv4FromString(o.destination)),
+  describe: (o) => `Addresses=${o.source},${o.destination}`,
+};
+
+const ipCompression: OptionSpec<Opt<"ipCompression">> = {
+  type: 2,
+  name: "IP-Compression-Protocol",
+  decode: (data) => {
+    if (data.length < 2)
+      return { ok: false, part: "length", reason: `expected at least 4, got ${data.length + 2}` };
+    return { ok: true, option: { kind: "ipCompression", protocol: u16(data, 0), data: data.subarray(2) } };
+  },
+  encode: (o) => concat(be16(o.protocol, "IP-Compression-Protocol"), o.data),
+  describe: (o) => {
+    // RFC 1332 §3.2: Van Jacobson's option carries Max-Slot-Id and Comp-Slot-Id, one octet each.
+    if (o.protocol === PppProtocol.VjCompressed && o.data.length === 2) {
+      return `Compression=VJ(slots=${o.data[0] + 1},comp=${o.data[1]})`;
+    }
+    return `Compression=${protocolName(o.protocol)}${o.data.length ? `(${hexBytes(o.data)})` : ""}`;
+  },
+};
+
+/** The IPCP option catalog (RFC 1332 §3, RFC 1877). */
+export const ipcpOptions: OptionCatalog<IpcpKnownOption> = optionCatalog<IpcpKnownOption>("IPCP", {
+  ipAddresses,
+  ipCompression,
+  ipAddress: addressOption("ipAddress", 3, "IP-Address", "Addr"),
+  primaryDns: addressOption("primaryDns", 129, "Primary-DNS", "DNS1"),
+  primaryNbns: addressOption("primaryNbns", 130, "Primary-NBNS", "NBNS1"),
+  secondaryDns: addressOption("secondaryDns", 131, "Secondary-DNS", "DNS2"),
+  secondaryNbns: addressOption("secondaryNbns", 132, "Secondary-NBNS", "NBNS2"),
+});
+
+const noExtraCodes: ReadonlySet<number> = new Set();
+
+/** Decodes an IPCP packet (the PPP payload after protocol 0x8021); never throws. */
+export function decodeIpcp(bytes: Uint8Array): Decoded<IpcpPacket> {
+  const header = readPacketHeader(bytes, "IPCP");
+  if (!header.ok) return header;
+  // With no extra codes, the shared reader answers every code (unknown ones as "Unknown").
+  return decodeCommonPacket(header.value, ipcpOptions, noExtraCodes) as Decoded<IpcpPacket>;
+}
+
+/** Encodes an IPCP packet; throws RangeError on values that do not fit their fields. */
+export function encodeIpcp(packet: IpcpPacket): Uint8Array {
+  const bytes = encodeCommonPacket(packet, ipcpOptions);
+  if (!bytes) throw new RangeError(`unknown IPCP packet code ${(packet as { code: string }).code}`);
+  return bytes;
+}
+
+/** One readable line for an IPCP packet ("IPCP Configure-Request id=1 Addr=0.0.0.0 DNS1=0.0.0.0"). */
+export function describeIpcp(packet: IpcpPacket): string {
+  return describeCommonPacket(packet, ipcpOptions) ?? `IPCP ${packet.code} id=${packet.id}`;
+}

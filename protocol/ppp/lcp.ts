@@ -1,0 +1,329 @@
+/**
+ * LCP, the Link Control Protocol (RFC 1661 §5, §6; RFC 1570 for codes 12 and 13): every packet code and
+ * the options this product negotiates. Unknown options and unknown codes are kept, not rejected here:
+ * answering them (Configure-Reject, Code-Reject) is the negotiation automaton's job.
+ */
+import {
+  type CodeRejectPacket,
+  type ConfigurePacket,
+  decodeCommonPacket,
+  describeCommonPacket,
+  encodeCommonPacket,
+  printable,
+  readPacketHeader,
+  type TerminatePacket,
+  type UnknownCodePacket,
+  writePacket,
+} from "./control-packet.ts";
+import { authProtocolName, hex32, PppProtocol, protocolName } from "./numbers.ts";
+import {
+  be16,
+  be32,
+  concat,
+  expectLength,
+  hexBytes,
+  type OptionCatalog,
+  type OptionSpec,
+  type OptionValueResult,
+  optionCatalog,
+  type UnknownOption,
+  u16,
+  u32,
+} from "./options.ts";
+import { type Decoded, fail } from "./result.ts";
+
+/** An LCP Configuration Option this product reads (RFC 1661 §6, RFC 1994 §3). */
+export type LcpKnownOption =
+  /** 1: Maximum-Receive-Unit. */
+  | { kind: "mru"; value: number }
+  /** 2: Async-Control-Character-Map (RFC 1662 §7.1), bit n set = escape octet n. */
+  | { kind: "accm"; value: number }
+  /**
+   * 3: Authentication-Protocol. CHAP carries `algorithm` (5 MD5, 0x80 MS-CHAP, 0x81 MS-CHAPv2); PAP carries
+   * nothing; any other protocol carries its raw `data`.
+   */
+  | { kind: "authProtocol"; protocol: number; algorithm?: number; data?: Uint8Array }
+  /** 4: Quality-Protocol (LQR 0xC025 and its reporting period in `data`). */
+  | { kind: "qualityProtocol"; protocol: number; data: Uint8Array }
+  /** 5: Magic-Number. */
+  | { kind: "magicNumber"; value: number }
+  /** 7: Protocol-Field-Compression. */
+  | { kind: "pfc" }
+  /** 8: Address-and-Control-Field-Compression. */
+  | { kind: "acfc" };
+
+/** An LCP option: a known one, typed, or an unknown one kept byte-exact. */
+export type LcpOption = LcpKnownOption | UnknownOption;
+
+type Opt<K extends LcpKnownOption["kind"]> = Extract<LcpKnownOption, { kind: K }>;
+
+function lengthError<O>(reason: string): OptionValueResult<O> {
+  return { ok: false, part: "length", reason };
+}
+
+function u16Option<K extends "mru">(kind: K, type: number, name: string, token: string): OptionSpec<Opt<K>> {
+  return {
+    type,
+    name,
+    decode: (data) => {
+      const bad = expectLength(data, 2);
+      return bad ? lengthError(bad) : { ok: true, option: { kind, value: u16(data, 0) } as Opt<K> };
+    },
+    encode: (o) => be16((o as { value: number }).value, name),
+    describe: (o) => `${token}=${(o as { value: number }).value}`,
+  };
+}
+
+function u32Option<K extends "accm" | "magicNumber">(
+  kind: K,
+  type: number,
+  name: string,
+  token: string,
+): OptionSpec<Opt<K>> {
+  return {
+    type,
+    name,
+    decode: (data) => {
+      const bad = expectLength(data, 4);
+      return bad ? lengthError(bad) : { ok: true, option: { kind, value: u32(data, 0) } as Opt<K> };
+    },
+    encode: (o) => be32((o as { value: number }).value, name),
+    describe: (o) => `${token}=${hex32((o as { value: number }).value)}`,
+  };
+}
+
+function flagOption<K extends "pfc" | "acfc">(
+  kind: K,
+  type: number,
+  name: string,
+  token: string,
+): OptionSpec<Opt<K>> {
+  return {
+    type,
+    name,
+    decode: (data) => {
+      const bad = expectLength(data, 0);
+      return bad ? lengthError(bad) : { ok: true, option: { kind } as Opt<K> };
+    },
+    encode: () => new Uint8Array(0),
+    describe: () => token,
+  };
+}
+
+const authProtocol: OptionSpec<Opt<"authProtocol">> = {
+  type: 3,
+  name: "Authentication-Protocol",
+  decode: (data) => {
+    if (data.length < 2) return lengthError(`expected at least 4, got ${data.length + 2}`);
+    const protocol = u16(data, 0);
+    // RFC 1994 §3: CHAP's option is exactly 5 octets, its last one the algorithm.
+    if (protocol === PppProtocol.CHAP) {
+      if (data.length !== 3) return lengthError(`expected 5 for CHAP, got ${data.length + 2}`);
+      return { ok: true, option: { kind: "authProtocol", protocol, algorithm: data[2] } };
+    }
+    // RFC 1334 §2.1 (PAP): exactly 4 octets.
+    if (protocol === PppProtocol.PAP) {
+      if (data.length !== 2) return lengthError(`expected 4 for PAP, got ${data.length + 2}`);
+      return { ok: true, option: { kind: "authProtocol", protocol } };
+    }
+    return { ok: true, option: { kind: "authProtocol", protocol, data: data.subarray(2) } };
+  },
+  encode: (o) => {
+    if (o.protocol === PppProtocol.CHAP) {
+      const algorithm = o.algorithm ?? 5;
+      if (!Number.isInteger(algorithm) || algorithm < 0 || algorithm > 255) {
+        throw new RangeError(`CHAP algorithm ${algorithm} is not an octet`);
+      }
+      return concat(be16(o.protocol, "Authentication-Protocol"), Uint8Array.of(algorithm));
+    }
+    if (o.protocol === PppProtocol.PAP) return be16(o.protocol, "Authentication-Protocol");
+    return concat(be16(o.protocol, "Authentication-Protocol"), o.data ?? new Uint8Array(0));
+  },
+  describe: (o) => {
+    const extra = o.data?.length ? `(${hexBytes(o.data)})` : "";
+    return `Auth=${authProtocolName(o.protocol, o.algorithm)}${extra}`;
+  },
+};
+
+const qualityProtocol: OptionSpec<Opt<"qualityProtocol">> = {
+  type: 4,
+  name: "Quality-Protocol",
+  decode: (data) => {
+    if (data.length < 2) return lengthError(`expected at least 4, got ${data.length + 2}`);
+    return { ok: true, option: { kind: "qualityProtocol", protocol: u16(data, 0), data: data.subarray(2) } };
+  },
+  encode: (o) => concat(be16(o.protocol, "Quality-Protocol"), o.data),
+  describe: (o) => {
+    // RFC 1989 §2.5: LQR's data is the 32-bit Reporting-Period in hundredths of a second.
+    if (o.protocol === PppProtocol.LQR && o.data.length === 4) return `Quality=LQR/${u32(o.data, 0)}`;
+    return `Quality=${protocolName(o.protocol)}${o.data.length ? `(${hexBytes(o.data)})` : ""}`;
+  },
+};
+
+/** The LCP option catalog (RFC 1661 §6), with names for a few more types seen in the wild. */
+export const lcpOptions: OptionCatalog<LcpKnownOption> = optionCatalog<LcpKnownOption>(
+  "LCP",
+  {
+    mru: u16Option("mru", 1, "MRU", "MRU"),
+    accm: u32Option("accm", 2, "ACCM", "ACCM"),
+    authProtocol,
+    qualityProtocol,
+    magicNumber: u32Option("magicNumber", 5, "Magic-Number", "Magic"),
+    pfc: flagOption("pfc", 7, "PFC", "PFC"),
+    acfc: flagOption("acfc", 8, "ACFC", "ACFC"),
+  },
+  {
+    0: "Vendor-Specific",
+    9: "FCS-Alternatives",
+    10: "Self-Describing-Pad",
+    11: "Numbered-Mode",
+    13: "Callback",
+    17: "MRRU",
+    18: "Short-Sequence",
+    19: "Endpoint-Discriminator",
+    23: "Link-Discriminator",
+  },
+);
+
+/** Protocol-Reject (RFC 1661 §5.7): the protocol the peer does not run, and the start of the rejected packet. */
+export interface ProtocolRejectPacket {
+  code: "Protocol-Reject";
+  id: number;
+  protocol: number;
+  rejected: Uint8Array;
+}
+
+/** Echo-Request, Echo-Reply or Discard-Request (RFC 1661 §5.8, §5.9). */
+export interface EchoPacket {
+  code: "Echo-Request" | "Echo-Reply" | "Discard-Request";
+  id: number;
+  magic: number;
+  data: Uint8Array;
+}
+
+/** Identification (RFC 1570 §2.1): the sender's magic number and a text message. */
+export interface IdentificationPacket {
+  code: "Identification";
+  id: number;
+  magic: number;
+  message: Uint8Array;
+}
+
+/** Time-Remaining (RFC 1570 §2.2): seconds left in this session (0xFFFFFFFF = no limit) and a message. */
+export interface TimeRemainingPacket {
+  code: "Time-Remaining";
+  id: number;
+  magic: number;
+  seconds: number;
+  message: Uint8Array;
+}
+
+/** Any LCP packet. */
+export type LcpPacket =
+  | ConfigurePacket<LcpKnownOption>
+  | TerminatePacket
+  | CodeRejectPacket
+  | ProtocolRejectPacket
+  | EchoPacket
+  | IdentificationPacket
+  | TimeRemainingPacket
+  | UnknownCodePacket;
+
+const lcpOnlyCodes: ReadonlySet<number> = new Set([8, 9, 10, 11, 12, 13]);
+const echoCodes = { 9: "Echo-Request", 10: "Echo-Reply", 11: "Discard-Request" } as const;
+
+/** Decodes an LCP packet (the PPP payload after protocol 0xC021); never throws. */
+export function decodeLcp(bytes: Uint8Array): Decoded<LcpPacket> {
+  const header = readPacketHeader(bytes, "LCP");
+  if (!header.ok) return header;
+  const common = decodeCommonPacket(header.value, lcpOptions, lcpOnlyCodes);
+  if (common) return common;
+  const { code, id, data } = header.value;
+  switch (code) {
+    case 8:
+      if (data.length < 2)
+        return fail("LCP Protocol-Reject.protocol", `expected 2 octets, got ${data.length}`);
+      return {
+        ok: true,
+        value: { code: "Protocol-Reject", id, protocol: u16(data, 0), rejected: data.subarray(2) },
+      };
+    case 9:
+    case 10:
+    case 11: {
+      const name = echoCodes[code];
+      if (data.length < 4) return fail(`LCP ${name}.magic`, `expected 4 octets, got ${data.length}`);
+      return { ok: true, value: { code: name, id, magic: u32(data, 0), data: data.subarray(4) } };
+    }
+    case 12:
+      if (data.length < 4) return fail("LCP Identification.magic", `expected 4 octets, got ${data.length}`);
+      return {
+        ok: true,
+        value: { code: "Identification", id, magic: u32(data, 0), message: data.subarray(4) },
+      };
+    default: {
+      // Only 13 is left: decodeCommonPacket hands back exactly the codes in lcpOnlyCodes.
+      if (data.length < 4) return fail("LCP Time-Remaining.magic", `expected 4 octets, got ${data.length}`);
+      if (data.length < 8)
+        return fail("LCP Time-Remaining.seconds", `expected 4 octets, got ${data.length - 4}`);
+      const value: TimeRemainingPacket = {
+        code: "Time-Remaining",
+        id,
+        magic: u32(data, 0),
+        seconds: u32(data, 4),
+        message: data.subarray(8),
+      };
+      return { ok: true, value };
+    }
+  }
+}
+
+/** Encodes an LCP packet; throws RangeError on values that do not fit their fields. */
+export function encodeLcp(packet: LcpPacket): Uint8Array {
+  const common = encodeCommonPacket(packet, lcpOptions);
+  if (common) return common;
+  switch (packet.code) {
+    case "Protocol-Reject":
+      return writePacket(8, packet.id, be16(packet.protocol, "Protocol-Reject protocol"), packet.rejected);
+    case "Echo-Request":
+    case "Echo-Reply":
+    case "Discard-Request": {
+      const code = packet.code === "Echo-Request" ? 9 : packet.code === "Echo-Reply" ? 10 : 11;
+      return writePacket(code, packet.id, be32(packet.magic, "magic"), packet.data);
+    }
+    case "Identification":
+      return writePacket(12, packet.id, be32(packet.magic, "magic"), packet.message);
+    case "Time-Remaining":
+      return writePacket(
+        13,
+        packet.id,
+        be32(packet.magic, "magic"),
+        be32(packet.seconds, "seconds"),
+        packet.message,
+      );
+    default:
+      throw new RangeError(`unknown LCP packet code ${(packet as { code: string }).code}`);
+  }
+}
+
+/** One readable line for an LCP packet ("LCP Configure-Request id=1 MRU=1500 Magic=0x11223344 Auth=CHAP-MD5"). */
+export function describeLcp(packet: LcpPacket): string {
+  const common = describeCommonPacket(packet, lcpOptions);
+  if (common) return common;
+  const head = `LCP ${packet.code} id=${packet.id}`;
+  switch (packet.code) {
+    case "Protocol-Reject":
+      return `${head} protocol=${protocolName(packet.protocol)} rejected=${hexBytes(packet.rejected, 16)}`;
+    case "Echo-Request":
+    case "Echo-Reply":
+    case "Discard-Request":
+      return `${head} Magic=${hex32(packet.magic)}${packet.data.length ? ` data=${printable(packet.data)}` : ""}`;
+    case "Identification":
+      return `${head} Magic=${hex32(packet.magic)} message=${printable(packet.message)}`;
+    case "Time-Remaining": {
+      const seconds = packet.seconds === 0xffffffff ? "unlimited" : `${packet.seconds}s`;
+      return `${head} Magic=${hex32(packet.magic)} remaining=${seconds}${packet.message.length ? ` message=${printable(packet.message)}` : ""}`;
+    }
+    default:
+      return head;
+  }
+}

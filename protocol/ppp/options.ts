@@ -1,0 +1,221 @@
+/**
+ * The Configuration Option list shared by LCP and every NCP (RFC 1661 §5.1-5.4, §6): Type (1 octet),
+ * Length (1 octet, counting Type and Length), Data. A catalog per protocol says which types it knows and how
+ * to read them; types it does not know are kept byte-exact, in order, so they can be Configure-Rejected as
+ * received (RFC 1661 §5.4).
+ */
+import { type Decoded, fail } from "./result.ts";
+
+/** An option whose type the protocol's catalog does not know, kept as it arrived. */
+export interface UnknownOption {
+  kind: "unknown";
+  type: number;
+  /** The Data field (after Type and Length), byte-exact. */
+  raw: Uint8Array;
+}
+
+/** The outcome of reading one option's Data: the option, or which part is wrong and why. */
+export type OptionValueResult<O> =
+  | { ok: true; option: O }
+  | { ok: false; part: "length" | "value"; reason: string };
+
+/** How one known option type is read, written and shown. */
+export interface OptionSpec<O extends { kind: string }> {
+  /** The Type octet. */
+  type: number;
+  /** The RFC's name, for errors and output ("MRU", "Magic-Number"). */
+  name: string;
+  /** Reads the Data field (without Type and Length). */
+  decode(data: Uint8Array): OptionValueResult<O>;
+  /** Writes the Data field (without Type and Length). */
+  encode(option: O): Uint8Array;
+  /** One short token for readable output ("MRU=1500"). */
+  describe(option: O): string;
+}
+
+/** One spec per option kind of a protocol's option union. */
+export type OptionSpecs<O extends { kind: string }> = {
+  [K in O["kind"]]: OptionSpec<Extract<O, { kind: K }>>;
+};
+
+/** The options a protocol knows, looked up by Type (decoding) and by kind (encoding). */
+export interface OptionCatalog<O extends { kind: string }> {
+  /** The protocol's name for error fields ("LCP", "IPCP"). */
+  protocol: string;
+  byType: ReadonlyMap<number, OptionSpec<O>>;
+  byKind: ReadonlyMap<string, OptionSpec<O>>;
+  /** Names of option types that are not decoded but are worth naming in output. */
+  otherNames: ReadonlyMap<number, string>;
+}
+
+/** Builds a catalog from one spec per option kind. */
+export function optionCatalog<O extends { kind: string }>(
+  protocol: string,
+  specs: OptionSpecs<O>,
+  otherNames: Record<number, string> = {},
+): OptionCatalog<O> {
+  const byType = new Map<number, OptionSpec<O>>();
+  const byKind = new Map<string, OptionSpec<O>>();
+  for (const [kind, spec] of Object.entries(specs) as [string, OptionSpec<O>][]) {
+    byType.set(spec.type, spec);
+    byKind.set(kind, spec);
+  }
+  const names = new Map<number, string>(Object.entries(otherNames).map(([t, n]) => [Number(t), n]));
+  return { protocol, byType, byKind, otherNames: names };
+}
+
+/** The name of an option type in a catalog ("MRU (1)", or "option 42" when unnamed). */
+export function optionLabel<O extends { kind: string }>(catalog: OptionCatalog<O>, type: number): string {
+  const name = catalog.byType.get(type)?.name ?? catalog.otherNames.get(type);
+  return name ? `${name} (${type})` : `option ${type}`;
+}
+
+/**
+ * Reads an option list; `field` prefixes error fields ("LCP Configure-Request"). Never throws, never
+ * loops on a bad length: every option advances by at least its two header octets.
+ */
+export function decodeOptions<O extends { kind: string }>(
+  bytes: Uint8Array,
+  catalog: OptionCatalog<O>,
+  field: string,
+): Decoded<(O | UnknownOption)[]> {
+  const options: (O | UnknownOption)[] = [];
+  let at = 0;
+  for (let index = 0; at < bytes.length; index++) {
+    if (at + 2 > bytes.length) {
+      return fail(
+        `${field}.option[${index}]`,
+        `1 octet left where an option needs at least 2 (Type, Length)`,
+      );
+    }
+    const type = bytes[at];
+    const length = bytes[at + 1];
+    const label = optionLabel(catalog, type);
+    const where = `${field}.option[${index}] ${label}`;
+    // RFC 1661 §6: Length counts Type, Length and Data, so it is at least 2.
+    if (length < 2) return fail(`${where}.length`, `expected at least 2, got ${length}`);
+    if (at + length > bytes.length) {
+      return fail(
+        `${where}.length`,
+        `${length} runs past the end of the options (${bytes.length - at} octets left)`,
+      );
+    }
+    const data = bytes.subarray(at + 2, at + length);
+    const spec = catalog.byType.get(type);
+    if (spec) {
+      const read = spec.decode(data);
+      if (!read.ok) return fail(`${where}.${read.part}`, read.reason);
+      options.push(read.option);
+    } else {
+      options.push({ kind: "unknown", type, raw: data });
+    }
+    at += length;
+  }
+  return { ok: true, value: options };
+}
+
+/** Writes an option list; throws RangeError for an option whose Data exceeds 253 octets or an unknown kind. */
+export function encodeOptions<O extends { kind: string }>(
+  options: readonly (O | UnknownOption)[],
+  catalog: OptionCatalog<O>,
+): Uint8Array {
+  const parts: { type: number; data: Uint8Array }[] = [];
+  let total = 0;
+  for (const option of options) {
+    let type: number;
+    let data: Uint8Array;
+    if (option.kind === "unknown") {
+      ({ type, raw: data } = option as UnknownOption);
+    } else {
+      const spec = catalog.byKind.get(option.kind);
+      if (!spec) throw new RangeError(`${catalog.protocol} has no option kind "${option.kind}"`);
+      type = spec.type;
+      data = spec.encode(option as O);
+    }
+    if (!Number.isInteger(type) || type < 0 || type > 255)
+      throw new RangeError(`option type ${type} is not an octet`);
+    if (data.length > 253)
+      throw new RangeError(`${optionLabel(catalog, type)}: ${data.length} octets of data exceed 253`);
+    parts.push({ type, data });
+    total += 2 + data.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const { type, data } of parts) {
+    out[at] = type;
+    out[at + 1] = data.length + 2;
+    out.set(data, at + 2);
+    at += 2 + data.length;
+  }
+  return out;
+}
+
+/** Shows an option list as space-separated tokens ("MRU=1500 Magic=0x11223344 opt42=0a0b"). */
+export function describeOptions<O extends { kind: string }>(
+  options: readonly (O | UnknownOption)[],
+  catalog: OptionCatalog<O>,
+): string {
+  return options
+    .map((option) => {
+      if (option.kind === "unknown") {
+        const { type, raw } = option as UnknownOption;
+        const name = catalog.otherNames.get(type) ?? `opt${type}`;
+        return raw.length ? `${name}=${hexBytes(raw)}` : name;
+      }
+      const spec = catalog.byKind.get(option.kind) as OptionSpec<O>;
+      return spec.describe(option as O);
+    })
+    .join(" ");
+}
+
+/** Lower-case hex of some bytes, shortened with "…" past 32 octets so output stays one readable line. */
+export function hexBytes(bytes: Uint8Array, limit = 32): string {
+  let text = "";
+  const shown = Math.min(bytes.length, limit);
+  for (let i = 0; i < shown; i++) text += bytes[i].toString(16).padStart(2, "0");
+  return bytes.length > limit ? `${text}…(${bytes.length})` : text;
+}
+
+// Small readers and writers for option Data fields, shared by the catalogs.
+
+/** Data of exactly `size` octets, or the "length" error worded as the brief shows: "expected 4, got 3". */
+export function expectLength(data: Uint8Array, size: number): string | undefined {
+  return data.length === size ? undefined : `expected ${size + 2}, got ${data.length + 2}`;
+}
+
+/** Big-endian 16-bit read. */
+export function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 8) | bytes[at + 1];
+}
+
+/** Big-endian 32-bit read, unsigned. */
+export function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+/** Big-endian 16-bit value as two octets; throws RangeError when out of range. */
+export function be16(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff)
+    throw new RangeError(`${what} ${value} is not 16-bit`);
+  return Uint8Array.of(value >> 8, value & 0xff);
+}
+
+/** Big-endian 32-bit value as four octets; throws RangeError when out of range. */
+export function be32(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`${what} ${value} is not 32-bit`);
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
