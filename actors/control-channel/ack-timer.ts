@@ -1,0 +1,33 @@
+/**
+ * The delayed acknowledgement (RFC 2661 §5.8): a received message is acknowledged by the Nr of the next
+ * message we send; if none goes out within a short delay, a ZLB (header only) carries the ack alone.
+ */
+import type { Clock } from "../ports.ts";
+import { OneShotTimer } from "./timer.ts";
+
+/** Owes the peer an ack; pays it with a ZLB when no outgoing message paid it within `delayMs`. */
+export class AckTimer {
+  readonly #timer: OneShotTimer;
+  readonly #delayMs: number;
+
+  /** `sendZlb` is called when the delay passes with the ack still owed. */
+  constructor(clock: Clock, delayMs: number, sendZlb: () => void) {
+    this.#delayMs = delayMs;
+    this.#timer = new OneShotTimer(clock, sendZlb);
+  }
+
+  /** Whether an ack is owed. */
+  get owed(): boolean {
+    return this.#timer.armed;
+  }
+
+  /** An ack is owed: start the delay unless it is already running (the first owed ack sets the deadline). */
+  owe(): void {
+    if (!this.#timer.armed) this.#timer.start(this.#delayMs);
+  }
+
+  /** A message carrying the current Nr went out: nothing is owed any more. */
+  paid(): void {
+    this.#timer.stop();
+  }
+}
