@@ -18,7 +18,7 @@ export interface PppFrame {
 export interface FrameCompression {
   /** Address-and-Control-Field-Compression: omit 0xFF 0x03. Never applied to LCP (RFC 1661 §6.6). */
   acfc?: boolean;
-  /** Protocol-Field-Compression: one octet for protocols below 0x100 (RFC 1661 §6.5). */
+  /** Protocol-Field-Compression: one octet for protocols below 0x100, except 0x00FF (RFC 1661 §6.5). */
   pfc?: boolean;
 }
 
@@ -73,7 +73,8 @@ export function encodeFrame(
     throw new RangeError(`PPP protocol 0x${protocol.toString(16)} is not valid`);
   // RFC 1661 §6.6: LCP packets always carry Address and Control; §6.5: LCP's number cannot be compressed anyway.
   const withAddressControl = !compression.acfc || protocol === PppProtocol.LCP;
-  const shortProtocol = compression.pfc === true && protocol < 0x100;
+  // 0x00FF is reserved because, compressed to 0xFF, it would read as the Address field (IANA PPP numbers).
+  const shortProtocol = compression.pfc === true && protocol < 0xff;
   const headerLength = (withAddressControl ? 2 : 0) + (shortProtocol ? 1 : 2);
   const out = new Uint8Array(headerLength + payload.length);
   let at = 0;

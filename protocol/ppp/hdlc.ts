@@ -93,7 +93,7 @@ export class HdlcDecoder {
   };
   private readonly limit: number;
   private readonly maxFrameSize: number;
-  private buffer = new Uint8Array(INITIAL_BUFFER);
+  private buffer: Uint8Array;
   private length = 0;
   /** Before the first flag, and after an over-long frame until the next flag. */
   private hunting = true;
@@ -103,7 +103,13 @@ export class HdlcDecoder {
   constructor(options: HdlcDecoderOptions = {}) {
     this.maxFrameSize = Math.max(1, Math.floor(options.maxFrameSize ?? 65535));
     this.limit = this.maxFrameSize + 2;
+    this.buffer = new Uint8Array(Math.min(INITIAL_BUFFER, this.limit));
     this.accm = (options.accm ?? DEFAULT_ACCM) >>> 0;
+  }
+
+  /** Octets allocated for the frame being assembled: grows on demand, never past `maxFrameSize` + 2. */
+  get bufferCapacity(): number {
+    return this.buffer.length;
   }
 
   /** Feeds octets; returns, in order, each frame completed (ok) and each frame dropped (error with reason). */

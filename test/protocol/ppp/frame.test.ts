@@ -1,0 +1,126 @@
+/** PPP frame (RFC 1661 §2, RFC 1662 §3): Address/Control present or compressed, Protocol one or two octets. */
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { decodeFrame, encodeFrame, isValidProtocol, PppProtocol } from "../../../protocol/ppp/index.ts";
+import { bytes, hex, pppProtocol, toHex } from "./arbitraries.ts";
+
+describe("decodeFrame", () => {
+  test("reads Address/Control and a two-octet protocol (LCP from the xl2tpd capture)", () => {
+    const decoded = decodeFrame(hex("ff03c0210101000e01040578050611223344"));
+    expect(decoded.ok).toBe(true);
+    if (!decoded.ok) return;
+    expect(decoded.value.protocol).toBe(PppProtocol.LCP);
+    expect(decoded.value.addressControl).toBe(true);
+    expect(toHex(decoded.value.payload)).toBe("0101000e01040578050611223344");
+  });
+
+  test("reads a frame without Address/Control (ACFC)", () => {
+    const decoded = decodeFrame(hex("002145"));
+    expect(decoded).toEqual({
+      ok: true,
+      value: { protocol: 0x0021, payload: hex("45"), addressControl: false },
+    });
+  });
+
+  test("reads a one-octet protocol (PFC) with and without Address/Control", () => {
+    expect(decodeFrame(hex("21aabb"))).toEqual({
+      ok: true,
+      value: { protocol: 0x21, payload: hex("aabb"), addressControl: false },
+    });
+    expect(decodeFrame(hex("ff0357"))).toEqual({
+      ok: true,
+      value: { protocol: 0x57, payload: new Uint8Array(0), addressControl: true },
+    });
+  });
+
+  test("rejects a bad Control field, an even low protocol octet, and truncation, naming the field", () => {
+    const cases: [string, string, string][] = [
+      ["", "frame.protocol", "before the Protocol"],
+      ["ff", "frame.control", "ends after the Address"],
+      ["ff13c021", "frame.control", "expected 0x03"],
+      ["ff03", "frame.protocol", "before the Protocol"],
+      ["ff03c0", "frame.protocol", "inside the two-octet"],
+      ["c0", "frame.protocol", "inside the two-octet"],
+      ["c02001", "frame.protocol", "even low octet"],
+      ["ff030020", "frame.protocol", "even low octet"],
+    ];
+    for (const [input, field, reason] of cases) {
+      const decoded = decodeFrame(hex(input));
+      expect(decoded.ok).toBe(false);
+      if (decoded.ok) continue;
+      expect(decoded.error.field).toBe(field);
+      expect(decoded.error.reason).toContain(reason);
+    }
+  });
+
+  test("the payload is a view into the input, not a copy", () => {
+    const input = hex("ff03002145");
+    const decoded = decodeFrame(input);
+    if (!decoded.ok) throw new Error("expected ok");
+    expect(decoded.value.payload.buffer).toBe(input.buffer);
+  });
+});
+
+describe("encodeFrame", () => {
+  test("writes full Address/Control and Protocol by default", () => {
+    expect(toHex(encodeFrame({ protocol: 0x0021, payload: hex("45") }))).toBe("ff03002145");
+  });
+
+  test("applies ACFC and PFC when asked", () => {
+    const frame = { protocol: 0x0021, payload: hex("45") };
+    expect(toHex(encodeFrame(frame, { acfc: true }))).toBe("002145");
+    expect(toHex(encodeFrame(frame, { pfc: true }))).toBe("ff032145");
+    expect(toHex(encodeFrame(frame, { acfc: true, pfc: true }))).toBe("2145");
+  });
+
+  test("never compresses LCP (RFC 1661 §6.6), nor a protocol of 0x100 and above with PFC", () => {
+    expect(toHex(encodeFrame({ protocol: 0xc021, payload: hex("09") }, { acfc: true, pfc: true }))).toBe(
+      "ff03c02109",
+    );
+    expect(toHex(encodeFrame({ protocol: 0x8021, payload: hex("01") }, { acfc: true, pfc: true }))).toBe(
+      "802101",
+    );
+  });
+
+  test("does not compress 0x00FF to one octet, which would read as an Address field", () => {
+    const bytes = encodeFrame({ protocol: 0x00ff, payload: hex("01") }, { acfc: true, pfc: true });
+    expect(toHex(bytes)).toBe("00ff01");
+    expect(decodeFrame(bytes)).toEqual({
+      ok: true,
+      value: { protocol: 0xff, payload: hex("01"), addressControl: false },
+    });
+  });
+
+  test("throws RangeError for a protocol number of the wrong shape", () => {
+    expect(() => encodeFrame({ protocol: 0xc020, payload: hex("") })).toThrow(RangeError);
+    expect(() => encodeFrame({ protocol: 0x0121, payload: hex("") })).toThrow(RangeError);
+    expect(() => encodeFrame({ protocol: 0x10021, payload: hex("") })).toThrow(RangeError);
+  });
+
+  test("isValidProtocol follows RFC 1661 §2", () => {
+    expect(isValidProtocol(0xc021)).toBe(true);
+    expect(isValidProtocol(0x0021)).toBe(true);
+    expect(isValidProtocol(0x0020)).toBe(false);
+    expect(isValidProtocol(0x0121)).toBe(false);
+    expect(isValidProtocol(-1)).toBe(false);
+  });
+});
+
+describe("frame properties", () => {
+  test("decode(encode(frame)) gives back protocol and payload under every compression", () => {
+    fc.assert(
+      fc.property(pppProtocol, bytes(64), fc.boolean(), fc.boolean(), (protocol, payload, acfc, pfc) => {
+        const encoded = encodeFrame({ protocol, payload }, { acfc, pfc });
+        const decoded = decodeFrame(encoded);
+        expect(decoded.ok).toBe(true);
+        if (!decoded.ok) return;
+        expect(decoded.value.protocol).toBe(protocol);
+        expect(toHex(decoded.value.payload)).toBe(toHex(payload));
+        expect(decoded.value.addressControl).toBe(!acfc || protocol === PppProtocol.LCP);
+        const protocolOctets = pfc && protocol < 0xff ? 1 : 2;
+        expect(encoded.length).toBe((decoded.value.addressControl ? 2 : 0) + protocolOctets + payload.length);
+      }),
+      { seed: 1661, numRuns: 500 },
+    );
+  });
+});
