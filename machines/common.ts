@@ -1,0 +1,86 @@
+/**
+ * What the four machines (system → destination → tunnel → session) share: where an actor sits in the
+ * tree, the administrative state every level has, and the cause an actor carries when it ends.
+ */
+
+/**
+ * Where an actor sits in the tree. Every machine keeps its path in its context, so that one `inspect`
+ * observer (the event recorder) can tell which destination, tunnel or session a transition belongs to.
+ */
+export interface ActorPath {
+  /** The node (one running system). */
+  system: string;
+  /** The destination: the peer's "address:port". */
+  destination?: string;
+  /** Our local tunnel id (RFC 2661 §4.4.3 Assigned Tunnel ID that we chose). */
+  tunnel?: number;
+  /** Our local session id within the tunnel (RFC 2661 §4.4.4 Assigned Session ID that we chose). */
+  session?: number;
+}
+
+/**
+ * Administrative state of a level (the E-series model): `enabled` takes new children, `drain` takes
+ * none but lets the existing ones live on, `shutdown` closes everything below and accepts nothing.
+ */
+export type AdminState = "enabled" | "drain" | "shutdown";
+
+/** The event that changes a level's administrative state. */
+export interface AdminEvent {
+  type: "admin";
+  state: AdminState;
+}
+
+/** A Result Code AVP value (RFC 2661 §4.4.2), as sent in a StopCCN or CDN. */
+export interface ResultCode {
+  result: number;
+  error?: number;
+  message?: string;
+}
+
+/** Why an actor ended (or a request failed), short enough to match on and clear enough to read. */
+export interface Cause {
+  /** A stable, machine-readable reason. */
+  reason: CauseReason;
+  /** For a person: what happened. */
+  message: string;
+  /** The Result Code sent or received in the StopCCN or CDN, when one was. */
+  resultCode?: ResultCode;
+}
+
+/** The reasons an actor ends; each names who or what ended it. */
+export type CauseReason =
+  /** An operator or the API closed it (admin close, shutdown, node close). */
+  | "admin"
+  /** Its parent closed it as part of closing itself. */
+  | "parent"
+  /** The peer ended it (StopCCN, CDN). */
+  | "peer"
+  /** The tunnel under a session went away (RFC 2661 §5.7: a StopCCN ends every session). */
+  | "tunnel-gone"
+  /** Tunnel authentication failed (RFC 2661 §5.1.1). */
+  | "auth"
+  /** The peer is not configured, or not allowed now (admin state, limits). */
+  | "refused"
+  /** The peer broke the protocol (unexpected message, invalid AVPs). */
+  | "protocol"
+  /** The control channel gave up retransmitting (RFC 2661 §5.8). */
+  | "retries"
+  /** Lost the tie-breaker of simultaneous SCCRQs (RFC 2661 §4.4.3, §5.1). */
+  | "tie-breaker"
+  /** The destination is locked out after a failed tunnel. */
+  | "lockout"
+  /** A waiting period ran out. */
+  | "timeout"
+  /** A local failure (an exception in an action, a resource limit). */
+  | "internal";
+
+/** Builds a Cause. */
+export function cause(reason: CauseReason, message: string, resultCode?: ResultCode): Cause {
+  return resultCode ? { reason, message, resultCode } : { reason, message };
+}
+
+/** The close request a parent (or the API) sends to a child: do your protocol teardown, then finish. */
+export interface CloseEvent {
+  type: "close";
+  cause: Cause;
+}

@@ -1,0 +1,358 @@
+/**
+ * The session machine: one call inside a tunnel, the four call state tables of RFC 2661 §7.3-§7.5
+ * (incoming and outgoing calls, on the LAC and on the LNS), CDN from either side (§5.6), and the end
+ * of its tunnel ("tunnel gone": the StopCCN covers the session, so no CDN is sent, §5.7).
+ *
+ * Pure: delivered messages arrive as `rx.*` events, effects leave as emitted events (`send`,
+ * `established`) for the wiring in `actors/`. No timers but the optional setup timeout.
+ */
+import { assign, emit, setup } from "xstate";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { ControlMessage } from "../protocol/l2tp/messages.ts";
+import { type ActorPath, type Cause, type CloseEvent, cause, type ResultCode } from "./common.ts";
+
+/**
+ * Which call this is (RFC 2661 §5.2): who asked for it and which side we are.
+ * - `lac-incoming`: we are the LAC and a subscriber called in: ICRQ → ICRP → ICCN (§7.3 LAC).
+ * - `lns-incoming`: we are the LNS answering the LAC's ICRQ (§7.3 LNS).
+ * - `lac-outgoing`: we are the LAC and the LNS asked us to dial: OCRQ → OCRP → OCCN (§7.4).
+ * - `lns-outgoing`: we are the LNS asking the LAC to dial (§7.5).
+ */
+export type SessionKind = "lac-incoming" | "lns-incoming" | "lac-outgoing" | "lns-outgoing";
+
+/** Default time a call may take to be set up before it is given up (CDN result 10). */
+export const SESSION_SETUP_TIMEOUT_MS = 120_000;
+
+/** What a session actor is created with. */
+export interface SessionInput {
+  path: ActorPath;
+  kind: SessionKind;
+  /** Our Assigned Session ID (RFC 2661 §4.4.4), non-zero and unique in the tunnel. */
+  localSessionId: number;
+  /** Call Serial Number AVP for ICRQ/OCRQ (RFC 2661 §4.4.5). */
+  callSerialNumber?: number;
+  /** Extra AVPs for our ICRQ/OCRQ (calling and called number, bearer type …) from the access side. */
+  requestAvps?: Avps;
+  /** Extra AVPs for our ICCN/OCCN (connect speed, proxy LCP and authentication …) from the access side. */
+  connectAvps?: Avps;
+  /** How long setup may take before a CDN (result 10); default SESSION_SETUP_TIMEOUT_MS. */
+  setupTimeoutMs?: number;
+}
+
+/** The session machine's context. */
+export interface SessionContext extends SessionInput {
+  setupTimeoutMs: number;
+  /** The peer's Assigned Session ID (0 until its ICRQ/ICRP/OCRQ/OCRP told us; RFC 2661 §4.4.4). */
+  peerSessionId: number;
+  wasEstablished: boolean;
+  cause?: Cause;
+}
+
+/** Delivered control messages for this session. */
+export type SessionRxEvent = {
+  type:
+    | "rx.ICRQ"
+    | "rx.ICRP"
+    | "rx.ICCN"
+    | "rx.OCRQ"
+    | "rx.OCRP"
+    | "rx.OCCN"
+    | "rx.CDN"
+    | "rx.WEN"
+    | "rx.SLI";
+  message: ControlMessage;
+};
+
+/** Every event the session machine takes. */
+export type SessionEvent =
+  | SessionRxEvent
+  /** The tunnel is established: a waiting call may send its ICRQ/OCRQ (RFC 2661 §7.2 tunnel-open). */
+  | { type: "tunnelUp" }
+  /** The tunnel ended (StopCCN sent or received, retries exhausted): end without a CDN (§5.7). */
+  | { type: "tunnelGone"; cause: Cause }
+  /** LAC outgoing call: the bearer answered (RFC 2661 §7.4 "Bearer answers"). */
+  | { type: "answered" }
+  /** LAC outgoing call: the bearer failed to answer. */
+  | { type: "answerFailed"; cause: Cause }
+  | CloseEvent;
+
+/** Effects the session asks of the wiring. */
+export type SessionEmitted =
+  /** Send this message over the tunnel's control channel with this session id in the header. */
+  | { type: "send"; message: ControlMessage; sessionId: number }
+  /** The call is up: the data plane may carry its PPP frames. */
+  | { type: "established" };
+
+/** The session's final output. */
+export interface SessionOutput {
+  cause: Cause;
+  wasEstablished: boolean;
+}
+
+/** RFC 2661 §4.4.2 CDN result codes used here. */
+export const CdnResult = {
+  lostCarrier: 1,
+  generalError: 2,
+  administrative: 3,
+  noFacilitiesTemporary: 4,
+  noFacilitiesPermanent: 5,
+  invalidDestination: 6,
+  timeout: 10,
+} as const;
+
+function rxMessage(event: SessionEvent): ControlMessage {
+  return (event as SessionRxEvent).message;
+}
+
+/** RFC 2661 §6.14 CDN: a Result Code and our Assigned Session ID (so the peer finds the call even before it knew our id). */
+function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
+  return { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
+}
+
+/** The Result Code a CDN carries for a local cause (RFC 2661 §4.4.2: 3 for administrative reasons). */
+function cdnResult(why: Cause): ResultCode {
+  return why.resultCode ?? { result: CdnResult.administrative, message: why.message };
+}
+
+/** A request (ICRQ/OCRQ) is acceptable when it names the caller's session (RFC 2661 §4.4.4). */
+function checkRequest(message: ControlMessage): Cause | null {
+  if (!message.avps.assignedSessionId) {
+    return cause("protocol", `${message.type} without an Assigned Session ID`, {
+      result: CdnResult.generalError,
+      error: 3,
+    });
+  }
+  return null;
+}
+
+/** The session machine (RFC 2661 §7.3-§7.5). */
+export const sessionMachine = setup({
+  types: {
+    context: {} as SessionContext,
+    events: {} as SessionEvent,
+    input: {} as SessionInput,
+    output: {} as SessionOutput,
+    emitted: {} as SessionEmitted,
+  },
+  guards: {
+    startsWaitingForTunnel: ({ context }) =>
+      context.kind === "lac-incoming" || context.kind === "lns-outgoing",
+    isIncoming: ({ context }) => context.kind === "lac-incoming",
+    requestAcceptable: ({ event }) => checkRequest(rxMessage(event)) === null,
+    replyNamesPeer: ({ event }) => !!rxMessage(event).avps.assignedSessionId,
+  },
+  delays: {
+    setupTimeout: ({ context }) => context.setupTimeoutMs,
+  },
+  actions: {
+    learnPeer: assign({
+      peerSessionId: ({ context, event }) => rxMessage(event).avps.assignedSessionId ?? context.peerSessionId,
+    }),
+    /** RFC 2661 §6.10 ICRQ (header session id 0: the peer has not assigned one yet). */
+    sendIcrq: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: 0,
+      message: {
+        type: "ICRQ" as const,
+        avps: {
+          ...context.requestAvps,
+          assignedSessionId: context.localSessionId,
+          callSerialNumber: context.callSerialNumber ?? context.localSessionId,
+        },
+      },
+    })),
+    /** RFC 2661 §6.11 ICRP. */
+    sendIcrp: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: context.peerSessionId,
+      message: { type: "ICRP" as const, avps: { assignedSessionId: context.localSessionId } },
+    })),
+    /** RFC 2661 §6.12 ICCN: (Tx) Connect Speed and Framing Type are required. */
+    sendIccn: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: context.peerSessionId,
+      message: { type: "ICCN" as const, avps: connectAvps(context) },
+    })),
+    /** RFC 2661 §6.7 OCRQ. */
+    sendOcrq: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: 0,
+      message: {
+        type: "OCRQ" as const,
+        avps: {
+          minimumBps: 0,
+          maximumBps: 100_000_000,
+          bearerType: { analog: true, digital: true },
+          framingType: { sync: true, async: false },
+          calledNumber: "",
+          ...context.requestAvps,
+          assignedSessionId: context.localSessionId,
+          callSerialNumber: context.callSerialNumber ?? context.localSessionId,
+        },
+      },
+    })),
+    /** RFC 2661 §6.8 OCRP. */
+    sendOcrp: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: context.peerSessionId,
+      message: { type: "OCRP" as const, avps: { assignedSessionId: context.localSessionId } },
+    })),
+    /** RFC 2661 §6.9 OCCN. */
+    sendOccn: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: context.peerSessionId,
+      message: { type: "OCCN" as const, avps: connectAvps(context) },
+    })),
+    markEstablished: assign({ wasEstablished: true }),
+    announceEstablished: emit({ type: "established" as const }),
+    recordLocalClose: assign({
+      cause: ({ context, event }) => (event.type === "close" ? event.cause : context.cause),
+    }),
+    recordPeerCdn: assign({
+      cause: ({ event }) => {
+        const rc = rxMessage(event).avps.resultCode;
+        const text = rc ? `CDN result ${rc.result}${rc.error ? ` error ${rc.error}` : ""}` : "CDN";
+        return cause(
+          "peer",
+          `peer disconnected the call (${text}${rc?.message ? `: ${rc.message}` : ""})`,
+          rc,
+        );
+      },
+    }),
+    recordTunnelGone: assign({
+      cause: ({ context, event }) => (event.type === "tunnelGone" ? event.cause : context.cause),
+    }),
+    recordBadRequest: assign({ cause: ({ event }) => checkRequest(rxMessage(event)) ?? undefined }),
+    recordUnexpected: assign({
+      cause: ({ event }) =>
+        cause("protocol", `unexpected ${rxMessage(event).type} in this state`, {
+          result: CdnResult.generalError,
+          message: `unexpected ${rxMessage(event).type}`,
+        }),
+    }),
+    recordAnswerFailed: assign({
+      cause: ({ context, event }) => (event.type === "answerFailed" ? event.cause : context.cause),
+    }),
+    recordSetupTimeout: assign({
+      cause: () =>
+        cause("timeout", "the call was not set up in time", {
+          result: CdnResult.timeout,
+          message: "call setup timed out",
+        }),
+    }),
+    /** RFC 2661 §5.6: CDN with the Result Code of the cause. */
+    sendCdn: emit(({ context }) => ({
+      type: "send" as const,
+      sessionId: context.peerSessionId,
+      message: cdn(context, cdnResult(context.cause ?? cause("internal", "session closed"))),
+    })),
+  },
+}).createMachine({
+  id: "session",
+  context: ({ input }) => ({
+    ...input,
+    setupTimeoutMs: input.setupTimeoutMs ?? SESSION_SETUP_TIMEOUT_MS,
+    peerSessionId: 0,
+    wasEstablished: false,
+  }),
+  initial: "idle",
+  on: {
+    // RFC 2661 §5.7: the StopCCN (sent or received) ends every session of the tunnel; no CDN.
+    tunnelGone: { target: ".closed", actions: "recordTunnelGone" },
+    // RFC 2661 §7.3-§7.5: Receive CDN → Clean up (from every state).
+    "rx.CDN": { target: ".closed", actions: "recordPeerCdn" },
+    // Local close after the peer knows the call: CDN, clean up.
+    close: { target: ".closed", actions: ["recordLocalClose", "sendCdn"] },
+    // WAN Error Notify and Set Link Info (RFC 2661 §6.15, §6.16) are informational here.
+    "rx.WEN": {},
+    "rx.SLI": {},
+    // Any other message out of place: RFC 2661 §7 "Send CDN, Clean up".
+    "rx.ICRQ": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+    "rx.ICRP": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+    "rx.ICCN": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+    "rx.OCRQ": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+    "rx.OCRP": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+    "rx.OCCN": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
+  },
+  states: {
+    idle: {
+      always: { guard: "startsWaitingForTunnel", target: "wait-tunnel" },
+      on: {
+        // Nothing was sent yet: a local close just cleans up.
+        close: { target: "closed", actions: "recordLocalClose" },
+        // RFC 2661 §7.3 LNS idle + ICRQ acceptable → Send ICRP → wait-connect; else Send CDN.
+        "rx.ICRQ": [
+          { guard: "requestAcceptable", target: "wait-connect", actions: ["learnPeer", "sendIcrp"] },
+          { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
+        ],
+        // RFC 2661 §7.4 LAC idle + OCRQ acceptable → Send OCRP, dial → wait-cs-answer.
+        "rx.OCRQ": [
+          { guard: "requestAcceptable", target: "wait-cs-answer", actions: ["learnPeer", "sendOcrp"] },
+          { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
+        ],
+      },
+    },
+    // RFC 2661 §7.3 LAC / §7.5 LNS: waiting for the tunnel to be established.
+    "wait-tunnel": {
+      on: {
+        close: { target: "closed", actions: "recordLocalClose" },
+        tunnelUp: [
+          { guard: "isIncoming", target: "wait-reply", actions: "sendIcrq" },
+          { target: "wait-reply", actions: "sendOcrq" },
+        ],
+      },
+    },
+    "wait-reply": {
+      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
+      on: {
+        // RFC 2661 §7.3 LAC wait-reply + ICRP acceptable → Send ICCN → established.
+        "rx.ICRP": [
+          {
+            guard: "replyNamesPeer",
+            target: "established",
+            actions: ["learnPeer", "sendIccn"],
+          },
+          { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
+        ],
+        // RFC 2661 §7.5 LNS wait-reply + OCRP acceptable → wait-connect.
+        "rx.OCRP": [
+          { guard: "replyNamesPeer", target: "wait-connect", actions: "learnPeer" },
+          { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
+        ],
+      },
+    },
+    // RFC 2661 §7.4 LAC: the bearer is dialling.
+    "wait-cs-answer": {
+      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
+      on: {
+        answered: { target: "established", actions: "sendOccn" },
+        answerFailed: { target: "closed", actions: ["recordAnswerFailed", "sendCdn"] },
+      },
+    },
+    // RFC 2661 §7.3 LNS (ICCN) / §7.5 LNS (OCCN): waiting for the connect.
+    "wait-connect": {
+      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
+      on: {
+        "rx.ICCN": { target: "established" },
+        "rx.OCCN": { target: "established" },
+      },
+    },
+    established: {
+      entry: ["markEstablished", "announceEstablished"],
+    },
+    closed: { type: "final" },
+  },
+  output: ({ context }) => ({
+    cause: context.cause ?? cause("internal", "session closed"),
+    wasEstablished: context.wasEstablished,
+  }),
+});
+
+/** RFC 2661 §6.9, §6.12: (Tx) Connect Speed and Framing Type, plus what the access side gave. */
+function connectAvps(context: SessionContext): Avps {
+  return {
+    txConnectSpeed: 100_000_000,
+    framingType: { sync: true, async: false },
+    ...context.connectAvps,
+  };
+}
