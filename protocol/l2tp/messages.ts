@@ -1,20 +1,574 @@
 /**
- * Control messages (RFC 2661 §6): encode and decode whole control packets.
+ * Control messages (RFC 2661 §3.2, §4, §6): encode a message into a control packet and decode a
+ * received control packet into typed AVPs, revealing hidden ones (§4.3) with the tunnel secret.
+ *
+ * Decoding never throws: every problem comes back as a ProtocolError naming the field, with the
+ * header (so the message can still be acknowledged, §4.1), the message type, the RFC result and
+ * error codes to answer with, and whether the answer is a StopCCN, a CDN, or only the ack.
  */
+import {
+  AVP_BY_TYPE,
+  AVP_CATALOG,
+  type AvpName,
+  type AvpSpec,
+  type Avps,
+  avpLabel,
+  MESSAGE_TYPE_AVP,
+  RANDOM_VECTOR_AVP,
+} from "./avps.ts";
+import {
+  CONTROL_HEADER_LENGTH,
+  type ControlHeader,
+  decodeHeader,
+  encodeZlb,
+  FLAG_L,
+  FLAG_O,
+  FLAG_P,
+  FLAG_S,
+  FLAG_T,
+  L2TP_VERSION,
+  RESERVED_BITS,
+  VERSION_MASK,
+  writeControlHeader,
+} from "./header.ts";
+import { hideSubformat, revealSubformat } from "./hidden.ts";
+import { MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type MessageTypeName } from "./message-types.ts";
+import { type Decoded, type ErrorScope, GeneralError, type ProtocolError } from "./result.ts";
 
-/** The control message types of RFC 2661 §3.2, by their RFC abbreviation. */
-export type MessageTypeName =
-  | "SCCRQ"
-  | "SCCRP"
-  | "SCCCN"
-  | "StopCCN"
-  | "HELLO"
-  | "OCRQ"
-  | "OCRP"
-  | "OCCN"
-  | "ICRQ"
-  | "ICRP"
-  | "ICCN"
-  | "CDN"
-  | "WEN"
-  | "SLI";
+export type { AvpName, Avps } from "./avps.ts";
+export type { MessageTypeName } from "./message-types.ts";
+export { validateMessage } from "./validate.ts";
+
+/** An AVP the catalog does not type (vendor AVPs, unknown IETF types), kept with its flag bits. */
+export interface OpaqueAvp {
+  vendorId: number;
+  attribute: number;
+  mandatory: boolean;
+  /** Whether it arrived hidden; its value is revealed when a secret was given, else still hidden. */
+  hidden: boolean;
+  value: Uint8Array;
+}
+
+/** A control message: its type, typed AVPs, the AVPs the catalog does not know, and which arrived hidden. */
+export interface ControlMessage {
+  type: MessageTypeName;
+  avps: Avps;
+  /** AVPs outside the catalog (only present when there are some). */
+  opaque?: OpaqueAvp[];
+  /** Names of the typed AVPs that arrived hidden, in wire order (only present when there are some). */
+  hidden?: AvpName[];
+  /**
+   * Wire order of the AVPs after the Message Type: names of typed AVPs, and indexes into `opaque`
+   * for the others. Set by decodeControl with `keepOrder`; encodeControl follows it when present, so
+   * a decoded message re-encodes byte for byte (peers do not agree on an order: xl2tpd sends
+   * Challenge Response before Challenge, StopCCN Assigned Tunnel ID before Result Code).
+   */
+  order?: (AvpName | number)[];
+}
+
+/** A received control packet: the header, and the message, or null for a ZLB acknowledgement. */
+export interface ControlPacket {
+  header: ControlHeader;
+  message: ControlMessage | null;
+}
+
+/** How to encode: the tunnel secret, which AVPs to hide, and the random vector to hide them with. */
+export interface EncodeOptions {
+  /** The tunnel secret (RFC 2661 §4.3); needed to hide. */
+  secret?: Uint8Array;
+  /** AVPs to send hidden; AVPs the RFC does not let be hidden (Host Name, Random Vector …) are sent plain. */
+  hide?: readonly AvpName[];
+  /** Random Vector value (random bytes from the caller, RFC 2661 §4.3); defaults to `avps.randomVector`. */
+  randomVector?: Uint8Array;
+  /** Zero bytes appended to each hidden value before it is hidden, to conceal its length (RFC 2661 §4.3). */
+  hiddenPadding?: number;
+}
+
+/** How to decode. */
+export interface DecodeOptions {
+  /** The tunnel secret, to reveal hidden AVPs. */
+  secret?: Uint8Array;
+  /**
+   * With no secret, keep hidden AVPs as still-hidden OpaqueAvp entries instead of failing (for
+   * tools such as `l2tp decode` that show a packet without knowing the secret).
+   */
+  keepHiddenOpaque?: boolean;
+  /** Refuse headers with reserved bits set (RFC 2661 §3.1 says to ignore them; see header.ts). */
+  rejectReservedBits?: boolean;
+  /** Record the AVPs' wire order in `message.order` (for tools, and to re-encode byte for byte). */
+  keepOrder?: boolean;
+}
+
+/** The M bit of an AVP header (RFC 2661 §4.1). */
+const AVP_M = 0x8000;
+/** The H bit of an AVP header (RFC 2661 §4.3). */
+const AVP_H = 0x4000;
+/** The Length field of an AVP header: 10 bits, so an AVP is at most 1023 bytes. */
+const AVP_LENGTH_MASK = 0x03ff;
+/** The largest AVP the 10-bit Length field can describe. */
+const MAX_AVP_LENGTH = 1023;
+
+const CONTROL_FLAGS_MASK = FLAG_T | FLAG_L | FLAG_S | FLAG_O | FLAG_P | VERSION_MASK;
+const CONTROL_FLAGS = FLAG_T | FLAG_L | FLAG_S | L2TP_VERSION;
+
+// ---- decode -------------------------------------------------------------------------------------
+
+/** Mutable state of one decode, so errors can be built with everything known so far. */
+interface DecodeContext {
+  header: ControlHeader;
+  messageType?: MessageTypeName;
+  messageTypeCode?: number;
+  scope: ErrorScope;
+}
+
+function failWith(
+  ctx: DecodeContext,
+  field: string,
+  reason: string,
+  errorCode: number | undefined,
+): { ok: false; error: ProtocolError } {
+  const error: ProtocolError = { field, reason, header: ctx.header, scope: ctx.scope };
+  if (ctx.scope !== "ignore") {
+    error.resultCode = 2; // RFC 2661 §4.4.2: StopCCN and CDN result 2 = general error, see Error Code
+    if (errorCode !== undefined) error.errorCode = errorCode;
+  }
+  if (ctx.messageType !== undefined) error.messageType = ctx.messageType;
+  if (ctx.messageTypeCode !== undefined) error.messageTypeCode = ctx.messageTypeCode;
+  return { ok: false, error };
+}
+
+/** Adds to a list created on first use, so messages without opaque or hidden AVPs allocate none. */
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (!list) return [item];
+  list.push(item);
+  return list;
+}
+
+function avpField(index: number, type: number, vendorId: number): string {
+  return `avp[${index}] ${avpLabel(type, vendorId)}`;
+}
+
+/** Decodes a control packet; a ZLB (header only) gives `message: null`. */
+export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Decoded<ControlPacket> {
+  // Fast path for a well-formed control header; anything else is explained by decodeHeader.
+  const flags = packet.length >= CONTROL_HEADER_LENGTH ? (packet[0] << 8) | packet[1] : -1;
+  const reservedSet = options?.rejectReservedBits && (flags & RESERVED_BITS) !== 0;
+  const end = flags >= 0 ? (packet[2] << 8) | packet[3] : 0;
+  if ((flags & CONTROL_FLAGS_MASK) !== CONTROL_FLAGS || reservedSet || end < 12 || end > packet.length) {
+    const h = decodeHeader(packet, options);
+    if (!h.ok) return h;
+    return {
+      ok: false,
+      error: { field: "header.flags.T", reason: "a data message (T bit clear), not a control message" },
+    };
+  }
+  const header: ControlHeader = {
+    tunnelId: (packet[4] << 8) | packet[5],
+    sessionId: (packet[6] << 8) | packet[7],
+    ns: (packet[8] << 8) | packet[9],
+    nr: (packet[10] << 8) | packet[11],
+  };
+  if (end === CONTROL_HEADER_LENGTH) return { ok: true, value: { header, message: null } };
+
+  const ctx: DecodeContext = { header, scope: "tunnel" };
+  const view = new DataView(packet.buffer, packet.byteOffset, end);
+
+  // RFC 2661 §4.4.1: the Message Type AVP comes first, 8 bytes, never hidden.
+  if (end - CONTROL_HEADER_LENGTH < 6) {
+    return failWith(
+      ctx,
+      "avp[0]",
+      `${end - 12} bytes after the header are too few for an AVP (6)`,
+      GeneralError.lengthWrong,
+    );
+  }
+  const firstFlags = view.getUint16(12);
+  const firstVendor = view.getUint16(14);
+  const firstType = view.getUint16(16);
+  if (firstVendor !== 0 || firstType !== MESSAGE_TYPE_AVP) {
+    return failWith(
+      ctx,
+      "avp[0]",
+      `the first AVP must be Message Type (RFC 2661 §4.4.1), got ${avpLabel(firstType, firstVendor)}`,
+      GeneralError.valueOutOfRange,
+    );
+  }
+  if ((firstFlags & AVP_LENGTH_MASK) !== 8 || end < 20) {
+    return failWith(
+      ctx,
+      "avp[0] Message Type (0).length",
+      `expected 8 bytes, got ${firstFlags & AVP_LENGTH_MASK}`,
+      GeneralError.lengthWrong,
+    );
+  }
+  if (firstFlags & AVP_H) {
+    return failWith(
+      ctx,
+      "avp[0] Message Type (0).hidden",
+      "the Message Type AVP cannot be hidden (RFC 2661 §4.3)",
+      GeneralError.valueOutOfRange,
+    );
+  }
+  const code = view.getUint16(18);
+  ctx.messageTypeCode = code;
+  const typeInfo = code < MESSAGE_TYPE_BY_CODE.length ? MESSAGE_TYPE_BY_CODE[code] : undefined;
+  if (!typeInfo) {
+    if (firstFlags & AVP_M) {
+      // RFC 2661 §4.4.1: an unknown message type with the M bit set MUST clear the tunnel.
+      return failWith(
+        ctx,
+        "avp[0] Message Type (0).value",
+        `unknown message type ${code} with the M bit set (RFC 2661 §4.4.1: the tunnel must be cleared)`,
+        GeneralError.unknownMandatoryAvp,
+      );
+    }
+    ctx.scope = "ignore";
+    return failWith(
+      ctx,
+      "avp[0] Message Type (0).value",
+      `unknown message type ${code} without the M bit: acknowledge and ignore it (RFC 2661 §4.4.1)`,
+      undefined,
+    );
+  }
+  ctx.messageType = typeInfo.name;
+  ctx.scope = typeInfo.scope;
+
+  const avps: Avps = {};
+  const target = avps as Record<string, unknown>;
+  let opaque: OpaqueAvp[] | undefined;
+  let hidden: AvpName[] | undefined;
+  let randomVector: Uint8Array | undefined;
+  const secret = options?.secret;
+  const order: (AvpName | number)[] | undefined = options?.keepOrder ? [] : undefined;
+
+  let at = 20;
+  let index = 1;
+  while (at < end) {
+    if (end - at < 6) {
+      return failWith(
+        ctx,
+        `avp[${index}]`,
+        `${end - at} bytes at the end are too few for an AVP (6)`,
+        GeneralError.lengthWrong,
+      );
+    }
+    const avpFlags = view.getUint16(at);
+    const length = avpFlags & AVP_LENGTH_MASK;
+    const vendorId = view.getUint16(at + 2);
+    const type = view.getUint16(at + 4);
+    if (length < 6) {
+      return failWith(
+        ctx,
+        `${avpField(index, type, vendorId)}.length`,
+        `length ${length} is shorter than the AVP header (6)`,
+        GeneralError.lengthWrong,
+      );
+    }
+    if (length > end - at) {
+      return failWith(
+        ctx,
+        `${avpField(index, type, vendorId)}.length`,
+        `length ${length} runs past the end of the message (${end - at} bytes left)`,
+        GeneralError.lengthWrong,
+      );
+    }
+    const mandatory = (avpFlags & AVP_M) !== 0;
+    const isHidden = (avpFlags & AVP_H) !== 0;
+    // RFC 2661 §4.1: a vendor AVP is never the IETF AVP of the same number.
+    const spec: AvpSpec | undefined =
+      vendorId === 0 && type < AVP_BY_TYPE.length ? AVP_BY_TYPE[type] : undefined;
+
+    if (!spec && mandatory) {
+      // RFC 2661 §4.1: an unrecognized AVP with the M bit set ends the session (or tunnel).
+      return failWith(
+        ctx,
+        avpField(index, type, vendorId),
+        `unknown AVP with the M bit set (RFC 2661 §4.1: the ${ctx.scope} must be closed)`,
+        GeneralError.unknownMandatoryAvp,
+      );
+    }
+
+    let bytes = packet;
+    let valueView = view;
+    let valueAt = at + 6;
+    let valueLength = length - 6;
+    if (isHidden) {
+      if (spec?.type === RANDOM_VECTOR_AVP || (vendorId === 0 && type === MESSAGE_TYPE_AVP)) {
+        return failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.hidden`,
+          "this AVP cannot be hidden (RFC 2661 §4.3)",
+          GeneralError.valueOutOfRange,
+        );
+      }
+      if (!secret) {
+        if (spec && !options?.keepHiddenOpaque) {
+          return failWith(
+            ctx,
+            avpField(index, type, vendorId),
+            "hidden AVP and no secret configured",
+            GeneralError.vendorSpecific,
+          );
+        }
+        opaque = append(opaque, {
+          vendorId,
+          attribute: type,
+          mandatory,
+          hidden: true,
+          value: packet.slice(valueAt, at + length),
+        });
+        at += length;
+        index++;
+        continue;
+      }
+      if (!randomVector) {
+        return failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.hidden`,
+          "hidden AVP with no Random Vector AVP before it (RFC 2661 §4.3)",
+          GeneralError.valueOutOfRange,
+        );
+      }
+      const plain = revealSubformat(type, secret, randomVector, packet, valueAt, at + length);
+      if (plain.length < 2) {
+        return failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.length`,
+          "hidden value is too short for its original length (2 bytes)",
+          GeneralError.lengthWrong,
+        );
+      }
+      const original = (plain[0] << 8) | plain[1];
+      if (original > plain.length - 2) {
+        return failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.hidden`,
+          `revealed original length ${original} exceeds the ${plain.length - 2} bytes that remain (wrong secret or random vector?)`,
+          GeneralError.lengthWrong,
+        );
+      }
+      bytes = plain;
+      valueView = new DataView(plain.buffer);
+      valueAt = 2;
+      valueLength = original; // RFC 2661 §4.3: what follows the original value is padding
+    }
+
+    if (!spec) {
+      opaque = append(opaque, {
+        vendorId,
+        attribute: type,
+        mandatory,
+        hidden: isHidden,
+        value: bytes.slice(valueAt, valueAt + valueLength),
+      });
+      order?.push(opaque.length - 1);
+    } else {
+      const wrong = spec.codec.check(valueLength);
+      if (wrong !== undefined) {
+        if (mandatory) {
+          return failWith(ctx, `${avpField(index, type, vendorId)}.length`, wrong, GeneralError.lengthWrong);
+        }
+        // RFC 2661 §4.1: an AVP without the M bit may be ignored; keep its bytes for a person to see.
+        opaque = append(opaque, {
+          vendorId,
+          attribute: type,
+          mandatory,
+          hidden: isHidden,
+          value: bytes.slice(valueAt, valueAt + valueLength),
+        });
+        order?.push(opaque.length - 1);
+      } else {
+        const value = spec.codec.decode(bytes, valueView, valueAt, valueLength);
+        target[spec.key] = value;
+        order?.push(spec.key);
+        if (type === RANDOM_VECTOR_AVP) randomVector = value as Uint8Array;
+        if (isHidden) hidden = append(hidden, spec.key);
+      }
+    }
+    at += length;
+    index++;
+  }
+
+  const message: ControlMessage = { type: typeInfo.name, avps };
+  if (opaque) message.opaque = opaque;
+  if (hidden) message.hidden = hidden;
+  if (order) message.order = order;
+  return { ok: true, value: { header, message } };
+}
+
+// ---- encode -------------------------------------------------------------------------------------
+
+function avpLengthOrThrow(spec: { name: string }, length: number): number {
+  if (length > MAX_AVP_LENGTH) {
+    throw new RangeError(
+      `encodeControl: ${spec.name} would be ${length} bytes; an AVP holds at most ${MAX_AVP_LENGTH}`,
+    );
+  }
+  return length;
+}
+
+/** Where encodeControl is writing, and what it hides with. */
+interface AvpWriter {
+  out: Uint8Array;
+  view: DataView;
+  at: number;
+  secret: Uint8Array | undefined;
+  randomVector: Uint8Array | undefined;
+  padding: number;
+}
+
+/** Catalog position by name, for encoding in a given order. */
+const CATALOG_INDEX: { readonly [name: string]: number | undefined } = Object.fromEntries(
+  AVP_CATALOG.map((spec, i) => [spec.key, i]),
+);
+
+function writeRandomVector(w: AvpWriter, randomVector: Uint8Array): void {
+  w.view.setUint16(w.at, AVP_M | (6 + randomVector.length));
+  w.view.setUint16(w.at + 2, 0);
+  w.view.setUint16(w.at + 4, RANDOM_VECTOR_AVP);
+  w.out.set(randomVector, w.at + 6);
+  w.at += 6 + randomVector.length;
+}
+
+function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, hidden: boolean | undefined): void {
+  const { out, view, at } = w;
+  const codec = spec.codec as AvpSpec["codec"];
+  const size = codec.size(value as never);
+  const length = hidden ? 6 + 2 + size + w.padding : 6 + size;
+  view.setUint16(at, (spec.mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | length);
+  view.setUint16(at + 2, 0);
+  view.setUint16(at + 4, spec.type);
+  if (hidden) {
+    view.setUint16(at + 6, size); // RFC 2661 §4.3: the original length leads the hidden subformat
+    codec.write(value as never, out, view, at + 8);
+    hideSubformat(spec.type, w.secret as Uint8Array, w.randomVector as Uint8Array, out, at + 6, at + length);
+  } else {
+    codec.write(value as never, out, view, at + 6);
+  }
+  w.at += length;
+}
+
+function writeOpaque(w: AvpWriter, avp: OpaqueAvp): void {
+  const { out, view, at } = w;
+  const hideNow = avp.hidden && w.secret !== undefined;
+  const length = 6 + avp.value.length + (hideNow ? 2 + w.padding : 0);
+  // A hidden opaque AVP with no secret is passed through as it arrived (still hidden).
+  view.setUint16(at, (avp.mandatory ? AVP_M : 0) | (avp.hidden ? AVP_H : 0) | length);
+  view.setUint16(at + 2, avp.vendorId);
+  view.setUint16(at + 4, avp.attribute);
+  if (hideNow) {
+    view.setUint16(at + 6, avp.value.length);
+    out.set(avp.value, at + 8);
+    hideSubformat(
+      avp.attribute,
+      w.secret as Uint8Array,
+      w.randomVector as Uint8Array,
+      out,
+      at + 6,
+      at + length,
+    );
+  } else {
+    out.set(avp.value, at + 6);
+  }
+  w.at += length;
+}
+
+/**
+ * Encodes a control packet: the header, the Message Type AVP, then the AVPs in `message.order` when
+ * given, else a Random Vector (when given or needed), the typed AVPs in attribute-type order and the
+ * opaque ones. A null message gives a ZLB.
+ * Throws (a programming error, not bad input) when hiding is asked without a secret and random
+ * vector, or a value does not fit its AVP.
+ */
+export function encodeControl(
+  header: ControlHeader,
+  message: ControlMessage | null,
+  options?: EncodeOptions,
+): Uint8Array {
+  if (!message) return encodeZlb(header);
+  const typeInfo = MESSAGE_TYPE_BY_NAME[message.type];
+  if (!typeInfo) throw new RangeError(`encodeControl: unknown message type ${String(message.type)}`);
+  const avps = message.avps as Record<string, unknown>;
+  const secret = options?.secret;
+  const hide = options?.hide;
+  const padding = options?.hiddenPadding ?? 0;
+  const randomVector = options?.randomVector ?? message.avps.randomVector;
+
+  // Pass 1: which AVPs go hidden, and the total length.
+  let hiding = false;
+  let total = CONTROL_HEADER_LENGTH + 8;
+  const hiddenFlags: boolean[] = [];
+  for (let i = 0; i < AVP_CATALOG.length; i++) {
+    const spec = AVP_CATALOG[i];
+    const value = avps[spec.key];
+    if (value === undefined || spec.type === RANDOM_VECTOR_AVP) continue;
+    const isHidden = hide !== undefined && spec.hideable && hide.includes(spec.key);
+    hiddenFlags[i] = isHidden;
+    if (isHidden) hiding = true;
+    const size = (spec.codec as AvpSpec["codec"]).size(value as never);
+    total += avpLengthOrThrow(spec, 6 + size + (isHidden ? 2 + padding : 0));
+  }
+  if (message.opaque) {
+    for (const avp of message.opaque) {
+      const hideNow = avp.hidden && secret !== undefined;
+      if (hideNow) hiding = true;
+      total += avpLengthOrThrow(
+        { name: avpLabel(avp.attribute, avp.vendorId) },
+        6 + avp.value.length + (hideNow ? 2 + padding : 0),
+      );
+    }
+  }
+  if (hiding && (!secret || !randomVector || randomVector.length === 0)) {
+    throw new Error(
+      "encodeControl: hiding AVPs needs options.secret and a random vector (options.randomVector or avps.randomVector)",
+    );
+  }
+  if (randomVector) total += avpLengthOrThrow({ name: "Random Vector" }, 6 + randomVector.length);
+  if (total > 0xffff)
+    throw new RangeError(`encodeControl: message would be ${total} bytes; the Length field holds 65535`);
+
+  // Pass 2: write, in `message.order` first when given, then everything not yet written.
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  writeControlHeader(out, header);
+  view.setUint16(12, AVP_M | 8);
+  view.setUint16(14, 0);
+  view.setUint16(16, MESSAGE_TYPE_AVP);
+  view.setUint16(18, typeInfo.code);
+  const writer: AvpWriter = { out, view, at: 20, secret, randomVector, padding };
+  const typedDone: boolean[] = [];
+  const opaqueDone: boolean[] = [];
+  let randomVectorDone = false;
+  if (message.order) {
+    for (const entry of message.order) {
+      if (typeof entry === "number") {
+        const avp = message.opaque?.[entry];
+        if (avp && !opaqueDone[entry]) {
+          writeOpaque(writer, avp);
+          opaqueDone[entry] = true;
+        }
+      } else if (entry === "randomVector") {
+        if (randomVector && !randomVectorDone) writeRandomVector(writer, randomVector);
+        randomVectorDone = true;
+      } else {
+        const i = CATALOG_INDEX[entry];
+        if (i === undefined || typedDone[i] || avps[entry] === undefined) continue;
+        writeTyped(writer, AVP_CATALOG[i], avps[entry], hiddenFlags[i]);
+        typedDone[i] = true;
+      }
+    }
+  }
+  // RFC 2661 §4.3: the Random Vector precedes the AVPs it hides; first is simplest (xl2tpd does the same).
+  if (randomVector && !randomVectorDone) writeRandomVector(writer, randomVector);
+  for (let i = 0; i < AVP_CATALOG.length; i++) {
+    const spec = AVP_CATALOG[i];
+    const value = avps[spec.key];
+    if (value === undefined || spec.type === RANDOM_VECTOR_AVP || typedDone[i]) continue;
+    writeTyped(writer, spec, value, hiddenFlags[i]);
+  }
+  if (message.opaque) {
+    for (let i = 0; i < message.opaque.length; i++)
+      if (!opaqueDone[i]) writeOpaque(writer, message.opaque[i]);
+  }
+  return out;
+}
