@@ -47,7 +47,8 @@ describe("names", () => {
   });
 
   test("control code names 1-13 both ways", () => {
-    for (const [name, code] of Object.entries(ControlCode)) expect(controlCodeName(code)).toBe(name);
+    for (const [name, code] of Object.entries(ControlCode))
+      expect(controlCodeName(code) as string).toBe(name);
     expect(controlCodeName(1)).toBe("Configure-Request");
     expect(controlCodeName(13)).toBe("Time-Remaining");
     expect(controlCodeName(0)).toBeUndefined();
