@@ -100,7 +100,11 @@ test("xl2tpd as LNS with a HELLO: our LAC-side channel fits its Ns/Nr and acknow
         send({ type: "SCCCN", avps: {} }, 0);
         send({ type: "ICRQ", avps: { assignedSessionId: 9034, callSerialNumber: 1 } }, 0);
       }
-      if (m.type === "ICRP") send({ type: "ICCN", avps: { txConnectSpeed: 10_000_000, framingType: 1 } }, 77);
+      if (m.type === "ICRP")
+        send(
+          { type: "ICCN", avps: { txConnectSpeed: 10_000_000, framingType: { async: false, sync: true } } },
+          77,
+        );
       if (m.type === "HELLO") {
         send({ type: "CDN", avps: { resultCode: { result: 1 }, assignedSessionId: 9034 } }, 77);
         send({ type: "StopCCN", avps: { assignedTunnelId: 5140, resultCode: { result: 1 } } }, 0);
