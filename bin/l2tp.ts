@@ -9,7 +9,9 @@ import { commands, usage } from "./commands/index.ts";
 const [name, ...args] = process.argv.slice(2);
 const command = name ? commands[name] : undefined;
 if (!command) {
-  process.stderr.write(name && name !== "help" && name !== "--help" ? `l2tp: unknown command '${name}'\n\n` : "");
+  process.stderr.write(
+    name && name !== "help" && name !== "--help" ? `l2tp: unknown command '${name}'\n\n` : "",
+  );
   process.stderr.write(usage());
   process.exit(name && name !== "help" && name !== "--help" ? 2 : 0);
 }

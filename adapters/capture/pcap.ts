@@ -21,7 +21,9 @@ export interface CapturedDatagram {
   payload: Uint8Array;
 }
 
-export type CaptureResult = { ok: true; datagrams: CapturedDatagram[]; frames: number } | { ok: false; error: string };
+export type CaptureResult =
+  | { ok: true; datagrams: CapturedDatagram[]; frames: number }
+  | { ok: false; error: string };
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -29,8 +31,12 @@ const PCAPNG_SHB = 0x0a0d0d0a;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 /** Reads a pcap or pcapng file's bytes into the UDP datagrams it holds; other frames are counted, not returned. */
-export function readCapture(bytes: Uint8Array): CaptureResult {
-  if (bytes.length < 4) return { ok: false, error: "capture: file is shorter than any capture header (4 bytes)" };
+export function readCapture(input: Uint8Array): CaptureResult {
+  // A plain view, so that payloads are plain Uint8Arrays even when the caller passes a Node Buffer
+  // (whose slice() shares memory instead of copying).
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  if (bytes.length < 4)
+    return { ok: false, error: "capture: file is shorter than any capture header (4 bytes)" };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = view.getUint32(0, false);
   if (first === PCAPNG_SHB) return readPcapng(bytes, view);
@@ -44,7 +50,8 @@ export function readCapture(bytes: Uint8Array): CaptureResult {
 }
 
 function readPcap(bytes: Uint8Array, view: DataView, le: boolean, unitsPerMicro: number): CaptureResult {
-  if (bytes.length < 24) return { ok: false, error: "capture: pcap global header is truncated (needs 24 bytes)" };
+  if (bytes.length < 24)
+    return { ok: false, error: "capture: pcap global header is truncated (needs 24 bytes)" };
   const linkType = view.getUint32(20, le) & 0x0fffffff;
   const datagrams: CapturedDatagram[] = [];
   let offset = 24;
@@ -82,7 +89,8 @@ function readPcapng(bytes: Uint8Array, view: DataView): CaptureResult {
       const bom = view.getUint32(offset + 8, true);
       if (bom === BYTE_ORDER_MAGIC) le = true;
       else if (view.getUint32(offset + 8, false) === BYTE_ORDER_MAGIC) le = false;
-      else return { ok: false, error: `capture: pcapng section at byte ${offset} has a bad byte-order magic` };
+      else
+        return { ok: false, error: `capture: pcapng section at byte ${offset} has a bad byte-order magic` };
       interfaces = [];
     }
     const length = view.getUint32(offset + 4, le);
@@ -90,7 +98,10 @@ function readPcapng(bytes: Uint8Array, view: DataView): CaptureResult {
     const body = offset + 8;
     const bodyEnd = offset + length - 4;
     if (blockType === 1) {
-      interfaces.push({ linkType: view.getUint16(body, le), unitsPerSecond: readTsresol(bytes, view, body + 8, bodyEnd, le) });
+      interfaces.push({
+        linkType: view.getUint16(body, le),
+        unitsPerSecond: readTsresol(bytes, view, body + 8, bodyEnd, le),
+      });
     } else if (blockType === 6 || blockType === 3) {
       frame++;
       let iface: PcapngInterface | undefined;
@@ -183,7 +194,13 @@ function udpFromIp(packet: Uint8Array): UdpPart | undefined {
   if (udp.length < 8) return undefined;
   const udpLength = (udp[4] << 8) | udp[5];
   const end = udpLength >= 8 && udpLength <= udp.length ? udpLength : udp.length;
-  return { src, srcPort: (udp[0] << 8) | udp[1], dst, dstPort: (udp[2] << 8) | udp[3], payload: udp.subarray(8, end) };
+  return {
+    src,
+    srcPort: (udp[0] << 8) | udp[1],
+    dst,
+    dstPort: (udp[2] << 8) | udp[3],
+    payload: udp.subarray(8, end),
+  };
 }
 
 function ipv6Text(a: Uint8Array): string {

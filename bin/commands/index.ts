@@ -1,4 +1,6 @@
 /** The subcommands of `l2tp`, each a module of its own. */
+import { decode } from "./decode.ts";
+
 export interface Command {
   /** One line for `l2tp help`. */
   summary: string;
@@ -6,7 +8,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = { decode };
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
