@@ -28,7 +28,7 @@ describe("AVP catalog", () => {
     expect(new Set(AVP_CATALOG.map((s) => s.key)).size).toBe(AVP_CATALOG.length);
     for (const s of AVP_CATALOG) {
       expect(AVP_BY_TYPE[s.type]).toBe(s);
-      expect(AVP_BY_NAME[s.key]).toBe(s);
+      expect(AVP_BY_NAME[s.key] as unknown).toBe(s);
     }
   });
 
