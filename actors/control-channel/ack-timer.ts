@@ -9,11 +9,15 @@ import { OneShotTimer } from "./timer.ts";
 export class AckTimer {
   readonly #timer: OneShotTimer;
   readonly #delayMs: number;
+  #owedMessages = 0;
 
   /** `sendZlb` is called when the delay passes with the ack still owed. */
   constructor(clock: Clock, delayMs: number, sendZlb: () => void) {
     this.#delayMs = delayMs;
-    this.#timer = new OneShotTimer(clock, sendZlb);
+    this.#timer = new OneShotTimer(clock, () => {
+      this.#owedMessages = 0;
+      sendZlb();
+    });
   }
 
   /** Whether an ack is owed. */
@@ -21,13 +25,20 @@ export class AckTimer {
     return this.#timer.armed;
   }
 
-  /** An ack is owed: start the delay unless it is already running (the first owed ack sets the deadline). */
-  owe(): void {
+  /** How many received messages the owed ack covers. */
+  get owedMessages(): number {
+    return this.#owedMessages;
+  }
+
+  /** `messages` more are owed an ack: start the delay unless it runs already (the first owed ack sets the deadline). */
+  owe(messages = 1): void {
+    this.#owedMessages += messages;
     if (!this.#timer.armed) this.#timer.start(this.#delayMs);
   }
 
   /** A message carrying the current Nr went out: nothing is owed any more. */
   paid(): void {
+    this.#owedMessages = 0;
     this.#timer.stop();
   }
 }

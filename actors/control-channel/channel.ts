@@ -40,6 +40,12 @@ export interface ControlChannelOptions {
   ackDelayMs: number;
   /** Idle time without hearing the peer before a HELLO is sent (default 60000 ms; 0 disables). */
   helloIntervalMs: number;
+  /**
+   * Acknowledge at once (ZLB) when this many received messages are owed an ack and no reply carried it:
+   * a peer that has filled our window would otherwise stall for the ack delay (default: half the
+   * receive window, at least 1).
+   */
+  ackEveryMessages?: number;
   /** Next Ns to send, when resuming a channel (failover); default 0. */
   initialNs?: number;
   /** Next Ns expected from the peer, when resuming a channel (failover); default 0. */
@@ -129,6 +135,7 @@ export class ControlChannel {
   readonly #receiveWindow: ReceiveWindow<Incoming>;
   readonly #retransmit: RetransmitTimer;
   readonly #ack: AckTimer;
+  readonly #ackEvery: number;
   readonly #hello: HelloTimer;
   /** Sent and not yet acknowledged, oldest first; inFlight[0].ns is the oldest unacknowledged Ns. */
   #inFlight: Outgoing[] = [];
@@ -170,6 +177,7 @@ export class ControlChannel {
       { onRetransmit: () => this.#onRetransmitTimeout(), onExhausted: (n, ms) => this.#onExhausted(n, ms) },
     );
     this.#ack = new AckTimer(deps.clock, o.ackDelayMs, () => this.#sendZlb());
+    this.#ackEvery = Math.max(1, o.ackEveryMessages ?? Math.floor(clampWindow(o.receiveWindow) / 2));
     this.#hello = new HelloTimer(deps.clock, o.helloIntervalMs, () => this.#onIdle());
   }
 
@@ -411,12 +419,17 @@ export class ControlChannel {
         this.#stats.beyondWindow++;
         return;
       case "accepted":
-        this.#ack.owe();
+        this.#ack.owe(ready.length);
         for (const item of ready) {
           if (this.#closed) return;
           this.#stats.delivered++;
           if (item.kind === "message") this.#deps.deliver(item.message, item.header);
           else this.#deps.deliverInvalid?.(item.error, item.header);
+        }
+        // No reply carried the ack and the peer may be stalled on our window: acknowledge now.
+        if (!this.#closed && this.#ack.owedMessages >= this.#ackEvery) {
+          this.#ack.paid();
+          this.#sendZlb();
         }
     }
   }

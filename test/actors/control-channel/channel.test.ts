@@ -188,6 +188,21 @@ describe("receiving (RFC 2661 §5.8)", () => {
     expect(channel.stats().zlbsSent).toBe(1);
   });
 
+  test("with half our window owed an ack and no reply, the ZLB goes at once (the peer may be stalled)", () => {
+    const { channel, drainSent } = single({ receiveWindow: 8 });
+    for (let ns = 0; ns < 3; ns++) channel.receive(fromPeer({ ns }, numbered(ns)));
+    expect(drainSent()).toEqual([]);
+    channel.receive(fromPeer({ ns: 3 }, numbered(3)));
+    expect(drainSent().map(hdr)).toEqual(["0/0 ns=0 nr=4"]);
+    // Held messages released together count together.
+    channel.receive(fromPeer({ ns: 5 }, numbered(5)));
+    channel.receive(fromPeer({ ns: 6 }, numbered(6)));
+    channel.receive(fromPeer({ ns: 7 }, numbered(7)));
+    expect(drainSent()).toEqual([]);
+    channel.receive(fromPeer({ ns: 4 }, numbered(4)));
+    expect(drainSent().map(hdr)).toEqual(["0/0 ns=0 nr=8"]);
+  });
+
   test("a reply sent from deliver carries the ack: no ZLB", () => {
     const ctx = single(
       {},

@@ -68,10 +68,12 @@ describe("AckTimer", () => {
     const ack = new AckTimer(clock, 100, () => zlbs.push(clock.now()));
     ack.owe();
     clock.advance(60);
-    ack.owe(); // the first owed ack sets the deadline
+    ack.owe(2); // the first owed ack sets the deadline
+    expect(ack.owedMessages).toBe(3);
     clock.advance(40);
     expect(zlbs).toEqual([100]);
     expect(ack.owed).toBe(false);
+    expect(ack.owedMessages).toBe(0);
     ack.owe();
     clock.advance(50);
     ack.paid();
