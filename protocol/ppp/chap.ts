@@ -2,9 +2,11 @@
  * CHAP, the Challenge-Handshake Authentication Protocol (RFC 1994 §4), and the MD5 response of
  * RFC 1994 §2 / RFC 1321 (algorithm 5).
  */
+
 import { createHash } from "node:crypto";
-import { printable, readPacketHeader, writePacket } from "./control-packet.ts";
-import { hexBytes } from "./options.ts";
+import { hexBytes, printable } from "./bytes.ts";
+import { readPacketHeader, writePacket } from "./control-packet.ts";
+
 import { type Decoded, fail } from "./result.ts";
 
 /** Challenge or Response (RFC 1994 §4.1): a value and the sender's name. */

@@ -3,12 +3,11 @@
  * (Configure-Request … Code-Reject) mean the same in LCP and IPCP (RFC 1332 §2), so they are read and
  * written here once; `lcp.ts` adds LCP's codes 8-13.
  */
+import { concat, hexBytes, printable } from "./bytes.ts";
 import {
-  concat,
   decodeOptions,
   describeOptions,
   encodeOptions,
-  hexBytes,
   type OptionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -201,11 +200,4 @@ export function describeCommonPacket<O extends { kind: string }>(
     default:
       return undefined;
   }
-}
-
-/** Bytes as a quoted string when they are printable ASCII, else as hex: for names and messages in output. */
-export function printable(bytes: Uint8Array, limit = 64): string {
-  for (const b of bytes) if (b < 0x20 || b > 0x7e) return hexBytes(bytes);
-  const shown = bytes.length > limit ? bytes.subarray(0, limit) : bytes;
-  return JSON.stringify(String.fromCharCode(...shown)) + (bytes.length > limit ? "…" : "");
 }

@@ -3,13 +3,13 @@
  * the options this product negotiates. Unknown options and unknown codes are kept, not rejected here:
  * answering them (Configure-Reject, Code-Reject) is the negotiation automaton's job.
  */
+import { be16, be32, concat, hexBytes, printable, u16, u32 } from "./bytes.ts";
 import {
   type CodeRejectPacket,
   type ConfigurePacket,
   decodeCommonPacket,
   describeCommonPacket,
   encodeCommonPacket,
-  printable,
   readPacketHeader,
   type TerminatePacket,
   type UnknownCodePacket,
@@ -17,18 +17,12 @@ import {
 } from "./control-packet.ts";
 import { authProtocolName, hex32, PppProtocol, protocolName } from "./numbers.ts";
 import {
-  be16,
-  be32,
-  concat,
   expectLength,
-  hexBytes,
   type OptionCatalog,
   type OptionSpec,
   type OptionValueResult,
   optionCatalog,
   type UnknownOption,
-  u16,
-  u32,
 } from "./options.ts";
 import { type Decoded, fail } from "./result.ts";
 

@@ -4,6 +4,7 @@
  * to read them; types it does not know are kept byte-exact, in order, so they can be Configure-Rejected as
  * received (RFC 1661 §5.4).
  */
+import { hexBytes } from "./bytes.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** An option whose type the protocol's catalog does not know, kept as it arrived. */
@@ -168,54 +169,9 @@ export function describeOptions<O extends { kind: string }>(
     .join(" ");
 }
 
-/** Lower-case hex of some bytes, shortened with "…" past 32 octets so output stays one readable line. */
-export function hexBytes(bytes: Uint8Array, limit = 32): string {
-  let text = "";
-  const shown = Math.min(bytes.length, limit);
-  for (let i = 0; i < shown; i++) text += bytes[i].toString(16).padStart(2, "0");
-  return bytes.length > limit ? `${text}…(${bytes.length})` : text;
-}
-
 // Small readers and writers for option Data fields, shared by the catalogs.
 
 /** Data of exactly `size` octets, or the "length" error worded as the brief shows: "expected 4, got 3". */
 export function expectLength(data: Uint8Array, size: number): string | undefined {
   return data.length === size ? undefined : `expected ${size + 2}, got ${data.length + 2}`;
-}
-
-/** Big-endian 16-bit read. */
-export function u16(bytes: Uint8Array, at: number): number {
-  return (bytes[at] << 8) | bytes[at + 1];
-}
-
-/** Big-endian 32-bit read, unsigned. */
-export function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
-}
-
-/** Big-endian 16-bit value as two octets; throws RangeError when out of range. */
-export function be16(value: number, what: string): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffff)
-    throw new RangeError(`${what} ${value} is not 16-bit`);
-  return Uint8Array.of(value >> 8, value & 0xff);
-}
-
-/** Big-endian 32-bit value as four octets; throws RangeError when out of range. */
-export function be32(value: number, what: string): Uint8Array {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
-    throw new RangeError(`${what} ${value} is not 32-bit`);
-  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
-}
-
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -2,7 +2,8 @@
  * PAP, the Password Authentication Protocol (RFC 1334 §2). The password travels in clear, so output made
  * by `describePap` shows only its length.
  */
-import { printable, readPacketHeader, writePacket } from "./control-packet.ts";
+import { printable } from "./bytes.ts";
+import { readPacketHeader, writePacket } from "./control-packet.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** Authenticate-Request (RFC 1334 §2.2.1): the peer's name and password, as octets. */

@@ -1,0 +1,56 @@
+/**
+ * Small octet helpers shared inside `protocol/ppp`: big-endian reads and writes, concatenation, and the hex
+ * and text renderings used in one-line descriptions. Only `hexBytes` is re-exported from the folder's index.
+ */
+
+/** Big-endian 16-bit read. */
+export function u16(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 8) | bytes[at + 1];
+}
+
+/** Big-endian 32-bit read, unsigned. */
+export function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+}
+
+/** Big-endian 16-bit value as two octets; throws RangeError when out of range. */
+export function be16(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff)
+    throw new RangeError(`${what} ${value} is not 16-bit`);
+  return Uint8Array.of(value >> 8, value & 0xff);
+}
+
+/** Big-endian 32-bit value as four octets; throws RangeError when out of range. */
+export function be32(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`${what} ${value} is not 32-bit`);
+  return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
+}
+
+/** Concatenates byte arrays. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Lower-case hex of some bytes, shortened with "…" past 32 octets so output stays one readable line. */
+export function hexBytes(bytes: Uint8Array, limit = 32): string {
+  let text = "";
+  const shown = Math.min(bytes.length, limit);
+  for (let i = 0; i < shown; i++) text += bytes[i].toString(16).padStart(2, "0");
+  return bytes.length > limit ? `${text}…(${bytes.length})` : text;
+}
+
+/** Bytes as a quoted string when they are printable ASCII, else as hex: for names and messages in output. */
+export function printable(bytes: Uint8Array, limit = 64): string {
+  for (const b of bytes) if (b < 0x20 || b > 0x7e) return hexBytes(bytes);
+  const shown = bytes.length > limit ? bytes.subarray(0, limit) : bytes;
+  return JSON.stringify(String.fromCharCode(...shown)) + (bytes.length > limit ? "…" : "");
+}
