@@ -261,6 +261,14 @@ export class ControlChannel {
   }
 
   /**
+   * The peer was heard from outside this channel (a data message of one of the tunnel's sessions): RFC
+   * 2661 §5.5 counts data as well as control messages as signs of life, so the HELLO waits. Costs a clock read.
+   */
+  peerHeard(): void {
+    if (!this.#closed) this.#hello.heard();
+  }
+
+  /**
    * Resolves when every message sent so far is acknowledged (the StopCCN hold of RFC 2661 §5.7); rejects
    * with a ControlChannelClosedError when the channel fails or is closed first.
    */

@@ -323,6 +323,17 @@ describe("hello (RFC 2661 §6.5)", () => {
     expect(channel.outstanding).toBe(0);
   });
 
+  test("data from the peer (peerHeard) also postpones the HELLO (RFC 2661 §5.5)", () => {
+    const { clock, channel, drainSent } = single({ helloIntervalMs: 1000 });
+    for (let i = 0; i < 5; i++) {
+      clock.advance(900);
+      channel.peerHeard();
+    }
+    expect(drainSent()).toEqual([]);
+    clock.advance(1000);
+    expect(drainSent().map((p) => p.message?.type)).toEqual(["HELLO"]);
+  });
+
   test("no HELLO while messages are in flight (their retransmissions probe the peer)", () => {
     const { clock, channel, drainSent } = single({ helloIntervalMs: 500, maxRetransmits: 10 });
     channel.send(numbered(0), 0);
