@@ -26,24 +26,24 @@ function mustEscape(octet: number, accm: number): boolean {
 export function encodeHdlc(frame: Uint8Array, options: { accm?: number } = {}): Uint8Array {
   const accm = (options.accm ?? DEFAULT_ACCM) >>> 0;
   const [fcsLow, fcsHigh] = fcs16Trailer(frame);
-  let size = 2 + 2 + frame.length;
-  for (const octet of frame) if (mustEscape(octet, accm)) size++;
-  if (mustEscape(fcsLow, accm)) size++;
-  if (mustEscape(fcsHigh, accm)) size++;
+  const body = new Uint8Array(frame.length + 2);
+  body.set(frame);
+  body[frame.length] = fcsLow;
+  body[frame.length + 1] = fcsHigh;
+  let size = 2 + body.length;
+  for (let i = 0; i < body.length; i++) if (mustEscape(body[i], accm)) size++;
   const out = new Uint8Array(size);
   let at = 0;
   out[at++] = FLAG;
-  const put = (octet: number) => {
+  for (let i = 0; i < body.length; i++) {
+    const octet = body[i];
     if (mustEscape(octet, accm)) {
       out[at++] = ESCAPE;
       out[at++] = octet ^ FLIP;
     } else {
       out[at++] = octet;
     }
-  };
-  for (const octet of frame) put(octet);
-  put(fcsLow);
-  put(fcsHigh);
+  }
   out[at] = FLAG;
   return out;
 }
