@@ -23,6 +23,8 @@ import type { TunnelOutput } from "./tunnel.ts";
 export const LOCKOUT_MS = 300_000;
 /** Default time a closing destination waits for its tunnels before giving up on them. */
 export const DESTINATION_CLOSE_TIMEOUT_MS = 60_000;
+/** Default time an unused destination (no tunnels, not locked out) stays before it is removed. */
+export const DESTINATION_IDLE_MS = 600_000;
 /** RFC 2661 §4.4.4: session ids are 16 bits and 0 is reserved, so a tunnel carries at most 65,535 sessions. */
 export const MAX_SESSIONS_PER_TUNNEL = 65_535;
 
@@ -39,6 +41,8 @@ export interface DestinationInput {
   lockoutMs?: number;
   /** How long closing waits for the tunnels (default DESTINATION_CLOSE_TIMEOUT_MS). */
   closeTimeoutMs?: number;
+  /** How long it stays without tunnels before it ends (default DESTINATION_IDLE_MS). */
+  idleMs?: number;
 }
 
 /** The destination's context. */
@@ -47,6 +51,7 @@ export interface DestinationContext extends DestinationInput {
   maxTunnels: number;
   lockoutMs: number;
   closeTimeoutMs: number;
+  idleMs: number;
   admin: AdminState;
   /** Live tunnels (created and not yet final). */
   tunnels: number;
@@ -162,11 +167,13 @@ export const destinationMachine = setup({
     isTestTunnel: ({ event }) =>
       (event.type === "tunnelEnded" || event.type === "tunnelEstablished") && event.test,
     noTunnelsLeft: ({ context }) => context.tunnels === 0,
+    hasTunnels: ({ context }) => context.tunnels > 0,
     isShutdown: ({ event }) => event.type === "admin" && event.state === "shutdown",
   },
   delays: {
     lockout: ({ context }) => context.lockoutMs,
     closeTimeout: ({ context }) => context.closeTimeoutMs,
+    idle: ({ context }) => context.idleMs,
   },
   actions: {
     setAdmin: assign({
@@ -235,6 +242,10 @@ export const destinationMachine = setup({
             ? cause("admin", `destination ${context.path.destination} shut down`)
             : context.cause,
     }),
+    recordIdle: assign({
+      cause: ({ context }) =>
+        cause("timeout", `destination ${context.path.destination} unused for ${context.idleMs} ms`),
+    }),
     closeTunnels: emit(({ context }) => ({
       type: "closeTunnels" as const,
       cause: cause("parent", `destination closing: ${context.cause?.message ?? "closed"}`),
@@ -252,6 +263,7 @@ export const destinationMachine = setup({
     maxTunnels: input.maxTunnels ?? Number.POSITIVE_INFINITY,
     lockoutMs: input.lockoutMs ?? LOCKOUT_MS,
     closeTimeoutMs: input.closeTimeoutMs ?? DESTINATION_CLOSE_TIMEOUT_MS,
+    idleMs: input.idleMs ?? DESTINATION_IDLE_MS,
     admin: "enabled",
     tunnels: 0,
     lockouts: 0,
@@ -265,6 +277,15 @@ export const destinationMachine = setup({
   },
   states: {
     available: {
+      initial: "unused",
+      states: {
+        // No tunnels: the destination ends after the idle time, so none outlives its use.
+        unused: {
+          always: { guard: "hasTunnels", target: "used" },
+          after: { idle: { target: "#destination.closed", actions: "recordIdle" } },
+        },
+        used: { always: { guard: "noTunnelsLeft", target: "unused" } },
+      },
       on: {
         place: [
           { guard: "notEnabled", actions: "refuseNotEnabled" },
@@ -291,6 +312,7 @@ export const destinationMachine = setup({
     },
     // The lockout ran out: the next use opens a test tunnel before any session is placed.
     probing: {
+      after: { idle: { target: "closed", actions: "recordIdle" } },
       on: {
         place: [
           { guard: "notEnabled", actions: "refuseNotEnabled" },

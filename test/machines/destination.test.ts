@@ -91,7 +91,7 @@ describe("destination machine: lockout and test tunnel", () => {
     expect(d.emitted.at(-1)).toEqual({ type: "queue", requestId: 4 });
     d.actor.send({ type: "tunnelOpened", tunnelId: 9, test: true });
     d.actor.send({ type: "tunnelEstablished", tunnelId: 9, test: true });
-    expect(d.state()).toBe("available");
+    expect(d.state()).toStartWith("available");
     expect(d.emitted.at(-1)).toEqual({ type: "retryQueued" });
   });
 
@@ -118,7 +118,7 @@ describe("destination machine: lockout and test tunnel", () => {
         test: false,
         output: { cause: cause(reason, "x"), wasEstablished: false },
       });
-      expect(d.state()).toBe("available");
+      expect(d.state()).toStartWith("available");
     }
     d.actor.send({ type: "tunnelOpened", tunnelId: 8, test: false });
     d.actor.send({
@@ -127,7 +127,28 @@ describe("destination machine: lockout and test tunnel", () => {
       test: false,
       output: { ...failed, wasEstablished: true },
     });
-    expect(d.state()).toBe("available");
+    expect(d.state()).toStartWith("available");
+  });
+});
+
+describe("destination machine: idle", () => {
+  test("an unused destination ends after the idle time; one with tunnels does not", () => {
+    const d = drive(destinationMachine, { ...input, idleMs: 1000 });
+    d.actor.send({ type: "tunnelOpened", tunnelId: 1, test: false });
+    d.clock.advance(5000);
+    expect(d.state()).toBe("available.used");
+    d.actor.send({
+      type: "tunnelEnded",
+      tunnelId: 1,
+      test: false,
+      output: { ...failed, wasEstablished: true },
+    });
+    expect(d.state()).toBe("available.unused");
+    d.clock.advance(999);
+    expect(d.actor.getSnapshot().status).toBe("active");
+    d.clock.advance(1);
+    expect(d.actor.getSnapshot().status).toBe("done");
+    expect(d.actor.getSnapshot().output?.cause.reason).toBe("timeout");
   });
 });
 

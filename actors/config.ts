@@ -1,0 +1,88 @@
+/**
+ * Configuration of a node: who we are, which peers we tunnel to and accept tunnels from (destination
+ * profiles), and the timers and limits of every level. Plain data; defaults filled by `resolveConfig`.
+ */
+import type { AvpName } from "../protocol/l2tp/avps.ts";
+import type { ControlChannelOptions } from "./control-channel/channel.ts";
+import type { PeerAddress } from "./ports.ts";
+
+/** One peer (or, with no address, any peer) and how to run tunnels with it. */
+export interface DestinationProfile {
+  /** The peer's address; undefined matches any address (an LNS open to every LAC with the secret). */
+  address?: string;
+  /** The peer's UDP port; undefined matches any port. */
+  port?: number;
+  /** The Host Name the peer must present (RFC 2661 §4.4.3); undefined accepts any. */
+  peerHostName?: string;
+  /** The shared tunnel secret (RFC 2661 §5.1.1); with one we challenge the peer and demand its response. */
+  secret?: string | Uint8Array;
+  /** Whether tunnels from this peer are accepted (LNS role); default true. */
+  accept?: boolean;
+  /** Our Host Name toward this peer; default the node's. */
+  hostName?: string;
+  /** AVPs to send hidden (RFC 2661 §4.3) when a secret is set. */
+  hide?: readonly AvpName[];
+  maxSessionsPerTunnel?: number;
+  maxTunnels?: number;
+  lockoutMs?: number;
+}
+
+/** A node's configuration. */
+export interface NodeConfig {
+  /** The node's name: the `system` part of every actor path. */
+  name: string;
+  /** Our Host Name AVP (RFC 2661 §4.4.3). */
+  hostName: string;
+  vendorName?: string;
+  /** Peers we know; the first profile that matches a peer's address and port applies. */
+  destinations?: readonly DestinationProfile[];
+  /** Control channel tunables (RFC 2661 §5.8); defaults as the channel's. */
+  channel?: Partial<ControlChannelOptions>;
+  /** Send a Tie Breaker AVP in our SCCRQs (RFC 2661 §4.4.3); default true. */
+  tieBreaker?: boolean;
+  /** StopCCN hold (RFC 2661 §5.7); default 31 s. */
+  stopHoldMs?: number;
+  /** Lockout of a failed destination; default 300 s. */
+  lockoutMs?: number;
+  /** How long an unused destination stays before it is removed; default 600 s. */
+  destinationIdleMs?: number;
+  /** How long a closing destination waits for its tunnels; default 60 s. */
+  destinationCloseTimeoutMs?: number;
+  /** How long a closing system waits for its destinations; default 120 s. */
+  systemCloseTimeoutMs?: number;
+  /** Call setup timeout (CDN result 10); default 120 s. */
+  sessionSetupTimeoutMs?: number;
+  maxSessionsPerTunnel?: number;
+  maxTunnels?: number;
+}
+
+/** A profile with its secret as bytes. */
+export interface ResolvedProfile extends DestinationProfile {
+  secretBytes?: Uint8Array;
+}
+
+/** Finds the first profile matching a peer, or undefined. */
+export function matchProfile(
+  profiles: readonly ResolvedProfile[],
+  peer: PeerAddress,
+): ResolvedProfile | undefined {
+  for (const p of profiles) {
+    if (p.address !== undefined && p.address !== peer.address) continue;
+    if (p.port !== undefined && p.port !== peer.port) continue;
+    return p;
+  }
+  return undefined;
+}
+
+/** Turns secrets into bytes once. */
+export function resolveProfiles(profiles: readonly DestinationProfile[] | undefined): ResolvedProfile[] {
+  return (profiles ?? []).map((p) => ({
+    ...p,
+    secretBytes: typeof p.secret === "string" ? new TextEncoder().encode(p.secret) : p.secret,
+  }));
+}
+
+/** The key of a destination in the registries and its path: "address:port". */
+export function destinationKey(peer: PeerAddress): string {
+  return peer.address.includes(":") ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}

@@ -1,0 +1,886 @@
+/**
+ * A node: one running L2TP system (LAC, LNS, or both) wired from the pure machines, the control
+ * channel, and the ports. The tree is system → destination → tunnel → session, every one a root
+ * XState actor observed by the same `inspect` callback and linked to its parent by the supervisor.
+ *
+ * The router (`#route`) reads only the header of a datagram (`peekIds`) and finds its tunnel by our
+ * tunnel id in a Map. Tunnel id 0 is an SCCRQ (or a retransmission of one, or an early StopCCN): the
+ * system finds or creates the destination, settles a tie-breaker, and creates the responder tunnel.
+ * Data messages go straight to the session's counters and the data handler, never through XState.
+ */
+
+import type { AnyActorRef, InspectionEvent } from "xstate";
+import type { ActorPath } from "../machines/common.ts";
+import { type AdminState, type Cause, cause } from "../machines/common.ts";
+import { type DestinationEmitted, destinationMachine, type TunnelLoad } from "../machines/destination.ts";
+import { sessionMachine } from "../machines/session.ts";
+import { type SystemEmitted, systemMachine } from "../machines/system.ts";
+import { type TunnelOutput, tieBreak, tunnelMachine } from "../machines/tunnel.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import { peekIds } from "../protocol/l2tp/header.ts";
+import {
+  type ControlPacket,
+  decodeControl,
+  encodeControl,
+  validateMessage,
+} from "../protocol/l2tp/messages.ts";
+import {
+  destinationKey,
+  matchProfile,
+  type NodeConfig,
+  type ResolvedProfile,
+  resolveProfiles,
+} from "./config.ts";
+import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import type { DataHandler, Machines, NodeRuntime, RouterStats, SessionRequest } from "./runtime.ts";
+import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
+import {
+  type SessionHandle,
+  stateName,
+  type TunnelHandle,
+  type TunnelOwner,
+  TunnelHandle as Tunnels,
+} from "./tunnel-actor.ts";
+
+/** The ports and hooks a node runs on. */
+export interface NodeDeps {
+  /** One bound socket, or several (the first carries tunnels we open). */
+  transport: Transport | readonly Transport[];
+  clock: Clock;
+  random: Random;
+  /** The one observer of every actor's inspection events. */
+  inspect?: (event: InspectionEvent) => void;
+  /** Data messages (T=0) of every session; counted whether or not a handler is set. */
+  onData?: DataHandler;
+  /** Replacement machines (tests: a machine with an action that throws). */
+  machines?: Partial<Machines>;
+  /** Errors thrown by wiring callbacks (default: console.error). */
+  onWiringError?: (error: unknown, path: ActorPath | undefined) => void;
+}
+
+/** What `openSession` asks for. */
+export interface OpenSessionOptions {
+  destination: PeerAddress;
+  /** `incoming` (default): we are the LAC placing a subscriber's call (ICRQ). `outgoing`: we are the LNS asking the LAC to dial (OCRQ). */
+  call?: "incoming" | "outgoing";
+  requestAvps?: Avps;
+  connectAvps?: Avps;
+}
+
+/** The outcome of `openSession`. */
+export type OpenSessionOutcome =
+  | {
+      ok: true;
+      path: ActorPath;
+      tunnelId: number;
+      sessionId: number;
+      peerTunnelId: number;
+      peerSessionId: number;
+      /** Resolves with the cause when the session ends. */
+      ended: Promise<Cause>;
+    }
+  | { ok: false; cause: Cause };
+
+/** Which level an admin command is for. */
+export type AdminTarget =
+  | { level: "system" }
+  | { level: "destination"; peer: PeerAddress }
+  | { level: "tunnel"; tunnelId: number };
+
+/** A session in a snapshot. */
+export interface SessionSnapshot {
+  id: number;
+  state: string;
+  peerSessionId: number;
+  packetsIn: number;
+  packetsOut: number;
+}
+
+/** A tunnel in a snapshot. */
+export interface TunnelSnapshot {
+  id: number;
+  role: "initiator" | "responder";
+  state: string;
+  phase: string;
+  peerTunnelId: number;
+  admin: AdminState;
+  test: boolean;
+  sessions: SessionSnapshot[];
+}
+
+/** A destination in a snapshot. */
+export interface DestinationSnapshot {
+  key: string;
+  state: string;
+  admin: AdminState;
+  lockouts: number;
+  tunnels: TunnelSnapshot[];
+}
+
+/** The whole tree and the registries, for tests and the `show` command. */
+export interface NodeSnapshot {
+  system: { state: string; admin: AdminState; ended: boolean };
+  destinations: DestinationSnapshot[];
+  registries: {
+    /** Actors alive in the supervisor (system included). */
+    liveActors: number;
+    tunnels: number;
+    tunnelsByPeer: number;
+    destinations: number;
+    sessions: number;
+    pendingRequests: number;
+  };
+  stats: RouterStats;
+}
+
+/** A running node. */
+export interface L2tpNode {
+  readonly name: string;
+  /** Places a call toward a destination: resolves when it is established, or failed with a cause. */
+  openSession(options: OpenSessionOptions): Promise<OpenSessionOutcome>;
+  /** Sets the admin state of the system, a destination, or a tunnel; false if there is no such thing. */
+  setAdmin(target: AdminTarget, state: AdminState): boolean;
+  /** Closes a destination (a StopCCN on each of its tunnels); false if there is none. */
+  closeDestination(peer: PeerAddress, why?: Cause): boolean;
+  /** Closes one tunnel (StopCCN; its sessions end with it, no CDN). */
+  closeTunnel(tunnelId: number, why?: Cause): boolean;
+  /** Closes one session (CDN). */
+  closeSession(tunnelId: number, sessionId: number, why?: Cause): boolean;
+  /** Sends a data message on an established session. */
+  sendData(tunnelId: number, sessionId: number, payload: Uint8Array): boolean;
+  /** The tree and registries now. `sessions: false` leaves out the per-session lists. */
+  snapshot(options?: { sessions?: boolean }): NodeSnapshot;
+  /** Where an actor sits in the tree (for inspection events). */
+  pathOf(actor: AnyActorRef): ActorPath | undefined;
+  /** Closes everything (a conversation: StopCCN per tunnel, then the hold); resolves when the system ended. */
+  close(why?: Cause): Promise<Cause>;
+  /** Resolves when the system actor ended. */
+  readonly closed: Promise<Cause>;
+}
+
+const DEFAULT_MACHINES: Machines = {
+  system: systemMachine,
+  destination: destinationMachine,
+  tunnel: tunnelMachine,
+  session: sessionMachine,
+};
+
+/** Tie-breaker retries of one session before it fails. */
+const MAX_PLACEMENTS = 4;
+
+/** Creates and starts a node. */
+export function createNode(config: NodeConfig, deps: NodeDeps): L2tpNode {
+  return new Node(config, deps);
+}
+
+class Node implements L2tpNode, TunnelOwnerRegistry {
+  readonly name: string;
+  readonly closed: Promise<Cause>;
+  readonly rt: NodeRuntime;
+  readonly destinations = new Map<string, DestinationHandle>();
+  readonly system: Supervised<typeof systemMachine>;
+  /** Requests being answered (a place or admit is synchronous, a queued one waits for a test tunnel). */
+  readonly pending = new Map<number, SessionRequest>();
+  #nextRequestId = 1;
+  #verdicts = new Map<number, (admitted: boolean, why?: Cause) => void>();
+  #resolveClosed!: (c: Cause) => void;
+  readonly #transports: readonly Transport[];
+
+  constructor(config: NodeConfig, deps: NodeDeps) {
+    this.name = config.name;
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+    this.#transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport as Transport];
+    if (this.#transports.length === 0) throw new Error("createNode: at least one transport is needed");
+    const onWiringError = deps.onWiringError;
+    const supervisor = new Supervisor({
+      clock: deps.clock,
+      ...(deps.inspect ? { inspect: deps.inspect } : {}),
+      onWiringError: (error, where) =>
+        onWiringError
+          ? onWiringError(error, where?.path)
+          : console.error(`l2tp ${config.name}: wiring error`, where?.path, error),
+    });
+    this.rt = {
+      config,
+      profiles: resolveProfiles(config.destinations),
+      clock: deps.clock,
+      random: deps.random,
+      supervisor,
+      machines: { ...DEFAULT_MACHINES, ...deps.machines },
+      tunnels: new Map(),
+      tunnelsByPeer: new Map(),
+      stats: {
+        malformed: 0,
+        undecodable: 0,
+        unknownTunnel: 0,
+        unknownSession: 0,
+        dataDelivered: 0,
+        dataUnknown: 0,
+        refusedTunnels: 0,
+        tieBreakerDrops: 0,
+      },
+      ...(deps.onData ? { onData: deps.onData } : {}),
+      defaultTransport: this.#transports[0],
+      place: (request) => this.#place(request),
+    };
+    this.system = supervisor.spawn({
+      level: "system",
+      key: config.name,
+      path: { system: config.name },
+      machine: this.rt.machines.system,
+      input: {
+        path: { system: config.name },
+        hostName: config.hostName,
+        ...(config.systemCloseTimeoutMs !== undefined ? { closeTimeoutMs: config.systemCloseTimeoutMs } : {}),
+      },
+      wire: (actor, self) => {
+        const l = <E>(fn: (e: E) => void) => supervisor.listener(self, fn);
+        actor.on(
+          "admitted",
+          l((e: SystemEmitted & { type: "admitted" }) => this.#verdicts.get(e.requestId)?.(true)),
+        );
+        actor.on(
+          "refuse",
+          l((e: SystemEmitted & { type: "refuse" }) => this.#verdicts.get(e.requestId)?.(false, e.cause)),
+        );
+        actor.on(
+          "closeDestinations",
+          l((e: SystemEmitted & { type: "closeDestinations" }) => {
+            for (const d of [...this.destinations.values()]) d.send({ type: "close", cause: e.cause });
+          }),
+        );
+      },
+      onEnd: (_self, ending) => this.#systemEnded(ending),
+    });
+    for (const t of this.#transports) t.onReceive((packet, from) => this.#route(packet, from, t));
+  }
+
+  // --- API -------------------------------------------------------------------------------------------
+
+  openSession(options: OpenSessionOptions): Promise<OpenSessionOutcome> {
+    return new Promise((resolve) => {
+      let endedResolve: (c: Cause) => void = () => {};
+      const ended = new Promise<Cause>((r) => {
+        endedResolve = r;
+      });
+      let settled = false;
+      const request: SessionRequest = {
+        id: this.#nextRequestId++,
+        destination: { address: options.destination.address, port: options.destination.port },
+        call: options.call ?? "incoming",
+        ...(options.requestAvps ? { requestAvps: options.requestAvps } : {}),
+        ...(options.connectAvps ? { connectAvps: options.connectAvps } : {}),
+        attempts: 0,
+        onEstablished: (s) => {
+          if (settled) return;
+          settled = true;
+          resolve({
+            ok: true,
+            path: s.node.path,
+            tunnelId: s.tunnel.id,
+            sessionId: s.id,
+            peerTunnelId: s.tunnel.channel.peerTunnelId,
+            peerSessionId: s.peerSessionId,
+            ended,
+          });
+        },
+        onEnded: (s, why) => {
+          if (settled) {
+            endedResolve(why);
+            return;
+          }
+          // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the call moves to the winner's tunnel.
+          if (s && why.reason === "tie-breaker" && request.attempts < MAX_PLACEMENTS && !this.system.ending) {
+            this.#place(request);
+            return;
+          }
+          settled = true;
+          endedResolve(why);
+          resolve({ ok: false, cause: why });
+        },
+      };
+      this.#place(request);
+    });
+  }
+
+  setAdmin(target: AdminTarget, state: AdminState): boolean {
+    const event = { type: "admin" as const, state };
+    switch (target.level) {
+      case "system":
+        if (this.system.ending) return false;
+        this.system.actor.send(event);
+        return true;
+      case "destination": {
+        const d = this.destinations.get(destinationKey(target.peer));
+        if (!d) return false;
+        d.send(event);
+        return true;
+      }
+      case "tunnel": {
+        const t = this.rt.tunnels.get(target.tunnelId);
+        if (!t) return false;
+        t.send(event);
+        return true;
+      }
+    }
+  }
+
+  closeDestination(peer: PeerAddress, why = cause("admin", "destination closed by the operator")): boolean {
+    const d = this.destinations.get(destinationKey(peer));
+    if (!d) return false;
+    d.send({ type: "close", cause: why });
+    return true;
+  }
+
+  closeTunnel(tunnelId: number, why = cause("admin", "tunnel closed by the operator")): boolean {
+    const t = this.rt.tunnels.get(tunnelId);
+    if (!t) return false;
+    t.send({ type: "close", cause: why });
+    return true;
+  }
+
+  closeSession(
+    tunnelId: number,
+    sessionId: number,
+    why = cause("admin", "session closed by the operator"),
+  ): boolean {
+    const s = this.rt.tunnels.get(tunnelId)?.sessions.get(sessionId);
+    if (!s) return false;
+    s.send({ type: "close", cause: why });
+    return true;
+  }
+
+  sendData(tunnelId: number, sessionId: number, payload: Uint8Array): boolean {
+    const t = this.rt.tunnels.get(tunnelId);
+    const s = t?.sessions.get(sessionId);
+    return !!(t && s && t.sendData(s, payload));
+  }
+
+  pathOf(actor: AnyActorRef): ActorPath | undefined {
+    return this.rt.supervisor.pathOf(actor);
+  }
+
+  close(why = cause("admin", "node closed")): Promise<Cause> {
+    if (!this.system.ending) this.system.actor.send({ type: "close", cause: why });
+    return this.closed;
+  }
+
+  snapshot(options: { sessions?: boolean } = {}): NodeSnapshot {
+    const withSessions = options.sessions !== false;
+    const sys = this.system.actor.getSnapshot();
+    let sessions = 0;
+    const destinations: DestinationSnapshot[] = [];
+    for (const d of this.destinations.values()) {
+      const ds = d.node.actor.getSnapshot();
+      const tunnels: TunnelSnapshot[] = [];
+      for (const t of d.tunnels.values()) {
+        sessions += t.sessions.size;
+        const ts = t.node.actor.getSnapshot();
+        tunnels.push({
+          id: t.id,
+          role: t.role,
+          state: stateName(ts.value),
+          phase: t.phase,
+          peerTunnelId: t.channel.peerTunnelId,
+          admin: ts.context.admin,
+          test: t.test,
+          sessions: withSessions
+            ? [...t.sessions.values()].map((s) => ({
+                id: s.id,
+                state: s.state,
+                peerSessionId: s.peerSessionId,
+                packetsIn: s.packetsIn,
+                packetsOut: s.packetsOut,
+              }))
+            : [],
+        });
+      }
+      destinations.push({
+        key: d.key,
+        state: stateName(ds.value),
+        admin: ds.context.admin,
+        lockouts: ds.context.lockouts,
+        tunnels,
+      });
+    }
+    return {
+      system: { state: stateName(sys.value), admin: sys.context.admin, ended: !!this.system.ending },
+      destinations,
+      registries: {
+        liveActors: this.rt.supervisor.live,
+        tunnels: this.rt.tunnels.size,
+        tunnelsByPeer: this.rt.tunnelsByPeer.size,
+        destinations: this.destinations.size,
+        sessions,
+        pendingRequests: this.pending.size,
+      },
+      stats: { ...this.rt.stats },
+    };
+  }
+
+  // --- admission and placement --------------------------------------------------------------------
+
+  /** Asks the system actor whether new work (a session or a tunnel) is admitted now. */
+  #systemAdmits(what: "session" | "tunnel"): Cause | null {
+    if (this.system.ending) return cause("refused", `system ${this.name} is closed`);
+    let verdict: Cause | null = cause("internal", "the system did not answer");
+    const requestId = this.#nextRequestId++;
+    this.#verdicts.set(requestId, (ok, why) => {
+      verdict = ok ? null : (why ?? cause("refused", "refused"));
+    });
+    this.system.actor.send({ type: "request", requestId, what });
+    this.#verdicts.delete(requestId);
+    return verdict;
+  }
+
+  /** Finds or creates the destination for a peer. */
+  #destination(peer: PeerAddress, profile: ResolvedProfile | undefined): DestinationHandle | undefined {
+    const key = destinationKey(peer);
+    const existing = this.destinations.get(key);
+    if (existing) return existing;
+    if (this.system.ending) return undefined;
+    const d = new DestinationHandle(this, key, peer, profile);
+    return d.node.ending ? undefined : d;
+  }
+
+  /** LAC: places a request on a tunnel of its destination (or opens one), through the destination machine. */
+  #place(request: SessionRequest): void {
+    request.attempts++;
+    const refused = this.#systemAdmits("session");
+    if (refused) {
+      request.onEnded(undefined, refused);
+      return;
+    }
+    const profile = matchProfile(this.rt.profiles, request.destination);
+    const d = this.#destination(request.destination, profile);
+    if (!d) {
+      request.onEnded(undefined, cause("refused", `system ${this.name} is closing`));
+      return;
+    }
+    d.place(request);
+  }
+
+  /** A verdict holder for DestinationHandle.admit (shares the request-id space). */
+  nextRequestId(): number {
+    return this.#nextRequestId++;
+  }
+
+  // --- ingress --------------------------------------------------------------------------------------
+
+  #route(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
+    try {
+      const ids = peekIds(packet);
+      const stats = this.rt.stats;
+      if (!ids) {
+        stats.malformed++;
+        return;
+      }
+      const { isControl, tunnelId, sessionId } = ids;
+      if (!isControl) {
+        // Data (T=0): straight to the session, never through an XState queue.
+        const s = this.rt.tunnels.get(tunnelId)?.sessions.get(sessionId);
+        if (!s) {
+          stats.dataUnknown++;
+          return;
+        }
+        s.packetsIn++;
+        s.bytesIn += packet.length;
+        stats.dataDelivered++;
+        this.rt.onData?.(s, packet);
+        return;
+      }
+      if (tunnelId !== 0) {
+        const t = this.rt.tunnels.get(tunnelId);
+        if (!t) {
+          stats.unknownTunnel++;
+          return;
+        }
+        t.receive(packet, from);
+        return;
+      }
+      this.#routeTunnelZero(packet, from, transport);
+    } catch (error) {
+      // A bug in the wiring must not take the socket's receive loop down.
+      console.error(`l2tp ${this.name}: router error`, error);
+    }
+  }
+
+  /** Tunnel id 0: an SCCRQ, a retransmission of one, or a StopCCN sent before our id was known (RFC 2661 §4.4.3). */
+  #routeTunnelZero(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
+    const profile = matchProfile(this.rt.profiles, from);
+    const decoded = decodeControl(packet, profile?.secretBytes ? { secret: profile.secretBytes } : undefined);
+    if (!decoded.ok) {
+      this.rt.stats.undecodable++;
+      return;
+    }
+    const { message } = decoded.value;
+    if (!message) return; // a ZLB to tunnel 0 acknowledges nothing we keep
+    const peerTunnelId = message.avps.assignedTunnelId;
+    if (peerTunnelId) {
+      const known = this.rt.tunnelsByPeer.get(`${destinationKey(from)}/${peerTunnelId}`);
+      if (known) {
+        known.receiveDecoded(decoded.value, from);
+        return;
+      }
+    }
+    if (message.type === "SCCRQ") this.#incomingTunnel(decoded.value, from, transport, profile);
+    else this.rt.stats.unknownTunnel++;
+  }
+
+  /** RFC 2661 §5.1, §7.2: an SCCRQ from a peer. */
+  #incomingTunnel(
+    packet: ControlPacket,
+    from: PeerAddress,
+    transport: Transport,
+    profile: ResolvedProfile | undefined,
+  ): void {
+    const message = packet.message;
+    if (!message) return;
+    if (!profile || profile.accept === false) {
+      this.#refuseSccrq(packet, from, transport, {
+        result: 4,
+        message: `peer ${destinationKey(from)} is not configured`,
+      });
+      return;
+    }
+    const invalid = validateMessage(message);
+    if (invalid) {
+      this.#refuseSccrq(packet, from, transport, {
+        result: invalid.resultCode ?? 2,
+        ...(invalid.errorCode !== undefined ? { error: invalid.errorCode } : {}),
+        message: `${invalid.field}: ${invalid.reason}`.slice(0, 200),
+      });
+      return;
+    }
+    // RFC 2661 §4.4.3: SCCRQs that crossed. Decide before anything changes, act after the winner exists.
+    const existing = this.destinations.get(destinationKey(from));
+    const losers: TunnelHandle[] = [];
+    let bothLose = false;
+    if (existing) {
+      for (const t of existing.tunnels.values()) {
+        if (t.role !== "initiator" || t.state !== "wait-ctl-reply") continue;
+        const verdict = tieBreak(t.tieBreaker, message.avps.tieBreaker);
+        if (verdict === "ours") {
+          this.rt.stats.tieBreakerDrops++;
+          return;
+        }
+        if (verdict === "theirs") losers.push(t);
+        if (verdict === "neither") {
+          losers.push(t);
+          bothLose = true;
+        }
+      }
+    }
+    if (bothLose) {
+      this.rt.stats.tieBreakerDrops++;
+      for (const t of losers) t.send({ type: "tieBreakerLost", bothLost: true });
+      return;
+    }
+    const refused = this.#systemAdmits("tunnel");
+    if (refused) {
+      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: refused.message });
+      return;
+    }
+    const d = this.#destination(from, profile);
+    const admitted = d ? d.admit() : cause("refused", `system ${this.name} is closing`);
+    if (!d || admitted) {
+      this.#refuseSccrq(packet, from, transport, {
+        result: 2,
+        error: 4,
+        message: admitted?.message ?? "refused",
+      });
+      return;
+    }
+    const t = Tunnels.spawn(this.rt, d, { role: "responder", peer: from, transport, profile, test: false });
+    if (!t) {
+      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: "no tunnel id left" });
+      return;
+    }
+    t.receiveDecoded(packet, from);
+    for (const loser of losers) loser.send({ type: "tieBreakerLost", bothLost: false });
+  }
+
+  /** A StopCCN for an SCCRQ we make no tunnel for: sent once, no state kept (RFC 2661 §5.1). */
+  #refuseSccrq(
+    packet: ControlPacket,
+    from: PeerAddress,
+    transport: Transport,
+    resultCode: { result: number; error?: number; message?: string },
+  ): void {
+    this.rt.stats.refusedTunnels++;
+    const peerTunnelId = packet.message?.avps.assignedTunnelId ?? 0;
+    const reply = encodeControl(
+      { tunnelId: peerTunnelId, sessionId: 0, ns: 0, nr: (packet.header.ns + 1) & 0xffff },
+      { type: "StopCCN", avps: { assignedTunnelId: 0, resultCode } },
+    );
+    transport.send(reply, from);
+  }
+
+  // --- endings --------------------------------------------------------------------------------------
+
+  /** A destination ended: leave the registry, stop what it abandoned, tell the system. */
+  destinationEnded(d: DestinationHandle): void {
+    if (this.destinations.get(d.key) === d) this.destinations.delete(d.key);
+    for (const t of [...d.tunnels.values()]) this.rt.supervisor.stopTree(t.node);
+    d.failQueued(cause("refused", `destination ${d.key} ended`));
+    if (!this.system.ending) this.system.actor.send({ type: "destinationEnded", destination: d.key });
+  }
+
+  #systemEnded(ending: Ending): void {
+    for (const d of [...this.destinations.values()]) this.rt.supervisor.stopTree(d.node);
+    for (const t of this.#transports) t.onReceive(() => {});
+    const why =
+      ending.kind === "done"
+        ? (ending.output as { cause: Cause }).cause
+        : cause(
+            "internal",
+            ending.kind === "error" ? `system failed: ${String(ending.error)}` : "system stopped",
+          );
+    this.#resolveClosed(why);
+  }
+
+  /** The admin state of the system. */
+  get systemAdmin(): AdminState {
+    return this.system.actor.getSnapshot().context.admin;
+  }
+}
+
+/** What a DestinationHandle needs from its node. */
+interface TunnelOwnerRegistry {
+  readonly rt: NodeRuntime;
+  readonly destinations: Map<string, DestinationHandle>;
+  readonly system: Supervised<typeof systemMachine>;
+  readonly pending: Map<number, SessionRequest>;
+  readonly systemAdmin: AdminState;
+  nextRequestId(): number;
+  destinationEnded(d: DestinationHandle): void;
+}
+
+/** One live destination: its actor, tunnels, and the requests waiting for its test tunnel. */
+class DestinationHandle implements TunnelOwner {
+  readonly key: string;
+  readonly peer: PeerAddress;
+  readonly profile: ResolvedProfile | undefined;
+  readonly tunnels = new Map<number, TunnelHandle>();
+  /** Requests held until the test tunnel is established (after a lockout). */
+  readonly queued = new Map<number, SessionRequest>();
+  node!: Supervised<typeof destinationMachine>;
+  readonly #owner: TunnelOwnerRegistry;
+  #admitVerdict: Cause | null = null;
+
+  constructor(
+    owner: TunnelOwnerRegistry,
+    key: string,
+    peer: PeerAddress,
+    profile: ResolvedProfile | undefined,
+  ) {
+    this.#owner = owner;
+    this.key = key;
+    this.peer = peer;
+    this.profile = profile;
+    const rt = owner.rt;
+    const path = { system: rt.config.name, destination: key };
+    owner.destinations.set(key, this);
+    rt.supervisor.spawn({
+      level: "destination",
+      key,
+      path,
+      machine: rt.machines.destination,
+      input: {
+        path,
+        peer,
+        ...optional("maxSessionsPerTunnel", profile?.maxSessionsPerTunnel ?? rt.config.maxSessionsPerTunnel),
+        ...optional("maxTunnels", profile?.maxTunnels ?? rt.config.maxTunnels),
+        ...optional("lockoutMs", profile?.lockoutMs ?? rt.config.lockoutMs),
+        ...optional("closeTimeoutMs", rt.config.destinationCloseTimeoutMs),
+        ...optional("idleMs", rt.config.destinationIdleMs),
+      },
+      parent: owner.system,
+      wire: (actor, self) => {
+        this.node = self;
+        const l = <E>(fn: (e: E) => void) => rt.supervisor.listener(self, fn);
+        type Of<T extends DestinationEmitted["type"]> = DestinationEmitted & { type: T };
+        actor.on(
+          "placeOn",
+          l((e: Of<"placeOn">) => this.#placeOn(e.requestId, e.tunnelId)),
+        );
+        actor.on(
+          "openTunnel",
+          l((e: Of<"openTunnel">) => this.#openTunnel(e.requestId, e.test)),
+        );
+        actor.on(
+          "queue",
+          l((e: Of<"queue">) => {
+            const r = owner.pending.get(e.requestId);
+            if (r) this.queued.set(r.id, r);
+          }),
+        );
+        actor.on(
+          "refuse",
+          l((e: Of<"refuse">) => {
+            if (this.#admitting === e.requestId) {
+              this.#admitVerdict = e.cause;
+              return;
+            }
+            const r = owner.pending.get(e.requestId);
+            owner.pending.delete(e.requestId);
+            r?.onEnded(undefined, e.cause);
+          }),
+        );
+        actor.on(
+          "admitted",
+          l(() => {}),
+        );
+        actor.on(
+          "retryQueued",
+          l(() => {
+            const again = [...this.queued.values()];
+            this.queued.clear();
+            for (const r of again) this.place(r);
+          }),
+        );
+        actor.on(
+          "refuseQueued",
+          l((e: Of<"refuseQueued">) => this.failQueued(e.cause)),
+        );
+        actor.on(
+          "closeTunnels",
+          l((e: Of<"closeTunnels">) => {
+            for (const t of [...this.tunnels.values()]) t.send({ type: "close", cause: e.cause });
+          }),
+        );
+      },
+      onEnd: () => owner.destinationEnded(this),
+    });
+    if (!owner.system.ending) owner.system.actor.send({ type: "destinationOpened", destination: key });
+  }
+
+  #admitting = 0;
+
+  /** Sends an event to the destination actor, unless it has ended. */
+  send(event: Parameters<Supervised<typeof destinationMachine>["actor"]["send"]>[0]): void {
+    if (!this.node.ending) this.node.actor.send(event);
+  }
+
+  /** LNS: may a tunnel from this peer be made? Null when yes, else why not. */
+  admit(): Cause | null {
+    if (this.node.ending) return cause("refused", `destination ${this.key} has ended`);
+    const requestId = this.#owner.nextRequestId();
+    this.#admitting = requestId;
+    this.#admitVerdict = null;
+    this.node.actor.send({ type: "admit", requestId });
+    this.#admitting = 0;
+    return this.#admitVerdict;
+  }
+
+  /** LAC: asks the destination machine where the request goes. */
+  place(request: SessionRequest): void {
+    if (this.node.ending) {
+      request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
+      return;
+    }
+    const pending = this.#owner.pending;
+    pending.set(request.id, request);
+    this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.#loads() });
+    // Placed, refused or queued by now (emitted events are synchronous); a queued one stays in `queued`.
+    pending.delete(request.id);
+  }
+
+  /** Fails every request waiting for the test tunnel. */
+  failQueued(why: Cause): void {
+    const waiting = [...this.queued.values()];
+    this.queued.clear();
+    for (const r of waiting) r.onEnded(undefined, why);
+  }
+
+  #loads(): TunnelLoad[] {
+    const loads: TunnelLoad[] = [];
+    for (const t of this.tunnels.values()) {
+      if (t.phase === "closed") continue;
+      loads.push({
+        tunnelId: t.id,
+        phase: t.phase === "closing" ? "closing" : t.phase,
+        sessions: t.sessions.size,
+        admin: t.node.actor.getSnapshot().context.admin,
+        test: t.test && t.phase !== "established",
+      });
+    }
+    return loads;
+  }
+
+  #request(requestId: number): SessionRequest | undefined {
+    return this.#owner.pending.get(requestId) ?? this.queued.get(requestId);
+  }
+
+  #placeOn(requestId: number, tunnelId: number): void {
+    const r = this.#request(requestId);
+    const t = this.tunnels.get(tunnelId);
+    if (!r) return;
+    if (!t || !this.#createSession(t, r)) {
+      r.onEnded(undefined, cause("refused", `tunnel ${tunnelId} to ${this.key} has no room`));
+    }
+  }
+
+  #openTunnel(requestId: number | undefined, test: boolean): void {
+    const rt = this.#owner.rt;
+    const t = Tunnels.spawn(rt, this, {
+      role: "initiator",
+      peer: this.peer,
+      transport: rt.defaultTransport,
+      profile: this.profile,
+      test,
+    });
+    const r = requestId !== undefined ? this.#request(requestId) : undefined;
+    if (!t) {
+      r?.onEnded(undefined, cause("refused", "no tunnel id left"));
+      return;
+    }
+    this.send({ type: "tunnelOpened", tunnelId: t.id, test });
+    if (r && !this.#createSession(t, r)) r.onEnded(undefined, cause("internal", "no session id left"));
+    t.open();
+  }
+
+  #createSession(t: TunnelHandle, r: SessionRequest): SessionHandle | undefined {
+    return t.createSession(r.call === "outgoing" ? "lns-outgoing" : "lac-incoming", r);
+  }
+
+  // --- TunnelOwner ----------------------------------------------------------------------------------
+
+  tunnelEstablished(t: TunnelHandle): void {
+    this.send({ type: "tunnelEstablished", tunnelId: t.id, test: t.test });
+  }
+
+  tunnelEnded(t: TunnelHandle, output: TunnelOutput): void {
+    if (this.tunnels.get(t.id) === t) this.tunnels.delete(t.id);
+    this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output });
+  }
+
+  refusesCalls(t: TunnelHandle): Cause | null {
+    if (this.#owner.system.ending || this.#owner.systemAdmin !== "enabled") {
+      return cause("refused", `system is ${this.#owner.systemAdmin}`, {
+        result: 4,
+        message: "system not accepting calls",
+      });
+    }
+    const d = this.node.actor.getSnapshot().context.admin;
+    if (this.node.ending || d !== "enabled") {
+      return cause("refused", `destination ${this.key} is ${d}`, {
+        result: 4,
+        message: "destination not accepting calls",
+      });
+    }
+    const ta = t.node.actor.getSnapshot().context.admin;
+    if (ta !== "enabled")
+      return cause("refused", `tunnel ${t.id} is ${ta}`, {
+        result: 4,
+        message: "tunnel not accepting calls",
+      });
+    return null;
+  }
+}
+
+function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}

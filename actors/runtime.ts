@@ -1,0 +1,81 @@
+/**
+ * What the pieces of a running node share: ports, configuration, the supervisor, the registries the
+ * router reads, and the machines in use (tests may swap in a machine with a broken action).
+ */
+
+import type { Cause } from "../machines/common.ts";
+import type { destinationMachine } from "../machines/destination.ts";
+import type { sessionMachine } from "../machines/session.ts";
+import type { systemMachine } from "../machines/system.ts";
+import type { tunnelMachine } from "../machines/tunnel.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { NodeConfig, ResolvedProfile } from "./config.ts";
+import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import type { Supervisor } from "./supervisor.ts";
+import type { SessionHandle, TunnelHandle } from "./tunnel-actor.ts";
+
+/** The machines a node runs; the defaults are the ones in `machines/`. */
+export interface Machines {
+  system: typeof systemMachine;
+  destination: typeof destinationMachine;
+  tunnel: typeof tunnelMachine;
+  session: typeof sessionMachine;
+}
+
+/** Counters of the router, for statistics and tests. */
+export interface RouterStats {
+  /** Datagrams that are not L2TPv2. */
+  malformed: number;
+  /** Control packets that failed to decode before their header could be used. */
+  undecodable: number;
+  /** Control packets for a tunnel id we do not have. */
+  unknownTunnel: number;
+  /** Control messages for a session id the tunnel does not have. */
+  unknownSession: number;
+  /** Data packets delivered to a session. */
+  dataDelivered: number;
+  /** Data packets for no session we have. */
+  dataUnknown: number;
+  /** SCCRQs refused with a one-shot StopCCN (unknown peer, admin state, no ids left). */
+  refusedTunnels: number;
+  /** SCCRQs dropped because ours won the tie-breaker (RFC 2661 §4.4.3). */
+  tieBreakerDrops: number;
+}
+
+/** Called for every data message (T=0) of a session: PPP frames in a later issue. Never via XState. */
+export type DataHandler = (session: SessionHandle, packet: Uint8Array) => void;
+
+/** A request to place a LAC session (or an LNS outgoing call) and what to tell its caller. */
+export interface SessionRequest {
+  readonly id: number;
+  readonly destination: PeerAddress;
+  readonly call: "incoming" | "outgoing";
+  readonly requestAvps?: Avps;
+  readonly connectAvps?: Avps;
+  /** Placements tried (a lost tie-breaker moves the session to the winning tunnel). */
+  attempts: number;
+  /** The session reached established. */
+  onEstablished(session: SessionHandle): void;
+  /** The session ended (before or after established), or the request could not be placed (session undefined). */
+  onEnded(session: SessionHandle | undefined, cause: Cause): void;
+}
+
+/** Everything the wiring of one node shares. */
+export interface NodeRuntime {
+  readonly config: NodeConfig;
+  readonly profiles: readonly ResolvedProfile[];
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly supervisor: Supervisor;
+  readonly machines: Machines;
+  /** Tunnels by our tunnel id (the router's O(1) lookup). */
+  readonly tunnels: Map<number, TunnelHandle>;
+  /** Tunnels by "peer address:port/peer tunnel id", for tunnel-id-0 packets (SCCRQ retransmissions, early StopCCN). */
+  readonly tunnelsByPeer: Map<string, TunnelHandle>;
+  readonly stats: RouterStats;
+  readonly onData?: DataHandler;
+  /** The transport new tunnels toward a peer use. */
+  readonly defaultTransport: Transport;
+  /** Places a session request again (after a lost tie-breaker). */
+  place(request: SessionRequest): void;
+}

@@ -1,0 +1,190 @@
+/**
+ * The supervision tree of the living system, kept outside XState. Every destination, tunnel and
+ * session is a root XState actor of its own (`createActor(machine, { inspect, clock, input })`), and
+ * the parent → children links live here, a Map per parent: adding or removing a child is O(1).
+ * XState's own children map is copied on every spawn and stop, which made 20,000 children under one
+ * parent take 9 s (TOOLCHAIN.md); a tunnel carries up to 65,535 sessions.
+ *
+ * A child's end (final state, error, or a forced stop) is observed through `actor.subscribe`; it is
+ * removed from its parent at once and its `onEnd` runs, once. Every actor gets the same `inspect`
+ * observer, and its path is both in its context (`context.path`) and in `pathOf(actorRef)`.
+ */
+import {
+  type Actor,
+  type AnyActorRef,
+  type AnyStateMachine,
+  createActor,
+  type InspectionEvent,
+  type Observer,
+} from "xstate";
+import type { ActorPath } from "../machines/common.ts";
+import type { Clock } from "./ports.ts";
+
+/** The four levels of the tree (DESIGN.md). */
+export type Level = "system" | "destination" | "tunnel" | "session";
+
+/** How an actor ended: its final output, a failure (an action threw), or a forced stop. */
+export type Ending =
+  | { kind: "done"; output: unknown }
+  | { kind: "error"; error: unknown }
+  | { kind: "stopped" };
+
+/** One actor in the tree, with its children. */
+export interface Supervised<M extends AnyStateMachine = AnyStateMachine> {
+  readonly level: Level;
+  /** Its key in its parent's children map (destination "addr:port", tunnel id, session id). */
+  readonly key: string | number;
+  readonly path: ActorPath;
+  readonly actor: Actor<M>;
+  readonly parent: Supervised | undefined;
+  /** Live children by key. */
+  readonly children: Map<string | number, Supervised>;
+  /** Set once it ended. */
+  ending: Ending | undefined;
+}
+
+/** What `spawn` needs. */
+export interface SpawnSpec<M extends AnyStateMachine> {
+  level: Level;
+  key: string | number;
+  path: ActorPath;
+  machine: M;
+  input: unknown;
+  parent?: Supervised;
+  /** Subscribes to emitted events before the actor starts (so entry actions are seen). */
+  wire?: (actor: Actor<M>, self: Supervised<M>) => void;
+  /** Runs once when the actor ended, after it left its parent's children map. */
+  onEnd?: (self: Supervised<M>, ending: Ending) => void;
+}
+
+/** Options of a Supervisor. */
+export interface SupervisorOptions {
+  clock: Clock;
+  /** The one observer of every actor's inspection events (the event recorder, a UI). */
+  inspect?: (event: InspectionEvent) => void;
+  /** Errors thrown by wiring callbacks: reported here, never into XState. */
+  onWiringError?: (error: unknown, where: Supervised | undefined) => void;
+}
+
+/** Owns the tree: spawns actors, links them to their parents, and cleans up when they end. */
+export class Supervisor {
+  readonly #clock: Clock;
+  readonly #inspect: Observer<InspectionEvent> | undefined;
+  readonly #onWiringError: (error: unknown, where: Supervised | undefined) => void;
+  /** Weak, so an ended actor's path stays readable for late inspection events and is never a leak. */
+  readonly #paths = new WeakMap<AnyActorRef, ActorPath>();
+  #live = 0;
+  #spawned = 0;
+
+  /** A supervisor whose actors share `options.clock` and `options.inspect`. */
+  constructor(options: SupervisorOptions) {
+    this.#clock = options.clock;
+    const inspect = options.inspect;
+    this.#inspect = inspect ? { next: (e) => inspect(e) } : undefined;
+    this.#onWiringError =
+      options.onWiringError ??
+      ((error) => {
+        console.error("l2tp supervisor: wiring error", error);
+      });
+  }
+
+  /** Actors alive now. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Actors spawned since the start. */
+  get spawned(): number {
+    return this.#spawned;
+  }
+
+  /** Where an actor sits in the tree (also for actors that ended). */
+  pathOf(actor: AnyActorRef): ActorPath | undefined {
+    return this.#paths.get(actor);
+  }
+
+  /**
+   * Creates and starts an actor as a child of `spec.parent` (or as a root). If the actor ends during
+   * its own start (a final initial state, or an entry action that throws), `onEnd` has already run
+   * when spawn returns; check `ending`.
+   */
+  spawn<M extends AnyStateMachine>(spec: SpawnSpec<M>): Supervised<M> {
+    const actor = createActor(spec.machine, {
+      input: spec.input,
+      clock: this.#clock,
+      ...(this.#inspect ? { inspect: this.#inspect } : {}),
+    } as never) as Actor<M>;
+    const self: Supervised<M> = {
+      level: spec.level,
+      key: spec.key,
+      path: spec.path,
+      actor,
+      parent: spec.parent,
+      children: new Map(),
+      ending: undefined,
+    };
+    this.#paths.set(actor, spec.path);
+    if (spec.parent) {
+      if (spec.parent.children.has(spec.key)) {
+        throw new Error(
+          `supervisor: ${spec.parent.level} ${String(spec.parent.key)} already has child ${String(spec.key)}`,
+        );
+      }
+      spec.parent.children.set(spec.key, self);
+    }
+    this.#live++;
+    this.#spawned++;
+    const end = (ending: Ending) => {
+      if (self.ending) return;
+      self.ending = ending;
+      this.#live--;
+      if (spec.parent && spec.parent.children.get(spec.key) === self) spec.parent.children.delete(spec.key);
+      if (spec.onEnd) this.guard(self, () => spec.onEnd?.(self, ending));
+    };
+    actor.subscribe({
+      complete: () => {
+        const snap = actor.getSnapshot() as { status: string; output?: unknown };
+        end(snap.status === "done" ? { kind: "done", output: snap.output } : { kind: "stopped" });
+      },
+      error: (error) => end({ kind: "error", error }),
+    });
+    if (spec.wire) this.guard(self, () => spec.wire?.(actor, self));
+    actor.start();
+    // An error while starting is delivered to observers synchronously; `ending` is set by now.
+    return self;
+  }
+
+  /**
+   * Runs a wiring callback for `self`; if it throws, the error is reported and `self` is stopped (its
+   * end is reported to its parent like any other), so one broken actor never takes down its siblings.
+   */
+  guard(self: Supervised | undefined, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#onWiringError(error, self);
+      if (self && !self.ending) this.stop(self);
+    }
+  }
+
+  /** Wraps an emitted-event listener with `guard`. */
+  listener<E>(self: Supervised, fn: (event: E) => void): (event: E) => void {
+    return (event) => this.guard(self, () => fn(event));
+  }
+
+  /** The last resort: stops an actor at once (its children are not touched: stop them first). */
+  stop(self: Supervised): void {
+    if (self.ending) return;
+    try {
+      self.actor.stop();
+    } catch (error) {
+      this.#onWiringError(error, self);
+    }
+  }
+
+  /** Stops `self` after stopping every descendant, deepest first. */
+  stopTree(self: Supervised): void {
+    for (const child of [...self.children.values()]) this.stopTree(child);
+    this.stop(self);
+  }
+}

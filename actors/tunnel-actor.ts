@@ -1,0 +1,511 @@
+/**
+ * The living tunnel and its sessions: a tunnel actor (machines/tunnel.ts) with its control channel
+ * (RFC 2661 §5.8), and one session actor (machines/session.ts) per call. Sessions are children of the
+ * tunnel in the supervisor, not in XState, and sit in a Map by our session id that the router reads.
+ *
+ * The channel delivers messages in order: tunnel messages (session id 0) go to the tunnel machine,
+ * ICRQ/OCRQ create a session, every other message goes to the session its header names. A StopCCN,
+ * sent or received, ends every session without a CDN (RFC 2661 §5.7).
+ */
+import type { Actor } from "xstate";
+import { type Cause, cause } from "../machines/common.ts";
+import type {
+  SessionEmitted,
+  SessionInput,
+  SessionKind,
+  SessionOutput,
+  sessionMachine,
+} from "../machines/session.ts";
+import type {
+  TunnelEmitted,
+  TunnelInput,
+  TunnelOutput,
+  TunnelRole,
+  tunnelMachine,
+} from "../machines/tunnel.ts";
+import type { ControlHeader } from "../protocol/l2tp/header.ts";
+import { encodeDataHeader } from "../protocol/l2tp/header.ts";
+import {
+  type ControlMessage,
+  type ControlPacket,
+  decodeControl,
+  type EncodeOptions,
+  validateMessage,
+} from "../protocol/l2tp/messages.ts";
+import type { ProtocolError } from "../protocol/l2tp/result.ts";
+import type { ResolvedProfile } from "./config.ts";
+import { ControlChannel } from "./control-channel/channel.ts";
+import { allocateId } from "./ids.ts";
+import type { PeerAddress, Transport } from "./ports.ts";
+import type { NodeRuntime, SessionRequest } from "./runtime.ts";
+import type { Ending, Supervised } from "./supervisor.ts";
+
+/** Where a tunnel is in its life, as placement and the router see it. */
+export type TunnelPhase = "opening" | "established" | "closing" | "closed";
+
+/** The destination side of a tunnel: what the tunnel tells its parent and asks of it. */
+export interface TunnelOwner {
+  readonly key: string;
+  readonly node: Supervised;
+  readonly tunnels: Map<number, TunnelHandle>;
+  tunnelEstablished(tunnel: TunnelHandle): void;
+  tunnelEnded(tunnel: TunnelHandle, output: TunnelOutput): void;
+  /** Null when a new incoming call may be accepted on `tunnel` (admin state of every level), else why not. */
+  refusesCalls(tunnel: TunnelHandle): Cause | null;
+}
+
+/** How to create a tunnel. */
+export interface TunnelSpec {
+  role: TunnelRole;
+  peer: PeerAddress;
+  transport: Transport;
+  profile: ResolvedProfile | undefined;
+  test: boolean;
+}
+
+/** RFC 2661 §3.2: the message types of the control connection itself. */
+const TUNNEL_MESSAGES: ReadonlySet<string> = new Set(["SCCRQ", "SCCRP", "SCCCN", "StopCCN", "HELLO"]);
+
+/** RFC 2661 §4.4.2 CDN result 4: the call failed for lack of facilities (temporary). */
+const CDN_NO_FACILITIES = 4;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One live tunnel: its actor, control channel, peer, and sessions. */
+export class TunnelHandle {
+  readonly id: number;
+  readonly role: TunnelRole;
+  readonly test: boolean;
+  readonly owner: TunnelOwner;
+  readonly transport: Transport;
+  /** The peer's current address (updated from the source of every valid packet, RFC 2661 §8.1). */
+  peer: PeerAddress;
+  readonly channel: ControlChannel;
+  /** Sessions by our session id. */
+  readonly sessions = new Map<number, SessionHandle>();
+  readonly tieBreaker: Uint8Array | undefined;
+  phase: TunnelPhase = "opening";
+  /** Its key in `runtime.tunnelsByPeer`, once the peer's tunnel id is known. */
+  peerKey: string | undefined;
+  node!: Supervised<typeof tunnelMachine>;
+  readonly #rt: NodeRuntime;
+  readonly #secret: Uint8Array | undefined;
+  #wasEstablished = false;
+
+  private constructor(rt: NodeRuntime, owner: TunnelOwner, id: number, spec: TunnelSpec) {
+    this.#rt = rt;
+    this.owner = owner;
+    this.id = id;
+    this.role = spec.role;
+    this.test = spec.test;
+    this.transport = spec.transport;
+    this.peer = spec.peer;
+    this.#secret = spec.profile?.secretBytes;
+    this.tieBreaker =
+      spec.role === "initiator" && rt.config.tieBreaker !== false ? rt.random.bytes(8) : undefined;
+    const hide = spec.profile?.hide;
+    const secret = this.#secret;
+    const encodeOptions =
+      secret && hide && hide.length > 0
+        ? (): EncodeOptions => ({ secret, hide, randomVector: rt.random.bytes(16) })
+        : undefined;
+    this.channel = new ControlChannel(rt.config.channel ?? {}, {
+      clock: rt.clock,
+      transmit: (packet) => this.transport.send(packet, this.peer),
+      deliver: (message, header) => this.#deliver(message, header),
+      deliverInvalid: (error, header) => this.#deliverInvalid(error, header),
+      onFailure: (why) => this.#send({ type: "channelFailed", cause: cause("retries", why) }),
+      ...(encodeOptions ? { encodeOptions } : {}),
+    });
+  }
+
+  /**
+   * Creates a tunnel under `owner` with a fresh random tunnel id, registers it with the router, and
+   * starts its actor; undefined when all 65,535 tunnel ids are in use.
+   */
+  static spawn(rt: NodeRuntime, owner: TunnelOwner, spec: TunnelSpec): TunnelHandle | undefined {
+    const id = allocateId(rt.random, (i) => rt.tunnels.has(i));
+    if (id === undefined) return undefined;
+    const t = new TunnelHandle(rt, owner, id, spec);
+    const secret = t.#secret;
+    const input: TunnelInput = {
+      path: { system: rt.config.name, destination: owner.key, tunnel: id },
+      role: spec.role,
+      localTunnelId: id,
+      hostName: spec.profile?.hostName ?? rt.config.hostName,
+      receiveWindow: rt.config.channel?.receiveWindow ?? 16,
+      ...(rt.config.vendorName ? { vendorName: rt.config.vendorName } : {}),
+      ...(secret ? { secret, challenge: rt.random.bytes(16) } : {}),
+      ...(t.tieBreaker ? { tieBreaker: t.tieBreaker } : {}),
+      ...(spec.profile?.peerHostName !== undefined ? { peerHostName: spec.profile.peerHostName } : {}),
+      ...(rt.config.stopHoldMs !== undefined ? { stopHoldMs: rt.config.stopHoldMs } : {}),
+      test: spec.test,
+    };
+    rt.tunnels.set(id, t);
+    owner.tunnels.set(id, t);
+    rt.supervisor.spawn({
+      level: "tunnel",
+      key: id,
+      path: input.path,
+      machine: rt.machines.tunnel,
+      input,
+      parent: owner.node,
+      wire: (actor, self) => t.#wire(actor, self),
+      onEnd: (_self, ending) => t.#ended(ending),
+    });
+    return t;
+  }
+
+  /** The tunnel machine's state value, for placement and snapshots. */
+  get state(): string {
+    return stateName(this.node.actor.getSnapshot().value);
+  }
+
+  /** Whether its actor has ended. */
+  get ended(): boolean {
+    return this.node.ending !== undefined;
+  }
+
+  /** Initiator: sends SCCRQ (RFC 2661 §7.2 Local Open request). */
+  open(): void {
+    this.#send({ type: "open" });
+  }
+
+  /** A control packet from the peer, still encoded (the router's path for tunnel id ≠ 0). */
+  receive(packet: Uint8Array, from: PeerAddress): void {
+    const decoded = decodeControl(packet, this.#secret ? { secret: this.#secret } : undefined);
+    if (decoded.ok) {
+      this.receiveDecoded(decoded.value, from);
+    } else if (decoded.error.header) {
+      this.peer = from;
+      this.channel.receiveInvalid(decoded.error);
+    } else {
+      this.#rt.stats.undecodable++;
+    }
+  }
+
+  /** A decoded control packet from the peer. */
+  receiveDecoded(packet: ControlPacket, from: PeerAddress): void {
+    this.peer = from;
+    this.channel.receive(packet);
+  }
+
+  /** Creates a session on this tunnel; undefined when its 65,535 session ids are all in use. */
+  createSession(kind: SessionKind, request?: SessionRequest): SessionHandle | undefined {
+    const id = allocateId(this.#rt.random, (i) => this.sessions.has(i));
+    if (id === undefined) return undefined;
+    const s = new SessionHandle(this, id, kind, request);
+    const rt = this.#rt;
+    const input: SessionInput = {
+      path: { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id },
+      kind,
+      localSessionId: id,
+      ...(request?.requestAvps ? { requestAvps: request.requestAvps } : {}),
+      ...(request?.connectAvps ? { connectAvps: request.connectAvps } : {}),
+      ...(rt.config.sessionSetupTimeoutMs !== undefined
+        ? { setupTimeoutMs: rt.config.sessionSetupTimeoutMs }
+        : {}),
+    };
+    this.sessions.set(id, s);
+    rt.supervisor.spawn({
+      level: "session",
+      key: id,
+      path: input.path,
+      machine: rt.machines.session,
+      input,
+      parent: this.node,
+      wire: (actor, self) => s.wire(actor, self, rt),
+      onEnd: (_self, ending) => s.ended(ending),
+    });
+    if (
+      !s.node.ending &&
+      this.phase === "established" &&
+      (kind === "lac-incoming" || kind === "lns-outgoing")
+    ) {
+      s.send({ type: "tunnelUp" });
+    }
+    return s;
+  }
+
+  /** Sends a data message (T=0) of an established session to the peer; false when it cannot. */
+  sendData(session: SessionHandle, payload: Uint8Array): boolean {
+    if (this.phase !== "established" || !session.established) return false;
+    const packet = encodeDataHeader(
+      { tunnelId: this.channel.peerTunnelId, sessionId: session.peerSessionId },
+      payload,
+    );
+    session.packetsOut++;
+    session.bytesOut += payload.length;
+    this.transport.send(packet, this.peer);
+    return true;
+  }
+
+  /** Sends an event to the tunnel actor, unless it has ended. */
+  #send(event: Parameters<Actor<typeof tunnelMachine>["send"]>[0]): void {
+    if (this.node && !this.node.ending) this.node.actor.send(event);
+  }
+
+  /** Sends an event to the tunnel actor (for the node: close, admin, tie-breaker). */
+  send(event: Parameters<Actor<typeof tunnelMachine>["send"]>[0]): void {
+    this.#send(event);
+  }
+
+  #wire(actor: Actor<typeof tunnelMachine>, self: Supervised<typeof tunnelMachine>): void {
+    this.node = self;
+    const sup = this.#rt.supervisor;
+    actor.on(
+      "send",
+      sup.listener(self, (e: TunnelEmitted & { type: "send" }) => this.channel.send(e.message, 0)),
+    );
+    actor.on(
+      "peer",
+      sup.listener(self, (e: TunnelEmitted & { type: "peer" }) => {
+        this.channel.peerTunnelId = e.tunnelId;
+        this.channel.peerReceiveWindow = e.receiveWindow;
+        const key = `${this.owner.key}/${e.tunnelId}`;
+        if (this.peerKey && this.#rt.tunnelsByPeer.get(this.peerKey) === this)
+          this.#rt.tunnelsByPeer.delete(this.peerKey);
+        this.peerKey = key;
+        this.#rt.tunnelsByPeer.set(key, this);
+      }),
+    );
+    actor.on(
+      "established",
+      sup.listener(self, () => {
+        this.phase = "established";
+        this.#wasEstablished = true;
+        // RFC 2661 §7.2 "Send tunnel-open event to waiting sessions".
+        for (const s of this.sessions.values()) {
+          if (s.kind === "lac-incoming" || s.kind === "lns-outgoing") s.send({ type: "tunnelUp" });
+        }
+        this.owner.tunnelEstablished(this);
+      }),
+    );
+    actor.on(
+      "closing",
+      sup.listener(self, (e: TunnelEmitted & { type: "closing" }) => {
+        this.phase = "closing";
+        // RFC 2661 §5.7: the StopCCN ends every session; no CDN is sent for them.
+        this.#endSessions(e.cause);
+        if (e.stopSent) {
+          this.channel.whenDrained().then(
+            () => this.#send({ type: "drained" }),
+            () => {},
+          );
+        }
+      }),
+    );
+  }
+
+  /** Ends every session without a CDN; the cause says why (the tunnel's own cause if it never came up). */
+  #endSessions(why: Cause): void {
+    if (this.sessions.size === 0) return;
+    const sessionCause =
+      this.#wasEstablished || why.reason === "admin" || why.reason === "parent"
+        ? cause(
+            why.reason === "tie-breaker" ? "tie-breaker" : "tunnel-gone",
+            `tunnel ${this.id} ended: ${why.message}`,
+            why.resultCode,
+          )
+        : why;
+    const event = { type: "tunnelGone" as const, cause: sessionCause };
+    for (const s of this.sessions.values()) s.send(event);
+  }
+
+  #ended(ending: Ending): void {
+    this.phase = "closed";
+    this.channel.close();
+    if (this.#rt.tunnels.get(this.id) === this) this.#rt.tunnels.delete(this.id);
+    if (this.owner.tunnels.get(this.id) === this) this.owner.tunnels.delete(this.id);
+    if (this.peerKey && this.#rt.tunnelsByPeer.get(this.peerKey) === this)
+      this.#rt.tunnelsByPeer.delete(this.peerKey);
+    const output: TunnelOutput =
+      ending.kind === "done"
+        ? (ending.output as TunnelOutput)
+        : {
+            cause:
+              ending.kind === "error"
+                ? cause("internal", `tunnel ${this.id} failed: ${describe(ending.error)}`)
+                : cause("internal", `tunnel ${this.id} was stopped`),
+            wasEstablished: this.#wasEstablished,
+          };
+    // Paths that skip `closing` (lost tie-breaker, retries exhausted, a failure) still end the sessions.
+    this.#endSessions(output.cause);
+    // A session that could not take the event (it failed meanwhile) is stopped: nothing outlives its tunnel.
+    for (const s of [...this.sessions.values()]) this.#rt.supervisor.stop(s.node);
+    this.sessions.clear();
+    this.owner.tunnelEnded(this, output);
+  }
+
+  #deliver(message: ControlMessage, header: ControlHeader): void {
+    const problem = validateMessage(message);
+    if (problem) {
+      this.#deliverInvalid(problem, header);
+      return;
+    }
+    if (TUNNEL_MESSAGES.has(message.type)) {
+      this.#send({ type: `rx.${message.type}` as "rx.SCCRQ", message });
+      return;
+    }
+    if (header.sessionId !== 0) {
+      const s = this.sessions.get(header.sessionId);
+      if (s) s.send({ type: `rx.${message.type}` as "rx.ICRP", message });
+      else this.#rt.stats.unknownSession++;
+      return;
+    }
+    switch (message.type) {
+      case "ICRQ":
+        this.#incomingCall("lns-incoming", message);
+        return;
+      case "OCRQ":
+        this.#incomingCall("lac-outgoing", message);
+        return;
+      case "CDN": {
+        // RFC 2661 §4.4.4: a CDN sent before the peer learnt our id names its own session in the AVP.
+        const peerId = message.avps.assignedSessionId;
+        for (const s of this.sessions.values()) {
+          if (peerId && s.peerSessionId === peerId) {
+            s.send({ type: "rx.CDN", message });
+            return;
+          }
+        }
+        this.#rt.stats.unknownSession++;
+        return;
+      }
+      default:
+        this.#rt.stats.unknownSession++;
+    }
+  }
+
+  /** RFC 2661 §5.0, §7.3, §7.4: a new call from the peer (ICRQ on the LNS, OCRQ on the LAC). */
+  #incomingCall(kind: "lns-incoming" | "lac-outgoing", message: ControlMessage): void {
+    const peerSessionId = message.avps.assignedSessionId ?? 0;
+    const refusal =
+      this.phase !== "established"
+        ? cause("refused", `tunnel ${this.id} is not established`, { result: 2, error: 1 })
+        : this.owner.refusesCalls(this);
+    if (refusal) {
+      this.#refuseCall(peerSessionId, refusal);
+      return;
+    }
+    const s = this.createSession(kind);
+    if (!s) {
+      this.#refuseCall(
+        peerSessionId,
+        cause("refused", `tunnel ${this.id} has no session id left`, { result: 2, error: 4 }),
+      );
+      return;
+    }
+    s.send({ type: `rx.${message.type}` as "rx.ICRQ", message });
+    // LAC outgoing call (RFC 2661 §7.4): no bearer to dial here yet, so the call is answered at once.
+    if (kind === "lac-outgoing" && !s.node.ending) s.send({ type: "answered" });
+  }
+
+  /** A CDN for a call we never created a session for (RFC 2661 §6.14: Assigned Session ID 0). */
+  #refuseCall(peerSessionId: number, why: Cause): void {
+    const resultCode = why.resultCode ?? { result: CDN_NO_FACILITIES, message: why.message };
+    this.channel.send({ type: "CDN", avps: { resultCode, assignedSessionId: 0 } }, peerSessionId);
+  }
+
+  /** RFC 2661 §4.1: a message that failed to decode or validate, already acknowledged by the channel. */
+  #deliverInvalid(error: ProtocolError, header: ControlHeader): void {
+    const resultCode = {
+      result: error.resultCode ?? 2,
+      ...(error.errorCode !== undefined ? { error: error.errorCode } : {}),
+      message: `${error.field}: ${error.reason}`.slice(0, 200),
+    };
+    const why = cause(
+      "protocol",
+      `invalid ${error.messageType ?? "message"}: ${error.field}: ${error.reason}`,
+      resultCode,
+    );
+    if (error.scope === "ignore") return;
+    if (error.scope === "session" && header.sessionId !== 0) {
+      const s = this.sessions.get(header.sessionId);
+      if (s) s.send({ type: "close", cause: why });
+      return;
+    }
+    if (error.scope === "session") return;
+    this.#send({ type: "close", cause: why });
+  }
+}
+
+/** One live session: its actor, ids, data counters, and the request that asked for it. */
+export class SessionHandle {
+  readonly id: number;
+  readonly tunnel: TunnelHandle;
+  readonly kind: SessionKind;
+  readonly request: SessionRequest | undefined;
+  node!: Supervised<typeof sessionMachine>;
+  established = false;
+  /** The peer's session id, once the call is up (data messages carry it). */
+  peerSessionId = 0;
+  packetsIn = 0;
+  bytesIn = 0;
+  packetsOut = 0;
+  bytesOut = 0;
+
+  /** Made by TunnelHandle.createSession. */
+  constructor(tunnel: TunnelHandle, id: number, kind: SessionKind, request: SessionRequest | undefined) {
+    this.tunnel = tunnel;
+    this.id = id;
+    this.kind = kind;
+    this.request = request;
+  }
+
+  /** The session machine's state value. */
+  get state(): string {
+    return stateName(this.node.actor.getSnapshot().value);
+  }
+
+  /** Sends an event to the session actor, unless it has ended. */
+  send(event: Parameters<Actor<typeof sessionMachine>["send"]>[0]): void {
+    if (this.node && !this.node.ending) this.node.actor.send(event);
+  }
+
+  /** Connects the actor's emitted events to the tunnel's control channel. */
+  wire(actor: Actor<typeof sessionMachine>, self: Supervised<typeof sessionMachine>, rt: NodeRuntime): void {
+    this.node = self;
+    const sup = rt.supervisor;
+    actor.on(
+      "send",
+      sup.listener(self, (e: SessionEmitted & { type: "send" }) => {
+        // Once the tunnel is closing its StopCCN speaks for every session (RFC 2661 §5.7).
+        if (this.tunnel.phase === "closing" || this.tunnel.phase === "closed") return;
+        this.tunnel.channel.send(e.message, e.sessionId);
+      }),
+    );
+    actor.on(
+      "established",
+      sup.listener(self, () => {
+        this.established = true;
+        this.peerSessionId = actor.getSnapshot().context.peerSessionId;
+        this.request?.onEstablished(this);
+      }),
+    );
+  }
+
+  /** The actor ended: leave the tunnel's registry and tell the requester. */
+  ended(ending: Ending): void {
+    if (this.tunnel.sessions.get(this.id) === this) this.tunnel.sessions.delete(this.id);
+    const why =
+      ending.kind === "done"
+        ? (ending.output as SessionOutput).cause
+        : ending.kind === "error"
+          ? cause("internal", `session ${this.id} failed: ${describe(ending.error)}`)
+          : cause("internal", `session ${this.id} was stopped`);
+    this.request?.onEnded(this, why);
+  }
+}
+
+/** A state value as a dotted string ("closing.stop-sent"). */
+export function stateName(value: unknown): string {
+  if (typeof value === "string") return value;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return "";
+  const [k, v] = entries[0];
+  const inner = stateName(v);
+  return inner ? `${k}.${inner}` : k;
+}
