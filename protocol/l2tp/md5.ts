@@ -177,7 +177,7 @@ function digestInPlace(input: Uint8Array, length: number, out: Uint8Array, outAt
   state[3] = 0x10325476;
   const padded = (((length + 8) >>> 6) + 1) << 6;
   input[length] = 0x80;
-  input.fill(0, length + 1, padded);
+  for (let i = length + 1; i < padded - 8; i++) input[i] = 0;
   const bits = length * 8;
   input[padded - 8] = bits & 0xff;
   input[padded - 7] = (bits >>> 8) & 0xff;
@@ -219,9 +219,11 @@ export function md5Into(
   const cLength = c ? cEnd - cStart : 0;
   const length = a.length + b.length + cLength;
   const buf = room(length);
-  buf.set(a, 0);
-  buf.set(b, a.length);
-  if (c) buf.set(c.subarray(cStart, cEnd), a.length + b.length);
+  // Byte loops: for inputs this short they beat TypedArray.set and need no subarray.
+  let at = 0;
+  for (let i = 0; i < a.length; i++) buf[at++] = a[i];
+  for (let i = 0; i < b.length; i++) buf[at++] = b[i];
+  if (c) for (let i = cStart; i < cEnd; i++) buf[at++] = c[i];
   digestInPlace(buf, length, out, outAt);
 }
 

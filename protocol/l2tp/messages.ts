@@ -417,10 +417,17 @@ interface AvpWriter {
   padding: number;
 }
 
-/** Catalog position by name, for encoding in a given order. */
-const CATALOG_INDEX: { readonly [name: string]: number | undefined } = Object.fromEntries(
-  AVP_CATALOG.map((spec, i) => [spec.key, i]),
-);
+/** Catalog position by name. */
+const CATALOG_INDEX: ReadonlyMap<string, number> = new Map(AVP_CATALOG.map((spec, i) => [spec.key, i]));
+/** The Random Vector's catalog position: encodeControl writes it apart, before what it hides. */
+const RANDOM_VECTOR_INDEX = AVP_CATALOG.findIndex((spec) => spec.type === RANDOM_VECTOR_AVP);
+
+// Scratch for encodeControl (synchronous and not re-entered): catalog indexes of the AVPs present,
+// sorted, and per catalog index the value size, whether hidden, and whether already written.
+const present = new Int32Array(AVP_CATALOG.length);
+const sizeAt = new Int32Array(AVP_CATALOG.length);
+const hiddenAt = new Uint8Array(AVP_CATALOG.length);
+const writtenAt = new Uint8Array(AVP_CATALOG.length);
 
 function writeRandomVector(w: AvpWriter, randomVector: Uint8Array): void {
   w.view.setUint16(w.at, AVP_M | (6 + randomVector.length));
@@ -430,10 +437,9 @@ function writeRandomVector(w: AvpWriter, randomVector: Uint8Array): void {
   w.at += 6 + randomVector.length;
 }
 
-function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, hidden: boolean | undefined): void {
+function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, size: number, hidden: boolean): void {
   const { out, view, at } = w;
   const codec = spec.codec as AvpSpec["codec"];
-  const size = codec.size(value as never);
   const length = hidden ? 6 + 2 + size + w.padding : 6 + size;
   view.setUint16(at, (spec.mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | length);
   view.setUint16(at + 2, 0);
@@ -494,18 +500,30 @@ export function encodeControl(
   const padding = options?.hiddenPadding ?? 0;
   const randomVector = options?.randomVector ?? message.avps.randomVector;
 
-  // Pass 1: which AVPs go hidden, and the total length.
+  // Pass 1: which typed AVPs are present (as catalog indexes, sorted), their sizes, which go
+  // hidden, and the total length. Module-level scratch arrays keep this allocation-free.
+  let count = 0;
+  for (const key in avps) {
+    const i = CATALOG_INDEX.get(key);
+    if (i === undefined || avps[key] === undefined || i === RANDOM_VECTOR_INDEX) continue;
+    let j = count++;
+    while (j > 0 && present[j - 1] > i) {
+      present[j] = present[j - 1];
+      j--;
+    }
+    present[j] = i;
+  }
   let hiding = false;
   let total = CONTROL_HEADER_LENGTH + 8;
-  const hiddenFlags: boolean[] = [];
-  for (let i = 0; i < AVP_CATALOG.length; i++) {
+  for (let n = 0; n < count; n++) {
+    const i = present[n];
     const spec = AVP_CATALOG[i];
-    const value = avps[spec.key];
-    if (value === undefined || spec.type === RANDOM_VECTOR_AVP) continue;
     const isHidden = hide !== undefined && spec.hideable && hide.includes(spec.key);
-    hiddenFlags[i] = isHidden;
+    const size = (spec.codec as AvpSpec["codec"]).size(avps[spec.key] as never);
+    hiddenAt[i] = isHidden ? 1 : 0;
+    sizeAt[i] = size;
+    writtenAt[i] = 0;
     if (isHidden) hiding = true;
-    const size = (spec.codec as AvpSpec["codec"]).size(value as never);
     total += avpLengthOrThrow(spec, 6 + size + (isHidden ? 2 + padding : 0));
   }
   if (message.opaque) {
@@ -536,10 +554,10 @@ export function encodeControl(
   view.setUint16(16, MESSAGE_TYPE_AVP);
   view.setUint16(18, typeInfo.code);
   const writer: AvpWriter = { out, view, at: 20, secret, randomVector, padding };
-  const typedDone: boolean[] = [];
-  const opaqueDone: boolean[] = [];
+  let opaqueDone: boolean[] | undefined;
   let randomVectorDone = false;
   if (message.order) {
+    opaqueDone = [];
     for (const entry of message.order) {
       if (typeof entry === "number") {
         const avp = message.opaque?.[entry];
@@ -551,24 +569,26 @@ export function encodeControl(
         if (randomVector && !randomVectorDone) writeRandomVector(writer, randomVector);
         randomVectorDone = true;
       } else {
-        const i = CATALOG_INDEX[entry];
-        if (i === undefined || typedDone[i] || avps[entry] === undefined) continue;
-        writeTyped(writer, AVP_CATALOG[i], avps[entry], hiddenFlags[i]);
-        typedDone[i] = true;
+        const i = CATALOG_INDEX.get(entry);
+        if (i === undefined || i === RANDOM_VECTOR_INDEX || writtenAt[i] || avps[entry] === undefined)
+          continue;
+        writeTyped(writer, AVP_CATALOG[i], avps[entry], sizeAt[i], hiddenAt[i] === 1);
+        writtenAt[i] = 1;
       }
     }
   }
   // RFC 2661 §4.3: the Random Vector precedes the AVPs it hides; first is simplest (xl2tpd does the same).
   if (randomVector && !randomVectorDone) writeRandomVector(writer, randomVector);
-  for (let i = 0; i < AVP_CATALOG.length; i++) {
+  for (let n = 0; n < count; n++) {
+    const i = present[n];
+    if (writtenAt[i]) continue;
     const spec = AVP_CATALOG[i];
-    const value = avps[spec.key];
-    if (value === undefined || spec.type === RANDOM_VECTOR_AVP || typedDone[i]) continue;
-    writeTyped(writer, spec, value, hiddenFlags[i]);
+    writeTyped(writer, spec, avps[spec.key], sizeAt[i], hiddenAt[i] === 1);
   }
   if (message.opaque) {
-    for (let i = 0; i < message.opaque.length; i++)
-      if (!opaqueDone[i]) writeOpaque(writer, message.opaque[i]);
+    for (let i = 0; i < message.opaque.length; i++) {
+      if (!opaqueDone?.[i]) writeOpaque(writer, message.opaque[i]);
+    }
   }
   return out;
 }
