@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { decodeHeader, peekIds } from "../../../protocol/l2tp/header.ts";
 import { type ControlMessage, decodeControl, encodeControl } from "../../../protocol/l2tp/messages.ts";
-import { captureFiles, controlPackets, captureSecret as secret } from "./captures.ts";
+import { captureFiles, controlPackets, dataPackets, captureSecret as secret } from "./captures.ts";
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -32,6 +33,33 @@ describe("xl2tpd captures", () => {
       expect(packets.some((p) => p.message?.type === "SCCRQ")).toBe(true);
     });
   }
+
+  test("every data message decodes, peekIds agrees, and seq-proxy's carry Length and (from xl2tpd) Ns/Nr", () => {
+    let count = 0;
+    for (const file of files) {
+      for (const p of dataPackets(file)) {
+        const r = decodeHeader(p.payload);
+        if (!r.ok) throw new Error(`${file} frame ${p.frame}: ${r.error.field}: ${r.error.reason}`);
+        const { header } = r.value;
+        expect(header.isControl).toBe(false);
+        expect(peekIds(p.payload)).toEqual({
+          isControl: false,
+          tunnelId: header.tunnelId,
+          sessionId: header.sessionId,
+        });
+        // Every data payload is a PPP frame starting with address/control FF 03.
+        expect([p.payload[r.value.payloadOffset], p.payload[r.value.payloadOffset + 1]]).toEqual([
+          0xff, 0x03,
+        ]);
+        if (file === "xl2tpd-lns-seq-proxy.pcapng" && !header.isControl) {
+          // Both sides send the L bit; xl2tpd adds Ns/Nr (S bit) since the ICCN required sequencing.
+          expect(header.length).toBe(true);
+          if (header.ns !== undefined) count++;
+        }
+      }
+    }
+    expect(count).toBe(3);
+  });
 
   test("xl2tpd-lns-hidden: the ICRQ reveals Assigned Session ID 77 and Calling Number 5551234", () => {
     const icrq = find("xl2tpd-lns-hidden.pcapng", "ICRQ");

@@ -23,11 +23,21 @@ export function captureFiles(): string[] {
     .sort();
 }
 
-/** The control datagrams of one capture, in capture order. */
-export function controlPackets(file: string): CapturedControl[] {
+/** The L2TP datagrams of one capture (control when `control`, else data), in capture order. */
+function packets(file: string, control: boolean): CapturedControl[] {
   const r = readCapture(new Uint8Array(readFileSync(captureDir + file)));
   if (!r.ok) throw new Error(`${file}: ${r.error}`);
   return r.datagrams
-    .filter((d) => d.payload.length > 0 && (d.payload[0] & 0x80) !== 0)
+    .filter((d) => d.payload.length > 0 && ((d.payload[0] & 0x80) !== 0) === control)
     .map((d) => ({ file, frame: d.frame, payload: d.payload }));
+}
+
+/** The control datagrams of one capture, in capture order. */
+export function controlPackets(file: string): CapturedControl[] {
+  return packets(file, true);
+}
+
+/** The data datagrams (T bit clear) of one capture, in capture order. */
+export function dataPackets(file: string): CapturedControl[] {
+  return packets(file, false);
 }
