@@ -302,6 +302,7 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
         );
       }
       if (!secret) {
+        // Our configuration, not the peer, is at fault: RFC 2661 §4.4.2 error 6 (vendor-specific).
         if (spec && !options?.keepHiddenOpaque) {
           return failWith(
             ctx,

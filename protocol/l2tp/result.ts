@@ -33,7 +33,10 @@ export interface ProtocolError {
   messageType?: MessageTypeName;
   /** The raw Message Type AVP value, when it was read (also set for types we do not know). */
   messageTypeCode?: number;
-  /** Whether the answer is a StopCCN ("tunnel"), a CDN ("session"), or nothing but the ack ("ignore"). */
+  /**
+   * Whether the answer is a StopCCN ("tunnel"), a CDN ("session"), or nothing but the ack ("ignore");
+   * absent when not even the header could be read, and the datagram is simply dropped.
+   */
   scope?: ErrorScope;
 }
 
