@@ -179,8 +179,6 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   readonly rt: NodeRuntime;
   readonly destinations = new Map<string, DestinationHandle>();
   readonly system: Supervised<typeof systemMachine>;
-  /** Requests being answered (a place or admit is synchronous, a queued one waits for a test tunnel). */
-  readonly pending = new Map<number, SessionRequest>();
   #nextRequestId = 1;
   #verdicts = new Map<number, (admitted: boolean, why?: Cause) => void>();
   #resolveClosed!: (c: Cause) => void;
@@ -414,7 +412,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
         tunnelsByPeer: this.rt.tunnelsByPeer.size,
         destinations: this.destinations.size,
         sessions,
-        pendingRequests: this.pending.size,
+        pendingRequests: pendingRequests(this.destinations),
       },
       stats: { ...this.rt.stats },
     };
@@ -425,14 +423,23 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   /** Asks the system actor whether new work (a session or a tunnel) is admitted now. */
   #systemAdmits(what: "session" | "tunnel"): Cause | null {
     if (this.system.ending) return cause("refused", `system ${this.name} is closed`);
-    let verdict: Cause | null = cause("internal", "the system did not answer");
+    let verdict: Cause | null | undefined;
     const requestId = this.#nextRequestId++;
     this.#verdicts.set(requestId, (ok, why) => {
       verdict = ok ? null : (why ?? cause("refused", "refused"));
     });
     this.system.actor.send({ type: "request", requestId, what });
     this.#verdicts.delete(requestId);
-    return verdict;
+    if (verdict !== undefined) return verdict;
+    // Asked from inside one of the system's own reactions: the event waits in its mailbox, so answer
+    // from its current state (the same rule as the machine's `enabled` guard).
+    const snap = this.system.actor.getSnapshot();
+    return snap.value === "running" && snap.context.admin === "enabled"
+      ? null
+      : cause(
+          "refused",
+          `system ${this.name} is ${snap.value === "running" ? snap.context.admin : "closing"}`,
+        );
   }
 
   /** Finds or creates the destination for a peer. */
@@ -652,7 +659,6 @@ interface TunnelOwnerRegistry {
   readonly rt: NodeRuntime;
   readonly destinations: Map<string, DestinationHandle>;
   readonly system: Supervised<typeof systemMachine>;
-  readonly pending: Map<number, SessionRequest>;
   readonly systemAdmin: AdminState;
   nextRequestId(): number;
   destinationEnded(d: DestinationHandle): void;
@@ -666,6 +672,8 @@ class DestinationHandle implements TunnelOwner {
   readonly tunnels = new Map<number, TunnelHandle>();
   /** Requests held until the test tunnel is established (after a lockout). */
   readonly queued = new Map<number, SessionRequest>();
+  /** Requests asked of the destination machine and not answered yet. */
+  readonly pending = new Map<number, SessionRequest>();
   node!: Supervised<typeof destinationMachine>;
   readonly #owner: TunnelOwnerRegistry;
   #admitVerdict: Cause | null = null;
@@ -713,7 +721,7 @@ class DestinationHandle implements TunnelOwner {
         actor.on(
           "queue",
           l((e: Of<"queue">) => {
-            const r = owner.pending.get(e.requestId);
+            const r = this.#take(e.requestId);
             if (r) this.queued.set(r.id, r);
           }),
         );
@@ -724,9 +732,7 @@ class DestinationHandle implements TunnelOwner {
               this.#admitVerdict = e.cause;
               return;
             }
-            const r = owner.pending.get(e.requestId);
-            owner.pending.delete(e.requestId);
-            r?.onEnded(undefined, e.cause);
+            this.#take(e.requestId)?.onEnded(undefined, e.cause);
           }),
         );
         actor.on(
@@ -781,17 +787,20 @@ class DestinationHandle implements TunnelOwner {
       request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
       return;
     }
-    const pending = this.#owner.pending;
-    pending.set(request.id, request);
+    // The answer (placeOn, openTunnel, queue or refuse) takes the request out of `pending`. It comes at
+    // once, or, when asked from inside the destination's own reaction, when the event leaves its mailbox.
+    this.pending.set(request.id, request);
     this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.#loads() });
-    // Placed, refused or queued by now (emitted events are synchronous); a queued one stays in `queued`.
-    pending.delete(request.id);
   }
 
-  /** Fails every request waiting for the test tunnel. */
+  /** Fails every request waiting for the test tunnel (and any not answered yet). */
   failQueued(why: Cause): void {
     const waiting = [...this.queued.values()];
     this.queued.clear();
+    if (this.node.ending) {
+      waiting.push(...this.pending.values());
+      this.pending.clear();
+    }
     for (const r of waiting) r.onEnded(undefined, why);
   }
 
@@ -810,12 +819,15 @@ class DestinationHandle implements TunnelOwner {
     return loads;
   }
 
-  #request(requestId: number): SessionRequest | undefined {
-    return this.#owner.pending.get(requestId) ?? this.queued.get(requestId);
+  /** Takes a request out of `pending` (it is being answered). */
+  #take(requestId: number): SessionRequest | undefined {
+    const r = this.pending.get(requestId);
+    this.pending.delete(requestId);
+    return r;
   }
 
   #placeOn(requestId: number, tunnelId: number): void {
-    const r = this.#request(requestId);
+    const r = this.#take(requestId);
     const t = this.tunnels.get(tunnelId);
     if (!r) return;
     if (!t || !this.#createSession(t, r)) {
@@ -832,7 +844,7 @@ class DestinationHandle implements TunnelOwner {
       profile: this.profile,
       test,
     });
-    const r = requestId !== undefined ? this.#request(requestId) : undefined;
+    const r = requestId !== undefined ? this.#take(requestId) : undefined;
     if (!t) {
       r?.onEnded(undefined, cause("refused", "no tunnel id left"));
       return;
@@ -879,6 +891,12 @@ class DestinationHandle implements TunnelOwner {
       });
     return null;
   }
+}
+
+function pendingRequests(destinations: Map<string, DestinationHandle>): number {
+  let n = 0;
+  for (const d of destinations.values()) n += d.pending.size + d.queued.size;
+  return n;
 }
 
 function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {

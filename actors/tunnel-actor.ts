@@ -366,7 +366,7 @@ export class TunnelHandle {
         // RFC 2661 §4.4.4: a CDN sent before the peer learnt our id names its own session in the AVP.
         const peerId = message.avps.assignedSessionId;
         for (const s of this.sessions.values()) {
-          if (peerId && s.peerSessionId === peerId) {
+          if (peerId && s.node.actor.getSnapshot().context.peerSessionId === peerId) {
             s.send({ type: "rx.CDN", message });
             return;
           }

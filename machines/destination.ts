@@ -248,11 +248,16 @@ export const destinationMachine = setup({
     }),
     closeTunnels: emit(({ context }) => ({
       type: "closeTunnels" as const,
-      cause: cause("parent", `destination closing: ${context.cause?.message ?? "closed"}`),
+      cause: cause(
+        "parent",
+        `destination closing: ${context.cause?.message ?? "closed"}`,
+        context.cause?.resultCode,
+      ),
     })),
+    // RFC 2661 §4.4.2 StopCCN result 6: the sender is being shut down.
     shutdownTunnels: emit(({ context }) => ({
       type: "closeTunnels" as const,
-      cause: cause("admin", `destination ${context.path.destination} shut down`),
+      cause: cause("admin", `destination ${context.path.destination} shut down`, { result: 6 }),
     })),
   },
 }).createMachine({

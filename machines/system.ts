@@ -96,11 +96,16 @@ export const systemMachine = setup({
     recordClose: assign({ cause: ({ event }) => (event as CloseEvent).cause }),
     closeDestinations: emit(({ context }) => ({
       type: "closeDestinations" as const,
-      cause: cause("parent", `system closing: ${context.cause?.message ?? "closed"}`),
+      cause: cause(
+        "parent",
+        `system closing: ${context.cause?.message ?? "closed"}`,
+        context.cause?.resultCode,
+      ),
     })),
+    // RFC 2661 §4.4.2 StopCCN result 6: the sender is being shut down.
     shutdownDestinations: emit(({ context }) => ({
       type: "closeDestinations" as const,
-      cause: cause("admin", `system ${context.path.system} shut down`),
+      cause: cause("admin", `system ${context.path.system} shut down`, { result: 6 }),
     })),
   },
 }).createMachine({

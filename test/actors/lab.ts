@@ -79,7 +79,7 @@ export class Lab {
     const seen = new Set<string>();
     return this.wire.filter((w) => {
       if (w.message.type !== type || (from && !w.from.startsWith(from))) return false;
-      const key = `${w.from}/${w.tunnelId}/${w.ns}`;
+      const key = `${w.from}/${w.tunnelId}/${w.message.avps.assignedTunnelId ?? ""}/${w.ns}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
