@@ -1,0 +1,406 @@
+/**
+ * The schema of the configuration file of `l2tp run --config FILE` (YAML or JSON). Keys are camelCase,
+ * times are in seconds (the unit is in the key: `helloSeconds`, `ackDelayMs`), and every field but
+ * `node.name` has a default. Each field carries the words that describe it (`expected`), so that an error
+ * names the field and what would be right: "config listen[0].port: expected a port number 0-65535, got
+ * 70000". Rules that span fields (retransmit cap ≥ initial, hide needs a secret, one profile per peer)
+ * are checks on the enclosing struct or list.
+ *
+ * `RunConfigFile` is what the file holds after decoding, with defaults filled in; `load.ts` turns it into
+ * a `RunConfig` (host name defaulted, IPv6 addresses in canonical form) and into the actors' `NodeConfig`.
+ */
+import { isIPv4, isIPv6 } from "node:net";
+import { Effect, Schema } from "effect";
+import { DEFAULT_CONTROL_CHANNEL_OPTIONS } from "../../actors/control-channel/channel.ts";
+import { LOCKOUT_MS, MAX_SESSIONS_PER_TUNNEL } from "../../machines/destination.ts";
+import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
+import { STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
+import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
+import { closestName } from "./suggest.ts";
+
+// ---- defaults ------------------------------------------------------------------------------------
+
+/** The UDP port of L2TP (RFC 2661 §8.1). */
+export const L2TP_PORT = 1701;
+
+/** Every default of the file, in the file's units; the machines' and the channel's own defaults. */
+export const CONFIG_DEFAULTS = {
+  /** All IPv4 addresses on the L2TP port: a real node answers on every interface. */
+  listen: [{ address: "0.0.0.0", port: L2TP_PORT }],
+  /** The admin API answers on loopback only unless the operator says otherwise. */
+  admin: { address: "127.0.0.1", port: 17010 },
+  events: "file:./var/events",
+  timers: {
+    helloSeconds: DEFAULT_CONTROL_CHANNEL_OPTIONS.helloIntervalMs / 1000,
+    retransmitInitialSeconds: DEFAULT_CONTROL_CHANNEL_OPTIONS.retransmitInitialMs / 1000,
+    retransmitCapSeconds: DEFAULT_CONTROL_CHANNEL_OPTIONS.retransmitCapMs / 1000,
+    maxRetransmits: DEFAULT_CONTROL_CHANNEL_OPTIONS.maxRetransmits,
+    ackDelayMs: DEFAULT_CONTROL_CHANNEL_OPTIONS.ackDelayMs,
+    lockoutSeconds: LOCKOUT_MS / 1000,
+    stopCcnHoldSeconds: STOP_CCN_HOLD_MS / 1000,
+    sessionSetupSeconds: SESSION_SETUP_TIMEOUT_MS / 1000,
+  },
+  limits: {
+    // RFC 2661 §4.4.3: tunnel ids are 16 bits and 0 is reserved.
+    maxTunnels: 65_535,
+    maxSessionsPerTunnel: MAX_SESSIONS_PER_TUNNEL,
+    receiveWindow: DEFAULT_CONTROL_CHANNEL_OPTIONS.receiveWindow,
+  },
+} as const;
+
+/** Where the event log goes: an embedded file log, memory (lost at exit), or NATS JetStream. */
+export type EventLogTarget =
+  | { kind: "file"; directory: string }
+  | { kind: "memory" }
+  | { kind: "nats"; url: string; host: string; port: number };
+
+/** Reads the `events` string (`file:DIR`, `memory:`, `nats://HOST:PORT`); undefined when it is none of them. */
+export function parseEventLogTarget(text: string): EventLogTarget | undefined {
+  if (text === "memory:") return { kind: "memory" };
+  if (text.startsWith("file:")) {
+    const directory = text.slice("file:".length);
+    return directory.length > 0 ? { kind: "file", directory } : undefined;
+  }
+  if (text.startsWith("nats://")) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return undefined;
+    }
+    if (url.hostname === "" || (url.pathname !== "" && url.pathname !== "/") || url.search || url.hash) {
+      return undefined;
+    }
+    const port = url.port === "" ? 4222 : Number(url.port);
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    return { kind: "nats", url: `nats://${url.host}`, host, port };
+  }
+  return undefined;
+}
+
+/**
+ * The one spelling of an IP address used everywhere (lower case, IPv6 compressed as RFC 5952 and
+ * inet_ntop write it), so that a profile's address compares equal to the address a socket reports.
+ */
+export function canonicalAddress(address: string): string {
+  if (!isIPv6(address)) return address;
+  // IPv4-mapped and zone-scoped forms keep their spelling: URL would rewrite the dotted quad as hex
+  // (inet_ntop does not) and rejects a zone.
+  if (address.includes(".") || address.includes("%")) return address.toLowerCase();
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+/** Whether a string is an IPv4 or IPv6 address in numeric form. */
+export function isIpAddress(address: string): boolean {
+  return isIPv4(address) || isIPv6(address);
+}
+
+// ---- field builders ------------------------------------------------------------------------------
+
+/** The names of the AVPs RFC 2661 §4.3 lets us hide, in catalog order. */
+export const HIDEABLE_AVPS: readonly AvpName[] = AVP_CATALOG.filter((s) => s.hideable).map((s) => s.key);
+
+const utf8 = new TextEncoder();
+
+function byteLength(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/** A number field: `expected` is what the error says it should be; `ok` the rule. */
+function numberField(expected: string, ok: (n: number) => boolean, fix?: string) {
+  return Schema.Number.annotate({ expected }).check(
+    Schema.makeFilter((n: number) =>
+      ok(n) ? undefined : `expected ${expected}, got ${n}${fix ? `; ${fix}` : ""}`,
+    ),
+  );
+}
+
+/** A string field whose value may be echoed in an error. */
+function stringField(expected: string, ok: (s: string) => boolean) {
+  return Schema.String.annotate({ expected }).check(
+    Schema.makeFilter((s: string) => (ok(s) ? undefined : `expected ${expected}, got ${JSON.stringify(s)}`)),
+  );
+}
+
+/** A string of 1-255 UTF-8 bytes; its value is never echoed (it may be a secret). */
+function boundedString(expected: string) {
+  return Schema.String.annotate({ expected }).check(
+    Schema.makeFilter((s: string) => {
+      const n = byteLength(s);
+      return n >= 1 && n <= 255
+        ? undefined
+        : `expected ${expected}, got ${n === 0 ? "an empty string" : `${n} bytes`}`;
+    }),
+  );
+}
+
+function integerIn(min: number, max: number): (n: number) => boolean {
+  return (n) => Number.isInteger(n) && n >= min && n <= max;
+}
+
+function within(min: number, max: number): (n: number) => boolean {
+  return (n) => Number.isFinite(n) && n >= min && n <= max;
+}
+
+/** A map whose `expected` lists its keys, so "expected a map with keys …" tells what may go in it. */
+function section<const Fields extends Schema.Struct.Fields>(fields: Fields) {
+  return Schema.Struct(fields).annotate({ expected: `a map with keys ${Object.keys(fields).join(", ")}` });
+}
+
+/** The field, filled with `value` (in the file's terms) when its key is missing. */
+function withDefault<S extends Schema.Top>(schema: S, value: S["Encoded"]) {
+  return schema.pipe(Schema.withDecodingDefaultKey<S>(Effect.succeed(value)));
+}
+
+/** The field, with what to do when its key is missing. */
+function required<S extends Schema.Top>(schema: S, hint: string) {
+  return schema.pipe(Schema.annotateKey<S>({ messageMissingKey: `missing; ${hint}` }));
+}
+
+// ---- fields --------------------------------------------------------------------------------------
+
+const listenPort = numberField("a port number 0-65535 (0 picks a free port)", integerIn(0, 65535));
+const peerPort = numberField("a port number 1-65535", integerIn(1, 65535));
+const ipAddress = stringField("an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::", isIpAddress);
+const peerAddress = stringField(
+  'an IPv4 or IPv6 address, or "any" to match every peer',
+  (s) => s === "any" || isIpAddress(s),
+);
+const hostName = boundedString("a host name of 1-255 bytes");
+const count65535 = numberField("an integer 1-65535", integerIn(1, 65535));
+const lockoutSeconds = numberField("a number of seconds 0-86400 (0: no lockout)", within(0, 86_400));
+
+const hiddenAvp = Schema.String.annotate({ expected: "the camelCase name of an AVP" }).check(
+  Schema.makeFilter((name: string) => {
+    if ((HIDEABLE_AVPS as readonly string[]).includes(name)) return undefined;
+    const valid = `AVPs that can be hidden: ${HIDEABLE_AVPS.join(", ")}`;
+    const spec = AVP_CATALOG.find((s) => s.key === name);
+    if (spec !== undefined) return `"${name}" may not be hidden (${spec.rfc}); remove it (${valid})`;
+    const guess = closestName(name, HIDEABLE_AVPS);
+    return guess
+      ? `unknown AVP "${name}"; did you mean "${guess}"? (${valid})`
+      : `unknown AVP "${name}"; use one of the ${valid}`;
+  }),
+);
+
+const Endpoint = section({
+  address: required(ipAddress, "add address: 0.0.0.0 (or the address to listen on)"),
+  port: withDefault(listenPort, L2TP_PORT),
+});
+
+const AdminEndpoint = section({
+  address: withDefault(ipAddress, CONFIG_DEFAULTS.admin.address),
+  port: withDefault(listenPort, CONFIG_DEFAULTS.admin.port),
+});
+
+/** "192.0.2.1:1701", "any address, any port": how errors name a destination's peer. */
+function peerLabel(d: { address: string; port?: number | undefined }): string {
+  const address = d.address === "any" ? "any address" : d.address;
+  return `${address}, ${d.port === undefined ? "any port" : `port ${d.port}`}`;
+}
+
+const Destination = section({
+  address: required(peerAddress, 'add address: with the peer\'s IP address, or "any"'),
+  port: Schema.optionalKey(peerPort),
+  peerHostName: Schema.optionalKey(hostName),
+  secret: Schema.optionalKey(boundedString("a string of 1-255 bytes")),
+  hostName: Schema.optionalKey(hostName),
+  hide: withDefault(Schema.Array(hiddenAvp).annotate({ expected: "a list of AVP names" }), []),
+  accept: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), true),
+  maxTunnels: Schema.optionalKey(count65535),
+  maxSessionsPerTunnel: Schema.optionalKey(count65535),
+  lockoutSeconds: Schema.optionalKey(lockoutSeconds),
+}).check(
+  Schema.makeFilter((d) =>
+    d.hide.length > 0 && d.secret === undefined
+      ? {
+          path: ["hide"],
+          issue:
+            "hiding AVPs needs a shared secret (RFC 2661 §4.3: the secret keys the hiding); add secret: to this destination or remove hide:",
+        }
+      : undefined,
+  ),
+);
+
+const Destinations = Schema.Array(Destination)
+  .annotate({ expected: "a list of destinations" })
+  .check(
+    Schema.makeFilter((list) => {
+      const issues: { path: number[]; issue: string }[] = [];
+      const key = (d: (typeof list)[number]) => ({
+        address: d.address === "any" ? undefined : canonicalAddress(d.address),
+        port: d.port,
+      });
+      // matchProfile takes the first profile that matches a peer, so a later one that an earlier one
+      // covers is never used.
+      for (let j = 1; j < list.length; j++) {
+        const b = key(list[j]);
+        for (let i = 0; i < j; i++) {
+          const a = key(list[i]);
+          const sameAddress = a.address === b.address;
+          const samePort = a.port === b.port;
+          if (sameAddress && samePort) {
+            issues.push({
+              path: [j],
+              issue: `same peer as destinations[${i}] (${peerLabel(list[j])}); merge the two or remove one`,
+            });
+            break;
+          }
+          if ((a.address === undefined || sameAddress) && (a.port === undefined || samePort)) {
+            issues.push({
+              path: [j],
+              issue: `never used: destinations[${i}] (${peerLabel(list[i])}) matches its peers first; move it above destinations[${i}]`,
+            });
+            break;
+          }
+        }
+      }
+      return issues;
+    }),
+  );
+
+const Listen = Schema.Array(Endpoint)
+  .annotate({ expected: "a list of { address, port }" })
+  .check(
+    Schema.makeFilter((list) => {
+      if (list.length === 0)
+        return "expected at least one { address, port } to listen on; add one or remove listen:";
+      const issues: { path: number[]; issue: string }[] = [];
+      list.forEach((e, j) => {
+        const i = list.findIndex(
+          (o) => canonicalAddress(o.address) === canonicalAddress(e.address) && o.port === e.port,
+        );
+        if (i < j && e.port !== 0) {
+          issues.push({ path: [j], issue: `same address and port as listen[${i}]; remove one` });
+        }
+      });
+      return issues;
+    }),
+  );
+
+const events = stringField(
+  '"file:DIRECTORY", "memory:" or "nats://HOST:PORT"',
+  (s) => parseEventLogTarget(s) !== undefined,
+);
+
+const nodeName = stringField('a name of 1-64 letters, digits, "-" or "_"', (s) =>
+  /^[A-Za-z0-9_-]{1,64}$/.test(s),
+);
+
+const Node = section({
+  name: required(nodeName, "add name: with this node's name (letters, digits, - or _)"),
+  hostName: Schema.optionalKey(hostName),
+  vendorName: Schema.optionalKey(boundedString("a vendor name of 1-255 bytes")),
+});
+
+const helloSeconds = numberField(
+  "0 (no HELLO) or a number of seconds 1-86400",
+  (n) => n === 0 || within(1, 86_400)(n),
+);
+const ackDelayMs = numberField(
+  "an integer number of milliseconds 0-1000",
+  integerIn(0, 1000),
+  "keep it well below the peer's retransmission time (1 s)",
+);
+const stopCcnHoldSeconds = numberField(
+  "a number of seconds 0-600 (RFC 2661 §5.7 suggests 31)",
+  within(0, 600),
+);
+
+const t = CONFIG_DEFAULTS.timers;
+const Timers = section({
+  helloSeconds: withDefault(helloSeconds, t.helloSeconds),
+  retransmitInitialSeconds: withDefault(
+    numberField("a number of seconds 0.01-60", within(0.01, 60)),
+    t.retransmitInitialSeconds,
+  ),
+  retransmitCapSeconds: withDefault(
+    numberField("a number of seconds 0.01-600", within(0.01, 600)),
+    t.retransmitCapSeconds,
+  ),
+  maxRetransmits: withDefault(numberField("an integer 0-100", integerIn(0, 100)), t.maxRetransmits),
+  ackDelayMs: withDefault(ackDelayMs, t.ackDelayMs),
+  lockoutSeconds: withDefault(lockoutSeconds, t.lockoutSeconds),
+  stopCcnHoldSeconds: withDefault(stopCcnHoldSeconds, t.stopCcnHoldSeconds),
+  sessionSetupSeconds: withDefault(
+    numberField("a number of seconds 1-3600", within(1, 3600)),
+    t.sessionSetupSeconds,
+  ),
+}).check(
+  Schema.makeFilter((timers) =>
+    timers.retransmitCapSeconds >= timers.retransmitInitialSeconds
+      ? undefined
+      : {
+          path: ["retransmitCapSeconds"],
+          issue: `expected at least retransmitInitialSeconds (${timers.retransmitInitialSeconds}), got ${timers.retransmitCapSeconds}; raise it or lower retransmitInitialSeconds`,
+        },
+  ),
+);
+
+const l = CONFIG_DEFAULTS.limits;
+const Limits = section({
+  maxTunnels: withDefault(count65535, l.maxTunnels),
+  maxSessionsPerTunnel: withDefault(count65535, l.maxSessionsPerTunnel),
+  receiveWindow: withDefault(count65535, l.receiveWindow),
+});
+
+/** The whole file. Decode with `{ errors: "all", onExcessProperty: "error" }` (as `parseConfig` does). */
+export const RunConfigFileSchema = section({
+  node: required(Node, "add node: with at least name:"),
+  listen: withDefault(Listen, CONFIG_DEFAULTS.listen),
+  admin: withDefault(AdminEndpoint, {}),
+  events: withDefault(events, CONFIG_DEFAULTS.events),
+  timers: withDefault(Timers, {}),
+  limits: withDefault(Limits, {}),
+  destinations: withDefault(Destinations, []),
+});
+
+/** The file's content after decoding, defaults filled in. */
+export type RunConfigFile = typeof RunConfigFileSchema.Type;
+
+/** The top-level sections of the file, in the order the example gives them. */
+export const SECTIONS: readonly string[] = Object.keys(RunConfigFileSchema.fields);
+
+// ---- the resolved configuration ---------------------------------------------------------------------
+
+/** A UDP address and port to bind. */
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** One peer profile as the file gives it; `address` undefined means any peer, `port` undefined any port. */
+export interface DestinationConfig {
+  address?: string;
+  port?: number;
+  peerHostName?: string;
+  secret?: string;
+  hostName?: string;
+  hide: readonly AvpName[];
+  accept: boolean;
+  maxTunnels?: number;
+  maxSessionsPerTunnel?: number;
+  lockoutSeconds?: number;
+}
+
+/** Everything `l2tp run` needs, every default filled in, in the file's units (seconds). */
+export interface RunConfig {
+  node: { name: string; hostName: string; vendorName?: string };
+  listen: readonly Endpoint[];
+  admin: Endpoint;
+  /** The `events` string as written, and what it means. */
+  events: string;
+  eventLog: EventLogTarget;
+  timers: {
+    helloSeconds: number;
+    retransmitInitialSeconds: number;
+    retransmitCapSeconds: number;
+    maxRetransmits: number;
+    ackDelayMs: number;
+    lockoutSeconds: number;
+    stopCcnHoldSeconds: number;
+    sessionSetupSeconds: number;
+  };
+  limits: { maxTunnels: number; maxSessionsPerTunnel: number; receiveWindow: number };
+  destinations: readonly DestinationConfig[];
+}
