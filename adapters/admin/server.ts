@@ -1,0 +1,168 @@
+/**
+ * The local admin API of a running node: a small JSON-over-HTTP surface (node:http, on Bun and Deno)
+ * that `l2tp show`, `l2tp drain|enable|shutdown` and `l2tp close` talk to. It listens on loopback by
+ * default; the full operator surface comes later.
+ *
+ *   GET  /v1/snapshot[?sessions=1]         the tree and the registries (NodeSnapshot)
+ *   POST /v1/admin  {target, state}        set the admin state of the system, a destination or a tunnel
+ *   POST /v1/close  {target}               close a destination, a tunnel or a session (with a cause)
+ *
+ * A target is `{ level: "system" }`, `{ level: "destination", peer: "ADDR:PORT" }`,
+ * `{ level: "tunnel", tunnelId }` or `{ level: "session", tunnelId, sessionId }`.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { L2tpNode } from "../../actors/node.ts";
+import type { PeerAddress } from "../../actors/ports.ts";
+import { cause } from "../../machines/common.ts";
+
+/** A running admin server. */
+export interface AdminServer {
+  /** "http://127.0.0.1:17010" */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** What an admin request names. */
+export type AdminRequestTarget =
+  | { level: "system" }
+  | { level: "destination"; peer: string }
+  | { level: "tunnel"; tunnelId: number }
+  | { level: "session"; tunnelId: number; sessionId: number };
+
+const ADMIN_STATES = new Set(["enabled", "drain", "shutdown"]);
+const MAX_BODY = 64 * 1024;
+
+/** Starts the admin API of `node` on `listen` (port 0: an ephemeral port, told in `url`). */
+export async function startAdminServer(node: L2tpNode, listen: PeerAddress): Promise<AdminServer> {
+  const server = createServer((req, res) => {
+    handle(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err) =>
+      reject(new Error(`admin API: cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),
+    );
+    server.listen(listen.port, listen.address, resolve);
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(":") ? `[${address}]` : address;
+  return {
+    url: `http://${host}:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function handle(node: L2tpNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://admin");
+  if (req.method === "GET" && url.pathname === "/v1/snapshot") {
+    return reply(res, 200, node.snapshot({ sessions: url.searchParams.get("sessions") === "1" }));
+  }
+  if (req.method !== "POST" || (url.pathname !== "/v1/admin" && url.pathname !== "/v1/close")) {
+    return reply(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
+  }
+  const body = await readJson(req);
+  if (typeof body === "string") return reply(res, 400, { error: body });
+  const target = parseTarget(body.target);
+  if (typeof target === "string") return reply(res, 400, { error: target });
+
+  if (url.pathname === "/v1/admin") {
+    const state = body.state;
+    if (typeof state !== "string" || !ADMIN_STATES.has(state)) {
+      return reply(res, 400, { error: "state: expected one of enabled, drain, shutdown" });
+    }
+    if (target.level === "session")
+      return reply(res, 400, {
+        error: "target.level: sessions have no admin state; close the session instead",
+      });
+    const found = node.setAdmin(target, state as "enabled" | "drain" | "shutdown");
+    return found ? reply(res, 200, { ok: true }) : reply(res, 404, { error: `no such ${target.level}` });
+  }
+
+  const why = cause(
+    "admin",
+    typeof body.message === "string" ? body.message : `closed through the admin API`,
+  );
+  let found: boolean;
+  switch (target.level) {
+    case "system":
+      void node.close(why);
+      found = true;
+      break;
+    case "destination":
+      found = node.closeDestination(target.peer, why);
+      break;
+    case "tunnel":
+      found = node.closeTunnel(target.tunnelId, why);
+      break;
+    case "session":
+      found = node.closeSession(target.tunnelId, target.sessionId, why);
+      break;
+  }
+  return found ? reply(res, 200, { ok: true }) : reply(res, 404, { error: `no such ${target.level}` });
+}
+
+type ParsedTarget =
+  | { level: "system" }
+  | { level: "destination"; peer: PeerAddress }
+  | { level: "tunnel"; tunnelId: number }
+  | { level: "session"; tunnelId: number; sessionId: number };
+
+function parseTarget(value: unknown): ParsedTarget | string {
+  if (!value || typeof value !== "object") return "target: expected an object with a level";
+  const t = value as Record<string, unknown>;
+  switch (t.level) {
+    case "system":
+      return { level: "system" };
+    case "destination": {
+      const peer = typeof t.peer === "string" ? parsePeer(t.peer) : undefined;
+      return peer
+        ? { level: "destination", peer }
+        : "target.peer: expected ADDRESS:PORT, e.g. 127.0.0.1:1701 or [::1]:1701";
+    }
+    case "tunnel":
+      return isId(t.tunnelId)
+        ? { level: "tunnel", tunnelId: t.tunnelId }
+        : "target.tunnelId: expected 1-65535";
+    case "session":
+      if (!isId(t.tunnelId)) return "target.tunnelId: expected 1-65535";
+      if (!isId(t.sessionId)) return "target.sessionId: expected 1-65535";
+      return { level: "session", tunnelId: t.tunnelId, sessionId: t.sessionId };
+    default:
+      return "target.level: expected one of system, destination, tunnel, session";
+  }
+}
+
+/** Reads "127.0.0.1:1701" or "[::1]:1701". */
+export function parsePeer(text: string): PeerAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { address: m[1] ?? m[2], port };
+}
+
+function isId(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | string> {
+  let text = "";
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > MAX_BODY) return `body: larger than ${MAX_BODY} bytes`;
+  }
+  try {
+    const value = JSON.parse(text || "{}");
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? value
+      : "body: expected a JSON object";
+  } catch (err) {
+    return `body: not JSON (${(err as Error).message})`;
+  }
+}
+
+function reply(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

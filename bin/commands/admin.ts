@@ -1,0 +1,179 @@
+/**
+ * The operator's commands against a running node, through its local admin API (adapters/admin):
+ * `l2tp show`, `l2tp drain|enable|shutdown [TARGET]`, `l2tp close TARGET`.
+ *
+ * TARGET: nothing or `system`; `destination ADDR:PORT`; `tunnel ID`; `session TUNNEL-ID SESSION-ID` (close only).
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import type { NodeSnapshot } from "../../actors/node.ts";
+import { type AdminRequestTarget, parsePeer } from "../../adapters/admin/server.ts";
+import type { Command } from "./index.ts";
+
+/** Where `l2tp run` serves its admin API unless the config says otherwise. */
+export const DEFAULT_ADMIN_URL = "http://127.0.0.1:17010";
+
+const TARGET_HELP = `TARGET: system (the default) | destination ADDR:PORT | tunnel ID | session TUNNEL-ID SESSION-ID`;
+
+function options(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      admin: { type: "string", default: DEFAULT_ADMIN_URL },
+      sessions: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      message: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+async function call(admin: string, path: string, body?: unknown): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${admin.replace(/\/$/, "")}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+  } catch (err) {
+    throw new Error(
+      `no node answers at ${admin} (${(err as Error).message}); is 'l2tp run' up, and is --admin right?`,
+    );
+  }
+  const value = (await response.json().catch(() => ({}))) as { error?: string };
+  if (!response.ok) throw new Error(value.error ?? `${response.status} ${response.statusText}`);
+  return value;
+}
+
+function parseTarget(words: string[], allowSession: boolean): AdminRequestTarget {
+  const [level = "system", ...rest] = words;
+  const id = (text: string | undefined, what: string) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > 65535)
+      throw new Error(`${what}: expected 1-65535, got '${text ?? ""}'`);
+    return n;
+  };
+  switch (level) {
+    case "system":
+      return { level: "system" };
+    case "destination": {
+      if (!rest[0] || !parsePeer(rest[0]))
+        throw new Error(`destination: expected ADDR:PORT, e.g. 127.0.0.1:1701, got '${rest[0] ?? ""}'`);
+      return { level: "destination", peer: rest[0] };
+    }
+    case "tunnel":
+      return { level: "tunnel", tunnelId: id(rest[0], "tunnel") };
+    case "session":
+      if (!allowSession)
+        throw new Error("sessions have no admin state: use 'l2tp close session TUNNEL-ID SESSION-ID'");
+      return {
+        level: "session",
+        tunnelId: id(rest[0], "session tunnel id"),
+        sessionId: id(rest[1], "session id"),
+      };
+    default:
+      throw new Error(`unknown target '${level}'. ${TARGET_HELP}`);
+  }
+}
+
+function adminStateCommand(state: "enabled" | "drain" | "shutdown", summary: string): Command {
+  return {
+    summary,
+    async run(argv) {
+      const { values, positionals } = options(argv);
+      if (values.help) {
+        process.stdout.write(
+          `usage: l2tp ${state === "enabled" ? "enable" : state} [TARGET] [--admin URL]\n${TARGET_HELP}\n`,
+        );
+        return 0;
+      }
+      const target = parseTarget(positionals, false);
+      await call(values.admin, "/v1/admin", { target, state });
+      process.stdout.write(`${describeTarget(target)}: admin state ${state}\n`);
+      return 0;
+    },
+  };
+}
+
+function describeTarget(t: AdminRequestTarget): string {
+  switch (t.level) {
+    case "system":
+      return "system";
+    case "destination":
+      return `destination ${t.peer}`;
+    case "tunnel":
+      return `tunnel ${t.tunnelId}`;
+    case "session":
+      return `session ${t.tunnelId}/${t.sessionId}`;
+  }
+}
+
+export const drain = adminStateCommand("drain", "admin state drain: no new tunnels or sessions below TARGET");
+export const enable = adminStateCommand("enabled", "admin state enabled: TARGET takes new children again");
+export const shutdown = adminStateCommand(
+  "shutdown",
+  "admin state shutdown: close everything below TARGET, accept nothing",
+);
+
+export const close: Command = {
+  summary: "close a destination (StopCCNs), a tunnel (StopCCN), a session (CDN) or the system",
+  async run(argv) {
+    const { values, positionals } = options(argv);
+    if (values.help || positionals.length === 0) {
+      process.stdout.write(`usage: l2tp close TARGET [--message TEXT] [--admin URL]\n${TARGET_HELP}\n`);
+      return values.help ? 0 : 2;
+    }
+    const target = parseTarget(positionals, true);
+    await call(values.admin, "/v1/close", { target, ...(values.message ? { message: values.message } : {}) });
+    process.stdout.write(`${describeTarget(target)}: closing\n`);
+    return 0;
+  },
+};
+
+export const show: Command = {
+  summary: "show a running node's destinations, tunnels (and --sessions) with their states",
+  async run(argv) {
+    const { values } = options(argv);
+    if (values.help) {
+      process.stdout.write("usage: l2tp show [--sessions] [--json] [--admin URL]\n");
+      return 0;
+    }
+    const snapshot = (await call(
+      values.admin,
+      `/v1/snapshot${values.sessions ? "?sessions=1" : ""}`,
+    )) as NodeSnapshot;
+    process.stdout.write(values.json ? `${JSON.stringify(snapshot)}\n` : showText(snapshot, values.sessions));
+    return 0;
+  },
+};
+
+/** The tree of a snapshot as an operator reads it. */
+export function showText(s: NodeSnapshot, withSessions: boolean): string {
+  const lines = [
+    `system  ${s.system.state}  admin ${s.system.admin}  destinations ${s.registries.destinations}  tunnels ${s.registries.tunnels}  sessions ${s.registries.sessions}`,
+  ];
+  for (const d of s.destinations) {
+    lines.push(
+      `  destination ${d.key}  ${d.state}  admin ${d.admin}${d.lockouts ? `  lockouts ${d.lockouts}` : ""}`,
+    );
+    for (const t of d.tunnels) {
+      const sessions = withSessions ? t.sessions.length : undefined;
+      lines.push(
+        `    tunnel ${t.id} → ${t.peerTunnelId}  ${t.state}  admin ${t.admin}  ${t.role}${t.test ? "  (test tunnel)" : ""}${sessions === undefined ? "" : `  ${sessions} sessions`}`,
+      );
+      for (const x of withSessions ? t.sessions : []) {
+        lines.push(
+          `      session ${x.id} → ${x.peerSessionId}  ${x.state}  packets in ${x.packetsIn} out ${x.packetsOut}`,
+        );
+      }
+    }
+  }
+  const st = s.stats;
+  lines.push(
+    `counters  malformed ${st.malformed}  undecodable ${st.undecodable}  unknown tunnel ${st.unknownTunnel}  unknown session ${st.unknownSession}  refused tunnels ${st.refusedTunnels}  data ${st.dataDelivered}`,
+  );
+  return `${lines.join("\n")}\n`;
+}

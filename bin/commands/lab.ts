@@ -1,0 +1,360 @@
+/**
+ * `l2tp lab`: the README's main job. An LNS and a LAC on loopback UDP (127.0.0.1 and 127.0.0.2), N
+ * sessions opened over T tunnels, held, then all closed by closing the destination on the LAC; prints a
+ * readable account (with progress while thousands of sessions open or close) and exits non-zero if
+ * anything did not end as it should. `runLab` is also what bench/setup measures.
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { createNode, type NodeSnapshot } from "../../actors/node.ts";
+import type { PeerAddress, Transport } from "../../actors/ports.ts";
+import { realClock } from "../../adapters/clock/index.ts";
+import { cryptoRandom } from "../../adapters/random/index.ts";
+import { bindUdp } from "../../adapters/udp/index.ts";
+import type { Cause } from "../../machines/common.ts";
+import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
+import type { Command } from "./index.ts";
+
+const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--json]
+
+An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
+authentication and hidden AVPs), held, then closed by closing the destination on the LAC.
+
+  --sessions N    sessions to open (default 100)
+  --tunnels T     tunnels to spread them over (default 1; at most ceil(N/T) sessions per tunnel)
+  --hold S        seconds to hold the sessions before closing (default 1)
+  --window W      session requests in flight at once (default 2000)
+  --json          one JSON line with the figures at the end
+`;
+
+/** The LNS of a lab run: in this process (the CLI), or in another one (bench/setup, for per-process RSS). */
+export interface LabLns {
+  peer: PeerAddress;
+  count(): Promise<{ tunnels: number; sessions: number }>;
+  /** Closes the LNS; resolves with its registries afterwards. */
+  close(): Promise<NodeSnapshot["registries"]>;
+  /** Control messages it sent, by type, when it can tell. */
+  sent?: Record<string, number>;
+}
+
+/** What a lab run does. */
+export interface LabOptions {
+  sessions: number;
+  tunnels: number;
+  holdMs: number;
+  window: number;
+  /** An LNS run elsewhere; default: one in this process on 127.0.0.1. */
+  lns?: LabLns;
+  secret?: string;
+  /** Called with progress lines; the CLI shows them, the benchmark does not. */
+  progress?: (line: string, done: boolean) => void;
+}
+
+/** What a lab run measured and saw. */
+export interface LabReport {
+  sessions: number;
+  tunnels: number;
+  established: number;
+  failed: number;
+  failures: Record<string, number>;
+  setupMs: number;
+  setupPerSecond: number;
+  closeMs: number;
+  /** Control messages each side sent, by type (ZLB included). */
+  sentByLac: Record<string, number>;
+  sentByLns?: Record<string, number>;
+  tunnelsSeenOnLns: number;
+  /** Registries of both nodes after the close: all zero when nothing leaked. */
+  leftover: { lac: NodeSnapshot["registries"]; lns: NodeSnapshot["registries"] };
+  rssBytes: number;
+  ok: boolean;
+  problems: string[];
+}
+
+/** The tunnel secret of the lab's two nodes. */
+export const LAB_SECRET = "lab-secret";
+
+/** An LNS node on 127.0.0.1 (ephemeral port) in this process, accepting the lab's LAC on 127.0.0.2. */
+export async function startLabLns(secret = LAB_SECRET): Promise<LabLns> {
+  const socket = countSent(await bindUdp({ address: "127.0.0.1", port: 0 }));
+  const lns = createNode(
+    {
+      name: "lns",
+      hostName: "lns.lab",
+      maxSessionsPerTunnel: 65535,
+      stopHoldMs: 1000,
+      destinations: [{ address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] }],
+    },
+    { transport: socket.transport, clock: realClock, random: cryptoRandom },
+  );
+  return {
+    peer: socket.transport.local,
+    sent: socket.sent,
+    async count() {
+      const r = lns.snapshot({ sessions: false }).registries;
+      return { tunnels: r.tunnels, sessions: r.sessions };
+    },
+    async close() {
+      await lns.close({ reason: "admin", message: "lab over" });
+      const registries = lns.snapshot({ sessions: false }).registries;
+      await socket.transport.close();
+      return registries;
+    },
+  };
+}
+
+/** Runs the lab: two nodes on loopback UDP, N sessions up, held, closed by destination. */
+export async function runLab(options: LabOptions): Promise<LabReport> {
+  const progress = options.progress ?? (() => {});
+  const secret = options.secret ?? LAB_SECRET;
+  const lnsNode = options.lns ?? (await startLabLns(secret));
+  const lacSocket = countSent(await bindUdp({ address: "127.0.0.2", port: 0 }));
+  const perTunnel = Math.ceil(options.sessions / options.tunnels);
+  const lnsPeer: PeerAddress = lnsNode.peer;
+  const lac = createNode(
+    {
+      maxSessionsPerTunnel: perTunnel,
+      stopHoldMs: 1000,
+      name: "lac",
+      hostName: "lac.lab",
+      maxTunnels: options.tunnels,
+      destinations: [
+        {
+          address: lnsPeer.address,
+          port: lnsPeer.port,
+          peerHostName: "lns.lab",
+          secret,
+          hide: ["assignedSessionId", "callingNumber"],
+          maxSessionsPerTunnel: perTunnel,
+          maxTunnels: options.tunnels,
+        },
+      ],
+    },
+    { transport: lacSocket.transport, clock: realClock, random: cryptoRandom },
+  );
+
+  const problems: string[] = [];
+  const failures: Record<string, number> = {};
+  let established = 0;
+  let failed = 0;
+  const setupStart = performance.now();
+  const ended: Promise<Cause>[] = [];
+  await inWindow(options.sessions, options.window, async (i) => {
+    const outcome = await lac.openSession({
+      destination: lnsPeer,
+      requestAvps: { callSerialNumber: i + 1, callingNumber: `555${String(i).padStart(7, "0")}` },
+    });
+    if (outcome.ok) {
+      established++;
+      ended.push(outcome.ended);
+    } else {
+      failed++;
+      failures[outcome.cause.reason] = (failures[outcome.cause.reason] ?? 0) + 1;
+    }
+    const done = established + failed;
+    if (done % Math.max(1, Math.floor(options.sessions / 20)) === 0 || done === options.sessions) {
+      progress(
+        `opening: ${done}/${options.sessions} (${established} established, ${failed} failed)`,
+        done === options.sessions,
+      );
+    }
+  });
+  const setupMs = performance.now() - setupStart;
+  const rssBytes = process.memoryUsage().rss;
+  const tunnelsSeenOnLns = (await lnsNode.count()).tunnels;
+
+  if (options.holdMs > 0) {
+    progress(`holding ${established} sessions for ${options.holdMs / 1000} s`, true);
+    await new Promise((resolve) => setTimeout(resolve, options.holdMs));
+  }
+
+  progress(`closing destination ${lnsPeer.address}:${lnsPeer.port} on the LAC`, true);
+  const closeStart = performance.now();
+  if (!lac.closeDestination(lnsPeer, { reason: "admin", message: "lab: closing the destination" })) {
+    problems.push("the LAC had no destination to close");
+  }
+  await Promise.all(ended);
+  // Every session is gone on the LAC; wait until the LNS has seen every StopCCN too.
+  await until(async () => (await lnsNode.count()).sessions === 0, 10_000);
+  const closeMs = performance.now() - closeStart;
+
+  await lac.close({ reason: "admin", message: "lab over" });
+  const leftover = { lac: lac.snapshot({ sessions: false }).registries, lns: await lnsNode.close() };
+  await lacSocket.transport.close();
+
+  for (const [side, r] of Object.entries(leftover)) {
+    const left = Object.entries(r).filter(([, n]) => n !== 0);
+    if (left.length)
+      problems.push(
+        `${side} registries not empty after close: ${left.map(([k, n]) => `${k}=${n}`).join(", ")}`,
+      );
+  }
+  const stopCcns = lacSocket.sent.StopCCN ?? 0;
+  if (established > 0 && stopCcns !== tunnelsSeenOnLns) {
+    problems.push(`closing the destination sent ${stopCcns} StopCCNs for ${tunnelsSeenOnLns} tunnels`);
+  }
+  if (lacSocket.sent.CDN)
+    problems.push(`closing the destination sent ${lacSocket.sent.CDN} CDNs (expected none)`);
+  if (failed) problems.push(`${failed} sessions failed to establish`);
+
+  return {
+    sessions: options.sessions,
+    tunnels: options.tunnels,
+    established,
+    failed,
+    failures,
+    setupMs,
+    setupPerSecond: established / (setupMs / 1000),
+    closeMs,
+    sentByLac: lacSocket.sent,
+    sentByLns: lnsNode.sent,
+    tunnelsSeenOnLns,
+    leftover,
+    rssBytes,
+    ok: problems.length === 0,
+    problems,
+  };
+}
+
+export const lab: Command = {
+  summary: "an LNS and a LAC on loopback: open N sessions, hold, close the destination, report",
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        sessions: { type: "string", default: "100" },
+        tunnels: { type: "string", default: "1" },
+        hold: { type: "string", default: "1" },
+        window: { type: "string", default: "2000" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    const sessions = wholeNumber("--sessions", values.sessions, 1, 65535 * 100);
+    const tunnels = wholeNumber("--tunnels", values.tunnels, 1, 65535);
+    if (Math.ceil(sessions / tunnels) > 65535) {
+      throw new Error(
+        `--tunnels: ${sessions} sessions need at least ${Math.ceil(sessions / 65535)} tunnels (65,535 sessions per tunnel)`,
+      );
+    }
+    const holdMs = Number(values.hold) * 1000;
+    if (!Number.isFinite(holdMs) || holdMs < 0)
+      throw new Error(`--hold: expected seconds ≥ 0, got '${values.hold}'`);
+    const window = wholeNumber("--window", values.window, 1, 1_000_000);
+
+    const tty = process.stderr.isTTY === true;
+    let lastShown = 0;
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    say(
+      `lab: LNS on 127.0.0.1, LAC on 127.0.0.2; ${sessions} sessions over ${tunnels} tunnel${tunnels > 1 ? "s" : ""}`,
+    );
+    const report = await runLab({
+      sessions,
+      tunnels,
+      holdMs,
+      window,
+      progress: (line, done) => {
+        if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
+        else if (done || performance.now() - lastShown > 1000) {
+          lastShown = performance.now();
+          say(`  ${line}`);
+        }
+      },
+    });
+    printReport(report, say);
+    if (values.json) say(JSON.stringify(report));
+    return report.ok ? 0 : 1;
+  },
+};
+
+function printReport(r: LabReport, say: (line: string) => void): void {
+  const n = (x: number) => Math.round(x).toLocaleString("en-US");
+  say("");
+  say(
+    `established  ${n(r.established)} of ${n(r.sessions)} sessions over ${r.tunnelsSeenOnLns} tunnels in ${n(r.setupMs)} ms (${n(r.setupPerSecond)} sessions/s)`,
+  );
+  if (r.failed)
+    say(
+      `failed       ${n(r.failed)}: ${Object.entries(r.failures)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}`,
+    );
+  say(`closed       the destination in ${n(r.closeMs)} ms`);
+  say(`LAC sent     ${messagesText(r.sentByLac)}`);
+  if (r.sentByLns) say(`LNS sent     ${messagesText(r.sentByLns)}`);
+  say(`memory       ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB RSS (both nodes in this process) at peak`);
+  say(
+    `leftovers    ${r.problems.length ? "see problems" : "none: every actor ended, every registry is empty"}`,
+  );
+  for (const p of r.problems) say(`problem      ${p}`);
+  say(r.ok ? "lab: ok" : "lab: FAILED");
+}
+
+function messagesText(sent: Record<string, number>): string {
+  const order = [
+    "SCCRQ",
+    "SCCRP",
+    "SCCCN",
+    "ICRQ",
+    "ICRP",
+    "ICCN",
+    "OCRQ",
+    "OCRP",
+    "OCCN",
+    "HELLO",
+    "CDN",
+    "StopCCN",
+    "ZLB",
+  ];
+  return (
+    order
+      .filter((t) => sent[t])
+      .map((t) => `${t} ${sent[t].toLocaleString("en-US")}`)
+      .join(", ") || "nothing"
+  );
+}
+
+/** Counts the control messages a transport sends, by type, reading only the Message Type AVP. */
+function countSent(transport: Transport): { transport: Transport; sent: Record<string, number> } {
+  const sent: Record<string, number> = {};
+  const send = transport.send.bind(transport);
+  transport.send = (packet, to) => {
+    if (packet.length >= 12 && packet[0] & 0x80) {
+      // RFC 2661 §3.1/§4.4.1: a control message's first AVP is the Message Type (never hidden).
+      const type =
+        packet.length >= 20 ? (MESSAGE_TYPE_BY_CODE[(packet[18] << 8) | packet[19]]?.name ?? "other") : "ZLB";
+      sent[type] = (sent[type] ?? 0) + 1;
+    }
+    send(packet, to);
+  };
+  return { transport, sent };
+}
+
+/** Runs `task(i)` for i in 0..count-1 with at most `window` running at once. */
+async function inWindow(count: number, window: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!(await condition()) && performance.now() < end)
+    await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(
+      `${flag}: expected a whole number from ${min} to ${max.toLocaleString("en-US")}, got '${text}'`,
+    );
+  }
+  return value;
+}
