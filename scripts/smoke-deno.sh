@@ -9,5 +9,7 @@ for args in "decode --pcap $fixture --secret s3cret" "decode --pcap $fixture --j
   diff <(bun bin/l2tp.ts $args) <(deno run -A bin/l2tp.ts $args) \
     || { echo "Bun and Deno differ on: l2tp $args"; exit 1; }
 done
-if [ -f test/adapters/udp/deno-smoke.ts ]; then deno run -A test/adapters/udp/deno-smoke.ts; fi
+deno run -A test/adapters/udp/deno-smoke.ts
+# The README's main job, under Deno: it exits non-zero unless every session opened and every actor ended.
+deno run -A bin/l2tp.ts lab --sessions 200 --tunnels 2 --hold 0
 echo "deno smoke: ok"
