@@ -1,0 +1,216 @@
+/**
+ * The codec of the event envelope (effect/Schema): it versions events (`v`), validates what is read
+ * back, and turns an envelope's `data` into JSON on encode, where secrets are redacted by key and by
+ * type (tunnel secrets, CHAP secrets, PAP and RADIUS passwords, challenge responses, effect `Redacted`
+ * values) at any nesting, and binary values become hex. Redaction lives in the schema so that no caller
+ * can forget it: every adapter of the EventLog port encodes through `encodeEnvelope`.
+ *
+ * Encoding is deliberately lossy: "[redacted]" and hex strings decode as strings. Events are for people
+ * and projections; a standby takes its secrets from its configuration, never from the log.
+ */
+import { Redacted, Schema, SchemaGetter, SchemaIssue, SchemaParser } from "effect";
+import { ENVELOPE_VERSION, type Envelope, MACHINE_KINDS, NODE_NAME_PATTERN } from "./envelope.ts";
+
+/** What a redacted value is replaced with. */
+export const REDACTED = "[redacted]";
+
+/** Nesting beyond this is written as "[too deep]" (context objects are shallow; this bounds a cycle-free walk). */
+const MAX_DEPTH = 16;
+
+/**
+ * Key names (lower-cased, without separators) that hold a secret or something derived from one:
+ * `secret`, `chapSecret`, `secretBytes`, `password`, `tunnelPassword`, `user_password`, `passphrase`,
+ * `challengeResponse` (RFC 2661 §4.4.3), `chapResponse`, `privateKey`.
+ */
+const SECRET_KEY = /secret|passw(?:or)?d|passphrase|challengeresponse|chapresponse|privatekey/;
+
+/** Whether a field of this name is a secret and is written as "[redacted]". */
+export function isSecretKey(key: string): boolean {
+  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+  return k === "response" || SECRET_KEY.test(k);
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Bytes as lower-case hex, two digits per byte. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
+  return out;
+}
+
+/** A JSON value as stored in the log. */
+export type JsonValue = Schema.Json;
+
+/**
+ * Any value as JSON for the event log: secrets redacted (by key, by effect `Redacted`, and the value of
+ * a CHAP Response packet, RFC 1994 §4.1), bytes as hex, bigint as a decimal string, Date as ISO text,
+ * Map as [key, value] pairs, Set as an array, actor references as "[actor id]", cycles as "[cycle]";
+ * functions, symbols and undefined fields are left out. Total: it never throws.
+ */
+export function toEventJson(value: unknown): JsonValue {
+  return walk(value, 0, new Set()) ?? null;
+}
+
+function walk(value: unknown, depth: number, ancestors: Set<object>): JsonValue | undefined {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : String(value);
+    case "bigint":
+      return value.toString();
+    case "undefined":
+    case "function":
+    case "symbol":
+      return undefined;
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (Redacted.isRedacted(object)) return REDACTED;
+  if (object instanceof Uint8Array) return toHex(object);
+  if (ArrayBuffer.isView(object))
+    return toHex(new Uint8Array(object.buffer, object.byteOffset, object.byteLength));
+  if (object instanceof ArrayBuffer) return toHex(new Uint8Array(object));
+  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  if (depth >= MAX_DEPTH) return "[too deep]";
+  if (ancestors.has(object)) return "[cycle]";
+  if (isActorRef(object)) return `[actor ${String((object as { id?: unknown }).id ?? "?")}]`;
+  if (object instanceof Error) return { name: object.name, message: object.message };
+  ancestors.add(object);
+  try {
+    if (Array.isArray(object)) return object.map((item) => walk(item, depth + 1, ancestors) ?? null);
+    if (object instanceof Set) return [...object].map((item) => walk(item, depth + 1, ancestors) ?? null);
+    if (object instanceof Map) {
+      const pairs: JsonValue[] = [];
+      for (const [key, item] of object) {
+        const secret = typeof key === "string" && isSecretKey(key);
+        pairs.push([
+          walk(key, depth + 1, ancestors) ?? null,
+          secret ? REDACTED : (walk(item, depth + 1, ancestors) ?? null),
+        ]);
+      }
+      return pairs;
+    }
+    // RFC 1994 §4.1: a CHAP Response's Value is a hash of the secret; the Challenge's value is public.
+    const chapResponse = (object as { code?: unknown }).code === "Response";
+    const out: Record<string, JsonValue> = {};
+    for (const key of Object.keys(object)) {
+      const item = (object as Record<string, unknown>)[key];
+      if (isSecretKey(key) || (chapResponse && key === "value")) {
+        if (item !== undefined) out[key] = REDACTED;
+        continue;
+      }
+      const json = walk(item, depth + 1, ancestors);
+      if (json !== undefined) out[key] = json;
+    }
+    return out;
+  } finally {
+    ancestors.delete(object);
+  }
+}
+
+function isActorRef(object: object): boolean {
+  const candidate = object as { send?: unknown; getSnapshot?: unknown };
+  return typeof candidate.send === "function" && typeof candidate.getSnapshot === "function";
+}
+
+/**
+ * The `data` of an envelope: any record in memory, a JSON object in the log. The encode direction is the
+ * redacting transform (toEventJson); decoding accepts JSON objects only.
+ */
+export const EventData = Schema.JsonObject.pipe(
+  Schema.decodeTo(Schema.Record(Schema.String, Schema.Unknown), {
+    decode: SchemaGetter.transform((json) => json as Record<string, unknown>),
+    encode: SchemaGetter.transform((data) => {
+      const json = toEventJson(data);
+      return (
+        json !== null && typeof json === "object" && !Array.isArray(json) ? json : {}
+      ) as Schema.JsonObject;
+    }),
+  }),
+);
+
+const Id16 = Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 0xffff })));
+
+/** Where the actor sits below its node. */
+export const EnvelopePathSchema = Schema.Struct({
+  destination: Schema.optionalKey(Schema.String),
+  tunnel: Schema.optionalKey(Id16),
+  session: Schema.optionalKey(Id16),
+});
+
+/**
+ * The envelope, version 1. A later version adds its own struct and a transform from this one, so old
+ * logs stay readable; a reader of this version refuses any other `v`.
+ */
+export const EnvelopeSchema = Schema.Struct({
+  v: Schema.Literal(ENVELOPE_VERSION),
+  node: Schema.String.pipe(Schema.check(Schema.isPattern(NODE_NAME_PATTERN))),
+  seq: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }))),
+  time: Schema.Finite,
+  path: EnvelopePathSchema,
+  machine: Schema.Literals(MACHINE_KINDS),
+  from: Schema.NullOr(Schema.String),
+  to: Schema.String,
+  cause: Schema.String,
+  data: EventData,
+});
+
+/** An envelope as it is stored: plain JSON, secrets redacted, bytes as hex. */
+export type EncodedEnvelope = typeof EnvelopeSchema.Encoded;
+
+// The schema's decoded type and the Envelope interface must stay the same shape.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape: Same<typeof EnvelopeSchema.Type, Envelope> = true;
+void sameShape;
+
+/** Why some input is not a valid envelope: the field and the reason. */
+export interface EnvelopeError {
+  field: string;
+  reason: string;
+}
+
+/** The outcome of decoding an envelope from untrusted input; it never throws. */
+export type DecodedEnvelope = { ok: true; value: Envelope } | { ok: false; error: EnvelopeError };
+
+const encodeSync = Schema.encodeSync(EnvelopeSchema);
+const decodeResult = SchemaParser.decodeUnknownResult(EnvelopeSchema);
+const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1();
+
+/**
+ * Encodes an envelope for storage (redacting secrets, bytes as hex). Throws a SchemaError when the
+ * envelope itself is malformed (a bad node name, a fractional seq): that is a bug of the caller.
+ */
+export function encodeEnvelope(envelope: Envelope): EncodedEnvelope {
+  return encodeSync(envelope);
+}
+
+/** The stored JSON text of an envelope (encodeEnvelope, then JSON). */
+export function envelopeToJson(envelope: Envelope): string {
+  return JSON.stringify(encodeSync(envelope));
+}
+
+/** Decodes a stored envelope (already parsed JSON); never throws. */
+export function decodeEnvelope(input: unknown): DecodedEnvelope {
+  const result = decodeResult(input);
+  if (result._tag === "Success") return { ok: true, value: result.success as Envelope };
+  const first = formatIssue(result.failure).issues[0];
+  const path = (first?.path ?? []).map((key) => String(typeof key === "object" ? key.key : key));
+  return {
+    ok: false,
+    error: { field: ["envelope", ...path].join("."), reason: first?.message ?? "invalid envelope" },
+  };
+}
+
+/** Parses and decodes the stored JSON text of an envelope; never throws. */
+export function parseEnvelope(text: string): DecodedEnvelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: { field: "envelope", reason: `not JSON: ${(error as Error).message}` } };
+  }
+  return decodeEnvelope(json);
+}
