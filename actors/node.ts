@@ -487,11 +487,14 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       const { isControl, tunnelId, sessionId } = ids;
       if (!isControl) {
         // Data (T=0): straight to the session, never through an XState queue.
-        const s = this.rt.tunnels.get(tunnelId)?.sessions.get(sessionId);
-        if (!s) {
+        const t = this.rt.tunnels.get(tunnelId);
+        const s = t?.sessions.get(sessionId);
+        if (!t || !s) {
           stats.dataUnknown++;
           return;
         }
+        // Data shows the peer is alive: no HELLO needed (RFC 2661 §6.5).
+        t.channel.peerHeard();
         s.packetsIn++;
         s.bytesIn += packet.length;
         stats.dataDelivered++;

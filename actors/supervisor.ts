@@ -109,6 +109,11 @@ export class Supervisor {
    * when spawn returns; check `ending`.
    */
   spawn<M extends AnyStateMachine>(spec: SpawnSpec<M>): Supervised<M> {
+    if (spec.parent?.children.has(spec.key)) {
+      throw new Error(
+        `supervisor: ${spec.parent.level} ${String(spec.parent.key)} already has child ${String(spec.key)}`,
+      );
+    }
     const actor = createActor(spec.machine, {
       input: spec.input,
       clock: this.#clock,
@@ -125,11 +130,6 @@ export class Supervisor {
     };
     this.#paths.set(actor, spec.path);
     if (spec.parent) {
-      if (spec.parent.children.has(spec.key)) {
-        throw new Error(
-          `supervisor: ${spec.parent.level} ${String(spec.parent.key)} already has child ${String(spec.key)}`,
-        );
-      }
       spec.parent.children.set(spec.key, self);
     }
     this.#live++;

@@ -32,8 +32,10 @@ export class Lab {
   /** Inspection events per node name (only when `inspect` was asked). */
   readonly inspected = new Map<string, InspectionEvent[]>();
 
-  constructor(seed = 1) {
+  /** `record: false` keeps no copy of the wire (for measurements). */
+  constructor(seed = 1, options: { record?: boolean } = {}) {
     this.net = new MemoryNetwork({ clock: this.clock, random: new SeededRandom(seed) });
+    if (options.record === false) return;
     this.net.tap((packet, from, to, fate) => {
       const ids = peekIds(packet);
       if (!ids?.isControl) return;
