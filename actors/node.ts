@@ -54,7 +54,7 @@ export interface NodeDeps {
   onData?: DataHandler;
   /** Replacement machines (tests: a machine with an action that throws). */
   machines?: Partial<Machines>;
-  /** Errors thrown by wiring callbacks (default: console.error). */
+  /** Errors thrown by wiring callbacks and the router (default: console.error); the actor concerned is stopped. */
   onWiringError?: (error: unknown, path: ActorPath | undefined) => void;
 }
 
@@ -183,6 +183,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   #verdicts = new Map<number, (admitted: boolean, why?: Cause) => void>();
   #resolveClosed!: (c: Cause) => void;
   readonly #transports: readonly Transport[];
+  readonly #reportError: (error: unknown, path: ActorPath | undefined) => void;
 
   constructor(config: NodeConfig, deps: NodeDeps) {
     this.name = config.name;
@@ -192,13 +193,14 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
     this.#transports = Array.isArray(deps.transport) ? deps.transport : [deps.transport as Transport];
     if (this.#transports.length === 0) throw new Error("createNode: at least one transport is needed");
     const onWiringError = deps.onWiringError;
+    this.#reportError = (error, path) =>
+      onWiringError
+        ? onWiringError(error, path)
+        : console.error(`l2tp ${config.name}: wiring error`, path, error);
     const supervisor = new Supervisor({
       clock: deps.clock,
       ...(deps.inspect ? { inspect: deps.inspect } : {}),
-      onWiringError: (error, where) =>
-        onWiringError
-          ? onWiringError(error, where?.path)
-          : console.error(`l2tp ${config.name}: wiring error`, where?.path, error),
+      onWiringError: (error, where) => this.#reportError(error, where?.path),
     });
     this.rt = {
       config,
@@ -513,7 +515,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       this.#routeTunnelZero(packet, from, transport);
     } catch (error) {
       // A bug in the wiring must not take the socket's receive loop down.
-      console.error(`l2tp ${this.name}: router error`, error);
+      this.#reportError(error, undefined);
     }
   }
 

@@ -29,6 +29,8 @@ export class Lab {
   readonly net: MemoryNetwork;
   readonly wire: WireMessage[] = [];
   readonly nodes: L2tpNode[] = [];
+  /** Errors the nodes' wiring reported (a test that does not expect any checks it stays empty). */
+  readonly wiringErrors: { error: unknown; path: unknown }[] = [];
   /** Inspection events per node name (only when `inspect` was asked). */
   readonly inspected = new Map<string, InspectionEvent[]>();
 
@@ -69,7 +71,7 @@ export class Lab {
         options.random ??
         new SeededRandom(options.seed ?? address.length * 7919 + address.charCodeAt(address.length - 1)),
       ...(options.inspect ? { inspect: (e: InspectionEvent) => events.push(e) } : {}),
-      onWiringError: () => {},
+      onWiringError: (error, path) => this.wiringErrors.push({ error, path }),
       ...options.deps,
     });
     this.nodes.push(node);
@@ -118,6 +120,9 @@ export class Lab {
   /** Closes every node and runs until they are closed. */
   async closeAll(): Promise<void> {
     await this.until(Promise.all(this.nodes.map((n) => n.close())));
+    if (this.wiringErrors.length > 0) {
+      throw new Error(`lab: wiring errors: ${this.wiringErrors.map((e) => String(e.error)).join("; ")}`);
+    }
   }
 }
 

@@ -41,6 +41,7 @@ describe("node under a lossy network (property, fixed seed)", () => {
           });
           await lab.run(2_000, 50);
           await lab.until(Promise.all([lac.close(), lns.close()]), 900_000, 50);
+          expect(lab.wiringErrors).toEqual([]);
           // Let the network deliver what is still in flight.
           await lab.run(2_000, 100);
           for (const node of [lac, lns]) {
