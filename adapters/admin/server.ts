@@ -6,6 +6,8 @@
  *   GET  /v1/snapshot[?sessions=1]         the tree and the registries (NodeSnapshot)
  *   POST /v1/admin  {target, state}        set the admin state of the system, a destination or a tunnel
  *   POST /v1/close  {target}               close a destination, a tunnel or a session (with a cause)
+ *   POST /v1/dial   {destination, count?}  place calls toward a destination as a LAC (a subscriber
+ *                                          stand-in until the Access port exists); answers when they settle
  *
  * A target is `{ level: "system" }`, `{ level: "destination", peer: "ADDR:PORT" }`,
  * `{ level: "tunnel", tunnelId }` or `{ level: "session", tunnelId, sessionId }`.
@@ -57,11 +59,12 @@ async function handle(node: L2tpNode, req: IncomingMessage, res: ServerResponse)
   if (req.method === "GET" && url.pathname === "/v1/snapshot") {
     return reply(res, 200, node.snapshot({ sessions: url.searchParams.get("sessions") === "1" }));
   }
-  if (req.method !== "POST" || (url.pathname !== "/v1/admin" && url.pathname !== "/v1/close")) {
+  if (req.method !== "POST" || !["/v1/admin", "/v1/close", "/v1/dial"].includes(url.pathname)) {
     return reply(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
   }
   const body = await readJson(req);
   if (typeof body === "string") return reply(res, 400, { error: body });
+  if (url.pathname === "/v1/dial") return dial(node, body, res);
   const target = parseTarget(body.target);
   if (typeof target === "string") return reply(res, 400, { error: target });
 
@@ -99,6 +102,22 @@ async function handle(node: L2tpNode, req: IncomingMessage, res: ServerResponse)
       break;
   }
   return found ? reply(res, 200, { ok: true }) : reply(res, 404, { error: `no such ${target.level}` });
+}
+
+const MAX_DIAL = 65535;
+
+async function dial(node: L2tpNode, body: Record<string, unknown>, res: ServerResponse): Promise<void> {
+  const destination = typeof body.destination === "string" ? parsePeer(body.destination) : undefined;
+  if (!destination)
+    return reply(res, 400, { error: "destination: expected ADDRESS:PORT, e.g. 127.0.0.1:1701" });
+  const count = body.count ?? 1;
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_DIAL) {
+    return reply(res, 400, { error: `count: expected a whole number from 1 to ${MAX_DIAL}` });
+  }
+  const outcomes = await Promise.all(Array.from({ length: count }, () => node.openSession({ destination })));
+  const sessions = outcomes.flatMap((o) => (o.ok ? [{ tunnelId: o.tunnelId, sessionId: o.sessionId }] : []));
+  const failures = outcomes.flatMap((o) => (o.ok ? [] : [o.cause]));
+  return reply(res, 200, { established: sessions.length, sessions, failures });
 }
 
 type ParsedTarget =

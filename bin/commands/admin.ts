@@ -24,6 +24,7 @@ function options(argv: string[]) {
       sessions: { type: "boolean", default: false },
       json: { type: "boolean", default: false },
       message: { type: "string" },
+      count: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -130,6 +131,27 @@ export const close: Command = {
     await call(values.admin, "/v1/close", { target, ...(values.message ? { message: values.message } : {}) });
     process.stdout.write(`${describeTarget(target)}: closing\n`);
     return 0;
+  },
+};
+
+export const dial: Command = {
+  summary: "place calls toward a destination from a running LAC (a subscriber stand-in)",
+  async run(argv) {
+    const { values, positionals } = options(argv);
+    if (values.help || positionals.length !== 1) {
+      process.stdout.write("usage: l2tp dial ADDR:PORT [--count N] [--admin URL]\n");
+      return values.help ? 0 : 2;
+    }
+    const count = Number(values.count ?? 1);
+    const result = (await call(values.admin, "/v1/dial", { destination: positionals[0], count })) as {
+      established: number;
+      sessions: { tunnelId: number; sessionId: number }[];
+      failures: { reason: string; message: string }[];
+    };
+    for (const s of result.sessions)
+      process.stdout.write(`established: tunnel ${s.tunnelId} session ${s.sessionId}\n`);
+    for (const f of result.failures) process.stdout.write(`failed: ${f.reason}: ${f.message}\n`);
+    return result.failures.length ? 1 : 0;
   },
 };
 

@@ -1,7 +1,8 @@
 /** The subcommands of `l2tp`, each a module of its own. */
-import { close, drain, enable, show, shutdown } from "./admin.ts";
+import { close, dial, drain, enable, show, shutdown } from "./admin.ts";
 import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
+import { run } from "./run.ts";
 
 export interface Command {
   /** One line for `l2tp help`. */
@@ -10,7 +11,17 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Record<string, Command> = { lab, show, drain, enable, shutdown, close, decode };
+export const commands: Record<string, Command> = {
+  run,
+  lab,
+  show,
+  drain,
+  enable,
+  shutdown,
+  close,
+  dial,
+  decode,
+};
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
