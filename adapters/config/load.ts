@@ -81,16 +81,16 @@ export function parseConfig(text: string, format: ConfigFormat = detectFormat(""
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const parsed = format === "json" ? parseJson(source) : parseYaml(source);
   if (!parsed.ok) return parsed;
-  if (parsed.value === null || parsed.value === undefined) {
+  return decodeConfig(parsed.value);
+}
+
+/** Checks an already parsed document (plain JSON-like data); never throws. */
+export function decodeConfig(input: unknown): ConfigResult {
+  if (input === null || input === undefined) {
     return fail(
       `${PREFIX}: the file is empty; add node: with name: (adapters/config/example.yaml shows every setting)`,
     );
   }
-  return decodeConfig(parsed.value);
-}
-
-/** Checks an already parsed document (plain JSON-like data). */
-export function decodeConfig(input: unknown): ConfigResult {
   const decoded = Schema.decodeUnknownResult(RunConfigFileSchema)(withoutEmptySections(input), {
     errors: "all",
     onExcessProperty: "error",
@@ -125,7 +125,17 @@ const YAML_HINTS: Readonly<Record<string, string>> = {
 
 function parseYaml(text: string): Parsed {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, lineCounter, uniqueKeys: true });
+  } catch (error) {
+    // The yaml package reads LOG_TOKENS and LOG_STREAM from the environment; Deno without env access
+    // throws there.
+    const reason = error instanceof Error ? error.message : String(error);
+    return fail(
+      `${PREFIX}: the YAML parser failed (${reason}); on Deno run with --allow-env=LOG_TOKENS,LOG_STREAM, or write the file as JSON`,
+    );
+  }
   // Warnings (an unknown tag, a key that is itself a map) mean the file does not say what it seems to.
   const problems: YAMLError[] = [...doc.errors, ...doc.warnings];
   if (problems.length > 0) {
@@ -149,22 +159,20 @@ function parseYaml(text: string): Parsed {
 function parseJson(text: string): Parsed {
   try {
     return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-    return fail(`${PREFIX} ${jsonErrorPlace(text)}: invalid JSON (${reason}); fix the JSON syntax there`);
+  } catch {
+    // The runtimes word JSON errors differently (V8 gives a position, JavaScriptCore does not), so the
+    // place and the reason come from our own scan: the same line on Bun and Deno.
+    const at = firstJsonError(text);
+    const reason = at >= text.length ? "the text ends too early" : `unexpected ${JSON.stringify(text[at])}`;
+    return fail(`${PREFIX} ${lineAndColumn(text, at)}: invalid JSON, ${reason}; fix the JSON syntax there`);
   }
 }
 
-/**
- * Where JSON.parse stopped, as "line L, column C". The runtimes' messages differ (V8 gives a position,
- * JavaScriptCore does not), so this finds the place itself: the first character that cannot continue
- * a JSON text.
- */
-export function jsonErrorPlace(text: string): string {
-  const at = firstJsonError(text);
+/** "line L, column C" of an offset, both counted from 1. */
+function lineAndColumn(text: string, offset: number): string {
   let line = 1;
   let column = 1;
-  for (let i = 0; i < at && i < text.length; i++) {
+  for (let i = 0; i < offset && i < text.length; i++) {
     if (text[i] === "\n") {
       line++;
       column = 1;
@@ -175,8 +183,11 @@ export function jsonErrorPlace(text: string): string {
   return `line ${line}, column ${column}`;
 }
 
-/** Offset of the first character where `text` stops being valid JSON (text.length if it ends early). */
-function firstJsonError(text: string): number {
+/**
+ * Offset of the first character where `text` stops being valid JSON (text.length if it ends early).
+ * Exported for tests.
+ */
+export function firstJsonError(text: string): number {
   let i = 0;
   const space = () => {
     while (i < text.length && " \t\n\r".includes(text[i])) i++;
