@@ -223,7 +223,6 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       },
       ...(deps.onData ? { onData: deps.onData } : {}),
       defaultTransport: this.#transports[0],
-      place: (request) => this.#place(request),
     };
     this.system = supervisor.spawn({
       level: "system",

@@ -76,6 +76,4 @@ export interface NodeRuntime {
   readonly onData?: DataHandler;
   /** The transport new tunnels toward a peer use. */
   readonly defaultTransport: Transport;
-  /** Places a session request again (after a lost tie-breaker). */
-  place(request: SessionRequest): void;
 }
