@@ -21,6 +21,7 @@ import {
   type DestinationConfig,
   type EventLogTarget,
   parseEventLogTarget,
+  quoteValue,
   type RunConfig,
   type RunConfigFile,
   RunConfigFileSchema,
@@ -144,7 +145,8 @@ function parseYaml(text: string): Parsed {
       errors: problems.map((e) => {
         const { line, col } = lineCounter.linePos(e.pos[0]);
         const hint = YAML_HINTS[e.code] ?? "fix the YAML syntax there";
-        return `${PREFIX} line ${line}, column ${col}: ${e.message}; ${hint}`;
+        // One line per problem, whatever the parser's wording.
+        return `${PREFIX} line ${line}, column ${col}: ${e.message.replace(/\s*\n\s*/g, " ")}; ${hint}`;
       }),
     };
   }
@@ -302,14 +304,14 @@ function withoutEmptySections(input: unknown): unknown {
 export function fieldPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`;
-    else {
-      const key = String(segment);
-      const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
-      out += /^[A-Za-z_$][\w$-]*$/.test(shown)
-        ? `${out === "" ? "" : "."}${shown}`
-        : `[${JSON.stringify(shown)}]`;
+    if (typeof segment === "number") {
+      out += `[${segment}]`;
+      continue;
     }
+    const key = String(segment);
+    const plain = /^[A-Za-z_$][\w$-]*$/.test(key);
+    const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+    out += plain ? `${out === "" ? "" : "."}${shown}` : `[${quoteValue(key)}]`;
   }
   return out;
 }

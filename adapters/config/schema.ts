@@ -115,10 +115,15 @@ function numberField(expected: string, ok: (n: number) => boolean, fix?: string)
   );
 }
 
+/** A value from the file as an error shows it: quoted, escaped, and cut short if long. */
+export function quoteValue(text: string): string {
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+}
+
 /** A string field whose value may be echoed in an error. */
 function stringField(expected: string, ok: (s: string) => boolean) {
   return Schema.String.annotate({ expected }).check(
-    Schema.makeFilter((s: string) => (ok(s) ? undefined : `expected ${expected}, got ${JSON.stringify(s)}`)),
+    Schema.makeFilter((s: string) => (ok(s) ? undefined : `expected ${expected}, got ${quoteValue(s)}`)),
   );
 }
 
@@ -178,8 +183,8 @@ const hiddenAvp = Schema.String.annotate({ expected: "the camelCase name of an A
     if (spec !== undefined) return `"${name}" may not be hidden (${spec.rfc}); remove it (${valid})`;
     const guess = closestName(name, HIDEABLE_AVPS);
     return guess
-      ? `unknown AVP "${name}"; did you mean "${guess}"? (${valid})`
-      : `unknown AVP "${name}"; use one of the ${valid}`;
+      ? `unknown AVP ${quoteValue(name)}; did you mean "${guess}"? (${valid})`
+      : `unknown AVP ${quoteValue(name)}; use one of the ${valid}`;
   }),
 );
 
@@ -193,7 +198,7 @@ const AdminEndpoint = section({
   port: withDefault(listenPort, CONFIG_DEFAULTS.admin.port),
 });
 
-/** "192.0.2.1:1701", "any address, any port": how errors name a destination's peer. */
+/** "192.0.2.1, port 1701", "any address, any port": how errors name a destination's peer. */
 function peerLabel(d: { address: string; port?: number | undefined }): string {
   const address = d.address === "any" ? "any address" : d.address;
   return `${address}, ${d.port === undefined ? "any port" : `port ${d.port}`}`;

@@ -533,6 +533,14 @@ destinations:
     ]);
   });
 
+  test("a long value is cut short, a long key too", () => {
+    const long = "a".repeat(100);
+    expect(errors(withNode(`listen: [{ address: ${long} }]\ntimers: { ${long}: 1 }`))).toEqual([
+      `config listen[0].address: expected an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::, got "${"a".repeat(64)}…"`,
+      `config timers.${"a".repeat(64)}…: unknown field; known fields: helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds`,
+    ]);
+  });
+
   test("a path segment that is not a plain name is quoted", () => {
     expect(errors(withNode('timers: { "hello seconds": 1 }'))).toEqual([
       'config timers["hello seconds"]: unknown field; did you mean "helloSeconds"?',
