@@ -1,0 +1,387 @@
+/**
+ * The recorder: XState's `inspect` callback for the whole actor tree. It turns each `@xstate.snapshot`
+ * of a machine actor that changed its state value, its context or its status into one envelope and
+ * appends the envelopes to the EventLog in order, without ever blocking the caller or dropping an event:
+ * `inspect` only queues; the queue is drained asynchronously in batches (a few in flight at once, the
+ * port keeps their order). When the queue reaches its bound the recorder reports backpressure, so the
+ * node refuses new tunnels and sessions (admission control) until the log has caught up.
+ *
+ * Context changes are recorded too: XState replaces the context object only when an `assign` ran, so
+ * "did the context change" is one reference comparison, and the changed fields are a shallow compare of
+ * that one snapshot. Snapshots that change nothing (an event that was ignored) are not recorded.
+ *
+ * Sequence numbers are given when an envelope is handed to the log (the first drain asks the log for the
+ * node's last seq), so a restarted node continues its sequence; times never decrease within a node.
+ */
+
+import { Schema } from "effect";
+import type { ActorRefLike, InspectionEvent } from "xstate";
+import type { Clock } from "../actors/ports.ts";
+import {
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopePath,
+  type MachineKind,
+  machineOfPath,
+  nodeNameProblem,
+  stateValueToString,
+} from "./envelope.ts";
+import type { EventLog } from "./port.ts";
+import { EnvelopePathSchema } from "./schema.ts";
+
+/** Which actor of the tree a snapshot belongs to. */
+export interface ActorLocation {
+  machine: MachineKind;
+  path: EnvelopePath;
+}
+
+/**
+ * Locates an actor in the tree, or returns undefined for actors that are not recorded (callback and
+ * promise actors, helpers). Called once per actor; the answer is kept for the actor's life.
+ */
+export type PathOf = (actorRef: ActorRefLike, snapshot: unknown) => ActorLocation | undefined;
+
+/**
+ * The default PathOf: the `path` every machine keeps in its context (machines/common.ts ActorPath:
+ * `{ system, destination?, tunnel?, session? }`); the machine kind is the deepest level it names.
+ */
+export const pathFromContext: PathOf = (_actorRef, snapshot) => {
+  const path = (snapshot as { context?: { path?: unknown } } | undefined)?.context?.path;
+  if (
+    typeof path !== "object" ||
+    path === null ||
+    typeof (path as { system?: unknown }).system !== "string"
+  ) {
+    return undefined;
+  }
+  const { destination, tunnel, session } = path as EnvelopePath;
+  const located: EnvelopePath = {};
+  if (destination !== undefined) located.destination = destination;
+  if (tunnel !== undefined) located.tunnel = tunnel;
+  if (session !== undefined) located.session = session;
+  return { machine: machineOfPath(located), path: located };
+};
+
+/** How the recorder is set up. */
+export interface RecorderOptions {
+  /** This node's name (the system); names the sequence. */
+  node: string;
+  /** The time of each envelope (`now`) and the retry delays after a failed append (`setTimeout`). */
+  clock: Clock;
+  log: EventLog;
+  /** Locates actors (default pathFromContext). */
+  pathOf?: PathOf;
+  /** Record context changes without a state change (default true). */
+  contextChanges?: boolean;
+  /** Queue length at which backpressure turns on (default 10,000 envelopes). */
+  highWater?: number;
+  /** Queue length at which it turns off again (default highWater / 2). */
+  lowWater?: number;
+  /** Envelopes per append (default 256). */
+  batchSize?: number;
+  /** Appends in flight at once (default 4): keeps a pipelined log (JetStream) busy between batches. */
+  maxInFlight?: number;
+  /** First and largest delay between retries of a failed append, ms (default 10 and 1000). */
+  retryMs?: { initial: number; max: number };
+  /** Told when backpressure turns on (true) or off (false). */
+  onBackpressure?: (on: boolean) => void;
+  /** Told of each failed append (it is retried). */
+  onError?: (error: unknown) => void;
+}
+
+/** What the recorder has done so far. */
+export interface RecorderStats {
+  /** Envelopes made from snapshots. */
+  recorded: number;
+  /** Envelopes the log confirmed. */
+  appended: number;
+  /** Envelopes waiting or in flight. */
+  queued: number;
+  /** The longest the queue has been. */
+  maxQueued: number;
+  /** Whether the queue is over its bound (admission control should refuse new work). */
+  backpressure: boolean;
+  /** Snapshots that changed nothing and were not recorded. */
+  unchanged: number;
+  /** Failed appends (each was retried). */
+  appendFailures: number;
+  /** The last append failure, for people. */
+  lastError?: string;
+  /** Inspection events the recorder could not handle (a throwing pathOf); they are counted, not thrown. */
+  inspectErrors: number;
+}
+
+/** The recorder of one node. */
+export interface Recorder {
+  /** XState's `inspect` callback: `createActor(machine, { inspect: recorder.inspect })`. Never throws. */
+  inspect(event: InspectionEvent): void;
+  /** Resolves when every envelope recorded so far is in the log. */
+  flush(): Promise<void>;
+  /** Flushes, then records nothing more (the log stays open: it is the caller's). */
+  close(): Promise<void>;
+  /** Counters; `stats.backpressure` is the admission-control signal. */
+  readonly stats: Readonly<RecorderStats>;
+}
+
+/** What the recorder remembers of an actor between snapshots. */
+interface ActorMemory {
+  location: ActorLocation | null;
+  value: string;
+  context: unknown;
+  status: string;
+}
+
+/** A batch handed to the log, and how it went. */
+interface InFlight {
+  count: number;
+  state: "pending" | "done" | "failed";
+}
+
+const validPath = Schema.is(EnvelopePathSchema);
+
+/** Makes the recorder of one node. Throws if the node name is not valid. */
+export function createRecorder(options: RecorderOptions): Recorder {
+  const problem = nodeNameProblem(options.node);
+  if (problem) throw new Error(`createRecorder: ${problem}`);
+  const { node, clock, log } = options;
+  const pathOf = options.pathOf ?? pathFromContext;
+  const contextChanges = options.contextChanges ?? true;
+  const highWater = Math.max(1, options.highWater ?? 10_000);
+  const lowWater = Math.min(highWater - 1, options.lowWater ?? Math.floor(highWater / 2));
+  const batchSize = Math.max(1, options.batchSize ?? 256);
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 4);
+  const retryInitial = options.retryMs?.initial ?? 10;
+  const retryMax = options.retryMs?.max ?? 1000;
+
+  const actors = new WeakMap<object, ActorMemory>();
+  const stats: RecorderStats = {
+    recorded: 0,
+    appended: 0,
+    queued: 0,
+    maxQueued: 0,
+    backpressure: false,
+    unchanged: 0,
+    appendFailures: 0,
+    inspectErrors: 0,
+  };
+  // The queue: pending[head..] are not confirmed yet; pending[head..sent) are in flight.
+  let pending: Envelope[] = [];
+  let head = 0;
+  let sent = 0;
+  const inFlight: InFlight[] = [];
+  let nextSeq: number | undefined;
+  let loadingSeq = false;
+  let retryDelay = 0;
+  let retryTimer: unknown;
+  let lastTime = Number.NEGATIVE_INFINITY;
+  let closed = false;
+  const flushWaiters: { target: number; resolve: () => void }[] = [];
+
+  const updateQueued = (): void => {
+    stats.queued = pending.length - head;
+    if (stats.queued > stats.maxQueued) stats.maxQueued = stats.queued;
+    if (!stats.backpressure && stats.queued >= highWater) {
+      stats.backpressure = true;
+      options.onBackpressure?.(true);
+    } else if (stats.backpressure && stats.queued <= lowWater) {
+      stats.backpressure = false;
+      options.onBackpressure?.(false);
+    }
+  };
+
+  const locate = (actorRef: ActorRefLike, snapshot: unknown): ActorLocation | null => {
+    const found = pathOf(actorRef, snapshot);
+    if (!found) return null;
+    if (!validPath(found.path)) {
+      throw new Error(`recorder: actor ${String((actorRef as { id?: unknown }).id)} has an invalid path`);
+    }
+    return found;
+  };
+
+  const record = (event: InspectionEvent & { type: "@xstate.snapshot" }): void => {
+    const snapshot = event.snapshot as {
+      value?: unknown;
+      context?: unknown;
+      status?: string;
+      error?: unknown;
+    };
+    if (!snapshot || !("value" in snapshot)) return; // not a state machine (callback, promise actors)
+    const ref = event.actorRef as object;
+    let memory = actors.get(ref);
+    if (memory?.location === null) return;
+    const value = stateValueToString(snapshot.value);
+    const status = snapshot.status ?? "active";
+    let data: Record<string, unknown>;
+    let from: string | null;
+    if (!memory) {
+      const location = locate(event.actorRef, snapshot);
+      memory = { location, value, context: snapshot.context, status };
+      actors.set(ref, memory);
+      if (!location) return;
+      data = contextFields(snapshot.context);
+      from = null;
+    } else {
+      const valueChanged = memory.value !== value;
+      const statusChanged = memory.status !== status;
+      const contextChanged = memory.context !== snapshot.context;
+      data =
+        contextChanged && (contextChanges || valueChanged || statusChanged)
+          ? changedFields(memory.context, snapshot.context)
+          : {};
+      if (!valueChanged && !statusChanged && Object.keys(data).length === 0) {
+        memory.context = snapshot.context;
+        stats.unchanged++;
+        return;
+      }
+      if (statusChanged) {
+        data.status = status;
+        if (status === "error") data.error = snapshot.error;
+      }
+      from = memory.value;
+      memory.value = value;
+      memory.context = snapshot.context;
+      memory.status = status;
+    }
+    const location = memory.location as ActorLocation;
+    const now = clock.now();
+    lastTime = Math.max(now, lastTime);
+    pending.push({
+      v: ENVELOPE_VERSION,
+      node,
+      seq: 0, // given when handed to the log
+      time: lastTime,
+      path: location.path,
+      machine: location.machine,
+      from,
+      to: value,
+      cause: typeof event.event?.type === "string" ? event.event.type : "unknown",
+      data,
+    });
+    stats.recorded++;
+    updateQueued();
+    pump();
+  };
+
+  const pump = (): void => {
+    if (retryTimer !== undefined) return;
+    if (nextSeq === undefined) {
+      if (!loadingSeq) {
+        loadingSeq = true;
+        log.lastSeq(node).then(
+          (last) => {
+            loadingSeq = false;
+            nextSeq = last + 1;
+            pump();
+          },
+          (error) => {
+            loadingSeq = false;
+            failed(error);
+          },
+        );
+      }
+      return;
+    }
+    while (inFlight.length < maxInFlight && sent < pending.length) {
+      const batch = pending.slice(sent, sent + batchSize);
+      for (const envelope of batch) if (envelope.seq === 0) envelope.seq = nextSeq++;
+      sent += batch.length;
+      const entry: InFlight = { count: batch.length, state: "pending" };
+      inFlight.push(entry);
+      log.append(batch).then(
+        () => {
+          entry.state = "done";
+          settle();
+        },
+        (error) => {
+          entry.state = "failed";
+          stats.appendFailures++;
+          stats.lastError = error instanceof Error ? error.message : String(error);
+          options.onError?.(error);
+          settle();
+        },
+      );
+    }
+  };
+
+  const settle = (): void => {
+    while (inFlight[0]?.state === "done") {
+      const entry = inFlight.shift() as InFlight;
+      head += entry.count;
+      stats.appended += entry.count;
+      retryDelay = 0;
+    }
+    if (head > 4096 && head * 2 > pending.length) {
+      pending = pending.slice(head);
+      sent -= head;
+      head = 0;
+    }
+    updateQueued();
+    while (flushWaiters.length > 0 && (flushWaiters[0] as { target: number }).target <= stats.appended) {
+      (flushWaiters.shift() as { resolve: () => void }).resolve();
+    }
+    if (inFlight.some((entry) => entry.state === "failed")) {
+      // Wait for every batch in flight to settle, then resend all that is unconfirmed, in order: the
+      // log skips what it already stored, so nothing is duplicated and nothing is lost.
+      if (inFlight.some((entry) => entry.state === "pending")) return;
+      inFlight.length = 0;
+      sent = head;
+      failed(undefined);
+      return;
+    }
+    pump();
+  };
+
+  const failed = (error: unknown): void => {
+    if (error !== undefined) {
+      stats.appendFailures++;
+      stats.lastError = error instanceof Error ? error.message : String(error);
+      options.onError?.(error);
+    }
+    retryDelay = retryDelay === 0 ? retryInitial : Math.min(retryMax, retryDelay * 2);
+    retryTimer = clock.setTimeout(() => {
+      retryTimer = undefined;
+      pump();
+    }, retryDelay);
+  };
+
+  return {
+    inspect(event: InspectionEvent): void {
+      if (event.type !== "@xstate.snapshot" || closed) return;
+      try {
+        record(event);
+      } catch {
+        stats.inspectErrors++;
+      }
+    },
+    flush(): Promise<void> {
+      const target = stats.recorded;
+      if (stats.appended >= target) return Promise.resolve();
+      return new Promise((resolve) => flushWaiters.push({ target, resolve }));
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await this.flush();
+    },
+    stats,
+  };
+}
+
+/** All context fields of an actor's first snapshot, except its path (the envelope carries it). */
+function contextFields(context: unknown): Record<string, unknown> {
+  if (typeof context !== "object" || context === null) return {};
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(context)) {
+    if (key !== "path") data[key] = (context as Record<string, unknown>)[key];
+  }
+  return data;
+}
+
+/** The top-level context fields whose value changed (by reference); a removed field is null. */
+function changedFields(before: unknown, after: unknown): Record<string, unknown> {
+  const a = (typeof before === "object" && before !== null ? before : {}) as Record<string, unknown>;
+  const b = (typeof after === "object" && after !== null ? after : {}) as Record<string, unknown>;
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(b)) if (a[key] !== b[key] && key !== "path") data[key] = b[key];
+  for (const key of Object.keys(a)) if (!(key in b)) data[key] = null;
+  return data;
+}
