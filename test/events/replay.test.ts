@@ -1,0 +1,177 @@
+import { describe, expect, test } from "bun:test";
+import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
+import {
+  evolve,
+  initialTree,
+  matchesFilter,
+  replay,
+  replayAsync,
+  selectEnvelopes,
+  UNKNOWN_DESTINATION,
+} from "../../events/replay.ts";
+
+const D = "127.0.0.1:1701";
+let seq = 0;
+
+/** One hand-written envelope of node lns-1. */
+function ev(
+  time: number,
+  machine: MachineKind,
+  path: EnvelopePath,
+  from: string | null,
+  to: string,
+  cause: string,
+  data: Record<string, unknown> = {},
+): Envelope {
+  return { v: 1, node: "lns-1", seq: ++seq, time, path, machine, from, to, cause, data };
+}
+
+/** A node that starts, meets a LAC, opens a tunnel with two sessions, closes one session and the tunnel. */
+function story(): Envelope[] {
+  seq = 0;
+  return [
+    ev(100, "system", {}, null, "running", "xstate.init", { admin: "enabled" }),
+    ev(200, "destination", { destination: D }, null, "enabled", "xstate.init"),
+    ev(201, "tunnel", { destination: D, tunnel: 7 }, null, "idle", "xstate.init", { peerTunnelId: 0 }),
+    ev(202, "tunnel", { destination: D, tunnel: 7 }, "idle", "waitCtlConn", "rx.SCCRQ", { peerTunnelId: 41 }),
+    ev(210, "tunnel", { destination: D, tunnel: 7 }, "waitCtlConn", "established", "rx.SCCCN", {
+      peerHost: "lac.test",
+    }),
+    ev(300, "session", { destination: D, tunnel: 7, session: 1 }, null, "idle", "xstate.init"),
+    ev(301, "session", { destination: D, tunnel: 7, session: 1 }, "idle", "waitConnect", "rx.ICRQ", {
+      peerSessionId: 9,
+    }),
+    ev(305, "session", { destination: D, tunnel: 7, session: 1 }, "waitConnect", "established", "rx.ICCN"),
+    ev(400, "session", { destination: D, tunnel: 7, session: 2 }, null, "idle", "xstate.init"),
+    ev(401, "session", { destination: D, tunnel: 7, session: 2 }, "idle", "waitConnect", "rx.ICRQ", {
+      peerSessionId: 10,
+    }),
+    ev(500, "session", { destination: D, tunnel: 7, session: 1 }, "established", "closed", "rx.CDN", {
+      status: "done",
+    }),
+    ev(600, "tunnel", { destination: D, tunnel: 7 }, "established", "closing.waitAck", "close"),
+    ev(601, "tunnel", { destination: D, tunnel: 7 }, "closing.waitAck", "closed", "drained", {
+      status: "done",
+    }),
+  ];
+}
+
+describe("replay: given these events, then this tree", () => {
+  test("no events: an empty tree", () => {
+    expect([].reduce(evolve, initialTree())).toEqual({ nodes: {}, time: null, events: 0 });
+  });
+
+  test("the whole story: every actor with its state, when it entered it, and its last data", () => {
+    const tree = story().reduce(evolve, initialTree());
+    expect(tree.events).toBe(13);
+    expect(tree.time).toBe(601);
+    const node = tree.nodes["lns-1"];
+    expect(node?.lastSeq).toBe(13);
+    expect(node?.system).toMatchObject({ state: "running", data: { admin: "enabled" }, events: 1 });
+    const destination = node?.destinations[D];
+    expect(destination?.actor).toMatchObject({ machine: "destination", state: "enabled" });
+    const tunnel = destination?.tunnels["7"];
+    // A final state removes nothing: the tunnel is shown closed, with everything it learnt.
+    expect(tunnel?.actor).toMatchObject({
+      state: "closed",
+      previous: "closing.waitAck",
+      since: 601,
+      cause: "drained",
+      data: { peerTunnelId: 41, peerHost: "lac.test", status: "done" },
+      events: 5,
+      lastSeq: 13,
+    });
+    expect(Object.keys(tunnel?.sessions ?? {})).toEqual(["1", "2"]);
+    expect(tunnel?.sessions["1"]).toMatchObject({ state: "closed", since: 500, data: { peerSessionId: 9 } });
+    expect(tunnel?.sessions["2"]).toMatchObject({ state: "waitConnect", since: 401, previous: "idle" });
+  });
+
+  test("--at: the tree as it was at a moment", () => {
+    const envelopes = story();
+    const at305 = replay(envelopes, { at: 305 });
+    const tunnel = at305.nodes["lns-1"]?.destinations[D]?.tunnels["7"];
+    expect(tunnel?.actor?.state).toBe("established");
+    expect(tunnel?.sessions["1"]?.state).toBe("established");
+    expect(tunnel?.sessions["2"]).toBeUndefined();
+    expect(at305.time).toBe(305);
+    expect(replay(envelopes, { at: 99 })).toEqual(initialTree());
+    expect(replay(envelopes)).toEqual(envelopes.reduce(evolve, initialTree()));
+  });
+
+  test("a context-only change keeps the state and its since, and merges the data", () => {
+    seq = 0;
+    const path = { destination: D, tunnel: 3 };
+    const tree = [
+      ev(10, "tunnel", path, null, "established", "xstate.init", { hellos: 0, peerHost: "a" }),
+      ev(20, "tunnel", path, "established", "established", "rx.HELLO", { hellos: 1 }),
+    ].reduce(evolve, initialTree());
+    expect(tree.nodes["lns-1"]?.destinations[D]?.tunnels["3"]?.actor).toMatchObject({
+      state: "established",
+      since: 10,
+      updated: 20,
+      cause: "rx.HELLO",
+      data: { hellos: 1, peerHost: "a" },
+    });
+  });
+
+  test("a session seen before its tunnel (a log read from the middle) still has a place", () => {
+    seq = 0;
+    const tree = [ev(1, "session", { tunnel: 5, session: 2 }, "a", "b", "x")].reduce(evolve, initialTree());
+    const tunnel = tree.nodes["lns-1"]?.destinations[UNKNOWN_DESTINATION]?.tunnels["5"];
+    expect(tunnel?.actor).toBeUndefined();
+    expect(tunnel?.sessions["2"]?.state).toBe("b");
+  });
+
+  test("two nodes fold into two subtrees", () => {
+    seq = 0;
+    const a = ev(1, "system", {}, null, "running", "xstate.init");
+    const b = { ...ev(2, "system", {}, null, "shutdown", "xstate.init"), node: "lns-2", seq: 1 };
+    const tree = replay([a, b]);
+    expect(Object.keys(tree.nodes)).toEqual(["lns-1", "lns-2"]);
+    expect(tree.nodes["lns-2"]?.system?.state).toBe("shutdown");
+  });
+
+  test("replayAsync gives the same tree from an async stream", async () => {
+    const envelopes = story();
+    async function* stream() {
+      yield* envelopes;
+    }
+    expect(await replayAsync(stream(), { at: 401 })).toEqual(replay(envelopes, { at: 401 }));
+  });
+});
+
+describe("filters over envelopes", () => {
+  const envelopes = story();
+  const seqs = (filter: Parameters<typeof selectEnvelopes>[1]) =>
+    selectEnvelopes(envelopes, filter).map((e) => e.seq);
+
+  test("by time window", () => {
+    expect(seqs({ since: 300, until: 401 })).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  test("by destination, tunnel (with its sessions) and session", () => {
+    expect(seqs({ destination: D }).length).toBe(12);
+    expect(seqs({ tunnel: 7 })).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(seqs({ tunnel: 7, machine: "tunnel" })).toEqual([3, 4, 5, 12, 13]);
+    expect(seqs({ session: 2 })).toEqual([9, 10]);
+  });
+
+  test("by cause, exact or as a prefix", () => {
+    expect(seqs({ cause: "rx.ICRQ" })).toEqual([7, 10]);
+    expect(seqs({ cause: "rx.*" })).toEqual([4, 5, 7, 8, 10, 11]);
+    expect(seqs({ cause: "xstate.init", machine: "session" })).toEqual([6, 9]);
+  });
+
+  test("by node; an empty filter keeps everything; a filter keeps order", () => {
+    expect(seqs({ node: "other" })).toEqual([]);
+    expect(seqs({})).toEqual(envelopes.map((e) => e.seq));
+    expect(matchesFilter(envelopes[0] as Envelope, { node: "lns-1", machine: "system" })).toBe(true);
+  });
+
+  test("filter then fold: the tree of one session", () => {
+    const tree = replay(selectEnvelopes(envelopes, { session: 1 }));
+    const tunnel = tree.nodes["lns-1"]?.destinations[D]?.tunnels["7"];
+    expect(tunnel?.actor).toBeUndefined();
+    expect(Object.keys(tunnel?.sessions ?? {})).toEqual(["1"]);
+  });
+});
