@@ -7,12 +7,9 @@
  * xl2tpd sends when the call closes) ends it by default.
  *
  * Environment (set by the harness on xl2tpd, which passes it on):
- * - STAND_IN_PPPD_PIDS: a directory where it writes a file named after its PID (so the harness can check
- *   that no stand-in outlives its xl2tpd).
  * - STAND_IN_PPPD_ECHO_REQUEST=1: send one LCP Echo-Request at start, to prove the data path end to end.
  */
-import { readlinkSync, readSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { readlinkSync, readSync, writeSync } from "node:fs";
 import { describeFrame } from "../../../protocol/ppp/describe.ts";
 import { decodeFrame, encodeFrame } from "../../../protocol/ppp/frame.ts";
 import { encodeHdlc, HdlcDecoder } from "../../../protocol/ppp/hdlc.ts";
@@ -76,8 +73,6 @@ function main(): number {
   } catch {
     // Only for the log line.
   }
-  const pids = process.env.STAND_IN_PPPD_PIDS;
-  if (pids) writeFileSync(join(pids, String(process.pid)), `${tty} ${process.argv.slice(2).join(" ")}\n`);
   log(`started on ${tty} with ${process.argv.slice(2).join(" ")}`);
 
   if (process.env.STAND_IN_PPPD_ECHO_REQUEST === "1") {

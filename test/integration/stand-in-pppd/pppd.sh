@@ -6,6 +6,8 @@
 # The pty must be raw before the first frame arrives, and set with TCSANOW (`-drain`): TCSAFLUSH would
 # throw away frames xl2tpd already wrote (INTEROP.md). xl2tpd turned ECHO off but left ICANON on.
 stty -drain raw -echo -iexten || { echo "stand-in-pppd[$$]: stty failed" >&2; exit 4; }
+# exec keeps the PID: the harness checks these files to prove no stand-in outlives its xl2tpd.
+if [ -n "$STAND_IN_PPPD_PIDS" ]; then echo "$*" >"$STAND_IN_PPPD_PIDS/$$"; fi
 if [ -n "$STAND_IN_PPPD_RUNTIME" ] && [ -n "$STAND_IN_PPPD_MAIN" ]; then
   exec "$STAND_IN_PPPD_RUNTIME" "$STAND_IN_PPPD_MAIN" "$@"
 fi

@@ -103,7 +103,13 @@ export interface Xl2tpdOptions {
   lacs?: LacSectionOptions[];
   /** What xl2tpd starts when a call is up: the real pppd (fails here), the stand-in, or any executable. */
   pppd?: "real" | "stand-in" | { path: string };
-  /** The stand-in sends one LCP Echo-Request when it starts (to prove the data path end to end). */
+  /**
+   * With `pppd: "stand-in"`: the script the stand-in runs with Bun once the pty is raw (default
+   * `stand-in-pppd/main.ts`). The pty is its stdin and stdout, xl2tpd's log its stderr; a PPP peer of
+   * our own can be plugged in here. Its PID is tracked and reaped like the default one.
+   */
+  standInMain?: string;
+  /** The default stand-in sends one LCP Echo-Request when it starts (to prove the data path end to end). */
   standInEchoRequest?: boolean;
   /** `max retries` in `[global]`: control message retransmissions before xl2tpd gives up (default 5). */
   maxRetries?: number;
@@ -672,7 +678,7 @@ async function startOnce(
     const standIn = options.pppd === "stand-in" ? STAND_IN : resolve(options.pppd.path);
     if (options.pppd === "stand-in") {
       env.STAND_IN_PPPD_RUNTIME = bunBinary();
-      env.STAND_IN_PPPD_MAIN = STAND_IN_MAIN;
+      env.STAND_IN_PPPD_MAIN = resolve(options.standInMain ?? STAND_IN_MAIN);
       env.STAND_IN_PPPD_PIDS = pidDir;
       if (options.standInEchoRequest) env.STAND_IN_PPPD_ECHO_REQUEST = "1";
     }

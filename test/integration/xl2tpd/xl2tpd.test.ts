@@ -60,7 +60,7 @@ function lacOptions(lns: Xl2tpd, overrides: Partial<Xl2tpdOptions> = {}, lacSecr
         hostname: "lac.test",
         challenge: true,
         hiddenBit: true,
-        tunnelRws: 4,
+        tunnelRws: 6,
       },
     ],
     pppd: "stand-in",
@@ -156,6 +156,7 @@ describe("xl2tpd harness: two xl2tpd instances on loopback", () => {
     expect(sccrp.message.avps.challengeResponse?.length).toBe(16);
     expect(scccn.message.avps.challengeResponse?.length).toBe(16);
     expect(sccrq.message.avps.hostName).toBe("lac.test");
+    expect(sccrq.message.avps.receiveWindowSize).toBe(6); // the LAC's `tunnel rws = 6`
     expect(sccrp.message.avps.hostName).toBe("lns.test");
     // `hidden bit = yes`: xl2tpd puts a Random Vector in every message but hides no AVP (INTEROP.md).
     for (const { message } of wire) {
@@ -237,6 +238,22 @@ describe("xl2tpd harness: two xl2tpd instances on loopback", () => {
     const exited = await lns.waitForLog(XL2TPD_LOG.pppdExited);
     expect(exited.slice(1)).toEqual(["exited", call[4], "4"]); // pppd's exit code 4: no kernel PPP support
     await lns.waitForLog(XL2TPD_LOG.callClosedByUs);
+    await lac.waitForLog(XL2TPD_LOG.callClosedByPeer);
+    await stopAndCheckGone(lac);
+    await stopAndCheckGone(lns);
+  }, 15000);
+
+  test("standInMain plugs another program behind the raw pty; its exit code reaches xl2tpd's log", async () => {
+    const lns = await start(
+      lnsOptions({ standInMain: new URL("./fixtures/quitting-stand-in.ts", import.meta.url).pathname }),
+    );
+    const lac = await start(lacOptions(lns));
+    await lac.dial("peer");
+    const call = await lns.waitForLog(XL2TPD_LOG.callEstablished);
+    const said = await lns.waitForLog(/quitting-stand-in\[(\d+)\]: args \/dev\/pts\/\d+ passive nodetach/);
+    expect(lns.standInPids()).toEqual([Number(said[1])]);
+    const exited = await lns.waitForLog(XL2TPD_LOG.pppdExited);
+    expect(exited.slice(1)).toEqual(["exited", call[4], "3"]);
     await lac.waitForLog(XL2TPD_LOG.callClosedByPeer);
     await stopAndCheckGone(lac);
     await stopAndCheckGone(lns);
