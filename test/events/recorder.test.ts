@@ -6,7 +6,7 @@ import type { Envelope, EnvelopePath } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
 import { createRecorder, type RecorderOptions } from "../../events/recorder.ts";
 import { REDACTED } from "../../events/schema.ts";
-import { makeEnvelopes } from "../adapters/event-log/contract.ts";
+import { makeEnvelopes } from "../adapters/event-log/fixtures.ts";
 
 interface ActorPath extends EnvelopePath {
   system: string;
