@@ -111,3 +111,12 @@ describe("jetstream specifics", () => {
     ).rejects.toThrow('not "x.>"');
   });
 });
+
+test("openEventLog('nats://host:port/STREAM') opens the JetStream log on that stream", async () => {
+  const { openEventLog } = await import("../../../adapters/event-log/index.ts");
+  const log = await openEventLog(`${server.url}/VIAURL`, { nats: { subjectPrefix: "viaurl" } });
+  expect(log.description).toBe(`nats ${server.url}/VIAURL`);
+  await log.append(makeEnvelopes("lns-1", 1, 3));
+  expect((await collect(log.read())).length).toBe(3);
+  await log.close();
+});

@@ -1,0 +1,71 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  FileEventLog,
+  MemoryEventLog,
+  openEventLog,
+  parseEventLogAddress,
+} from "../../../adapters/event-log/index.ts";
+
+const root = mkdtempSync(join(tmpdir(), "l2tp-open-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("event-log addresses", () => {
+  test("the valid forms", () => {
+    expect(parseEventLogAddress("memory:")).toEqual({ kind: "memory" });
+    expect(parseEventLogAddress("file:var/events")).toEqual({ kind: "file", dir: "var/events" });
+    expect(parseEventLogAddress("file:///var/lib/l2tp")).toEqual({ kind: "file", dir: "/var/lib/l2tp" });
+    expect(parseEventLogAddress("nats://127.0.0.1:4333")).toEqual({
+      kind: "nats",
+      servers: "nats://127.0.0.1:4333",
+    });
+    expect(parseEventLogAddress("nats://127.0.0.1")).toEqual({
+      kind: "nats",
+      servers: "nats://127.0.0.1:4222",
+    });
+    expect(parseEventLogAddress("nats://localhost:4222/EVENTS")).toEqual({
+      kind: "nats",
+      servers: "nats://localhost:4222",
+      stream: "EVENTS",
+    });
+  });
+
+  test.each([
+    ["", "unknown form"],
+    ["memory", "unknown form"],
+    ["/var/events", "unknown form"],
+    ["file:", "no directory"],
+    ["file://relative", "absolute path"],
+    ["nats://", "no host"],
+    ["nats://[", "not a URL"],
+    ["nats://host:4222/A/B", "one path segment"],
+    ["nats://host:4222/bad.name", "stream 'bad.name'"],
+    ["nats://host:4222/S?x=1", "no query"],
+    ["kafka://host:9092", "unknown form"],
+  ])("'%s' is refused: %s", (address, why) => {
+    let error: unknown;
+    try {
+      parseEventLogAddress(address);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "config" });
+    expect(String((error as Error).message)).toContain(why);
+    expect(String((error as Error).message)).toContain(
+      "expected file:DIR, memory: or nats://host:port[/STREAM]",
+    );
+  });
+
+  test("openEventLog opens the adapter the address names", async () => {
+    const memory = await openEventLog("memory:");
+    expect(memory).toBeInstanceOf(MemoryEventLog);
+    const file = await openEventLog(`file:${join(root, "a")}`, { file: { fsync: "never" } });
+    expect(file).toBeInstanceOf(FileEventLog);
+    expect(file.description).toBe(`file:${join(root, "a")}`);
+    await memory.close();
+    await file.close();
+    await expect(openEventLog("bogus")).rejects.toMatchObject({ code: "config" });
+  });
+});
