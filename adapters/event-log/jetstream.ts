@@ -236,8 +236,8 @@ export class JetStreamEventLog implements EventLog {
     private readonly js: JetStreamClient,
     private readonly stream: string,
     private readonly prefix: string,
-    where: string,
-    options: JetStreamEventLogOptions,
+    private readonly where: string,
+    private readonly options: JetStreamEventLogOptions,
   ) {
     this.description = `nats ${where}`;
     this.window = Math.max(1, options.window ?? 256);
@@ -483,10 +483,17 @@ export class JetStreamEventLog implements EventLog {
     this.inFlight.clear();
     this.nextToSend = this.firstUnacked;
     this.retryDelay = this.retryDelay === 0 ? 50 : Math.min(2000, this.retryDelay * 2);
+    // No responder on a live connection can mean the stream is gone (deleted, or a server that came
+    // back on an empty store): make it again, as open does, before the probe.
+    const streamMissing = reason.startsWith("no JetStream responder");
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.mode = "probing";
-      this.pump();
+      const probe = () => {
+        this.mode = "probing";
+        this.pump();
+      };
+      if (!streamMissing || !this.isConnected()) return probe();
+      ensureStream(this.jsm, this.stream, this.prefix, this.options, this.where).then(probe, probe);
     }, this.retryDelay);
   }
 

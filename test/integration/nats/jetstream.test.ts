@@ -120,3 +120,18 @@ test("openEventLog('nats://host:port/STREAM') opens the JetStream log on that st
   expect((await collect(log.read())).length).toBe(3);
   await log.close();
 });
+
+test("a stream deleted under a running log is made again, and appends go on", async () => {
+  const log = await freshLog();
+  const n = streams;
+  await log.append(makeEnvelopes("lns-1", 1, 10));
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.delete(`T${n}`);
+  await log.append(makeEnvelopes("lns-1", 11, 10));
+  const info = await jsm.streams.info(`T${n}`);
+  expect(info.config.subjects).toEqual([`t${n}.>`]);
+  expect((await collect(log.read())).map((e) => e.seq)).toEqual([11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+  expect(log.stats.recoveries).toBeGreaterThan(0);
+  expect(log.stats.lastError).toContain("no JetStream responder");
+  await log.close();
+});
