@@ -342,14 +342,15 @@ export class ControlChannel {
 
   /**
    * RFC 2661 §5.8: a ZLB is a header alone carrying the ack. Its Ns is the next Ns, not consumed. Its
-   * session id is 0, never a session's: xl2tpd advances its expected Ns on a ZLB naming a session it does
-   * not know and then drops our next real message (INTEROP.md).
+   * session id is 0 unless it acknowledges a CDN: xl2tpd advances its expected Ns on a ZLB naming a
+   * session it does not know and then drops our next real message (INTEROP.md), but it frees a call it
+   * cleared with a CDN only on a ZLB naming that call, and keeps it "closing" forever otherwise.
    */
-  #sendZlb(): void {
+  #sendZlb(sessionId = 0): void {
     if (this.#closed) return;
     this.#stats.zlbsSent++;
     this.#deps.transmit(
-      encodeZlb({ tunnelId: this.peerTunnelId, sessionId: 0, ns: this.#nextNs, nr: this.#receiveWindow.nr }),
+      encodeZlb({ tunnelId: this.peerTunnelId, sessionId, ns: this.#nextNs, nr: this.#receiveWindow.nr }),
     );
   }
 
@@ -426,19 +427,31 @@ export class ControlChannel {
       case "beyond-window":
         this.#stats.beyondWindow++;
         return;
-      case "accepted":
+      case "accepted": {
         this.#ack.owe(ready.length);
+        // The senders' sessions of the CDNs delivered now (RFC 2661 §6.14: a CDN names its sender's session).
+        const clearedCalls: number[] = [];
         for (const item of ready) {
           if (this.#closed) return;
           this.#stats.delivered++;
-          if (item.kind === "message") this.#deps.deliver(item.message, item.header);
-          else this.#deps.deliverInvalid?.(item.error, item.header);
+          if (item.kind === "message") {
+            if (item.message.type === "CDN" && item.message.avps.assignedSessionId) {
+              clearedCalls.push(item.message.avps.assignedSessionId);
+            }
+            this.#deps.deliver(item.message, item.header);
+          } else this.#deps.deliverInvalid?.(item.error, item.header);
         }
-        // No reply carried the ack and the peer may be stalled on our window: acknowledge now.
-        if (!this.#closed && this.#ack.owedMessages >= this.#ackEvery) {
+        if (this.#closed) return;
+        if (clearedCalls.length > 0) {
+          // A ZLB naming each cleared call, even if a reply carried the ack (see #sendZlb).
+          this.#ack.paid();
+          for (const sessionId of clearedCalls) this.#sendZlb(sessionId);
+        } else if (this.#ack.owedMessages >= this.#ackEvery) {
+          // No reply carried the ack and the peer may be stalled on our window: acknowledge now.
           this.#ack.paid();
           this.#sendZlb();
         }
+      }
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ControlChannelClosedError } from "../../../actors/control-channel/index.ts";
-import type { ProtocolError } from "../../../protocol/l2tp/index.ts";
+import type { ControlMessage, ProtocolError } from "../../../protocol/l2tp/index.ts";
 import { fromPeer, numbered, numberOf, single } from "./harness.ts";
 
 const hdr = (p: { header: { tunnelId: number; sessionId: number; ns: number; nr: number } }) =>
@@ -201,6 +201,29 @@ describe("receiving (RFC 2661 §5.8)", () => {
     expect(drainSent()).toEqual([]);
     channel.receive(fromPeer({ ns: 4 }, numbered(4)));
     expect(drainSent().map(hdr)).toEqual(["0/0 ns=0 nr=8"]);
+  });
+
+  test("a CDN is acknowledged at once by a ZLB naming the sender's call (xl2tpd frees the call only then)", () => {
+    const ctx = single(
+      {},
+      {
+        // Even when a reply carries the ack, the ZLB naming the cleared call still goes.
+        deliver: (message) => {
+          if (message.type === "CDN") ctx.channel.send(numbered(1), 0);
+        },
+      },
+    );
+    ctx.channel.peerTunnelId = 9;
+    const cdn: ControlMessage = { type: "CDN", avps: { resultCode: { result: 1 }, assignedSessionId: 77 } };
+    ctx.channel.receive(fromPeer({ ns: 0, nr: 0, sessionId: 5 }, cdn));
+    expect(ctx.drainSent().map((p) => `${p.message?.type ?? "ZLB"} ${hdr(p)}`)).toEqual([
+      "ICRQ 9/0 ns=0 nr=1",
+      "ZLB 9/77 ns=1 nr=1",
+    ]);
+    // A retransmitted CDN is acknowledged like any duplicate, on session 0: the peer may have freed the call.
+    ctx.channel.receive(fromPeer({ ns: 0, nr: 1, sessionId: 5 }, cdn));
+    ctx.clock.advance(100);
+    expect(ctx.drainSent().map(hdr)).toEqual(["9/0 ns=1 nr=1"]);
   });
 
   test("a reply sent from deliver carries the ack: no ZLB", () => {
