@@ -45,8 +45,9 @@ export type JsonValue = Schema.Json;
 /**
  * Any value as JSON for the event log: secrets redacted (by key, by effect `Redacted`, and the value of
  * a CHAP Response packet, RFC 1994 §4.1), bytes as hex, bigint as a decimal string, Date as ISO text,
- * Map as [key, value] pairs, Set as an array, actor references as "[actor id]", cycles as "[cycle]";
- * functions, symbols and undefined fields are left out. Total: it never throws.
+ * Map as [key, value] pairs, Set as an array, actor references as "[actor id]", other class instances
+ * as "[ClassName]" (live objects, not data), cycles as "[cycle]"; functions, symbols and undefined
+ * fields are left out. Total: it never throws.
  */
 export function toEventJson(value: unknown): JsonValue {
   return walk(value, 0, new Set()) ?? null;
@@ -78,6 +79,12 @@ function walk(value: unknown, depth: number, ancestors: Set<object>): JsonValue 
   if (ancestors.has(object)) return "[cycle]";
   if (isActorRef(object)) return `[actor ${String((object as { id?: unknown }).id ?? "?")}]`;
   if (object instanceof Error) return { name: object.name, message: object.message };
+  const prototype = Object.getPrototypeOf(object);
+  const plain = prototype === Object.prototype || prototype === null || Array.isArray(object);
+  if (!plain && !(object instanceof Map) && !(object instanceof Set)) {
+    // A class instance in a context (a control channel, a socket) is a live object, not data: name it only.
+    return `[${(prototype?.constructor?.name as string | undefined) || "object"}]`;
+  }
   ancestors.add(object);
   try {
     if (Array.isArray(object)) return object.map((item) => walk(item, depth + 1, ancestors) ?? null);

@@ -71,6 +71,10 @@ describe("envelope encoding", () => {
     cyclic.self = cyclic;
     const shared = { x: 1 };
     const fakeActor = { id: "tunnel-4242", send() {}, getSnapshot() {} };
+    class ControlChannel {
+      secret = "s3cret";
+      queue = [1, 2, 3];
+    }
     const encoded = encodeEnvelope(
       envelope({
         big: 12345678901234567890n,
@@ -87,6 +91,8 @@ describe("envelope encoding", () => {
         cyclic,
         twice: [shared, shared],
         actor: fakeActor,
+        channel: new ControlChannel(),
+        bare: Object.create(null),
       }),
     );
     expect(encoded.data).toEqual({
@@ -102,6 +108,8 @@ describe("envelope encoding", () => {
       cyclic: { name: "loop", self: "[cycle]" },
       twice: [{ x: 1 }, { x: 1 }],
       actor: "[actor tunnel-4242]",
+      channel: "[ControlChannel]",
+      bare: {},
     });
   });
 
