@@ -135,3 +135,8 @@ test("a stream deleted under a running log is made again, and appends go on", as
   expect(log.stats.lastError).toContain("no JetStream responder");
   await log.close();
 });
+
+test("the client still exposes the connected flag the publisher reads (guards against a client upgrade)", () => {
+  const protocol = (nc as unknown as { protocol?: { connected?: unknown } }).protocol;
+  expect(typeof protocol?.connected).toBe("boolean");
+});
