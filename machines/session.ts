@@ -109,6 +109,11 @@ function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
   return { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
 }
 
+/** RFC 2661 §4.4.5: the caller's serial number (input, else the request's AVPs), else our session id. */
+function callSerialNumber(context: SessionContext): number {
+  return context.callSerialNumber ?? context.requestAvps?.callSerialNumber ?? context.localSessionId;
+}
+
 /** The Result Code a CDN carries for a local cause (RFC 2661 §4.4.2: 3 for administrative reasons). */
 function cdnResult(why: Cause): ResultCode {
   return why.resultCode ?? { result: CdnResult.administrative, message: why.message };
@@ -157,7 +162,7 @@ export const sessionMachine = setup({
         avps: {
           ...context.requestAvps,
           assignedSessionId: context.localSessionId,
-          callSerialNumber: context.callSerialNumber ?? context.localSessionId,
+          callSerialNumber: callSerialNumber(context),
         },
       },
     })),
@@ -187,7 +192,7 @@ export const sessionMachine = setup({
           calledNumber: "",
           ...context.requestAvps,
           assignedSessionId: context.localSessionId,
-          callSerialNumber: context.callSerialNumber ?? context.localSessionId,
+          callSerialNumber: callSerialNumber(context),
         },
       },
     })),

@@ -19,6 +19,17 @@ function sent(d: ReturnType<typeof start>) {
 }
 
 describe("session machine: LAC incoming call (RFC 2661 §7.3)", () => {
+  test("a Call Serial Number given in the request AVPs is the one sent in ICRQ and OCRQ (not our session id)", () => {
+    for (const kind of ["lac-incoming", "lns-outgoing"] as const) {
+      const d = start(kind, { requestAvps: { callSerialNumber: 4242 } });
+      d.actor.send({ type: "tunnelUp" });
+      expect(sent(d)[0].avps.callSerialNumber).toBe(4242);
+    }
+    const d = start("lac-incoming");
+    d.actor.send({ type: "tunnelUp" });
+    expect(sent(d)[0].avps.callSerialNumber).toBe(500); // none given: our session id
+  });
+
   test("waits for the tunnel, then ICRQ → ICRP → ICCN → established", () => {
     const d = start("lac-incoming", { callSerialNumber: 9, requestAvps: { callingNumber: "555" } });
     expect(d.state()).toBe("wait-tunnel");
