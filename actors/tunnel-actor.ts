@@ -381,6 +381,8 @@ export class TunnelHandle {
 
   /** RFC 2661 §5.0, §7.3, §7.4: a new call from the peer (ICRQ on the LNS, OCRQ on the LAC). */
   #incomingCall(kind: "lns-incoming" | "lac-outgoing", message: ControlMessage): void {
+    // After a StopCCN (ours or the peer's) it speaks for every call, this one included: no CDN (§5.7).
+    if (this.phase === "closing" || this.phase === "closed") return;
     const peerSessionId = message.avps.assignedSessionId ?? 0;
     const refusal =
       this.phase !== "established"

@@ -173,6 +173,10 @@ describe("node: refusals", () => {
     expect(o.cause.reason).toBe("tunnel-gone");
     expect(o.cause.resultCode).toMatchObject({ result: 2, error: 6 });
     expect(lab.sent("StopCCN", LNS.address)).toHaveLength(1);
+    // The ICRQ the LAC sent right after its SCCCN (as xl2tpd does) meets a closing tunnel: the StopCCN
+    // speaks for it (RFC 2661 §5.7), no CDN follows the StopCCN.
+    expect(lab.sent("ICRQ", LAC.address)).toHaveLength(1);
+    expect(lab.sent("CDN", LNS.address)).toEqual([]);
     await lab.closeAll();
   });
 
