@@ -119,7 +119,10 @@ destinations:
   expect(r.err).toContain("config listen[0].port");
   expect(r.err).toContain('config destinations[0].secrett: unknown field; did you mean "secret"?');
   // Rules across fields are checked once every field reads right.
-  writeFileSync(path, "node: { name: lns1 }\ndestinations: [{ address: 127.0.0.3, hide: [assignedSessionId] }]\n");
+  writeFileSync(
+    path,
+    "node: { name: lns1 }\ndestinations: [{ address: 127.0.0.3, hide: [assignedSessionId] }]\n",
+  );
   const hide = l2tp("run", "--config", path);
   expect(hide.code).toBe(2);
   expect(hide.err).toContain("config destinations[0].hide");
