@@ -56,6 +56,12 @@ export interface NodeDeps {
   machines?: Partial<Machines>;
   /** Errors thrown by wiring callbacks and the router (default: console.error); the actor concerned is stopped. */
   onWiringError?: (error: unknown, path: ActorPath | undefined) => void;
+  /**
+   * Admission control, asked before a NEW tunnel (an SCCRQ) or session (an ICRQ or OCRQ, or a call we
+   * place) is accepted: false refuses it for lack of resources (the event log cannot keep up). Tunnels
+   * and sessions that exist are never touched. Without it, everything is admitted.
+   */
+  admit?: () => boolean;
 }
 
 /** What `openSession` asks for. */
@@ -165,6 +171,9 @@ const DEFAULT_MACHINES: Machines = {
   session: sessionMachine,
 };
 
+/** Why admission control refused new work (sent in the Result Code's message). */
+const INSUFFICIENT_RESOURCES = "insufficient resources (event log backlog), try later";
+
 /** Tie-breaker retries of one session before it fails. */
 const MAX_PLACEMENTS = 4;
 
@@ -184,9 +193,11 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   #resolveClosed!: (c: Cause) => void;
   readonly #transports: readonly Transport[];
   readonly #reportError: (error: unknown, path: ActorPath | undefined) => void;
+  readonly #admit: (() => boolean) | undefined;
 
   constructor(config: NodeConfig, deps: NodeDeps) {
     this.name = config.name;
+    this.#admit = deps.admit;
     this.closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -461,6 +472,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       request.onEnded(undefined, refused);
       return;
     }
+    if (!this.admitsNewWork()) {
+      request.onEnded(undefined, cause("refused", `system ${this.name}: ${INSUFFICIENT_RESOURCES}`));
+      return;
+    }
     const profile = matchProfile(this.rt.profiles, request.destination);
     const d = this.#destination(request.destination, profile);
     if (!d) {
@@ -468,6 +483,11 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       return;
     }
     d.place(request);
+  }
+
+  /** Whether the admission-control hook lets new tunnels and sessions in now (always without one). */
+  admitsNewWork(): boolean {
+    return this.#admit?.() ?? true;
   }
 
   /** A verdict holder for DestinationHandle.admit (shares the request-id space). */
@@ -589,6 +609,11 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       for (const t of losers) t.send({ type: "tieBreakerLost", bothLost: true });
       return;
     }
+    if (!this.admitsNewWork()) {
+      // RFC 2661 §4.4.2: StopCCN result 2 (general error), error 4 (insufficient resources now).
+      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: INSUFFICIENT_RESOURCES });
+      return;
+    }
     const refused = this.#systemAdmits("tunnel");
     if (refused) {
       this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: refused.message });
@@ -609,6 +634,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: "no tunnel id left" });
       return;
     }
+    // Counted like the tunnels we open: a destination with live tunnels is neither idle nor done closing.
+    d.send({ type: "tunnelOpened", tunnelId: t.id, test: false });
     t.receiveDecoded(packet, from);
     for (const loser of losers) loser.send({ type: "tieBreakerLost", bothLost: false });
   }
@@ -664,6 +691,7 @@ interface TunnelOwnerRegistry {
   readonly destinations: Map<string, DestinationHandle>;
   readonly system: Supervised<typeof systemMachine>;
   readonly systemAdmin: AdminState;
+  admitsNewWork(): boolean;
   nextRequestId(): number;
   destinationEnded(d: DestinationHandle): void;
 }
@@ -874,6 +902,10 @@ class DestinationHandle implements TunnelOwner {
   }
 
   refusesCalls(t: TunnelHandle): Cause | null {
+    if (!this.#owner.admitsNewWork()) {
+      // RFC 2661 §4.4.2: CDN result 4, no facilities available (a temporary condition): call again later.
+      return cause("refused", INSUFFICIENT_RESOURCES, { result: 4, message: INSUFFICIENT_RESOURCES });
+    }
     if (this.#owner.system.ending || this.#owner.systemAdmin !== "enabled") {
       return cause("refused", `system is ${this.#owner.systemAdmin}`, {
         result: 4,
