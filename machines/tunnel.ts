@@ -523,6 +523,8 @@ export const tunnelMachine = setup({
         "stop-received": {
           entry: "announceClosing",
           after: { stopHold: "#tunnel.closed" },
+          // Closed locally while only holding state to re-ack the peer's StopCCN: nothing left to say.
+          on: { close: "#tunnel.closed" },
         },
       },
     },

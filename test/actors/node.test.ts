@@ -117,6 +117,34 @@ describe("node: LAC ↔ LNS over the memory network", () => {
     expect(lac.snapshot().destinations[0].tunnels[0].state).toBe("established");
     await lab.closeAll();
   });
+
+  test("an LNS destination counts the tunnels it accepted: not idle while they live, closed by StopCCN conversation", async () => {
+    const lab = new Lab(13);
+    const lac = lab.node(LAC.address, lacConfig({ destinationIdleMs: 60_000 }));
+    const lns = lab.node(LNS.address, lnsConfig({ destinationIdleMs: 1000 }), { inspect: true });
+    const call = await lab.until(lac.openSession({ destination: LNS }));
+    if (!call.ok) throw new Error("setup failed");
+    // Well past the LNS destination's idle time: the tunnel and its call are still up.
+    await lab.run(5000);
+    expect(lns.snapshot().destinations.map((d) => d.state)).toEqual(["available.used"]);
+    expect(lns.snapshot().registries.sessions).toBe(1);
+    // Closing it on the LNS: StopCCN, the LAC's ack, then the tunnel ends on its own (not stopped under it).
+    expect(lns.closeDestination(LAC)).toBe(true);
+    expect(await lab.until(call.ended)).toMatchObject({ reason: "tunnel-gone" });
+    await lab.run(2000);
+    const tunnelEndings = (lab.inspected.get("lns") ?? []).filter((e) => {
+      const s =
+        e.type === "@xstate.snapshot"
+          ? (e.snapshot as { status?: string; context?: { path?: { tunnel?: number; session?: number } } })
+          : undefined;
+      return (
+        s?.status === "done" && s.context?.path?.tunnel !== undefined && s.context.path.session === undefined
+      );
+    });
+    expect(tunnelEndings).toHaveLength(1);
+    expect(lns.snapshot().registries).toMatchObject({ tunnels: 0, destinations: 0 });
+    await lab.closeAll();
+  });
 });
 
 describe("node: refusals", () => {

@@ -218,6 +218,18 @@ describe("tunnel machine: teardown (RFC 2661 §5.7)", () => {
     expect(sent(b).filter((m) => m.type === "StopCCN")).toHaveLength(0);
   });
 
+  test("a local close during that hold ends the tunnel at once, keeping the peer's cause, sending nothing", () => {
+    const { b } = up();
+    b.actor.send({
+      type: "rx.StopCCN",
+      message: { type: "StopCCN", avps: { assignedTunnelId: 1111, resultCode: { result: 1 } } },
+    });
+    b.actor.send({ type: "close", cause: cause("parent", "node closing") });
+    expect(b.actor.getSnapshot().status).toBe("done");
+    expect(b.actor.getSnapshot().output).toMatchObject({ cause: { reason: "peer" } });
+    expect(sent(b).filter((m) => m.type === "StopCCN")).toHaveLength(0);
+  });
+
   test("retries exhausted end the tunnel at once with the channel's cause", () => {
     const a = lac();
     a.actor.send({ type: "open" });
