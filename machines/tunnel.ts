@@ -298,6 +298,8 @@ export const tunnelMachine = setup({
     sccrpAcceptable: ({ context, event }) => checkSccrp(context, rxMessage(event)) === null,
     sccnAcceptable: ({ context, event }) => checkSccn(context, rxMessage(event)) === null,
     isShutdown: ({ event }) => event.type === "admin" && event.state === "shutdown",
+    stopNamesUnknownPeer: ({ context, event }) =>
+      context.peerTunnelId === 0 && !!rxMessage(event).avps.assignedTunnelId,
   },
   delays: {
     stopHold: ({ context }) => context.stopHoldMs,
@@ -382,6 +384,9 @@ export const tunnelMachine = setup({
     recordLocalClose: assign({
       cause: ({ event }) => localCloseCause(event as CloseEvent | AdminEvent),
     }),
+    learnPeerFromStop: assign({
+      peerTunnelId: ({ event }) => rxMessage(event).avps.assignedTunnelId ?? 0,
+    }),
     recordPeerStop: assign({
       cause: ({ event }) => {
         const rc = rxMessage(event).avps.resultCode;
@@ -440,7 +445,16 @@ export const tunnelMachine = setup({
     // RFC 2661 §7.2: retries exhausted: nothing more can reach the peer; clean up.
     channelFailed: { target: ".closed", actions: "recordChannelFailure" },
     // RFC 2661 §7.2 "Receive StopCCN → Clean up": ack (the channel does) and hold state (§5.7).
-    "rx.StopCCN": { target: ".closing.stop-received", actions: "recordPeerStop" },
+    "rx.StopCCN": [
+      // RFC 2661 §6.4: a StopCCN names its sender's tunnel; one refusing our SCCRQ is our only way to learn
+      // it, and our ack must carry it (xl2tpd takes a ZLB to tunnel 0 for a new tunnel and retransmits).
+      {
+        guard: "stopNamesUnknownPeer",
+        target: ".closing.stop-received",
+        actions: ["learnPeerFromStop", "tellPeer", "recordPeerStop"],
+      },
+      { target: ".closing.stop-received", actions: "recordPeerStop" },
+    ],
     // HELLO (RFC 2661 §6.5) only keeps the channel alive; the channel acknowledges it.
     "rx.HELLO": {},
   },

@@ -218,6 +218,20 @@ describe("tunnel machine: teardown (RFC 2661 §5.7)", () => {
     expect(sent(b).filter((m) => m.type === "StopCCN")).toHaveLength(0);
   });
 
+  test("a StopCCN refusing our SCCRQ teaches the peer's tunnel id (RFC 2661 §6.4), so our ack reaches it", () => {
+    const a = lac();
+    a.actor.send({ type: "open" });
+    a.actor.send({
+      type: "rx.StopCCN",
+      message: { type: "StopCCN", avps: { assignedTunnelId: 33714, resultCode: { result: 2, error: 6 } } },
+    });
+    expect(a.state()).toBe("closing.stop-received");
+    expect(a.of("peer")).toMatchObject([{ tunnelId: 33714 }]);
+    expect(a.actor.getSnapshot().output).toBeUndefined();
+    a.clock.advance(31_000);
+    expect(a.actor.getSnapshot().output).toMatchObject({ cause: { reason: "peer" }, wasEstablished: false });
+  });
+
   test("a local close during that hold ends the tunnel at once, keeping the peer's cause, sending nothing", () => {
     const { b } = up();
     b.actor.send({
