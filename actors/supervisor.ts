@@ -1,13 +1,15 @@
 /**
- * The supervision tree of the living system, kept outside XState. Every destination, tunnel and
- * session is a root XState actor of its own (`createActor(machine, { inspect, clock, input })`), and
- * the parent → children links live here, a Map per parent: adding or removing a child is O(1).
- * XState's own children map is copied on every spawn and stop, which made 20,000 children under one
- * parent take 9 s (TOOLCHAIN.md); a tunnel carries up to 65,535 sessions.
+ * The supervision tree of the living system, kept outside XState. The first actor spawned without a
+ * parent (the node's system actor) is an XState root with the clock and the `inspect` observer; every
+ * actor spawned under it joins its XState system through a `SystemAnchor` (actor-system.ts) and is
+ * nobody's XState child. The parent → children links live here, a Map per parent: adding or removing
+ * a child is O(1). XState's own children map is copied on every spawn and stop, which made 20,000
+ * children under one parent take 9 s (TOOLCHAIN.md); a tunnel carries up to 65,535 sessions.
  *
  * A child's end (final state, error, or a forced stop) is observed through `actor.subscribe`; it is
- * removed from its parent at once and its `onEnd` runs, once. Every actor gets the same `inspect`
- * observer, and its path is both in its context (`context.path`) and in `pathOf(actorRef)`.
+ * removed from its parent at once and its `onEnd` runs, once. Every actor of a tree reaches the same
+ * `inspect` observer (the root's system's), and its path is both in its context (`context.path`) and
+ * in `pathOf(actorRef)`.
  */
 import {
   type Actor,
@@ -18,6 +20,7 @@ import {
   type Observer,
 } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
+import { indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
 /** The four levels of the tree (DESIGN.md). */
@@ -109,37 +112,42 @@ export class Supervisor {
    * when spawn returns; check `ending`.
    */
   spawn<M extends AnyStateMachine>(spec: SpawnSpec<M>): Supervised<M> {
-    if (spec.parent?.children.has(spec.key)) {
+    const parent = spec.parent;
+    if (parent?.children.has(spec.key)) {
       throw new Error(
-        `supervisor: ${spec.parent.level} ${String(spec.parent.key)} already has child ${String(spec.key)}`,
+        `supervisor: ${parent.level} ${String(parent.key)} already has child ${String(spec.key)}`,
       );
     }
-    const actor = createActor(spec.machine, {
-      input: spec.input,
-      clock: this.#clock,
-      ...(this.#inspect ? { inspect: this.#inspect } : {}),
-    } as never) as Actor<M>;
-    const self: Supervised<M> = {
-      level: spec.level,
-      key: spec.key,
-      path: spec.path,
+    const anchor = parent ? this.#anchorOf(parent) : undefined;
+    const actor = (
+      anchor
+        ? createActor(spec.machine, { input: spec.input, parent: anchor } as never)
+        : createActor(spec.machine, {
+            input: spec.input,
+            clock: this.#clock,
+            ...(this.#inspect ? { inspect: this.#inspect } : {}),
+          } as never)
+    ) as Actor<M>;
+    if (!anchor) indexScheduler((actor as unknown as { system: never }).system);
+    const self = new SupervisedActor(
+      spec.level,
+      spec.key,
+      spec.path,
       actor,
-      parent: spec.parent,
-      children: new Map(),
-      ending: undefined,
-    };
+      parent,
+      anchor,
+    ) as unknown as Supervised<M>;
     this.#paths.set(actor, spec.path);
-    if (spec.parent) {
-      spec.parent.children.set(spec.key, self);
-    }
+    if (parent) parent.children.set(spec.key, self);
     this.#live++;
     this.#spawned++;
+    const onEnd = spec.onEnd;
     const end = (ending: Ending) => {
       if (self.ending) return;
       self.ending = ending;
       this.#live--;
-      if (spec.parent && spec.parent.children.get(spec.key) === self) spec.parent.children.delete(spec.key);
-      if (spec.onEnd) this.guard(self, () => spec.onEnd?.(self, ending));
+      if (parent && parent.children.get(spec.key) === self) parent.children.delete(spec.key);
+      if (onEnd) this.guard(self, () => onEnd(self, ending));
     };
     actor.subscribe({
       complete: () => {
@@ -152,6 +160,15 @@ export class Supervisor {
     actor.start();
     // An error while starting is delivered to observers synchronously; `ending` is set by now.
     return self;
+  }
+
+  /** The anchor that makes actors under `parent` join the tree's one XState system. */
+  #anchorOf(parent: Supervised): SystemAnchor {
+    const known = (parent as SupervisedActor).anchor;
+    if (known) return known;
+    const anchor = new SystemAnchor(parent.actor);
+    (parent as SupervisedActor).anchor = anchor;
+    return anchor;
   }
 
   /**
@@ -176,7 +193,10 @@ export class Supervisor {
   stop(self: Supervised): void {
     if (self.ending) return;
     try {
-      self.actor.stop();
+      // An actor with the anchor as parent is not a root: XState refuses `stop()` on it but its
+      // internal `_stop()` does the same (clears the mailbox, then stops after the current event).
+      if ((self as SupervisedActor).joined) (self.actor as unknown as { _stop(): void })._stop();
+      else self.actor.stop();
     } catch (error) {
       this.#onWiringError(error, self);
     }
@@ -184,7 +204,51 @@ export class Supervisor {
 
   /** Stops `self` after stopping every descendant, deepest first. */
   stopTree(self: Supervised): void {
-    for (const child of [...self.children.values()]) this.stopTree(child);
+    if ((self as SupervisedActor).hasChildren) {
+      for (const child of [...self.children.values()]) this.stopTree(child);
+    }
     this.stop(self);
+  }
+}
+
+/** A Supervised: its children map is made on first use (sessions, the most numerous, never have one). */
+class SupervisedActor implements Supervised {
+  readonly level: Level;
+  readonly key: string | number;
+  readonly path: ActorPath;
+  readonly actor: Actor<AnyStateMachine>;
+  readonly parent: Supervised | undefined;
+  ending: Ending | undefined = undefined;
+  /** The anchor of the system its children join (its root's), once it has had children. */
+  anchor: SystemAnchor | undefined;
+  /** Whether it joined its root's system (through an anchor) rather than being a root. */
+  readonly joined: boolean;
+  #children: Map<string | number, Supervised> | undefined;
+
+  constructor(
+    level: Level,
+    key: string | number,
+    path: ActorPath,
+    actor: Actor<AnyStateMachine>,
+    parent: Supervised | undefined,
+    anchor: SystemAnchor | undefined,
+  ) {
+    this.level = level;
+    this.key = key;
+    this.path = path;
+    this.actor = actor;
+    this.parent = parent;
+    this.joined = anchor !== undefined;
+    // Children join the same system: they share this actor's anchor.
+    this.anchor = anchor;
+  }
+
+  get children(): Map<string | number, Supervised> {
+    this.#children ??= new Map();
+    return this.#children;
+  }
+
+  get hasChildren(): boolean {
+    return this.#children !== undefined && this.#children.size > 0;
   }
 }

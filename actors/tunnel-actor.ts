@@ -257,7 +257,11 @@ export class TunnelHandle {
     const sup = this.#rt.supervisor;
     actor.on(
       "send",
-      sup.listener(self, (e: TunnelEmitted & { type: "send" }) => this.channel.send(e.message, 0)),
+      sup.listener(self, (e: TunnelEmitted & { type: "send" }) => {
+        // RFC 2661 §5.7: the StopCCN speaks for every session; their queued messages go unsent.
+        if (e.message.type === "StopCCN") this.channel.discardQueued();
+        this.channel.send(e.message, 0);
+      }),
     );
     actor.on(
       "peer",
@@ -287,6 +291,8 @@ export class TunnelHandle {
       "closing",
       sup.listener(self, (e: TunnelEmitted & { type: "closing" }) => {
         this.phase = "closing";
+        // A StopCCN received: what we had queued for the peer is moot (RFC 2661 §5.7); only acks matter now.
+        if (!e.stopSent) this.channel.discardQueued();
         // RFC 2661 §5.7: the StopCCN ends every session; no CDN is sent for them.
         this.#endSessions(e.cause);
         if (e.stopSent) {

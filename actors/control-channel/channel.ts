@@ -106,6 +106,8 @@ export interface ControlChannelStats {
   hellos: number;
   /** The largest number of messages ever in flight at once. */
   maxInFlight: number;
+  /** Queued messages dropped by `discardQueued` (the tunnel closed before they got an Ns). */
+  discarded: number;
 }
 
 /** Why `whenDrained` gave up: the channel failed or was closed before every message was acknowledged. */
@@ -161,6 +163,7 @@ export class ControlChannel {
     invalidAcks: 0,
     hellos: 0,
     maxInFlight: 0,
+    discarded: 0,
   };
 
   /** A channel starting at Ns = Nr = 0 (or the resumed `initialNs`/`initialNr`); its hello timer runs. */
@@ -228,6 +231,23 @@ export class ControlChannel {
     this.#stats.sent++;
     this.#queue.push({ message, sessionId });
     this.#pump();
+  }
+
+  /**
+   * Forgets the messages still waiting for the window (they have no Ns yet, so the peer never knew of
+   * them); returns how many. A StopCCN ends every session of the tunnel (RFC 2661 §5.7), so the calls'
+   * messages queued behind it are moot: the tunnel drops them so that its StopCCN is not stuck behind
+   * thousands of them while the StopCCN hold runs out. Messages in flight keep their Ns and are still
+   * retransmitted until acknowledged (the peer delivers in order, so the StopCCN needs them).
+   */
+  discardQueued(): number {
+    const dropped = this.#queue.length - this.#queueHead;
+    if (dropped === 0) return 0;
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#stats.discarded += dropped;
+    if (this.outstanding === 0) this.#resolveDrained();
+    return dropped;
   }
 
   /**

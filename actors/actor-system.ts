@@ -1,0 +1,149 @@
+/**
+ * One XState actor system for a whole tree of actors that XState itself does not link.
+ *
+ * `createActor(logic)` makes a root actor with an actor system of its own: its scheduler, registries
+ * and inspection observers, about 2 KB and 15 µs per actor (measured in bench/setup.ts). Every actor
+ * created with `createActor(logic, { parent })` joins `parent.system` instead, and is not entered in
+ * the parent's `children` map (only `spawnChild` and `invoke` do that, and that map is copied on every
+ * spawn and stop: DESIGN.md). So the supervisor creates one root (the node's system actor) and gives
+ * every other actor a `SystemAnchor` as its parent: a stand-in actor ref that owns nothing and ignores
+ * what XState relays to a parent (a child's done and error events; the supervisor learns of those
+ * through `subscribe`). The anchor's system is the root's, so the one `inspect` observer of the root
+ * sees every actor of the tree, delays run on the root's clock, and nothing is created per actor but
+ * the actor.
+ *
+ * XState's scheduler cancels an actor's delayed events on stop by scanning every scheduled event of
+ * the system (`cancelAll`), which is quadratic when tens of thousands of sessions share one system
+ * and end together (a tunnel closing while its calls are being set up). `indexScheduler` replaces the
+ * system's scheduler with one that keeps each actor's delayed events apart: the same behaviour, O(1)
+ * per schedule, cancel and stop.
+ */
+import type { AnyActorRef } from "xstate";
+import type { Clock } from "./ports.ts";
+
+/** The parts of XState's (internal but typed) actor system that the anchor and the scheduler touch. */
+interface XStateSystem {
+  _clock: Clock;
+  _relay(source: AnyActorRef | undefined, target: AnyActorRef, event: unknown): void;
+  _snapshot: { _scheduledEvents: Record<string, ScheduledEvent> };
+  scheduler: Scheduler;
+}
+
+interface ScheduledEvent {
+  source: AnyActorRef;
+  target: AnyActorRef;
+  event: unknown;
+  delay: number;
+  id: string;
+  startedAt: number;
+}
+
+interface Scheduler {
+  schedule(source: AnyActorRef, target: AnyActorRef, event: unknown, delay: number, id?: string): void;
+  cancel(source: AnyActorRef, id: string): void;
+  cancelAll(actorRef: AnyActorRef): void;
+}
+
+/** The system an actor belongs to. */
+function systemOf(actor: AnyActorRef): XStateSystem {
+  return (actor as unknown as { system: XStateSystem }).system;
+}
+
+/**
+ * A stand-in parent: actors created with `{ parent: anchor }` join `anchor.system` without being
+ * anyone's XState child. Events XState relays to a parent (`xstate.done.actor.*`, `xstate.error.actor.*`)
+ * are dropped here; the inspect observer still sees them as `@xstate.event`s addressed to the anchor.
+ */
+export class SystemAnchor {
+  readonly id = "supervisor";
+  readonly sessionId = "supervisor";
+  readonly src = "supervisor";
+  readonly system: unknown;
+
+  /** The anchor of the system `root` belongs to (and indexes that system's scheduler). */
+  constructor(root: AnyActorRef) {
+    const system = systemOf(root);
+    indexScheduler(system);
+    this.system = system;
+  }
+
+  /** XState's internal delivery to a parent: nothing to do, the supervisor observes its actors directly. */
+  _send(_event: unknown): void {}
+
+  /** Nothing is sent to the anchor. */
+  send(_event: unknown): void {}
+
+  /** The anchor has no state. */
+  getSnapshot(): undefined {
+    return undefined;
+  }
+
+  /** As XState serialises an actor ref. */
+  toJSON(): { xstate$$type: number; id: string } {
+    return { xstate$$type: 1, id: this.id };
+  }
+}
+
+const INDEXED = Symbol("l2tp.indexedScheduler");
+
+/**
+ * Replaces `system.scheduler` with one that indexes delayed events by their source actor, so that
+ * `cancelAll` (run on every actor's stop) touches only that actor's events. Same contract as XState's:
+ * the events stay listed in `system._snapshot._scheduledEvents` (persistence reads them there).
+ */
+export function indexScheduler(system: XStateSystem): void {
+  if ((system.scheduler as { [INDEXED]?: true })[INDEXED]) return;
+  const clock = system._clock;
+  const scheduled = (): Record<string, ScheduledEvent> => system._snapshot._scheduledEvents;
+  /** Per source actor: scheduled event key → timer handle. */
+  const bySource = new Map<AnyActorRef, Map<string, unknown>>();
+  const key = (source: AnyActorRef, id: string): string => `${source.sessionId}.${id}`;
+  let anonymous = 0;
+
+  const cancel = (source: AnyActorRef, id: string): void => {
+    const timers = bySource.get(source);
+    const k = key(source, id);
+    const handle = timers?.get(k);
+    if (timers && handle !== undefined) {
+      timers.delete(k);
+      if (timers.size === 0) bySource.delete(source);
+      clock.clearTimeout(handle);
+    }
+    delete scheduled()[k];
+  };
+
+  const scheduler: Scheduler & { [INDEXED]: true } = {
+    [INDEXED]: true,
+    schedule(source, target, event, delay, id = `l2tp.${++anonymous}`) {
+      const k = key(source, id);
+      // A second schedule under the same id replaces the first, as a fresh `after` entry would.
+      if (bySource.get(source)?.has(k)) cancel(source, id);
+      scheduled()[k] = { source, target, event, delay, id, startedAt: clock.now() };
+      const handle = clock.setTimeout(() => {
+        const timers = bySource.get(source);
+        timers?.delete(k);
+        if (timers?.size === 0) bySource.delete(source);
+        delete scheduled()[k];
+        system._relay(source, target, event);
+      }, delay);
+      let timers = bySource.get(source);
+      if (!timers) {
+        timers = new Map();
+        bySource.set(source, timers);
+      }
+      timers.set(k, handle);
+    },
+    cancel,
+    cancelAll(actorRef) {
+      const timers = bySource.get(actorRef);
+      if (!timers) return;
+      bySource.delete(actorRef);
+      const events = scheduled();
+      for (const [k, handle] of timers) {
+        clock.clearTimeout(handle);
+        delete events[k];
+      }
+    },
+  };
+  system.scheduler = scheduler;
+}
