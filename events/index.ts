@@ -24,8 +24,11 @@ export {
 export {
   type ActorLocation,
   createRecorder,
+  type LocatingNode,
+  type NodeActorPath,
   type PathOf,
   pathFromContext,
+  pathOfNode,
   type Recorder,
   type RecorderOptions,
   type RecorderStats,

@@ -62,6 +62,35 @@ export const pathFromContext: PathOf = (_actorRef, snapshot) => {
   return { machine: machineOfPath(located), path: located };
 };
 
+/** Where a node says one of its actors sits: its supervisor's path (`system` is the node). */
+export interface NodeActorPath extends EnvelopePath {
+  system: string;
+}
+
+/** What `pathOfNode` needs of a node: `L2tpNode.pathOf`. */
+export interface LocatingNode {
+  pathOf(actorRef: ActorRefLike): NodeActorPath | undefined;
+}
+
+/**
+ * The PathOf of one node: the node's own registry (`node.pathOf`) says which actors belong to its tree,
+ * so nothing else is recorded. The recorder exists before the node (it is the node's `inspect`), and the
+ * system actor starts inside `createNode`: until `node()` returns the node, the context path is used.
+ */
+export function pathOfNode(node: () => LocatingNode | undefined): PathOf {
+  return (actorRef, snapshot) => {
+    const current = node();
+    if (!current) return pathFromContext(actorRef, snapshot);
+    const found = current.pathOf(actorRef);
+    if (!found) return undefined;
+    const path: EnvelopePath = {};
+    if (found.destination !== undefined) path.destination = found.destination;
+    if (found.tunnel !== undefined) path.tunnel = found.tunnel;
+    if (found.session !== undefined) path.session = found.session;
+    return { machine: machineOfPath(path), path };
+  };
+}
+
 /** How the recorder is set up. */
 export interface RecorderOptions {
   /** This node's name (the system); names the sequence. */

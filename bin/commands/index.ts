@@ -2,6 +2,7 @@
 import { close, dial, drain, enable, show, shutdown } from "./admin.ts";
 import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
+import { replay } from "./replay.ts";
 import { run } from "./run.ts";
 
 export interface Command {
@@ -20,6 +21,7 @@ export const commands: Record<string, Command> = {
   shutdown,
   close,
   dial,
+  replay,
   decode,
 };
 

@@ -6,7 +6,8 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { createNode, type NodeSnapshot } from "../../actors/node.ts";
+import type { InspectionEvent } from "xstate";
+import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
@@ -14,16 +15,25 @@ import { bindUdp } from "../../adapters/udp/index.ts";
 import type { Cause } from "../../machines/common.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
 import type { Command } from "./index.ts";
+import {
+  DEFAULT_EVENTS,
+  openRecording,
+  type Recording,
+  type RecordingSummary,
+  summaryText,
+} from "./recording.ts";
 
-const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--json]
+const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--json]
 
 An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
-authentication and hidden AVPs), held, then closed by closing the destination on the LAC.
+authentication and hidden AVPs), held, then closed by closing the destination on the LAC. Every state
+transition of both nodes (named lns and lac) is recorded in the event log: 'l2tp replay ADDRESS' shows it.
 
   --sessions N    sessions to open (default 100)
   --tunnels T     tunnels to spread them over (default 1; at most ceil(N/T) sessions per tunnel)
   --hold S        seconds to hold the sessions before closing (default 1)
   --window W      session requests in flight at once (default 2000)
+  --events A      the event log: file:DIR (default ${DEFAULT_EVENTS}), memory: or nats://HOST:PORT[/STREAM]
   --json          one JSON line with the figures at the end
 `;
 
@@ -35,6 +45,31 @@ export interface LabLns {
   close(): Promise<NodeSnapshot["registries"]>;
   /** Control messages it sent, by type, when it can tell. */
   sent?: Record<string, number>;
+  /** What its own event log recorded (set by close, when it had one of its own). */
+  events?: RecordingSummary;
+}
+
+/** Which node of the lab. */
+export type LabSide = "lac" | "lns";
+
+/** Hooks to watch the lab's nodes (tests: the live states to compare a replay with). */
+export interface LabObserver {
+  /** A node was created (the LNS only when it runs in this process). */
+  created?(side: LabSide, node: L2tpNode): void;
+  /** Every inspection event of a node, after its recorder had it. */
+  inspect?(side: LabSide, event: InspectionEvent): void;
+  /** Every session is up (or failed) and the hold begins. */
+  established?(): void | Promise<void>;
+  /** The LAC has closed (after the destination was closed), just before both nodes end. */
+  closing?(): void | Promise<void>;
+}
+
+/** How the lab's LNS is made. */
+export interface LabLnsOptions {
+  secret?: string;
+  /** Its event log: an address it opens (and closes with itself), or a recording it shares. */
+  events?: string | Recording;
+  observe?: LabObserver;
 }
 
 /** What a lab run does. */
@@ -48,6 +83,9 @@ export interface LabOptions {
   secret?: string;
   /** Called with progress lines; the CLI shows them, the benchmark does not. */
   progress?: (line: string, done: boolean) => void;
+  /** The event log address of both nodes (none: nothing is recorded). */
+  events?: string;
+  observe?: LabObserver;
 }
 
 /** What a lab run measured and saw. */
@@ -67,6 +105,8 @@ export interface LabReport {
   /** Registries of both nodes after the close: all zero when nothing leaked. */
   leftover: { lac: NodeSnapshot["registries"]; lns: NodeSnapshot["registries"] };
   rssBytes: number;
+  /** What the event log recorded (the LNS's part too when it had its own log and said so). */
+  events?: RecordingSummary;
   ok: boolean;
   problems: string[];
 }
@@ -75,7 +115,15 @@ export interface LabReport {
 export const LAB_SECRET = "lab-secret";
 
 /** An LNS node on 127.0.0.1 (ephemeral port) in this process, accepting the lab's LAC on 127.0.0.2. */
-export async function startLabLns(secret = LAB_SECRET): Promise<LabLns> {
+export async function startLabLns(options: LabLnsOptions | string = {}): Promise<LabLns> {
+  const {
+    secret = LAB_SECRET,
+    events,
+    observe,
+  } = typeof options === "string" ? { secret: options } : options;
+  const own = typeof events === "string" ? await openRecording(events, { clock: realClock }) : undefined;
+  const recording = own ?? (events as Recording | undefined);
+  const recorded = recording?.forNode("lns");
   const socket = countSent(await bindUdp({ address: "127.0.0.1", port: 0 }));
   const lns = createNode(
     {
@@ -85,9 +133,16 @@ export async function startLabLns(secret = LAB_SECRET): Promise<LabLns> {
       stopHoldMs: 1000,
       destinations: [{ address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] }],
     },
-    { transport: socket.transport, clock: realClock, random: cryptoRandom },
+    {
+      transport: socket.transport,
+      clock: realClock,
+      random: cryptoRandom,
+      ...nodeHooks("lns", recorded, observe),
+    },
   );
-  return {
+  recorded?.attach(lns);
+  observe?.created?.("lns", lns);
+  const handle: LabLns = {
     peer: socket.transport.local,
     sent: socket.sent,
     async count() {
@@ -98,8 +153,30 @@ export async function startLabLns(secret = LAB_SECRET): Promise<LabLns> {
       await lns.close({ reason: "admin", message: "lab over" });
       const registries = lns.snapshot({ sessions: false }).registries;
       await socket.transport.close();
+      if (own) handle.events = await own.close();
       return registries;
     },
+  };
+  return handle;
+}
+
+/** The inspect and admit hooks of a lab node: its recorder first, then the observer. */
+function nodeHooks(
+  side: LabSide,
+  recorded: ReturnType<Recording["forNode"]> | undefined,
+  observe: LabObserver | undefined,
+): { inspect?: (event: InspectionEvent) => void; admit?: () => boolean } {
+  const watch = observe?.inspect;
+  const inspect =
+    recorded && watch
+      ? (event: InspectionEvent) => {
+          recorded.inspect(event);
+          watch(side, event);
+        }
+      : (recorded?.inspect ?? (watch ? (event: InspectionEvent) => watch(side, event) : undefined));
+  return {
+    ...(inspect ? { inspect } : {}),
+    ...(recorded ? { admit: recorded.admit } : {}),
   };
 }
 
@@ -107,7 +184,16 @@ export async function startLabLns(secret = LAB_SECRET): Promise<LabLns> {
 export async function runLab(options: LabOptions): Promise<LabReport> {
   const progress = options.progress ?? (() => {});
   const secret = options.secret ?? LAB_SECRET;
-  const lnsNode = options.lns ?? (await startLabLns(secret));
+  const recording =
+    options.events !== undefined ? await openRecording(options.events, { clock: realClock }) : undefined;
+  const lnsNode =
+    options.lns ??
+    (await startLabLns({
+      secret,
+      ...(recording ? { events: recording } : {}),
+      ...(options.observe ? { observe: options.observe } : {}),
+    }));
+  const recorded = recording?.forNode("lac");
   const lacSocket = countSent(await bindUdp({ address: "127.0.0.2", port: 0 }));
   const perTunnel = Math.ceil(options.sessions / options.tunnels);
   const lnsPeer: PeerAddress = lnsNode.peer;
@@ -130,8 +216,15 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
         },
       ],
     },
-    { transport: lacSocket.transport, clock: realClock, random: cryptoRandom },
+    {
+      transport: lacSocket.transport,
+      clock: realClock,
+      random: cryptoRandom,
+      ...nodeHooks("lac", recorded, options.observe),
+    },
   );
+  recorded?.attach(lac);
+  options.observe?.created?.("lac", lac);
 
   const problems: string[] = [];
   const failures: Record<string, number> = {};
@@ -162,6 +255,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const setupMs = performance.now() - setupStart;
   const rssBytes = process.memoryUsage().rss;
   const tunnelsSeenOnLns = (await lnsNode.count()).tunnels;
+  await options.observe?.established?.();
 
   if (options.holdMs > 0) {
     progress(`holding ${established} sessions for ${options.holdMs / 1000} s`, true);
@@ -178,9 +272,14 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   await until(async () => (await lnsNode.count()).sessions === 0, 10_000);
   const closeMs = performance.now() - closeStart;
 
+  await options.observe?.closing?.();
   await lac.close({ reason: "admin", message: "lab over" });
   const leftover = { lac: lac.snapshot({ sessions: false }).registries, lns: await lnsNode.close() };
   await lacSocket.transport.close();
+  const events = recording ? await recording.close() : lnsNode.events;
+  if (recording && lnsNode.events) mergeSummary(events as RecordingSummary, lnsNode.events);
+  if (events && events.unstored > 0)
+    problems.push(`${events.unstored} events were not stored in ${events.where}`);
 
   for (const [side, r] of Object.entries(leftover)) {
     const left = Object.entries(r).filter(([, n]) => n !== 0);
@@ -211,6 +310,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     tunnelsSeenOnLns,
     leftover,
     rssBytes,
+    ...(events ? { events } : {}),
     ok: problems.length === 0,
     problems,
   };
@@ -226,6 +326,7 @@ export const lab: Command = {
         tunnels: { type: "string", default: "1" },
         hold: { type: "string", default: "1" },
         window: { type: "string", default: "2000" },
+        events: { type: "string", default: DEFAULT_EVENTS },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -257,6 +358,7 @@ export const lab: Command = {
       tunnels,
       holdMs,
       window,
+      events: values.events,
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
         else if (done || performance.now() - lastShown > 1000) {
@@ -287,11 +389,22 @@ function printReport(r: LabReport, say: (line: string) => void): void {
   say(`LAC sent     ${messagesText(r.sentByLac)}`);
   if (r.sentByLns) say(`LNS sent     ${messagesText(r.sentByLns)}`);
   say(`memory       ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB RSS (both nodes in this process) at peak`);
+  if (r.events) say(`events       ${summaryText(r.events)}`);
   say(
     `leftovers    ${r.problems.length ? "see problems" : "none: every actor ended, every registry is empty"}`,
   );
   for (const p of r.problems) say(`problem      ${p}`);
   say(r.ok ? "lab: ok" : "lab: FAILED");
+}
+
+/** Adds the LNS's own summary (a log of its own) to the LAC's. */
+function mergeSummary(into: RecordingSummary, from: RecordingSummary): void {
+  Object.assign(into.recorded, from.recorded);
+  into.stored += from.stored;
+  into.unstored += from.unstored;
+  into.maxQueued = Math.max(into.maxQueued, from.maxQueued);
+  into.backpressureSpells += from.backpressureSpells;
+  into.appendFailures += from.appendFailures;
 }
 
 function messagesText(sent: Record<string, number>): string {

@@ -14,12 +14,17 @@ import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp } from "../../adapters/udp/index.ts";
 import { cause } from "../../machines/common.ts";
 import type { Command } from "./index.ts";
+import { openRecording, type Recording, summaryText } from "./recording.ts";
 
-const HELP = `usage: l2tp run --config FILE
+const HELP = `usage: l2tp run --config FILE [--events ADDRESS]
 
 Runs a node (LAC, LNS or both) as the configuration file says; adapters/config/example.yaml shows every
 key with its default. The admin API (l2tp show, drain, enable, shutdown, close, dial) listens on the
 config's admin address (default 127.0.0.1:17010). SIGINT/SIGTERM: graceful close; twice: exit at once.
+
+Every state transition is recorded in the event log (l2tp replay reads it); while the log cannot keep
+up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient resources).
+  --events A   file:DIR, memory: or nats://HOST:PORT[/STREAM]; overrides the config's events
 `;
 
 export const run: Command = {
@@ -27,7 +32,11 @@ export const run: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { config: { type: "string" }, help: { type: "boolean", short: "h", default: false } },
+      options: {
+        config: { type: "string" },
+        events: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
     });
     if (values.help || !values.config) {
       process.stdout.write(HELP);
@@ -39,29 +48,51 @@ export const run: Command = {
       return 2;
     }
     const config = loaded.config;
+    const name = config.node.name;
+    const address = values.events ?? config.events;
+    let recording: Recording;
+    try {
+      recording = await openRecording(address, {
+        clock: realClock,
+        onBackpressure: (_node, on) =>
+          process.stderr.write(
+            on
+              ? `l2tp run: the event log ${recording.where} cannot keep up: refusing new tunnels and sessions until it does\n`
+              : `l2tp run: the event log ${recording.where} caught up: accepting new tunnels and sessions again\n`,
+          ),
+      });
+    } catch (err) {
+      throw new Error(`cannot open the event log ${address}: ${(err as Error).message}`);
+    }
     const transports: Transport[] = [];
     try {
       for (const l of config.listen) transports.push(await bindUdp(l));
     } catch (err) {
       for (const t of transports) await t.close();
+      await recording.close();
       throw new Error(`cannot bind the listen addresses of ${values.config}: ${(err as Error).message}`);
     }
+    const recorded = recording.forNode(name);
     const node = createNode(toNodeConfig(config), {
       transport: transports,
       clock: realClock,
       random: cryptoRandom,
+      inspect: recorded.inspect,
+      admit: recorded.admit,
     });
+    recorded.attach(node);
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
     try {
       admin = await startAdminServer(node, config.admin);
     } catch (err) {
       await node.close(cause("internal", "the admin API could not start"));
       for (const t of transports) await t.close();
+      await recording.close();
       throw err;
     }
     const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
     process.stdout.write(
-      `l2tp run: node ${config.node.name} (${config.node.hostName}) on UDP ${where}; admin API ${admin.url}\n`,
+      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n`,
     );
 
     let signals = 0;
@@ -77,7 +108,9 @@ export const run: Command = {
     const why = await node.closed;
     await admin.close();
     for (const t of transports) await t.close();
-    process.stdout.write(`l2tp run: node ${config.node.name} closed: ${why.message}\n`);
-    return 0;
+    process.stdout.write(`l2tp run: node ${name} closed: ${why.message}\n`);
+    const summary = await recording.close();
+    process.stdout.write(`l2tp run: ${summaryText(summary)}\n`);
+    return summary.unstored > 0 ? 1 : 0;
   },
 };
