@@ -52,9 +52,12 @@ export const CONFIG_DEFAULTS = {
 export type EventLogTarget =
   | { kind: "file"; directory: string }
   | { kind: "memory" }
-  | { kind: "nats"; url: string; host: string; port: number };
+  | { kind: "nats"; url: string; host: string; port: number; stream?: string };
 
-/** Reads the `events` string (`file:DIR`, `memory:`, `nats://HOST:PORT`); undefined when it is none of them. */
+/**
+ * Reads the `events` string (`file:DIR`, `memory:`, `nats://HOST:PORT[/STREAM]`, the forms
+ * adapters/event-log's openEventLog takes); undefined when it is none of them.
+ */
 export function parseEventLogTarget(text: string): EventLogTarget | undefined {
   if (text === "memory:") return { kind: "memory" };
   if (text.startsWith("file:")) {
@@ -68,12 +71,19 @@ export function parseEventLogTarget(text: string): EventLogTarget | undefined {
     } catch {
       return undefined;
     }
-    if (url.hostname === "" || (url.pathname !== "" && url.pathname !== "/") || url.search || url.hash) {
+    // One optional path segment names the JetStream stream (letters, digits, "-" or "_").
+    const stream = url.pathname.replace(/^\//, "");
+    if (
+      url.hostname === "" ||
+      (stream !== "" && !/^[A-Za-z0-9_-]+$/.test(stream)) ||
+      url.search ||
+      url.hash
+    ) {
       return undefined;
     }
     const port = url.port === "" ? 4222 : Number(url.port);
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    return { kind: "nats", url: `nats://${url.host}`, host, port };
+    return { kind: "nats", url: `nats://${url.host}`, host, port, ...(stream ? { stream } : {}) };
   }
   return undefined;
 }
@@ -284,7 +294,7 @@ const Listen = Schema.Array(Endpoint)
   );
 
 const events = stringField(
-  '"file:DIRECTORY", "memory:" or "nats://HOST:PORT"',
+  '"file:DIRECTORY", "memory:" or "nats://HOST:PORT[/STREAM]"',
   (s) => parseEventLogTarget(s) !== undefined,
 );
 

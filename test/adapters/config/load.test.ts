@@ -233,6 +233,14 @@ describe("valid files", () => {
       port: 4333,
     });
     expect(target("nats://[::1]")).toEqual({ kind: "nats", url: "nats://[::1]", host: "::1", port: 4222 });
+    // The JetStream stream, as openEventLog and --events take it.
+    expect(target("nats://127.0.0.1:4222/L2TP_lab-1")).toEqual({
+      kind: "nats",
+      url: "nats://127.0.0.1:4222",
+      host: "127.0.0.1",
+      port: 4222,
+      stream: "L2TP_lab-1",
+    });
   });
 
   test("a byte-order mark before JSON or YAML is ignored", () => {
@@ -415,10 +423,11 @@ describe("field errors name the field and the fix", () => {
       'config node.name: expected a name of 1-64 letters, digits, "-" or "_", got "lns 1"',
       "config node.hostName: expected a host name of 1-255 bytes, got an empty string",
       "config node.vendorName: expected a vendor name of 1-255 bytes, got 256 bytes",
-      'config events: expected "file:DIRECTORY", "memory:" or "nats://HOST:PORT", got "kafka://x"',
+      'config events: expected "file:DIRECTORY", "memory:" or "nats://HOST:PORT[/STREAM]", got "kafka://x"',
     ]);
     expect(errors(withNode('events: "file:"')).length).toBe(1);
-    expect(errors(withNode('events: "nats://host:4222/path"')).length).toBe(1);
+    expect(errors(withNode('events: "nats://host:4222/a/b"')).length).toBe(1);
+    expect(errors(withNode('events: "nats://host:4222/bad.stream"')).length).toBe(1);
   });
 
   test("timers: hello is 0 or at least 1 s; ranges; the ack delay says why", () => {
