@@ -88,7 +88,7 @@ export function treeText(tree: ActorTree, options: TreeTextOptions = {}): string
       }
     }
     lines.push(
-      `node ${node.node}  ${actorText(node.system)}  destinations ${destinations.length}  tunnels ${tunnels}  sessions ${sessions}  (last seq ${node.lastSeq})`,
+      `node ${node.node}  system ${actorText(node.system)}  destinations ${destinations.length}  tunnels ${tunnels}  sessions ${sessions}  (last seq ${node.lastSeq})`,
     );
     for (const [key, d] of destinations) lines.push(...destinationLines(key, d, options));
   }

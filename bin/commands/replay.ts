@@ -35,7 +35,8 @@ nats://HOST:PORT[/STREAM]. Prints the timeline, one line per state transition:
   --json              NDJSON envelopes; with --at, the tree as one JSON object
 
 TIME: ISO 8601 (2024-05-01T10:00:00Z, 2024-05-01T10:00:00.250+02:00), epoch milliseconds (1714557600000),
-now, or relative to now: -30s, -5m, -2h, -1d, -250ms.
+now, or relative to now: -30s, -5m, -2h, -1d, -250ms (write --since=-5m: a separate word starting with
+'-' reads as an option).
 `;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
