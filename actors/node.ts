@@ -12,8 +12,14 @@
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
 import { type AdminState, type Cause, cause } from "../machines/common.ts";
-import { type DestinationEmitted, destinationMachine, type TunnelLoad } from "../machines/destination.ts";
-import { sessionMachine } from "../machines/session.ts";
+import {
+  type DestinationEmitted,
+  destinationMachine,
+  hasRoomFor,
+  preferredOver,
+  type TunnelLoad,
+} from "../machines/destination.ts";
+import { sessionLogic } from "../machines/session-logic.ts";
 import { type SystemEmitted, systemMachine } from "../machines/system.ts";
 import { type TunnelOutput, tieBreak, tunnelMachine } from "../machines/tunnel.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
@@ -168,7 +174,8 @@ const DEFAULT_MACHINES: Machines = {
   system: systemMachine,
   destination: destinationMachine,
   tunnel: tunnelMachine,
-  session: sessionMachine,
+  // The session machine's table, run without XState's interpreter (machines/session-logic.ts).
+  session: sessionLogic,
 };
 
 /** Why admission control refused new work (sent in the Result Code's message). */
@@ -435,6 +442,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   /** Asks the system actor whether new work (a session or a tunnel) is admitted now. */
   #systemAdmits(what: "session" | "tunnel"): Cause | null {
     if (this.system.ending) return cause("refused", `system ${this.name} is closed`);
+    // The machine's answer read from its state (its `enabled` guard): an event per call would cost a
+    // whole XState step per session for no change of state. Refusals still go through the machine.
+    const now = this.system.actor.getSnapshot();
+    if (now.value === "running" && now.context.admin === "enabled") return null;
     let verdict: Cause | null | undefined;
     const requestId = this.#nextRequestId++;
     this.#verdicts.set(requestId, (ok, why) => {
@@ -819,6 +830,24 @@ class DestinationHandle implements TunnelOwner {
       request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
       return;
     }
+    // The machine's `hasRoom` → `placeOn` answer, read from its state: while it is available and
+    // enabled, a tunnel with room is chosen by the same rule (tunnelWithRoom) without an XState step per
+    // call. Opening a tunnel, queueing and refusing are the machine's to decide.
+    const snap = this.node.actor.getSnapshot();
+    if (snap.context.admin === "enabled" && snap.matches("available")) {
+      const max = snap.context.maxSessionsPerTunnel;
+      let best: TunnelHandle | undefined;
+      for (const t of this.tunnels.values()) {
+        if (t.phase === "closed" || !hasRoomFor(t.load, max)) continue;
+        if (!best || preferredOver(t.load, best.load)) best = t;
+      }
+      if (best) {
+        if (!this.#createSession(best, request)) {
+          request.onEnded(undefined, cause("refused", `tunnel ${best.id} to ${this.key} has no room`));
+        }
+        return;
+      }
+    }
     // The answer (placeOn, openTunnel, queue or refuse) takes the request out of `pending`. It comes at
     // once, or, when asked from inside the destination's own reaction, when the event leaves its mailbox.
     this.pending.set(request.id, request);
@@ -840,12 +869,13 @@ class DestinationHandle implements TunnelOwner {
     const loads: TunnelLoad[] = [];
     for (const t of this.tunnels.values()) {
       if (t.phase === "closed") continue;
+      const l = t.load;
       loads.push({
-        tunnelId: t.id,
-        phase: t.phase === "closing" ? "closing" : t.phase,
-        sessions: t.sessions.size,
-        admin: t.node.actor.getSnapshot().context.admin,
-        test: t.test && t.phase !== "established",
+        tunnelId: l.tunnelId,
+        phase: l.phase,
+        sessions: l.sessions,
+        admin: l.admin,
+        test: l.test,
       });
     }
     return loads;

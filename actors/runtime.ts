@@ -6,6 +6,7 @@
 import type { Cause } from "../machines/common.ts";
 import type { destinationMachine } from "../machines/destination.ts";
 import type { sessionMachine } from "../machines/session.ts";
+import type { SessionLogic } from "../machines/session-logic.ts";
 import type { systemMachine } from "../machines/system.ts";
 import type { tunnelMachine } from "../machines/tunnel.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
@@ -19,7 +20,8 @@ export interface Machines {
   system: typeof systemMachine;
   destination: typeof destinationMachine;
   tunnel: typeof tunnelMachine;
-  session: typeof sessionMachine;
+  /** The session logic: `sessionLogic` by default; `sessionMachine` (or a variant of it) behaves the same, slower. */
+  session: SessionLogic | typeof sessionMachine;
 }
 
 /** Counters of the router, for statistics and tests. */

@@ -13,8 +13,8 @@
  */
 import {
   type Actor,
+  type AnyActorLogic,
   type AnyActorRef,
-  type AnyStateMachine,
   createActor,
   type InspectionEvent,
   type Observer,
@@ -33,7 +33,7 @@ export type Ending =
   | { kind: "stopped" };
 
 /** One actor in the tree, with its children. */
-export interface Supervised<M extends AnyStateMachine = AnyStateMachine> {
+export interface Supervised<M extends AnyActorLogic = AnyActorLogic> {
   readonly level: Level;
   /** Its key in its parent's children map (destination "addr:port", tunnel id, session id). */
   readonly key: string | number;
@@ -47,7 +47,7 @@ export interface Supervised<M extends AnyStateMachine = AnyStateMachine> {
 }
 
 /** What `spawn` needs. */
-export interface SpawnSpec<M extends AnyStateMachine> {
+export interface SpawnSpec<M extends AnyActorLogic> {
   level: Level;
   key: string | number;
   path: ActorPath;
@@ -111,7 +111,7 @@ export class Supervisor {
    * its own start (a final initial state, or an entry action that throws), `onEnd` has already run
    * when spawn returns; check `ending`.
    */
-  spawn<M extends AnyStateMachine>(spec: SpawnSpec<M>): Supervised<M> {
+  spawn<M extends AnyActorLogic>(spec: SpawnSpec<M>): Supervised<M> {
     const parent = spec.parent;
     if (parent?.children.has(spec.key)) {
       throw new Error(
@@ -179,9 +179,14 @@ export class Supervisor {
     try {
       fn();
     } catch (error) {
-      this.#onWiringError(error, self);
-      if (self && !self.ending) this.stop(self);
+      this.fail(self, error);
     }
+  }
+
+  /** A wiring callback of `self` threw: report it and stop `self` (what `guard` does when `fn` throws). */
+  fail(self: Supervised | undefined, error: unknown): void {
+    this.#onWiringError(error, self);
+    if (self && !self.ending) this.stop(self);
   }
 
   /** Wraps an emitted-event listener with `guard`. */
@@ -216,7 +221,7 @@ class SupervisedActor implements Supervised {
   readonly level: Level;
   readonly key: string | number;
   readonly path: ActorPath;
-  readonly actor: Actor<AnyStateMachine>;
+  readonly actor: Actor<AnyActorLogic>;
   readonly parent: Supervised | undefined;
   ending: Ending | undefined = undefined;
   /** The anchor of the system its children join (its root's), once it has had children. */
@@ -229,7 +234,7 @@ class SupervisedActor implements Supervised {
     level: Level,
     key: string | number,
     path: ActorPath,
-    actor: Actor<AnyStateMachine>,
+    actor: Actor<AnyActorLogic>,
     parent: Supervised | undefined,
     anchor: SystemAnchor | undefined,
   ) {

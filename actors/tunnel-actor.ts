@@ -9,13 +9,9 @@
  */
 import type { Actor } from "xstate";
 import { type Cause, cause } from "../machines/common.ts";
-import type {
-  SessionEmitted,
-  SessionInput,
-  SessionKind,
-  SessionOutput,
-  sessionMachine,
-} from "../machines/session.ts";
+import type { TunnelLoad } from "../machines/destination.ts";
+import type { SessionEmitted, SessionInput, SessionKind, SessionOutput } from "../machines/session.ts";
+import type { SessionLogic } from "../machines/session-logic.ts";
 import type {
   TunnelEmitted,
   TunnelInput,
@@ -93,6 +89,7 @@ export class TunnelHandle {
   readonly #rt: NodeRuntime;
   readonly #secret: Uint8Array | undefined;
   #wasEstablished = false;
+  #load: TunnelLoad | undefined;
 
   private constructor(rt: NodeRuntime, owner: TunnelOwner, id: number, spec: TunnelSpec) {
     this.#rt = rt;
@@ -158,6 +155,12 @@ export class TunnelHandle {
     return t;
   }
 
+  /** How placement sees this tunnel (machines/destination.ts): a live view, made once. */
+  get load(): TunnelLoad {
+    this.#load ??= tunnelLoadView(this);
+    return this.#load;
+  }
+
   /** The tunnel machine's state value, for placement and snapshots. */
   get state(): string {
     return stateName(this.node.actor.getSnapshot().value);
@@ -192,8 +195,15 @@ export class TunnelHandle {
     this.channel.receive(packet);
   }
 
-  /** Creates a session on this tunnel; undefined when its 65,535 session ids are all in use. */
-  createSession(kind: SessionKind, request?: SessionRequest): SessionHandle | undefined {
+  /**
+   * Creates a session on this tunnel; undefined when its 65,535 session ids are all in use. `message`
+   * is the ICRQ/OCRQ that made an incoming call: the session starts by handling it (RFC 2661 §7.3, §7.4).
+   */
+  createSession(
+    kind: SessionKind,
+    request?: SessionRequest,
+    message?: ControlMessage,
+  ): SessionHandle | undefined {
     const id = allocateId(this.#rt.random, (i) => this.sessions.has(i));
     if (id === undefined) return undefined;
     const s = new SessionHandle(this, id, kind, request);
@@ -207,25 +217,26 @@ export class TunnelHandle {
       ...(rt.config.sessionSetupTimeoutMs !== undefined
         ? { setupTimeoutMs: rt.config.sessionSetupTimeoutMs }
         : {}),
+      // RFC 2661 §7.2 "tunnel-open" already happened: the call starts at once.
+      ...(this.phase === "established" && (kind === "lac-incoming" || kind === "lns-outgoing")
+        ? { tunnelUp: true }
+        : {}),
+      ...(message ? { request: message } : {}),
     };
     this.sessions.set(id, s);
     rt.supervisor.spawn({
       level: "session",
       key: id,
       path: input.path,
-      machine: rt.machines.session,
+      // A sessionMachine given instead (tests) has the same snapshots where the wiring reads them.
+      machine: rt.machines.session as SessionLogic,
       input,
       parent: this.node,
       wire: (actor, self) => s.wire(actor, self, rt),
       onEnd: (_self, ending) => s.ended(ending),
     });
-    if (
-      !s.node.ending &&
-      this.phase === "established" &&
-      (kind === "lac-incoming" || kind === "lns-outgoing")
-    ) {
-      s.send({ type: "tunnelUp" });
-    }
+    // XState keeps an actor's input for its whole life: the request message is not needed after the start.
+    if (message) input.request = undefined;
     return s;
   }
 
@@ -398,7 +409,7 @@ export class TunnelHandle {
       this.#refuseCall(peerSessionId, refusal);
       return;
     }
-    const s = this.createSession(kind);
+    const s = this.createSession(kind, undefined, message);
     if (!s) {
       this.#refuseCall(
         peerSessionId,
@@ -406,7 +417,6 @@ export class TunnelHandle {
       );
       return;
     }
-    s.send({ type: `rx.${message.type}` as "rx.ICRQ", message });
     // LAC outgoing call (RFC 2661 §7.4): no bearer to dial here yet, so the call is answered at once.
     if (kind === "lac-outgoing" && !s.node.ending) s.send({ type: "answered" });
   }
@@ -446,7 +456,7 @@ export class SessionHandle {
   readonly tunnel: TunnelHandle;
   readonly kind: SessionKind;
   readonly request: SessionRequest | undefined;
-  node!: Supervised<typeof sessionMachine>;
+  node!: Supervised<SessionLogic>;
   established = false;
   /** The peer's session id, once the call is up (data messages carry it). */
   peerSessionId = 0;
@@ -469,30 +479,33 @@ export class SessionHandle {
   }
 
   /** Sends an event to the session actor, unless it has ended. */
-  send(event: Parameters<Actor<typeof sessionMachine>["send"]>[0]): void {
+  send(event: Parameters<Actor<SessionLogic>["send"]>[0]): void {
     if (this.node && !this.node.ending) this.node.actor.send(event);
   }
 
-  /** Connects the actor's emitted events to the tunnel's control channel. */
-  wire(actor: Actor<typeof sessionMachine>, self: Supervised<typeof sessionMachine>, rt: NodeRuntime): void {
+  /** Connects the actor's emitted events to the tunnel's control channel (one listener for all of them). */
+  wire(actor: Actor<SessionLogic>, self: Supervised<SessionLogic>, rt: NodeRuntime): void {
     this.node = self;
     const sup = rt.supervisor;
-    actor.on(
-      "send",
-      sup.listener(self, (e: SessionEmitted & { type: "send" }) => {
-        // Once the tunnel is closing its StopCCN speaks for every session (RFC 2661 §5.7).
-        if (this.tunnel.phase === "closing" || this.tunnel.phase === "closed") return;
-        this.tunnel.channel.send(e.message, e.sessionId);
-      }),
-    );
-    actor.on(
-      "established",
-      sup.listener(self, () => {
-        this.established = true;
-        this.peerSessionId = actor.getSnapshot().context.peerSessionId;
-        this.request?.onEstablished(this);
-      }),
-    );
+    actor.on("*", (e: SessionEmitted) => {
+      try {
+        this.#onEmitted(e);
+      } catch (error) {
+        sup.fail(self, error);
+      }
+    });
+  }
+
+  #onEmitted(e: SessionEmitted): void {
+    if (e.type === "send") {
+      // Once the tunnel is closing its StopCCN speaks for every session (RFC 2661 §5.7).
+      if (this.tunnel.phase === "closing" || this.tunnel.phase === "closed") return;
+      this.tunnel.channel.send(e.message, e.sessionId);
+    } else if (e.type === "established") {
+      this.established = true;
+      this.peerSessionId = this.node.actor.getSnapshot().context.peerSessionId;
+      this.request?.onEstablished(this);
+    }
   }
 
   /** The actor ended: leave the tunnel's registry and tell the requester. */
@@ -506,6 +519,26 @@ export class SessionHandle {
           : cause("internal", `session ${this.id} was stopped`);
     this.request?.onEnded(this, why);
   }
+}
+
+/** A live TunnelLoad of a tunnel: its phase, sessions and admin state as they are when read. */
+function tunnelLoadView(t: TunnelHandle): TunnelLoad {
+  return {
+    tunnelId: t.id,
+    get phase() {
+      return t.phase === "closed" ? "closing" : t.phase;
+    },
+    get sessions() {
+      return t.sessions.size;
+    },
+    get admin() {
+      return t.node.actor.getSnapshot().context.admin;
+    },
+    // A test tunnel takes no sessions until it is established.
+    get test() {
+      return t.test && t.phase !== "established";
+    },
+  };
 }
 
 /** A state value as a dotted string ("closing.stop-sent"). */

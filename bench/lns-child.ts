@@ -1,7 +1,8 @@
 /**
- * The LNS side of bench/setup, in a process of its own so that each side's RSS is its own: the lab's
- * LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin command:
- * `count` (tunnels, sessions, RSS, peak RSS) and `close` (closes the node, prints its registries, exits).
+ * The LNS side of bench/setup, in a process of its own so that each side's RSS and CPU are its own:
+ * the lab's LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin
+ * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far) and `close` (closes the node, prints
+ * its registries, the messages it sent, its peak RSS and CPU, and exits).
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
@@ -13,6 +14,10 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 20);
 
+const cpuMicros = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 const answer = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`);
 answer({ port: lns.peer.port });
 
@@ -20,10 +25,11 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "count") {
     const rss = process.memoryUsage().rss;
     peakRss = Math.max(peakRss, rss);
-    answer({ ...(await lns.count()), rss, peakRss });
+    answer({ ...(await lns.count()), rss, peakRss, cpuMicros: cpuMicros() });
   } else if (line === "close") {
     clearInterval(sampler);
-    answer({ registries: await lns.close(), sent: lns.sent, peakRss });
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    answer({ registries: await lns.close(), sent: lns.sent, peakRss, cpuMicros: cpuMicros() });
     process.exit(0);
   }
 }

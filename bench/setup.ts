@@ -1,10 +1,11 @@
 /**
- * bench/setup (issue 3): sessions established per second LAC → LNS over loopback UDP, peak RSS of each
- * side's process, and the time to close a destination (every StopCCN sent and the LNS empty), for 1,000,
- * 10,000 and 60,000 sessions in one tunnel and spread over 100 tunnels.
+ * bench/setup (issue 3): sessions established per second LAC → LNS over loopback UDP, CPU and peak RSS
+ * of each side's process per session, and the time to close a destination (every StopCCN sent and the
+ * LNS empty), for 1,000, 10,000 and 60,000 sessions in one tunnel and spread over 100 tunnels.
  *
  *   node_modules/.bin/bun bench/setup.ts                  the whole matrix, each case in fresh processes
  *   node_modules/.bin/bun bench/setup.ts --sessions 10000 --tunnels 100   one case
+ *   node_modules/.bin/bun bench/setup.ts --cases 10000x100 --profile DIR  Bun: CPU profiles (Markdown) of both sides
  *   node_modules/.bin/deno run -A bench/setup.ts          the same on Deno
  *
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
@@ -23,29 +24,47 @@ const { values } = parseArgs({
     tunnels: { type: "string" },
     window: { type: "string", default: "4000" },
     cases: { type: "string", default: "1000x1,1000x100,10000x1,10000x100,60000x1,60000x100" },
+    profile: { type: "string" },
   },
 });
 
+/** Runtime flags that write a CPU profile into `dir` (Bun only: Deno has no --cpu-prof). */
+function profileFlags(dir: string | undefined): string[] {
+  return dir && !("Deno" in globalThis)
+    ? ["--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${dir}`]
+    : [];
+}
+
 /** The command line that runs a script of this repository on the runtime running this one. */
-function runtimeCommand(script: string, args: string[]): [string, string[]] {
+function runtimeCommand(script: string, args: string[], flags: string[] = []): [string, string[]] {
   const path = new URL(script, import.meta.url).pathname;
   return "Deno" in globalThis
     ? [process.execPath, ["run", "-A", path, ...args]]
-    : [process.execPath, [path, ...args]];
+    : [process.execPath, [...flags, path, ...args]];
 }
+
+const cpuMicros = (): number => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 
 if (values.sessions === undefined) {
   // The matrix: every case in a fresh process, so that no case inherits another's heap.
   for (const c of values.cases.split(",")) {
     const [sessions, tunnels] = c.split("x");
-    const [cmd, args] = runtimeCommand("./setup.ts", [
-      "--sessions",
-      sessions,
-      "--tunnels",
-      tunnels,
-      "--window",
-      values.window,
-    ]);
+    const [cmd, args] = runtimeCommand(
+      "./setup.ts",
+      [
+        "--sessions",
+        sessions,
+        "--tunnels",
+        tunnels,
+        "--window",
+        values.window,
+        ...(values.profile ? ["--profile", values.profile] : []),
+      ],
+      profileFlags(values.profile),
+    );
     const child = spawn(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
     const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
     if (code !== 0) process.exitCode = code;
@@ -55,17 +74,35 @@ if (values.sessions === undefined) {
 }
 
 async function oneCase(sessions: number, tunnels: number, window: number): Promise<void> {
-  const lns = await startChildLns();
+  const lns = await startChildLns(values.profile);
   const lacBaseline = process.memoryUsage().rss;
+  const lnsStart = await lns.ask("count");
   let lacPeak = lacBaseline;
   const sampler = setInterval(() => {
     lacPeak = Math.max(lacPeak, process.memoryUsage().rss);
   }, 20);
-  const report = await runLab({ sessions, tunnels, holdMs: 0, window, lns: lns.lab });
+  const lacCpuStart = cpuMicros();
+  let lacCpuSetup = 0;
+  let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
+  const report = await runLab({
+    sessions,
+    tunnels,
+    holdMs: 0,
+    window,
+    lns: lns.lab,
+    progress: (_line, done) => {
+      if (!done || lnsAtSetup) return;
+      // The last session is up: the setup phase ends here for both sides.
+      lacCpuSetup = cpuMicros() - lacCpuStart;
+      lnsAtSetup = lns.ask("count");
+    },
+  });
   clearInterval(sampler);
   lacPeak = Math.max(lacPeak, report.rssBytes);
   const lnsFinal = lns.final;
-  const perSession = (peak: number, base: number) => (peak - base) / Math.max(1, report.established);
+  const lnsSetup = lnsAtSetup ? await lnsAtSetup : lnsStart;
+  const established = Math.max(1, report.established);
+  const perSession = (peak: number, base: number) => (peak - base) / established;
   const result = {
     bench: "setup",
     runtime: runtimeName(),
@@ -73,21 +110,29 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     tunnels,
     established: report.established,
     failed: report.failed,
+    setupMs: Math.round(report.setupMs),
     setupPerSecond: Math.round(report.setupPerSecond),
     closeMs: Math.round(report.closeMs),
     stopCcnsSent: report.sentByLac.StopCCN ?? 0,
     cdnsSent: report.sentByLac.CDN ?? 0,
+    lacCpuMicrosPerSession: Math.round(lacCpuSetup / established),
+    lnsCpuMicrosPerSession: Math.round(
+      ((lnsSetup.cpuMicros as number) - (lnsStart.cpuMicros as number)) / established,
+    ),
     lacPeakRssMiB: +(lacPeak / 2 ** 20).toFixed(1),
     lnsPeakRssMiB: +((lnsFinal?.peakRss ?? 0) / 2 ** 20).toFixed(1),
     lacBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
-    lnsBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lns.baselineRss)),
+    lnsBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
+    sentByLac: report.sentByLac,
+    sentByLns: report.sentByLns,
     ok: report.ok,
     problems: report.problems,
   };
   const n = (x: number) => x.toLocaleString("en-US");
   console.log(
     `${result.runtime.padEnd(5)} ${n(sessions).padStart(6)} sessions / ${String(tunnels).padStart(3)} tunnels: ` +
-      `${n(result.setupPerSecond).padStart(7)} sessions/s, close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
+      `${n(result.setupPerSecond).padStart(7)} sessions/s (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
+      `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
       `peak RSS LAC ${result.lacPeakRssMiB} MiB (${n(result.lacBytesPerSession)} B/session) LNS ${result.lnsPeakRssMiB} MiB (${n(result.lnsBytesPerSession)} B/session)` +
       (report.ok ? "" : `  PROBLEMS: ${report.problems.join("; ")}`),
   );
@@ -95,24 +140,36 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   if (!report.ok) process.exitCode = 1;
 }
 
+/** The LNS child: its lab handle, a command channel, and what it said when it closed. */
+interface ChildLns {
+  lab: LabLns;
+  ask(command: "count"): Promise<Record<string, unknown>>;
+  final?: { peakRss: number; cpuMicros: number };
+}
+
 /** Starts bench/lns-child.ts in a process of the same runtime and speaks its line protocol. */
-async function startChildLns(): Promise<{ lab: LabLns; baselineRss: number; final?: { peakRss: number } }> {
-  const [cmd, args] = runtimeCommand("./lns-child.ts", []);
+async function startChildLns(profile: string | undefined): Promise<ChildLns> {
+  const [cmd, args] = runtimeCommand("./lns-child.ts", [], profileFlags(profile));
   const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  // One command at a time: answers come back in order.
+  let queue: Promise<unknown> = Promise.resolve();
   const next = async (): Promise<Record<string, unknown>> => {
     const line = await lines.next();
     if (line.done) throw new Error("bench/setup: the LNS child exited");
     return JSON.parse(line.value);
   };
-  const ask = async (command: string) => {
-    child.stdin.write(`${command}\n`);
-    return next();
+  const ask = (command: string): Promise<Record<string, unknown>> => {
+    const answer = queue.then(() => {
+      child.stdin.write(`${command}\n`);
+      return next();
+    });
+    queue = answer.catch(() => {});
+    return answer;
   };
   const { port } = (await next()) as { port: number };
-  const baselineRss = ((await ask("count")) as { rss: number }).rss;
-  const handle: { lab: LabLns; baselineRss: number; final?: { peakRss: number } } = {
-    baselineRss,
+  const handle: ChildLns = {
+    ask,
     lab: {
       peer: { address: "127.0.0.1", port },
       count: async () => (await ask("count")) as { tunnels: number; sessions: number },
@@ -121,6 +178,7 @@ async function startChildLns(): Promise<{ lab: LabLns; baselineRss: number; fina
           registries: LabReport["leftover"]["lns"];
           sent: Record<string, number>;
           peakRss: number;
+          cpuMicros: number;
         };
         handle.final = final;
         handle.lab.sent = final.sent;

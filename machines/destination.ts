@@ -117,20 +117,30 @@ export interface DestinationOutput {
   abandonedTunnels: number;
 }
 
+/** Whether a session may go on this tunnel: not closing, enabled, not an unproven test tunnel, not full. */
+export function hasRoomFor(t: TunnelLoad, maxSessions: number): boolean {
+  return t.phase !== "closing" && t.admin === "enabled" && !t.test && t.sessions < maxSessions;
+}
+
+/**
+ * Whether `t` is a better place than `best` (both with room): established before still opening, then
+ * the fuller one, so that tunnels fill before new ones open.
+ */
+export function preferredOver(t: TunnelLoad, best: TunnelLoad): boolean {
+  const rank = t.phase === "established" ? 1 : 0;
+  const bestRank = best.phase === "established" ? 1 : 0;
+  return rank > bestRank || (rank === bestRank && t.sessions > best.sessions);
+}
+
 /**
  * Picks a tunnel with room for one more session (RFC-independent policy, E-series style): established
  * tunnels first, then ones still opening; among them the fullest, so tunnels fill before new ones open.
  */
-export function tunnelWithRoom(tunnels: readonly TunnelLoad[], maxSessions: number): TunnelLoad | undefined {
+export function tunnelWithRoom(tunnels: Iterable<TunnelLoad>, maxSessions: number): TunnelLoad | undefined {
   let best: TunnelLoad | undefined;
   for (const t of tunnels) {
-    if (t.phase === "closing" || t.admin !== "enabled" || t.test || t.sessions >= maxSessions) continue;
-    if (!best) {
-      best = t;
-      continue;
-    }
-    const rank = (x: TunnelLoad) => (x.phase === "established" ? 1 : 0);
-    if (rank(t) > rank(best) || (rank(t) === rank(best) && t.sessions > best.sessions)) best = t;
+    if (!hasRoomFor(t, maxSessions)) continue;
+    if (!best || preferredOver(t, best)) best = t;
   }
   return best;
 }

@@ -6,7 +6,7 @@
  * Pure: delivered messages arrive as `rx.*` events, effects leave as emitted events (`send`,
  * `established`) for the wiring in `actors/`. No timers but the optional setup timeout.
  */
-import { assign, emit, setup } from "xstate";
+import { and, assign, emit, or, setup } from "xstate";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
 import { type ActorPath, type Cause, type CloseEvent, cause, type ResultCode } from "./common.ts";
@@ -37,6 +37,16 @@ export interface SessionInput {
   connectAvps?: Avps;
   /** How long setup may take before a CDN (result 10); default SESSION_SETUP_TIMEOUT_MS. */
   setupTimeoutMs?: number;
+  /**
+   * LAC incoming / LNS outgoing call: the tunnel is established already, so the call starts at once
+   * (RFC 2661 §7.3, §7.5: idle → wait-reply with ICRQ/OCRQ sent) without waiting for `tunnelUp`.
+   */
+  tunnelUp?: boolean;
+  /**
+   * LNS incoming / LAC outgoing call: the ICRQ/OCRQ that made it, handled as the call's first event
+   * (one step instead of two; the same transition as `rx.ICRQ` / `rx.OCRQ` in idle). Not kept in context.
+   */
+  request?: ControlMessage;
 }
 
 /** The session machine's context. */
@@ -104,6 +114,11 @@ function rxMessage(event: SessionEvent): ControlMessage {
   return (event as SessionRxEvent).message;
 }
 
+/** The message a transition acts on: the event's, or at start the request the call was created with. */
+function requestOf(context: SessionContext, event: SessionEvent): ControlMessage {
+  return (event as Partial<SessionRxEvent>).message ?? (context.request as ControlMessage);
+}
+
 /** RFC 2661 §6.14 CDN: a Result Code and our Assigned Session ID (so the peer finds the call even before it knew our id). */
 function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
   return { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
@@ -130,7 +145,159 @@ function checkRequest(message: ControlMessage): Cause | null {
   return null;
 }
 
-/** The session machine (RFC 2661 §7.3-§7.5). */
+/** What a guard of the session sees: its context and the event. */
+type SessionGuard = (context: SessionContext, event: SessionEvent) => boolean;
+/** What an assign of the session computes: the fields of the context it changes. */
+type SessionUpdate = (context: SessionContext, event: SessionEvent) => Partial<SessionContext>;
+/** What an emit of the session computes from its context: the effect it asks of the wiring. */
+type SessionEffect = (context: SessionContext) => SessionEmitted;
+
+/**
+ * The guards of the session, as plain functions: `sessionMachine` wraps them for XState and
+ * `sessionLogic` (session-logic.ts) calls them directly, so both decide alike.
+ */
+export const sessionGuards = {
+  startsWaitingForTunnel: (c) => c.kind === "lac-incoming" || c.kind === "lns-outgoing",
+  startsIncomingOnUpTunnel: (c) => c.tunnelUp === true && c.kind === "lac-incoming",
+  startsOutgoingOnUpTunnel: (c) => c.tunnelUp === true && c.kind === "lns-outgoing",
+  startsWithIcrq: (c) => c.request?.type === "ICRQ" && c.kind === "lns-incoming",
+  startsWithOcrq: (c) => c.request?.type === "OCRQ" && c.kind === "lac-outgoing",
+  isIncoming: (c) => c.kind === "lac-incoming",
+  requestAcceptable: (c, e) => checkRequest(requestOf(c, e)) === null,
+  replyNamesPeer: (_c, e) => !!rxMessage(e).avps.assignedSessionId,
+} satisfies Record<string, SessionGuard>;
+
+/** The context changes of the session (its `assign` actions), shared like the guards. */
+export const sessionUpdates = {
+  learnPeer: (c, e) => ({ peerSessionId: rxMessage(e).avps.assignedSessionId ?? c.peerSessionId }),
+  /** The call's first message came with the input: learn from it, then forget it (context stays small). */
+  takeRequest: (c) => ({
+    peerSessionId: c.request?.avps.assignedSessionId ?? c.peerSessionId,
+    request: undefined,
+  }),
+  markEstablished: () => ({ wasEstablished: true }),
+  recordLocalClose: (c, e) => ({ cause: e.type === "close" ? e.cause : c.cause }),
+  recordPeerCdn: (_c, e) => {
+    const rc = rxMessage(e).avps.resultCode;
+    const text = rc ? `CDN result ${rc.result}${rc.error ? ` error ${rc.error}` : ""}` : "CDN";
+    return {
+      cause: cause("peer", `peer disconnected the call (${text}${rc?.message ? `: ${rc.message}` : ""})`, rc),
+    };
+  },
+  recordTunnelGone: (c, e) => ({ cause: e.type === "tunnelGone" ? e.cause : c.cause }),
+  recordBadRequest: (c, e) => ({ cause: checkRequest(requestOf(c, e)) ?? undefined }),
+  recordUnexpected: (_c, e) => ({
+    cause: cause("protocol", `unexpected ${rxMessage(e).type} in this state`, {
+      result: CdnResult.generalError,
+      message: `unexpected ${rxMessage(e).type}`,
+    }),
+  }),
+  recordAnswerFailed: (c, e) => ({ cause: e.type === "answerFailed" ? e.cause : c.cause }),
+  recordSetupTimeout: () => ({
+    cause: cause("timeout", "the call was not set up in time", {
+      result: CdnResult.timeout,
+      message: "call setup timed out",
+    }),
+  }),
+} satisfies Record<string, SessionUpdate>;
+
+/** The effects of the session (its `emit` actions), shared like the guards. */
+export const sessionEffects = {
+  /** RFC 2661 §6.10 ICRQ (header session id 0: the peer has not assigned one yet). */
+  sendIcrq: (c) => ({
+    type: "send",
+    sessionId: 0,
+    message: {
+      type: "ICRQ",
+      avps: { ...c.requestAvps, assignedSessionId: c.localSessionId, callSerialNumber: callSerialNumber(c) },
+    },
+  }),
+  /** RFC 2661 §6.11 ICRP. */
+  sendIcrp: (c) => ({
+    type: "send",
+    sessionId: c.peerSessionId,
+    message: { type: "ICRP", avps: { assignedSessionId: c.localSessionId } },
+  }),
+  /** RFC 2661 §6.12 ICCN: (Tx) Connect Speed and Framing Type are required. */
+  sendIccn: (c) => ({
+    type: "send",
+    sessionId: c.peerSessionId,
+    message: { type: "ICCN", avps: connectAvps(c) },
+  }),
+  /** RFC 2661 §6.7 OCRQ. */
+  sendOcrq: (c) => ({
+    type: "send",
+    sessionId: 0,
+    message: {
+      type: "OCRQ",
+      avps: {
+        minimumBps: 0,
+        maximumBps: 100_000_000,
+        bearerType: { analog: true, digital: true },
+        framingType: { sync: true, async: false },
+        calledNumber: "",
+        ...c.requestAvps,
+        assignedSessionId: c.localSessionId,
+        callSerialNumber: callSerialNumber(c),
+      },
+    },
+  }),
+  /** RFC 2661 §6.8 OCRP. */
+  sendOcrp: (c) => ({
+    type: "send",
+    sessionId: c.peerSessionId,
+    message: { type: "OCRP", avps: { assignedSessionId: c.localSessionId } },
+  }),
+  /** RFC 2661 §6.9 OCCN. */
+  sendOccn: (c) => ({
+    type: "send",
+    sessionId: c.peerSessionId,
+    message: { type: "OCCN", avps: connectAvps(c) },
+  }),
+  announceEstablished: () => ({ type: "established" }),
+  /** RFC 2661 §5.6: CDN with the Result Code of the cause. */
+  sendCdn: (c) => ({
+    type: "send",
+    sessionId: c.peerSessionId,
+    message: cdn(c, cdnResult(c.cause ?? cause("internal", "session closed"))),
+  }),
+} satisfies Record<string, SessionEffect>;
+
+/** The context a session starts with (RFC 2661 §4.4.4: the peer's session id is 0 until it says). */
+export function initialSessionContext(input: SessionInput): SessionContext {
+  return {
+    ...input,
+    setupTimeoutMs: input.setupTimeoutMs ?? SESSION_SETUP_TIMEOUT_MS,
+    peerSessionId: 0,
+    wasEstablished: false,
+  };
+}
+
+/** The session's final output. */
+export function sessionOutput(context: SessionContext): SessionOutput {
+  return {
+    cause: context.cause ?? cause("internal", "session closed"),
+    wasEstablished: context.wasEstablished,
+  };
+}
+
+type XStateArgs = { context: SessionContext; event: SessionEvent };
+const guard =
+  (g: SessionGuard) =>
+  ({ context, event }: XStateArgs) =>
+    g(context, event);
+// XState's action creators are typed by the machine they end up in; these are checked by SessionUpdate
+// and SessionEffect instead.
+const update = (u: SessionUpdate) => assign(({ context, event }: XStateArgs) => u(context, event)) as never;
+const effect = (f: SessionEffect) => emit(({ context }: XStateArgs) => f(context)) as never;
+const G = sessionGuards;
+const U = sessionUpdates;
+const F = sessionEffects;
+
+/**
+ * The session machine (RFC 2661 §7.3-§7.5): the specification of a call's life. The node runs the same
+ * table through `sessionLogic` (session-logic.ts), which a test checks against this machine step by step.
+ */
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
@@ -140,126 +307,41 @@ export const sessionMachine = setup({
     emitted: {} as SessionEmitted,
   },
   guards: {
-    startsWaitingForTunnel: ({ context }) =>
-      context.kind === "lac-incoming" || context.kind === "lns-outgoing",
-    isIncoming: ({ context }) => context.kind === "lac-incoming",
-    requestAcceptable: ({ event }) => checkRequest(rxMessage(event)) === null,
-    replyNamesPeer: ({ event }) => !!rxMessage(event).avps.assignedSessionId,
+    startsWaitingForTunnel: guard(G.startsWaitingForTunnel),
+    startsIncomingOnUpTunnel: guard(G.startsIncomingOnUpTunnel),
+    startsOutgoingOnUpTunnel: guard(G.startsOutgoingOnUpTunnel),
+    startsWithIcrq: guard(G.startsWithIcrq),
+    startsWithOcrq: guard(G.startsWithOcrq),
+    isIncoming: guard(G.isIncoming),
+    requestAcceptable: guard(G.requestAcceptable),
+    replyNamesPeer: guard(G.replyNamesPeer),
   },
   delays: {
     setupTimeout: ({ context }) => context.setupTimeoutMs,
   },
   actions: {
-    learnPeer: assign({
-      peerSessionId: ({ context, event }) => rxMessage(event).avps.assignedSessionId ?? context.peerSessionId,
-    }),
-    /** RFC 2661 §6.10 ICRQ (header session id 0: the peer has not assigned one yet). */
-    sendIcrq: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: 0,
-      message: {
-        type: "ICRQ" as const,
-        avps: {
-          ...context.requestAvps,
-          assignedSessionId: context.localSessionId,
-          callSerialNumber: callSerialNumber(context),
-        },
-      },
-    })),
-    /** RFC 2661 §6.11 ICRP. */
-    sendIcrp: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: context.peerSessionId,
-      message: { type: "ICRP" as const, avps: { assignedSessionId: context.localSessionId } },
-    })),
-    /** RFC 2661 §6.12 ICCN: (Tx) Connect Speed and Framing Type are required. */
-    sendIccn: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: context.peerSessionId,
-      message: { type: "ICCN" as const, avps: connectAvps(context) },
-    })),
-    /** RFC 2661 §6.7 OCRQ. */
-    sendOcrq: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: 0,
-      message: {
-        type: "OCRQ" as const,
-        avps: {
-          minimumBps: 0,
-          maximumBps: 100_000_000,
-          bearerType: { analog: true, digital: true },
-          framingType: { sync: true, async: false },
-          calledNumber: "",
-          ...context.requestAvps,
-          assignedSessionId: context.localSessionId,
-          callSerialNumber: callSerialNumber(context),
-        },
-      },
-    })),
-    /** RFC 2661 §6.8 OCRP. */
-    sendOcrp: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: context.peerSessionId,
-      message: { type: "OCRP" as const, avps: { assignedSessionId: context.localSessionId } },
-    })),
-    /** RFC 2661 §6.9 OCCN. */
-    sendOccn: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: context.peerSessionId,
-      message: { type: "OCCN" as const, avps: connectAvps(context) },
-    })),
-    markEstablished: assign({ wasEstablished: true }),
-    announceEstablished: emit({ type: "established" as const }),
-    recordLocalClose: assign({
-      cause: ({ context, event }) => (event.type === "close" ? event.cause : context.cause),
-    }),
-    recordPeerCdn: assign({
-      cause: ({ event }) => {
-        const rc = rxMessage(event).avps.resultCode;
-        const text = rc ? `CDN result ${rc.result}${rc.error ? ` error ${rc.error}` : ""}` : "CDN";
-        return cause(
-          "peer",
-          `peer disconnected the call (${text}${rc?.message ? `: ${rc.message}` : ""})`,
-          rc,
-        );
-      },
-    }),
-    recordTunnelGone: assign({
-      cause: ({ context, event }) => (event.type === "tunnelGone" ? event.cause : context.cause),
-    }),
-    recordBadRequest: assign({ cause: ({ event }) => checkRequest(rxMessage(event)) ?? undefined }),
-    recordUnexpected: assign({
-      cause: ({ event }) =>
-        cause("protocol", `unexpected ${rxMessage(event).type} in this state`, {
-          result: CdnResult.generalError,
-          message: `unexpected ${rxMessage(event).type}`,
-        }),
-    }),
-    recordAnswerFailed: assign({
-      cause: ({ context, event }) => (event.type === "answerFailed" ? event.cause : context.cause),
-    }),
-    recordSetupTimeout: assign({
-      cause: () =>
-        cause("timeout", "the call was not set up in time", {
-          result: CdnResult.timeout,
-          message: "call setup timed out",
-        }),
-    }),
-    /** RFC 2661 §5.6: CDN with the Result Code of the cause. */
-    sendCdn: emit(({ context }) => ({
-      type: "send" as const,
-      sessionId: context.peerSessionId,
-      message: cdn(context, cdnResult(context.cause ?? cause("internal", "session closed"))),
-    })),
+    learnPeer: update(U.learnPeer),
+    takeRequest: update(U.takeRequest),
+    sendIcrq: effect(F.sendIcrq),
+    sendIcrp: effect(F.sendIcrp),
+    sendIccn: effect(F.sendIccn),
+    sendOcrq: effect(F.sendOcrq),
+    sendOcrp: effect(F.sendOcrp),
+    sendOccn: effect(F.sendOccn),
+    markEstablished: update(U.markEstablished),
+    announceEstablished: effect(F.announceEstablished),
+    recordLocalClose: update(U.recordLocalClose),
+    recordPeerCdn: update(U.recordPeerCdn),
+    recordTunnelGone: update(U.recordTunnelGone),
+    recordBadRequest: update(U.recordBadRequest),
+    recordUnexpected: update(U.recordUnexpected),
+    recordAnswerFailed: update(U.recordAnswerFailed),
+    recordSetupTimeout: update(U.recordSetupTimeout),
+    sendCdn: effect(F.sendCdn),
   },
 }).createMachine({
   id: "session",
-  context: ({ input }) => ({
-    ...input,
-    setupTimeoutMs: input.setupTimeoutMs ?? SESSION_SETUP_TIMEOUT_MS,
-    peerSessionId: 0,
-    wasEstablished: false,
-  }),
+  context: ({ input }) => initialSessionContext(input),
   initial: "idle",
   on: {
     // RFC 2661 §5.7: the StopCCN (sent or received) ends every session of the tunnel; no CDN.
@@ -281,7 +363,28 @@ export const sessionMachine = setup({
   },
   states: {
     idle: {
-      always: { guard: "startsWaitingForTunnel", target: "wait-tunnel" },
+      always: [
+        // RFC 2661 §7.3 LAC / §7.5 LNS: the tunnel is up already: send ICRQ/OCRQ → wait-reply.
+        { guard: "startsIncomingOnUpTunnel", target: "wait-reply", actions: "sendIcrq" },
+        { guard: "startsOutgoingOnUpTunnel", target: "wait-reply", actions: "sendOcrq" },
+        { guard: "startsWaitingForTunnel", target: "wait-tunnel" },
+        // The ICRQ/OCRQ that made the call, as `rx.ICRQ` / `rx.OCRQ` below would handle it.
+        {
+          guard: and(["startsWithIcrq", "requestAcceptable"]),
+          target: "wait-connect",
+          actions: ["takeRequest", "sendIcrp"],
+        },
+        {
+          guard: and(["startsWithOcrq", "requestAcceptable"]),
+          target: "wait-cs-answer",
+          actions: ["takeRequest", "sendOcrp"],
+        },
+        {
+          guard: or(["startsWithIcrq", "startsWithOcrq"]),
+          target: "closed",
+          actions: ["recordBadRequest", "takeRequest", "sendCdn"],
+        },
+      ],
       on: {
         // Nothing was sent yet: a local close just cleans up.
         close: { target: "closed", actions: "recordLocalClose" },
@@ -347,10 +450,7 @@ export const sessionMachine = setup({
     },
     closed: { type: "final" },
   },
-  output: ({ context }) => ({
-    cause: context.cause ?? cause("internal", "session closed"),
-    wasEstablished: context.wasEstablished,
-  }),
+  output: ({ context }) => sessionOutput(context),
 });
 
 /** RFC 2661 §6.9, §6.12: (Tx) Connect Speed and Framing Type, plus what the access side gave. */
