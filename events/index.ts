@@ -58,8 +58,18 @@ export {
   encodeEnvelope,
   envelopeToJson,
   isSecretKey,
+  isStoredEnvelope,
   parseEnvelope,
   REDACTED,
   toEventJson,
   toHex,
 } from "./schema.ts";
+export {
+  dataText,
+  pathText,
+  type TimelineOptions,
+  type TreeTextOptions,
+  timelineLine,
+  timeText,
+  treeText,
+} from "./timeline.ts";

@@ -7,6 +7,7 @@ import {
   encodeEnvelope,
   envelopeToJson,
   isSecretKey,
+  isStoredEnvelope,
   parseEnvelope,
   REDACTED,
   toEventJson,
@@ -282,5 +283,48 @@ describe("decoding untrusted input", () => {
   test("toEventJson of a non-object is that value", () => {
     expect(toEventJson(3)).toBe(3);
     expect(toEventJson(undefined)).toBe(null);
+  });
+});
+
+describe("the fast path of parseEnvelope (replay reads millions)", () => {
+  const good = encodeEnvelope(envelope({ a: 1, nested: { b: [1, "x"] } }));
+
+  test("a stored envelope takes it, and decodes to what the schema gives", () => {
+    expect(isStoredEnvelope(JSON.parse(JSON.stringify(good)))).toBe(true);
+    const fast = parseEnvelope(JSON.stringify(good));
+    expect(fast).toEqual(decodeEnvelope(good));
+  });
+
+  test("anything the fast path takes, the schema takes too, with the same value", () => {
+    const value = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.integer({ min: -2, max: 70_000 }),
+      fc.constantFrom(0.5, 1e300, Number.MAX_SAFE_INTEGER + 2),
+      fc.string({ maxLength: 4 }),
+      fc.constantFrom("lns", "a.b", "session", "router", ""),
+      fc.constant([]),
+      fc.constant({}),
+      fc.constant({ destination: "x", tunnel: 3 }),
+      fc.constant({ tunnel: 70_000 }),
+      fc.constant({ other: 1 }),
+    );
+    const keys = [...Object.keys(good), "extra", "__proto__"];
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), value, fc.boolean(), (key, v, drop) => {
+        const input: Record<string, unknown> = JSON.parse(JSON.stringify(good));
+        if (drop) delete input[key];
+        else input[key] = v;
+        const json = JSON.parse(JSON.stringify(input));
+        const schema = decodeEnvelope(json);
+        if (isStoredEnvelope(json)) {
+          expect(schema.ok).toBe(true);
+          if (schema.ok) expect(json).toEqual(schema.value);
+        }
+        // parseEnvelope answers as the schema does, whichever path it took.
+        expect(parseEnvelope(JSON.stringify(input)).ok).toBe(schema.ok);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
