@@ -27,6 +27,7 @@ interface XStateSystem {
   _relay(source: AnyActorRef | undefined, target: AnyActorRef, event: unknown): void;
   _snapshot: { _scheduledEvents: Record<string, ScheduledEvent> };
   scheduler: Scheduler;
+  getSnapshot(): { _scheduledEvents: Record<string, ScheduledEvent> };
 }
 
 interface ScheduledEvent {
@@ -86,64 +87,79 @@ export class SystemAnchor {
 
 const INDEXED = Symbol("l2tp.indexedScheduler");
 
+/** A delayed event and its timer. */
+interface Pending extends ScheduledEvent {
+  handle: unknown;
+}
+
 /**
- * Replaces `system.scheduler` with one that indexes delayed events by their source actor, so that
- * `cancelAll` (run on every actor's stop) touches only that actor's events. Same contract as XState's:
- * the events stay listed in `system._snapshot._scheduledEvents` (persistence reads them there).
+ * Replaces `system.scheduler` with one that keeps delayed events per source actor, so that `cancelAll`
+ * (run on every actor's stop) touches only that actor's events, and no per-event key string or shared
+ * dictionary is kept up to date: `system.getSnapshot()` lists the pending events from the index when
+ * asked (persistence), as XState's own scheduler keeps them in `_scheduledEvents`.
  */
 export function indexScheduler(system: XStateSystem): void {
   if ((system.scheduler as { [INDEXED]?: true })[INDEXED]) return;
   const clock = system._clock;
-  const scheduled = (): Record<string, ScheduledEvent> => system._snapshot._scheduledEvents;
-  /** Per source actor: scheduled event key → timer handle. */
-  const bySource = new Map<AnyActorRef, Map<string, unknown>>();
-  const key = (source: AnyActorRef, id: string): string => `${source.sessionId}.${id}`;
+  /** Per source actor: event id → pending event. */
+  const bySource = new Map<AnyActorRef, Map<string, Pending>>();
   let anonymous = 0;
 
-  const cancel = (source: AnyActorRef, id: string): void => {
-    const timers = bySource.get(source);
-    const k = key(source, id);
-    const handle = timers?.get(k);
-    if (timers && handle !== undefined) {
-      timers.delete(k);
-      if (timers.size === 0) bySource.delete(source);
-      clock.clearTimeout(handle);
-    }
-    delete scheduled()[k];
+  const forget = (source: AnyActorRef, timers: Map<string, Pending>, id: string): void => {
+    timers.delete(id);
+    if (timers.size === 0) bySource.delete(source);
   };
 
   const scheduler: Scheduler & { [INDEXED]: true } = {
     [INDEXED]: true,
     schedule(source, target, event, delay, id = `l2tp.${++anonymous}`) {
-      const k = key(source, id);
+      let timers = bySource.get(source);
+      const previous = timers?.get(id);
       // A second schedule under the same id replaces the first, as a fresh `after` entry would.
-      if (bySource.get(source)?.has(k)) cancel(source, id);
-      scheduled()[k] = { source, target, event, delay, id, startedAt: clock.now() };
-      const handle = clock.setTimeout(() => {
-        const timers = bySource.get(source);
-        timers?.delete(k);
-        if (timers?.size === 0) bySource.delete(source);
-        delete scheduled()[k];
+      if (previous) clock.clearTimeout(previous.handle);
+      const pending: Pending = {
+        source,
+        target,
+        event,
+        delay,
+        id,
+        startedAt: clock.now(),
+        handle: undefined,
+      };
+      pending.handle = clock.setTimeout(() => {
+        const current = bySource.get(source);
+        if (current?.get(id) === pending) forget(source, current, id);
         system._relay(source, target, event);
       }, delay);
-      let timers = bySource.get(source);
       if (!timers) {
         timers = new Map();
         bySource.set(source, timers);
       }
-      timers.set(k, handle);
+      timers.set(id, pending);
     },
-    cancel,
+    cancel(source, id) {
+      const timers = bySource.get(source);
+      const pending = timers?.get(id);
+      if (!timers || !pending) return;
+      forget(source, timers, id);
+      clock.clearTimeout(pending.handle);
+    },
     cancelAll(actorRef) {
       const timers = bySource.get(actorRef);
       if (!timers) return;
       bySource.delete(actorRef);
-      const events = scheduled();
-      for (const [k, handle] of timers) {
-        clock.clearTimeout(handle);
-        delete events[k];
-      }
+      for (const pending of timers.values()) clock.clearTimeout(pending.handle);
     },
   };
   system.scheduler = scheduler;
+  system._snapshot._scheduledEvents = {};
+  system.getSnapshot = () => {
+    const events: Record<string, ScheduledEvent> = {};
+    for (const [source, timers] of bySource) {
+      for (const { target, event, delay, id, startedAt } of timers.values()) {
+        events[`${source.sessionId}.${id}`] = { source, target, event, delay, id, startedAt };
+      }
+    }
+    return { _scheduledEvents: events };
+  };
 }

@@ -38,7 +38,16 @@ import {
   resolveProfiles,
 } from "./config.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
-import type { DataHandler, Machines, NodeRuntime, RouterStats, SessionRequest } from "./runtime.ts";
+import {
+  addChannelStats,
+  type ChannelTotals,
+  type DataHandler,
+  type Machines,
+  type NodeRuntime,
+  newChannelTotals,
+  type RouterStats,
+  type SessionRequest,
+} from "./runtime.ts";
 import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
 import {
   type SessionHandle,
@@ -143,6 +152,8 @@ export interface NodeSnapshot {
     pendingRequests: number;
   };
   stats: RouterStats;
+  /** Control-channel counters summed over every tunnel, live or ended (RFC 2661 §5.8). */
+  channels: ChannelTotals;
 }
 
 /** A running node. */
@@ -239,6 +250,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
         refusedTunnels: 0,
         tieBreakerDrops: 0,
       },
+      endedChannels: newChannelTotals(),
       ...(deps.onData ? { onData: deps.onData } : {}),
       defaultTransport: this.#transports[0],
     };
@@ -434,7 +446,15 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
         pendingRequests: pendingRequests(this.destinations),
       },
       stats: { ...this.rt.stats },
+      channels: this.#channelTotals(),
     };
+  }
+
+  /** The ended tunnels' channel counters plus the live ones'. */
+  #channelTotals(): ChannelTotals {
+    const totals = { ...this.rt.endedChannels };
+    for (const t of this.rt.tunnels.values()) addChannelStats(totals, t.channel.stats());
+    return totals;
   }
 
   // --- admission and placement --------------------------------------------------------------------

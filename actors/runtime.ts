@@ -44,6 +44,25 @@ export interface RouterStats {
   tieBreakerDrops: number;
 }
 
+/** Control-channel counters of every tunnel the node has had (RFC 2661 §5.8), summed. */
+export interface ChannelTotals {
+  /** Messages given to the channels. */
+  sent: number;
+  /** Retransmissions (timeouts and partial acks). */
+  retransmitted: number;
+  /** Retransmission timeouts. */
+  timeouts: number;
+  zlbsSent: number;
+  zlbsReceived: number;
+  /** Messages delivered in order. */
+  delivered: number;
+  duplicates: number;
+  heldOutOfOrder: number;
+  beyondWindow: number;
+  /** Queued messages a StopCCN made moot. */
+  discarded: number;
+}
+
 /** Called for every data message (T=0) of a session: PPP frames in a later issue. Never via XState. */
 export type DataHandler = (session: SessionHandle, packet: Uint8Array) => void;
 
@@ -75,7 +94,30 @@ export interface NodeRuntime {
   /** Tunnels by "peer address:port/peer tunnel id", for tunnel-id-0 packets (SCCRQ retransmissions, early StopCCN). */
   readonly tunnelsByPeer: Map<string, TunnelHandle>;
   readonly stats: RouterStats;
+  /** Channel counters of the tunnels that ended (live tunnels add theirs when asked). */
+  readonly endedChannels: ChannelTotals;
   readonly onData?: DataHandler;
   /** The transport new tunnels toward a peer use. */
   readonly defaultTransport: Transport;
+}
+
+/** Zeroed channel totals. */
+export function newChannelTotals(): ChannelTotals {
+  return {
+    sent: 0,
+    retransmitted: 0,
+    timeouts: 0,
+    zlbsSent: 0,
+    zlbsReceived: 0,
+    delivered: 0,
+    duplicates: 0,
+    heldOutOfOrder: 0,
+    beyondWindow: 0,
+    discarded: 0,
+  };
+}
+
+/** Adds one channel's counters to `totals`. */
+export function addChannelStats(totals: ChannelTotals, stats: ChannelTotals): void {
+  for (const key of Object.keys(totals) as (keyof ChannelTotals)[]) totals[key] += stats[key];
 }

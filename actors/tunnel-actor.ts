@@ -33,7 +33,7 @@ import type { ResolvedProfile } from "./config.ts";
 import { ControlChannel } from "./control-channel/channel.ts";
 import { allocateId } from "./ids.ts";
 import type { PeerAddress, Transport } from "./ports.ts";
-import type { NodeRuntime, SessionRequest } from "./runtime.ts";
+import { addChannelStats, type NodeRuntime, type SessionRequest } from "./runtime.ts";
 import type { Ending, Supervised } from "./supervisor.ts";
 
 /** Where a tunnel is in its life, as placement and the router see it. */
@@ -333,6 +333,7 @@ export class TunnelHandle {
 
   #ended(ending: Ending): void {
     this.phase = "closed";
+    addChannelStats(this.#rt.endedChannels, this.channel.stats());
     this.channel.close();
     if (this.#rt.tunnels.get(this.id) === this) this.#rt.tunnels.delete(this.id);
     if (this.owner.tunnels.get(this.id) === this) this.owner.tunnels.delete(this.id);

@@ -10,12 +10,14 @@ export class AckTimer {
   readonly #timer: OneShotTimer;
   readonly #delayMs: number;
   #owedMessages = 0;
+  #expedited = false;
 
   /** `sendZlb` is called when the delay passes with the ack still owed. */
   constructor(clock: Clock, delayMs: number, sendZlb: () => void) {
     this.#delayMs = delayMs;
     this.#timer = new OneShotTimer(clock, () => {
       this.#owedMessages = 0;
+      this.#expedited = false;
       sendZlb();
     });
   }
@@ -36,9 +38,20 @@ export class AckTimer {
     if (!this.#timer.armed) this.#timer.start(this.#delayMs);
   }
 
+  /**
+   * The ack cannot wait for a reply to carry it (our own messages are held by the window): pay it with
+   * a ZLB as soon as the datagrams received in this turn are handled (a 0 ms timer fires after them).
+   */
+  expedite(): void {
+    if (!this.#timer.armed || this.#expedited) return;
+    this.#expedited = true;
+    this.#timer.start(0);
+  }
+
   /** A message carrying the current Nr went out: nothing is owed any more. */
   paid(): void {
     this.#owedMessages = 0;
+    this.#expedited = false;
     this.#timer.stop();
   }
 }

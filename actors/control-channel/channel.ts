@@ -24,6 +24,7 @@ import { type CongestionControl, clampWindow, SlowStartCongestion } from "./cong
 import { HelloTimer } from "./hello.ts";
 import { ReceiveWindow } from "./receive-window.ts";
 import { RetransmitTimer } from "./retransmit.ts";
+import { SendQueue } from "./send-queue.ts";
 import { seqAdd, seqDistance, seqLess } from "./sequence.ts";
 
 /** Tunables of the control channel; RFC 2661 §5.8 recommends the defaults. */
@@ -118,6 +119,7 @@ export class ControlChannelClosedError extends Error {
 interface Outgoing {
   message: ControlMessage;
   sessionId: number;
+  /** Given when the window lets the message out (-1 while queued). */
   ns: number;
   /** Transmitted before the last retransmission timeout: resent at once when a partial ack shows it missing. */
   beforeLoss: boolean;
@@ -141,9 +143,15 @@ export class ControlChannel {
   readonly #hello: HelloTimer;
   /** Sent and not yet acknowledged, oldest first; inFlight[0].ns is the oldest unacknowledged Ns. */
   #inFlight: Outgoing[] = [];
-  /** Waiting for the window to open (no Ns yet); a queue read from #queueHead to avoid O(n) shifts. */
-  #queue: { message: ControlMessage; sessionId: number }[] = [];
-  #queueHead = 0;
+  /**
+   * Waiting for the window to open (no Ns yet). Messages of calls the peer knows (a session id in the
+   * header: ICRP, ICCN, OCRP, OCCN, CDN, …) go before new calls and tunnel messages: a call that is
+   * nearly up is finished before the next one starts, so that an ICCN does not wait behind thousands of
+   * queued ICRQs. Within one call the order is kept: a call's header names the peer's session only once
+   * the peer answered its first message, which was therefore sent already.
+   */
+  readonly #known = new SendQueue<Outgoing>();
+  readonly #fresh = new SendQueue<Outgoing>();
   /** The Ns the next new message gets (also the Ns of a ZLB, which does not consume it). */
   #nextNs: number;
   #peerReceiveWindow = 4;
@@ -197,7 +205,7 @@ export class ControlChannel {
 
   /** Messages not yet acknowledged: in flight plus queued behind the window. */
   get outstanding(): number {
-    return this.#inFlight.length + this.#queue.length - this.#queueHead;
+    return this.#inFlight.length + this.#known.length + this.#fresh.length;
   }
 
   /** Messages sent and not yet acknowledged. */
@@ -229,7 +237,9 @@ export class ControlChannel {
   send(message: ControlMessage, sessionId: number): void {
     if (this.#closed) return;
     this.#stats.sent++;
-    this.#queue.push({ message, sessionId });
+    const out: Outgoing = { message, sessionId, ns: -1, beforeLoss: false };
+    if (sessionId !== 0) this.#known.push(out);
+    else this.#fresh.push(out);
     this.#pump();
   }
 
@@ -241,10 +251,8 @@ export class ControlChannel {
    * retransmitted until acknowledged (the peer delivers in order, so the StopCCN needs them).
    */
   discardQueued(): number {
-    const dropped = this.#queue.length - this.#queueHead;
+    const dropped = this.#known.clear() + this.#fresh.clear();
     if (dropped === 0) return 0;
-    this.#queue = [];
-    this.#queueHead = 0;
     this.#stats.discarded += dropped;
     if (this.outstanding === 0) this.#resolveDrained();
     return dropped;
@@ -264,6 +272,17 @@ export class ControlChannel {
       this.#accept(packet.header, { kind: "message", message: packet.message, header: packet.header });
     }
     this.#pump();
+    this.#ackIfBlocked();
+  }
+
+  /**
+   * An ack is owed and our next message cannot carry it soon: the window is full, so it waits for the
+   * peer's ack, while the peer, its own window full of what we owe an ack for, may wait for ours. The
+   * ZLB then goes once this turn's datagrams are handled rather than after the ack delay (RFC 2661 §5.8
+   * leaves the delay to the implementation; a ZLB may be sent at any time).
+   */
+  #ackIfBlocked(): void {
+    if (this.#ack.owed && this.#known.length + this.#fresh.length > 0) this.#ack.expedite();
   }
 
   /**
@@ -314,27 +333,15 @@ export class ControlChannel {
   #pump(): void {
     if (this.#closed) return;
     const window = this.#congestion.window;
-    while (this.#queueHead < this.#queue.length && this.#inFlight.length < window) {
-      const next = this.#queue[this.#queueHead];
-      this.#queue[this.#queueHead++] = undefined as never;
-      const out: Outgoing = {
-        message: next.message,
-        sessionId: next.sessionId,
-        ns: this.#nextNs,
-        beforeLoss: false,
-      };
+    while (this.#inFlight.length < window) {
+      const out = this.#known.shift() ?? this.#fresh.shift();
+      if (!out) break;
+      out.ns = this.#nextNs;
       this.#nextNs = seqAdd(this.#nextNs, 1);
       this.#inFlight.push(out);
       if (this.#inFlight.length > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#inFlight.length;
       this.#transmit(out);
       if (this.#closed) return;
-    }
-    if (this.#queueHead === this.#queue.length) {
-      this.#queue = [];
-      this.#queueHead = 0;
-    } else if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
     }
     if (this.#inFlight.length > 0) this.#retransmit.ensureRunning();
   }
@@ -497,8 +504,8 @@ export class ControlChannel {
     this.#ack.paid();
     this.#hello.stop();
     this.#inFlight = [];
-    this.#queue = [];
-    this.#queueHead = 0;
+    this.#known.clear();
+    this.#fresh.clear();
     this.#receiveWindow.clear();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];

@@ -31,6 +31,10 @@ export class RetransmitTimer {
   #attempts = 0;
   #intervalMs: number;
   #since = 0;
+  /** Whether a message is being timed (the timer may be armed a little late after progress). */
+  #active = false;
+  /** When the oldest message in flight is due for retransmission. */
+  #dueAt = 0;
 
   /** A stopped timer. */
   constructor(clock: Clock, schedule: RetransmitSchedule, observer: RetransmitObserver) {
@@ -43,7 +47,7 @@ export class RetransmitTimer {
 
   /** Whether a message is being timed. */
   get running(): boolean {
-    return this.#timer.armed;
+    return this.#active;
   }
 
   /** Retransmissions since the last progress. */
@@ -58,27 +62,50 @@ export class RetransmitTimer {
 
   /** Starts timing a newly sent oldest message, unless one is already timed. */
   ensureRunning(): void {
-    if (this.#timer.armed) return;
-    this.#since = this.#clock.now();
-    this.#timer.start(this.#intervalMs);
+    if (this.#active) return;
+    this.#restart();
   }
 
-  /** An ack made progress: back to the initial interval; keep timing when messages remain in flight. */
+  /**
+   * An ack made progress: back to the initial interval; keep timing when messages remain in flight.
+   * Under load every ack makes progress: the pending timer is then left in place when it is due later
+   * anyway (it re-arms itself for the remainder when it fires early), so an ack costs no timer churn.
+   */
   progress(stillInFlight: boolean): void {
     this.#attempts = 0;
     this.#intervalMs = this.#schedule.initialMs;
-    this.#timer.stop();
-    if (stillInFlight) this.ensureRunning();
+    if (!stillInFlight) {
+      this.#active = false;
+      this.#timer.stop();
+      return;
+    }
+    this.#restart();
+  }
+
+  #restart(): void {
+    this.#active = true;
+    const now = this.#clock.now();
+    this.#since = now;
+    this.#dueAt = now + this.#intervalMs;
+    if (!this.#timer.armed || this.#timer.dueAt > this.#dueAt) this.#timer.start(this.#intervalMs);
   }
 
   /** Stops timing (nothing in flight, or the channel is closed). */
   stop(): void {
+    this.#active = false;
     this.#timer.stop();
     this.#attempts = 0;
     this.#intervalMs = this.#schedule.initialMs;
   }
 
   #expire(): void {
+    if (!this.#active) return;
+    const early = this.#dueAt - this.#clock.now();
+    if (early > 0) {
+      // Progress moved the deadline after this timer was set: wait for the rest.
+      this.#timer.start(early);
+      return;
+    }
     if (this.#attempts >= this.#schedule.maxRetransmits) {
       this.#observer.onExhausted(this.#attempts, this.#clock.now() - this.#since);
       return;
@@ -86,6 +113,7 @@ export class RetransmitTimer {
     this.#attempts++;
     this.#intervalMs = Math.min(this.#intervalMs * 2, this.#schedule.capMs);
     // Arm before telling the observer, which may stop or close everything.
+    this.#dueAt = this.#clock.now() + this.#intervalMs;
     this.#timer.start(this.#intervalMs);
     this.#observer.onRetransmit(this.#attempts);
   }
