@@ -26,9 +26,18 @@ const SECRET_KEY = /secret|passw(?:or)?d|passphrase|challengeresponse|chaprespon
 
 /** Whether a field of this name is a secret and is written as "[redacted]". */
 export function isSecretKey(key: string): boolean {
-  const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
-  return k === "response" || SECRET_KEY.test(k);
+  let secret = secretKeys.get(key);
+  if (secret === undefined) {
+    const k = key.toLowerCase().replace(/[^a-z0-9]/g, "");
+    secret = k === "response" || SECRET_KEY.test(k);
+    // Context keys are a small fixed set; the bound only keeps odd inputs from growing the cache.
+    if (secretKeys.size < 4096) secretKeys.set(key, secret);
+  }
+  return secret;
 }
+
+/** isSecretKey's answers so far (every event walks the same few context keys). */
+const secretKeys = new Map<string, boolean>();
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
@@ -191,16 +200,40 @@ const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1();
  * envelope itself is malformed (a bad node name, a fractional seq): that is a bug of the caller.
  */
 export function encodeEnvelope(envelope: Envelope): EncodedEnvelope {
-  return encodeSync(envelope);
+  // Every recorded event is encoded once: a well-formed envelope is checked and built by hand (the same
+  // checks and the same output as the schema, property-tested); anything else meets the schema's error.
+  if (!hasEnvelopeShape(envelope, isDataRecord)) return encodeSync(envelope);
+  const { destination, tunnel, session } = envelope.path;
+  const path: EncodedEnvelope["path"] = {};
+  if (destination !== undefined) (path as { destination?: string }).destination = destination;
+  if (tunnel !== undefined) (path as { tunnel?: number }).tunnel = tunnel;
+  if (session !== undefined) (path as { session?: number }).session = session;
+  const data = toEventJson(envelope.data);
+  return {
+    v: envelope.v,
+    node: envelope.node,
+    seq: envelope.seq,
+    time: envelope.time,
+    path,
+    machine: envelope.machine,
+    from: envelope.from,
+    to: envelope.to,
+    cause: envelope.cause,
+    data: (data !== null && typeof data === "object" && !Array.isArray(data)
+      ? data
+      : {}) as Schema.JsonObject,
+  };
 }
 
 /** The stored JSON text of an envelope (encodeEnvelope, then JSON). */
 export function envelopeToJson(envelope: Envelope): string {
-  return JSON.stringify(encodeSync(envelope));
+  return JSON.stringify(encodeEnvelope(envelope));
 }
 
 /** Decodes a stored envelope (already parsed JSON); never throws. */
 export function decodeEnvelope(input: unknown): DecodedEnvelope {
+  // The common case (what encodeEnvelope made, or parsed JSON) by hand; the rest through the schema.
+  if (hasEnvelopeShape(input, isJsonObject)) return { ok: true, value: input };
   const result = decodeResult(input);
   if (result._tag === "Success") return { ok: true, value: result.success as Envelope };
   const first = formatIssue(result.failure).issues[0];
@@ -234,8 +267,13 @@ const MACHINES: ReadonlySet<unknown> = new Set(MACHINE_KINDS);
  * False is not an error, only "ask the schema".
  */
 export function isStoredEnvelope(json: unknown): json is Envelope {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) return false;
-  const e = json as Record<string, unknown>;
+  return hasEnvelopeShape(json, isDataRecord);
+}
+
+/** Whether `input` has exactly the envelope's fields with valid values, `data` passing `dataOk`. */
+function hasEnvelopeShape(input: unknown, dataOk: (data: unknown) => boolean): input is Envelope {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return false;
+  const e = input as Record<string, unknown>;
   let keys = 0;
   for (const _ in e) keys++;
   if (keys !== ENVELOPE_KEYS) return false;
@@ -255,10 +293,41 @@ export function isStoredEnvelope(json: unknown): json is Envelope {
     (from === null || typeof from === "string") &&
     typeof e.to === "string" &&
     typeof e.cause === "string" &&
-    typeof data === "object" &&
-    data !== null &&
-    !Array.isArray(data)
+    dataOk(data)
   );
+}
+
+/** A record (not null, not an array): what the schema's type side takes as `data`. */
+function isDataRecord(data: unknown): boolean {
+  return typeof data === "object" && data !== null && !Array.isArray(data);
+}
+
+/** A plain JSON object all the way down (what the schema's encoded side takes as `data`). */
+function isJsonObject(data: unknown): boolean {
+  return isDataRecord(data) && Object.getPrototypeOf(data) === Object.prototype && isJson(data, 0);
+}
+
+function isJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object": {
+      if (value === null) return true;
+      if (depth > 32) return false; // the schema decides
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isJson(item, depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+      for (const key in value) if (!isJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    default:
+      return false;
+  }
 }
 
 function isStoredPath(path: unknown): boolean {

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { Redacted } from "effect";
+import { Redacted, Schema, SchemaParser } from "effect";
 import fc from "fast-check";
 import type { Envelope } from "../../events/envelope.ts";
 import {
   decodeEnvelope,
+  EnvelopeSchema,
   encodeEnvelope,
   envelopeToJson,
   isSecretKey,
@@ -326,5 +327,85 @@ describe("the fast path of parseEnvelope (replay reads millions)", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("the fast paths of encodeEnvelope and decodeEnvelope (every event is encoded once)", () => {
+  const schemaEncode = Schema.encodeSync(EnvelopeSchema);
+  const schemaDecode = SchemaParser.decodeUnknownResult(EnvelopeSchema);
+  const leaf = fc.oneof(
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.string({ maxLength: 6 }),
+    fc.uint8Array({ maxLength: 6 }),
+    fc.bigInt(),
+    fc.constant(Redacted.make("pw")),
+    fc.constant(new Date(0)),
+  );
+  const key = fc.constantFrom("a", "secret", "chapResponse", "peerSessionId", "nested", "value", "code");
+  const data = fc.dictionary(key, fc.oneof(leaf, fc.dictionary(key, leaf), fc.array(leaf, { maxLength: 3 })));
+  const path = fc.record(
+    {
+      destination: fc.constantFrom("127.0.0.1:1701", "[::1]:1701"),
+      tunnel: fc.integer({ min: 0, max: 65535 }),
+      session: fc.integer({ min: 0, max: 65535 }),
+    },
+    { requiredKeys: [] },
+  );
+  const anEnvelope = fc.record({
+    v: fc.constant(1 as const),
+    node: fc.constantFrom("lns", "lac-2", "a_b"),
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    time: fc.integer({ min: 0, max: 2 ** 45 }),
+    path,
+    machine: fc.constantFrom("system", "destination", "tunnel", "session") as fc.Arbitrary<
+      Envelope["machine"]
+    >,
+    from: fc.option(fc.constantFrom("idle", "established", "closing.wait"), { nil: null }),
+    to: fc.constantFrom("idle", "established", "closed"),
+    cause: fc.constantFrom("xstate.init", "rx.ICCN", "close"),
+    data,
+  });
+
+  test("encodeEnvelope gives what the schema gives, secrets redacted", () => {
+    fc.assert(
+      fc.property(anEnvelope, (e) => {
+        const fast = encodeEnvelope(e);
+        expect(fast).toEqual(schemaEncode(e));
+        expect(JSON.stringify(fast)).not.toContain("pw");
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("decodeEnvelope gives what the schema gives, for good and spoilt input", () => {
+    const spoil = fc.oneof(
+      fc.constant((x: Record<string, unknown>) => x),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, data: { n: Number.NaN } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, data: { u: undefined } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, data: { d: new Date(0) } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, data: Object.create(null) })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, extra: 1 })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, seq: 0 })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: { tunnel: -1 } })),
+    );
+    fc.assert(
+      fc.property(anEnvelope, spoil, (e, change) => {
+        const input = change(encodeEnvelope(e) as unknown as Record<string, unknown>);
+        const slow = schemaDecode(input);
+        const fast = decodeEnvelope(input);
+        expect(fast.ok).toBe(slow._tag === "Success");
+        if (fast.ok && slow._tag === "Success") expect(fast.value).toEqual(slow.success as Envelope);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("a malformed envelope still throws the schema's error", () => {
+    expect(() => encodeEnvelope(envelope({}, { seq: 1.5 }))).toThrow();
+    expect(() => encodeEnvelope({ ...envelope({}), path: { tunnel: 70_000 } })).toThrow();
   });
 });
