@@ -13,6 +13,14 @@ import { openEventLog } from "../../adapters/event-log/index.ts";
 import type { EventLog } from "../../events/port.ts";
 import { createRecorder, type LocatingNode, pathOfNode, type Recorder } from "../../events/recorder.ts";
 
+/**
+ * Envelopes queued per node before new work is refused. A burst is not a log that cannot keep up:
+ * thousands of calls placed at once, or a full tunnel (65,535 sessions) closing in one step, queue tens
+ * of thousands of envelopes that a healthy log stores within a second; only a log that stays behind (or
+ * is unreachable) should trip admission control. 100,000 envelopes are a few tens of MB.
+ */
+export const DEFAULT_HIGH_WATER = 100_000;
+
 /** Where `l2tp run` and `l2tp lab` record unless told otherwise. */
 export const DEFAULT_EVENTS = "file:./var/events";
 
@@ -61,7 +69,7 @@ export interface RecordingOptions {
   clock: Clock;
   /** Told when a node's recorder turns backpressure on or off. */
   onBackpressure?: (node: string, on: boolean) => void;
-  /** Queue length at which new work is refused (default 10,000 envelopes per node). */
+  /** Queue length at which new work is refused (default DEFAULT_HIGH_WATER envelopes per node). */
   highWater?: number;
 }
 
@@ -81,7 +89,7 @@ export async function openRecording(address: string, options: RecordingOptions):
       clock: options.clock,
       log,
       pathOf: pathOfNode(() => located),
-      ...(options.highWater !== undefined ? { highWater: options.highWater } : {}),
+      highWater: options.highWater ?? DEFAULT_HIGH_WATER,
       onBackpressure: (on) => {
         if (on) spells.count++;
         options.onBackpressure?.(name, on);
