@@ -2,13 +2,19 @@
  * The LNS side of bench/setup, in a process of its own so that each side's RSS and CPU are its own:
  * the lab's LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin
  * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far) and `close` (closes the node, prints
- * its registries, the messages it sent, its peak RSS and CPU, and exits).
+ * its registries, the messages it sent, its peak RSS and CPU, and exits). `--events ADDRESS`: it records
+ * into that event log (and says how many it recorded when it closes).
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { startLabLns } from "../bin/commands/lab.ts";
 
-const lns = await startLabLns(process.argv[2]);
+const { values } = parseArgs({ options: { events: { type: "string" }, secret: { type: "string" } } });
+const lns = await startLabLns({
+  ...(values.secret ? { secret: values.secret } : {}),
+  ...(values.events ? { events: values.events } : {}),
+});
 let peakRss = process.memoryUsage().rss;
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -29,7 +35,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   } else if (line === "close") {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    answer({ registries: await lns.close(), sent: lns.sent, peakRss, cpuMicros: cpuMicros() });
+    const registries = await lns.close();
+    answer({ registries, sent: lns.sent, peakRss, cpuMicros: cpuMicros(), events: lns.events });
     process.exit(0);
   }
 }

@@ -7,6 +7,8 @@
  *   node_modules/.bin/bun bench/setup.ts --sessions 10000 --tunnels 100   one case
  *   node_modules/.bin/bun bench/setup.ts --cases 10000x100 --profile DIR  Bun: CPU profiles (Markdown) of both sides
  *   node_modules/.bin/deno run -A bench/setup.ts          the same on Deno
+ *   … --events memory:|file:DIR|nats://HOST:PORT[/STREAM]|nats:auto   both nodes record every transition
+ *       (nats:auto starts a nats-server of its own for each case; default: no event log)
  *
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
  * Prints a human line per case and one JSON line per case.
@@ -16,6 +18,8 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { type LabLns, type LabReport, runLab } from "../bin/commands/lab.ts";
+import type { RecordingSummary } from "../bin/commands/recording.ts";
+import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
 import { runtimeName } from "./measure.ts";
 
 const { values } = parseArgs({
@@ -25,6 +29,7 @@ const { values } = parseArgs({
     window: { type: "string", default: "4000" },
     cases: { type: "string", default: "1000x1,1000x100,10000x1,10000x100,60000x1,60000x100" },
     profile: { type: "string" },
+    events: { type: "string" },
   },
 });
 
@@ -62,6 +67,7 @@ if (values.sessions === undefined) {
         "--window",
         values.window,
         ...(values.profile ? ["--profile", values.profile] : []),
+        ...(values.events ? ["--events", values.events] : []),
       ],
       profileFlags(values.profile),
     );
@@ -74,7 +80,9 @@ if (values.sessions === undefined) {
 }
 
 async function oneCase(sessions: number, tunnels: number, window: number): Promise<void> {
-  const lns = await startChildLns(values.profile);
+  const nats: NatsServer | undefined = values.events === "nats:auto" ? await startNatsServer() : undefined;
+  const events = nats ? nats.url : values.events;
+  const lns = await startChildLns(values.profile, events);
   const lacBaseline = process.memoryUsage().rss;
   const lnsStart = await lns.ask("count");
   let lacPeak = lacBaseline;
@@ -90,6 +98,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     holdMs: 0,
     window,
     lns: lns.lab,
+    ...(events ? { events } : {}),
     progress: (_line, done) => {
       if (!done || lnsAtSetup) return;
       // The last session is up: the setup phase ends here for both sides.
@@ -98,6 +107,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     },
   });
   clearInterval(sampler);
+  await nats?.dispose();
   lacPeak = Math.max(lacPeak, report.rssBytes);
   const lnsFinal = lns.final;
   const lnsSetup = lnsAtSetup ? await lnsAtSetup : lnsStart;
@@ -125,6 +135,10 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     lnsBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
     sentByLac: report.sentByLac,
     sentByLns: report.sentByLns,
+    events: events ? (events.startsWith("nats:") ? "jetstream" : events.split(":")[0]) : "none",
+    eventsRecorded: Object.values(report.events?.recorded ?? {}).reduce((a, b) => a + b, 0),
+    eventsUnstored: report.events?.unstored ?? 0,
+    eventsMaxQueued: report.events?.maxQueued ?? 0,
     ok: report.ok,
     problems: report.problems,
   };
@@ -134,6 +148,9 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       `${n(result.setupPerSecond).padStart(7)} sessions/s (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
       `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
       `peak RSS LAC ${result.lacPeakRssMiB} MiB (${n(result.lacBytesPerSession)} B/session) LNS ${result.lnsPeakRssMiB} MiB (${n(result.lnsBytesPerSession)} B/session)` +
+      (events
+        ? `, events ${result.events} ${n(result.eventsRecorded)} (peak queue ${n(result.eventsMaxQueued)})`
+        : "") +
       (report.ok ? "" : `  PROBLEMS: ${report.problems.join("; ")}`),
   );
   console.log(JSON.stringify(result));
@@ -148,8 +165,12 @@ interface ChildLns {
 }
 
 /** Starts bench/lns-child.ts in a process of the same runtime and speaks its line protocol. */
-async function startChildLns(profile: string | undefined): Promise<ChildLns> {
-  const [cmd, args] = runtimeCommand("./lns-child.ts", [], profileFlags(profile));
+async function startChildLns(profile: string | undefined, events: string | undefined): Promise<ChildLns> {
+  const [cmd, args] = runtimeCommand(
+    "./lns-child.ts",
+    events ? ["--events", events] : [],
+    profileFlags(profile),
+  );
   const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   // One command at a time: answers come back in order.
@@ -179,9 +200,11 @@ async function startChildLns(profile: string | undefined): Promise<ChildLns> {
           sent: Record<string, number>;
           peakRss: number;
           cpuMicros: number;
+          events?: RecordingSummary;
         };
         handle.final = final;
         handle.lab.sent = final.sent;
+        if (final.events) handle.lab.events = final.events;
         return final.registries;
       },
     },
