@@ -1,18 +1,32 @@
 /**
- * UDP on Bun through `Bun.udpSocket`, the fastest path there (TOOLCHAIN.md: 240-300k pps with sendMany).
- * Sends made in one turn of the event loop are batched into one `sendMany` call at the next microtask.
+ * UDP on Bun through its native UDP socket (`Bun.udpSocket`, also what Bun's node:dgram is made of):
+ * sends made in one turn of the event loop are batched into one `sendMany` call (sendmmsg) at the next
+ * microtask, and datagrams are handed over without node:dgram's event and `rinfo` objects.
+ * `Bun.udpSocket` cannot set SO_RCVBUF, so `bindUdp` binds with node:dgram (which can) and drives its
+ * native socket through `bunSocketOf` + `bunTransport`; `bindBunUdp` is the plain Bun.udpSocket path.
  * `Bun` is reached through `globalThis` with a local type, so that this file also type-checks under Deno.
  */
 import type { PeerAddress } from "../../actors/ports.ts";
-import { newUdpStats, type UdpTransport } from "./stats.ts";
+import { newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
+
+/** The data callback of Bun's UDP socket. */
+type BunDataHandler = (socket: BunUdpSocket, data: Uint8Array, port: number, address: string) => void;
+
+/** The callbacks of Bun's UDP socket. */
+interface BunSocketCallbacks {
+  data: BunDataHandler;
+  error?(socket: BunUdpSocket, error: Error): void;
+}
 
 /** The part of Bun's UDP socket this adapter uses. */
-interface BunUdpSocket {
+export interface BunUdpSocket {
   readonly hostname: string;
   readonly port: number;
   readonly closed: boolean;
   send(data: Uint8Array, port: number, address: string): boolean;
   sendMany(packets: readonly (Uint8Array | number | string)[]): number;
+  /** Replaces the socket's callbacks (Bun's node:dgram installs its own). */
+  reload?(handlers: BunSocketCallbacks & { socket?: BunSocketCallbacks }): void;
   close(): void;
 }
 
@@ -22,7 +36,7 @@ interface BunUdpApi {
     port: number;
     binaryType: "uint8array";
     socket: {
-      data(socket: BunUdpSocket, data: Uint8Array, port: number, address: string): void;
+      data: BunDataHandler;
       error?(socket: BunUdpSocket, error: Error): void;
     };
   }): Promise<BunUdpSocket>;
@@ -33,35 +47,45 @@ export function isBun(): boolean {
   return typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 }
 
-/** Binds a UDP socket with Bun.udpSocket; port 0 binds an ephemeral port, told in `local`. */
-export async function bindBunUdp(local: PeerAddress): Promise<UdpTransport> {
-  const bun = (globalThis as unknown as { Bun?: BunUdpApi }).Bun;
-  if (!bun) throw new Error("bindBunUdp: not running on Bun");
-  const stats = newUdpStats();
+/**
+ * The native socket under a node:dgram socket on Bun (its `Symbol(state symbol)`.handle.socket), when
+ * it has the methods this adapter needs; undefined anywhere else or if Bun's internals change.
+ */
+export function bunSocketOf(dgramSocket: object): BunUdpSocket | undefined {
+  if (!isBun()) return undefined;
+  const state = Object.getOwnPropertySymbols(dgramSocket).find((s) => s.description === "state symbol");
+  const inner = state
+    ? (dgramSocket as Record<symbol, { handle?: { socket?: Partial<BunUdpSocket> } }>)[state]?.handle?.socket
+    : undefined;
+  return inner &&
+    typeof inner.sendMany === "function" &&
+    typeof inner.send === "function" &&
+    typeof inner.reload === "function"
+    ? (inner as BunUdpSocket)
+    : undefined;
+}
+
+/** A transport over a bound Bun UDP socket: batched sends; `onData` is what its data callback must call. */
+export function bunTransport(
+  socket: BunUdpSocket,
+  local: PeerAddress,
+  stats: UdpStats,
+  closeSocket: () => Promise<void>,
+): { transport: UdpTransport; onData: BunDataHandler } {
   let handler: ((packet: Uint8Array, from: PeerAddress) => void) | undefined;
   let closed = false;
   // Flat [data, port, address, …] as sendMany takes it for an unconnected socket.
   let batch: (Uint8Array | number | string)[] = [];
   let flushQueued = false;
 
-  const socket = await bun.udpSocket({
-    hostname: local.address,
-    port: local.port,
-    binaryType: "uint8array",
-    socket: {
-      data(_socket, data, port, address) {
-        if (!handler || closed) {
-          stats.unhandled++;
-          return;
-        }
-        stats.received++;
-        handler(data, { address, port });
-      },
-      error() {
-        stats.sendErrors++;
-      },
-    },
-  });
+  const onData: BunDataHandler = (_socket, data, port, address) => {
+    if (!handler || closed) {
+      stats.unhandled++;
+      return;
+    }
+    stats.received++;
+    handler(data, { address, port });
+  };
 
   const sendOne = (data: Uint8Array, port: number, address: string): void => {
     try {
@@ -97,8 +121,8 @@ export async function bindBunUdp(local: PeerAddress): Promise<UdpTransport> {
     }
   };
 
-  return {
-    local: { address: socket.hostname || local.address, port: socket.port },
+  const transport: UdpTransport = {
+    local,
     stats,
     send(packet, to) {
       if (closed) {
@@ -118,7 +142,35 @@ export async function bindBunUdp(local: PeerAddress): Promise<UdpTransport> {
       if (closed) return;
       if (batch.length > 0) flush();
       closed = true;
-      socket.close();
+      await closeSocket();
     },
   };
+  return { transport, onData };
+}
+
+/** Binds a UDP socket with Bun.udpSocket; port 0 binds an ephemeral port, told in `local`. */
+export async function bindBunUdp(local: PeerAddress): Promise<UdpTransport> {
+  const bun = (globalThis as unknown as { Bun?: BunUdpApi }).Bun;
+  if (!bun) throw new Error("bindBunUdp: not running on Bun");
+  const stats = newUdpStats();
+  let onData: BunDataHandler = () => {};
+  const socket = await bun.udpSocket({
+    hostname: local.address,
+    port: local.port,
+    binaryType: "uint8array",
+    socket: {
+      data: (s, data, port, address) => onData(s, data, port, address),
+      error() {
+        stats.sendErrors++;
+      },
+    },
+  });
+  const made = bunTransport(
+    socket,
+    { address: socket.hostname || local.address, port: socket.port },
+    stats,
+    async () => socket.close(),
+  );
+  onData = made.onData;
+  return made.transport;
 }

@@ -1,11 +1,13 @@
 /**
- * UDP through `node:dgram`: the adapter for Deno (and Node); also works on Bun. The receive buffer is
- * raised (SO_RCVBUF) because unpaced bursts overflow the default one (TOOLCHAIN.md); the kernel caps
- * it at net.core.rmem_max, and runtimes that cannot set it keep their default.
+ * UDP through `node:dgram`, on every runtime. The receive buffer is raised (SO_RCVBUF) because unpaced
+ * bursts overflow the default one (TOOLCHAIN.md); the kernel caps it at net.core.rmem_max, and
+ * runtimes that cannot set it keep their default. On Bun the bound socket's native socket is then
+ * driven directly (bun.ts: batched sendMany, no per-datagram event objects).
  */
 import dgram from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { PeerAddress } from "../../actors/ports.ts";
+import { bunSocketOf, bunTransport } from "./bun.ts";
 import { newUdpStats, type UdpTransport } from "./stats.ts";
 
 /** Receive buffer asked for by default: 4 MiB. */
@@ -52,6 +54,23 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
   socket.on("error", () => {
     stats.sendErrors++;
   });
+  const bound = socket.address();
+  const closeSocket = () => new Promise<void>((resolve) => socket.close(() => resolve()));
+  // On Bun the socket is a native one with sendMany: keep the raised receive buffer, drive it directly.
+  const native = bunSocketOf(socket);
+  if (native?.reload) {
+    const made = bunTransport(native, { address: bound.address, port: bound.port }, stats, closeSocket);
+    const callbacks = {
+      data: made.onData,
+      error() {
+        stats.sendErrors++;
+      },
+    };
+    // Bun 1.4 reads the callbacks from `socket` (as Bun.udpSocket's options nest them), its types from the
+    // top level: give both.
+    native.reload({ ...callbacks, socket: callbacks });
+    return made.transport;
+  }
   socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {
     if (!handler || closed) {
       stats.unhandled++;
@@ -61,7 +80,6 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
     handler(msg, { address: rinfo.address, port: rinfo.port });
   });
 
-  const bound = socket.address();
   const onSent = (err: Error | null) => {
     if (err) stats.sendErrors++;
     else stats.sent++;
@@ -86,7 +104,7 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
     close() {
       if (closed) return Promise.resolve();
       closed = true;
-      return new Promise<void>((resolve) => socket.close(() => resolve()));
+      return closeSocket();
     },
   };
 }
