@@ -3,8 +3,10 @@
  * of a machine actor that changed its state value, its context or its status into one envelope and
  * appends the envelopes to the EventLog in order, without ever blocking the caller or dropping an event:
  * `inspect` only queues; the queue is drained asynchronously in batches (a few in flight at once, the
- * port keeps their order). When the queue reaches its bound the recorder reports backpressure, so the
- * node refuses new tunnels and sessions (admission control) until the log has caught up.
+ * port keeps their order). When the queue reaches its bound, or (with `maxLagMs`) the oldest envelope
+ * has waited too long for the log (a log that cannot keep up, or is unreachable: a JetStream outage
+ * leaves appends pending, not failed), the recorder reports backpressure, so the node refuses new
+ * tunnels and sessions (admission control) until the log has caught up.
  *
  * Context changes are recorded too: XState replaces the context object only when an `assign` ran, so
  * "did the context change" is one reference comparison, and the changed fields are a shallow compare of
@@ -106,6 +108,11 @@ export interface RecorderOptions {
   highWater?: number;
   /** Queue length at which it turns off again (default highWater / 2). */
   lowWater?: number;
+  /**
+   * Backpressure also turns on when the oldest unconfirmed envelope is this old (ms, by `clock`), and
+   * off once it is below half of it (and the queue at lowWater). Default: off (queue length only).
+   */
+  maxLagMs?: number;
   /** Envelopes per append (default 256). */
   batchSize?: number;
   /** Appends in flight at once (default 4): keeps a pipelined log (JetStream) busy between batches. */
@@ -130,6 +137,8 @@ export interface RecorderStats {
   maxQueued: number;
   /** Whether the queue is over its bound (admission control should refuse new work). */
   backpressure: boolean;
+  /** How long the oldest unconfirmed envelope has waited, ms (0 when none), as of the last check. */
+  lagMs: number;
   /** Snapshots that changed nothing and were not recorded. */
   unchanged: number;
   /** Failed appends (each was retried). */
@@ -148,6 +157,11 @@ export interface Recorder {
   flush(): Promise<void>;
   /** Flushes, then records nothing more (the log stays open: it is the caller's). */
   close(): Promise<void>;
+  /**
+   * Gives up at once: records nothing more, retries nothing, stops its timers (a process can exit).
+   * What was not stored stays counted in `stats.queued`; pending flushes never resolve.
+   */
+  stop(): void;
   /** Counters; `stats.backpressure` is the admission-control signal. */
   readonly stats: Readonly<RecorderStats>;
 }
@@ -177,6 +191,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const contextChanges = options.contextChanges ?? true;
   const highWater = Math.max(1, options.highWater ?? 10_000);
   const lowWater = Math.min(highWater - 1, options.lowWater ?? Math.floor(highWater / 2));
+  const maxLagMs = options.maxLagMs !== undefined ? Math.max(1, options.maxLagMs) : undefined;
   const batchSize = Math.max(1, options.batchSize ?? 256);
   const maxInFlight = Math.max(1, options.maxInFlight ?? 4);
   const retryInitial = options.retryMs?.initial ?? 10;
@@ -189,6 +204,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     queued: 0,
     maxQueued: 0,
     backpressure: false,
+    lagMs: 0,
     unchanged: 0,
     appendFailures: 0,
     inspectErrors: 0,
@@ -202,6 +218,8 @@ export function createRecorder(options: RecorderOptions): Recorder {
   let loadingSeq = false;
   let retryDelay = 0;
   let retryTimer: unknown;
+  let lagTimer: unknown;
+  let stopped = false;
   let lastTime = Number.NEGATIVE_INFINITY;
   let closed = false;
   const flushWaiters: { target: number; resolve: () => void }[] = [];
@@ -209,13 +227,31 @@ export function createRecorder(options: RecorderOptions): Recorder {
   const updateQueued = (): void => {
     stats.queued = pending.length - head;
     if (stats.queued > stats.maxQueued) stats.maxQueued = stats.queued;
-    if (!stats.backpressure && stats.queued >= highWater) {
+    const oldest = pending[head];
+    stats.lagMs = oldest ? Math.max(0, clock.now() - oldest.time) : 0;
+    const lagging = maxLagMs !== undefined && stats.lagMs >= maxLagMs;
+    const caughtUp = maxLagMs === undefined || stats.lagMs < maxLagMs / 2;
+    if (!stats.backpressure && (stats.queued >= highWater || lagging)) {
       stats.backpressure = true;
       options.onBackpressure?.(true);
-    } else if (stats.backpressure && stats.queued <= lowWater) {
+    } else if (stats.backpressure && stats.queued <= lowWater && caughtUp) {
       stats.backpressure = false;
       options.onBackpressure?.(false);
     }
+    watchLag();
+  };
+
+  /** While envelopes wait, looks at their age again now and then: an outage records nothing new. */
+  const watchLag = (): void => {
+    if (maxLagMs === undefined || lagTimer !== undefined || stopped) return;
+    if (stats.queued === 0 && !stats.backpressure) return;
+    lagTimer = clock.setTimeout(
+      () => {
+        lagTimer = undefined;
+        updateQueued();
+      },
+      Math.max(1, Math.floor(maxLagMs / 4)),
+    );
   };
 
   const locate = (actorRef: ActorRefLike, snapshot: unknown): ActorLocation | null => {
@@ -292,7 +328,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   };
 
   const pump = (): void => {
-    if (retryTimer !== undefined) return;
+    if (retryTimer !== undefined || stopped) return;
     if (nextSeq === undefined) {
       if (!loadingSeq) {
         loadingSeq = true;
@@ -361,6 +397,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
   };
 
   const failed = (error: unknown): void => {
+    if (stopped) return;
     if (error !== undefined) {
       stats.appendFailures++;
       stats.lastError = error instanceof Error ? error.message : String(error);
@@ -390,6 +427,14 @@ export function createRecorder(options: RecorderOptions): Recorder {
     async close(): Promise<void> {
       closed = true;
       await this.flush();
+    },
+    stop(): void {
+      closed = true;
+      stopped = true;
+      if (retryTimer !== undefined) clock.clearTimeout(retryTimer);
+      if (lagTimer !== undefined) clock.clearTimeout(lagTimer);
+      retryTimer = undefined;
+      lagTimer = undefined;
     },
     stats,
   };

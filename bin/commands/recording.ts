@@ -21,6 +21,13 @@ import { createRecorder, type LocatingNode, pathOfNode, type Recorder } from "..
  */
 export const DEFAULT_HIGH_WATER = 100_000;
 
+/**
+ * How long the oldest envelope may wait for the log before new work is refused: a log that stays
+ * behind, or is unreachable (a JetStream outage leaves appends pending, not failed), trips admission
+ * control within this, long before the queue bound.
+ */
+export const DEFAULT_MAX_LAG_MS = 2000;
+
 /** Where `l2tp run` and `l2tp lab` record unless told otherwise. */
 export const DEFAULT_EVENTS = "file:./var/events";
 
@@ -71,6 +78,8 @@ export interface RecordingOptions {
   onBackpressure?: (node: string, on: boolean) => void;
   /** Queue length at which new work is refused (default DEFAULT_HIGH_WATER envelopes per node). */
   highWater?: number;
+  /** Age of the oldest unstored envelope at which new work is refused (default DEFAULT_MAX_LAG_MS). */
+  maxLagMs?: number;
 }
 
 /** Opens the log an `--events` address names and returns the recording on it. */
@@ -90,6 +99,7 @@ export async function openRecording(address: string, options: RecordingOptions):
       log,
       pathOf: pathOfNode(() => located),
       highWater: options.highWater ?? DEFAULT_HIGH_WATER,
+      maxLagMs: options.maxLagMs ?? DEFAULT_MAX_LAG_MS,
       onBackpressure: (on) => {
         if (on) spells.count++;
         options.onBackpressure?.(name, on);
@@ -145,6 +155,8 @@ export async function openRecording(address: string, options: RecordingOptions):
         });
         await Promise.race([Promise.all(nodes.map((n) => n.recorder.close())), gaveUp]);
         clearTimeout(timer);
+        // Whatever the log did not confirm in time is counted as unstored; no retry may hold the exit.
+        for (const n of nodes) n.recorder.stop();
         const summary = summarize();
         await log.close().catch(() => undefined);
         return summary;

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { assign, createActor, fromCallback, setup } from "xstate";
 import type { Clock } from "../../actors/ports.ts";
+import { SimulatedClock } from "../../adapters/clock/simulated.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
 import type { Envelope, EnvelopePath } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
@@ -367,5 +368,53 @@ describe("recorder queue: never blocks, never drops, reports backpressure", () =
     actor.send({ type: "open" });
     await recorder.flush();
     expect(log.envelopes.length).toBe(1);
+  });
+
+  test("maxLagMs: an unconfirmed envelope waiting too long turns backpressure on with nothing new recorded; caught up, off", async () => {
+    const log = new GatedLog();
+    const clock = new SimulatedClock(1000);
+    const changes: boolean[] = [];
+    const recorder = createRecorder({
+      node: "lns-1",
+      clock,
+      log,
+      maxLagMs: 2000,
+      onBackpressure: (on) => changes.push(on),
+    });
+    createActor(tunnel, { input: { path: tunnelPath }, inspect: recorder.inspect }).start();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(recorder.stats.queued).toBe(1);
+    clock.advance(1999); // an outage: nothing is recorded, nothing confirmed
+    expect(recorder.stats.backpressure).toBe(false);
+    clock.advance(500); // the lag watch looks again (every maxLagMs / 4)
+    expect(recorder.stats.backpressure).toBe(true);
+    expect(recorder.stats.lagMs).toBeGreaterThanOrEqual(2000);
+    expect(changes).toEqual([true]);
+    log.open();
+    await recorder.flush();
+    expect(recorder.stats.backpressure).toBe(false);
+    expect(recorder.stats.lagMs).toBe(0);
+    expect(changes).toEqual([true, false]);
+    clock.advance(10_000);
+    expect(clock.pending).toBe(0); // nothing queued: no watch left running
+  });
+
+  test("stop gives up at once: no retries, no timers, the unstored count kept", async () => {
+    const log = new FlakyLog(1_000_000);
+    const clock = new SimulatedClock(1000);
+    const recorder = createRecorder({ node: "lns-1", clock, log, maxLagMs: 100 });
+    createActor(tunnel, { input: { path: tunnelPath }, inspect: recorder.inspect }).start();
+    await new Promise((r) => setTimeout(r, 0));
+    clock.advance(50);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(recorder.stats.appendFailures).toBeGreaterThan(0);
+    expect(clock.pending).toBeGreaterThan(0);
+    recorder.stop();
+    expect(clock.pending).toBe(0);
+    const failures = recorder.stats.appendFailures;
+    clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(recorder.stats.appendFailures).toBe(failures);
+    expect(recorder.stats.queued).toBe(1);
   });
 });
