@@ -854,11 +854,13 @@ class DestinationHandle implements TunnelOwner {
     // enabled, a tunnel with room is chosen by the same rule (tunnelWithRoom) without an XState step per
     // call. Opening a tunnel, queueing and refusing are the machine's to decide.
     const snap = this.node.actor.getSnapshot();
-    if (snap.context.admin === "enabled" && snap.matches("available")) {
+    if (snap.context.admin === "enabled" && (snap.value as { available?: unknown }).available !== undefined) {
       const max = snap.context.maxSessionsPerTunnel;
       let best: TunnelHandle | undefined;
       for (const t of this.tunnels.values()) {
-        if (t.phase === "closed" || !hasRoomFor(t.load, max)) continue;
+        // Full or closing tunnels first, before the load view reads the tunnel's snapshot.
+        if (t.sessions.size >= max || t.phase === "closing" || t.phase === "closed") continue;
+        if (!hasRoomFor(t.load, max)) continue;
         if (!best || preferredOver(t.load, best.load)) best = t;
       }
       if (best) {

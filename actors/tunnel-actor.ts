@@ -208,21 +208,20 @@ export class TunnelHandle {
     if (id === undefined) return undefined;
     const s = new SessionHandle(this, id, kind, request);
     const rt = this.#rt;
+    // Built field by field: this runs once per call, and conditional spreads each cost an object.
     const input: SessionInput = {
       path: { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id },
       kind,
       localSessionId: id,
-      ...(request?.requestAvps ? { requestAvps: request.requestAvps } : {}),
-      ...(request?.connectAvps ? { connectAvps: request.connectAvps } : {}),
-      ...(rt.config.sessionSetupTimeoutMs !== undefined
-        ? { setupTimeoutMs: rt.config.sessionSetupTimeoutMs }
-        : {}),
-      // RFC 2661 §7.2 "tunnel-open" already happened: the call starts at once.
-      ...(this.phase === "established" && (kind === "lac-incoming" || kind === "lns-outgoing")
-        ? { tunnelUp: true }
-        : {}),
-      ...(message ? { request: message } : {}),
     };
+    if (request?.requestAvps) input.requestAvps = request.requestAvps;
+    if (request?.connectAvps) input.connectAvps = request.connectAvps;
+    if (rt.config.sessionSetupTimeoutMs !== undefined) input.setupTimeoutMs = rt.config.sessionSetupTimeoutMs;
+    // RFC 2661 §7.2 "tunnel-open" already happened: the call starts at once.
+    if (this.phase === "established" && (kind === "lac-incoming" || kind === "lns-outgoing")) {
+      input.tunnelUp = true;
+    }
+    if (message) input.request = message;
     this.sessions.set(id, s);
     rt.supervisor.spawn({
       level: "session",

@@ -485,6 +485,7 @@ export class ControlChannel {
   // --- ending --------------------------------------------------------------------------------------
 
   #resolveDrained(): void {
+    if (this.#drainWaiters.length === 0) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w.resolve();
