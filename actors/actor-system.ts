@@ -10,7 +10,8 @@
  * what XState relays to a parent (a child's done and error events; the supervisor learns of those
  * through `subscribe`). The anchor's system is the root's, so the one `inspect` observer of the root
  * sees every actor of the tree, delays run on the root's clock, and nothing is created per actor but
- * the actor.
+ * the actor. The anchor also hears, as XState's parents do, when one of its actors reaches a final state
+ * or fails: the supervisor needs no subscription per actor.
  *
  * XState's scheduler cancels an actor's delayed events on stop by scanning every scheduled event of
  * the system (`cancelAll`), which is quadratic when tens of thousands of sessions share one system
@@ -45,6 +46,12 @@ interface Scheduler {
   cancelAll(actorRef: AnyActorRef): void;
 }
 
+/** How a joined actor ended, as its parent hears it. */
+export type ChildEnding = { kind: "done"; output: unknown } | { kind: "error"; error: unknown };
+
+const DONE = "xstate.done.actor.";
+const ERROR = "xstate.error.actor.";
+
 /** The system an actor belongs to. */
 function systemOf(actor: AnyActorRef): XStateSystem {
   return (actor as unknown as { system: XStateSystem }).system;
@@ -61,15 +68,29 @@ export class SystemAnchor {
   readonly src = "supervisor";
   readonly system: unknown;
 
-  /** The anchor of the system `root` belongs to (and indexes that system's scheduler). */
-  constructor(root: AnyActorRef) {
+  readonly #onChildEnd: (childId: string, ending: ChildEnding) => void;
+
+  /**
+   * The anchor of the system `root` belongs to (and indexes that system's scheduler). XState tells a
+   * parent when its child reached a final state or failed (`xstate.done.actor.<id>`,
+   * `xstate.error.actor.<id>`): `onChildEnd` hears of it, so that no actor needs a subscription of
+   * its own (three bound functions and an observer each).
+   */
+  constructor(root: AnyActorRef, onChildEnd: (childId: string, ending: ChildEnding) => void) {
     const system = systemOf(root);
     indexScheduler(system);
     this.system = system;
+    this.#onChildEnd = onChildEnd;
   }
 
-  /** XState's internal delivery to a parent: nothing to do, the supervisor observes its actors directly. */
-  _send(_event: unknown): void {}
+  /** XState's internal delivery to a parent: a child's done or error event. */
+  _send(event: { type: string; output?: unknown; error?: unknown }): void {
+    const type = event.type;
+    if (type.startsWith(DONE))
+      this.#onChildEnd(type.slice(DONE.length), { kind: "done", output: event.output });
+    else if (type.startsWith(ERROR))
+      this.#onChildEnd(type.slice(ERROR.length), { kind: "error", error: event.error });
+  }
 
   /** Nothing is sent to the anchor. */
   send(_event: unknown): void {}

@@ -289,49 +289,16 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   // --- API -------------------------------------------------------------------------------------------
 
   openSession(options: OpenSessionOptions): Promise<OpenSessionOutcome> {
-    return new Promise((resolve) => {
-      let endedResolve: (c: Cause) => void = () => {};
-      const ended = new Promise<Cause>((r) => {
-        endedResolve = r;
-      });
-      let settled = false;
-      const request: SessionRequest = {
-        id: this.#nextRequestId++,
-        destination: { address: options.destination.address, port: options.destination.port },
-        call: options.call ?? "incoming",
-        ...(options.requestAvps ? { requestAvps: options.requestAvps } : {}),
-        ...(options.connectAvps ? { connectAvps: options.connectAvps } : {}),
-        attempts: 0,
-        onEstablished: (s) => {
-          if (settled) return;
-          settled = true;
-          resolve({
-            ok: true,
-            path: s.node.path,
-            tunnelId: s.tunnel.id,
-            sessionId: s.id,
-            peerTunnelId: s.tunnel.channel.peerTunnelId,
-            peerSessionId: s.peerSessionId,
-            ended,
-          });
-        },
-        onEnded: (s, why) => {
-          if (settled) {
-            endedResolve(why);
-            return;
-          }
-          // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the call moves to the winner's tunnel.
-          if (s && why.reason === "tie-breaker" && request.attempts < MAX_PLACEMENTS && !this.system.ending) {
-            this.#place(request);
-            return;
-          }
-          settled = true;
-          endedResolve(why);
-          resolve({ ok: false, cause: why });
-        },
-      };
-      this.#place(request);
-    });
+    return new Promise((resolve) =>
+      this.#place(new PlacedCall(this, this.#nextRequestId++, options, resolve)),
+    );
+  }
+
+  /** A lost tie-breaker moves the call to the winner's tunnel (RFC 2661 §4.4.3), a few times at most. */
+  replace(call: PlacedCall): boolean {
+    if (call.attempts >= MAX_PLACEMENTS || this.system.ending) return false;
+    this.#place(call);
+    return true;
   }
 
   setAdmin(target: AdminTarget, state: AdminState): boolean {
@@ -713,6 +680,64 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   /** The admin state of the system. */
   get systemAdmin(): AdminState {
     return this.system.actor.getSnapshot().context.admin;
+  }
+}
+
+/**
+ * A call placed with `openSession`: a SessionRequest whose answers settle the caller's promise. One
+ * object with methods rather than closures, since a LAC keeps one per call for the call's life.
+ */
+class PlacedCall implements SessionRequest {
+  readonly id: number;
+  readonly destination: PeerAddress;
+  readonly call: "incoming" | "outgoing";
+  readonly requestAvps?: Avps;
+  readonly connectAvps?: Avps;
+  attempts = 0;
+  readonly #node: Node;
+  #resolve: ((outcome: OpenSessionOutcome) => void) | undefined;
+  #endedResolve: ((why: Cause) => void) | undefined;
+
+  constructor(node: Node, id: number, options: OpenSessionOptions, resolve: (o: OpenSessionOutcome) => void) {
+    this.#node = node;
+    this.#resolve = resolve;
+    this.id = id;
+    this.destination = { address: options.destination.address, port: options.destination.port };
+    this.call = options.call ?? "incoming";
+    if (options.requestAvps) this.requestAvps = options.requestAvps;
+    if (options.connectAvps) this.connectAvps = options.connectAvps;
+  }
+
+  onEstablished(s: SessionHandle): void {
+    const resolve = this.#resolve;
+    if (!resolve) return;
+    this.#resolve = undefined;
+    const ended = new Promise<Cause>((r) => {
+      this.#endedResolve = r;
+    });
+    resolve({
+      ok: true,
+      path: s.node.path,
+      tunnelId: s.tunnel.id,
+      sessionId: s.id,
+      peerTunnelId: s.tunnel.channel.peerTunnelId,
+      peerSessionId: s.peerSessionId,
+      ended,
+    });
+  }
+
+  onEnded(s: SessionHandle | undefined, why: Cause): void {
+    const resolve = this.#resolve;
+    if (!resolve) {
+      // Settled: the call was up, its `ended` promise learns why it ended.
+      this.#endedResolve?.(why);
+      this.#endedResolve = undefined;
+      return;
+    }
+    // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the call moves to the winner's tunnel.
+    if (s && why.reason === "tie-breaker" && this.#node.replace(this)) return;
+    this.#resolve = undefined;
+    resolve({ ok: false, cause: why });
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type Observer,
 } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
-import { indexScheduler, SystemAnchor } from "./actor-system.ts";
+import { type ChildEnding, indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
 /** The four levels of the tree (DESIGN.md). */
@@ -44,6 +44,8 @@ export interface Supervised<M extends AnyActorLogic = AnyActorLogic> {
   readonly children: Map<string | number, Supervised>;
   /** Set once it ended. */
   ending: Ending | undefined;
+  /** The wiring object it belongs to (`SpawnSpec.owner`), for callbacks shared by many actors. */
+  readonly owner: unknown;
 }
 
 /** What `spawn` needs. */
@@ -58,6 +60,11 @@ export interface SpawnSpec<M extends AnyActorLogic> {
   wire?: (actor: Actor<M>, self: Supervised<M>) => void;
   /** Runs once when the actor ended, after it left its parent's children map. */
   onEnd?: (self: Supervised<M>, ending: Ending) => void;
+  /**
+   * The wiring object of the actor, kept as `self.owner`: lets `wire` and `onEnd` be functions shared
+   * by every actor of a kind instead of two closures per actor (a tunnel may have 65,535 sessions).
+   */
+  owner?: unknown;
 }
 
 /** Options of a Supervisor. */
@@ -78,6 +85,8 @@ export class Supervisor {
   readonly #paths = new WeakMap<AnyActorRef, ActorPath>();
   #live = 0;
   #spawned = 0;
+  /** Actors joined to a root's system, by XState id, until they end. */
+  readonly #joined = new Map<string, SupervisedActor>();
 
   /** A supervisor whose actors share `options.clock` and `options.inspect`. */
   constructor(options: SupervisorOptions) {
@@ -136,37 +145,58 @@ export class Supervisor {
       actor,
       parent,
       anchor,
-    ) as unknown as Supervised<M>;
+      spec.onEnd as ((self: Supervised, ending: Ending) => void) | undefined,
+      spec.owner,
+    );
     this.#paths.set(actor, spec.path);
     if (parent) parent.children.set(spec.key, self);
     this.#live++;
     this.#spawned++;
-    const onEnd = spec.onEnd;
-    const end = (ending: Ending) => {
-      if (self.ending) return;
-      self.ending = ending;
-      this.#live--;
-      if (parent && parent.children.get(spec.key) === self) parent.children.delete(spec.key);
-      if (onEnd) this.guard(self, () => onEnd(self, ending));
-    };
-    actor.subscribe({
-      complete: () => {
-        const snap = actor.getSnapshot() as { status: string; output?: unknown };
-        end(snap.status === "done" ? { kind: "done", output: snap.output } : { kind: "stopped" });
-      },
-      error: (error) => end({ kind: "error", error }),
-    });
-    if (spec.wire) this.guard(self, () => spec.wire?.(actor, self));
+    if (anchor) {
+      // Its done and error events reach the anchor (#childEnded); a stop is seen in `stop`.
+      this.#joined.set(actor.id, self);
+    } else {
+      actor.subscribe({
+        complete: () => {
+          const snap = actor.getSnapshot() as { status: string; output?: unknown };
+          this.#end(
+            self,
+            snap.status === "done" ? { kind: "done", output: snap.output } : { kind: "stopped" },
+          );
+        },
+        error: (error) => this.#end(self, { kind: "error", error }),
+      });
+    }
+    const typed = self as unknown as Supervised<M>;
+    if (spec.wire) this.guard(self, () => spec.wire?.(actor, typed));
     actor.start();
     // An error while starting is delivered to observers synchronously; `ending` is set by now.
-    return self;
+    return typed;
+  }
+
+  /** `self` ended: it leaves its parent's children and the registry, then its `onEnd` runs, once. */
+  #end(self: SupervisedActor, ending: Ending): void {
+    if (self.ending) return;
+    self.ending = ending;
+    this.#live--;
+    if (self.joined) this.#joined.delete(self.actor.id);
+    const parent = self.parent;
+    if (parent && parent.children.get(self.key) === self) parent.children.delete(self.key);
+    const onEnd = self.onEnd;
+    if (onEnd) this.guard(self, () => onEnd(self, ending));
+  }
+
+  /** A joined actor reached a final state or failed (XState told its parent, the anchor). */
+  #childEnded(childId: string, ending: ChildEnding): void {
+    const self = this.#joined.get(childId);
+    if (self) this.#end(self, ending);
   }
 
   /** The anchor that makes actors under `parent` join the tree's one XState system. */
   #anchorOf(parent: Supervised): SystemAnchor {
     const known = (parent as SupervisedActor).anchor;
     if (known) return known;
-    const anchor = new SystemAnchor(parent.actor);
+    const anchor = new SystemAnchor(parent.actor, (id, ending) => this.#childEnded(id, ending));
     (parent as SupervisedActor).anchor = anchor;
     return anchor;
   }
@@ -200,8 +230,18 @@ export class Supervisor {
     try {
       // An actor with the anchor as parent is not a root: XState refuses `stop()` on it but its
       // internal `_stop()` does the same (clears the mailbox, then stops after the current event).
-      if ((self as SupervisedActor).joined) (self.actor as unknown as { _stop(): void })._stop();
-      else self.actor.stop();
+      const joined = self as SupervisedActor;
+      if (!joined.joined) {
+        self.actor.stop();
+        return;
+      }
+      (self.actor as unknown as { _stop(): void })._stop();
+      // The stop is done now, or, asked from inside the actor's own step, right after that step.
+      const stopped = () => {
+        if (self.actor.getSnapshot().status === "stopped") this.#end(joined, { kind: "stopped" });
+      };
+      stopped();
+      if (!self.ending) queueMicrotask(stopped);
     } catch (error) {
       this.#onWiringError(error, self);
     }
@@ -228,6 +268,9 @@ class SupervisedActor implements Supervised {
   anchor: SystemAnchor | undefined;
   /** Whether it joined its root's system (through an anchor) rather than being a root. */
   readonly joined: boolean;
+  /** What runs once when it ended. */
+  readonly onEnd: ((self: Supervised, ending: Ending) => void) | undefined;
+  readonly owner: unknown;
   #children: Map<string | number, Supervised> | undefined;
 
   constructor(
@@ -237,6 +280,8 @@ class SupervisedActor implements Supervised {
     actor: Actor<AnyActorLogic>,
     parent: Supervised | undefined,
     anchor: SystemAnchor | undefined,
+    onEnd: ((self: Supervised, ending: Ending) => void) | undefined,
+    owner: unknown,
   ) {
     this.level = level;
     this.key = key;
@@ -244,6 +289,8 @@ class SupervisedActor implements Supervised {
     this.actor = actor;
     this.parent = parent;
     this.joined = anchor !== undefined;
+    this.onEnd = onEnd;
+    this.owner = owner;
     // Children join the same system: they share this actor's anchor.
     this.anchor = anchor;
   }

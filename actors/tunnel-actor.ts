@@ -34,7 +34,7 @@ import { ControlChannel } from "./control-channel/channel.ts";
 import { allocateId } from "./ids.ts";
 import type { PeerAddress, Transport } from "./ports.ts";
 import { addChannelStats, type NodeRuntime, type SessionRequest } from "./runtime.ts";
-import type { Ending, Supervised } from "./supervisor.ts";
+import type { Ending, Supervised, Supervisor } from "./supervisor.ts";
 
 /** Where a tunnel is in its life, as placement and the router see it. */
 export type TunnelPhase = "opening" | "established" | "closing" | "closed";
@@ -155,6 +155,11 @@ export class TunnelHandle {
     return t;
   }
 
+  /** The supervisor of the node the tunnel belongs to. */
+  get supervisor(): Supervisor {
+    return this.#rt.supervisor;
+  }
+
   /** How placement sees this tunnel (machines/destination.ts): a live view, made once. */
   get load(): TunnelLoad {
     this.#load ??= tunnelLoadView(this);
@@ -231,8 +236,9 @@ export class TunnelHandle {
       machine: rt.machines.session as SessionLogic,
       input,
       parent: this.node,
-      wire: (actor, self) => s.wire(actor, self, rt),
-      onEnd: (_self, ending) => s.ended(ending),
+      owner: s,
+      wire: wireSession,
+      onEnd: endSession,
     });
     // XState keeps an actor's input for its whole life: the request message is not needed after the start.
     if (message) input.request = undefined;
@@ -484,9 +490,9 @@ export class SessionHandle {
   }
 
   /** Connects the actor's emitted events to the tunnel's control channel (one listener for all of them). */
-  wire(actor: Actor<SessionLogic>, self: Supervised<SessionLogic>, rt: NodeRuntime): void {
+  wire(actor: Actor<SessionLogic>, self: Supervised<SessionLogic>): void {
     this.node = self;
-    const sup = rt.supervisor;
+    const sup = this.tunnel.supervisor;
     actor.on("*", (e: SessionEmitted) => {
       try {
         this.#onEmitted(e);
@@ -519,6 +525,16 @@ export class SessionHandle {
           : cause("internal", `session ${this.id} was stopped`);
     this.request?.onEnded(this, why);
   }
+}
+
+/** Wires a session actor to its SessionHandle (the spawn's owner); shared by every session. */
+function wireSession(actor: Actor<SessionLogic>, self: Supervised<SessionLogic>): void {
+  (self.owner as SessionHandle).wire(actor, self);
+}
+
+/** Tells a session's SessionHandle that its actor ended; shared by every session. */
+function endSession(self: Supervised<SessionLogic>, ending: Ending): void {
+  (self.owner as SessionHandle).ended(ending);
 }
 
 /** A live TunnelLoad of a tunnel: its phase, sessions and admin state as they are when read. */
