@@ -84,7 +84,8 @@ export interface RecordingOptions {
 
 /** Opens the log an `--events` address names and returns the recording on it. */
 export async function openRecording(address: string, options: RecordingOptions): Promise<Recording> {
-  const log = await openEventLog(address);
+  // The recorder hands the log up to 4 batches of 256 at once: JetStream may have all of them in flight.
+  const log = await openEventLog(address, { nats: { window: 1024 } });
   const nodes: NodeRecording[] = [];
   const spells = { count: 0 };
   let closing: Promise<RecordingSummary> | undefined;
