@@ -7,7 +7,7 @@
  * events (`send`, `peer`, `established`, `closing`) that the wiring in `actors/` carries out. Its
  * sessions are not its XState children: the supervisor in `actors/` ends them when it emits `closing`.
  */
-import { assign, emit, setup } from "xstate";
+import { assign, emit, raise, setup } from "xstate";
 import { challengeResponse } from "../protocol/l2tp/auth.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
 import {
@@ -68,6 +68,21 @@ export interface TunnelContext extends TunnelInput {
   wasEstablished: boolean;
   /** Why it is closing or closed. */
   cause?: Cause;
+  /** The control channel's sequence state as last reported (recorded so that a standby can resume it). */
+  channel?: TunnelChannelState;
+}
+
+/**
+ * The control channel's state a standby needs to resume the tunnel without the peer noticing (RFC 2661
+ * §5.8: the next Ns we send and the next Ns we expect), with where the peer is and its window.
+ */
+export interface TunnelChannelState {
+  ns: number;
+  nr: number;
+  peerTunnelId: number;
+  peerReceiveWindow: number;
+  peerAddress: string;
+  peerPort: number;
 }
 
 /** A delivered control message for the tunnel itself (session id 0, tunnel message types). */
@@ -87,8 +102,14 @@ export type TunnelEvent =
   | { type: "channelFailed"; cause: Cause }
   /** Every message we sent was acknowledged (used after our StopCCN). */
   | { type: "drained" }
+  /** Our StopCCN left (it may have waited for the peer's window): the hold starts now. */
+  | { type: "stopTransmitted" }
+  /** The hold after our StopCCN ran out without its ack (a delayed event of the machine's own). */
+  | { type: "stopHoldOver" }
   /** A simultaneous SCCRQ from the same peer won the tie-breaker (RFC 2661 §4.4.3). */
-  | { type: "tieBreakerLost"; bothLost: boolean };
+  | { type: "tieBreakerLost"; bothLost: boolean }
+  /** The control channel's Ns/Nr or peer changed (kept in context so that it is recorded; failover). */
+  | { type: "channel"; channel: TunnelChannelState };
 
 /** The effects the tunnel asks of the wiring. */
 export type TunnelEmitted =
@@ -308,6 +329,9 @@ export const tunnelMachine = setup({
     setAdmin: assign({
       admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
     }),
+    recordChannel: assign({
+      channel: ({ context, event }) => (event.type === "channel" ? event.channel : context.channel),
+    }),
     /** RFC 2661 §6.1 SCCRQ; the Tie Breaker (§4.4.3) and our Challenge (§5.1.1) when we have them. */
     sendSccrq: emit(({ context }) => ({
       type: "send" as const,
@@ -416,6 +440,7 @@ export const tunnelMachine = setup({
       cause: context.cause ?? cause("internal", "closing"),
       stopSent: true,
     })),
+    holdAfterStop: raise({ type: "stopHoldOver" }, { id: "stopHold", delay: "stopHold" }),
     announceClosing: emit(({ context }) => ({
       type: "closing" as const,
       cause: context.cause ?? cause("internal", "closing"),
@@ -457,6 +482,7 @@ export const tunnelMachine = setup({
     ],
     // HELLO (RFC 2661 §6.5) only keeps the channel alive; the channel acknowledges it.
     "rx.HELLO": {},
+    channel: { actions: "recordChannel" },
   },
   states: {
     idle: {
@@ -528,10 +554,16 @@ export const tunnelMachine = setup({
       },
       states: {
         // We sent StopCCN: keep the channel until it is acknowledged (or retries run out).
+        // The hold counts from the StopCCN's transmission, not from its queueing: behind a full window
+        // (in-flight messages being retransmitted) it may leave seconds later, and a hold shorter than
+        // that ended the tunnel before the peer ever saw the StopCCN. Retries exhausted end it anyway.
         "stop-sent": {
           entry: "announceClosingAfterStop",
-          on: { drained: "#tunnel.closed" },
-          after: { stopHold: "#tunnel.closed" },
+          on: {
+            drained: "#tunnel.closed",
+            stopTransmitted: { actions: "holdAfterStop" },
+            stopHoldOver: "#tunnel.closed",
+          },
         },
         // RFC 2661 §5.7: the receiver of StopCCN acks it and keeps state a full retransmission cycle.
         "stop-received": {

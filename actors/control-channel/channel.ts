@@ -123,6 +123,8 @@ interface Outgoing {
   ns: number;
   /** Transmitted before the last retransmission timeout: resent at once when a partial ack shows it missing. */
   beforeLoss: boolean;
+  /** Called once, when the message first leaves (the window may hold it in the queue for a while). */
+  onTransmit?: (() => void) | undefined;
 }
 
 type Incoming =
@@ -233,11 +235,13 @@ export class ControlChannel {
   /**
    * Sends a control message reliably: it gets the next Ns when the window lets it out (until then it is
    * queued), carries the current Nr, and is retransmitted until acknowledged. Ignored once closed.
+   * `onTransmit` is called when it first leaves.
    */
-  send(message: ControlMessage, sessionId: number): void {
+  send(message: ControlMessage, sessionId: number, onTransmit?: () => void): void {
     if (this.#closed) return;
     this.#stats.sent++;
     const out: Outgoing = { message, sessionId, ns: -1, beforeLoss: false };
+    if (onTransmit) out.onTransmit = onTransmit;
     if (sessionId !== 0) this.#known.push(out);
     else this.#fresh.push(out);
     this.#pump();
@@ -342,6 +346,12 @@ export class ControlChannel {
       if (this.#inFlight.length > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#inFlight.length;
       this.#transmit(out);
       if (this.#closed) return;
+      const transmitted = out.onTransmit;
+      if (transmitted) {
+        out.onTransmit = undefined;
+        transmitted();
+        if (this.#closed) return;
+      }
     }
     if (this.#inFlight.length > 0) this.#retransmit.ensureRunning();
   }

@@ -1,0 +1,94 @@
+import { describe, expect, test } from "bun:test";
+import { createActor, type InspectionEvent, setup } from "xstate";
+import { type ChildEnding, SystemAnchor } from "../../actors/actor-system.ts";
+import { SimulatedClock } from "../../adapters/clock/simulated.ts";
+
+const timed = setup({
+  types: { events: {} as { type: "leave" } | { type: "finish" } | { type: "boom" } },
+  actions: {
+    boom: () => {
+      throw new Error("boom");
+    },
+  },
+}).createMachine({
+  initial: "waiting",
+  states: {
+    waiting: { after: { 1000: "late" }, on: { leave: "idle", finish: "done", boom: { actions: "boom" } } },
+    idle: { on: { finish: "done" } },
+    late: {},
+    done: { type: "final" },
+  },
+  output: () => ({ ok: true }),
+});
+
+function world() {
+  const clock = new SimulatedClock();
+  const inspected: InspectionEvent[] = [];
+  const root = createActor(timed, { clock, inspect: (e) => inspected.push(e) });
+  const ended: Array<[string, ChildEnding]> = [];
+  const anchor = new SystemAnchor(root, (id, ending) => ended.push([id, ending]));
+  root.start();
+  const child = () => {
+    const a = createActor(timed, { parent: anchor } as never);
+    a.start();
+    return a;
+  };
+  return { clock, root, anchor, child, ended, inspected };
+}
+
+describe("SystemAnchor: actors joined to one XState system", () => {
+  test("a joined actor shares the root's system, clock and inspect observer, and is nobody's XState child", () => {
+    const { root, child, inspected } = world();
+    const a = child();
+    expect(a.system).toBe(root.system);
+    expect(Object.keys(root.getSnapshot().children)).toEqual([]);
+    expect(inspected.filter((e) => e.type === "@xstate.actor").map((e) => e.actorRef)).toContain(a);
+  });
+
+  test("its delays run on the root's clock and leave with it", () => {
+    const { clock, child } = world();
+    const a = child();
+    const b = child();
+    expect(clock.pending).toBe(3); // root, a, b each wait 1 s
+    a.send({ type: "leave" }); // exit cancels a's delay
+    expect(clock.pending).toBe(2);
+    clock.advance(1000);
+    expect(b.getSnapshot().value).toBe("late");
+    expect(a.getSnapshot().value).toBe("idle");
+    expect(clock.pending).toBe(0);
+  });
+
+  test("its final state and its failure reach the anchor, with its id; a stop cancels its timers", () => {
+    const { clock, child, ended } = world();
+    const a = child();
+    const b = child();
+    const c = child();
+    a.send({ type: "finish" });
+    b.send({ type: "boom" });
+    expect(ended.map(([id, e]) => [id, e.kind])).toEqual([
+      [a.id, "done"],
+      [b.id, "error"],
+    ]);
+    expect(ended[0][1]).toEqual({ kind: "done", output: { ok: true } });
+    (c as unknown as { _stop(): void })._stop();
+    expect(c.getSnapshot().status).toBe("stopped");
+    expect(clock.pending).toBe(1); // only the root's delay is left
+  });
+
+  test("stopping many actors is not quadratic: each stop touches only its own delayed events", () => {
+    const { clock, child } = world();
+    const actors = Array.from({ length: 3000 }, () => child());
+    expect(clock.pending).toBe(3001);
+    for (const a of actors) (a as unknown as { _stop(): void })._stop();
+    expect(clock.pending).toBe(1);
+  });
+
+  test("the system's snapshot still lists the pending delayed events", () => {
+    const { root, child } = world();
+    const a = child();
+    const scheduled = (
+      root.system as unknown as { getSnapshot(): { _scheduledEvents: object } }
+    ).getSnapshot()._scheduledEvents;
+    expect(Object.keys(scheduled).filter((k) => k.startsWith(`${a.sessionId}.`))).toHaveLength(1);
+  });
+});
