@@ -38,6 +38,7 @@ import {
   resolveProfiles,
 } from "./config.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
   type ChannelTotals,
@@ -77,6 +78,11 @@ export interface NodeDeps {
    * and sessions that exist are never touched. Without it, everything is admitted.
    */
   admit?: () => boolean;
+  /**
+   * Resume these recorded tunnels and sessions (a standby taking over, actors/restore.ts) before the
+   * first datagram is read: same ids, same states, the control channels at the recorded Ns/Nr.
+   */
+  restore?: RestorePlan;
 }
 
 /** What `openSession` asks for. */
@@ -179,6 +185,8 @@ export interface L2tpNode {
   close(why?: Cause): Promise<Cause>;
   /** Resolves when the system actor ended. */
   readonly closed: Promise<Cause>;
+  /** Records that the node is alive (a system event; a standby following the log watches for it). */
+  heartbeat(): void;
 }
 
 const DEFAULT_MACHINES: Machines = {
@@ -283,7 +291,42 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       },
       onEnd: (_self, ending) => this.#systemEnded(ending),
     });
+    if (deps.restore) this.#restore(deps.restore);
     for (const t of this.#transports) t.onReceive((packet, from) => this.#route(packet, from, t));
+  }
+
+  /** Resumes a recorded node's tunnels and sessions (failover; actors/restore.ts says what and why). */
+  #restore(plan: RestorePlan): void {
+    if (plan.admin !== "enabled") this.system.actor.send({ type: "admin", state: plan.admin });
+    const system = this.rt.config.name;
+    for (const rd of plan.destinations) {
+      const profile = matchProfile(this.rt.profiles, rd.peer);
+      const d = this.#destination(rd.peer, profile);
+      if (!d) continue;
+      for (const rt of rd.tunnels) {
+        const snapshot = tunnelSnapshot(rt, { system, destination: d.key, tunnel: rt.id }, profile);
+        const t = Tunnels.spawn(this.rt, d, {
+          role: rt.role,
+          peer: rt.channel.peer,
+          transport: this.rt.defaultTransport,
+          profile,
+          test: false,
+          restore: { id: rt.id, snapshot, ...rt.channel },
+        });
+        if (!t) continue;
+        d.send({ type: "tunnelOpened", tunnelId: t.id, test: false });
+        d.tunnelEstablished(t);
+        for (const rs of rt.sessions) {
+          const path = { system, destination: d.key, tunnel: t.id, session: rs.id };
+          t.restoreSession(rs.id, rs.kind, sessionSnapshot(rs, path), rs.peerSessionId);
+        }
+      }
+      if (rd.admin !== "enabled") d.send({ type: "admin", state: rd.admin });
+    }
+  }
+
+  heartbeat(): void {
+    if (!this.system.ending) this.system.actor.send({ type: "heartbeat", at: this.rt.clock.now() });
   }
 
   // --- API -------------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ export interface SpawnSpec<M extends AnyActorLogic> {
   path: ActorPath;
   machine: M;
   input: unknown;
+  /** Start from this persisted snapshot instead of `input` (a standby resuming a recorded actor). */
+  snapshot?: unknown;
   parent?: Supervised;
   /** Subscribes to emitted events before the actor starts (so entry actions are seen). */
   wire?: (actor: Actor<M>, self: Supervised<M>) => void;
@@ -130,9 +132,14 @@ export class Supervisor {
     const anchor = parent ? this.#anchorOf(parent) : undefined;
     const actor = (
       anchor
-        ? createActor(spec.machine, { input: spec.input, parent: anchor } as never)
+        ? createActor(spec.machine, {
+            input: spec.input,
+            parent: anchor,
+            ...(spec.snapshot !== undefined ? { snapshot: spec.snapshot } : {}),
+          } as never)
         : createActor(spec.machine, {
             input: spec.input,
+            ...(spec.snapshot !== undefined ? { snapshot: spec.snapshot } : {}),
             clock: this.#clock,
             ...(this.#inspect ? { inspect: this.#inspect } : {}),
           } as never)

@@ -13,6 +13,7 @@ import type { TunnelLoad } from "../machines/destination.ts";
 import type { SessionEmitted, SessionInput, SessionKind, SessionOutput } from "../machines/session.ts";
 import type { SessionLogic } from "../machines/session-logic.ts";
 import type {
+  TunnelChannelState,
   TunnelEmitted,
   TunnelInput,
   TunnelOutput,
@@ -57,6 +58,21 @@ export interface TunnelSpec {
   transport: Transport;
   profile: ResolvedProfile | undefined;
   test: boolean;
+  /** Resume a recorded tunnel (a standby taking over) instead of creating a new one. */
+  restore?: TunnelRestore;
+}
+
+/** What a standby resumes a tunnel from (actors/restore.ts builds it from the event log). */
+export interface TunnelRestore {
+  /** Our tunnel id, as the peer knows it. */
+  id: number;
+  /** The tunnel machine's persisted snapshot (state and context). */
+  snapshot: unknown;
+  /** The control channel's next Ns to send and next Ns expected (RFC 2661 §5.8). */
+  ns: number;
+  nr: number;
+  peerTunnelId: number;
+  peerReceiveWindow: number;
 }
 
 /** RFC 2661 §3.2: the message types of the control connection itself. */
@@ -90,6 +106,10 @@ export class TunnelHandle {
   readonly #secret: Uint8Array | undefined;
   #wasEstablished = false;
   #load: TunnelLoad | undefined;
+  /** A channel report is queued for the end of this turn. */
+  #channelPending = false;
+  #lastChannel: TunnelChannelState | undefined;
+  readonly #reportChannel: () => void;
 
   private constructor(rt: NodeRuntime, owner: TunnelOwner, id: number, spec: TunnelSpec) {
     this.#rt = rt;
@@ -108,9 +128,17 @@ export class TunnelHandle {
       secret && hide && hide.length > 0
         ? (): EncodeOptions => ({ secret, hide, randomVector: rt.random.bytes(16) })
         : undefined;
-    this.channel = new ControlChannel(rt.config.channel ?? {}, {
+    const restore = spec.restore;
+    const channelOptions = restore
+      ? { ...rt.config.channel, initialNs: restore.ns, initialNr: restore.nr }
+      : (rt.config.channel ?? {});
+    this.#reportChannel = () => this.#recordChannel();
+    this.channel = new ControlChannel(channelOptions, {
       clock: rt.clock,
-      transmit: (packet) => this.transport.send(packet, this.peer),
+      transmit: (packet) => {
+        this.transport.send(packet, this.peer);
+        this.#channelTouched();
+      },
       deliver: (message, header) => this.#deliver(message, header),
       deliverInvalid: (error, header) => this.#deliverInvalid(error, header),
       onFailure: (why) => this.#send({ type: "channelFailed", cause: cause("retries", why) }),
@@ -123,7 +151,9 @@ export class TunnelHandle {
    * starts its actor; undefined when all 65,535 tunnel ids are in use.
    */
   static spawn(rt: NodeRuntime, owner: TunnelOwner, spec: TunnelSpec): TunnelHandle | undefined {
-    const id = allocateId(rt.random, (i) => rt.tunnels.has(i));
+    const restoreId = spec.restore?.id;
+    if (restoreId !== undefined && rt.tunnels.has(restoreId)) return undefined;
+    const id = restoreId ?? allocateId(rt.random, (i) => rt.tunnels.has(i));
     if (id === undefined) return undefined;
     const t = new TunnelHandle(rt, owner, id, spec);
     const secret = t.#secret;
@@ -148,11 +178,92 @@ export class TunnelHandle {
       path: input.path,
       machine: rt.machines.tunnel,
       input,
+      ...(spec.restore ? { snapshot: spec.restore.snapshot } : {}),
       parent: owner.node,
       wire: (actor, self) => t.#wire(actor, self),
       onEnd: (_self, ending) => t.#ended(ending),
     });
+    if (spec.restore) t.#resume(spec.restore);
     return t;
+  }
+
+  /** A restored tunnel: the channel and the registries as the recorded tunnel had them (failover). */
+  #resume(r: TunnelRestore): void {
+    this.channel.peerTunnelId = r.peerTunnelId;
+    this.channel.peerReceiveWindow = r.peerReceiveWindow;
+    this.peerKey = `${this.owner.key}/${r.peerTunnelId}`;
+    this.#rt.tunnelsByPeer.set(this.peerKey, this);
+    this.phase = "established";
+    this.#wasEstablished = true;
+  }
+
+  /**
+   * Resumes a recorded session of this tunnel (failover): our id, the persisted snapshot of its
+   * established call, and the peer's session id. Undefined if the id is taken.
+   */
+  restoreSession(
+    id: number,
+    kind: SessionKind,
+    snapshot: unknown,
+    peerSessionId: number,
+  ): SessionHandle | undefined {
+    if (this.sessions.has(id)) return undefined;
+    const s = new SessionHandle(this, id, kind, undefined);
+    const rt = this.#rt;
+    const path = { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id };
+    this.sessions.set(id, s);
+    rt.supervisor.spawn({
+      level: "session",
+      key: id,
+      path,
+      machine: rt.machines.session as SessionLogic,
+      input: { path, kind, localSessionId: id },
+      snapshot,
+      parent: this.node,
+      owner: s,
+      wire: wireSession,
+      onEnd: endSession,
+    });
+    s.established = true;
+    s.peerSessionId = peerSessionId;
+    return s;
+  }
+
+  /** A packet went out or came in: the channel's Ns/Nr may have moved; report it once this turn is over. */
+  #channelTouched(): void {
+    if (this.#channelPending) return;
+    this.#channelPending = true;
+    queueMicrotask(this.#reportChannel);
+  }
+
+  /** Tells the tunnel actor the channel's state when it changed, so that it is recorded (failover). */
+  #recordChannel(): void {
+    this.#channelPending = false;
+    if (!this.node || this.node.ending || this.channel.closed) return;
+    const { ns, nr, peerTunnelId } = this.channel.state();
+    const last = this.#lastChannel;
+    const peer = this.peer;
+    if (
+      last &&
+      last.ns === ns &&
+      last.nr === nr &&
+      last.peerTunnelId === peerTunnelId &&
+      last.peerReceiveWindow === this.channel.peerReceiveWindow &&
+      last.peerAddress === peer.address &&
+      last.peerPort === peer.port
+    ) {
+      return;
+    }
+    const channel: TunnelChannelState = {
+      ns,
+      nr,
+      peerTunnelId,
+      peerReceiveWindow: this.channel.peerReceiveWindow,
+      peerAddress: peer.address,
+      peerPort: peer.port,
+    };
+    this.#lastChannel = channel;
+    this.node.actor.send({ type: "channel", channel });
   }
 
   /** The supervisor of the node the tunnel belongs to. */
@@ -189,6 +300,7 @@ export class TunnelHandle {
     } else if (decoded.error.header) {
       this.peer = from;
       this.channel.receiveInvalid(decoded.error);
+      this.#channelTouched();
     } else {
       this.#rt.stats.undecodable++;
     }
@@ -198,6 +310,7 @@ export class TunnelHandle {
   receiveDecoded(packet: ControlPacket, from: PeerAddress): void {
     this.peer = from;
     this.channel.receive(packet);
+    this.#channelTouched();
   }
 
   /**

@@ -34,6 +34,8 @@ export interface SystemContext extends SystemInput {
   /** Live destinations. */
   destinations: number;
   cause?: Cause;
+  /** When the node last said it is alive (ms, its clock): recorded, so that a standby sees a silent primary. */
+  heartbeat?: number;
 }
 
 /** Every event the system machine takes. */
@@ -43,7 +45,9 @@ export type SystemEvent =
   | { type: "destinationOpened"; destination: string }
   | { type: "destinationEnded"; destination: string }
   | CloseEvent
-  | AdminEvent;
+  | AdminEvent
+  /** The node is alive (sent every second by a primary that a standby follows). */
+  | { type: "heartbeat"; at: number };
 
 /** What the system asks of the wiring. */
 export type SystemEmitted =
@@ -78,6 +82,9 @@ export const systemMachine = setup({
   actions: {
     setAdmin: assign({
       admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
+    }),
+    recordHeartbeat: assign({
+      heartbeat: ({ context, event }) => (event.type === "heartbeat" ? event.at : context.heartbeat),
     }),
     countOpened: assign({ destinations: ({ context }) => context.destinations + 1 }),
     countEnded: assign({ destinations: ({ context }) => Math.max(0, context.destinations - 1) }),
@@ -120,6 +127,7 @@ export const systemMachine = setup({
   on: {
     destinationOpened: { actions: "countOpened" },
     destinationEnded: { actions: "countEnded" },
+    heartbeat: { actions: "recordHeartbeat" },
   },
   states: {
     running: {

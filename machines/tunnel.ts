@@ -68,6 +68,21 @@ export interface TunnelContext extends TunnelInput {
   wasEstablished: boolean;
   /** Why it is closing or closed. */
   cause?: Cause;
+  /** The control channel's sequence state as last reported (recorded so that a standby can resume it). */
+  channel?: TunnelChannelState;
+}
+
+/**
+ * The control channel's state a standby needs to resume the tunnel without the peer noticing (RFC 2661
+ * §5.8: the next Ns we send and the next Ns we expect), with where the peer is and its window.
+ */
+export interface TunnelChannelState {
+  ns: number;
+  nr: number;
+  peerTunnelId: number;
+  peerReceiveWindow: number;
+  peerAddress: string;
+  peerPort: number;
 }
 
 /** A delivered control message for the tunnel itself (session id 0, tunnel message types). */
@@ -92,7 +107,9 @@ export type TunnelEvent =
   /** The hold after our StopCCN ran out without its ack (a delayed event of the machine's own). */
   | { type: "stopHoldOver" }
   /** A simultaneous SCCRQ from the same peer won the tie-breaker (RFC 2661 §4.4.3). */
-  | { type: "tieBreakerLost"; bothLost: boolean };
+  | { type: "tieBreakerLost"; bothLost: boolean }
+  /** The control channel's Ns/Nr or peer changed (kept in context so that it is recorded; failover). */
+  | { type: "channel"; channel: TunnelChannelState };
 
 /** The effects the tunnel asks of the wiring. */
 export type TunnelEmitted =
@@ -312,6 +329,9 @@ export const tunnelMachine = setup({
     setAdmin: assign({
       admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
     }),
+    recordChannel: assign({
+      channel: ({ context, event }) => (event.type === "channel" ? event.channel : context.channel),
+    }),
     /** RFC 2661 §6.1 SCCRQ; the Tie Breaker (§4.4.3) and our Challenge (§5.1.1) when we have them. */
     sendSccrq: emit(({ context }) => ({
       type: "send" as const,
@@ -462,6 +482,7 @@ export const tunnelMachine = setup({
     ],
     // HELLO (RFC 2661 §6.5) only keeps the channel alive; the channel acknowledges it.
     "rx.HELLO": {},
+    channel: { actions: "recordChannel" },
   },
   states: {
     idle: {

@@ -1,0 +1,180 @@
+/**
+ * Standby takeover on the memory network (issue 4): an LNS records every transition to a MemoryEventLog,
+ * dies without a word (its socket and its timers go silent, as after kill -9), and a new LNS restored
+ * from the log on the same address resumes the tunnel: the LAC never notices. Its HELLO is acked, ours
+ * is acked, a new call opens on the same tunnel, and the LAC's CDN of an old call reaches the restored
+ * session.
+ */
+import { describe, expect, test } from "bun:test";
+import { createNode, type L2tpNode } from "../../actors/node.ts";
+import type { Clock, Transport } from "../../actors/ports.ts";
+import { planSize, restorePlan, stateValueOf } from "../../actors/restore.ts";
+import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
+import { SeededRandom } from "../../adapters/random/seeded.ts";
+import { createRecorder, pathOfNode, type Recorder } from "../../events/recorder.ts";
+import { replay } from "../../events/replay.ts";
+import { flush, LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
+
+const HELLO_MS = 2000;
+
+/** A clock whose timers all stop at once (a process killed with -9 runs nothing more). */
+class KillableClock implements Clock {
+  readonly #inner: Clock;
+  readonly #handles = new Set<unknown>();
+  #dead = false;
+  constructor(inner: Clock) {
+    this.#inner = inner;
+  }
+  now(): number {
+    return this.#inner.now();
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    if (this.#dead) return undefined;
+    const handle = this.#inner.setTimeout(() => {
+      this.#handles.delete(handle);
+      if (!this.#dead) fn();
+    }, ms);
+    this.#handles.add(handle);
+    return handle;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#handles.delete(handle);
+    this.#inner.clearTimeout(handle);
+  }
+  kill(): void {
+    this.#dead = true;
+    for (const h of this.#handles) this.#inner.clearTimeout(h);
+    this.#handles.clear();
+  }
+}
+
+/** An LNS on the lab's network that records to `log`; `kill()` makes it silent at once. */
+function recordedLns(lab: Lab, log: MemoryEventLog, restore?: ReturnType<typeof restorePlan>) {
+  const clock = new KillableClock(lab.clock);
+  let node: L2tpNode | undefined;
+  const recorder: Recorder = createRecorder({
+    node: "lns",
+    clock: lab.clock,
+    log,
+    pathOf: pathOfNode(() => node),
+  });
+  const transport: Transport = lab.net.bind(LNS.address, LNS.port);
+  let alive = true;
+  node = createNode(lnsConfig({ channel: { helloIntervalMs: HELLO_MS } }), {
+    clock,
+    random: new SeededRandom(restore ? 2 : 1),
+    inspect: recorder.inspect,
+    onWiringError: (error, path) => lab.wiringErrors.push({ error, path }),
+    transport: {
+      local: transport.local,
+      send: (p, to) => {
+        if (alive) transport.send(p, to);
+      },
+      onReceive: (h) =>
+        transport.onReceive((p, f) => {
+          if (alive) h(p, f);
+        }),
+      close: () => transport.close(),
+    },
+    ...(restore ? { restore } : {}),
+  });
+  return {
+    node,
+    recorder,
+    async kill() {
+      alive = false;
+      clock.kill();
+      recorder.stop();
+      await transport.close();
+    },
+  };
+}
+
+describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () => {
+  test("state values of nested states", () => {
+    expect(stateValueOf("established")).toBe("established");
+    expect(stateValueOf("closing.stop-sent")).toEqual({ closing: "stop-sent" });
+  });
+
+  test("the LAC's tunnel continues: HELLOs acked both ways, a new call, a CDN of an old call", async () => {
+    const lab = new Lab(7);
+    const log = new MemoryEventLog();
+    // Bound first so that lab.node (which binds address:1701) is not asked to bind it again.
+    const lac = lab.node(LAC.address, lacConfig({ channel: { helloIntervalMs: HELLO_MS } }));
+    const primary = recordedLns(lab, log);
+    const calls = await lab.until(Promise.all([0, 1, 2].map(() => lac.openSession({ destination: LNS }))));
+    for (const c of calls) expect(c.ok).toBe(true);
+    // Idle for a while: HELLOs both ways, everything acknowledged, every envelope stored.
+    await lab.run(5000);
+    await lab.until(primary.recorder.flush());
+    const before = primary.node.snapshot();
+    const tunnelBefore = before.destinations[0].tunnels[0];
+    await primary.kill();
+
+    const tree = replay(log.envelopes);
+    const lnsView = tree.nodes.lns;
+    expect(lnsView).toBeDefined();
+    const plan = restorePlan(lnsView);
+    expect(planSize(plan)).toEqual({ tunnels: 1, sessions: 3 });
+    expect(plan.skipped).toEqual([]);
+    // The channel state in the log is the one the primary's channel had.
+    expect(plan.destinations[0].tunnels[0].channel.peerTunnelId).toBe(tunnelBefore.peerTunnelId);
+
+    const standby = recordedLns(lab, log, plan);
+    const restored = standby.node.snapshot();
+    expect(restored.destinations[0].tunnels.map((t) => [t.id, t.peerTunnelId, t.state, t.role])).toEqual([
+      [tunnelBefore.id, tunnelBefore.peerTunnelId, "established", "responder"],
+    ]);
+    expect(restored.destinations[0].tunnels[0].sessions.map((s) => [s.id, s.peerSessionId, s.state])).toEqual(
+      tunnelBefore.sessions.map((s) => [s.id, s.peerSessionId, "established"]),
+    );
+    expect(restored.registries).toMatchObject({ tunnels: 1, tunnelsByPeer: 1, destinations: 1, sessions: 3 });
+
+    const lacChannelsBefore = lac.snapshot().channels;
+    const helloMark = lab.wire.length;
+    // Two hello intervals of silence: each side sends a HELLO, the other acknowledges it.
+    await lab.run(2 * HELLO_MS + 500);
+    const hellos = lab.wire.slice(helloMark).filter((w) => w.message.type === "HELLO");
+    expect(hellos.some((w) => w.from.startsWith(LNS.address))).toBe(true);
+    expect(hellos.some((w) => w.from.startsWith(LAC.address))).toBe(true);
+    // No retransmission anywhere: every HELLO was acked at once (a wrong Ns or Nr would stall them).
+    // The LAC's HELLO was delivered to the standby in order, not taken for a duplicate (an Nr too high).
+    expect(standby.node.snapshot().channels).toMatchObject({
+      timeouts: 0,
+      retransmitted: 0,
+      duplicates: 0,
+      delivered: 1,
+    });
+    expect(lac.snapshot().channels.timeouts).toBe(lacChannelsBefore.timeouts);
+    expect(lac.snapshot().channels.retransmitted).toBe(lacChannelsBefore.retransmitted);
+
+    // A new call on the same tunnel, answered by the standby.
+    const fresh = await lab.until(lac.openSession({ destination: LNS }));
+    if (!fresh.ok) throw new Error(`new call failed: ${fresh.cause.message}`);
+    expect(fresh.peerTunnelId).toBe(tunnelBefore.id);
+    const after = standby.node.snapshot().destinations[0].tunnels[0];
+    expect(after.sessions).toHaveLength(4);
+    expect(after.sessions.find((s) => s.id === fresh.peerSessionId)?.state).toBe("established");
+
+    // The LAC hangs up an old call: the restored session ends on the standby (CDN delivered in order).
+    const old = calls[0];
+    if (!old.ok) throw new Error("unreachable");
+    expect(lac.closeSession(old.tunnelId, old.sessionId)).toBe(true);
+    await lab.run(500);
+    const left = standby.node.snapshot().destinations[0].tunnels[0].sessions.map((s) => s.id);
+    expect(left).not.toContain(old.peerSessionId);
+    expect(left).toHaveLength(3);
+    expect(lab.sent("StopCCN")).toEqual([]);
+    expect(lab.sent("CDN").map((w) => w.from.startsWith(LAC.address))).toEqual([true]);
+
+    // The standby's own events continue the primary's sequence in the same log.
+    await lab.until(standby.recorder.flush());
+    const seqs = log.envelopes.filter((e) => e.node === "lns").map((e) => e.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+
+    await lab.until(Promise.all([lac.close(), standby.node.close()]));
+    await flush();
+    expect(lab.wiringErrors).toEqual([]);
+    expect(standby.node.snapshot().registries).toMatchObject({ tunnels: 0, sessions: 0, liveActors: 0 });
+  });
+});
