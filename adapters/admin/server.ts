@@ -38,7 +38,7 @@ const MAX_BODY = 64 * 1024;
 /** Starts the admin API of `node` on `listen` (port 0: an ephemeral port, told in `url`). */
 export async function startAdminServer(node: L2tpNode, listen: PeerAddress): Promise<AdminServer> {
   const server = createServer((req, res) => {
-    handle(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
+    handleAdminRequest(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
@@ -54,7 +54,12 @@ export async function startAdminServer(node: L2tpNode, listen: PeerAddress): Pro
   };
 }
 
-async function handle(node: L2tpNode, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Answers one admin API request for `node` (shared with the standby's server, adapters/admin/standby.ts). */
+export async function handleAdminRequest(
+  node: L2tpNode,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://admin");
   if (req.method === "GET" && url.pathname === "/v1/snapshot") {
     return reply(res, 200, node.snapshot({ sessions: url.searchParams.get("sessions") === "1" }));
@@ -180,7 +185,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown> |
   }
 }
 
-function reply(res: ServerResponse, status: number, value: unknown): void {
+/** Writes a JSON answer. */
+export function reply(res: ServerResponse, status: number, value: unknown): void {
   const text = JSON.stringify(value);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);

@@ -4,6 +4,7 @@ import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
 import { replay } from "./replay.ts";
 import { run } from "./run.ts";
+import { takeover } from "./standby.ts";
 
 export interface Command {
   /** One line for `l2tp help`. */
@@ -21,6 +22,7 @@ export const commands: Record<string, Command> = {
   shutdown,
   close,
   dial,
+  takeover,
   replay,
   decode,
 };

@@ -12,11 +12,13 @@ import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp } from "../../adapters/udp/index.ts";
+import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
 import { cause } from "../../machines/common.ts";
 import type { Command } from "./index.ts";
 import { openRecording, type Recording, summaryText } from "./recording.ts";
+import { runStandby } from "./standby.ts";
 
-const HELP = `usage: l2tp run --config FILE [--events ADDRESS]
+const HELP = `usage: l2tp run --config FILE [--events ADDRESS] [--standby [--takeover-after SECONDS]]
 
 Runs a node (LAC, LNS or both) as the configuration file says; adapters/config/example.yaml shows every
 key with its default. The admin API (l2tp show, drain, enable, shutdown, close, dial) listens on the
@@ -25,6 +27,12 @@ config's admin address (default 127.0.0.1:17010). SIGINT/SIGTERM: graceful close
 Every state transition is recorded in the event log (l2tp replay reads it); while the log cannot keep
 up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient resources).
   --events A   file:DIR, memory: or nats://HOST:PORT[/STREAM]; overrides the config's events
+
+A running node records a heartbeat every second. With --standby the node binds no L2TP address: it
+follows the events of the node of the same name (the primary, same config file) and takes over its
+tunnels and sessions, on the same addresses and at the recorded sequence numbers, on 'l2tp takeover
+--admin URL' or when the primary has been silent for --takeover-after seconds (default 3; 0: only on
+command). The admin address must differ from the primary's (port 0 picks a free one).
 `;
 
 export const run: Command = {
@@ -35,6 +43,8 @@ export const run: Command = {
       options: {
         config: { type: "string" },
         events: { type: "string" },
+        standby: { type: "boolean", default: false },
+        "takeover-after": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -50,6 +60,18 @@ export const run: Command = {
     const config = loaded.config;
     const name = config.node.name;
     const address = values.events ?? config.events;
+    if (values.standby) {
+      const after = Number(values["takeover-after"] ?? DEFAULT_TAKEOVER_AFTER_MS / 1000);
+      if (!Number.isFinite(after) || after < 0) {
+        process.stderr.write("--takeover-after: expected seconds (0 or more)\n");
+        return 2;
+      }
+      return runStandby(config, {
+        configPath: values.config,
+        events: address,
+        takeoverAfterMs: after * 1000,
+      });
+    }
     let recording: Recording;
     try {
       recording = await openRecording(address, {
@@ -81,6 +103,9 @@ export const run: Command = {
       admit: recorded.admit,
     });
     recorded.attach(node);
+    // A standby following this node's events takes its silence for death (events/standby.ts).
+    const heartbeat = setInterval(() => node.heartbeat(), HEARTBEAT_MS);
+    void node.closed.then(() => clearInterval(heartbeat));
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
     try {
       admin = await startAdminServer(node, config.admin);
