@@ -229,11 +229,16 @@ export class TunnelHandle {
     return s;
   }
 
-  /** A packet went out or came in: the channel's Ns/Nr may have moved; report it once this turn is over. */
+  /**
+   * A packet went out or came in: the channel's Ns/Nr may have moved; report it once this turn of the
+   * event loop is over. A 0 ms timer, not a microtask: the runtimes run microtasks after every single
+   * datagram, so a microtask made a tunnel step (and a recorded event) per datagram, 15-20 µs of CPU per
+   * call on each side (20,000 calls/s fell to 15,000); the timer fires once after the turn's datagrams.
+   */
   #channelTouched(): void {
     if (this.#channelPending) return;
     this.#channelPending = true;
-    queueMicrotask(this.#reportChannel);
+    this.#rt.clock.setTimeout(this.#reportChannel, 0);
   }
 
   /** Tells the tunnel actor the channel's state when it changed, so that it is recorded (failover). */
