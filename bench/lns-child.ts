@@ -8,16 +8,20 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+
 import { startLabLns } from "../bin/commands/lab.ts";
+
+/** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
+const rss = (): number => process.memoryUsage.rss();
 
 const { values } = parseArgs({ options: { events: { type: "string" }, secret: { type: "string" } } });
 const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),
 });
-let peakRss = process.memoryUsage().rss;
+let peakRss = rss();
 const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  peakRss = Math.max(peakRss, rss());
 }, 20);
 
 const cpuMicros = (): number => {
@@ -29,12 +33,12 @@ answer({ port: lns.peer.port });
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "count") {
-    const rss = process.memoryUsage().rss;
-    peakRss = Math.max(peakRss, rss);
-    answer({ ...(await lns.count()), rss, peakRss, cpuMicros: cpuMicros() });
+    const now = rss();
+    peakRss = Math.max(peakRss, now);
+    answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros() });
   } else if (line === "close") {
     clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakRss = Math.max(peakRss, rss());
     const registries = await lns.close();
     answer({ registries, sent: lns.sent, peakRss, cpuMicros: cpuMicros(), events: lns.events });
     process.exit(0);

@@ -22,6 +22,9 @@ import type { RecordingSummary } from "../bin/commands/recording.ts";
 import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
 import { runtimeName } from "./measure.ts";
 
+/** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
+const rss = (): number => process.memoryUsage.rss();
+
 const { values } = parseArgs({
   options: {
     sessions: { type: "string" },
@@ -83,14 +86,15 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   const nats: NatsServer | undefined = values.events === "nats:auto" ? await startNatsServer() : undefined;
   const events = nats ? nats.url : values.events;
   const lns = await startChildLns(values.profile, events);
-  const lacBaseline = process.memoryUsage().rss;
+  const lacBaseline = rss();
   const lnsStart = await lns.ask("count");
   let lacPeak = lacBaseline;
   const sampler = setInterval(() => {
-    lacPeak = Math.max(lacPeak, process.memoryUsage().rss);
+    lacPeak = Math.max(lacPeak, rss());
   }, 20);
   const lacCpuStart = cpuMicros();
   let lacCpuSetup = 0;
+  let lacRssSetup = 0;
   let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
   const report = await runLab({
     sessions,
@@ -103,6 +107,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       if (!done || lnsAtSetup) return;
       // The last session is up: the setup phase ends here for both sides.
       lacCpuSetup = cpuMicros() - lacCpuStart;
+      lacRssSetup = rss();
       lnsAtSetup = lns.ask("count");
     },
   });
@@ -131,8 +136,12 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     ),
     lacPeakRssMiB: +(lacPeak / 2 ** 20).toFixed(1),
     lnsPeakRssMiB: +((lnsFinal?.peakRss ?? 0) / 2 ** 20).toFixed(1),
-    lacBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
-    lnsBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
+    // RSS per session once every call is up (what an established call costs), and at the peak of the
+    // whole run (closing 60,000 calls allocates too).
+    lacBytesPerSession: Math.round(perSession(lacRssSetup, lacBaseline)),
+    lnsBytesPerSession: Math.round(perSession(lnsSetup.rss as number, lnsStart.rss as number)),
+    lacPeakBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
+    lnsPeakBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
     sentByLac: report.sentByLac,
     sentByLns: report.sentByLns,
     events: events ? (events.startsWith("nats:") ? "jetstream" : events.split(":")[0]) : "none",
@@ -147,7 +156,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     `${result.runtime.padEnd(5)} ${n(sessions).padStart(6)} sessions / ${String(tunnels).padStart(3)} tunnels: ` +
       `${n(result.setupPerSecond).padStart(7)} sessions/s (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
       `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
-      `peak RSS LAC ${result.lacPeakRssMiB} MiB (${n(result.lacBytesPerSession)} B/session) LNS ${result.lnsPeakRssMiB} MiB (${n(result.lnsBytesPerSession)} B/session)` +
+      `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
+      `(peak LAC ${result.lacPeakRssMiB} MiB ${n(result.lacPeakBytesPerSession)} B/session, LNS ${result.lnsPeakRssMiB} MiB ${n(result.lnsPeakBytesPerSession)} B/session)` +
       (events
         ? `, events ${result.events} ${n(result.eventsRecorded)} (peak queue ${n(result.eventsMaxQueued)})`
         : "") +
