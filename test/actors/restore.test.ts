@@ -3,7 +3,7 @@
  * dies without a word (its socket and its timers go silent, as after kill -9), and a new LNS restored
  * from the log on the same address resumes the tunnel: the LAC never notices. Its HELLO is acked, ours
  * is acked, a new call opens on the same tunnel, and the LAC's CDN of an old call reaches the restored
- * session.
+ * session. A third LNS then resumes from the standby's own records (a failover of the failover).
  */
 import { describe, expect, test } from "bun:test";
 import { createNode, type L2tpNode } from "../../actors/node.ts";
@@ -12,7 +12,8 @@ import { planSize, restorePlan, stateValueOf } from "../../actors/restore.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
 import { createRecorder, pathOfNode, type Recorder } from "../../events/recorder.ts";
-import { replay } from "../../events/replay.ts";
+import { initialTree, replay } from "../../events/replay.ts";
+import { evolveStandby } from "../../events/standby.ts";
 import { flush, LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 const HELLO_MS = 2000;
@@ -172,9 +173,29 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     const seqs = log.envelopes.filter((e) => e.node === "lns").map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
 
-    await lab.until(Promise.all([lac.close(), standby.node.close()]));
+    // The standby dies too: a third LNS resumes from the standby's own records (a second life of the
+    // node in the same log: the fold starts again at the standby's system actor).
+    await lab.run(500);
+    await lab.until(standby.recorder.flush());
+    const beforeSecond = standby.node.snapshot().destinations[0].tunnels[0];
+    await standby.kill();
+    const tree2 = initialTree();
+    for (const e of log.envelopes) evolveStandby(tree2, e);
+    const plan2 = restorePlan(tree2.nodes.lns);
+    expect(planSize(plan2)).toEqual({ tunnels: 1, sessions: 3 });
+    const third = recordedLns(lab, log, plan2);
+    expect(
+      third.node.snapshot().destinations[0].tunnels[0].sessions.map((s) => [s.id, s.peerSessionId, s.state]),
+    ).toEqual(beforeSecond.sessions.map((s) => [s.id, s.peerSessionId, "established"]));
+    const again = await lab.until(lac.openSession({ destination: LNS }));
+    expect(again.ok && again.peerTunnelId).toBe(tunnelBefore.id);
+    await lab.run(2 * HELLO_MS + 500);
+    expect(third.node.snapshot().channels).toMatchObject({ timeouts: 0, retransmitted: 0, duplicates: 0 });
+    expect(lab.sent("StopCCN")).toEqual([]);
+
+    await lab.until(Promise.all([lac.close(), third.node.close()]));
     await flush();
     expect(lab.wiringErrors).toEqual([]);
-    expect(standby.node.snapshot().registries).toMatchObject({ tunnels: 0, sessions: 0, liveActors: 0 });
+    expect(third.node.snapshot().registries).toMatchObject({ tunnels: 0, sessions: 0, liveActors: 0 });
   });
 });
