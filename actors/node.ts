@@ -308,7 +308,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
         const t = Tunnels.spawn(this.rt, d, {
           role: rt.role,
           peer: rt.channel.peer,
-          transport: this.rt.defaultTransport,
+          transport: this.#transportAt(rt.channel.local),
           profile,
           test: false,
           restore: { id: rt.id, snapshot, ...rt.channel },
@@ -323,6 +323,14 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       }
       if (rd.admin !== "enabled") d.send({ type: "admin", state: rd.admin });
     }
+  }
+
+  /** The socket bound at `local` (the one a recorded tunnel ran on), else the first. */
+  #transportAt(local: PeerAddress | undefined): Transport {
+    const found = local
+      ? this.#transports.find((t) => t.local.address === local.address && t.local.port === local.port)
+      : undefined;
+    return found ?? this.rt.defaultTransport;
   }
 
   heartbeat(): void {

@@ -60,6 +60,8 @@ export interface RestoredTunnel {
     peerTunnelId: number;
     peerReceiveWindow: number;
     peer: PeerAddress;
+    /** Our address the tunnel ran on, when recorded. */
+    local?: PeerAddress;
   };
   sessions: RestoredSession[];
 }
@@ -105,11 +107,20 @@ function peerOfKey(key: string): PeerAddress | undefined {
 function channelOf(data: Record<string, unknown>): RestoredTunnel["channel"] | undefined {
   const c = data.channel as Record<string, unknown> | null | undefined;
   if (!c || typeof c !== "object") return undefined;
-  const { ns, nr, peerTunnelId, peerReceiveWindow, peerAddress, peerPort } = c;
+  const { ns, nr, peerTunnelId, peerReceiveWindow, peerAddress, peerPort, localAddress, localPort } = c;
   if (!isSeq(ns) || !isSeq(nr) || !isId(peerTunnelId)) return undefined;
   if (typeof peerAddress !== "string" || !isId(peerPort)) return undefined;
   const window = typeof peerReceiveWindow === "number" && peerReceiveWindow >= 1 ? peerReceiveWindow : 4;
-  return { ns, nr, peerTunnelId, peerReceiveWindow: window, peer: { address: peerAddress, port: peerPort } };
+  const channel: RestoredTunnel["channel"] = {
+    ns,
+    nr,
+    peerTunnelId,
+    peerReceiveWindow: window,
+    peer: { address: peerAddress, port: peerPort },
+  };
+  if (typeof localAddress === "string" && isId(localPort))
+    channel.local = { address: localAddress, port: localPort };
+  return channel;
 }
 
 /** What can be resumed of one recorded node (see the module comment for what is left out and why). */

@@ -266,6 +266,8 @@ export class TunnelHandle {
       peerReceiveWindow: this.channel.peerReceiveWindow,
       peerAddress: peer.address,
       peerPort: peer.port,
+      localAddress: this.transport.local.address,
+      localPort: this.transport.local.port,
     };
     this.#lastChannel = channel;
     this.node.actor.send({ type: "channel", channel });

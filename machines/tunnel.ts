@@ -83,6 +83,9 @@ export interface TunnelChannelState {
   peerReceiveWindow: number;
   peerAddress: string;
   peerPort: number;
+  /** Our address the tunnel runs on (a node may listen on several). */
+  localAddress: string;
+  localPort: number;
 }
 
 /** A delivered control message for the tunnel itself (session id 0, tunnel message types). */

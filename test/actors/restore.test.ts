@@ -119,7 +119,11 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     expect(planSize(plan)).toEqual({ tunnels: 1, sessions: 3 });
     expect(plan.skipped).toEqual([]);
     // The channel state in the log is the one the primary's channel had.
-    expect(plan.destinations[0].tunnels[0].channel.peerTunnelId).toBe(tunnelBefore.peerTunnelId);
+    expect(plan.destinations[0].tunnels[0].channel).toMatchObject({
+      peerTunnelId: tunnelBefore.peerTunnelId,
+      peer: LAC,
+      local: LNS,
+    });
 
     const standby = recordedLns(lab, log, plan);
     const restored = standby.node.snapshot();
