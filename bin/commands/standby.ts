@@ -79,9 +79,21 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
       process.stderr.write(`l2tp run: standby: following ${log.description} failed: ${String(err)}\n`),
   });
 
+  /** A takeover that failed (the address still in use: is the primary alive?) ends the standby. */
+  let failedOnce = false;
   const failed = (err: unknown): void => {
+    if (failedOnce) return;
+    failedOnce = true;
     process.stderr.write(`l2tp run: takeover failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    finish(1);
+    void (async () => {
+      clearInterval(heartbeat);
+      if (node) await node.close(cause("internal", "takeover failed"));
+      for (const t of transports) await t.close();
+      await recording?.close().catch(() => undefined);
+      await admin?.close();
+      await log.close().catch(() => undefined);
+      finish(1);
+    })();
   };
 
   const takeOver = (reason: string): Promise<TakeoverResult> => {
@@ -146,7 +158,11 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
     {
       node: () => node,
       status: () => ({ role, node: name, events: log.description, primary: follower.status() }),
-      takeover: (reason) => takeOver(reason),
+      takeover: (reason) => {
+        const result = takeOver(reason);
+        result.catch(failed);
+        return result;
+      },
     },
     config.admin,
   ).catch(async (err) => {
@@ -198,7 +214,9 @@ async function bindAll(config: RunConfig, configPath: string): Promise<Transport
           transports.push(await bindUdp(l));
           break;
         } catch (err) {
-          if (Date.now() > deadline || !/in use/i.test(String((err as Error).message ?? err))) throw err;
+          if (Date.now() > deadline || !/EADDRINUSE|in use/i.test(String((err as Error).message ?? err))) {
+            throw err;
+          }
           await new Promise((r) => setTimeout(r, 100));
         }
       }
@@ -206,7 +224,10 @@ async function bindAll(config: RunConfig, configPath: string): Promise<Transport
     return transports;
   } catch (err) {
     for (const t of transports) await t.close();
-    throw new Error(`cannot bind the listen addresses of ${configPath}: ${(err as Error).message}`);
+    const busy = /EADDRINUSE|in use/i.test(String((err as Error).message ?? err));
+    throw new Error(
+      `cannot bind the listen addresses of ${configPath}: ${(err as Error).message}${busy ? " (is the primary still running? a standby takes over from a dead primary)" : ""}`,
+    );
   }
 }
 
