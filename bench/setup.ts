@@ -96,6 +96,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   let lacCpuSetup = 0;
   let lacRssSetup = 0;
   let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
+  const lacPoints: [number, number][] = [];
+  const lnsPoints: Promise<[number, number]>[] = [];
   const report = await runLab({
     sessions,
     tunnels,
@@ -103,7 +105,13 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     window,
     lns: lns.lab,
     ...(events ? { events } : {}),
-    progress: (_line, done) => {
+    progress: (line, done) => {
+      // RSS of both sides every 5% of the calls: the slope is what one more established call costs.
+      const up = Number(/opening: (\d+)\//.exec(line)?.[1] ?? Number.NaN);
+      if (Number.isFinite(up)) {
+        lacPoints.push([up, rss()]);
+        lnsPoints.push(lns.ask("count").then((c): [number, number] => [up, c.rss as number]));
+      }
       if (!done || lnsAtSetup) return;
       // The last session is up: the setup phase ends here for both sides.
       lacCpuSetup = cpuMicros() - lacCpuStart;
@@ -117,6 +125,9 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   const lnsFinal = lns.final;
   const lnsSetup = lnsAtSetup ? await lnsAtSetup : lnsStart;
   const established = Math.max(1, report.established);
+  // Past the first quarter (code compiled, pools warmed up), RSS grows by this much per call.
+  const marginal = (points: [number, number][]) => slope(points.filter(([n]) => n >= sessions / 4));
+  const lnsSeries = await Promise.all(lnsPoints);
   const perSession = (peak: number, base: number) => (peak - base) / established;
   const result = {
     bench: "setup",
@@ -140,6 +151,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     // whole run (closing 60,000 calls allocates too).
     lacBytesPerSession: Math.round(perSession(lacRssSetup, lacBaseline)),
     lnsBytesPerSession: Math.round(perSession(lnsSetup.rss as number, lnsStart.rss as number)),
+    lacMarginalBytesPerSession: Math.round(marginal(lacPoints)),
+    lnsMarginalBytesPerSession: Math.round(marginal(lnsSeries)),
     lacPeakBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
     lnsPeakBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
     sentByLac: report.sentByLac,
@@ -157,6 +170,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       `${n(result.setupPerSecond).padStart(7)} sessions/s (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
       `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
       `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
+      `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
       `(peak LAC ${result.lacPeakRssMiB} MiB ${n(result.lacPeakBytesPerSession)} B/session, LNS ${result.lnsPeakRssMiB} MiB ${n(result.lnsPeakBytesPerSession)} B/session)` +
       (events
         ? `, events ${result.events} ${n(result.eventsRecorded)} (peak queue ${n(result.eventsMaxQueued)})`
@@ -165,6 +179,20 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   );
   console.log(JSON.stringify(result));
   if (!report.ok) process.exitCode = 1;
+}
+
+/** Least-squares slope of y over x (0 with fewer than two points). */
+function slope(points: [number, number][]): number {
+  if (points.length < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / points.length;
+  const my = points.reduce((a, [, y]) => a + y, 0) / points.length;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
 }
 
 /** The LNS child: its lab handle, a command channel, and what it said when it closed. */
