@@ -342,7 +342,7 @@ describe("the fast paths of encodeEnvelope and decodeEnvelope (every event is en
     fc.string({ maxLength: 6 }),
     fc.uint8Array({ maxLength: 6 }),
     fc.bigInt(),
-    fc.constant(Redacted.make("pw")),
+    fc.constant(Redacted.make("planted-secret-7f3a")),
     fc.constant(new Date(0)),
   );
   const key = fc.constantFrom("a", "secret", "chapResponse", "peerSessionId", "nested", "value", "code");
@@ -375,7 +375,8 @@ describe("the fast paths of encodeEnvelope and decodeEnvelope (every event is en
       fc.property(anEnvelope, (e) => {
         const fast = encodeEnvelope(e);
         expect(fast).toEqual(schemaEncode(e));
-        expect(JSON.stringify(fast)).not.toContain("pw");
+        // The marker is longer than any generated string, so only a leak can put it in the output.
+        expect(JSON.stringify(fast)).not.toContain("planted-secret-7f3a");
       }),
       { numRuns: 1000 },
     );
