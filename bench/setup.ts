@@ -12,6 +12,42 @@
  *
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
  * Prints a human line per case and one JSON line per case.
+ *
+ * Measured here (2 cores, both processes cold, no event log, window 4000; runs vary by ±15%: the two
+ * processes and their GC threads share the two cores). Calls/s, CPU per call LAC/LNS, destination close,
+ * RSS per established call LAC/LNS (marginal: the slope past the first quarter of the calls):
+ *
+ *   Bun 1.4   1,000x1     5,100/s  181/158 µs   19 ms   24.0/16.0 KB
+ *             1,000x100   4,100/s  261/213 µs   31 ms   35.9/26.5 KB
+ *             10,000x1    9,700/s   88/73 µs    89 ms    9.4/6.1 KB  (marginal 4.6/4.2)
+ *             10,000x100 11,200/s   91/77 µs   131 ms    9.2/7.0 KB
+ *             60,000x1   16,900/s   52/46 µs   531 ms    6.4/4.6 KB  (marginal 5.5/4.1)
+ *             60,000x100 18,700/s   52/45 µs   468 ms    5.4/4.2 KB  (marginal 3.9/3.3; 16,000-20,700/s)
+ *   Deno 2.9  1,000x1     3,800/s  188/163 µs   13 ms   42.6/43.4 KB
+ *             1,000x100     670/s  342/299 µs  138 ms   60.0/50.0 KB
+ *             10,000x1    6,000/s  121/101 µs   97 ms   15.3/13.1 KB
+ *             10,000x100  4,500/s  118/104 µs  114 ms   15.5/14.4 KB
+ *             60,000x1    7,900/s   88/75 µs   624 ms    6.3/4.4 KB  (marginal 4.1/2.6)
+ *             60,000x100  8,700/s   85/69 µs   607 ms    6.9/5.2 KB  (marginal 4.8/3.5)
+ *   (before this work, Bun: 1,000x1 3,600/s, 10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a
+ *   10 s close, 22-38 KB per call; Deno lab 1,000x10 with window 50: 260/s)
+ *
+ * What bounds these figures:
+ * - CPU per call. At 60,000 calls the LAC is busy (~50 µs a call on Bun: UDP syscalls, sendmmsg batched,
+ *   a third; the codec with hidden AVPs (MD5) and the channel a fifth; XState's actor machinery per call
+ *   (create, start, mailbox, snapshot per step; ~8 µs) a sixth; GC the rest). The LNS needs ~45 µs.
+ * - XState per-actor cost: a call run by XState's statechart interpreter cost ~50 µs and ~50 KB of
+ *   garbage per side; machines/session-logic.ts runs the same table (checked against sessionMachine)
+ *   for ~6 µs and 3 KB; the tree shares one XState system (actors/actor-system.ts).
+ * - GC: ~23 KB allocated per call (both sides), 3 KB kept per call per side; JSC's concurrent marking
+ *   threads take cores from the other process, which is most of the run-to-run spread.
+ * - Cold start: at 1,000 and 10,000 calls JIT compilation and 1-100 tunnel handshakes weigh per call
+ *   (88-260 µs of CPU a call on Bun), and the fixed RSS of compiled code is counted per call.
+ * - Window/RTT on one tunnel: the peer's receive window (16) bounds a tunnel to 16 messages in flight;
+ *   larger windows measured slower (60,000x1: 64 → 10,700/s, 256 → 9,400/s: both sides then alternate
+ *   on bigger batches), so 16 stays. Over 100 tunnels, calls fill a tunnel before the next opens.
+ * - Deno: node:dgram costs 17-25 µs of CPU per echo there (4 µs on Bun), Deno.listenDatagram 37-54 µs;
+ *   ~85 µs per call, and its event loop adds latency at 10,000 calls.
  */
 import { spawn } from "node:child_process";
 import process from "node:process";
