@@ -33,9 +33,10 @@
  *   10 s close, 22-38 KB per call; Deno lab 1,000x10 with window 50: 260/s)
  *
  * What bounds these figures:
- * - CPU per call. At 60,000 calls the LAC is busy (~50 µs a call on Bun: UDP syscalls, sendmmsg batched,
- *   a third; the codec with hidden AVPs (MD5) and the channel a fifth; XState's actor machinery per call
- *   (create, start, mailbox, snapshot per step; ~8 µs) a sixth; GC the rest). The LNS needs ~45 µs.
+ * - CPU per call. At 60,000 calls the LAC is busy: ~50 µs a call on Bun (profile: sendmmsg/sendto 14%,
+ *   XState's actor machinery (create, start, mailbox, a snapshot per step) 15%, the wiring in actors/
+ *   and the session logic 25%, the codec with its hidden AVPs (MD5) 8%, the rest natives and GC). The
+ *   LNS needs ~45 µs. 20,000 calls/s is the LAC's CPU, with no headroom.
  * - XState per-actor cost: a call run by XState's statechart interpreter cost ~50 µs and ~50 KB of
  *   garbage per side; machines/session-logic.ts runs the same table (checked against sessionMachine)
  *   for ~6 µs and 3 KB; the tree shares one XState system (actors/actor-system.ts).
