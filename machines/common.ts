@@ -2,6 +2,7 @@
  * What the four machines (system → destination → tunnel → session) share: where an actor sits in the
  * tree, the administrative state every level has, and the cause an actor carries when it ends.
  */
+import type { ResultCode } from "../protocol/l2tp/avps.ts";
 
 /**
  * Where an actor sits in the tree. Every machine keeps its path in its context, so that one `inspect`
@@ -28,13 +29,6 @@ export type AdminState = "enabled" | "drain" | "shutdown";
 export interface AdminEvent {
   type: "admin";
   state: AdminState;
-}
-
-/** A Result Code AVP value (RFC 2661 §4.4.2), as sent in a StopCCN or CDN. */
-export interface ResultCode {
-  result: number;
-  error?: number;
-  message?: string;
 }
 
 /** Why an actor ended (or a request failed), short enough to match on and clear enough to read. */

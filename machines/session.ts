@@ -7,9 +7,11 @@
  * `established`) for the wiring in `actors/`. No timers but the optional setup timeout.
  */
 import { and, assign, emit, or, setup } from "xstate";
-import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { Avps, ResultCode } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
-import { type ActorPath, type Cause, type CloseEvent, cause, type ResultCode } from "./common.ts";
+import { GeneralError } from "../protocol/l2tp/result.ts";
+import { CdnResult } from "../protocol/l2tp/result-codes.ts";
+import { type ActorPath, type Cause, type CloseEvent, cause } from "./common.ts";
 
 /**
  * Which call this is (RFC 2661 §5.2): who asked for it and which side we are.
@@ -99,17 +101,6 @@ export interface SessionOutput {
   wasEstablished: boolean;
 }
 
-/** RFC 2661 §4.4.2 CDN result codes used here. */
-export const CdnResult = {
-  lostCarrier: 1,
-  generalError: 2,
-  administrative: 3,
-  noFacilitiesTemporary: 4,
-  noFacilitiesPermanent: 5,
-  invalidDestination: 6,
-  timeout: 10,
-} as const;
-
 function rxMessage(event: SessionEvent): ControlMessage {
   return (event as SessionRxEvent).message;
 }
@@ -139,7 +130,7 @@ function checkRequest(message: ControlMessage): Cause | null {
   if (!message.avps.assignedSessionId) {
     return cause("protocol", `${message.type} without an Assigned Session ID`, {
       result: CdnResult.generalError,
-      error: 3,
+      error: GeneralError.valueOutOfRange,
     });
   }
   return null;

@@ -9,7 +9,10 @@
  */
 import { assign, emit, raise, setup } from "xstate";
 import { challengeResponse } from "../protocol/l2tp/auth.ts";
+import type { ResultCode } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
+import { GeneralError } from "../protocol/l2tp/result.ts";
+import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 import {
   type ActorPath,
   type AdminEvent,
@@ -17,7 +20,6 @@ import {
   type Cause,
   type CloseEvent,
   cause,
-  type ResultCode,
 } from "./common.ts";
 
 /** Which side of the control connection setup we are (RFC 2661 §5.1). */
@@ -131,20 +133,6 @@ export interface TunnelOutput {
   wasEstablished: boolean;
 }
 
-/** RFC 2661 §4.4.2 StopCCN result codes used here. */
-export const StopCcnResult = {
-  generalClear: 1,
-  generalError: 2,
-  alreadyExists: 3,
-  notAuthorized: 4,
-  badProtocolVersion: 5,
-  shuttingDown: 6,
-  fsmError: 7,
-} as const;
-
-/** RFC 2661 §4.4.2 general error 6, what xl2tpd sends with result 2 when a challenge response is wrong. */
-const VENDOR_ERROR = 6;
-
 /** Outcome of comparing Tie Breaker AVPs of two SCCRQs that crossed (RFC 2661 §4.4.3). */
 export type TieBreak =
   /** Our SCCRQ wins: drop theirs. */
@@ -193,13 +181,13 @@ export function checkSccrq(context: TunnelContext, message: ControlMessage): Cau
   const { avps } = message;
   if (avps.protocolVersion && avps.protocolVersion.version !== 1) {
     return refusal("refused", `protocol version ${avps.protocolVersion.version} is not 1`, {
-      result: StopCcnResult.badProtocolVersion,
+      result: StopCcnResult.unsupportedVersion,
     });
   }
   if (!avps.assignedTunnelId) {
     return refusal("protocol", "SCCRQ without an Assigned Tunnel ID", {
       result: StopCcnResult.generalError,
-      error: 3,
+      error: GeneralError.valueOutOfRange,
     });
   }
   if (context.peerHostName !== undefined && avps.hostName !== context.peerHostName) {
@@ -225,7 +213,7 @@ export function checkSccrp(context: TunnelContext, message: ControlMessage): Cau
   if (!avps.assignedTunnelId) {
     return refusal("protocol", "SCCRP without an Assigned Tunnel ID", {
       result: StopCcnResult.generalError,
-      error: 3,
+      error: GeneralError.valueOutOfRange,
     });
   }
   if (context.peerHostName !== undefined && avps.hostName !== context.peerHostName) {
@@ -257,14 +245,15 @@ function checkResponse(context: TunnelContext, message: ControlMessage, messageT
   if (!got) {
     return refusal("auth", `${message.type} carries no Challenge Response to our challenge`, {
       result: StopCcnResult.generalError,
-      error: VENDOR_ERROR,
+      // RFC 2661 §4.4.2 general error 6: what xl2tpd sends with result 2 when a response is wrong.
+      error: GeneralError.vendorSpecific,
       message: "missing challenge response",
     });
   }
   if (!sameBytes(got, expected)) {
     return refusal("auth", `${message.type} Challenge Response does not match (wrong secret?)`, {
       result: StopCcnResult.generalError,
-      error: VENDOR_ERROR,
+      error: GeneralError.vendorSpecific,
       message: "challenge response does not match",
     });
   }
@@ -294,7 +283,7 @@ function stopCcn(context: TunnelContext, why: Cause): ControlMessage {
     type: "StopCCN",
     avps: {
       assignedTunnelId: context.localTunnelId,
-      resultCode: why.resultCode ?? { result: StopCcnResult.generalClear },
+      resultCode: why.resultCode ?? { result: StopCcnResult.clear },
     },
   };
 }
@@ -305,7 +294,7 @@ function localCloseCause(event: CloseEvent | AdminEvent): Cause {
     return cause("admin", "tunnel shut down by an administrator", { result: StopCcnResult.shuttingDown });
   }
   const c = event.cause;
-  return c.resultCode ? c : { ...c, resultCode: { result: StopCcnResult.generalClear, message: c.message } };
+  return c.resultCode ? c : { ...c, resultCode: { result: StopCcnResult.clear, message: c.message } };
 }
 
 /** The tunnel machine (RFC 2661 §7.2, both sides). */

@@ -7,9 +7,8 @@ import { AVP_BY_NAME } from "./avps.ts";
 import { MESSAGE_TYPE_BY_NAME } from "./message-types.ts";
 import type { ControlMessage } from "./messages.ts";
 import { GeneralError, type ProtocolError } from "./result.ts";
+import { StopCcnResult } from "./result-codes.ts";
 
-/** StopCCN result 5 (RFC 2661 §4.4.2): "The protocol version of the requester is not supported". */
-const RESULT_VERSION_UNSUPPORTED = 5;
 /** RFC 2661 §4.4.3: the Protocol Version this specification defines (version 1, revision 0). */
 const SUPPORTED_VERSION = 1;
 const SUPPORTED_REVISION = 0;
@@ -57,7 +56,7 @@ export function validateMessage(message: ControlMessage): ProtocolError | null {
         "protocolVersion",
         `protocol version ${v.version}.${v.revision} is not supported (RFC 2661 §4.4.3 defines 1.0)`,
         (SUPPORTED_VERSION << 8) | SUPPORTED_REVISION,
-        RESULT_VERSION_UNSUPPORTED,
+        StopCcnResult.unsupportedVersion,
       );
     }
     if (avps.assignedTunnelId === 0) {
