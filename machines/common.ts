@@ -3,6 +3,7 @@
  * tree, the administrative state every level has, and the cause an actor carries when it ends.
  */
 import type { ResultCode } from "../protocol/l2tp/avps.ts";
+import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 
 /**
  * Where an actor sits in the tree. Every machine keeps its path in its context, so that one `inspect`
@@ -29,6 +30,22 @@ export type AdminState = "enabled" | "drain" | "shutdown";
 export interface AdminEvent {
   type: "admin";
   state: AdminState;
+}
+
+/** Every level's `setAdmin`: the state an `admin` event names, else the one the level has. */
+export function adminAfter({
+  context,
+  event,
+}: {
+  context: { admin: AdminState };
+  event: { type: string };
+}): AdminState {
+  return event.type === "admin" ? (event as AdminEvent).state : context.admin;
+}
+
+/** Every level's `isShutdown` guard: an `admin` event to `shutdown`. */
+export function isShutdownEvent({ event }: { event: { type: string } }): boolean {
+  return event.type === "admin" && (event as AdminEvent).state === "shutdown";
 }
 
 /** Why an actor ended (or a request failed), short enough to match on and clear enough to read. */
@@ -77,4 +94,21 @@ export function cause(reason: CauseReason, message: string, resultCode?: ResultC
 export interface CloseEvent {
   type: "close";
   cause: Cause;
+}
+
+/** The cause a closing level sends its children: its own reason, and the Result Code to pass on. */
+export function parentClosing(level: string, why: Cause | undefined): Cause {
+  return cause("parent", `${level} closing: ${why?.message ?? "closed"}`, why?.resultCode);
+}
+
+/** The cause of an administrative shutdown (RFC 2661 §4.4.2 StopCCN result 6: the sender is being shut down). */
+export function adminShutdown(message: string): Cause {
+  return cause("admin", message, { result: StopCcnResult.shuttingDown });
+}
+
+/** A received StopCCN's or CDN's Result Code in short, for a cause: "CDN result 2 error 6: bad secret". */
+export function resultCodeSummary(messageType: "StopCCN" | "CDN", rc: ResultCode | undefined): string {
+  if (!rc) return messageType;
+  const error = rc.error ? ` error ${rc.error}` : "";
+  return `${messageType} result ${rc.result}${error}${rc.message ? `: ${rc.message}` : ""}`;
 }

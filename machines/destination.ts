@@ -13,9 +13,13 @@ import {
   type ActorPath,
   type AdminEvent,
   type AdminState,
+  adminAfter,
+  adminShutdown,
   type Cause,
   type CloseEvent,
   cause,
+  isShutdownEvent,
+  parentClosing,
 } from "./common.ts";
 import type { TunnelOutput } from "./tunnel.ts";
 
@@ -178,7 +182,7 @@ export const destinationMachine = setup({
       (event.type === "tunnelEnded" || event.type === "tunnelEstablished") && event.test,
     noTunnelsLeft: ({ context }) => context.tunnels === 0,
     hasTunnels: ({ context }) => context.tunnels > 0,
-    isShutdown: ({ event }) => event.type === "admin" && event.state === "shutdown",
+    isShutdown: isShutdownEvent,
   },
   delays: {
     lockout: ({ context }) => context.lockoutMs,
@@ -186,9 +190,7 @@ export const destinationMachine = setup({
     idle: ({ context }) => context.idleMs,
   },
   actions: {
-    setAdmin: assign({
-      admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
-    }),
+    setAdmin: assign({ admin: adminAfter }),
     countOpened: assign({ tunnels: ({ context }) => context.tunnels + 1 }),
     countEnded: assign({ tunnels: ({ context }) => Math.max(0, context.tunnels - 1) }),
     recordFailure: assign({
@@ -258,16 +260,11 @@ export const destinationMachine = setup({
     }),
     closeTunnels: emit(({ context }) => ({
       type: "closeTunnels" as const,
-      cause: cause(
-        "parent",
-        `destination closing: ${context.cause?.message ?? "closed"}`,
-        context.cause?.resultCode,
-      ),
+      cause: parentClosing("destination", context.cause),
     })),
-    // RFC 2661 §4.4.2 StopCCN result 6: the sender is being shut down.
     shutdownTunnels: emit(({ context }) => ({
       type: "closeTunnels" as const,
-      cause: cause("admin", `destination ${context.path.destination} shut down`, { result: 6 }),
+      cause: adminShutdown(`destination ${context.path.destination} shut down`),
     })),
   },
 }).createMachine({

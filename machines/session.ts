@@ -11,7 +11,7 @@ import type { Avps, ResultCode } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
 import { GeneralError } from "../protocol/l2tp/result.ts";
 import { CdnResult } from "../protocol/l2tp/result-codes.ts";
-import { type ActorPath, type Cause, type CloseEvent, cause } from "./common.ts";
+import { type ActorPath, type Cause, type CloseEvent, cause, resultCodeSummary } from "./common.ts";
 
 /**
  * Which call this is (RFC 2661 §5.2): who asked for it and which side we are.
@@ -170,10 +170,7 @@ export const sessionUpdates = {
   recordLocalClose: (c, e) => ({ cause: e.type === "close" ? e.cause : c.cause }),
   recordPeerCdn: (_c, e) => {
     const rc = rxMessage(e).avps.resultCode;
-    const text = rc ? `CDN result ${rc.result}${rc.error ? ` error ${rc.error}` : ""}` : "CDN";
-    return {
-      cause: cause("peer", `peer disconnected the call (${text}${rc?.message ? `: ${rc.message}` : ""})`, rc),
-    };
+    return { cause: cause("peer", `peer disconnected the call (${resultCodeSummary("CDN", rc)})`, rc) };
   },
   recordTunnelGone: (c, e) => ({ cause: e.type === "tunnelGone" ? e.cause : c.cause }),
   recordBadRequest: (c, e) => ({ cause: checkRequest(requestOf(c, e)) ?? undefined }),

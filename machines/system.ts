@@ -11,9 +11,13 @@ import {
   type ActorPath,
   type AdminEvent,
   type AdminState,
+  adminAfter,
+  adminShutdown,
   type Cause,
   type CloseEvent,
   cause,
+  isShutdownEvent,
+  parentClosing,
 } from "./common.ts";
 
 /** Default time a closing system waits for its destinations. */
@@ -73,16 +77,14 @@ export const systemMachine = setup({
   },
   guards: {
     enabled: ({ context }) => context.admin === "enabled",
-    isShutdown: ({ event }) => event.type === "admin" && event.state === "shutdown",
+    isShutdown: isShutdownEvent,
     noDestinationsLeft: ({ context }) => context.destinations === 0,
   },
   delays: {
     closeTimeout: ({ context }) => context.closeTimeoutMs,
   },
   actions: {
-    setAdmin: assign({
-      admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
-    }),
+    setAdmin: assign({ admin: adminAfter }),
     recordHeartbeat: assign({
       heartbeat: ({ context, event }) => (event.type === "heartbeat" ? event.at : context.heartbeat),
     }),
@@ -103,16 +105,11 @@ export const systemMachine = setup({
     recordClose: assign({ cause: ({ event }) => (event as CloseEvent).cause }),
     closeDestinations: emit(({ context }) => ({
       type: "closeDestinations" as const,
-      cause: cause(
-        "parent",
-        `system closing: ${context.cause?.message ?? "closed"}`,
-        context.cause?.resultCode,
-      ),
+      cause: parentClosing("system", context.cause),
     })),
-    // RFC 2661 §4.4.2 StopCCN result 6: the sender is being shut down.
     shutdownDestinations: emit(({ context }) => ({
       type: "closeDestinations" as const,
-      cause: cause("admin", `system ${context.path.system} shut down`, { result: 6 }),
+      cause: adminShutdown(`system ${context.path.system} shut down`),
     })),
   },
 }).createMachine({

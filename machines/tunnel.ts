@@ -9,7 +9,6 @@
  */
 import { assign, emit, raise, setup } from "xstate";
 import { challengeResponse } from "../protocol/l2tp/auth.ts";
-import type { ResultCode } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
 import { GeneralError } from "../protocol/l2tp/result.ts";
 import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
@@ -17,9 +16,13 @@ import {
   type ActorPath,
   type AdminEvent,
   type AdminState,
+  adminAfter,
+  adminShutdown,
   type Cause,
   type CloseEvent,
   cause,
+  isShutdownEvent,
+  resultCodeSummary,
 } from "./common.ts";
 
 /** Which side of the control connection setup we are (RFC 2661 §5.1). */
@@ -168,56 +171,40 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return diff === 0;
 }
 
-/** Whether a StopCCN for this refusal should carry result 2/6 (authentication) or another result. */
-function refusal(reason: Cause["reason"], message: string, resultCode: ResultCode): Cause {
-  return cause(reason, message, resultCode);
-}
-
 /**
  * Checks an SCCRQ against our configuration (RFC 2661 §5.1, §5.1.1); null when acceptable, else why
  * not, with the StopCCN Result Code to answer with.
  */
 export function checkSccrq(context: TunnelContext, message: ControlMessage): Cause | null {
-  const { avps } = message;
-  if (avps.protocolVersion && avps.protocolVersion.version !== 1) {
-    return refusal("refused", `protocol version ${avps.protocolVersion.version} is not 1`, {
+  const version = message.avps.protocolVersion?.version;
+  if (version !== undefined && version !== 1) {
+    return cause("refused", `protocol version ${version} is not 1`, {
       result: StopCcnResult.unsupportedVersion,
     });
   }
-  if (!avps.assignedTunnelId) {
-    return refusal("protocol", "SCCRQ without an Assigned Tunnel ID", {
-      result: StopCcnResult.generalError,
-      error: GeneralError.valueOutOfRange,
-    });
-  }
-  if (context.peerHostName !== undefined && avps.hostName !== context.peerHostName) {
-    return refusal(
-      "refused",
-      `host name '${avps.hostName ?? ""}' is not the configured '${context.peerHostName}'`,
-      {
-        result: StopCcnResult.notAuthorized,
-      },
-    );
-  }
-  if (avps.challenge && !context.secret) {
-    return refusal("auth", "the peer challenges us but no tunnel secret is configured", {
-      result: StopCcnResult.notAuthorized,
-    });
-  }
-  return null;
+  return checkGreeting(context, message, "SCCRQ");
 }
 
 /** Checks an SCCRP (RFC 2661 §5.1.1): our challenge answered right, theirs answerable. */
 export function checkSccrp(context: TunnelContext, message: ControlMessage): Cause | null {
+  return checkGreeting(context, message, "SCCRP") ?? checkResponse(context, message, 2);
+}
+
+/** What SCCRQ and SCCRP must both satisfy: the peer's tunnel id, host name, and a challenge we can answer. */
+function checkGreeting(
+  context: TunnelContext,
+  message: ControlMessage,
+  name: "SCCRQ" | "SCCRP",
+): Cause | null {
   const { avps } = message;
   if (!avps.assignedTunnelId) {
-    return refusal("protocol", "SCCRP without an Assigned Tunnel ID", {
+    return cause("protocol", `${name} without an Assigned Tunnel ID`, {
       result: StopCcnResult.generalError,
       error: GeneralError.valueOutOfRange,
     });
   }
   if (context.peerHostName !== undefined && avps.hostName !== context.peerHostName) {
-    return refusal(
+    return cause(
       "refused",
       `host name '${avps.hostName ?? ""}' is not the configured '${context.peerHostName}'`,
       {
@@ -226,11 +213,11 @@ export function checkSccrp(context: TunnelContext, message: ControlMessage): Cau
     );
   }
   if (avps.challenge && !context.secret) {
-    return refusal("auth", "the peer challenges us but no tunnel secret is configured", {
+    return cause("auth", "the peer challenges us but no tunnel secret is configured", {
       result: StopCcnResult.notAuthorized,
     });
   }
-  return checkResponse(context, message, 2);
+  return null;
 }
 
 /** Checks an SCCCN (RFC 2661 §5.1.1): our challenge answered right. */
@@ -243,7 +230,7 @@ function checkResponse(context: TunnelContext, message: ControlMessage, messageT
   const got = message.avps.challengeResponse;
   const expected = challengeResponse(messageType, context.secret, context.challenge);
   if (!got) {
-    return refusal("auth", `${message.type} carries no Challenge Response to our challenge`, {
+    return cause("auth", `${message.type} carries no Challenge Response to our challenge`, {
       result: StopCcnResult.generalError,
       // RFC 2661 §4.4.2 general error 6: what xl2tpd sends with result 2 when a response is wrong.
       error: GeneralError.vendorSpecific,
@@ -251,7 +238,7 @@ function checkResponse(context: TunnelContext, message: ControlMessage, messageT
     });
   }
   if (!sameBytes(got, expected)) {
-    return refusal("auth", `${message.type} Challenge Response does not match (wrong secret?)`, {
+    return cause("auth", `${message.type} Challenge Response does not match (wrong secret?)`, {
       result: StopCcnResult.generalError,
       error: GeneralError.vendorSpecific,
       message: "challenge response does not match",
@@ -291,10 +278,15 @@ function stopCcn(context: TunnelContext, why: Cause): ControlMessage {
 /** Picks the StopCCN result for a local close (RFC 2661 §4.4.2: 6 when we are shutting down). */
 function localCloseCause(event: CloseEvent | AdminEvent): Cause {
   if (event.type === "admin") {
-    return cause("admin", "tunnel shut down by an administrator", { result: StopCcnResult.shuttingDown });
+    return adminShutdown("tunnel shut down by an administrator");
   }
   const c = event.cause;
   return c.resultCode ? c : { ...c, resultCode: { result: StopCcnResult.clear, message: c.message } };
+}
+
+/** Why the tunnel is closing, as recorded (every path into closing records one first). */
+function closingCause(context: TunnelContext): Cause {
+  return context.cause ?? cause("internal", "closing");
 }
 
 /** The tunnel machine (RFC 2661 §7.2, both sides). */
@@ -310,7 +302,7 @@ export const tunnelMachine = setup({
     sccrqAcceptable: ({ context, event }) => checkSccrq(context, rxMessage(event)) === null,
     sccrpAcceptable: ({ context, event }) => checkSccrp(context, rxMessage(event)) === null,
     sccnAcceptable: ({ context, event }) => checkSccn(context, rxMessage(event)) === null,
-    isShutdown: ({ event }) => event.type === "admin" && event.state === "shutdown",
+    isShutdown: isShutdownEvent,
     stopNamesUnknownPeer: ({ context, event }) =>
       context.peerTunnelId === 0 && !!rxMessage(event).avps.assignedTunnelId,
   },
@@ -318,9 +310,7 @@ export const tunnelMachine = setup({
     stopHold: ({ context }) => context.stopHoldMs,
   },
   actions: {
-    setAdmin: assign({
-      admin: ({ context, event }) => (event.type === "admin" ? event.state : context.admin),
-    }),
+    setAdmin: assign({ admin: adminAfter }),
     recordChannel: assign({
       channel: ({ context, event }) => (event.type === "channel" ? event.channel : context.channel),
     }),
@@ -406,8 +396,7 @@ export const tunnelMachine = setup({
     recordPeerStop: assign({
       cause: ({ event }) => {
         const rc = rxMessage(event).avps.resultCode;
-        const text = rc ? `StopCCN result ${rc.result}${rc.error ? ` error ${rc.error}` : ""}` : "StopCCN";
-        return cause("peer", `peer closed the tunnel (${text}${rc?.message ? `: ${rc.message}` : ""})`, rc);
+        return cause("peer", `peer closed the tunnel (${resultCodeSummary("StopCCN", rc)})`, rc);
       },
     }),
     recordChannelFailure: assign({
@@ -425,17 +414,17 @@ export const tunnelMachine = setup({
     /** RFC 2661 §5.7: StopCCN with our Assigned Tunnel ID and the Result Code of the cause. */
     sendStopCcn: emit(({ context }) => ({
       type: "send" as const,
-      message: stopCcn(context, context.cause ?? cause("internal", "closing")),
+      message: stopCcn(context, closingCause(context)),
     })),
     announceClosingAfterStop: emit(({ context }) => ({
       type: "closing" as const,
-      cause: context.cause ?? cause("internal", "closing"),
+      cause: closingCause(context),
       stopSent: true,
     })),
     holdAfterStop: raise({ type: "stopHoldOver" }, { id: "stopHold", delay: "stopHold" }),
     announceClosing: emit(({ context }) => ({
       type: "closing" as const,
-      cause: context.cause ?? cause("internal", "closing"),
+      cause: closingCause(context),
       stopSent: false,
     })),
   },
