@@ -12,7 +12,7 @@
  * A target is `{ level: "system" }`, `{ level: "destination", peer: "ADDR:PORT" }`,
  * `{ level: "tunnel", tunnelId }` or `{ level: "session", tunnelId, sessionId }`.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
@@ -40,6 +40,11 @@ export async function startAdminServer(node: L2tpNode, listen: PeerAddress): Pro
   const server = createServer((req, res) => {
     handleAdminRequest(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
   });
+  return listenAdmin(server, listen);
+}
+
+/** Listens with an admin API's `server` on `listen` (shared with the standby's server, adapters/admin/standby.ts). */
+export async function listenAdmin(server: Server, listen: PeerAddress): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
       reject(new Error(`admin API: cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),

@@ -8,11 +8,10 @@
  *   anything else       the node's admin API once active; 503 before
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
 import type { AdminServer } from "./server.ts";
-import { handleAdminRequest, reply } from "./server.ts";
+import { handleAdminRequest, listenAdmin, reply } from "./server.ts";
 
 /** What the standby's admin API asks of the standby. */
 export interface StandbyControl {
@@ -45,16 +44,5 @@ export async function startStandbyAdminServer(
     };
     answer().catch((err) => reply(res, 500, { error: err instanceof Error ? err.message : String(err) }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (err) =>
-      reject(new Error(`admin API: cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),
-    );
-    server.listen(listen.port, listen.address, resolve);
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(":") ? `[${address}]` : address;
-  return {
-    url: `http://${host}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return listenAdmin(server, listen);
 }
