@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { OpenSessionOutcome } from "../../actors/node.ts";
+import { expectEmptyRegistries } from "../support/registries.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 /**
@@ -44,16 +45,7 @@ describe("node under a lossy network (property, fixed seed)", () => {
           expect(lab.wiringErrors).toEqual([]);
           // Let the network deliver what is still in flight.
           await lab.run(2_000, 100);
-          for (const node of [lac, lns]) {
-            expect(node.snapshot().registries).toEqual({
-              liveActors: 0,
-              tunnels: 0,
-              tunnelsByPeer: 0,
-              destinations: 0,
-              sessions: 0,
-              pendingRequests: 0,
-            });
-          }
+          expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
           expect(lab.clock.pending).toBe(0);
           for (const o of outcomes) if (o.ok) expect((await o.ended).reason).toBeTruthy();
         },

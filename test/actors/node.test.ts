@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { emit } from "xstate";
 import { cause } from "../../machines/common.ts";
 import { tunnelMachine } from "../../machines/tunnel.ts";
+import { expectEmptyRegistries } from "../support/registries.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 describe("node: LAC ↔ LNS over the memory network", () => {
@@ -45,16 +46,7 @@ describe("node: LAC ↔ LNS over the memory network", () => {
       lac.snapshot().destinations[0].tunnels[0].sessions.find((s) => s.id === first.sessionId)?.packetsIn,
     ).toBe(1);
     await lab.closeAll();
-    for (const node of [lac, lns]) {
-      expect(node.snapshot().registries).toEqual({
-        liveActors: 0,
-        tunnels: 0,
-        tunnelsByPeer: 0,
-        destinations: 0,
-        sessions: 0,
-        pendingRequests: 0,
-      });
-    }
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
   });
 
   test("closing a destination with 10 tunnels × 100 sessions sends exactly 10 StopCCNs and no CDN", async () => {

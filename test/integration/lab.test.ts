@@ -4,6 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { runLab } from "../../bin/commands/lab.ts";
+import { expectEmptyRegistries } from "../support/registries.ts";
 
 test("closing a destination of 10 tunnels × 100 sessions sends exactly 10 StopCCNs and leaves nothing", async () => {
   const report = await runLab({ sessions: 1000, tunnels: 10, holdMs: 0, window: 500 });
@@ -14,14 +15,5 @@ test("closing a destination of 10 tunnels × 100 sessions sends exactly 10 StopC
   expect(report.sentByLac.CDN).toBeUndefined();
   expect(report.sentByLns?.CDN).toBeUndefined();
   expect(report.sentByLac.ICRQ).toBe(1000);
-  for (const registries of [report.leftover.lac, report.leftover.lns]) {
-    expect(registries).toEqual({
-      liveActors: 0,
-      tunnels: 0,
-      tunnelsByPeer: 0,
-      destinations: 0,
-      sessions: 0,
-      pendingRequests: 0,
-    });
-  }
+  expectEmptyRegistries(report.leftover.lac, report.leftover.lns);
 }, 30_000);
