@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
+import type { Envelope } from "../../events/envelope.ts";
 import {
   evolve,
   initialTree,
@@ -9,26 +9,15 @@ import {
   selectEnvelopes,
   UNKNOWN_DESTINATION,
 } from "../../events/replay.ts";
+import { envelopesOf } from "./envelopes.ts";
 
 const D = "127.0.0.1:1701";
-let seq = 0;
-
-/** One hand-written envelope of node lns-1. */
-function ev(
-  time: number,
-  machine: MachineKind,
-  path: EnvelopePath,
-  from: string | null,
-  to: string,
-  cause: string,
-  data: Record<string, unknown> = {},
-): Envelope {
-  return { v: 1, node: "lns-1", seq: ++seq, time, path, machine, from, to, cause, data };
-}
+/** Hand-written envelopes of node lns-1. */
+const { ev, restart } = envelopesOf("lns-1");
 
 /** A node that starts, meets a LAC, opens a tunnel with two sessions, closes one session and the tunnel. */
 function story(): Envelope[] {
-  seq = 0;
+  restart();
   return [
     ev(100, "system", {}, null, "running", "xstate.init", { admin: "enabled" }),
     ev(200, "destination", { destination: D }, null, "enabled", "xstate.init"),
@@ -99,7 +88,7 @@ describe("replay: given these events, then this tree", () => {
   });
 
   test("a context-only change keeps the state and its since, and merges the data", () => {
-    seq = 0;
+    restart();
     const path = { destination: D, tunnel: 3 };
     const tree = [
       ev(10, "tunnel", path, null, "established", "xstate.init", { hellos: 0, peerHost: "a" }),
@@ -115,7 +104,7 @@ describe("replay: given these events, then this tree", () => {
   });
 
   test("a session seen before its tunnel (a log read from the middle) still has a place", () => {
-    seq = 0;
+    restart();
     const tree = [ev(1, "session", { tunnel: 5, session: 2 }, "a", "b", "x")].reduce(evolve, initialTree());
     const tunnel = tree.nodes["lns-1"]?.destinations[UNKNOWN_DESTINATION]?.tunnels["5"];
     expect(tunnel?.actor).toBeUndefined();
@@ -123,7 +112,7 @@ describe("replay: given these events, then this tree", () => {
   });
 
   test("two nodes fold into two subtrees", () => {
-    seq = 0;
+    restart();
     const a = ev(1, "system", {}, null, "running", "xstate.init");
     const b = { ...ev(2, "system", {}, null, "shutdown", "xstate.init"), node: "lns-2", seq: 1 };
     const tree = replay([a, b]);

@@ -1,24 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { createActor, setup } from "xstate";
-import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
 import { pathOfNode } from "../../events/recorder.ts";
 import { replay } from "../../events/replay.ts";
 import { dataText, pathText, timelineLine, timeText, treeText } from "../../events/timeline.ts";
+import { envelopesOf } from "./envelopes.ts";
 
 const D = "127.0.0.2:1701";
-let seq = 0;
-
-function ev(
-  time: number,
-  machine: MachineKind,
-  path: EnvelopePath,
-  from: string | null,
-  to: string,
-  cause: string,
-  data: Record<string, unknown> = {},
-): Envelope {
-  return { v: 1, node: "lns", seq: ++seq, time, path, machine, from, to, cause, data };
-}
+/** Hand-written envelopes of node lns. */
+const { ev, restart } = envelopesOf("lns");
 
 const T0 = Date.parse("2024-05-01T10:00:00Z");
 
@@ -74,7 +63,7 @@ describe("timeline lines", () => {
 
 describe("the tree at a moment as text", () => {
   test("nodes, destinations, tunnels with session counts per state; --sessions lists each", () => {
-    seq = 0;
+    restart();
     const tree = replay([
       ev(T0, "system", {}, null, "running", "xstate.init", { admin: "enabled" }),
       ev(T0 + 1, "destination", { destination: D }, null, "enabled", "xstate.init", { admin: "enabled" }),
