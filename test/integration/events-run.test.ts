@@ -6,62 +6,23 @@
  * established and closed, and the node names of the config files.
  */
 import { afterAll, afterEach, expect, test } from "bun:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import type { ActorTree } from "../../events/replay.ts";
+import { freePort } from "../support/ports.ts";
+import { killStartedNodes, l2tp, startNode } from "./l2tp-cli.ts";
 
-const cli = join(import.meta.dir, "../../bin/l2tp.ts");
 const dir = mkdtempSync(join(tmpdir(), "l2tp-events-run-"));
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill("SIGKILL");
-});
+afterEach(killStartedNodes);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function l2tp(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts `l2tp run`; resolves with the process and a getter of everything it printed. */
-function startNode(
-  name: string,
-  yaml: string,
-  events: string,
-): Promise<{ child: ChildProcess; out: () => string }> {
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, yaml);
-  const child = spawn(process.execPath, [cli, "run", "--config", path, "--events", events], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  let out = "";
-  return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("admin API")) resolve({ child, out: () => out });
-    });
-    child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}`)));
-  });
-}
 
 test("l2tp run --events file:DIR overrides the config, records both nodes, says so on close", async () => {
   const events = `file:${join(dir, "events")}`;
   const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
   const udp = 20000 + Math.floor(Math.random() * 20000);
   const lns = await startNode(
+    dir,
     "lns",
     `node: { name: lns-1, hostName: lns.test }
 listen: [{ address: 127.0.0.1, port: ${udp} }]
@@ -69,9 +30,10 @@ admin: { address: 127.0.0.1, port: ${lnsAdmin} }
 events: "memory:"
 destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
 `,
-    events,
+    ["--events", events],
   );
   const lac = await startNode(
+    dir,
     "lac",
     `node: { name: lac_1, hostName: lac.test }
 listen: [{ address: 127.0.0.2, port: 0 }]
@@ -79,7 +41,7 @@ admin: { address: 127.0.0.1, port: ${lacAdmin} }
 events: "memory:"
 destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret }]
 `,
-    events,
+    ["--events", events],
   );
   expect(lns.out()).toContain(`events file:${join(dir, "events")};`);
 

@@ -8,11 +8,9 @@
  * timeline and its filters, and the errors for a bad source or a bad time are checked too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import type { L2tpNode } from "../../actors/node.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
@@ -21,9 +19,9 @@ import { parseTime, treeAt } from "../../bin/commands/replay.ts";
 import { stateValueToString } from "../../events/envelope.ts";
 import type { ActorTree, ActorView } from "../../events/replay.ts";
 import { pathText } from "../../events/timeline.ts";
+import { l2tpWithin } from "./l2tp-cli.ts";
 import { type NatsServer, startNatsServer } from "./nats/server.ts";
 
-const cli = join(import.meta.dir, "../../bin/l2tp.ts");
 const dir = mkdtempSync(join(tmpdir(), "l2tp-replay-"));
 let nats: NatsServer;
 beforeAll(async () => {
@@ -34,9 +32,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** `l2tp ARGS` run to its end; a replay of a large log may take longer than the usual 20 s. */
 function l2tp(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  return l2tpWithin(60_000, args);
 }
 
 /** "node path" → "state" (with " status" once an actor is no longer active). */

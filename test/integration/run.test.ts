@@ -4,56 +4,22 @@
  * And a bad config file: every bad field named with its fix, exit code 2, nothing started.
  */
 import { afterEach, expect, test } from "bun:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { freePort } from "../support/ports.ts";
+import { killStartedNodes, l2tp, startNode } from "./l2tp-cli.ts";
 
-const cli = join(import.meta.dir, "../../bin/l2tp.ts");
 const dir = mkdtempSync(join(tmpdir(), "l2tp-run-"));
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill("SIGKILL");
-});
+afterEach(killStartedNodes);
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-
-function l2tp(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
-}
-
-/** A free TCP port on loopback for an admin API. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function startNode(name: string, yaml: string): Promise<ChildProcess> {
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, yaml);
-  const child = spawn(process.execPath, [cli, "run", "--config", path], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (chunk) => {
-      out += chunk;
-      if (out.includes("admin API")) resolve(child);
-    });
-    child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}`)));
-  });
-}
 
 test("an LNS and a LAC from config files, operated through the CLI", async () => {
   const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
   const udp = 20000 + Math.floor(Math.random() * 20000);
   const lns = await startNode(
+    dir,
     "lns",
     `node: { name: lns1, hostName: lns.test }
 listen: [{ address: 127.0.0.1, port: ${udp} }]
@@ -63,6 +29,7 @@ destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
 `,
   );
   const lac = await startNode(
+    dir,
     "lac",
     `node: { name: lac1, hostName: lac.test }
 listen: [{ address: 127.0.0.2, port: 0 }]
@@ -95,7 +62,7 @@ destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret, hide: [assign
     await Bun.sleep(50);
   expect(l2tp("show", "--admin", lnsUrl).out).toContain("sessions 0");
 
-  for (const child of [lac, lns]) {
+  for (const { child } of [lac, lns]) {
     const exited = new Promise((resolve) => child.on("exit", resolve));
     child.kill("SIGINT");
     expect(await exited).toBe(0);

@@ -12,7 +12,7 @@
  * tunnel closed. Needs nats-server, xl2tpd, tshark and root (scripts/setup.sh).
  */
 import { afterAll, afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,11 +21,11 @@ import type { NodeSnapshot } from "../../actors/node.ts";
 import type { CapturedDatagram } from "../../adapters/capture/pcap.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
 import { type ControlHeader, type ControlMessage, decodeControl } from "../../protocol/l2tp/index.ts";
+import { cli, l2tp } from "./l2tp-cli.ts";
 import { type NatsServer, startNatsServer } from "./nats/server.ts";
 import { type LoopbackCapture, startLoopbackCapture } from "./xl2tpd/capture.ts";
 import { freeUdpPort, startXl2tpd, XL2TPD_LOG, type Xl2tpd } from "./xl2tpd/harness.ts";
 
-const cli = join(import.meta.dir, "../../bin/l2tp.ts");
 const secret = new TextEncoder().encode("s3cret");
 const LAC_ADDRESS = "127.0.0.71";
 const LNS_ADDRESS = "127.0.0.72";
@@ -79,11 +79,6 @@ function startRun(label: string, args: string[]): Promise<Run> {
     });
     void exited.then((code) => reject(new Error(`${label} exited ${code} before it was up:\n${out}`)));
   });
-}
-
-function l2tp(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 20_000 });
-  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
 async function getJson<T>(url: string): Promise<T> {

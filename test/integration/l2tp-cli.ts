@@ -1,0 +1,55 @@
+/**
+ * The `l2tp` command as an operator runs it, for the integration tests: a process of its own on this
+ * runtime, either run to its end (`l2tp`) or started as a node and left running (`startNode`).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+
+/** The CLI's entry point. */
+export const cli = join(import.meta.dir, "../../bin/l2tp.ts");
+
+const started: ChildProcess[] = [];
+
+/** Runs `l2tp ARGS` to its end (killed after `timeoutMs`); its exit code and what it printed. */
+export function l2tpWithin(timeoutMs: number, args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: timeoutMs });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** Runs `l2tp ARGS` to its end (killed after 20 s); its exit code and what it printed. */
+export function l2tp(...args: string[]): { code: number; out: string; err: string } {
+  return l2tpWithin(20_000, args);
+}
+
+/**
+ * Writes `yaml` to DIR/NAME.yaml and starts `l2tp run --config` on it with `args`; resolves once it
+ * printed its admin API, with the process and a getter of everything it printed on stdout.
+ */
+export function startNode(
+  dir: string,
+  name: string,
+  yaml: string,
+  args: string[] = [],
+): Promise<{ child: ChildProcess; out: () => string }> {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(path, yaml);
+  const child = spawn(process.execPath, [cli, "run", "--config", path, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  started.push(child);
+  let out = "";
+  return new Promise((resolve, reject) => {
+    child.stdout?.on("data", (chunk) => {
+      out += chunk;
+      if (out.includes("admin API")) resolve({ child, out: () => out });
+    });
+    child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}`)));
+  });
+}
+
+/** Kills (SIGKILL) every node `startNode` started that is still there: for `afterEach`. */
+export function killStartedNodes(): void {
+  for (const c of started.splice(0)) c.kill("SIGKILL");
+}
