@@ -55,34 +55,30 @@ function lengthError<O>(reason: string): OptionValueResult<O> {
   return { ok: false, part: "length", reason };
 }
 
-function u16Option<K extends "mru">(kind: K, type: number, name: string, token: string): OptionSpec<Opt<K>> {
-  return {
-    type,
-    name,
-    decode: (data) => {
-      const bad = expectLength(data, 2);
-      return bad ? lengthError(bad) : { ok: true, option: { kind, value: u16(data, 0) } as Opt<K> };
-    },
-    encode: (o) => be16((o as { value: number }).value, name),
-    describe: (o) => `${token}=${(o as { value: number }).value}`,
-  };
-}
+/** The codec of each width of a numeric option: how it is read, written and shown. */
+const NUMBER_WIDTHS = {
+  2: { read: u16, write: be16, show: String },
+  4: { read: u32, write: be32, show: hex32 },
+} as const;
 
-function u32Option<K extends "accm" | "magicNumber">(
+/** An option that is one unsigned number of `width` octets (RFC 1661 §6.1 MRU; §6.2 ACCM, §6.4 Magic-Number). */
+function numberOption<K extends "mru" | "accm" | "magicNumber">(
   kind: K,
   type: number,
   name: string,
   token: string,
+  width: 2 | 4,
 ): OptionSpec<Opt<K>> {
+  const { read, write, show } = NUMBER_WIDTHS[width];
   return {
     type,
     name,
     decode: (data) => {
-      const bad = expectLength(data, 4);
-      return bad ? lengthError(bad) : { ok: true, option: { kind, value: u32(data, 0) } as Opt<K> };
+      const bad = expectLength(data, width);
+      return bad ? lengthError(bad) : { ok: true, option: { kind, value: read(data, 0) } as Opt<K> };
     },
-    encode: (o) => be32((o as { value: number }).value, name),
-    describe: (o) => `${token}=${hex32((o as { value: number }).value)}`,
+    encode: (o) => write((o as { value: number }).value, name),
+    describe: (o) => `${token}=${show((o as { value: number }).value)}`,
   };
 }
 
@@ -158,11 +154,11 @@ const qualityProtocol: OptionSpec<Opt<"qualityProtocol">> = {
 export const lcpOptions: OptionCatalog<LcpKnownOption> = optionCatalog<LcpKnownOption>(
   "LCP",
   {
-    mru: u16Option("mru", 1, "MRU", "MRU"),
-    accm: u32Option("accm", 2, "ACCM", "ACCM"),
+    mru: numberOption("mru", 1, "MRU", "MRU", 2),
+    accm: numberOption("accm", 2, "ACCM", "ACCM", 4),
     authProtocol,
     qualityProtocol,
-    magicNumber: u32Option("magicNumber", 5, "Magic-Number", "Magic"),
+    magicNumber: numberOption("magicNumber", 5, "Magic-Number", "Magic", 4),
     pfc: flagOption("pfc", 7, "PFC", "PFC"),
     acfc: flagOption("acfc", 8, "ACFC", "ACFC"),
   },
