@@ -354,7 +354,13 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
       valueLength = original; // RFC 2661 §4.3: what follows the original value is padding
     }
 
-    if (!spec) {
+    const wrong = spec?.codec.check(valueLength);
+    if (spec && wrong !== undefined && mandatory) {
+      return failWith(ctx, `${avpField(index, type, vendorId)}.length`, wrong, GeneralError.lengthWrong);
+    }
+    if (!spec || wrong !== undefined) {
+      // Not in the catalog, or (RFC 2661 §4.1: an AVP without the M bit may be ignored) a value of the
+      // wrong length: keep its bytes for a person to see.
       opaque = append(opaque, {
         vendorId,
         attribute: type,
@@ -364,27 +370,11 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
       });
       order?.push(opaque.length - 1);
     } else {
-      const wrong = spec.codec.check(valueLength);
-      if (wrong !== undefined) {
-        if (mandatory) {
-          return failWith(ctx, `${avpField(index, type, vendorId)}.length`, wrong, GeneralError.lengthWrong);
-        }
-        // RFC 2661 §4.1: an AVP without the M bit may be ignored; keep its bytes for a person to see.
-        opaque = append(opaque, {
-          vendorId,
-          attribute: type,
-          mandatory,
-          hidden: isHidden,
-          value: bytes.slice(valueAt, valueAt + valueLength),
-        });
-        order?.push(opaque.length - 1);
-      } else {
-        const value = spec.codec.decode(bytes, valueView, valueAt, valueLength);
-        target[spec.key] = value;
-        order?.push(spec.key);
-        if (type === RANDOM_VECTOR_AVP) randomVector = value as Uint8Array;
-        if (isHidden) hidden = append(hidden, spec.key);
-      }
+      const value = spec.codec.decode(bytes, valueView, valueAt, valueLength);
+      target[spec.key] = value;
+      order?.push(spec.key);
+      if (type === RANDOM_VECTOR_AVP) randomVector = value as Uint8Array;
+      if (isHidden) hidden = append(hidden, spec.key);
     }
     at += length;
     index++;
