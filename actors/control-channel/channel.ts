@@ -512,7 +512,7 @@ export class ControlChannel {
     this.#closed = true;
     this.#closeCause = cause;
     this.#retransmit.stop();
-    this.#ack.paid();
+    this.#ack.stop();
     this.#hello.stop();
     this.#inFlight = [];
     this.#known.clear();
