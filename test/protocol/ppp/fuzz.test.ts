@@ -29,25 +29,25 @@ import {
   ipcpOptions,
   lcpOptions,
 } from "../../../protocol/ppp/index.ts";
+import { type FuzzFormat, fuzzInputs, fuzzSettings } from "../../fuzz/mutate.ts";
 import { chapPacket, ipcpPacket, lcpPacket, papPacket, toHex } from "./arbitraries.ts";
 
-const defaultRuns = 100_000;
-const seed = Number(process.env.FUZZ_SEED ?? 1661) >>> 0;
-const requestedRuns = Number(process.env.FUZZ_RUNS ?? defaultRuns);
-const runs = Number.isFinite(requestedRuns) && requestedRuns > 0 ? Math.floor(requestedRuns) : defaultRuns;
+const { seed, runs } = fuzzSettings(100_000, 1661);
 
-/** xorshift32: a tiny deterministic generator, so a seed gives the same inputs everywhere. */
-function generator(start: number): (n: number) => number {
-  let state = start || 0x9e3779b9;
-  return (n: number) => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % n;
-  };
-}
+/** PPP control packets (RFC 1661 §5: Code, Identifier, Length) and their options. */
+const PPP_FORMAT: FuzzFormat = {
+  boundary: [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x21, 0x7d, 0x7e, 0x7f, 0x80, 0xc0, 0xfe, 0xff],
+  // A packet Length, a PAP/CHAP size octet or an option Length near the real one.
+  lengths: (length) => [0, 1, 2, 3, 4, 5, 6, length - 1, length, length + 1, 0xff, 0xffff],
+  maxRandomLength: 80,
+  maxExtension: 24,
+  // A known code and a Length that fits.
+  shapeRandom: (bytes, int) => {
+    bytes[0] = 1 + int(13);
+    bytes[2] = 0;
+    bytes[3] = Math.min(bytes.length, 4 + int(bytes.length));
+  },
+};
 
 /** Seeds: PPP frames and payloads from the captures, proxy LCP options, and generated packets of every kind. */
 function seeds(): Uint8Array[] {
@@ -82,86 +82,6 @@ function seeds(): Uint8Array[] {
     if (i % 3 === 0) out.push(encodeHdlc(frame, { accm: i % 2 ? 0 : 0xffffffff }));
   }
   return out;
-}
-
-const BOUNDARY = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x21, 0x7d, 0x7e, 0x7f, 0x80, 0xc0, 0xfe, 0xff];
-
-function mutate(input: Uint8Array, pool: Uint8Array[], int: (n: number) => number): Uint8Array {
-  const bytes = input.slice();
-  if (bytes.length === 0) return Uint8Array.of(int(256));
-  const at = int(bytes.length);
-  switch (int(8)) {
-    case 0:
-      bytes[at] ^= 1 << int(8);
-      return bytes;
-    case 1:
-      bytes[at] = BOUNDARY[int(BOUNDARY.length)];
-      return bytes;
-    case 2:
-      return bytes.subarray(0, at);
-    case 3: {
-      const longer = new Uint8Array(bytes.length + 1 + int(24));
-      longer.set(bytes);
-      for (let i = bytes.length; i < longer.length; i++) longer[i] = int(256);
-      return longer;
-    }
-    case 4: {
-      // A packet Length, a PAP/CHAP size octet or an option Length set to a value near the real one.
-      const value = [0, 1, 2, 3, 4, 5, 6, bytes.length - 1, bytes.length, bytes.length + 1, 0xff, 0xffff][
-        int(12)
-      ];
-      if (int(2) && at + 1 < bytes.length) {
-        bytes[at] = (value >> 8) & 0xff;
-        bytes[at + 1] = value & 0xff;
-      } else {
-        bytes[at] = value & 0xff;
-      }
-      return bytes;
-    }
-    case 5: {
-      const other = pool[int(pool.length)];
-      const from = int(other.length + 1);
-      const spliced = new Uint8Array(at + other.length - from);
-      spliced.set(bytes.subarray(0, at));
-      spliced.set(other.subarray(from), at);
-      return spliced;
-    }
-    case 6: {
-      const inserted = new Uint8Array(bytes.length + 1);
-      inserted.set(bytes.subarray(0, at));
-      inserted[at] = int(2) ? BOUNDARY[int(BOUNDARY.length)] : int(256);
-      inserted.set(bytes.subarray(at), at + 1);
-      return inserted;
-    }
-    default: {
-      const shorter = new Uint8Array(bytes.length - 1);
-      shorter.set(bytes.subarray(0, at));
-      shorter.set(bytes.subarray(at + 1), at);
-      return shorter;
-    }
-  }
-}
-
-function* inputs(pool: Uint8Array[], count: number): Generator<Uint8Array> {
-  const int = generator(seed);
-  for (let i = 0; i < count; i++) {
-    if (int(8) === 0) {
-      const bytes = new Uint8Array(int(80));
-      for (let j = 0; j < bytes.length; j++) bytes[j] = int(256);
-      // Half of the random ones start like a packet (a known code and a Length that fits) to get past the header.
-      if (bytes.length >= 4 && int(2)) {
-        bytes[0] = 1 + int(13);
-        bytes[2] = 0;
-        bytes[3] = Math.min(bytes.length, 4 + int(bytes.length));
-      }
-      yield bytes;
-      continue;
-    }
-    let bytes = pool[int(pool.length)];
-    const mutations = 1 + int(3);
-    for (let m = 0; m < mutations; m++) bytes = mutate(bytes, pool, int);
-    yield bytes;
-  }
 }
 
 function checkRejection(result: Decoded<unknown>, stage: string, input: Uint8Array): void {
@@ -201,7 +121,7 @@ describe("PPP decoders under fuzzing", () => {
       if (result.ok) accepted[name]++;
       else rejected[name]++;
     };
-    for (const input of inputs(pool, runs)) {
+    for (const input of fuzzInputs(pool, seed, runs, PPP_FORMAT)) {
       let stage = "decodeFrame";
       try {
         const frame = decodeFrame(input);
