@@ -10,9 +10,9 @@
  * each side, as much as the whole budget of 20,000 calls/s. This table costs about 6 µs and 3 KB.
  *
  * It is the same machine: the guards, context updates and effects are the functions `sessionMachine`
- * uses (sessionGuards, sessionUpdates, sessionEffects), the states and transitions below are its config
- * written as data, and test/machines/session-logic.test.ts drives both with the same random events and
- * checks every snapshot and every emitted event. What XState does per step is kept where it shows:
+ * uses (sessionGuards, sessionUpdates, sessionEffects), the states and transitions are its table
+ * (SESSION_STATES and SESSION_ROOT in session.ts), and test/machines/session-logic.test.ts drives both
+ * with the same random events and checks every snapshot and every emitted event. What XState does per step is kept where it shows:
  * exit before transition actions before entry, state-level transitions before the machine-level ones,
  * eventless transitions after the step, effects (emit, delays) run once the new snapshot is in place,
  * the setup timeout is a delayed event `xstate.after.setupTimeout.session.<state>` on the system's
@@ -21,11 +21,16 @@
 import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
 import {
   initialSessionContext,
+  SESSION_ROOT,
+  SESSION_SETUP_TIMED_OUT,
+  SESSION_STATES,
   type SessionContext,
   type SessionEmitted,
   type SessionEvent,
   type SessionInput,
   type SessionOutput,
+  type SessionRule,
+  type SessionState,
   sessionEffects,
   sessionGuards,
   sessionOutput,
@@ -34,16 +39,6 @@ import {
 
 // biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
 type AnyActorSystem = ActorSystem<any>;
-
-/** The states of a session (RFC 2661 §7.3-§7.5), as `sessionMachine` names them. */
-export type SessionState =
-  | "idle"
-  | "wait-tunnel"
-  | "wait-reply"
-  | "wait-cs-answer"
-  | "wait-connect"
-  | "established"
-  | "closed";
 
 /** A session's snapshot: what a machine's snapshot says of it (value, context, status, output). */
 export type SessionSnapshot =
@@ -63,131 +58,13 @@ export type SessionLogic = ActorLogic<
 
 type Scope = ActorScope<SessionSnapshot, SessionEvent, AnyActorSystem, SessionEmitted>;
 type ActionName = keyof typeof sessionUpdates | keyof typeof sessionEffects;
-type GuardName = keyof typeof sessionGuards;
-
-/** One transition: taken when its guard holds (or it has none); no target keeps the state. */
-interface Rule {
-  guard?: GuardName | readonly GuardName[];
-  target?: SessionState;
-  actions: readonly ActionName[];
-}
-type On = Readonly<Record<string, readonly Rule[]>>;
-
-interface StateDef {
-  on?: On;
-  always?: readonly Rule[];
-  entry?: readonly ActionName[];
-  /** The setup timeout runs while in this state (`after: { setupTimeout: … }`). */
-  setupTimeout?: boolean;
-  final?: boolean;
-}
-
-const unexpected: readonly Rule[] = [{ target: "closed", actions: ["recordUnexpected", "sendCdn"] }];
-const timedOut: readonly Rule[] = [{ target: "closed", actions: ["recordSetupTimeout", "sendCdn"] }];
-
-/** The machine-level transitions (`on` of sessionMachine's root). */
-const ROOT: On = {
-  // RFC 2661 §5.7: the StopCCN (sent or received) ends every session of the tunnel; no CDN.
-  tunnelGone: [{ target: "closed", actions: ["recordTunnelGone"] }],
-  // RFC 2661 §7.3-§7.5: Receive CDN → Clean up (from every state).
-  "rx.CDN": [{ target: "closed", actions: ["recordPeerCdn"] }],
-  // Local close after the peer knows the call: CDN, clean up.
-  close: [{ target: "closed", actions: ["recordLocalClose", "sendCdn"] }],
-  // WAN Error Notify and Set Link Info (RFC 2661 §6.15, §6.16) are informational here.
-  "rx.WEN": [{ actions: [] }],
-  "rx.SLI": [{ actions: [] }],
-  // Any other message out of place: RFC 2661 §7 "Send CDN, Clean up".
-  "rx.ICRQ": unexpected,
-  "rx.ICRP": unexpected,
-  "rx.ICCN": unexpected,
-  "rx.OCRQ": unexpected,
-  "rx.OCRP": unexpected,
-  "rx.OCCN": unexpected,
-};
-
-/** The states, as in sessionMachine's config. */
-const STATES: Readonly<Record<SessionState, StateDef>> = {
-  idle: {
-    always: [
-      { guard: "startsIncomingOnUpTunnel", target: "wait-reply", actions: ["sendIcrq"] },
-      { guard: "startsOutgoingOnUpTunnel", target: "wait-reply", actions: ["sendOcrq"] },
-      { guard: "startsWaitingForTunnel", target: "wait-tunnel", actions: [] },
-      {
-        guard: ["startsWithIcrq", "requestAcceptable"],
-        target: "wait-connect",
-        actions: ["takeRequest", "sendIcrp"],
-      },
-      {
-        guard: ["startsWithOcrq", "requestAcceptable"],
-        target: "wait-cs-answer",
-        actions: ["takeRequest", "sendOcrp"],
-      },
-      { guard: "startsWithIcrq", target: "closed", actions: ["recordBadRequest", "takeRequest", "sendCdn"] },
-      { guard: "startsWithOcrq", target: "closed", actions: ["recordBadRequest", "takeRequest", "sendCdn"] },
-    ],
-    on: {
-      close: [{ target: "closed", actions: ["recordLocalClose"] }],
-      "rx.ICRQ": [
-        { guard: "requestAcceptable", target: "wait-connect", actions: ["learnPeer", "sendIcrp"] },
-        { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
-      ],
-      "rx.OCRQ": [
-        { guard: "requestAcceptable", target: "wait-cs-answer", actions: ["learnPeer", "sendOcrp"] },
-        { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
-      ],
-    },
-  },
-  "wait-tunnel": {
-    on: {
-      close: [{ target: "closed", actions: ["recordLocalClose"] }],
-      tunnelUp: [
-        { guard: "isIncoming", target: "wait-reply", actions: ["sendIcrq"] },
-        { target: "wait-reply", actions: ["sendOcrq"] },
-      ],
-    },
-  },
-  "wait-reply": {
-    setupTimeout: true,
-    on: {
-      "rx.ICRP": [
-        { guard: "replyNamesPeer", target: "established", actions: ["learnPeer", "sendIccn"] },
-        { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
-      ],
-      "rx.OCRP": [
-        { guard: "replyNamesPeer", target: "wait-connect", actions: ["learnPeer"] },
-        { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
-      ],
-    },
-  },
-  "wait-cs-answer": {
-    setupTimeout: true,
-    on: {
-      answered: [{ target: "established", actions: ["sendOccn"] }],
-      answerFailed: [{ target: "closed", actions: ["recordAnswerFailed", "sendCdn"] }],
-    },
-  },
-  "wait-connect": {
-    setupTimeout: true,
-    on: {
-      "rx.ICCN": [{ target: "established", actions: [] }],
-      "rx.OCCN": [{ target: "established", actions: [] }],
-    },
-  },
-  established: { entry: ["markEstablished", "announceEstablished"] },
-  closed: { final: true },
-};
 
 /** The delayed event of a state's setup timeout, named as XState names an `after` delay. */
 function setupTimeoutEvent(state: SessionState): string {
   return `xstate.after.setupTimeout.session.${state}`;
 }
 
-// The `after` events are transitions of their state, as XState makes them.
-for (const [name, def] of Object.entries(STATES) as [SessionState, StateDef][]) {
-  if (def.setupTimeout) def.on = { ...def.on, [setupTimeoutEvent(name)]: timedOut };
-}
-
-function holds(guard: Rule["guard"], context: SessionContext, event: SessionEvent): boolean {
+function holds(guard: SessionRule["guard"], context: SessionContext, event: SessionEvent): boolean {
   if (guard === undefined) return true;
   if (typeof guard === "string") return sessionGuards[guard](context, event);
   for (const g of guard) if (!sessionGuards[g](context, event)) return false;
@@ -195,10 +72,10 @@ function holds(guard: Rule["guard"], context: SessionContext, event: SessionEven
 }
 
 function select(
-  rules: readonly Rule[] | undefined,
+  rules: readonly SessionRule[] | undefined,
   context: SessionContext,
   event: SessionEvent,
-): Rule | undefined {
+): SessionRule | undefined {
   if (!rules) return undefined;
   for (const rule of rules) if (holds(rule.guard, context, event)) return rule;
   return undefined;
@@ -230,7 +107,7 @@ function run(
  * actions), then eventless transitions of the new state, as XState's microsteps do.
  */
 function take(
-  rule: Rule,
+  rule: SessionRule,
   state: SessionState,
   context: SessionContext,
   event: SessionEvent,
@@ -238,11 +115,11 @@ function take(
 ): { state: SessionState; context: SessionContext } {
   let s = state;
   let c = context;
-  if (rule.target !== undefined && STATES[s].setupTimeout) out.push({ cancel: s });
+  if (rule.target !== undefined && SESSION_STATES[s].setupTimeout) out.push({ cancel: s });
   c = run(rule.actions, c, event, out);
   if (rule.target === undefined) return { state: s, context: c };
   s = rule.target;
-  const def = STATES[s];
+  const def = SESSION_STATES[s];
   if (def.setupTimeout) out.push({ schedule: s });
   if (def.entry) c = run(def.entry, c, event, out);
   // Eventless transitions of the state entered (only `idle` has any; it is never entered again).
@@ -251,7 +128,7 @@ function take(
 }
 
 function snapshotOf(value: SessionState, context: SessionContext): SessionSnapshot {
-  return STATES[value].final
+  return SESSION_STATES[value].final
     ? { status: "done", value, context, output: sessionOutput(context), error: undefined }
     : { status: "active", value, context, output: undefined, error: undefined };
 }
@@ -285,7 +162,7 @@ export const sessionLogic: SessionLogic = {
   getInitialSnapshot(scope: Scope, input: SessionInput): SessionSnapshot {
     const out: Deferred = [];
     const init = { type: "xstate.init", input } as unknown as SessionEvent;
-    const start = select(STATES.idle.always, initialSessionContext(input), init);
+    const start = select(SESSION_STATES.idle.always, initialSessionContext(input), init);
     const { state, context } = start
       ? take(start, "idle", initialSessionContext(input), init, out)
       : { state: "idle" as const, context: initialSessionContext(input) };
@@ -298,9 +175,13 @@ export const sessionLogic: SessionLogic = {
     }
     if (snapshot.status !== "active") return snapshot;
     const state = snapshot.value;
+    // The setup timeout's delayed event is a transition of its state, as XState makes `after` ones.
+    const rules =
+      SESSION_STATES[state].setupTimeout && event.type === setupTimeoutEvent(state)
+        ? SESSION_SETUP_TIMED_OUT
+        : SESSION_STATES[state].on?.[event.type];
     const rule =
-      select(STATES[state].on?.[event.type], snapshot.context, event) ??
-      select(ROOT[event.type], snapshot.context, event);
+      select(rules, snapshot.context, event) ?? select(SESSION_ROOT[event.type], snapshot.context, event);
     if (!rule) return snapshot;
     const out: Deferred = [];
     const next = take(rule, state, snapshot.context, event, out);

@@ -6,7 +6,7 @@
  * Pure: delivered messages arrive as `rx.*` events, effects leave as emitted events (`send`,
  * `established`) for the wiring in `actors/`. No timers but the optional setup timeout.
  */
-import { and, assign, emit, or, setup } from "xstate";
+import { and, assign, emit, setup } from "xstate";
 import type { Avps, ResultCode } from "../protocol/l2tp/avps.ts";
 import type { ControlMessage } from "../protocol/l2tp/messages.ts";
 import { GeneralError } from "../protocol/l2tp/result.ts";
@@ -282,9 +282,185 @@ const G = sessionGuards;
 const U = sessionUpdates;
 const F = sessionEffects;
 
+/** The states of a session (RFC 2661 §7.3-§7.5). */
+export type SessionState =
+  | "idle"
+  | "wait-tunnel"
+  | "wait-reply"
+  | "wait-cs-answer"
+  | "wait-connect"
+  | "established"
+  | "closed";
+
+type SessionActionName = keyof typeof sessionUpdates | keyof typeof sessionEffects;
+type SessionGuardName = keyof typeof sessionGuards;
+
+/** One transition: taken when its guard holds (all of them, for a list) or it has none; no target keeps the state. */
+export interface SessionRule {
+  guard?: SessionGuardName | readonly SessionGuardName[];
+  target?: SessionState;
+  actions: readonly SessionActionName[];
+}
+
+/** A state's (or the machine's) transitions by event type, the first rule that holds wins. */
+export type SessionOn = Readonly<Record<string, readonly SessionRule[]>>;
+
+/** One state of the table. */
+export interface SessionStateDef {
+  on?: SessionOn;
+  /** Eventless transitions, tried on entry. */
+  always?: readonly SessionRule[];
+  entry?: readonly SessionActionName[];
+  /** The setup timeout runs while in this state (SESSION_SETUP_TIMED_OUT when it fires). */
+  setupTimeout?: boolean;
+  final?: boolean;
+}
+
+const unexpected: readonly SessionRule[] = [{ target: "closed", actions: ["recordUnexpected", "sendCdn"] }];
+
+/** What the setup timeout does (RFC 2661 §4.4.2 CDN result 10). */
+export const SESSION_SETUP_TIMED_OUT: readonly SessionRule[] = [
+  { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] },
+];
+
+/** The machine-level transitions: taken in any state that does not handle the event itself. */
+export const SESSION_ROOT: SessionOn = {
+  // RFC 2661 §5.7: the StopCCN (sent or received) ends every session of the tunnel; no CDN.
+  tunnelGone: [{ target: "closed", actions: ["recordTunnelGone"] }],
+  // RFC 2661 §7.3-§7.5: Receive CDN → Clean up (from every state).
+  "rx.CDN": [{ target: "closed", actions: ["recordPeerCdn"] }],
+  // Local close after the peer knows the call: CDN, clean up.
+  close: [{ target: "closed", actions: ["recordLocalClose", "sendCdn"] }],
+  // WAN Error Notify and Set Link Info (RFC 2661 §6.15, §6.16) are informational here.
+  "rx.WEN": [{ actions: [] }],
+  "rx.SLI": [{ actions: [] }],
+  // Any other message out of place: RFC 2661 §7 "Send CDN, Clean up".
+  "rx.ICRQ": unexpected,
+  "rx.ICRP": unexpected,
+  "rx.ICCN": unexpected,
+  "rx.OCRQ": unexpected,
+  "rx.OCRP": unexpected,
+  "rx.OCCN": unexpected,
+};
+
 /**
- * The session machine (RFC 2661 §7.3-§7.5): the specification of a call's life. The node runs the same
- * table through `sessionLogic` (session-logic.ts), which a test checks against this machine step by step.
+ * The session's states and transitions (RFC 2661 §7.3-§7.5): the one table both `sessionMachine`
+ * (XState) and `sessionLogic` (session-logic.ts, the node's fast interpreter) run.
+ */
+export const SESSION_STATES: Readonly<Record<SessionState, SessionStateDef>> = {
+  idle: {
+    always: [
+      // RFC 2661 §7.3 LAC / §7.5 LNS: the tunnel is up already: send ICRQ/OCRQ → wait-reply.
+      { guard: "startsIncomingOnUpTunnel", target: "wait-reply", actions: ["sendIcrq"] },
+      { guard: "startsOutgoingOnUpTunnel", target: "wait-reply", actions: ["sendOcrq"] },
+      { guard: "startsWaitingForTunnel", target: "wait-tunnel", actions: [] },
+      // The ICRQ/OCRQ that made the call, as `rx.ICRQ` / `rx.OCRQ` below would handle it.
+      {
+        guard: ["startsWithIcrq", "requestAcceptable"],
+        target: "wait-connect",
+        actions: ["takeRequest", "sendIcrp"],
+      },
+      {
+        guard: ["startsWithOcrq", "requestAcceptable"],
+        target: "wait-cs-answer",
+        actions: ["takeRequest", "sendOcrp"],
+      },
+      { guard: "startsWithIcrq", target: "closed", actions: ["recordBadRequest", "takeRequest", "sendCdn"] },
+      { guard: "startsWithOcrq", target: "closed", actions: ["recordBadRequest", "takeRequest", "sendCdn"] },
+    ],
+    on: {
+      // Nothing was sent yet: a local close just cleans up.
+      close: [{ target: "closed", actions: ["recordLocalClose"] }],
+      // RFC 2661 §7.3 LNS idle + ICRQ acceptable → Send ICRP → wait-connect; else Send CDN.
+      "rx.ICRQ": [
+        { guard: "requestAcceptable", target: "wait-connect", actions: ["learnPeer", "sendIcrp"] },
+        { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
+      ],
+      // RFC 2661 §7.4 LAC idle + OCRQ acceptable → Send OCRP, dial → wait-cs-answer.
+      "rx.OCRQ": [
+        { guard: "requestAcceptable", target: "wait-cs-answer", actions: ["learnPeer", "sendOcrp"] },
+        { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
+      ],
+    },
+  },
+  // RFC 2661 §7.3 LAC / §7.5 LNS: waiting for the tunnel to be established.
+  "wait-tunnel": {
+    on: {
+      close: [{ target: "closed", actions: ["recordLocalClose"] }],
+      tunnelUp: [
+        { guard: "isIncoming", target: "wait-reply", actions: ["sendIcrq"] },
+        { target: "wait-reply", actions: ["sendOcrq"] },
+      ],
+    },
+  },
+  "wait-reply": {
+    setupTimeout: true,
+    on: {
+      // RFC 2661 §7.3 LAC wait-reply + ICRP acceptable → Send ICCN → established.
+      "rx.ICRP": [
+        { guard: "replyNamesPeer", target: "established", actions: ["learnPeer", "sendIccn"] },
+        { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
+      ],
+      // RFC 2661 §7.5 LNS wait-reply + OCRP acceptable → wait-connect.
+      "rx.OCRP": [
+        { guard: "replyNamesPeer", target: "wait-connect", actions: ["learnPeer"] },
+        { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
+      ],
+    },
+  },
+  // RFC 2661 §7.4 LAC: the bearer is dialling.
+  "wait-cs-answer": {
+    setupTimeout: true,
+    on: {
+      answered: [{ target: "established", actions: ["sendOccn"] }],
+      answerFailed: [{ target: "closed", actions: ["recordAnswerFailed", "sendCdn"] }],
+    },
+  },
+  // RFC 2661 §7.3 LNS (ICCN) / §7.5 LNS (OCCN): waiting for the connect.
+  "wait-connect": {
+    setupTimeout: true,
+    on: {
+      "rx.ICCN": [{ target: "established", actions: [] }],
+      "rx.OCCN": [{ target: "established", actions: [] }],
+    },
+  },
+  established: { entry: ["markEstablished", "announceEstablished"] },
+  closed: { final: true },
+};
+
+/** The table's rules as XState transitions (`prefix` "." targets a child of the root from the root). */
+function xstateRules(rules: readonly SessionRule[], prefix = "") {
+  return rules.map(({ guard, target, actions }) => ({
+    ...(guard === undefined ? {} : { guard: typeof guard === "string" ? guard : and([...guard]) }),
+    ...(target === undefined ? {} : { target: prefix + target }),
+    actions: [...actions],
+  }));
+}
+
+function xstateOn(on: SessionOn, prefix = "") {
+  return Object.fromEntries(Object.entries(on).map(([type, rules]) => [type, xstateRules(rules, prefix)]));
+}
+
+/** The table as XState states: the setup timeout is an `after` delay, a final state `type: "final"`. */
+function xstateStates() {
+  return Object.fromEntries(
+    Object.entries(SESSION_STATES).map(([name, def]) => [
+      name,
+      {
+        ...(def.on ? { on: xstateOn(def.on) } : {}),
+        ...(def.always ? { always: xstateRules(def.always) } : {}),
+        ...(def.entry ? { entry: [...def.entry] } : {}),
+        ...(def.setupTimeout ? { after: { setupTimeout: xstateRules(SESSION_SETUP_TIMED_OUT) } } : {}),
+        ...(def.final ? { type: "final" as const } : {}),
+      },
+    ]),
+  );
+}
+
+/**
+ * The session machine (RFC 2661 §7.3-§7.5): XState running SESSION_STATES, the specification of a call's
+ * life. The node runs the same table through `sessionLogic` (session-logic.ts), which a test checks
+ * against this machine step by step.
  */
 export const sessionMachine = setup({
   types: {
@@ -331,113 +507,9 @@ export const sessionMachine = setup({
   id: "session",
   context: ({ input }) => initialSessionContext(input),
   initial: "idle",
-  on: {
-    // RFC 2661 §5.7: the StopCCN (sent or received) ends every session of the tunnel; no CDN.
-    tunnelGone: { target: ".closed", actions: "recordTunnelGone" },
-    // RFC 2661 §7.3-§7.5: Receive CDN → Clean up (from every state).
-    "rx.CDN": { target: ".closed", actions: "recordPeerCdn" },
-    // Local close after the peer knows the call: CDN, clean up.
-    close: { target: ".closed", actions: ["recordLocalClose", "sendCdn"] },
-    // WAN Error Notify and Set Link Info (RFC 2661 §6.15, §6.16) are informational here.
-    "rx.WEN": {},
-    "rx.SLI": {},
-    // Any other message out of place: RFC 2661 §7 "Send CDN, Clean up".
-    "rx.ICRQ": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-    "rx.ICRP": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-    "rx.ICCN": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-    "rx.OCRQ": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-    "rx.OCRP": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-    "rx.OCCN": { target: ".closed", actions: ["recordUnexpected", "sendCdn"] },
-  },
-  states: {
-    idle: {
-      always: [
-        // RFC 2661 §7.3 LAC / §7.5 LNS: the tunnel is up already: send ICRQ/OCRQ → wait-reply.
-        { guard: "startsIncomingOnUpTunnel", target: "wait-reply", actions: "sendIcrq" },
-        { guard: "startsOutgoingOnUpTunnel", target: "wait-reply", actions: "sendOcrq" },
-        { guard: "startsWaitingForTunnel", target: "wait-tunnel" },
-        // The ICRQ/OCRQ that made the call, as `rx.ICRQ` / `rx.OCRQ` below would handle it.
-        {
-          guard: and(["startsWithIcrq", "requestAcceptable"]),
-          target: "wait-connect",
-          actions: ["takeRequest", "sendIcrp"],
-        },
-        {
-          guard: and(["startsWithOcrq", "requestAcceptable"]),
-          target: "wait-cs-answer",
-          actions: ["takeRequest", "sendOcrp"],
-        },
-        {
-          guard: or(["startsWithIcrq", "startsWithOcrq"]),
-          target: "closed",
-          actions: ["recordBadRequest", "takeRequest", "sendCdn"],
-        },
-      ],
-      on: {
-        // Nothing was sent yet: a local close just cleans up.
-        close: { target: "closed", actions: "recordLocalClose" },
-        // RFC 2661 §7.3 LNS idle + ICRQ acceptable → Send ICRP → wait-connect; else Send CDN.
-        "rx.ICRQ": [
-          { guard: "requestAcceptable", target: "wait-connect", actions: ["learnPeer", "sendIcrp"] },
-          { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
-        ],
-        // RFC 2661 §7.4 LAC idle + OCRQ acceptable → Send OCRP, dial → wait-cs-answer.
-        "rx.OCRQ": [
-          { guard: "requestAcceptable", target: "wait-cs-answer", actions: ["learnPeer", "sendOcrp"] },
-          { target: "closed", actions: ["learnPeer", "recordBadRequest", "sendCdn"] },
-        ],
-      },
-    },
-    // RFC 2661 §7.3 LAC / §7.5 LNS: waiting for the tunnel to be established.
-    "wait-tunnel": {
-      on: {
-        close: { target: "closed", actions: "recordLocalClose" },
-        tunnelUp: [
-          { guard: "isIncoming", target: "wait-reply", actions: "sendIcrq" },
-          { target: "wait-reply", actions: "sendOcrq" },
-        ],
-      },
-    },
-    "wait-reply": {
-      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
-      on: {
-        // RFC 2661 §7.3 LAC wait-reply + ICRP acceptable → Send ICCN → established.
-        "rx.ICRP": [
-          {
-            guard: "replyNamesPeer",
-            target: "established",
-            actions: ["learnPeer", "sendIccn"],
-          },
-          { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
-        ],
-        // RFC 2661 §7.5 LNS wait-reply + OCRP acceptable → wait-connect.
-        "rx.OCRP": [
-          { guard: "replyNamesPeer", target: "wait-connect", actions: "learnPeer" },
-          { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
-        ],
-      },
-    },
-    // RFC 2661 §7.4 LAC: the bearer is dialling.
-    "wait-cs-answer": {
-      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
-      on: {
-        answered: { target: "established", actions: "sendOccn" },
-        answerFailed: { target: "closed", actions: ["recordAnswerFailed", "sendCdn"] },
-      },
-    },
-    // RFC 2661 §7.3 LNS (ICCN) / §7.5 LNS (OCCN): waiting for the connect.
-    "wait-connect": {
-      after: { setupTimeout: { target: "closed", actions: ["recordSetupTimeout", "sendCdn"] } },
-      on: {
-        "rx.ICCN": { target: "established" },
-        "rx.OCCN": { target: "established" },
-      },
-    },
-    established: {
-      entry: ["markEstablished", "announceEstablished"],
-    },
-    closed: { type: "final" },
-  },
+  // The table's transitions: SessionRule's types check their guard and action names against `setup`'s.
+  on: xstateOn(SESSION_ROOT, ".") as never,
+  states: xstateStates() as Record<SessionState, object>,
   output: ({ context }) => sessionOutput(context),
 });
 
