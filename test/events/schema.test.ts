@@ -122,22 +122,25 @@ describe("envelope encoding", () => {
   });
 });
 
+/** Field names the schema must take for secrets. */
+const SECRET_KEYS = [
+  "secret",
+  "password",
+  "tunnelPassword",
+  "chapSecret",
+  "secretBytes",
+  "challengeResponse",
+  "chapResponse",
+  "user_password",
+  "Tunnel-Password",
+  "sharedSecret",
+  "radiusSecret",
+  "passphrase",
+  "response",
+];
+
 describe("redaction of secrets by the schema", () => {
-  test.each([
-    "secret",
-    "password",
-    "tunnelPassword",
-    "chapSecret",
-    "secretBytes",
-    "challengeResponse",
-    "chapResponse",
-    "user_password",
-    "Tunnel-Password",
-    "sharedSecret",
-    "radiusSecret",
-    "passphrase",
-    "response",
-  ])("a field named %s is redacted", (key) => {
+  test.each(SECRET_KEYS)("a field named %s is redacted", (key) => {
     expect(isSecretKey(key)).toBe(true);
     const encoded = encodeEnvelope(envelope({ [key]: secret, inner: { [key]: "s3cret" } }));
     expect(encoded.data).toEqual({ [key]: REDACTED, inner: { [key]: REDACTED } });
@@ -209,14 +212,7 @@ describe("redaction of secrets by the schema", () => {
       fc.constantFrom("a", "b", "lns.test"),
       fc.constant(null),
     );
-    const secretKey = fc.constantFrom(
-      "secret",
-      "password",
-      "tunnelPassword",
-      "chapSecret",
-      "secretBytes",
-      "challengeResponse",
-    );
+    const secretKey = fc.constantFrom(...SECRET_KEYS);
     const secretValue = fc.constantFrom<unknown>(
       marker,
       new TextEncoder().encode(marker),
