@@ -209,15 +209,8 @@ function ipv6Text(a: Uint8Array): string {
   return groups.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
 }
 
-/** A datagram to write into a pcap file. */
-export interface DatagramToWrite {
-  src: string;
-  srcPort: number;
-  dst: string;
-  dstPort: number;
-  payload: Uint8Array;
-  timeMicros?: number;
-}
+/** A datagram to write into a pcap file: a captured one without its frame number, the time optional. */
+export type DatagramToWrite = Omit<CapturedDatagram, "frame" | "timeMicros"> & { timeMicros?: number };
 
 /**
  * Writes UDP-over-IPv4 datagrams as a pcap file with link type 101 (raw IP), valid IP and UDP
