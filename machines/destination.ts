@@ -286,6 +286,9 @@ export const destinationMachine = setup({
     tunnelEnded: { actions: "countEnded" },
     admin: [{ guard: "isShutdown", actions: ["setAdmin", "shutdownTunnels"] }, { actions: "setAdmin" }],
     close: { target: ".closing", actions: "recordClose" },
+    // LNS: a tunnel the peer asks for is made unless the admin state says no (closing refuses it). A
+    // peer that reaches us is welcome even while locked out: an incoming tunnel does not wait for it.
+    admit: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "admitTunnel" }],
   },
   states: {
     available: {
@@ -305,7 +308,6 @@ export const destinationMachine = setup({
           { guard: "mayOpenTunnel", actions: "openTunnelForRequest" },
           { actions: "refuseFull" },
         ],
-        admit: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "admitTunnel" }],
         tunnelEnded: [
           { guard: "tunnelFailed", target: "lockedOut", actions: ["countEnded", "recordFailure"] },
           { actions: "countEnded" },
@@ -318,8 +320,6 @@ export const destinationMachine = setup({
       after: { lockout: "probing" },
       on: {
         place: { actions: "refuseLockedOut" },
-        // A peer that reaches us is welcome: an incoming tunnel does not wait for our lockout.
-        admit: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "admitTunnel" }],
       },
     },
     // The lockout ran out: the next use opens a test tunnel before any session is placed.
@@ -330,13 +330,11 @@ export const destinationMachine = setup({
           { guard: "notEnabled", actions: "refuseNotEnabled" },
           { target: "testing", actions: ["openTestTunnel", "queueRequest"] },
         ],
-        admit: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "admitTunnel" }],
       },
     },
     testing: {
       on: {
         place: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "queueRequest" }],
-        admit: [{ guard: "notEnabled", actions: "refuseNotEnabled" }, { actions: "admitTunnel" }],
         tunnelEstablished: { guard: "isTestTunnel", target: "available", actions: "retryQueued" },
         tunnelEnded: [
           { guard: "isTestTunnel", target: "lockedOut", actions: ["countEnded", "recordFailure"] },
