@@ -20,23 +20,46 @@
  *   Bun 1.4   1,000x1     5,100/s  181/158 µs   19 ms   24.0/16.0 KB
  *             1,000x100   4,100/s  261/213 µs   31 ms   35.9/26.5 KB
  *             10,000x1    9,700/s   88/73 µs    89 ms    9.4/6.1 KB  (marginal 4.6/4.2)
- *             10,000x100 11,200/s   91/77 µs   131 ms    9.2/7.0 KB
+ *             10,000x100 11,600/s   88/77 µs   120 ms    9.2/6.9 KB  (by quarter 7,100 13,500-17,000)
  *             60,000x1   16,900/s   52/46 µs   531 ms    6.4/4.6 KB  (marginal 5.5/4.1)
- *             60,000x100 18,700/s   52/45 µs   468 ms    5.4/4.2 KB  (marginal 3.9/3.3; 16,000-20,700/s)
+ *             60,000x100 18,500/s   53/44 µs   450 ms    5.4/4.2 KB  (marginal 4.0/3.5; 17,600-18,600/s;
+ *                                                                 by quarter 12,000 19,500-24,000)
  *   Deno 2.9  1,000x1     3,800/s  188/163 µs   13 ms   42.6/43.4 KB
  *             1,000x100     670/s  342/299 µs  138 ms   60.0/50.0 KB
  *             10,000x1    6,000/s  121/101 µs   97 ms   15.3/13.1 KB
- *             10,000x100  4,500/s  118/104 µs  114 ms   15.5/14.4 KB
+ *             10,000x100  4,000/s  116/97 µs   114 ms   16.2/14.7 KB  (by quarter 4,700 9,000 4,000 1,800-3,000)
  *             60,000x1    7,900/s   88/75 µs   624 ms    6.3/4.4 KB  (marginal 4.1/2.6)
- *             60,000x100  8,700/s   85/69 µs   607 ms    6.9/5.2 KB  (marginal 4.8/3.5)
+ *             60,000x100  9,700/s   78/64 µs   607 ms    6.6/5.1 KB  (marginal 4.3/3.1; 8,900-10,400/s)
+ *   (x100 rows re-measured after the ack-timer and Random Vector changes, medians of 2-3 runs; the same
+ *   runs without them, same tree: Bun 10,000x100 11,700/s 88/74 µs, 60,000x100 18,400/s 53/45 µs, Deno
+ *   60,000x100 10,100/s 82/67 µs, 10,000x100 3,800/s 119/104 µs: within the noise on Bun, 3-4 µs of CPU
+ *   per call less on Deno. Both nodes in one process, 30,000x100: 98.8 → 94 µs of CPU per call.)
  *   (before this work, Bun: 1,000x1 3,600/s, 10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a
  *   10 s close, 22-38 KB per call; Deno lab 1,000x10 with window 50: 260/s)
  *
  * What bounds these figures:
+ * - Warm-up, not the steady state: "by quarter" is the rate over each quarter of the calls. On Bun the
+ *   last three quarters of 60,000x100 run at 19,500-24,000 calls/s; the first 15,000 calls at ~12,000/s
+ *   (JIT tiers and heap growth: the lab's request window changes nothing, 1,000, 4,000 and 8,000 give
+ *   12,500/s in the first quarter). 10,000x100 lies entirely in that regime (first 2,500 calls at
+ *   7,100/s, then 13,500-17,000/s, 88 µs of CPU a call on the LAC against 53 at 60,000): cold start,
+ *   not the window nor tunnel setup pacing. 20,000 calls/s over a whole 60,000x100 run needs the
+ *   warm-up to shrink or ~10 µs less CPU per call on each side.
  * - CPU per call. At 60,000 calls the LAC is busy: ~50 µs a call on Bun (profile: sendmmsg/sendto 14%,
  *   XState's actor machinery (create, start, mailbox, a snapshot per step) 15%, the wiring in actors/
  *   and the session logic 25%, the codec with its hidden AVPs (MD5) 8%, the rest natives and GC). The
- *   LNS needs ~45 µs. 20,000 calls/s is the LAC's CPU, with no headroom.
+ *   LNS needs ~45 µs. 20,000 calls/s is the LAC's CPU, with no headroom. Profile of 60,000x100 (sample
+ *   counts, both sides): the loopback send 13% LAC / 9% LNS (the kernel delivers each datagram in the
+ *   sender's time; the LNS sends one per turn, batching would not help: sendmmsg costs as much per
+ *   datagram); spawning a session actor (createActor, start, `on`, its first step) 18% LAC / 28% LNS;
+ *   the `buffer` getter in protocol/l2tp encodeControl and decodeControl 4% LAC / 5.5% LNS (JSC gives a
+ *   small `new Uint8Array(n)` its ArrayBuffer only when asked, at ~275 ns: allocating the ArrayBuffer
+ *   first, or reading the header without a DataView, avoids it); the session setup timeout scheduled
+ *   and cancelled per call 3-6%; the tunnel step that records the channel's Ns/Nr once per turn
+ *   (failover) 6% of the LNS.
+ * - Tried and dropped (no change beyond the noise, both nodes in one process): one runtime timer for
+ *   the delayed events of a millisecond, the actor's path as a property instead of a WeakMap entry,
+ *   createActor options without spreads, constant "rx.*" event names and decode options per tunnel.
  * - XState per-actor cost: a call run by XState's statechart interpreter cost ~50 µs and ~50 KB of
  *   garbage per side; machines/session-logic.ts runs the same table (checked against sessionMachine)
  *   for ~6 µs and 3 KB; the tree shares one XState system (actors/actor-system.ts).
@@ -48,7 +71,9 @@
  *   larger windows measured slower (60,000x1: 64 → 10,700/s, 256 → 9,400/s: both sides then alternate
  *   on bigger batches), so 16 stays. Over 100 tunnels, calls fill a tunnel before the next opens.
  * - Deno: node:dgram costs 17-25 µs of CPU per echo there (4 µs on Bun), Deno.listenDatagram 37-54 µs;
- *   ~85 µs per call, and its event loop adds latency at 10,000 calls.
+ *   ~80 µs per call, and its event loop adds latency at 10,000 calls: there the last quarter runs at
+ *   1,800-3,000/s (not looked into; a guess: its receive buffer cannot be raised, and a datagram lost
+ *   there stalls a tunnel for a 1 s retransmission).
  */
 import { spawn } from "node:child_process";
 import process from "node:process";
@@ -73,10 +98,10 @@ const { values } = parseArgs({
   },
 });
 
-/** Runtime flags that write a CPU profile into `dir` (Bun only: Deno has no --cpu-prof). */
+/** Runtime flags that write a CPU profile into `dir`, as .cpuprofile and Markdown (Bun only: Deno has no --cpu-prof). */
 function profileFlags(dir: string | undefined): string[] {
   return dir && !("Deno" in globalThis)
-    ? ["--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${dir}`]
+    ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${dir}`]
     : [];
 }
 
@@ -135,6 +160,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
   const lacPoints: [number, number][] = [];
   const lnsPoints: Promise<[number, number]>[] = [];
+  // When each 5% of the calls was up: the rate per quarter of the run shows the cold start apart.
+  const marks: [number, number][] = [[0, performance.now()]];
   const report = await runLab({
     sessions,
     tunnels,
@@ -146,6 +173,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       // RSS of both sides every 5% of the calls: the slope is what one more established call costs.
       const up = Number(/opening: (\d+)\//.exec(line)?.[1] ?? Number.NaN);
       if (Number.isFinite(up)) {
+        marks.push([up, performance.now()]);
         lacPoints.push([up, rss()]);
         lnsPoints.push(lns.ask("count").then((c): [number, number] => [up, c.rss as number]));
       }
@@ -175,6 +203,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     failed: report.failed,
     setupMs: Math.round(report.setupMs),
     setupPerSecond: Math.round(report.setupPerSecond),
+    setupPerSecondByQuarter: byQuarter(marks, sessions),
     closeMs: Math.round(report.closeMs),
     stopCcnsSent: report.sentByLac.StopCCN ?? 0,
     cdnsSent: report.sentByLac.CDN ?? 0,
@@ -204,7 +233,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   const n = (x: number) => x.toLocaleString("en-US");
   console.log(
     `${result.runtime.padEnd(5)} ${n(sessions).padStart(6)} sessions / ${String(tunnels).padStart(3)} tunnels: ` +
-      `${n(result.setupPerSecond).padStart(7)} sessions/s (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
+      `${n(result.setupPerSecond).padStart(7)} sessions/s (by quarter ${result.setupPerSecondByQuarter.map(n).join(" ")}) (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
       `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
       `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
       `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
@@ -216,6 +245,16 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   );
   console.log(JSON.stringify(result));
   if (!report.ok) process.exitCode = 1;
+}
+
+/** Calls per second in each quarter of the calls, from the [calls up, time] marks. */
+function byQuarter(marks: [number, number][], sessions: number): number[] {
+  const at = (calls: number) => marks.find(([up]) => up >= calls) ?? marks[marks.length - 1];
+  return [0, 1, 2, 3].map((q) => {
+    const [c0, t0] = at((q * sessions) / 4);
+    const [c1, t1] = at(((q + 1) * sessions) / 4);
+    return t1 > t0 ? Math.round(((c1 - c0) * 1000) / (t1 - t0)) : 0;
+  });
 }
 
 /** Least-squares slope of y over x (0 with fewer than two points). */
