@@ -30,6 +30,8 @@ import {
   encodeControl,
   validateMessage,
 } from "../protocol/l2tp/messages.ts";
+import { GeneralError } from "../protocol/l2tp/result.ts";
+import { CdnResult, StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 import {
   destinationKey,
   matchProfile,
@@ -199,6 +201,11 @@ const DEFAULT_MACHINES: Machines = {
 
 /** Why admission control refused new work (sent in the Result Code's message). */
 const INSUFFICIENT_RESOURCES = "insufficient resources (event log backlog), try later";
+/** RFC 2661 §4.4.2: StopCCN result 2 (general error), error 4 (insufficient resources). */
+const INSUFFICIENT = {
+  result: StopCcnResult.generalError,
+  error: GeneralError.insufficientResources,
+} as const;
 
 /** Tie-breaker retries of one session before it fails. */
 const MAX_PLACEMENTS = 4;
@@ -620,7 +627,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
     if (!message) return;
     if (!profile || profile.accept === false) {
       this.#refuseSccrq(packet, from, transport, {
-        result: 4,
+        result: StopCcnResult.notAuthorized,
         message: `peer ${destinationKey(from)} is not configured`,
       });
       return;
@@ -628,7 +635,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
     const invalid = validateMessage(message);
     if (invalid) {
       this.#refuseSccrq(packet, from, transport, {
-        result: invalid.resultCode ?? 2,
+        result: invalid.resultCode ?? StopCcnResult.generalError,
         ...(invalid.errorCode !== undefined ? { error: invalid.errorCode } : {}),
         message: `${invalid.field}: ${invalid.reason}`.slice(0, 200),
       });
@@ -660,27 +667,26 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
     }
     if (!this.admitsNewWork()) {
       // RFC 2661 §4.4.2: StopCCN result 2 (general error), error 4 (insufficient resources now).
-      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: INSUFFICIENT_RESOURCES });
+      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: INSUFFICIENT_RESOURCES });
       return;
     }
     const refused = this.#systemAdmits("tunnel");
     if (refused) {
-      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: refused.message });
+      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: refused.message });
       return;
     }
     const d = this.#destination(from, profile);
     const admitted = d ? d.admit() : cause("refused", `system ${this.name} is closing`);
     if (!d || admitted) {
       this.#refuseSccrq(packet, from, transport, {
-        result: 2,
-        error: 4,
+        ...INSUFFICIENT,
         message: admitted?.message ?? "refused",
       });
       return;
     }
     const t = Tunnels.spawn(this.rt, d, { role: "responder", peer: from, transport, profile, test: false });
     if (!t) {
-      this.#refuseSccrq(packet, from, transport, { result: 2, error: 4, message: "no tunnel id left" });
+      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: "no tunnel id left" });
       return;
     }
     // Counted like the tunnels we open: a destination with live tunnels is neither idle nor done closing.
@@ -1032,25 +1038,28 @@ class DestinationHandle implements TunnelOwner {
   refusesCalls(t: TunnelHandle): Cause | null {
     if (!this.#owner.admitsNewWork()) {
       // RFC 2661 §4.4.2: CDN result 4, no facilities available (a temporary condition): call again later.
-      return cause("refused", INSUFFICIENT_RESOURCES, { result: 4, message: INSUFFICIENT_RESOURCES });
+      return cause("refused", INSUFFICIENT_RESOURCES, {
+        result: CdnResult.noFacilitiesTemporary,
+        message: INSUFFICIENT_RESOURCES,
+      });
     }
     if (this.#owner.system.ending || this.#owner.systemAdmin !== "enabled") {
       return cause("refused", `system is ${this.#owner.systemAdmin}`, {
-        result: 4,
+        result: CdnResult.noFacilitiesTemporary,
         message: "system not accepting calls",
       });
     }
     const d = this.node.actor.getSnapshot().context.admin;
     if (this.node.ending || d !== "enabled") {
       return cause("refused", `destination ${this.key} is ${d}`, {
-        result: 4,
+        result: CdnResult.noFacilitiesTemporary,
         message: "destination not accepting calls",
       });
     }
     const ta = t.node.actor.getSnapshot().context.admin;
     if (ta !== "enabled")
       return cause("refused", `tunnel ${t.id} is ${ta}`, {
-        result: 4,
+        result: CdnResult.noFacilitiesTemporary,
         message: "tunnel not accepting calls",
       });
     return null;

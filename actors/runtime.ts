@@ -11,6 +11,7 @@ import type { systemMachine } from "../machines/system.ts";
 import type { tunnelMachine } from "../machines/tunnel.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { NodeConfig, ResolvedProfile } from "./config.ts";
+import type { ControlChannelStats } from "./control-channel/channel.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
 import type { Supervisor } from "./supervisor.ts";
 import type { SessionHandle, TunnelHandle } from "./tunnel-actor.ts";
@@ -45,23 +46,19 @@ export interface RouterStats {
 }
 
 /** Control-channel counters of every tunnel the node has had (RFC 2661 §5.8), summed. */
-export interface ChannelTotals {
-  /** Messages given to the channels. */
-  sent: number;
-  /** Retransmissions (timeouts and partial acks). */
-  retransmitted: number;
-  /** Retransmission timeouts. */
-  timeouts: number;
-  zlbsSent: number;
-  zlbsReceived: number;
-  /** Messages delivered in order. */
-  delivered: number;
-  duplicates: number;
-  heldOutOfOrder: number;
-  beyondWindow: number;
-  /** Queued messages a StopCCN made moot. */
-  discarded: number;
-}
+export type ChannelTotals = Pick<
+  ControlChannelStats,
+  | "sent"
+  | "retransmitted"
+  | "timeouts"
+  | "zlbsSent"
+  | "zlbsReceived"
+  | "delivered"
+  | "duplicates"
+  | "heldOutOfOrder"
+  | "beyondWindow"
+  | "discarded"
+>;
 
 /** Called for every data message (T=0) of a session: PPP frames in a later issue. Never via XState. */
 export type DataHandler = (session: SessionHandle, packet: Uint8Array) => void;

@@ -29,7 +29,8 @@ import {
   type EncodeOptions,
   validateMessage,
 } from "../protocol/l2tp/messages.ts";
-import type { ProtocolError } from "../protocol/l2tp/result.ts";
+import { GeneralError, type ProtocolError } from "../protocol/l2tp/result.ts";
+import { CdnResult } from "../protocol/l2tp/result-codes.ts";
 import type { ResolvedProfile } from "./config.ts";
 import { ControlChannel } from "./control-channel/channel.ts";
 import { allocateId } from "./ids.ts";
@@ -584,7 +585,10 @@ export class TunnelHandle {
     const peerSessionId = message.avps.assignedSessionId ?? 0;
     const refusal =
       this.phase !== "established"
-        ? cause("refused", `tunnel ${this.id} is not established`, { result: 2, error: 1 })
+        ? cause("refused", `tunnel ${this.id} is not established`, {
+            result: CdnResult.generalError,
+            error: GeneralError.noControlConnection,
+          })
         : this.owner.refusesCalls(this);
     if (refusal) {
       this.#refuseCall(peerSessionId, refusal);
