@@ -86,6 +86,12 @@ export function evolve(tree: ActorTree, envelope: Envelope): ActorTree {
   tree.events++;
 
   if (envelope.machine === "system") {
+    // A system's first snapshot starts a new life of the node (a restart, a standby that took over): what
+    // the previous life left open (a killed process never recorded its tunnels closing) is forgotten.
+    if (envelope.from === null && node.system) {
+      node.system = undefined;
+      node.destinations = {};
+    }
     node.system = nextView(node.system, envelope);
     return tree;
   }

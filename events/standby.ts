@@ -6,8 +6,8 @@
  * what actors/restore.ts resumes.
  *
  * One node name may have several lives in one log (a primary restarted, a standby that took over): the
- * system's first snapshot (`from: null`) starts a new life, so the fold forgets what the previous life
- * left open (a killed process never recorded its tunnels closing).
+ * system's first snapshot (`from: null`) starts a new life, and the replay fold itself forgets what the
+ * previous life left open (a killed process never recorded its tunnels closing).
  */
 import type { Clock } from "../actors/ports.ts";
 import type { Envelope } from "./envelope.ts";
@@ -19,16 +19,6 @@ export const HEARTBEAT_MS = 1000;
 
 /** How long a standby waits, by default, without a single envelope before it takes over. */
 export const DEFAULT_TAKEOVER_AFTER_MS = 3000;
-
-/** Folds one envelope for a standby: like `evolve`, but a new system actor starts a new life of the node. */
-export function evolveStandby(tree: ActorTree, envelope: Envelope): ActorTree {
-  if (envelope.machine === "system" && envelope.from === null) {
-    const previous = tree.nodes[envelope.node];
-    if (previous)
-      tree.nodes[envelope.node] = { node: envelope.node, destinations: {}, lastSeq: previous.lastSeq };
-  }
-  return evolve(tree, envelope);
-}
 
 /** Options of `followPrimary`. */
 export interface FollowPrimaryOptions {
@@ -87,7 +77,7 @@ export function followPrimary(options: FollowPrimaryOptions): PrimaryFollower {
     if (envelope.node !== node || envelope.seq <= lastSeq) return;
     lastSeq = envelope.seq;
     lastHeardAt = clock.now();
-    evolveStandby(tree, envelope);
+    evolve(tree, envelope);
   };
 
   const loop = (async () => {

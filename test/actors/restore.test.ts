@@ -12,8 +12,7 @@ import { planSize, restorePlan, stateValueOf } from "../../actors/restore.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
 import { createRecorder, pathOfNode, type Recorder } from "../../events/recorder.ts";
-import { initialTree, replay } from "../../events/replay.ts";
-import { evolveStandby } from "../../events/standby.ts";
+import { evolve, initialTree, replay } from "../../events/replay.ts";
 import { flush, LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 const HELLO_MS = 2000;
@@ -184,7 +183,7 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     const beforeSecond = standby.node.snapshot().destinations[0].tunnels[0];
     await standby.kill();
     const tree2 = initialTree();
-    for (const e of log.envelopes) evolveStandby(tree2, e);
+    for (const e of log.envelopes) evolve(tree2, e);
     const plan2 = restorePlan(tree2.nodes.lns);
     expect(planSize(plan2)).toEqual({ tunnels: 1, sessions: 3 });
     const third = recordedLns(lab, log, plan2);

@@ -46,6 +46,23 @@ function story(): Envelope[] {
 }
 
 describe("replay: given these events, then this tree", () => {
+  test("a system's first snapshot starts a new life: what a killed life left open is forgotten", () => {
+    // The first life is cut off after its tunnel and a session came up (kill -9: nothing recorded the close).
+    const firstLife = story().slice(0, 8);
+    const secondLife = [
+      ev(900, "system", {}, null, "running", "xstate.init", { admin: "enabled" }),
+      ev(910, "destination", { destination: D }, null, "enabled", "xstate.init"),
+    ];
+    const tree = [...firstLife, ...secondLife].reduce(evolve, initialTree());
+    const node = tree.nodes["lns-1"];
+    expect(node?.system).toMatchObject({ state: "running", since: 900, events: 1 });
+    expect(Object.keys(node?.destinations[D]?.tunnels ?? {})).toEqual([]);
+    expect(node?.lastSeq).toBe(secondLife[1].seq);
+    // Up to the first life's end, its tunnel is there, established.
+    const before = firstLife.reduce(evolve, initialTree());
+    expect(before.nodes["lns-1"]?.destinations[D]?.tunnels["7"]?.actor?.state).toBe("established");
+  });
+
   test("no events: an empty tree", () => {
     expect([].reduce(evolve, initialTree())).toEqual({ nodes: {}, time: null, events: 0 });
   });

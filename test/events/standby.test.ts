@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { SimulatedClock } from "../../adapters/clock/simulated.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
 import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
-import { initialTree } from "../../events/replay.ts";
-import { evolveStandby, followPrimary } from "../../events/standby.ts";
+import { evolve, initialTree } from "../../events/replay.ts";
+import { followPrimary } from "../../events/standby.ts";
 
 const D = "127.0.0.1:1701";
 
@@ -37,7 +37,7 @@ describe("events/standby", () => {
       ev("system", {}, null, "running"),
       ev("tunnel", { destination: D, tunnel: 9 }, null, "established"),
     ]) {
-      evolveStandby(tree, e);
+      evolve(tree, e);
     }
     expect(Object.keys(tree.nodes.lns.destinations[D].tunnels)).toEqual(["9"]);
     expect(tree.nodes.lns.lastSeq).toBe(4);
