@@ -45,7 +45,16 @@ export const decode: Command = {
     for (const [i, hex] of (values.hex ?? []).entries())
       datagrams.push({ frame: i + 1, payload: parseHex(hex) });
     if (values.pcap) {
-      const capture = readCapture(readFileSync(values.pcap));
+      let bytes: Uint8Array;
+      try {
+        bytes = readFileSync(values.pcap);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        const why =
+          code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(err);
+        throw new Error(`--pcap ${values.pcap}: ${why}; give the path of a pcap or pcapng capture`);
+      }
+      const capture = readCapture(bytes);
       if (!capture.ok) throw new Error(`${values.pcap}: ${capture.error}`);
       for (const d of capture.datagrams) {
         if (port === undefined || d.srcPort === port || d.dstPort === port) datagrams.push(d);
@@ -72,7 +81,7 @@ export const decode: Command = {
         tally.skipped++;
         continue;
       }
-      count(tally, description);
+      tally[description.kind]++;
       out.push(
         values.json
           ? JSON.stringify(jsonLine(d, description))
@@ -89,10 +98,6 @@ export const decode: Command = {
     return tally.malformed > 0 ? 1 : 0;
   },
 };
-
-function count(tally: Record<string, number>, d: PacketDescription): void {
-  tally[d.kind === "zlb" ? "zlb" : d.kind]++;
-}
 
 function textLine(
   d: Partial<CapturedDatagram>,
