@@ -79,6 +79,28 @@ describe("round trips", () => {
     );
   });
 
+  test("a packet inside a larger buffer (as a socket may hand it over) decodes as its own copy does", () => {
+    fc.assert(
+      fc.property(
+        anyMessageArbitrary,
+        fc.subarray(hideableNames),
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        fc.uint8Array({ minLength: 1, maxLength: 9 }),
+        fc.uint8Array({ maxLength: 9 }),
+        (message, hide, key, before, after) => {
+          const packet = encodeControl(header, message, { secret: key, hide, randomVector: before });
+          const framed = new Uint8Array(before.length + packet.length + after.length);
+          framed.set(before);
+          framed.set(packet, before.length);
+          framed.set(after, before.length + packet.length);
+          const inside = framed.subarray(before.length, before.length + packet.length);
+          expect(decodeControl(inside, { secret: key })).toEqual(decodeControl(packet, { secret: key }));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   test("opaque (vendor and unknown) AVPs without the M bit round-trip after the typed ones", () => {
     fc.assert(
       fc.property(
