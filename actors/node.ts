@@ -268,6 +268,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
       endedChannels: newChannelTotals(),
       ...(deps.onData ? { onData: deps.onData } : {}),
       defaultTransport: this.#transports[0],
+      recordsChannel: deps.inspect !== undefined,
     };
     this.system = supervisor.spawn({
       level: "system",

@@ -40,6 +40,9 @@ import {
 // biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
 type AnyActorSystem = ActorSystem<any>;
 
+/** Stands for "no context to keep unchanged" in `run`. */
+const NO_CONTEXT = {} as SessionContext;
+
 /** A session's snapshot: what a machine's snapshot says of it (value, context, status, output). */
 export type SessionSnapshot =
   | { status: "active"; value: SessionState; context: SessionContext; output: undefined; error: undefined }
@@ -84,17 +87,24 @@ function select(
 /** What one step does besides the new state: effects and timers, run once the snapshot is in place. */
 type Deferred = Array<SessionEmitted | { schedule: SessionState } | { cancel: SessionState }>;
 
-/** Runs actions in order: updates make a new context, effects are computed now and emitted later. */
+/**
+ * Runs actions in order: updates make a new context, effects are computed now and emitted later.
+ * `before` is the context the step started from (the current snapshot's, never changed): the step's
+ * first update copies it, later ones change that copy, which nobody else has seen yet.
+ */
 function run(
   actions: readonly ActionName[],
   context: SessionContext,
   event: SessionEvent,
   out: Deferred,
+  before: SessionContext,
 ): SessionContext {
   let c = context;
   for (const name of actions) {
     if (name in sessionUpdates) {
-      c = { ...c, ...sessionUpdates[name as keyof typeof sessionUpdates](c, event) };
+      const update = sessionUpdates[name as keyof typeof sessionUpdates](c, event);
+      if (c === before) c = { ...c, ...update };
+      else Object.assign(c, update);
     } else {
       out.push(sessionEffects[name as keyof typeof sessionEffects](c));
     }
@@ -112,19 +122,20 @@ function take(
   context: SessionContext,
   event: SessionEvent,
   out: Deferred,
+  before: SessionContext = context,
 ): { state: SessionState; context: SessionContext } {
   let s = state;
   let c = context;
   if (rule.target !== undefined && SESSION_STATES[s].setupTimeout) out.push({ cancel: s });
-  c = run(rule.actions, c, event, out);
+  c = run(rule.actions, c, event, out, before);
   if (rule.target === undefined) return { state: s, context: c };
   s = rule.target;
   const def = SESSION_STATES[s];
   if (def.setupTimeout) out.push({ schedule: s });
-  if (def.entry) c = run(def.entry, c, event, out);
+  if (def.entry) c = run(def.entry, c, event, out, before);
   // Eventless transitions of the state entered (only `idle` has any; it is never entered again).
   const next = def.final ? undefined : select(def.always, c, event);
-  return next ? take(next, s, c, event, out) : { state: s, context: c };
+  return next ? take(next, s, c, event, out, before) : { state: s, context: c };
 }
 
 function snapshotOf(value: SessionState, context: SessionContext): SessionSnapshot {
@@ -162,10 +173,12 @@ export const sessionLogic: SessionLogic = {
   getInitialSnapshot(scope: Scope, input: SessionInput): SessionSnapshot {
     const out: Deferred = [];
     const init = { type: "xstate.init", input } as unknown as SessionEvent;
-    const start = select(SESSION_STATES.idle.always, initialSessionContext(input), init);
+    const initial = initialSessionContext(input);
+    const start = select(SESSION_STATES.idle.always, initial, init);
+    // The initial context is the step's own (no snapshot holds it yet): updates may change it in place.
     const { state, context } = start
-      ? take(start, "idle", initialSessionContext(input), init, out)
-      : { state: "idle" as const, context: initialSessionContext(input) };
+      ? take(start, "idle", initial, init, out, NO_CONTEXT)
+      : { state: "idle" as const, context: initial };
     defer(out, scope);
     return snapshotOf(state, context);
   },

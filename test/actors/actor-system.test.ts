@@ -33,7 +33,13 @@ function world() {
     a.start();
     return a;
   };
-  return { clock, root, anchor, child, ended, inspected };
+  /** Delayed events pending in the shared system (several may share one runtime timer). */
+  const scheduled = () =>
+    Object.keys(
+      (root.system as unknown as { getSnapshot(): { _scheduledEvents: object } }).getSnapshot()
+        ._scheduledEvents,
+    ).length;
+  return { clock, root, anchor, child, ended, inspected, scheduled };
 }
 
 describe("SystemAnchor: actors joined to one XState system", () => {
@@ -45,21 +51,48 @@ describe("SystemAnchor: actors joined to one XState system", () => {
     expect(inspected.filter((e) => e.type === "@xstate.actor").map((e) => e.actorRef)).toContain(a);
   });
 
-  test("its delays run on the root's clock and leave with it", () => {
-    const { clock, child } = world();
+  test("its delays run on the root's clock and leave with it; delays due at the same ms share one timer", () => {
+    const { clock, child, scheduled } = world();
     const a = child();
     const b = child();
-    expect(clock.pending).toBe(3); // root, a, b each wait 1 s
+    expect(scheduled()).toBe(3); // root, a, b each wait 1 s
+    expect(clock.pending).toBe(1); // all due at the same ms: one runtime timer
     a.send({ type: "leave" }); // exit cancels a's delay
-    expect(clock.pending).toBe(2);
+    expect(scheduled()).toBe(2);
+    expect(clock.pending).toBe(1);
     clock.advance(1000);
     expect(b.getSnapshot().value).toBe("late");
     expect(a.getSnapshot().value).toBe("idle");
     expect(clock.pending).toBe(0);
+    expect(scheduled()).toBe(0);
+  });
+
+  test("delays due at different times keep their own timers and fire in deadline order; the last cancel clears a timer", () => {
+    const { clock, child, scheduled, inspected } = world();
+    clock.advance(10);
+    const a = child();
+    clock.advance(10);
+    const b = child();
+    const c = child();
+    expect(clock.pending).toBe(3); // root at 1000, a at 1010, b and c at 1020
+    b.send({ type: "leave" });
+    expect(clock.pending).toBe(3); // c still waits on the 1020 timer
+    c.send({ type: "leave" });
+    expect(clock.pending).toBe(2); // nothing is due at 1020 any more
+    const lateOrder = () =>
+      inspected
+        .filter((e) => e.type === "@xstate.snapshot" && (e.snapshot as { value?: string }).value === "late")
+        .map((e) => e.actorRef);
+    clock.advance(985); // now 1005
+    expect(lateOrder()).toHaveLength(1); // the root's, at 1000
+    clock.advance(10);
+    expect(lateOrder()[1]).toBe(a);
+    expect(scheduled()).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 
   test("its final state and its failure reach the anchor, with its id; a stop cancels its timers", () => {
-    const { clock, child, ended } = world();
+    const { clock, child, ended, scheduled } = world();
     const a = child();
     const b = child();
     const c = child();
@@ -72,14 +105,16 @@ describe("SystemAnchor: actors joined to one XState system", () => {
     expect(ended[0][1]).toEqual({ kind: "done", output: { ok: true } });
     (c as unknown as { _stop(): void })._stop();
     expect(c.getSnapshot().status).toBe("stopped");
-    expect(clock.pending).toBe(1); // only the root's delay is left
+    expect(scheduled()).toBe(1); // only the root's delay is left
+    expect(clock.pending).toBe(1);
   });
 
   test("stopping many actors is not quadratic: each stop touches only its own delayed events", () => {
-    const { clock, child } = world();
+    const { clock, child, scheduled } = world();
     const actors = Array.from({ length: 3000 }, () => child());
-    expect(clock.pending).toBe(3001);
+    expect(scheduled()).toBe(3001);
     for (const a of actors) (a as unknown as { _stop(): void })._stop();
+    expect(scheduled()).toBe(1);
     expect(clock.pending).toBe(1);
   });
 
