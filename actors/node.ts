@@ -754,7 +754,10 @@ class PlacedCall implements SessionRequest {
   attempts = 0;
   readonly #node: Node;
   #resolve: ((outcome: OpenSessionOutcome) => void) | undefined;
+  /** The outcome's `ended`, made when first asked for (a caller that never asks keeps no promise per call). */
+  #ended: Promise<Cause> | undefined;
   #endedResolve: ((why: Cause) => void) | undefined;
+  #endedCause: Cause | undefined;
 
   constructor(node: Node, id: number, options: OpenSessionOptions, resolve: (o: OpenSessionOutcome) => void) {
     this.#node = node;
@@ -766,13 +769,24 @@ class PlacedCall implements SessionRequest {
     if (options.connectAvps) this.connectAvps = options.connectAvps;
   }
 
+  /** Resolves with the cause when the established call ends. */
+  ended(): Promise<Cause> {
+    if (!this.#ended) {
+      const why = this.#endedCause;
+      this.#ended = why
+        ? Promise.resolve(why)
+        : new Promise<Cause>((r) => {
+            this.#endedResolve = r;
+          });
+    }
+    return this.#ended;
+  }
+
   onEstablished(s: SessionHandle): void {
     const resolve = this.#resolve;
     if (!resolve) return;
     this.#resolve = undefined;
-    const ended = new Promise<Cause>((r) => {
-      this.#endedResolve = r;
-    });
+    const call = this;
     resolve({
       ok: true,
       path: s.node.path,
@@ -780,7 +794,9 @@ class PlacedCall implements SessionRequest {
       sessionId: s.id,
       peerTunnelId: s.tunnel.channel.peerTunnelId,
       peerSessionId: s.peerSessionId,
-      ended,
+      get ended() {
+        return call.ended();
+      },
     });
   }
 
@@ -788,6 +804,7 @@ class PlacedCall implements SessionRequest {
     const resolve = this.#resolve;
     if (!resolve) {
       // Settled: the call was up, its `ended` promise learns why it ended.
+      this.#endedCause = why;
       this.#endedResolve?.(why);
       this.#endedResolve = undefined;
       return;

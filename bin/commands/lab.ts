@@ -231,7 +231,6 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   let established = 0;
   let failed = 0;
   const setupStart = performance.now();
-  const ended: Promise<Cause>[] = [];
   await inWindow(options.sessions, options.window, async (i) => {
     const outcome = await lac.openSession({
       destination: lnsPeer,
@@ -239,7 +238,6 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     });
     if (outcome.ok) {
       established++;
-      ended.push(outcome.ended);
     } else {
       failed++;
       failures[outcome.cause.reason] = (failures[outcome.cause.reason] ?? 0) + 1;
@@ -267,9 +265,13 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   if (!lac.closeDestination(lnsPeer, { reason: "admin", message: "lab: closing the destination" })) {
     problems.push("the LAC had no destination to close");
   }
-  await Promise.all(ended);
-  // Every session is gone on the LAC; wait until the LNS has seen every StopCCN too.
-  await until(async () => (await lnsNode.count()).sessions === 0, 10_000);
+  // Closed when every session is gone on the LAC and the LNS has seen every StopCCN too. (Counted
+  // rather than awaited call by call: a promise kept per call would be counted as the LAC's memory.)
+  await until(
+    async () =>
+      lac.snapshot({ sessions: false }).registries.sessions === 0 && (await lnsNode.count()).sessions === 0,
+    10_000,
+  );
   const closeMs = performance.now() - closeStart;
 
   await options.observe?.closing?.();
