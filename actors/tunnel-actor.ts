@@ -11,7 +11,12 @@ import type { Actor } from "xstate";
 import { type Cause, cause } from "../machines/common.ts";
 import type { TunnelLoad } from "../machines/destination.ts";
 import type { SessionEmitted, SessionInput, SessionKind, SessionOutput } from "../machines/session.ts";
-import type { SessionLogic } from "../machines/session-logic.ts";
+import {
+  type SessionEffectSink,
+  type SessionLogic,
+  sessionLogic,
+  sinkSessionEffects,
+} from "../machines/session-logic.ts";
 import type {
   TunnelChannelState,
   TunnelEmitted,
@@ -636,7 +641,7 @@ export class TunnelHandle {
 }
 
 /** One live session: its actor, ids, data counters, and the request that asked for it. */
-export class SessionHandle {
+export class SessionHandle implements SessionEffectSink {
   readonly id: number;
   readonly tunnel: TunnelHandle;
   readonly kind: SessionKind;
@@ -668,17 +673,21 @@ export class SessionHandle {
     if (this.node && !this.node.ending) this.node.actor.send(event);
   }
 
-  /** Connects the actor's emitted events to the tunnel's control channel (one listener for all of them). */
+  /** Connects the actor's emitted events to the tunnel's control channel (the handle is their sink). */
   wire(actor: Actor<SessionLogic>, self: Supervised<SessionLogic>): void {
     this.node = self;
-    const sup = this.tunnel.supervisor;
-    actor.on("*", (e: SessionEmitted) => {
-      try {
-        this.#onEmitted(e);
-      } catch (error) {
-        sup.fail(self, error);
-      }
-    });
+    if (actor.logic === sessionLogic) sinkSessionEffects(actor, this);
+    // A sessionMachine given instead (tests) emits through XState's listeners only.
+    else actor.on("*", (e: SessionEmitted) => this.sessionEmitted(e));
+  }
+
+  /** An event the session actor emitted (SessionEffectSink); a failure here stops only this session. */
+  sessionEmitted(e: SessionEmitted): void {
+    try {
+      this.#onEmitted(e);
+    } catch (error) {
+      this.tunnel.supervisor.fail(this.node, error);
+    }
   }
 
   #onEmitted(e: SessionEmitted): void {

@@ -144,12 +144,30 @@ function snapshotOf(value: SessionState, context: SessionContext): SessionSnapsh
     : { status: "active", value, context, output: undefined, error: undefined };
 }
 
+/** What a session's wiring takes its emitted events with, instead of an XState listener per session. */
+export interface SessionEffectSink {
+  sessionEmitted(event: SessionEmitted): void;
+}
+
+const SINK = Symbol("l2tp.sessionEffectSink");
+
+/**
+ * Makes `sink` the first receiver of what the session actor emits. `actor.on` would cost every
+ * session a listener, XState's bound copy of it, a Set and a copy of the listener list per emit (about
+ * 200 bytes kept per call on each side); the sink is one property. Listeners added with `actor.on`
+ * still get every event after the sink.
+ */
+export function sinkSessionEffects(actor: object, sink: SessionEffectSink): void {
+  (actor as { [SINK]?: SessionEffectSink })[SINK] = sink;
+}
+
 /** Hands the step's effects to XState's deferred queue: they run after the snapshot is set, as emits do. */
 function defer(out: Deferred, scope: Scope): void {
   if (out.length === 0) return;
   scope.defer(() => {
     const self = scope.self;
     const scheduler = scope.system.scheduler;
+    const sink = (self as { [SINK]?: SessionEffectSink })[SINK];
     for (const item of out) {
       if ("schedule" in item) {
         const type = setupTimeoutEvent(item.schedule);
@@ -158,6 +176,7 @@ function defer(out: Deferred, scope: Scope): void {
       } else if ("cancel" in item) {
         scheduler.cancel(self, setupTimeoutEvent(item.cancel));
       } else {
+        sink?.sessionEmitted(item);
         scope.emit(item);
       }
     }

@@ -230,6 +230,40 @@ describe("node: supervision", () => {
     expect(lns.snapshot().registries.liveActors).toBe(0);
   });
 
+  test("sessions run by XState's interpreter (sessionMachine) are wired as the default logic's are", async () => {
+    const lab = new Lab(20);
+    const lac = lab.node(LAC.address, lacConfig(), { deps: { machines: { session: sessionMachine } } });
+    const lns = lab.node(LNS.address, lnsConfig(), { deps: { machines: { session: sessionMachine } } });
+    const outcomes = await lab.until(Promise.all([1, 2].map(() => lac.openSession({ destination: LNS }))));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+    expect(lab.sent("ICCN")).toHaveLength(2);
+    expect(lns.snapshot().registries.sessions).toBe(2);
+    await lab.closeAll();
+    expect(lac.snapshot().registries.liveActors).toBe(0);
+  });
+
+  test("a listener added with actor.on still hears what a session emits (its wiring hears it first)", async () => {
+    const lab = new Lab(21);
+    const lac = lab.node(LAC.address, lacConfig());
+    const lns = lab.node(LNS.address, lnsConfig(), { inspect: true });
+    const heard: string[] = [];
+    const o = await lab.until(lac.openSession({ destination: LNS }));
+    if (!o.ok) throw new Error("setup");
+    const tunnel = lns.snapshot().destinations[0].tunnels[0];
+    const actor = (lab.inspected.get("lns") ?? [])
+      .map((e) => e.actorRef as AnyActorRef)
+      .find((a) => lns.pathOf(a)?.session === tunnel.sessions[0].id);
+    if (!actor) throw new Error("no session actor seen");
+    actor.on("*", (e: { type: string; message?: { type: string } }) =>
+      heard.push(e.message ? `${e.type} ${e.message.type}` : e.type),
+    );
+    lns.closeSession(tunnel.id, tunnel.sessions[0].id);
+    await lab.run(100);
+    expect(heard).toEqual(["send CDN"]);
+    expect(lab.sent("CDN")).toHaveLength(1);
+    await lab.closeAll();
+  });
+
   test("one inspect observer sees every actor of the tree with its path", async () => {
     const lab = new Lab(19);
     const lac = lab.node(LAC.address, lacConfig(), { inspect: true });
