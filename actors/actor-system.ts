@@ -119,11 +119,46 @@ interface Pending extends ScheduledEvent {
   slot: DueSlot;
 }
 
+const TIMERS = Symbol("l2tp.delayedEvents");
+
 /**
- * Replaces `system.scheduler` with one that keeps delayed events per source actor, so that `cancelAll`
- * (run on every actor's stop) touches only that actor's events, and no per-event key string or shared
- * dictionary is kept up to date: `system.getSnapshot()` lists the pending events from the index when
- * asked (persistence), as XState's own scheduler keeps them in `_scheduledEvents`.
+ * A source actor's pending delayed events, kept on the actor itself: the one pending event, or a map
+ * by event id when it has several. A session has one at a time (its setup timeout), so the common case
+ * costs no Map and no entry in a node-wide index.
+ */
+type Timers = Pending | Map<string, Pending> | undefined;
+type TimerHolder = { [TIMERS]?: Timers };
+
+function findTimer(source: AnyActorRef, id: string): Pending | undefined {
+  const timers = (source as TimerHolder)[TIMERS];
+  if (timers instanceof Map) return timers.get(id);
+  return timers?.id === id ? timers : undefined;
+}
+
+function addTimer(source: AnyActorRef, pending: Pending): void {
+  const holder = source as TimerHolder;
+  const timers = holder[TIMERS];
+  if (timers === undefined) holder[TIMERS] = pending;
+  else if (timers instanceof Map) timers.set(pending.id, pending);
+  else
+    holder[TIMERS] = new Map([
+      [timers.id, timers],
+      [pending.id, pending],
+    ]);
+}
+
+function removeTimer(source: AnyActorRef, pending: Pending): void {
+  const holder = source as TimerHolder;
+  const timers = holder[TIMERS];
+  if (timers === pending) holder[TIMERS] = undefined;
+  else if (timers instanceof Map && timers.get(pending.id) === pending) timers.delete(pending.id);
+}
+
+/**
+ * Replaces `system.scheduler` with one that keeps delayed events on their source actor, so that
+ * `cancelAll` (run on every actor's stop) touches only that actor's events, and no per-event key string
+ * or shared dictionary is kept up to date: `system.getSnapshot()` lists the pending events when asked
+ * (persistence), as XState's own scheduler keeps them in `_scheduledEvents`.
  *
  * Events due at the same millisecond share one runtime timer: the calls set up in one turn all start
  * their setup timeout then, and a runtime timer made and cancelled per call cost 3-6% of a node's CPU
@@ -132,16 +167,9 @@ interface Pending extends ScheduledEvent {
 export function indexScheduler(system: XStateSystem): void {
   if ((system.scheduler as { [INDEXED]?: true })[INDEXED]) return;
   const clock = system._clock;
-  /** Per source actor: event id → pending event. */
-  const bySource = new Map<AnyActorRef, Map<string, Pending>>();
   /** Deadline (clock ms) → the events due then. */
   const due = new Map<number, DueSlot>();
   let anonymous = 0;
-
-  const forget = (source: AnyActorRef, timers: Map<string, Pending>, id: string): void => {
-    timers.delete(id);
-    if (timers.size === 0) bySource.delete(source);
-  };
 
   /** Takes `pending` out of its deadline's slot; the slot's timer goes when nothing is left in it. */
   const unschedule = (pending: Pending): void => {
@@ -157,8 +185,7 @@ export function indexScheduler(system: XStateSystem): void {
     // An event cancelled by one fired before it (in this loop) has left the set and is skipped.
     for (const pending of slot.events) {
       slot.events.delete(pending);
-      const timers = bySource.get(pending.source);
-      if (timers?.get(pending.id) === pending) forget(pending.source, timers, pending.id);
+      removeTimer(pending.source, pending);
       system._relay(pending.source, pending.target, pending.event);
     }
   };
@@ -166,10 +193,12 @@ export function indexScheduler(system: XStateSystem): void {
   const scheduler: Scheduler & { [INDEXED]: true } = {
     [INDEXED]: true,
     schedule(source, target, event, delay, id = `l2tp.${++anonymous}`) {
-      let timers = bySource.get(source);
-      const previous = timers?.get(id);
+      const previous = findTimer(source, id);
       // A second schedule under the same id replaces the first, as a fresh `after` entry would.
-      if (previous) unschedule(previous);
+      if (previous) {
+        removeTimer(source, previous);
+        unschedule(previous);
+      }
       const startedAt = clock.now();
       const at = startedAt + delay;
       let slot = due.get(at);
@@ -181,32 +210,29 @@ export function indexScheduler(system: XStateSystem): void {
       }
       const pending: Pending = { source, target, event, delay, id, startedAt, slot };
       slot.events.add(pending);
-      if (!timers) {
-        timers = new Map();
-        bySource.set(source, timers);
-      }
-      timers.set(id, pending);
+      addTimer(source, pending);
     },
     cancel(source, id) {
-      const timers = bySource.get(source);
-      const pending = timers?.get(id);
-      if (!timers || !pending) return;
-      forget(source, timers, id);
+      const pending = findTimer(source, id);
+      if (!pending) return;
+      removeTimer(source, pending);
       unschedule(pending);
     },
     cancelAll(actorRef) {
-      const timers = bySource.get(actorRef);
-      if (!timers) return;
-      bySource.delete(actorRef);
-      for (const pending of timers.values()) unschedule(pending);
+      const holder = actorRef as TimerHolder;
+      const timers = holder[TIMERS];
+      if (timers === undefined) return;
+      holder[TIMERS] = undefined;
+      if (timers instanceof Map) for (const pending of timers.values()) unschedule(pending);
+      else unschedule(timers);
     },
   };
   system.scheduler = scheduler;
   system._snapshot._scheduledEvents = {};
   system.getSnapshot = () => {
     const events: Record<string, ScheduledEvent> = {};
-    for (const [source, timers] of bySource) {
-      for (const { target, event, delay, id, startedAt } of timers.values()) {
+    for (const slot of due.values()) {
+      for (const { source, target, event, delay, id, startedAt } of slot.events) {
         events[`${source.sessionId}.${id}`] = { source, target, event, delay, id, startedAt };
       }
     }

@@ -786,18 +786,7 @@ class PlacedCall implements SessionRequest {
     const resolve = this.#resolve;
     if (!resolve) return;
     this.#resolve = undefined;
-    const call = this;
-    resolve({
-      ok: true,
-      path: s.node.path,
-      tunnelId: s.tunnel.id,
-      sessionId: s.id,
-      peerTunnelId: s.tunnel.channel.peerTunnelId,
-      peerSessionId: s.peerSessionId,
-      get ended() {
-        return call.ended();
-      },
-    });
+    resolve(new Established(this, s));
   }
 
   onEnded(s: SessionHandle | undefined, why: Cause): void {
@@ -813,6 +802,31 @@ class PlacedCall implements SessionRequest {
     if (s && why.reason === "tie-breaker" && this.#node.replace(this)) return;
     this.#resolve = undefined;
     resolve({ ok: false, cause: why });
+  }
+}
+
+/** The outcome of an established call (a class: an object literal with a getter is slow to make per call). */
+class Established {
+  readonly ok = true as const;
+  readonly path: ActorPath;
+  readonly tunnelId: number;
+  readonly sessionId: number;
+  readonly peerTunnelId: number;
+  readonly peerSessionId: number;
+  readonly #call: PlacedCall;
+
+  constructor(call: PlacedCall, s: SessionHandle) {
+    this.#call = call;
+    this.path = s.node.path;
+    this.tunnelId = s.tunnel.id;
+    this.sessionId = s.id;
+    this.peerTunnelId = s.tunnel.channel.peerTunnelId;
+    this.peerSessionId = s.peerSessionId;
+  }
+
+  /** Resolves with the cause when the session ends. */
+  get ended(): Promise<Cause> {
+    return this.#call.ended();
   }
 }
 

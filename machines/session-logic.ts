@@ -62,9 +62,16 @@ export type SessionLogic = ActorLogic<
 type Scope = ActorScope<SessionSnapshot, SessionEvent, AnyActorSystem, SessionEmitted>;
 type ActionName = keyof typeof sessionUpdates | keyof typeof sessionEffects;
 
-/** The delayed event of a state's setup timeout, named as XState names an `after` delay. */
+/** The delayed event of each state's setup timeout, named as XState names an `after` delay (made once, not per step). */
+const SETUP_TIMEOUT_EVENT = Object.fromEntries(
+  (Object.keys(SESSION_STATES) as SessionState[]).map((state) => [
+    state,
+    `xstate.after.setupTimeout.session.${state}`,
+  ]),
+) as Record<SessionState, string>;
+
 function setupTimeoutEvent(state: SessionState): string {
-  return `xstate.after.setupTimeout.session.${state}`;
+  return SETUP_TIMEOUT_EVENT[state];
 }
 
 function holds(guard: SessionRule["guard"], context: SessionContext, event: SessionEvent): boolean {
