@@ -1,7 +1,7 @@
 /**
  * The LNS side of bench/setup, in a process of its own so that each side's RSS and CPU are its own:
  * the lab's LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin
- * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far) and `close` (closes the node, prints
+ * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far, in all and by thread) and `close` (closes the node, prints
  * its registries, the messages it sent, its peak RSS and CPU, and exits). `--events ADDRESS`: it records
  * into that event log (and says how many it recorded when it closes).
  */
@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
 import { startLabLns } from "../bin/commands/lab.ts";
+import { cpuByThread } from "./measure.ts";
 
 /** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
 const rss = (): number => process.memoryUsage.rss();
@@ -35,7 +36,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "count") {
     const now = rss();
     peakRss = Math.max(peakRss, now);
-    answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros() });
+    answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros(), threads: cpuByThread() });
   } else if (line === "close") {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, rss());

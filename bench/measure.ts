@@ -1,4 +1,5 @@
 /** Small timing helpers shared by the benchmarks; runtime-neutral (Bun and Deno). */
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
 
 /** One measured operation. */
@@ -45,4 +46,51 @@ export function measure(name: string, op: () => unknown, budgetMs = 1500): Measu
 /** Resident set size of this process in bytes. */
 export function rssBytes(): number {
   return process.memoryUsage().rss;
+}
+
+/**
+ * CPU time (µs) of each kind of thread of this process, from /proc/self/task (Linux; empty elsewhere):
+ * `main` is the JavaScript thread; the runtime's helpers keep their thread names with digits dropped
+ * (on Bun: JITWorker compiles, HeapHelper marks for the GC). What a benchmark's CPU figure is made of:
+ * on a cold start the JIT's threads take as much CPU as the JavaScript itself.
+ */
+export function cpuByThread(): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync("/proc/self/task");
+  } catch {
+    return out;
+  }
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux this runs on
+  for (const tid of tids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // proc(5): "pid (comm) state …": utime and stime are fields 14 and 15, counted after the comm.
+    const close = stat.lastIndexOf(")");
+    const fields = stat.slice(close + 2).split(" ");
+    const micros = ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
+    const name =
+      tid === String(process.pid) ? "main" : stat.slice(stat.indexOf("(") + 1, close).replace(/[0-9]+/g, "");
+    out[name] = (out[name] ?? 0) + micros;
+  }
+  return out;
+}
+
+/** `after − before` per thread kind, per `per` (e.g. per call), leaving out kinds below 0.5. */
+export function cpuByThreadPer(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  per: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, micros] of Object.entries(after)) {
+    const value = (micros - (before[name] ?? 0)) / per;
+    if (value >= 0.5) out[name] = Math.round(value * 10) / 10;
+  }
+  return out;
 }

@@ -82,7 +82,7 @@ import { parseArgs } from "node:util";
 import { type LabLns, type LabReport, runLab } from "../bin/commands/lab.ts";
 import type { RecordingSummary } from "../bin/commands/recording.ts";
 import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
-import { runtimeName } from "./measure.ts";
+import { cpuByThread, cpuByThreadPer, runtimeName } from "./measure.ts";
 
 /** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
 const rss = (): number => process.memoryUsage.rss();
@@ -155,6 +155,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     lacPeak = Math.max(lacPeak, rss());
   }, 20);
   const lacCpuStart = cpuMicros();
+  const lacThreadsStart = cpuByThread();
+  let lacThreadsSetup = lacThreadsStart;
   let lacCpuSetup = 0;
   let lacRssSetup = 0;
   let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
@@ -180,6 +182,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       if (!done || lnsAtSetup) return;
       // The last session is up: the setup phase ends here for both sides.
       lacCpuSetup = cpuMicros() - lacCpuStart;
+      lacThreadsSetup = cpuByThread();
       lacRssSetup = rss();
       lnsAtSetup = lns.ask("count");
     },
@@ -211,6 +214,13 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     lnsCpuMicrosPerSession: Math.round(
       ((lnsSetup.cpuMicros as number) - (lnsStart.cpuMicros as number)) / established,
     ),
+    // The CPU per session by thread: the JavaScript thread, the JIT's and the GC's (Linux).
+    lacCpuByThread: cpuByThreadPer(lacThreadsStart, lacThreadsSetup, established),
+    lnsCpuByThread: cpuByThreadPer(
+      (lnsStart.threads ?? {}) as Record<string, number>,
+      (lnsSetup.threads ?? {}) as Record<string, number>,
+      established,
+    ),
     lacPeakRssMiB: +(lacPeak / 2 ** 20).toFixed(1),
     lnsPeakRssMiB: +((lnsFinal?.peakRss ?? 0) / 2 ** 20).toFixed(1),
     // RSS per session once every call is up (what an established call costs), and at the peak of the
@@ -233,7 +243,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   const n = (x: number) => x.toLocaleString("en-US");
   console.log(
     `${result.runtime.padEnd(5)} ${n(sessions).padStart(6)} sessions / ${String(tunnels).padStart(3)} tunnels: ` +
-      `${n(result.setupPerSecond).padStart(7)} sessions/s (by quarter ${result.setupPerSecondByQuarter.map(n).join(" ")}) (CPU/session LAC ${result.lacCpuMicrosPerSession} µs, LNS ${result.lnsCpuMicrosPerSession} µs), ` +
+      `${n(result.setupPerSecond).padStart(7)} sessions/s (by quarter ${result.setupPerSecondByQuarter.map(n).join(" ")}) (CPU/session LAC ${result.lacCpuMicrosPerSession} µs${threads(result.lacCpuByThread)}, LNS ${result.lnsCpuMicrosPerSession} µs${threads(result.lnsCpuByThread)}), ` +
       `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
       `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
       `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
@@ -245,6 +255,14 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
   );
   console.log(JSON.stringify(result));
   if (!report.ok) process.exitCode = 1;
+}
+
+/** " (main 35, JITWorker 7 …)": the CPU per session by thread, when the platform tells. */
+function threads(byThread: Record<string, number>): string {
+  const parts = Object.entries(byThread)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, micros]) => `${name} ${Math.round(micros)}`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
 }
 
 /** Calls per second in each quarter of the calls, from the [calls up, time] marks. */
