@@ -5,7 +5,7 @@
  */
 // Big-endian reads straight from the bytes: a DataView needs `.buffer`, which on Bun costs ~275 ns for
 // a datagram's Uint8Array (its ArrayBuffer is made on first use). The PPP codec's helpers are the same.
-import { u16 as readU16, u32 as readU32 } from "../ppp/bytes.ts";
+import { u16 as readU16, u32 as readU32 } from "../bytes.ts";
 import { decodeUtf8, utf8Length, writeUtf8 } from "./text.ts";
 
 /** Result Code AVP value (RFC 2661 §4.4.2): the error code and message are optional on the wire. */

@@ -6,7 +6,7 @@
  * header (so the message can still be acknowledged, §4.1), the message type, the RFC result and
  * error codes to answer with, and whether the answer is a StopCCN, a CDN, or only the ack.
  */
-import { u16 as readU16 } from "../ppp/bytes.ts";
+import { u16 as readU16 } from "../bytes.ts";
 import {
   AVP_BY_TYPE,
   AVP_CATALOG,

@@ -4,7 +4,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { hexBytes, printable } from "./bytes.ts";
+import { hexBytes, printable } from "../bytes.ts";
 import { readPacketHeader, writePacket } from "./control-packet.ts";
 
 import { type Decoded, fail } from "./result.ts";

@@ -3,7 +3,7 @@
  * (Configure-Request … Code-Reject) mean the same in LCP and IPCP (RFC 1332 §2), so they are read and
  * written here once; `lcp.ts` adds LCP's codes 8-13.
  */
-import { concat, hexBytes, printable } from "./bytes.ts";
+import { concat, hexBytes, printable } from "../bytes.ts";
 import {
   decodeOptions,
   describeOptions,

@@ -9,7 +9,7 @@
  * through a per-protocol catalog; `lcp.ts` and `ipcp.ts` are such catalogs plus their codes; `pap.ts` and
  * `chap.ts` are the authentication protocols; `hdlc.ts` and `fcs.ts` frame PPP for a serial line or pty.
  */
-export { hexBytes } from "./bytes.ts";
+export { hexBytes } from "../bytes.ts";
 export * from "./chap.ts";
 export {
   type CodeRejectPacket,

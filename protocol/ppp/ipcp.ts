@@ -3,7 +3,7 @@
  * shared packet codec, with IPCP's own option catalog. Addresses are dotted-quad strings ("10.0.0.1");
  * "0.0.0.0" in a Configure-Request asks the peer to supply one (RFC 1332 §3.3, RFC 1877 §1).
  */
-import { be16, concat, hexBytes, u16 } from "./bytes.ts";
+import { be16, concat, hexBytes, u16 } from "../bytes.ts";
 import {
   decodeCommonPacket,
   describeCommonPacket,

@@ -3,7 +3,7 @@
  * the options this product negotiates. Unknown options and unknown codes are kept, not rejected here:
  * answering them (Configure-Reject, Code-Reject) is the negotiation automaton's job.
  */
-import { be16, be32, concat, hexBytes, printable, u16, u32 } from "./bytes.ts";
+import { be16, be32, concat, hexBytes, printable, u16, u32 } from "../bytes.ts";
 import {
   type CodeRejectPacket,
   type ConfigurePacket,

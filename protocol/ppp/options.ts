@@ -4,7 +4,7 @@
  * to read them; types it does not know are kept byte-exact, in order, so they can be Configure-Rejected as
  * received (RFC 1661 §5.4).
  */
-import { hexBytes } from "./bytes.ts";
+import { hexBytes } from "../bytes.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** An option whose type the protocol's catalog does not know, kept as it arrived. */

@@ -2,7 +2,7 @@
  * PAP, the Password Authentication Protocol (RFC 1334 §2). The password travels in clear, so output made
  * by `describePap` shows only its length.
  */
-import { printable } from "./bytes.ts";
+import { printable } from "../bytes.ts";
 import { readPacketHeader, writePacket } from "./control-packet.ts";
 import { type Decoded, fail } from "./result.ts";
 
