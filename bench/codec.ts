@@ -5,7 +5,8 @@
  * SCCRQ with hidden AVPs (MD5 chaining on every hidden value). The "fresh buffer" cases decode a new copy
  * per call, as a socket hands them over: on Bun a small Uint8Array gets its ArrayBuffer only when `.buffer`
  * is first read, which a decode of the same array every time never pays again; "copy only" is the copy's
- * own cost, to subtract. Runs on Bun and Deno:
+ * own cost, to subtract. "encode ZLB" and "encode data header" are the smallest packets the engine sends,
+ * where the packet's allocation is most of the cost. Runs on Bun and Deno:
  *   node_modules/.bin/bun bench/codec.ts
  *   node_modules/.bin/deno run -A bench/codec.ts
  * Prints a human line per case, then one JSON line with every figure.
@@ -15,6 +16,7 @@ import {
   type ControlMessage,
   decodeControl,
   encodeControl,
+  encodeDataHeader,
 } from "../protocol/l2tp/index.ts";
 import { measure, runtimeName } from "./measure.ts";
 
@@ -56,6 +58,9 @@ const hiddenOptions = {
   randomVector: new Uint8Array(16).fill(3),
 };
 
+const dataHeader = { tunnelId: 4242, sessionId: 77 };
+const pppFrame = new Uint8Array(100).fill(0x21);
+
 const icrqBytes = encodeControl(header, icrq);
 const sccrqBytes = encodeControl(header, sccrq, hiddenOptions);
 for (const [name, bytes] of [
@@ -74,6 +79,8 @@ const results = [
   measure("decode SCCRQ (3 hidden AVPs)", () => decodeControl(sccrqBytes, { secret })),
   measure("decode SCCRQ hidden (fresh buffer)", () => decodeControl(sccrqBytes.slice(), { secret })),
   measure("encode SCCRQ (3 hidden AVPs)", () => encodeControl(header, sccrq, hiddenOptions)),
+  measure("encode ZLB", () => encodeControl(header, null)),
+  measure("encode data header (PPP 100 bytes)", () => encodeDataHeader(dataHeader, pppFrame)),
 ];
 console.log(
   `ICRQ ${icrqBytes.length} bytes, ${Object.keys(icrq.avps).length} AVPs; SCCRQ ${sccrqBytes.length} bytes`,
