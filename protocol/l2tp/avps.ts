@@ -3,9 +3,8 @@
  * camelCase key it has in `Avps`, its value codec and length rule, the M bit it is sent with, and
  * whether it may be hidden. Message Type (0) is not here: it is the message's `type` (messages.ts).
  */
-// Big-endian reads straight from the bytes: a DataView needs `.buffer`, which on Bun costs ~275 ns for
-// a datagram's Uint8Array (its ArrayBuffer is made on first use). The PPP codec's helpers are the same.
-import { u16 as readU16, u32 as readU32 } from "../bytes.ts";
+// Big-endian reads and writes straight on the bytes, no DataView (protocol/bytes.ts says why).
+import { u16 as readU16, u32 as readU32, writeU16, writeU32 } from "../bytes.ts";
 import { decodeUtf8, utf8Length, writeUtf8 } from "./text.ts";
 
 /** Result Code AVP value (RFC 2661 §4.4.2): the error code and message are optional on the wire. */
@@ -149,15 +148,15 @@ export type AvpName = keyof Avps;
 
 /**
  * How one kind of AVP value is read and written. `check` sees the value length (after any
- * unhiding) and says what is wrong with it; `decode` is only called when `check` passed. Decoding reads
- * the bytes directly (no DataView, so no `.buffer` of a received datagram); writing gets a view of the
- * buffer encodeControl has just made.
+ * unhiding) and says what is wrong with it; `decode` is only called when `check` passed. Both read and
+ * write the bytes directly, with no DataView: no `.buffer` of a received datagram is ever made, and
+ * encodeControl makes none for the packet it writes into.
  */
 export interface ValueCodec<T> {
   check(length: number): string | undefined;
   decode(bytes: Uint8Array, at: number, length: number): T;
   size(value: T): number;
-  write(value: T, out: Uint8Array, view: DataView, at: number): void;
+  write(value: T, out: Uint8Array, at: number): void;
 }
 
 /** One row of the catalog. */
@@ -190,14 +189,14 @@ const u16: ValueCodec<number> = {
   check: exactly(2),
   decode: (bytes, at) => readU16(bytes, at),
   size: () => 2,
-  write: (value, _o, view, at) => view.setUint16(at, value),
+  write: (value, out, at) => writeU16(out, at, value),
 };
 
 const u32: ValueCodec<number> = {
   check: exactly(4),
   decode: (bytes, at) => readU32(bytes, at),
   size: () => 4,
-  write: (value, _o, view, at) => view.setUint32(at, value),
+  write: (value, out, at) => writeU32(out, at, value),
 };
 
 function octets(check: (length: number) => string | undefined): ValueCodec<Uint8Array> {
@@ -205,7 +204,7 @@ function octets(check: (length: number) => string | undefined): ValueCodec<Uint8
     check,
     decode: (bytes, at, length) => bytes.slice(at, at + length),
     size: (value) => value.length,
-    write: (value, out, _v, at) => out.set(value, at),
+    write: (value, out, at) => out.set(value, at),
   };
 }
 
@@ -214,7 +213,7 @@ function text(min: number): ValueCodec<string> {
     check: atLeast(min),
     decode: (bytes, at, length) => decodeUtf8(bytes, at, length),
     size: (value) => utf8Length(value),
-    write: (value, out, _v, at) => {
+    write: (value, out, at) => {
       writeUtf8(value, out, at);
     },
   };
@@ -228,7 +227,7 @@ const framing: ValueCodec<Framing> = {
     return { async: (bits & 2) !== 0, sync: (bits & 1) !== 0 };
   },
   size: () => 4,
-  write: (value, _o, view, at) => view.setUint32(at, (value.async ? 2 : 0) | (value.sync ? 1 : 0)),
+  write: (value, out, at) => writeU32(out, at, (value.async ? 2 : 0) | (value.sync ? 1 : 0)),
 };
 
 const bearer: ValueCodec<Bearer> = {
@@ -238,7 +237,7 @@ const bearer: ValueCodec<Bearer> = {
     return { analog: (bits & 2) !== 0, digital: (bits & 1) !== 0 };
   },
   size: () => 4,
-  write: (value, _o, view, at) => view.setUint32(at, (value.analog ? 2 : 0) | (value.digital ? 1 : 0)),
+  write: (value, out, at) => writeU32(out, at, (value.analog ? 2 : 0) | (value.digital ? 1 : 0)),
 };
 
 /** RFC 2661 §4.4.2: result (2) [error (2) [message]]; a 3-byte value is malformed. */
@@ -255,10 +254,10 @@ const resultCode: ValueCodec<ResultCode> = {
     value.error === undefined && value.message === undefined
       ? 2
       : 4 + (value.message ? utf8Length(value.message) : 0),
-  write: (value, out, view, at) => {
-    view.setUint16(at, value.result);
+  write: (value, out, at) => {
+    writeU16(out, at, value.result);
     if (value.error === undefined && value.message === undefined) return;
-    view.setUint16(at + 2, value.error ?? 0);
+    writeU16(out, at + 2, value.error ?? 0);
     if (value.message) writeUtf8(value.message, out, at + 4);
   },
 };
@@ -267,7 +266,7 @@ const protocolVersion: ValueCodec<ProtocolVersion> = {
   check: exactly(2),
   decode: (bytes, at) => ({ version: bytes[at], revision: bytes[at + 1] }),
   size: () => 2,
-  write: (value, out, _v, at) => {
+  write: (value, out, at) => {
     out[at] = value.version;
     out[at + 1] = value.revision;
   },
@@ -282,8 +281,8 @@ const q931: ValueCodec<Q931CauseCode> = {
     return value;
   },
   size: (value) => 3 + (value.advisory ? utf8Length(value.advisory) : 0),
-  write: (value, out, view, at) => {
-    view.setUint16(at, value.causeCode);
+  write: (value, out, at) => {
+    writeU16(out, at, value.causeCode);
     out[at + 2] = value.causeMessage;
     if (value.advisory) writeUtf8(value.advisory, out, at + 3);
   },
@@ -294,7 +293,7 @@ const proxyAuthenId: ValueCodec<number> = {
   check: exactly(2),
   decode: (bytes, at) => bytes[at + 1],
   size: () => 2,
-  write: (value, out, _v, at) => {
+  write: (value, out, at) => {
     out[at] = 0;
     out[at + 1] = value;
   },
@@ -312,14 +311,14 @@ const callErrors: ValueCodec<CallErrors> = {
     alignmentErrors: readU32(bytes, at + 22),
   }),
   size: () => 26,
-  write: (value, _o, view, at) => {
-    view.setUint16(at, 0);
-    view.setUint32(at + 2, value.crcErrors);
-    view.setUint32(at + 6, value.framingErrors);
-    view.setUint32(at + 10, value.hardwareOverruns);
-    view.setUint32(at + 14, value.bufferOverruns);
-    view.setUint32(at + 18, value.timeoutErrors);
-    view.setUint32(at + 22, value.alignmentErrors);
+  write: (value, out, at) => {
+    writeU16(out, at, 0);
+    writeU32(out, at + 2, value.crcErrors);
+    writeU32(out, at + 6, value.framingErrors);
+    writeU32(out, at + 10, value.hardwareOverruns);
+    writeU32(out, at + 14, value.bufferOverruns);
+    writeU32(out, at + 18, value.timeoutErrors);
+    writeU32(out, at + 22, value.alignmentErrors);
   },
 };
 
@@ -328,10 +327,10 @@ const accm: ValueCodec<Accm> = {
   check: exactly(10),
   decode: (bytes, at) => ({ send: readU32(bytes, at + 2), receive: readU32(bytes, at + 6) }),
   size: () => 10,
-  write: (value, _o, view, at) => {
-    view.setUint16(at, 0);
-    view.setUint32(at + 2, value.send);
-    view.setUint32(at + 6, value.receive);
+  write: (value, out, at) => {
+    writeU16(out, at, 0);
+    writeU32(out, at + 2, value.send);
+    writeU32(out, at + 6, value.receive);
   },
 };
 
@@ -356,9 +355,9 @@ const pppDisconnectCause: ValueCodec<PppDisconnectCause> = {
     return value;
   },
   size: (value) => 5 + (value.message ? utf8Length(value.message) : 0),
-  write: (value, out, view, at) => {
-    view.setUint16(at, value.code);
-    view.setUint16(at + 2, value.protocol);
+  write: (value, out, at) => {
+    writeU16(out, at, value.code);
+    writeU16(out, at + 2, value.protocol);
     out[at + 4] = value.direction;
     if (value.message) writeUtf8(value.message, out, at + 5);
   },
@@ -379,9 +378,9 @@ const failoverCapability: ValueCodec<FailoverCapability> = {
     };
   },
   size: () => 6,
-  write: (value, _o, view, at) => {
-    view.setUint16(at, (value.controlChannel ? 1 : 0) | (value.dataChannel ? 2 : 0));
-    view.setUint32(at + 2, value.recoveryTime);
+  write: (value, out, at) => {
+    writeU16(out, at, (value.controlChannel ? 1 : 0) | (value.dataChannel ? 2 : 0));
+    writeU32(out, at + 2, value.recoveryTime);
   },
 };
 
@@ -403,10 +402,10 @@ function idPair<K1 extends string, K2 extends string>(
       return value;
     },
     size: () => 6,
-    write: (value, _o, view, at) => {
-      view.setUint16(at, 0);
-      view.setUint16(at + 2, value[first]);
-      view.setUint16(at + 4, value[second]);
+    write: (value, out, at) => {
+      writeU16(out, at, 0);
+      writeU16(out, at + 2, value[first]);
+      writeU16(out, at + 4, value[second]);
     },
   };
 }

@@ -9,6 +9,8 @@
  * |             Ns (opt)          |             Nr (opt)          |
  * |      Offset Size (opt)        |    Offset pad... (opt)
  */
+import { writeU16 } from "../bytes.ts";
+import { allocatePacket } from "./packet-buffer.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** The header of a control message: RFC 2661 §3.1 requires T, L and S set and O, P clear, so only these vary. */
@@ -211,13 +213,16 @@ export function dataHeaderLength(h: DataHeader): number {
   return 6 + (h.length ? 2 : 0) + (hasSequence ? 4 : 0) + (hasOffset ? 2 + (h.offsetSize ?? 0) : 0);
 }
 
-/** Encodes a data header followed by the payload (the PPP frame), in one buffer. */
+/**
+ * Encodes a data header followed by the payload (the PPP frame), in one packet: a view into a shared
+ * slab (packet-buffer.ts), so its `.buffer` is larger than the packet.
+ */
 export function encodeDataHeader(h: DataHeader, payload: Uint8Array): Uint8Array {
   const hasSequence = h.ns !== undefined || h.nr !== undefined;
   const hasOffset = h.offsetSize !== undefined;
   const headerLength = dataHeaderLength(h);
   const total = headerLength + payload.length;
-  const out = new Uint8Array(total);
+  const out = allocatePacket(total);
   const flags =
     (h.length ? FLAG_L : 0) |
     (hasSequence ? FLAG_S : 0) |
@@ -227,18 +232,15 @@ export function encodeDataHeader(h: DataHeader, payload: Uint8Array): Uint8Array
   out[0] = flags >>> 8;
   out[1] = flags & 0xff;
   let at = 2;
-  if (h.length) {
-    out[2] = (total >>> 8) & 0xff;
-    out[3] = total & 0xff;
-    at = 4;
-  }
-  at = put16(out, at, h.tunnelId);
-  at = put16(out, at, h.sessionId);
+  if (h.length) at = writeU16(out, 2, total);
+  at = writeU16(out, at, h.tunnelId);
+  at = writeU16(out, at, h.sessionId);
   if (hasSequence) {
-    at = put16(out, at, h.ns ?? 0);
-    at = put16(out, at, h.nr ?? 0);
+    at = writeU16(out, at, h.ns ?? 0);
+    at = writeU16(out, at, h.nr ?? 0);
   }
-  if (hasOffset) at = put16(out, at, h.offsetSize ?? 0) + (h.offsetSize ?? 0); // pad stays zero
+  // The pad stays zero: the packet's memory is fresh.
+  if (hasOffset) at = writeU16(out, at, h.offsetSize ?? 0) + (h.offsetSize ?? 0);
   out.set(payload, at);
   return out;
 }
@@ -250,22 +252,19 @@ export function encodeDataHeader(h: DataHeader, payload: Uint8Array): Uint8Array
 export function writeControlHeader(out: Uint8Array, h: ControlHeader): void {
   out[0] = CONTROL_FLAGS >>> 8;
   out[1] = CONTROL_FLAGS & 0xff;
-  put16(out, 2, out.length);
-  put16(out, 4, h.tunnelId);
-  put16(out, 6, h.sessionId);
-  put16(out, 8, h.ns);
-  put16(out, 10, h.nr);
+  writeU16(out, 2, out.length);
+  writeU16(out, 4, h.tunnelId);
+  writeU16(out, 6, h.sessionId);
+  writeU16(out, 8, h.ns);
+  writeU16(out, 10, h.nr);
 }
 
-/** Encodes a control header alone: a ZLB acknowledgement (RFC 2661 §5.8). */
+/**
+ * Encodes a control header alone: a ZLB acknowledgement (RFC 2661 §5.8), as a view into a shared
+ * slab (packet-buffer.ts), so its `.buffer` is larger than the packet.
+ */
 export function encodeZlb(h: ControlHeader): Uint8Array {
-  const out = new Uint8Array(CONTROL_HEADER_LENGTH);
+  const out = allocatePacket(CONTROL_HEADER_LENGTH);
   writeControlHeader(out, h);
   return out;
-}
-
-function put16(out: Uint8Array, at: number, value: number): number {
-  out[at] = (value >>> 8) & 0xff;
-  out[at + 1] = value & 0xff;
-  return at + 2;
 }

@@ -6,7 +6,7 @@
  * header (so the message can still be acknowledged, §4.1), the message type, the RFC result and
  * error codes to answer with, and whether the answer is a StopCCN, a CDN, or only the ack.
  */
-import { u16 as readU16 } from "../bytes.ts";
+import { u16 as readU16, writeU16 } from "../bytes.ts";
 import {
   AVP_BY_TYPE,
   AVP_CATALOG,
@@ -34,6 +34,7 @@ import {
 } from "./header.ts";
 import { hideSubformat, revealSubformat } from "./hidden.ts";
 import { MESSAGE_TYPE_BY_CODE, MESSAGE_TYPE_BY_NAME, type MessageTypeName } from "./message-types.ts";
+import { allocatePacket } from "./packet-buffer.ts";
 import { type Decoded, type ErrorScope, GeneralError, type ProtocolError } from "./result.ts";
 
 export type { AvpName, Avps } from "./avps.ts";
@@ -401,7 +402,6 @@ function avpLengthOrThrow(spec: { name: string }, length: number): number {
 /** Where encodeControl is writing, and what it hides with. */
 interface AvpWriter {
   out: Uint8Array;
-  view: DataView;
   at: number;
   secret: Uint8Array | undefined;
   randomVector: Uint8Array | undefined;
@@ -420,41 +420,50 @@ const sizeAt = new Int32Array(AVP_CATALOG.length);
 const hiddenAt = new Uint8Array(AVP_CATALOG.length);
 const writtenAt = new Uint8Array(AVP_CATALOG.length);
 
+/** Writes an AVP header (RFC 2661 §4.1): M and H bits, length, vendor id, attribute type. */
+function writeAvpHeader(
+  out: Uint8Array,
+  at: number,
+  flagsAndLength: number,
+  vendorId: number,
+  type: number,
+): void {
+  writeU16(out, at, flagsAndLength);
+  writeU16(out, at + 2, vendorId);
+  writeU16(out, at + 4, type);
+}
+
 function writeRandomVector(w: AvpWriter, randomVector: Uint8Array): void {
-  w.view.setUint16(w.at, AVP_M | (6 + randomVector.length));
-  w.view.setUint16(w.at + 2, 0);
-  w.view.setUint16(w.at + 4, RANDOM_VECTOR_AVP);
+  writeAvpHeader(w.out, w.at, AVP_M | (6 + randomVector.length), 0, RANDOM_VECTOR_AVP);
   w.out.set(randomVector, w.at + 6);
   w.at += 6 + randomVector.length;
 }
 
 function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, size: number, hidden: boolean): void {
-  const { out, view, at } = w;
+  const { out, at } = w;
   const codec = spec.codec as AvpSpec["codec"];
   const length = hidden ? 6 + 2 + size + w.padding : 6 + size;
-  view.setUint16(at, (spec.mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | length);
-  view.setUint16(at + 2, 0);
-  view.setUint16(at + 4, spec.type);
+  writeAvpHeader(out, at, (spec.mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | length, 0, spec.type);
   if (hidden) {
-    view.setUint16(at + 6, size); // RFC 2661 §4.3: the original length leads the hidden subformat
-    codec.write(value as never, out, view, at + 8);
+    writeU16(out, at + 6, size); // RFC 2661 §4.3: the original length leads the hidden subformat
+    // The padding after the value is left as it is: zero, as the packet's memory is fresh.
+    codec.write(value as never, out, at + 8);
     hideSubformat(spec.type, w.secret as Uint8Array, w.randomVector as Uint8Array, out, at + 6, at + length);
   } else {
-    codec.write(value as never, out, view, at + 6);
+    codec.write(value as never, out, at + 6);
   }
   w.at += length;
 }
 
 function writeOpaque(w: AvpWriter, avp: OpaqueAvp): void {
-  const { out, view, at } = w;
+  const { out, at } = w;
   const hideNow = avp.hidden && w.secret !== undefined;
   const length = 6 + avp.value.length + (hideNow ? 2 + w.padding : 0);
   // A hidden opaque AVP with no secret is passed through as it arrived (still hidden).
-  view.setUint16(at, (avp.mandatory ? AVP_M : 0) | (avp.hidden ? AVP_H : 0) | length);
-  view.setUint16(at + 2, avp.vendorId);
-  view.setUint16(at + 4, avp.attribute);
+  const flags = (avp.mandatory ? AVP_M : 0) | (avp.hidden ? AVP_H : 0);
+  writeAvpHeader(out, at, flags | length, avp.vendorId, avp.attribute);
   if (hideNow) {
-    view.setUint16(at + 6, avp.value.length);
+    writeU16(out, at + 6, avp.value.length);
     out.set(avp.value, at + 8);
     hideSubformat(
       avp.attribute,
@@ -474,6 +483,8 @@ function writeOpaque(w: AvpWriter, avp: OpaqueAvp): void {
  * Encodes a control packet: the header, the Message Type AVP, then the AVPs in `message.order` when
  * given, else a Random Vector (when given or needed), the typed AVPs in attribute-type order and the
  * opaque ones. A null message gives a ZLB.
+ * The packet is a view into a shared slab (packet-buffer.ts): its `.buffer` is larger than it, and a
+ * packet kept for long should be kept as a copy.
  * Throws (a programming error, not bad input) when hiding is asked without a secret and random
  * vector, or a value does not fit its AVP.
  */
@@ -537,16 +548,11 @@ export function encodeControl(
     throw new RangeError(`encodeControl: message would be ${total} bytes; the Length field holds 65535`);
 
   // Pass 2: write, in `message.order` first when given, then everything not yet written.
-  // The ArrayBuffer first: on Bun a small Uint8Array's buffer is made lazily and `.buffer` costs ~275 ns.
-  const buffer = new ArrayBuffer(total);
-  const out = new Uint8Array(buffer);
-  const view = new DataView(buffer);
+  const out = allocatePacket(total);
   writeControlHeader(out, header);
-  view.setUint16(12, AVP_M | 8);
-  view.setUint16(14, 0);
-  view.setUint16(16, MESSAGE_TYPE_AVP);
-  view.setUint16(18, typeInfo.code);
-  const writer: AvpWriter = { out, view, at: 20, secret, randomVector, padding };
+  writeAvpHeader(out, 12, AVP_M | 8, 0, MESSAGE_TYPE_AVP);
+  writeU16(out, 18, typeInfo.code);
+  const writer: AvpWriter = { out, at: 20, secret, randomVector, padding };
   let opaqueDone: boolean[] | undefined;
   let randomVectorDone = false;
   if (message.order) {
