@@ -13,67 +13,57 @@
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
  * Prints a human line per case and one JSON line per case.
  *
- * Measured here (2 cores, both processes cold, no event log, window 4000; runs vary by ±15%: the two
- * processes and their GC threads share the two cores). Calls/s, CPU per call LAC/LNS, destination close,
- * RSS per established call LAC/LNS (marginal: the slope past the first quarter of the calls):
+ * Measured here (2 cores, both processes cold, no event log, window 4000; runs vary by ±10%: the two
+ * processes and their JIT and GC threads share the two cores). Calls/s overall and by quarter of the
+ * calls, CPU per call LAC/LNS (all threads; the JavaScript thread's share after it), destination
+ * close, RSS per established call LAC/LNS (marginal: the slope past the first quarter of the calls):
  *
- *   Bun 1.4   1,000x1     5,100/s  181/158 µs   19 ms   24.0/16.0 KB
- *             1,000x100   4,100/s  261/213 µs   31 ms   35.9/26.5 KB
- *             10,000x1    9,700/s   88/73 µs    89 ms    9.4/6.1 KB  (marginal 4.6/4.2)
- *             10,000x100 11,600/s   88/77 µs   120 ms    9.2/6.9 KB  (by quarter 7,100 13,500-17,000)
- *             60,000x1   16,900/s   52/46 µs   531 ms    6.4/4.6 KB  (marginal 5.5/4.1)
- *             60,000x100 18,500/s   53/44 µs   450 ms    5.4/4.2 KB  (marginal 4.0/3.5; 17,600-18,600/s;
- *                                                                 by quarter 12,000 19,500-24,000)
- *   Deno 2.9  1,000x1     3,800/s  188/163 µs   13 ms   42.6/43.4 KB
- *             1,000x100     670/s  342/299 µs  138 ms   60.0/50.0 KB
- *             10,000x1    6,000/s  121/101 µs   97 ms   15.3/13.1 KB
- *             10,000x100  4,000/s  116/97 µs   114 ms   16.2/14.7 KB  (by quarter 4,700 9,000 4,000 1,800-3,000)
- *             60,000x1    7,900/s   88/75 µs   624 ms    6.3/4.4 KB  (marginal 4.1/2.6)
- *             60,000x100  9,700/s   78/64 µs   607 ms    6.6/5.1 KB  (marginal 4.3/3.1; 8,900-10,400/s)
- *   (x100 rows re-measured after the ack-timer and Random Vector changes, medians of 2-3 runs; the same
- *   runs without them, same tree: Bun 10,000x100 11,700/s 88/74 µs, 60,000x100 18,400/s 53/45 µs, Deno
- *   60,000x100 10,100/s 82/67 µs, 10,000x100 3,800/s 119/104 µs: within the noise on Bun, 3-4 µs of CPU
- *   per call less on Deno. Both nodes in one process, 30,000x100: 98.8 → 94 µs of CPU per call.)
- *   (before this work, Bun: 1,000x1 3,600/s, 10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a
- *   10 s close, 22-38 KB per call; Deno lab 1,000x10 with window 50: 260/s)
+ *   Bun 1.4   1,000x1     5,400/s                     161/141 µs (main 90/70)  17 ms  18.9/16.2 KB
+ *             1,000x100   3,900/s                     243/208 µs (main 120/130) 27 ms  26.3/24.1 KB
+ *             10,000x1   14,800/s (7,800 17-28,000)    63/51 µs (main 35/26)  123 ms   7.3/5.1 KB (marginal 3.1/3.3)
+ *             10,000x100 13,600-15,200/s (6,700-8,200 18-22,000)
+ *                                                      74/61 µs (main 37/30)  105 ms   7.4/5.9 KB (marginal 3.2/0.2)
+ *             60,000x1   25,900/s (15,900 31-37,000)   36/27 µs (main 24/19)  432 ms   3.9/3.4 KB (marginal 2.8/2.8)
+ *             60,000x100 27,100-27,200/s (16,400 32-40,000)
+ *                                                      35/29 µs (main 24/19)  410-460 ms 4.0/3.3 KB (marginal 2.9/2.6)
+ *   Deno 2.9  10,000x100  3,900-5,200/s (5,400 9,800 4,300 2,000)  90/83 µs (main 63/56)  16.3/15.6 KB
+ *             60,000x100 13,400/s (10,500 14-15,600)   58/50 µs (main 44/39)  499 ms   5.0/4.7 KB (marginal 2.8/2.3)
+ *   (at the start of this work, 2026-11-25 morning, same machine: Bun 60,000x100 19,200/s 50/43 µs 5.1/4.1 KB,
+ *   10,000x100 11,600/s; Deno 60,000x100 9,700/s 6.6/5.1 KB; before the first session's work: Bun
+ *   10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a 10 s close, 22-38 KB per call)
  *
  * What bounds these figures:
- * - Warm-up, not the steady state: "by quarter" is the rate over each quarter of the calls. On Bun the
- *   last three quarters of 60,000x100 run at 19,500-24,000 calls/s; the first 15,000 calls at ~12,000/s
- *   (JIT tiers and heap growth: the lab's request window changes nothing, 1,000, 4,000 and 8,000 give
- *   12,500/s in the first quarter). 10,000x100 lies entirely in that regime (first 2,500 calls at
- *   7,100/s, then 13,500-17,000/s, 88 µs of CPU a call on the LAC against 53 at 60,000): cold start,
- *   not the window nor tunnel setup pacing. 20,000 calls/s over a whole 60,000x100 run needs the
- *   warm-up to shrink or ~10 µs less CPU per call on each side.
- * - CPU per call. At 60,000 calls the LAC is busy: ~50 µs a call on Bun (profile: sendmmsg/sendto 14%,
- *   XState's actor machinery (create, start, mailbox, a snapshot per step) 15%, the wiring in actors/
- *   and the session logic 25%, the codec with its hidden AVPs (MD5) 8%, the rest natives and GC). The
- *   LNS needs ~45 µs. 20,000 calls/s is the LAC's CPU, with no headroom. Profile of 60,000x100 (sample
- *   counts, both sides): the loopback send 13% LAC / 9% LNS (the kernel delivers each datagram in the
- *   sender's time; the LNS sends one per turn, batching would not help: sendmmsg costs as much per
- *   datagram); spawning a session actor (createActor, start, `on`, its first step) 18% LAC / 28% LNS;
- *   the `buffer` getter in protocol/l2tp encodeControl and decodeControl 4% LAC / 5.5% LNS (JSC gives a
- *   small `new Uint8Array(n)` its ArrayBuffer only when asked, at ~275 ns: allocating the ArrayBuffer
- *   first, or reading the header without a DataView, avoids it); the session setup timeout scheduled
- *   and cancelled per call 3-6%; the tunnel step that records the channel's Ns/Nr once per turn
- *   (failover) 6% of the LNS.
- * - Tried and dropped (no change beyond the noise, both nodes in one process): one runtime timer for
- *   the delayed events of a millisecond, the actor's path as a property instead of a WeakMap entry,
- *   createActor options without spreads, constant "rx.*" event names and decode options per tunnel.
- * - XState per-actor cost: a call run by XState's statechart interpreter cost ~50 µs and ~50 KB of
- *   garbage per side; machines/session-logic.ts runs the same table (checked against sessionMachine)
- *   for ~6 µs and 3 KB; the tree shares one XState system (actors/actor-system.ts).
- * - GC: ~23 KB allocated per call (both sides), 3 KB kept per call per side; JSC's concurrent marking
- *   threads take cores from the other process, which is most of the run-to-run spread.
- * - Cold start: at 1,000 and 10,000 calls JIT compilation and 1-100 tunnel handshakes weigh per call
- *   (88-260 µs of CPU a call on Bun), and the fixed RSS of compiled code is counted per call.
+ * - Past the warm-up, the JavaScript thread: 24 µs of it per call on the LAC, 19 on the LNS at 60,000
+ *   calls (the second to fourth quarters run at 31,000-40,000 calls/s, about l2tpns's 37,000). The
+ *   loopback sends are a fifth of it (sendmmsg on the LAC, sendto on the LNS: the kernel delivers each
+ *   datagram in the sender's time); XState's actor machinery per session (createActor, start, the
+ *   mailbox, a snapshot per step, register/unregister) a fifth; encoding with two hidden AVPs (MD5),
+ *   decoding, the control channel and the session table the rest.
+ * - The cold start: the first quarter runs at half the rate, and at 1,000 and 10,000 calls that is most
+ *   of the run. The split by thread says why: JSC's JIT threads (JITWorker) take 20-28 µs per call at
+ *   10,000 calls, 50-90 at 1,000, as much CPU as the JavaScript itself, on the same two cores
+ *   (BUN_JSC_reportCompileTimes=1: ~1.2 s of compilation across both processes in a 10,000-call run,
+ *   70% of it in the FTL tier: the codec, the MD5 of hidden AVPs, the channel and the session logic;
+ *   with BUN_JSC_useFTLJIT=0 10,000x100 measured 16,900/s and 60,000x100 20,400/s: less compiling,
+ *   slower code). The 100 tunnel handshakes weigh at 1,000 calls, and the fixed RSS of compiled
+ *   code and the runtime is counted per call there (the marginal figures are the per-call cost).
+ * - What made the difference in this round, by measurement: a session's effects reach its wiring
+ *   through one property instead of an actor.on listener (XState kept a closure, its bound copy and a
+ *   Set per session and copied the listener list per emit: 700 bytes per call; with the lab's promise
+ *   per call gone in the same measurement, 10 µs of CPU per call less on the LAC, 9 on the LNS), encoding into a shared slab with no DataView and decoding without one (a packet's
+ *   ArrayBuffer cost ~190 ns on Bun, reading a received datagram's .buffer ~275 ns), delayed events
+ *   of one millisecond sharing a runtime timer and living on their actor, the channel's state
+ *   recorded only when someone records (an event log), and no promise kept per call by the lab.
+ * - Memory: XState's actor is most of a session's ~2.3 KB of heap on the LAC (its Actor, Mailbox,
+ *   options, scope with four closures, bound send and _process, observers Set, listeners Map), then the
+ *   snapshot, context and path, our session handle and supervision record, the call's request.
  * - Window/RTT on one tunnel: the peer's receive window (16) bounds a tunnel to 16 messages in flight;
- *   larger windows measured slower (60,000x1: 64 → 10,700/s, 256 → 9,400/s: both sides then alternate
- *   on bigger batches), so 16 stays. Over 100 tunnels, calls fill a tunnel before the next opens.
- * - Deno: node:dgram costs 17-25 µs of CPU per echo there (4 µs on Bun), Deno.listenDatagram 37-54 µs;
- *   ~80 µs per call, and its event loop adds latency at 10,000 calls: there the last quarter runs at
- *   1,800-3,000/s (not looked into; a guess: its receive buffer cannot be raised, and a datagram lost
- *   there stalls a tunnel for a 1 s retransmission).
+ *   over 100 tunnels, calls fill a tunnel before the next opens. The lab's window (4,000, 1,000 or
+ *   300 calls at once) changes nothing measurable at 10,000 calls.
+ * - Deno: node:dgram costs 17-25 µs of CPU per datagram there (4 µs on Bun), a small typed array ~800 ns
+ *   to make (12 ns on Bun); and its node:dgram cannot raise SO_RCVBUF (the kernel's 208 KiB default
+ *   stays), so bursts overflow the LNS's socket: at 10,000x100 the LAC retransmitted 261 ICRQs and
+ *   each loss stalls its tunnel for the 1 s retransmission timeout (the last quarter at 2,000/s).
  */
 import { spawn } from "node:child_process";
 import process from "node:process";
