@@ -467,22 +467,29 @@ export class ControlChannel {
       case "accepted": {
         this.#ack.owe(ready.length);
         // The senders' sessions of the CDNs delivered now (RFC 2661 §6.14: a CDN names its sender's session).
-        const clearedCalls: number[] = [];
+        let clearedCalls: number[] | undefined;
+        let stopReceived = false;
         for (const item of ready) {
           if (this.#closed) return;
           this.#stats.delivered++;
           if (item.kind === "message") {
-            if (item.message.type === "CDN" && item.message.avps.assignedSessionId) {
-              clearedCalls.push(item.message.avps.assignedSessionId);
-            }
+            const type = item.message.type;
+            if (type === "CDN" && item.message.avps.assignedSessionId) {
+              (clearedCalls ??= []).push(item.message.avps.assignedSessionId);
+            } else if (type === "StopCCN") stopReceived = true;
             this.#deps.deliver(item.message, item.header);
           } else this.#deps.deliverInvalid?.(item.error, item.header);
         }
         if (this.#closed) return;
-        if (clearedCalls.length > 0) {
+        if (clearedCalls) {
           // A ZLB naming each cleared call, even if a reply carried the ack (see #sendZlb).
           this.#ack.paid();
           for (const sessionId of clearedCalls) this.#sendZlb(sessionId);
+        } else if (stopReceived) {
+          // RFC 2661 §5.7: nothing will carry the StopCCN's ack but a ZLB; sent now, not after the ack
+          // delay, so that the peer's hold ends without a retransmission.
+          this.#ack.paid();
+          this.#sendZlb();
         } else if (this.#ack.owedMessages >= this.#ackEvery) {
           // No reply carried the ack and the peer may be stalled on our window: acknowledge now.
           this.#ack.paid();
