@@ -475,7 +475,8 @@ export class ControlChannel {
           if (item.kind === "message") {
             const type = item.message.type;
             if (type === "CDN" && item.message.avps.assignedSessionId) {
-              (clearedCalls ??= []).push(item.message.avps.assignedSessionId);
+              clearedCalls ??= [];
+              clearedCalls.push(item.message.avps.assignedSessionId);
             } else if (type === "StopCCN") stopReceived = true;
             this.#deps.deliver(item.message, item.header);
           } else this.#deps.deliverInvalid?.(item.error, item.header);
