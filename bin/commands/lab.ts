@@ -12,7 +12,6 @@ import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp } from "../../adapters/udp/index.ts";
-import type { Cause } from "../../machines/common.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
 import type { Command } from "./index.ts";
 import {
