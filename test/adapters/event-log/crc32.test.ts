@@ -1,11 +1,22 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { crc32 } from "../../../adapters/event-log/crc32.ts";
+import { CRC32_CHECK, crc32 } from "../../../adapters/event-log/crc32.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
+/** The definition, bit by bit (reflected polynomial 0xEDB88320): slow, and independent of zlib. */
+function bitwiseCrc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 describe("crc32", () => {
   test("known check values (IEEE / zlib)", () => {
+    expect(CRC32_CHECK).toBe(0xcbf43926);
     expect(crc32(text("123456789"))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
     expect(crc32(text("The quick brown fox jumps over the lazy dog"))).toBe(0x414fa339);
@@ -16,6 +27,17 @@ describe("crc32", () => {
   test("a range is the CRC of that slice", () => {
     const bytes = text("xx123456789yy");
     expect(crc32(bytes, 2, 11)).toBe(0xcbf43926);
+  });
+
+  test("property: agrees with the bitwise definition, whole arrays and ranges", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.nat(), fc.nat(), (bytes, a, b) => {
+        expect(crc32(bytes)).toBe(bitwiseCrc32(bytes));
+        const start = bytes.length === 0 ? 0 : a % (bytes.length + 1);
+        const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
+        expect(crc32(bytes, start, end)).toBe(bitwiseCrc32(bytes.subarray(start, end)));
+      }),
+    );
   });
 
   test("property: every single-bit flip changes the CRC", () => {
