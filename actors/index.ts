@@ -1,9 +1,11 @@
 /**
  * The living system: a node (`createNode`) wires the pure machines of `machines/` to the ports
  * (transport, clock, random), the control channel and the registries. `supervisor.ts` keeps the
- * parent → children links outside XState (O(1) per child), `tunnel-actor.ts` runs a tunnel with its
- * control channel and sessions, `ids.ts` allocates tunnel and session ids, `config.ts` says what a
- * node is configured with, `ports.ts` defines the ports and `control-channel/` the reliable delivery.
+ * parent → children links outside XState (O(1) per child), `destination-handle.ts` places calls on a
+ * destination's tunnels and admits tunnels from it, `placed-call.ts` is a call a caller placed,
+ * `tunnel-actor.ts` runs a tunnel with its control channel and sessions, `ids.ts` allocates tunnel and
+ * session ids, `config.ts` says what a node is configured with, `ports.ts` defines the ports and
+ * `control-channel/` the reliable delivery.
  */
 export { type DestinationProfile, destinationKey, type NodeConfig } from "./config.ts";
 export { allocateId } from "./ids.ts";

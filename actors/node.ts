@@ -7,22 +7,17 @@
  * tunnel id in a Map. Tunnel id 0 is an SCCRQ (or a retransmission of one, or an early StopCCN): the
  * system finds or creates the destination, settles a tie-breaker, and creates the responder tunnel.
  * Data messages go straight to the session's counters and the data handler, never through XState.
+ * A destination's own wiring (placement, admission) is in destination-handle.ts, a placed call's in
+ * placed-call.ts.
  */
 
 import type { AnyActorRef, InspectionEvent } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
 import { type AdminState, type Cause, cause } from "../machines/common.ts";
-import {
-  type DestinationEmitted,
-  destinationMachine,
-  hasRoomFor,
-  preferredOver,
-  type TunnelLoad,
-} from "../machines/destination.ts";
+import { destinationMachine } from "../machines/destination.ts";
 import { sessionLogic } from "../machines/session-logic.ts";
 import { type SystemEmitted, systemMachine } from "../machines/system.ts";
-import { type TunnelOutput, tieBreak, tunnelMachine } from "../machines/tunnel.ts";
-import type { Avps } from "../protocol/l2tp/avps.ts";
+import { tieBreak, tunnelMachine } from "../machines/tunnel.ts";
 import { peekIds } from "../protocol/l2tp/header.ts";
 import {
   type ControlPacket,
@@ -31,7 +26,7 @@ import {
   validateMessage,
 } from "../protocol/l2tp/messages.ts";
 import { GeneralError } from "../protocol/l2tp/result.ts";
-import { CdnResult, StopCcnResult } from "../protocol/l2tp/result-codes.ts";
+import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 import {
   destinationKey,
   matchProfile,
@@ -39,12 +34,20 @@ import {
   type ResolvedProfile,
   resolveProfiles,
 } from "./config.ts";
+import { DestinationHandle, pendingRequests, type TunnelOwnerRegistry } from "./destination-handle.ts";
+import {
+  type CallPlacer,
+  type OpenSessionOptions,
+  type OpenSessionOutcome,
+  PlacedCall,
+} from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
   type ChannelTotals,
   type DataHandler,
+  INSUFFICIENT_RESOURCES,
   type Machines,
   type NodeRuntime,
   newChannelTotals,
@@ -52,13 +55,9 @@ import {
   type SessionRequest,
 } from "./runtime.ts";
 import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
-import {
-  type SessionHandle,
-  stateName,
-  type TunnelHandle,
-  type TunnelOwner,
-  TunnelHandle as Tunnels,
-} from "./tunnel-actor.ts";
+import { stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
+
+export type { OpenSessionOptions, OpenSessionOutcome } from "./placed-call.ts";
 
 /** The ports and hooks a node runs on. */
 export interface NodeDeps {
@@ -86,29 +85,6 @@ export interface NodeDeps {
    */
   restore?: RestorePlan;
 }
-
-/** What `openSession` asks for. */
-export interface OpenSessionOptions {
-  destination: PeerAddress;
-  /** `incoming` (default): we are the LAC placing a subscriber's call (ICRQ). `outgoing`: we are the LNS asking the LAC to dial (OCRQ). */
-  call?: "incoming" | "outgoing";
-  requestAvps?: Avps;
-  connectAvps?: Avps;
-}
-
-/** The outcome of `openSession`. */
-export type OpenSessionOutcome =
-  | {
-      ok: true;
-      path: ActorPath;
-      tunnelId: number;
-      sessionId: number;
-      peerTunnelId: number;
-      peerSessionId: number;
-      /** Resolves with the cause when the session ends. */
-      ended: Promise<Cause>;
-    }
-  | { ok: false; cause: Cause };
 
 /** Which level an admin command is for. */
 export type AdminTarget =
@@ -199,8 +175,6 @@ const DEFAULT_MACHINES: Machines = {
   session: sessionLogic,
 };
 
-/** Why admission control refused new work (sent in the Result Code's message). */
-const INSUFFICIENT_RESOURCES = "insufficient resources (event log backlog), try later";
 /** RFC 2661 §4.4.2: StopCCN result 2 (general error), error 4 (insufficient resources). */
 const INSUFFICIENT = {
   result: StopCcnResult.generalError,
@@ -215,7 +189,7 @@ export function createNode(config: NodeConfig, deps: NodeDeps): L2tpNode {
   return new Node(config, deps);
 }
 
-class Node implements L2tpNode, TunnelOwnerRegistry {
+class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
   readonly name: string;
   readonly closed: Promise<Cause>;
   readonly rt: NodeRuntime;
@@ -739,371 +713,4 @@ class Node implements L2tpNode, TunnelOwnerRegistry {
   get systemAdmin(): AdminState {
     return this.system.actor.getSnapshot().context.admin;
   }
-}
-
-/**
- * A call placed with `openSession`: a SessionRequest whose answers settle the caller's promise. One
- * object with methods rather than closures, since a LAC keeps one per call for the call's life.
- */
-class PlacedCall implements SessionRequest {
-  readonly id: number;
-  readonly destination: PeerAddress;
-  readonly call: "incoming" | "outgoing";
-  readonly requestAvps?: Avps;
-  readonly connectAvps?: Avps;
-  attempts = 0;
-  readonly #node: Node;
-  #resolve: ((outcome: OpenSessionOutcome) => void) | undefined;
-  /** The outcome's `ended`, made when first asked for (a caller that never asks keeps no promise per call). */
-  #ended: Promise<Cause> | undefined;
-  #endedResolve: ((why: Cause) => void) | undefined;
-  #endedCause: Cause | undefined;
-
-  constructor(node: Node, id: number, options: OpenSessionOptions, resolve: (o: OpenSessionOutcome) => void) {
-    this.#node = node;
-    this.#resolve = resolve;
-    this.id = id;
-    this.destination = { address: options.destination.address, port: options.destination.port };
-    this.call = options.call ?? "incoming";
-    if (options.requestAvps) this.requestAvps = options.requestAvps;
-    if (options.connectAvps) this.connectAvps = options.connectAvps;
-  }
-
-  /** Resolves with the cause when the established call ends. */
-  ended(): Promise<Cause> {
-    if (!this.#ended) {
-      const why = this.#endedCause;
-      this.#ended = why
-        ? Promise.resolve(why)
-        : new Promise<Cause>((r) => {
-            this.#endedResolve = r;
-          });
-    }
-    return this.#ended;
-  }
-
-  onEstablished(s: SessionHandle): void {
-    const resolve = this.#resolve;
-    if (!resolve) return;
-    this.#resolve = undefined;
-    resolve(new Established(this, s));
-  }
-
-  onEnded(s: SessionHandle | undefined, why: Cause): void {
-    const resolve = this.#resolve;
-    if (!resolve) {
-      // Settled: the call was up, its `ended` promise learns why it ended.
-      this.#endedCause = why;
-      this.#endedResolve?.(why);
-      this.#endedResolve = undefined;
-      return;
-    }
-    // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the call moves to the winner's tunnel.
-    if (s && why.reason === "tie-breaker" && this.#node.replace(this)) return;
-    this.#resolve = undefined;
-    resolve({ ok: false, cause: why });
-  }
-}
-
-/** The outcome of an established call (a class: an object literal with a getter is slow to make per call). */
-class Established {
-  readonly ok = true as const;
-  readonly path: ActorPath;
-  readonly tunnelId: number;
-  readonly sessionId: number;
-  readonly peerTunnelId: number;
-  readonly peerSessionId: number;
-  readonly #call: PlacedCall;
-
-  constructor(call: PlacedCall, s: SessionHandle) {
-    this.#call = call;
-    this.path = s.node.path;
-    this.tunnelId = s.tunnel.id;
-    this.sessionId = s.id;
-    this.peerTunnelId = s.tunnel.channel.peerTunnelId;
-    this.peerSessionId = s.peerSessionId;
-  }
-
-  /** Resolves with the cause when the session ends. */
-  get ended(): Promise<Cause> {
-    return this.#call.ended();
-  }
-}
-
-/** What a DestinationHandle needs from its node. */
-interface TunnelOwnerRegistry {
-  readonly rt: NodeRuntime;
-  readonly destinations: Map<string, DestinationHandle>;
-  readonly system: Supervised<typeof systemMachine>;
-  readonly systemAdmin: AdminState;
-  admitsNewWork(): boolean;
-  nextRequestId(): number;
-  destinationEnded(d: DestinationHandle): void;
-}
-
-/** One live destination: its actor, tunnels, and the requests waiting for its test tunnel. */
-class DestinationHandle implements TunnelOwner {
-  readonly key: string;
-  readonly peer: PeerAddress;
-  readonly profile: ResolvedProfile | undefined;
-  readonly tunnels = new Map<number, TunnelHandle>();
-  /** Requests held until the test tunnel is established (after a lockout). */
-  readonly queued = new Map<number, SessionRequest>();
-  /** Requests asked of the destination machine and not answered yet. */
-  readonly pending = new Map<number, SessionRequest>();
-  node!: Supervised<typeof destinationMachine>;
-  readonly #owner: TunnelOwnerRegistry;
-  #admitVerdict: Cause | null = null;
-
-  constructor(
-    owner: TunnelOwnerRegistry,
-    key: string,
-    peer: PeerAddress,
-    profile: ResolvedProfile | undefined,
-  ) {
-    this.#owner = owner;
-    this.key = key;
-    this.peer = peer;
-    this.profile = profile;
-    const rt = owner.rt;
-    const path = { system: rt.config.name, destination: key };
-    owner.destinations.set(key, this);
-    rt.supervisor.spawn({
-      level: "destination",
-      key,
-      path,
-      machine: rt.machines.destination,
-      input: {
-        path,
-        peer,
-        ...optional("maxSessionsPerTunnel", profile?.maxSessionsPerTunnel ?? rt.config.maxSessionsPerTunnel),
-        ...optional("maxTunnels", profile?.maxTunnels ?? rt.config.maxTunnels),
-        ...optional("lockoutMs", profile?.lockoutMs ?? rt.config.lockoutMs),
-        ...optional("closeTimeoutMs", rt.config.destinationCloseTimeoutMs),
-        ...optional("idleMs", rt.config.destinationIdleMs),
-      },
-      parent: owner.system,
-      wire: (actor, self) => {
-        this.node = self;
-        const l = <E>(fn: (e: E) => void) => rt.supervisor.listener(self, fn);
-        type Of<T extends DestinationEmitted["type"]> = DestinationEmitted & { type: T };
-        actor.on(
-          "placeOn",
-          l((e: Of<"placeOn">) => this.#placeOn(e.requestId, e.tunnelId)),
-        );
-        actor.on(
-          "openTunnel",
-          l((e: Of<"openTunnel">) => this.#openTunnel(e.requestId, e.test)),
-        );
-        actor.on(
-          "queue",
-          l((e: Of<"queue">) => {
-            const r = this.#take(e.requestId);
-            if (r) this.queued.set(r.id, r);
-          }),
-        );
-        actor.on(
-          "refuse",
-          l((e: Of<"refuse">) => {
-            if (this.#admitting === e.requestId) {
-              this.#admitVerdict = e.cause;
-              return;
-            }
-            this.#take(e.requestId)?.onEnded(undefined, e.cause);
-          }),
-        );
-        actor.on(
-          "admitted",
-          l(() => {}),
-        );
-        actor.on(
-          "retryQueued",
-          l(() => {
-            const again = [...this.queued.values()];
-            this.queued.clear();
-            for (const r of again) this.place(r);
-          }),
-        );
-        actor.on(
-          "refuseQueued",
-          l((e: Of<"refuseQueued">) => this.failQueued(e.cause)),
-        );
-        actor.on(
-          "closeTunnels",
-          l((e: Of<"closeTunnels">) => {
-            for (const t of [...this.tunnels.values()]) t.send({ type: "close", cause: e.cause });
-          }),
-        );
-      },
-      onEnd: () => owner.destinationEnded(this),
-    });
-    if (!owner.system.ending) owner.system.actor.send({ type: "destinationOpened", destination: key });
-  }
-
-  #admitting = 0;
-
-  /** Sends an event to the destination actor, unless it has ended. */
-  send(event: Parameters<Supervised<typeof destinationMachine>["actor"]["send"]>[0]): void {
-    if (!this.node.ending) this.node.actor.send(event);
-  }
-
-  /** LNS: may a tunnel from this peer be made? Null when yes, else why not. */
-  admit(): Cause | null {
-    if (this.node.ending) return cause("refused", `destination ${this.key} has ended`);
-    const requestId = this.#owner.nextRequestId();
-    this.#admitting = requestId;
-    this.#admitVerdict = null;
-    this.node.actor.send({ type: "admit", requestId });
-    this.#admitting = 0;
-    return this.#admitVerdict;
-  }
-
-  /** LAC: asks the destination machine where the request goes. */
-  place(request: SessionRequest): void {
-    if (this.node.ending) {
-      request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
-      return;
-    }
-    // The machine's `hasRoom` → `placeOn` answer, read from its state: while it is available and
-    // enabled, a tunnel with room is chosen by the same rule (tunnelWithRoom) without an XState step per
-    // call. Opening a tunnel, queueing and refusing are the machine's to decide.
-    const snap = this.node.actor.getSnapshot();
-    if (snap.context.admin === "enabled" && (snap.value as { available?: unknown }).available !== undefined) {
-      const max = snap.context.maxSessionsPerTunnel;
-      let best: TunnelHandle | undefined;
-      for (const t of this.tunnels.values()) {
-        // Full or closing tunnels first, before the load view reads the tunnel's snapshot.
-        if (t.sessions.size >= max || t.phase === "closing" || t.phase === "closed") continue;
-        if (!hasRoomFor(t.load, max)) continue;
-        if (!best || preferredOver(t.load, best.load)) best = t;
-      }
-      if (best) {
-        if (!this.#createSession(best, request)) {
-          request.onEnded(undefined, cause("refused", `tunnel ${best.id} to ${this.key} has no room`));
-        }
-        return;
-      }
-    }
-    // The answer (placeOn, openTunnel, queue or refuse) takes the request out of `pending`. It comes at
-    // once, or, when asked from inside the destination's own reaction, when the event leaves its mailbox.
-    this.pending.set(request.id, request);
-    this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.#loads() });
-  }
-
-  /** Fails every request waiting for the test tunnel (and any not answered yet). */
-  failQueued(why: Cause): void {
-    const waiting = [...this.queued.values()];
-    this.queued.clear();
-    if (this.node.ending) {
-      waiting.push(...this.pending.values());
-      this.pending.clear();
-    }
-    for (const r of waiting) r.onEnded(undefined, why);
-  }
-
-  #loads(): TunnelLoad[] {
-    const loads: TunnelLoad[] = [];
-    for (const t of this.tunnels.values()) {
-      if (t.phase === "closed") continue;
-      const l = t.load;
-      loads.push({
-        tunnelId: l.tunnelId,
-        phase: l.phase,
-        sessions: l.sessions,
-        admin: l.admin,
-        test: l.test,
-      });
-    }
-    return loads;
-  }
-
-  /** Takes a request out of `pending` (it is being answered). */
-  #take(requestId: number): SessionRequest | undefined {
-    const r = this.pending.get(requestId);
-    this.pending.delete(requestId);
-    return r;
-  }
-
-  #placeOn(requestId: number, tunnelId: number): void {
-    const r = this.#take(requestId);
-    const t = this.tunnels.get(tunnelId);
-    if (!r) return;
-    if (!t || !this.#createSession(t, r)) {
-      r.onEnded(undefined, cause("refused", `tunnel ${tunnelId} to ${this.key} has no room`));
-    }
-  }
-
-  #openTunnel(requestId: number | undefined, test: boolean): void {
-    const rt = this.#owner.rt;
-    const t = Tunnels.spawn(rt, this, {
-      role: "initiator",
-      peer: this.peer,
-      transport: rt.defaultTransport,
-      profile: this.profile,
-      test,
-    });
-    const r = requestId !== undefined ? this.#take(requestId) : undefined;
-    if (!t) {
-      r?.onEnded(undefined, cause("refused", "no tunnel id left"));
-      return;
-    }
-    this.send({ type: "tunnelOpened", tunnelId: t.id, test });
-    if (r && !this.#createSession(t, r)) r.onEnded(undefined, cause("internal", "no session id left"));
-    t.open();
-  }
-
-  #createSession(t: TunnelHandle, r: SessionRequest): SessionHandle | undefined {
-    return t.createSession(r.call === "outgoing" ? "lns-outgoing" : "lac-incoming", r);
-  }
-
-  // --- TunnelOwner ----------------------------------------------------------------------------------
-
-  tunnelEstablished(t: TunnelHandle): void {
-    this.send({ type: "tunnelEstablished", tunnelId: t.id, test: t.test });
-  }
-
-  tunnelEnded(t: TunnelHandle, output: TunnelOutput): void {
-    if (this.tunnels.get(t.id) === t) this.tunnels.delete(t.id);
-    this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output });
-  }
-
-  refusesCalls(t: TunnelHandle): Cause | null {
-    if (!this.#owner.admitsNewWork()) {
-      // RFC 2661 §4.4.2: CDN result 4, no facilities available (a temporary condition): call again later.
-      return cause("refused", INSUFFICIENT_RESOURCES, {
-        result: CdnResult.noFacilitiesTemporary,
-        message: INSUFFICIENT_RESOURCES,
-      });
-    }
-    if (this.#owner.system.ending || this.#owner.systemAdmin !== "enabled") {
-      return cause("refused", `system is ${this.#owner.systemAdmin}`, {
-        result: CdnResult.noFacilitiesTemporary,
-        message: "system not accepting calls",
-      });
-    }
-    const d = this.node.actor.getSnapshot().context.admin;
-    if (this.node.ending || d !== "enabled") {
-      return cause("refused", `destination ${this.key} is ${d}`, {
-        result: CdnResult.noFacilitiesTemporary,
-        message: "destination not accepting calls",
-      });
-    }
-    const ta = t.node.actor.getSnapshot().context.admin;
-    if (ta !== "enabled")
-      return cause("refused", `tunnel ${t.id} is ${ta}`, {
-        result: CdnResult.noFacilitiesTemporary,
-        message: "tunnel not accepting calls",
-      });
-    return null;
-  }
-}
-
-function pendingRequests(destinations: Map<string, DestinationHandle>): number {
-  let n = 0;
-  for (const d of destinations.values()) n += d.pending.size + d.queued.size;
-  return n;
-}
-
-function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
 }

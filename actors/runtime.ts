@@ -124,3 +124,6 @@ export function newChannelTotals(): ChannelTotals {
 export function addChannelStats(totals: ChannelTotals, stats: ChannelTotals): void {
   for (const key of Object.keys(totals) as (keyof ChannelTotals)[]) totals[key] += stats[key];
 }
+
+/** Why admission control refused new work (sent in the Result Code's message). */
+export const INSUFFICIENT_RESOURCES = "insufficient resources (event log backlog), try later";

@@ -1,0 +1,305 @@
+/**
+ * A destination (a peer: its address and port) as the node runs it: the destination machine's actor,
+ * its tunnels, placement of calls on them (LAC), admission of tunnels from it (LNS), and the requests
+ * waiting for a test tunnel after a lockout.
+ */
+import { type AdminState, type Cause, cause } from "../machines/common.ts";
+import {
+  type DestinationEmitted,
+  type destinationMachine,
+  hasRoomFor,
+  preferredOver,
+  type TunnelLoad,
+} from "../machines/destination.ts";
+import type { systemMachine } from "../machines/system.ts";
+import type { TunnelOutput } from "../machines/tunnel.ts";
+import { CdnResult } from "../protocol/l2tp/result-codes.ts";
+import type { ResolvedProfile } from "./config.ts";
+import type { PeerAddress } from "./ports.ts";
+import { INSUFFICIENT_RESOURCES, type NodeRuntime, type SessionRequest } from "./runtime.ts";
+import type { Supervised } from "./supervisor.ts";
+import {
+  type SessionHandle,
+  type TunnelHandle,
+  type TunnelOwner,
+  TunnelHandle as Tunnels,
+} from "./tunnel-actor.ts";
+
+/** What a DestinationHandle needs from its node. */
+export interface TunnelOwnerRegistry {
+  readonly rt: NodeRuntime;
+  readonly destinations: Map<string, DestinationHandle>;
+  readonly system: Supervised<typeof systemMachine>;
+  readonly systemAdmin: AdminState;
+  admitsNewWork(): boolean;
+  nextRequestId(): number;
+  destinationEnded(d: DestinationHandle): void;
+}
+
+/** One live destination: its actor, tunnels, and the requests waiting for its test tunnel. */
+export class DestinationHandle implements TunnelOwner {
+  readonly key: string;
+  readonly peer: PeerAddress;
+  readonly profile: ResolvedProfile | undefined;
+  readonly tunnels = new Map<number, TunnelHandle>();
+  /** Requests held until the test tunnel is established (after a lockout). */
+  readonly queued = new Map<number, SessionRequest>();
+  /** Requests asked of the destination machine and not answered yet. */
+  readonly pending = new Map<number, SessionRequest>();
+  node!: Supervised<typeof destinationMachine>;
+  readonly #owner: TunnelOwnerRegistry;
+  #admitVerdict: Cause | null = null;
+
+  constructor(
+    owner: TunnelOwnerRegistry,
+    key: string,
+    peer: PeerAddress,
+    profile: ResolvedProfile | undefined,
+  ) {
+    this.#owner = owner;
+    this.key = key;
+    this.peer = peer;
+    this.profile = profile;
+    const rt = owner.rt;
+    const path = { system: rt.config.name, destination: key };
+    owner.destinations.set(key, this);
+    rt.supervisor.spawn({
+      level: "destination",
+      key,
+      path,
+      machine: rt.machines.destination,
+      input: {
+        path,
+        peer,
+        ...optional("maxSessionsPerTunnel", profile?.maxSessionsPerTunnel ?? rt.config.maxSessionsPerTunnel),
+        ...optional("maxTunnels", profile?.maxTunnels ?? rt.config.maxTunnels),
+        ...optional("lockoutMs", profile?.lockoutMs ?? rt.config.lockoutMs),
+        ...optional("closeTimeoutMs", rt.config.destinationCloseTimeoutMs),
+        ...optional("idleMs", rt.config.destinationIdleMs),
+      },
+      parent: owner.system,
+      wire: (actor, self) => {
+        this.node = self;
+        const l = <E>(fn: (e: E) => void) => rt.supervisor.listener(self, fn);
+        type Of<T extends DestinationEmitted["type"]> = DestinationEmitted & { type: T };
+        actor.on(
+          "placeOn",
+          l((e: Of<"placeOn">) => this.#placeOn(e.requestId, e.tunnelId)),
+        );
+        actor.on(
+          "openTunnel",
+          l((e: Of<"openTunnel">) => this.#openTunnel(e.requestId, e.test)),
+        );
+        actor.on(
+          "queue",
+          l((e: Of<"queue">) => {
+            const r = this.#take(e.requestId);
+            if (r) this.queued.set(r.id, r);
+          }),
+        );
+        actor.on(
+          "refuse",
+          l((e: Of<"refuse">) => {
+            if (this.#admitting === e.requestId) {
+              this.#admitVerdict = e.cause;
+              return;
+            }
+            this.#take(e.requestId)?.onEnded(undefined, e.cause);
+          }),
+        );
+        actor.on(
+          "admitted",
+          l(() => {}),
+        );
+        actor.on(
+          "retryQueued",
+          l(() => {
+            const again = [...this.queued.values()];
+            this.queued.clear();
+            for (const r of again) this.place(r);
+          }),
+        );
+        actor.on(
+          "refuseQueued",
+          l((e: Of<"refuseQueued">) => this.failQueued(e.cause)),
+        );
+        actor.on(
+          "closeTunnels",
+          l((e: Of<"closeTunnels">) => {
+            for (const t of [...this.tunnels.values()]) t.send({ type: "close", cause: e.cause });
+          }),
+        );
+      },
+      onEnd: () => owner.destinationEnded(this),
+    });
+    if (!owner.system.ending) owner.system.actor.send({ type: "destinationOpened", destination: key });
+  }
+
+  #admitting = 0;
+
+  /** Sends an event to the destination actor, unless it has ended. */
+  send(event: Parameters<Supervised<typeof destinationMachine>["actor"]["send"]>[0]): void {
+    if (!this.node.ending) this.node.actor.send(event);
+  }
+
+  /** LNS: may a tunnel from this peer be made? Null when yes, else why not. */
+  admit(): Cause | null {
+    if (this.node.ending) return cause("refused", `destination ${this.key} has ended`);
+    const requestId = this.#owner.nextRequestId();
+    this.#admitting = requestId;
+    this.#admitVerdict = null;
+    this.node.actor.send({ type: "admit", requestId });
+    this.#admitting = 0;
+    return this.#admitVerdict;
+  }
+
+  /** LAC: asks the destination machine where the request goes. */
+  place(request: SessionRequest): void {
+    if (this.node.ending) {
+      request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
+      return;
+    }
+    // The machine's `hasRoom` → `placeOn` answer, read from its state: while it is available and
+    // enabled, a tunnel with room is chosen by the same rule (tunnelWithRoom) without an XState step per
+    // call. Opening a tunnel, queueing and refusing are the machine's to decide.
+    const snap = this.node.actor.getSnapshot();
+    if (snap.context.admin === "enabled" && (snap.value as { available?: unknown }).available !== undefined) {
+      const max = snap.context.maxSessionsPerTunnel;
+      let best: TunnelHandle | undefined;
+      for (const t of this.tunnels.values()) {
+        // Full or closing tunnels first, before the load view reads the tunnel's snapshot.
+        if (t.sessions.size >= max || t.phase === "closing" || t.phase === "closed") continue;
+        if (!hasRoomFor(t.load, max)) continue;
+        if (!best || preferredOver(t.load, best.load)) best = t;
+      }
+      if (best) {
+        if (!this.#createSession(best, request)) {
+          request.onEnded(undefined, cause("refused", `tunnel ${best.id} to ${this.key} has no room`));
+        }
+        return;
+      }
+    }
+    // The answer (placeOn, openTunnel, queue or refuse) takes the request out of `pending`. It comes at
+    // once, or, when asked from inside the destination's own reaction, when the event leaves its mailbox.
+    this.pending.set(request.id, request);
+    this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.#loads() });
+  }
+
+  /** Fails every request waiting for the test tunnel (and any not answered yet). */
+  failQueued(why: Cause): void {
+    const waiting = [...this.queued.values()];
+    this.queued.clear();
+    if (this.node.ending) {
+      waiting.push(...this.pending.values());
+      this.pending.clear();
+    }
+    for (const r of waiting) r.onEnded(undefined, why);
+  }
+
+  #loads(): TunnelLoad[] {
+    const loads: TunnelLoad[] = [];
+    for (const t of this.tunnels.values()) {
+      if (t.phase === "closed") continue;
+      const l = t.load;
+      loads.push({
+        tunnelId: l.tunnelId,
+        phase: l.phase,
+        sessions: l.sessions,
+        admin: l.admin,
+        test: l.test,
+      });
+    }
+    return loads;
+  }
+
+  /** Takes a request out of `pending` (it is being answered). */
+  #take(requestId: number): SessionRequest | undefined {
+    const r = this.pending.get(requestId);
+    this.pending.delete(requestId);
+    return r;
+  }
+
+  #placeOn(requestId: number, tunnelId: number): void {
+    const r = this.#take(requestId);
+    const t = this.tunnels.get(tunnelId);
+    if (!r) return;
+    if (!t || !this.#createSession(t, r)) {
+      r.onEnded(undefined, cause("refused", `tunnel ${tunnelId} to ${this.key} has no room`));
+    }
+  }
+
+  #openTunnel(requestId: number | undefined, test: boolean): void {
+    const rt = this.#owner.rt;
+    const t = Tunnels.spawn(rt, this, {
+      role: "initiator",
+      peer: this.peer,
+      transport: rt.defaultTransport,
+      profile: this.profile,
+      test,
+    });
+    const r = requestId !== undefined ? this.#take(requestId) : undefined;
+    if (!t) {
+      r?.onEnded(undefined, cause("refused", "no tunnel id left"));
+      return;
+    }
+    this.send({ type: "tunnelOpened", tunnelId: t.id, test });
+    if (r && !this.#createSession(t, r)) r.onEnded(undefined, cause("internal", "no session id left"));
+    t.open();
+  }
+
+  #createSession(t: TunnelHandle, r: SessionRequest): SessionHandle | undefined {
+    return t.createSession(r.call === "outgoing" ? "lns-outgoing" : "lac-incoming", r);
+  }
+
+  // --- TunnelOwner ----------------------------------------------------------------------------------
+
+  tunnelEstablished(t: TunnelHandle): void {
+    this.send({ type: "tunnelEstablished", tunnelId: t.id, test: t.test });
+  }
+
+  tunnelEnded(t: TunnelHandle, output: TunnelOutput): void {
+    if (this.tunnels.get(t.id) === t) this.tunnels.delete(t.id);
+    this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output });
+  }
+
+  refusesCalls(t: TunnelHandle): Cause | null {
+    if (!this.#owner.admitsNewWork()) {
+      // RFC 2661 §4.4.2: CDN result 4, no facilities available (a temporary condition): call again later.
+      return cause("refused", INSUFFICIENT_RESOURCES, {
+        result: CdnResult.noFacilitiesTemporary,
+        message: INSUFFICIENT_RESOURCES,
+      });
+    }
+    if (this.#owner.system.ending || this.#owner.systemAdmin !== "enabled") {
+      return cause("refused", `system is ${this.#owner.systemAdmin}`, {
+        result: CdnResult.noFacilitiesTemporary,
+        message: "system not accepting calls",
+      });
+    }
+    const d = this.node.actor.getSnapshot().context.admin;
+    if (this.node.ending || d !== "enabled") {
+      return cause("refused", `destination ${this.key} is ${d}`, {
+        result: CdnResult.noFacilitiesTemporary,
+        message: "destination not accepting calls",
+      });
+    }
+    const ta = t.node.actor.getSnapshot().context.admin;
+    if (ta !== "enabled")
+      return cause("refused", `tunnel ${t.id} is ${ta}`, {
+        result: CdnResult.noFacilitiesTemporary,
+        message: "tunnel not accepting calls",
+      });
+    return null;
+  }
+}
+
+/** Requests waiting in any destination (placement asked, or queued behind a test tunnel). */
+export function pendingRequests(destinations: Map<string, DestinationHandle>): number {
+  let n = 0;
+  for (const d of destinations.values()) n += d.pending.size + d.queued.size;
+  return n;
+}
+
+function optional<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: number };
+}

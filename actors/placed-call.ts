@@ -1,0 +1,133 @@
+/**
+ * A call a LAC places with `openSession` (or an LNS with `call: "outgoing"`): the SessionRequest that
+ * placement hands to a tunnel, and the caller's outcome, settled when the session is established or
+ * fails (and, once established, when it ends).
+ */
+import type { ActorPath, Cause } from "../machines/common.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { PeerAddress } from "./ports.ts";
+import type { SessionRequest } from "./runtime.ts";
+import type { SessionHandle } from "./tunnel-actor.ts";
+
+/** What `openSession` asks for. */
+export interface OpenSessionOptions {
+  destination: PeerAddress;
+  /** `incoming` (default): we are the LAC placing a subscriber's call (ICRQ). `outgoing`: we are the LNS asking the LAC to dial (OCRQ). */
+  call?: "incoming" | "outgoing";
+  requestAvps?: Avps;
+  connectAvps?: Avps;
+}
+
+/** The outcome of `openSession`. */
+export type OpenSessionOutcome =
+  | {
+      ok: true;
+      path: ActorPath;
+      tunnelId: number;
+      sessionId: number;
+      peerTunnelId: number;
+      peerSessionId: number;
+      /** Resolves with the cause when the session ends. */
+      ended: Promise<Cause>;
+    }
+  | { ok: false; cause: Cause };
+
+/** Who places a call again when its tunnel lost a tie-breaker (the node). */
+export interface CallPlacer {
+  /** Places `call` once more; false when it may not (too many attempts, the node is closing). */
+  replace(call: PlacedCall): boolean;
+}
+
+/**
+ * A call placed with `openSession`: a SessionRequest whose answers settle the caller's promise. One
+ * object with methods rather than closures, since a LAC keeps one per call for the call's life.
+ */
+export class PlacedCall implements SessionRequest {
+  readonly id: number;
+  readonly destination: PeerAddress;
+  readonly call: "incoming" | "outgoing";
+  readonly requestAvps?: Avps;
+  readonly connectAvps?: Avps;
+  attempts = 0;
+  readonly #node: CallPlacer;
+  #resolve: ((outcome: OpenSessionOutcome) => void) | undefined;
+  /** The outcome's `ended`, made when first asked for (a caller that never asks keeps no promise per call). */
+  #ended: Promise<Cause> | undefined;
+  #endedResolve: ((why: Cause) => void) | undefined;
+  #endedCause: Cause | undefined;
+
+  constructor(
+    node: CallPlacer,
+    id: number,
+    options: OpenSessionOptions,
+    resolve: (o: OpenSessionOutcome) => void,
+  ) {
+    this.#node = node;
+    this.#resolve = resolve;
+    this.id = id;
+    this.destination = { address: options.destination.address, port: options.destination.port };
+    this.call = options.call ?? "incoming";
+    if (options.requestAvps) this.requestAvps = options.requestAvps;
+    if (options.connectAvps) this.connectAvps = options.connectAvps;
+  }
+
+  /** Resolves with the cause when the established call ends. */
+  ended(): Promise<Cause> {
+    if (!this.#ended) {
+      const why = this.#endedCause;
+      this.#ended = why
+        ? Promise.resolve(why)
+        : new Promise<Cause>((r) => {
+            this.#endedResolve = r;
+          });
+    }
+    return this.#ended;
+  }
+
+  onEstablished(s: SessionHandle): void {
+    const resolve = this.#resolve;
+    if (!resolve) return;
+    this.#resolve = undefined;
+    resolve(new Established(this, s));
+  }
+
+  onEnded(s: SessionHandle | undefined, why: Cause): void {
+    const resolve = this.#resolve;
+    if (!resolve) {
+      // Settled: the call was up, its `ended` promise learns why it ended.
+      this.#endedCause = why;
+      this.#endedResolve?.(why);
+      this.#endedResolve = undefined;
+      return;
+    }
+    // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the call moves to the winner's tunnel.
+    if (s && why.reason === "tie-breaker" && this.#node.replace(this)) return;
+    this.#resolve = undefined;
+    resolve({ ok: false, cause: why });
+  }
+}
+
+/** The outcome of an established call (a class: an object literal with a getter is slow to make per call). */
+class Established {
+  readonly ok = true as const;
+  readonly path: ActorPath;
+  readonly tunnelId: number;
+  readonly sessionId: number;
+  readonly peerTunnelId: number;
+  readonly peerSessionId: number;
+  readonly #call: PlacedCall;
+
+  constructor(call: PlacedCall, s: SessionHandle) {
+    this.#call = call;
+    this.path = s.node.path;
+    this.tunnelId = s.tunnel.id;
+    this.sessionId = s.id;
+    this.peerTunnelId = s.tunnel.channel.peerTunnelId;
+    this.peerSessionId = s.peerSessionId;
+  }
+
+  /** Resolves with the cause when the session ends. */
+  get ended(): Promise<Cause> {
+    return this.#call.ended();
+  }
+}
