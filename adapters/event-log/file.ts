@@ -3,6 +3,11 @@
  * per node (`DIR/NODE/00000001.log`, rotated at a size), each record length-prefixed with a CRC-32 and
  * a JSON payload (segment.ts has the format).
  *
+ * Writing: an append encodes its records at once, in call order, into a per-node queue; the queue goes
+ * to the file in one write when the event loop's turn is over (setImmediate), so a busy node makes one
+ * write per turn however many actors it recorded, and an append resolves once its bytes are written
+ * (and synced under `always`). Reads, lastSeq, sync and close first wait for what is queued.
+ *
  * Crash safety: writes go to the end of the current segment in call order; after a kill -9 or a power
  * loss the last record may be torn. Readers stop at the first record that is not good; the writer, when
  * it takes a node's log, cuts a torn tail off and resumes the sequence from the last good record.
@@ -30,14 +35,16 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import process from "node:process";
+import { setImmediate } from "node:timers";
 import { type Envelope, nodeNameProblem } from "../../events/envelope.ts";
 import { type EventLog, EventLogError, type FollowOptions, type ReadOptions } from "../../events/port.ts";
 import { envelopeToJson } from "../../events/schema.ts";
 import {
-  frameRecord,
   listSegments,
   MAX_RECORD_BYTES,
   RECORD_HEADER_BYTES,
+  RecordChunk,
+  recordBytes,
   type Segment,
   SegmentReader,
   scanSegment,
@@ -71,6 +78,28 @@ export interface Recovery {
   reason: string;
 }
 
+/** One append (or a barrier) waiting for its records to be written, and synced under `always`. */
+interface Ticket {
+  /** Writers whose part of it is not done yet. */
+  parts: number;
+  settled: boolean;
+  resolve(): void;
+  reject(error: unknown): void;
+  /** The gap that cut the append: it rejects with this once the part before the gap is stored. */
+  gap?: EventLogError;
+}
+
+/** Records queued for one writer, written with one call. */
+interface Chunk {
+  records: RecordChunk;
+  /** The seq of its last record. */
+  lastSeq: number;
+  /** Set when the writer starts a new segment, beginning at this seq, before writing this chunk. */
+  startsSegment?: number;
+  /** Appends whose last record of this writer is in this chunk. */
+  tickets: Ticket[];
+}
+
 /** The open segment and state of one node this log writes. */
 interface Writer {
   node: string;
@@ -78,8 +107,18 @@ interface Writer {
   lockPath: string;
   segment: Segment;
   fd: number;
+  /** Bytes written to the current segment. */
   size: number;
+  /** The last seq accepted (queued or written): appends are checked against it. */
   lastSeq: number;
+  /** The last seq written to the file. */
+  storedSeq: number;
+  /** What the segment being filled will hold once the queue is written (decides rotation). */
+  planned: number;
+  /** Records not written yet, in order. */
+  queue: Chunk[];
+  /** A written chunk kept for reuse. */
+  spare?: RecordChunk;
   dirty: boolean;
   /** The fsync running now, and the one queued behind it (shared by every append that waits for it). */
   activeSync?: Promise<void>;
@@ -88,7 +127,9 @@ interface Writer {
 
 /** Lock files held by writers of this process (a second writer in the same process is refused too). */
 const heldLocks = new Set<string>();
-const encoder = new TextEncoder();
+
+/** Room of a record chunk (a larger record gets a chunk of its own size). */
+const CHUNK_BYTES = 64 * 1024;
 
 /** Opens (creating it if needed) the file event log in `dir`. */
 export function openFileEventLog(dir: string, options: FileEventLogOptions = {}): FileEventLog {
@@ -100,6 +141,8 @@ export class FileEventLog implements EventLog {
   readonly description: string;
   /** Tails cut off at open, for the operator (and the tests). */
   readonly recoveries: Recovery[] = [];
+  /** Writes made and bytes written by this log, for the operator (and the tests). */
+  readonly stats = { writes: 0, bytes: 0 };
   private readonly dir: string;
   private readonly policy: FsyncPolicy;
   private readonly segmentBytes: number;
@@ -108,6 +151,8 @@ export class FileEventLog implements EventLog {
   private readonly wakeup = new Wakeup();
   private readonly interval: ReturnType<typeof setInterval> | undefined;
   private closed = false;
+  /** A flush is scheduled. */
+  private scheduled = false;
 
   /** Use openFileEventLog. */
   constructor(dir: string, options: FileEventLogOptions = {}) {
@@ -135,16 +180,34 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Writes the batch at the end of each node's log (see EventLog.append and the fsync policy). */
+  /**
+   * Queues the batch at the end of each node's log and writes it once the current turn is over, with
+   * every other record queued by then (see EventLog.append and the fsync policy).
+   */
   append(envelopes: readonly Envelope[]): Promise<void> {
-    // Everything up to the write happens now, synchronously, so appends land in call order.
+    // Everything up to the queueing happens now, synchronously, so appends land in call order.
     try {
       if (this.closed) throw new EventLogError("closed", `event log ${this.description}: is closed`);
       const { fresh, gap } = checkBatch(envelopes, (node) => this.writer(node).lastSeq);
-      const syncs = this.write(fresh);
-      if (fresh.length > 0) this.wakeup.notify();
-      if (gap) return Promise.reject(gap);
-      return syncs.length === 0 ? Promise.resolve() : Promise.all(syncs).then(() => undefined);
+      if (fresh.length === 0) return gap ? Promise.reject(gap) : Promise.resolve();
+      // Encode everything first: a malformed envelope then rejects the batch before anything is queued.
+      const texts = fresh.map((envelope) => {
+        const text = envelopeToJson(envelope);
+        if (
+          text.length * 3 > MAX_RECORD_BYTES &&
+          recordBytes(text) - RECORD_HEADER_BYTES > MAX_RECORD_BYTES
+        ) {
+          throw new EventLogError(
+            "io",
+            `event log: envelope ${envelope.node}/${envelope.seq} is over 16 MiB`,
+          );
+        }
+        return text;
+      });
+      return new Promise((resolvePromise, reject) => {
+        const ticket: Ticket = { parts: 0, settled: false, resolve: resolvePromise, reject, gap };
+        this.enqueue(fresh, texts, ticket);
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -153,7 +216,10 @@ export class FileEventLog implements EventLog {
   /** The last good seq of `node` (without taking its log: a reader never cuts anything). */
   async lastSeq(node: string): Promise<number> {
     const writer = this.writers.get(node);
-    if (writer) return writer.lastSeq;
+    if (writer) {
+      await this.whenWritten();
+      return writer.storedSeq;
+    }
     this.checkNode(node);
     const segments = listSegments(join(this.dir, node));
     const last = segments.at(-1);
@@ -162,6 +228,8 @@ export class FileEventLog implements EventLog {
 
   /** The stored envelopes (one node in seq order, several merged by time), to the end of the log. */
   async *read(options: ReadOptions = {}): AsyncIterable<Envelope> {
+    // What this log was given before the read is part of it.
+    await this.whenWritten();
     const nodes = options.node !== undefined ? [options.node] : this.nodes();
     if (options.node !== undefined) this.checkNode(options.node);
     const cursors = nodes.map((node) => new NodeCursor(join(this.dir, node), node, options.fromSeq ?? 1));
@@ -191,6 +259,7 @@ export class FileEventLog implements EventLog {
   /** The stored envelopes, then new ones (this process's at once, other processes' by polling). */
   async *follow(options: FollowOptions = {}): AsyncIterable<Envelope> {
     if (options.node !== undefined) this.checkNode(options.node);
+    await this.whenWritten();
     const cursors = new Map<string, NodeCursor>();
     try {
       while (!this.closed && !options.signal?.aborted) {
@@ -214,6 +283,7 @@ export class FileEventLog implements EventLog {
 
   /** Forces everything written to the disk (whatever the policy). */
   async sync(): Promise<void> {
+    await this.whenWritten();
     await Promise.all([...this.writers.values()].map((writer) => this.requestSync(writer)));
   }
 
@@ -222,6 +292,8 @@ export class FileEventLog implements EventLog {
     if (this.closed) return;
     this.closed = true;
     if (this.interval !== undefined) clearInterval(this.interval);
+    this.flush();
+    await this.whenWritten();
     for (const writer of this.writers.values()) {
       await Promise.allSettled([writer.activeSync, writer.queuedSync]);
       if (this.policy !== "never") fsyncQuietly(writer.fd);
@@ -291,10 +363,14 @@ export class FileEventLog implements EventLog {
         lockPath,
         segment,
         fd,
-        size: fstatSync(fd).size,
+        size: 0,
         lastSeq,
+        storedSeq: lastSeq,
+        planned: 0,
+        queue: [],
         dirty: false,
       };
+      writer.size = writer.planned = fstatSync(fd).size;
       this.writers.set(node, writer);
       return writer;
     } catch (error) {
@@ -307,43 +383,150 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Writes fresh envelopes (already checked) and returns the syncs their appends wait for. */
-  private write(fresh: readonly Envelope[]): Promise<void>[] {
-    // Encode everything first: a malformed envelope then rejects the batch before a byte is written.
-    const records = fresh.map((envelope) => {
-      const record = frameRecord(encoder.encode(envelopeToJson(envelope)));
-      if (record.length - RECORD_HEADER_BYTES > MAX_RECORD_BYTES) {
-        throw new EventLogError("io", `event log: envelope ${envelope.node}/${envelope.seq} is over 16 MiB`);
+  /** Queues the records of fresh envelopes (already checked and encoded) and schedules their write. */
+  private enqueue(fresh: readonly Envelope[], texts: readonly string[], ticket: Ticket): void {
+    let writer: Writer | undefined;
+    for (let i = 0; i < fresh.length; i++) {
+      const envelope = fresh[i] as Envelope;
+      const text = texts[i] as string;
+      if (writer?.node !== envelope.node) {
+        if (writer) this.attach(writer, ticket);
+        writer = this.writers.get(envelope.node) as Writer;
       }
-      return record;
-    });
-    const touched = new Set<Writer>();
-    let i = 0;
-    while (i < fresh.length) {
-      const writer = this.writer((fresh[i] as Envelope).node);
-      // A run of this node's records that fits the segment (at least one record).
-      const parts: Uint8Array[] = [];
-      let bytes = 0;
-      const firstSeq = (fresh[i] as Envelope).seq;
-      if (writer.size > 0 && writer.size + (records[i] as Uint8Array).length > this.segmentBytes) {
-        this.rotate(writer, firstSeq);
+      // A record that would take the segment past its size starts the next one (unless it is the first).
+      let chunk = writer.queue.at(-1);
+      if (
+        writer.planned > 0 &&
+        writer.planned + RECORD_HEADER_BYTES + text.length * 3 > this.segmentBytes &&
+        writer.planned + recordBytes(text) > this.segmentBytes
+      ) {
+        chunk = this.newChunk(writer, text);
+        chunk.startsSegment = envelope.seq;
+        writer.planned = 0;
+      } else if (!chunk?.records.fits(text)) {
+        chunk = this.newChunk(writer, text);
       }
-      let lastSeq = writer.lastSeq;
-      while (i < fresh.length && (fresh[i] as Envelope).node === writer.node) {
-        const record = records[i] as Uint8Array;
-        if (parts.length > 0 && writer.size + bytes + record.length > this.segmentBytes) break;
-        parts.push(record);
-        bytes += record.length;
-        lastSeq = (fresh[i] as Envelope).seq;
-        i++;
-      }
-      this.writeAll(writer, concat(parts, bytes));
-      writer.lastSeq = lastSeq;
-      writer.dirty = true;
-      touched.add(writer);
+      writer.planned += chunk.records.add(text);
+      chunk.lastSeq = envelope.seq;
+      writer.lastSeq = envelope.seq;
     }
-    if (this.policy !== "always") return [];
-    return [...touched].map((writer) => this.requestSync(writer));
+    if (writer) this.attach(writer, ticket);
+    this.schedule();
+  }
+
+  /** A chunk at the end of the writer's queue with room for at least `text`. */
+  private newChunk(writer: Writer, text: string): Chunk {
+    const need = RECORD_HEADER_BYTES + text.length * 3;
+    let records = writer.spare;
+    writer.spare = undefined;
+    if (!records || records.bytes.length < need) records = new RecordChunk(Math.max(CHUNK_BYTES, need));
+    const chunk: Chunk = { records, lastSeq: 0, tickets: [] };
+    writer.queue.push(chunk);
+    return chunk;
+  }
+
+  /** Makes `ticket` wait for the writer's last queued chunk. */
+  private attach(writer: Writer, ticket: Ticket): void {
+    ticket.parts++;
+    (writer.queue.at(-1) as Chunk).tickets.push(ticket);
+  }
+
+  /** Resolves once every record queued so far is written (or failed). */
+  private whenWritten(): Promise<void> {
+    return new Promise((resolvePromise) => {
+      const barrier: Ticket = {
+        parts: 0,
+        settled: false,
+        resolve: resolvePromise,
+        reject: () => resolvePromise(),
+      };
+      for (const writer of this.writers.values()) if (writer.queue.length > 0) this.attach(writer, barrier);
+      if (barrier.parts === 0) resolvePromise();
+    });
+  }
+
+  /**
+   * Writes the queues once this turn of the event loop is over (setImmediate: after the I/O callbacks
+   * of this round), so that what all of them appended goes to the file in one write per node.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Writes every writer's queue now, synchronously. */
+  private flush(): void {
+    this.scheduled = false;
+    let wrote = false;
+    for (const writer of this.writers.values()) {
+      if (writer.queue.length === 0) continue;
+      const done: Ticket[] = [];
+      for (const chunk of writer.queue) {
+        try {
+          if (chunk.startsSegment !== undefined) this.rotate(writer, chunk.startsSegment);
+          this.writeAll(writer, chunk.records.bytes.subarray(0, chunk.records.length));
+        } catch (error) {
+          this.failQueue(writer, chunk, error);
+          break;
+        }
+        this.written(writer, chunk);
+        for (const ticket of chunk.tickets) done.push(ticket);
+        wrote = true;
+      }
+      writer.queue.length = 0;
+      this.finish(writer, done);
+    }
+    if (wrote) this.wakeup.notify();
+  }
+
+  /** Bookkeeping after a chunk reached the file. */
+  private written(writer: Writer, chunk: Chunk): void {
+    writer.storedSeq = chunk.lastSeq;
+    writer.dirty = true;
+    if (chunk.records.bytes.length === CHUNK_BYTES) {
+      chunk.records.clear();
+      writer.spare = chunk.records;
+    }
+  }
+
+  /** The appends waiting for written chunks are done, after an fsync under `always`. */
+  private finish(writer: Writer, tickets: Ticket[]): void {
+    if (tickets.length === 0) return;
+    if (this.policy !== "always") {
+      for (const ticket of tickets) partDone(ticket);
+      return;
+    }
+    this.requestSync(writer).then(
+      () => {
+        for (const ticket of tickets) partDone(ticket);
+      },
+      (error) => {
+        for (const ticket of tickets) partFailed(ticket, error);
+      },
+    );
+  }
+
+  /** A write failed at `failed`: it and everything queued after it is dropped, their appends rejected. */
+  private failQueue(writer: Writer, failed: Chunk, error: unknown): void {
+    const at = writer.queue.indexOf(failed);
+    for (const chunk of writer.queue.slice(at)) for (const ticket of chunk.tickets) partFailed(ticket, error);
+    writer.queue.length = 0;
+    // The appends are retried from the last record that reached the file.
+    writer.lastSeq = writer.storedSeq;
+    writer.planned = writer.size;
+  }
+
+  private writeError(writer: Writer, error: unknown): EventLogError {
+    return error instanceof EventLogError
+      ? error
+      : new EventLogError(
+          "io",
+          `event log ${this.description}: write to ${writer.segment.path} failed: ${error}`,
+          {
+            cause: error,
+          },
+        );
   }
 
   /** Writes the bytes at the end of the segment; on failure cuts back to where it was and throws. */
@@ -351,26 +534,27 @@ export class FileEventLog implements EventLog {
     const before = writer.size;
     try {
       let done = 0;
-      while (done < bytes.length) done += writeSync(writer.fd, bytes, done, bytes.length - done);
+      while (done < bytes.length) {
+        done += writeSync(writer.fd, bytes, done, bytes.length - done);
+        this.stats.writes++;
+      }
       writer.size += bytes.length;
+      this.stats.bytes += bytes.length;
     } catch (error) {
       try {
         ftruncateSync(writer.fd, before);
       } catch {
         // The next writer's recovery cuts the torn tail instead.
       }
-      throw new EventLogError(
-        "io",
-        `event log ${this.description}: write to ${writer.segment.path} failed: ${error}`,
-        {
-          cause: error,
-        },
-      );
+      throw this.writeError(writer, error);
     }
   }
 
   /** Closes the current segment (synced unless `never`) and starts the one beginning at `firstSeq`. */
   private rotate(writer: Writer, firstSeq: number): void {
+    const segment = { first: firstSeq, path: join(writer.dir, segmentName(firstSeq)) };
+    // Opened first: when that fails, the writer stays on the old segment, whole.
+    const fd = openSync(segment.path, "a");
     const old = writer.fd;
     const pending = [writer.activeSync, writer.queuedSync];
     if (this.policy !== "never") fsyncQuietly(old);
@@ -378,8 +562,8 @@ export class FileEventLog implements EventLog {
     void Promise.allSettled(pending).then(() => closeSync(old));
     writer.activeSync = undefined;
     writer.queuedSync = undefined;
-    writer.segment = { first: firstSeq, path: join(writer.dir, segmentName(firstSeq)) };
-    writer.fd = openSync(writer.segment.path, "a");
+    writer.segment = segment;
+    writer.fd = fd;
     writer.size = 0;
     if (this.policy !== "never") syncDirectory(writer.dir);
   }
@@ -484,15 +668,18 @@ class NodeCursor {
   }
 }
 
-function concat(parts: Uint8Array[], bytes: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+/** One part of an append is written (and synced): the append resolves when its last part is. */
+function partDone(ticket: Ticket): void {
+  if (ticket.settled || --ticket.parts > 0) return;
+  ticket.settled = true;
+  if (ticket.gap) ticket.reject(ticket.gap);
+  else ticket.resolve();
+}
+
+function partFailed(ticket: Ticket, error: unknown): void {
+  if (ticket.settled) return;
+  ticket.settled = true;
+  ticket.reject(error);
 }
 
 function fsyncAsync(fd: number): Promise<void> {

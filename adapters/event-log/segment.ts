@@ -52,14 +52,49 @@ export function listSegments(nodeDir: string): Segment[] {
   return segments.sort((a, b) => a.first - b.first);
 }
 
-/** Frames one payload as a record. */
-export function frameRecord(payload: Uint8Array): Uint8Array {
-  const record = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
-  const view = new DataView(record.buffer);
-  view.setUint32(0, payload.length, true);
-  view.setUint32(4, crc32(payload), true);
-  record.set(payload, RECORD_HEADER_BYTES);
-  return record;
+const encoder = new TextEncoder();
+
+/**
+ * Records framed back to back in one buffer, to be written with one call: each payload is encoded
+ * straight into place (no intermediate array per record) and its header filled in behind it.
+ */
+export class RecordChunk {
+  /** The buffer; bytes [0, length) hold whole records. */
+  readonly bytes: Uint8Array;
+  /** Bytes used. */
+  length = 0;
+  private readonly view: DataView;
+
+  /** A chunk with room for `capacity` bytes of records. */
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Whether a record of `text` surely fits (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+  fits(text: string): boolean {
+    return this.length + RECORD_HEADER_BYTES + text.length * 3 <= this.bytes.length;
+  }
+
+  /** Frames `text` (UTF-8) as the next record; the caller checked `fits`. Returns the record's size. */
+  add(text: string): number {
+    const start = this.length + RECORD_HEADER_BYTES;
+    const { written } = encoder.encodeInto(text, this.bytes.subarray(start));
+    this.view.setUint32(this.length, written, true);
+    this.view.setUint32(this.length + 4, crc32(this.bytes, start, start + written), true);
+    this.length = start + written;
+    return RECORD_HEADER_BYTES + written;
+  }
+
+  /** Empties the chunk for reuse (after its bytes were written). */
+  clear(): void {
+    this.length = 0;
+  }
+}
+
+/** The size of the record that frames `text`. */
+export function recordBytes(text: string): number {
+  return RECORD_HEADER_BYTES + encoder.encode(text).length;
 }
 
 /** What reading at an offset found. */

@@ -1,5 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FsyncPolicy, openFileEventLog } from "../../../adapters/event-log/file.ts";
@@ -207,5 +216,75 @@ describe("follow", () => {
     expect(seen).toEqual(all.map((e) => e.seq));
     await writer.close();
     await reader.close();
+  });
+});
+
+describe("writes: queued per node, one write per turn", () => {
+  test("appends of one turn reach the file in one write, in order, and all resolve", async () => {
+    const log = openFileEventLog(freshDir());
+    const all = makeEnvelopes("n1", 1, 40);
+    await log.append(all.slice(0, 4));
+    const before = log.stats.writes;
+    await Promise.all(
+      [4, 10, 20, 30].map((at) => log.append(all.slice(at, at === 30 ? 40 : at + (at === 4 ? 6 : 10)))),
+    );
+    expect(log.stats.writes - before).toBe(1);
+    expect(await collect(log.read())).toEqual(all);
+    await log.close();
+  });
+
+  test("a read, lastSeq and close wait for appends nobody awaited", async () => {
+    const dir = freshDir();
+    const log = openFileEventLog(dir);
+    const all = makeEnvelopes("n1", 1, 30);
+    const first = log.append(all.slice(0, 10));
+    expect((await collect(log.read())).map((e) => e.seq)).toEqual(all.slice(0, 10).map((e) => e.seq));
+    const second = log.append(all.slice(10, 20));
+    expect(await log.lastSeq("n1")).toBe(20);
+    const third = log.append(all.slice(20));
+    await log.close();
+    await Promise.all([first, second, third]);
+    const reopened = openFileEventLog(dir);
+    expect(await collect(reopened.read())).toEqual(all);
+    await reopened.close();
+  });
+
+  test("one turn's appends across segment boundaries rotate as they would one by one", async () => {
+    const dir = freshDir();
+    const log = openFileEventLog(dir, { segmentBytes: 4096 });
+    const all = makeEnvelopes("n1", 1, 300);
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < 300; i += 7) appends.push(log.append(all.slice(i, i + 7)));
+    await Promise.all(appends);
+    await log.close();
+    const names = readdirSync(join(dir, "n1")).filter((n) => n.endsWith(".log"));
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) expect(statSync(join(dir, "n1", name)).size).toBeLessThanOrEqual(4096);
+    const reopened = openFileEventLog(dir);
+    expect(await collect(reopened.read({ node: "n1" }))).toEqual(all);
+    await reopened.close();
+  });
+
+  test("a failed write rejects its appends and those queued behind it; a retry stores them once", async () => {
+    const dir = freshDir();
+    const log = openFileEventLog(dir, { fsync: "never" });
+    const all = makeEnvelopes("n1", 1, 15);
+    await log.append(all.slice(0, 5));
+    // Swap the segment's descriptor for a read-only one: the next write fails (EBADF).
+    const writer = (log as unknown as { writers: Map<string, { fd: number }> }).writers.get("n1") as {
+      fd: number;
+    };
+    const good = writer.fd;
+    writer.fd = openSync(join(dir, "n1", "00000001.log"), "r");
+    const failed = await Promise.allSettled([log.append(all.slice(5, 10)), log.append(all.slice(10))]);
+    expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect((failed[0] as PromiseRejectedResult).reason).toMatchObject({ code: "io" });
+    expect(await log.lastSeq("n1")).toBe(5);
+    closeSync(writer.fd);
+    writer.fd = good;
+    // The recorder resends everything unconfirmed: 1..5 are skipped, 6..15 stored.
+    await log.append(all);
+    expect(await collect(log.read())).toEqual(all);
+    await log.close();
   });
 });
