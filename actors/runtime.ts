@@ -51,6 +51,7 @@ export type ChannelTotals = Pick<
   | "sent"
   | "retransmitted"
   | "timeouts"
+  | "fastRetransmits"
   | "zlbsSent"
   | "zlbsReceived"
   | "delivered"
@@ -110,6 +111,7 @@ export function newChannelTotals(): ChannelTotals {
     sent: 0,
     retransmitted: 0,
     timeouts: 0,
+    fastRetransmits: 0,
     zlbsSent: 0,
     zlbsReceived: 0,
     delivered: 0,
