@@ -51,7 +51,6 @@ export type ChannelTotals = Pick<
   | "sent"
   | "retransmitted"
   | "timeouts"
-  | "fastRetransmits"
   | "zlbsSent"
   | "zlbsReceived"
   | "delivered"
@@ -111,7 +110,6 @@ export function newChannelTotals(): ChannelTotals {
     sent: 0,
     retransmitted: 0,
     timeouts: 0,
-    fastRetransmits: 0,
     zlbsSent: 0,
     zlbsReceived: 0,
     delivered: 0,

@@ -89,8 +89,6 @@ export interface ControlChannelStats {
   retransmitted: number;
   /** Retransmission timeouts. */
   timeouts: number;
-  /** Retransmissions made at once on the peer's duplicate acknowledgements (see DUPLICATE_ACKS). */
-  fastRetransmits: number;
   /** ZLB acknowledgements sent. */
   zlbsSent: number;
   /** ZLB acknowledgements received. */
@@ -129,17 +127,6 @@ interface Outgoing {
   onTransmit?: (() => void) | undefined;
 }
 
-/**
- * ZLBs in a row whose Nr names our oldest unacknowledged message: the peer is receiving what we sent
- * after it (it acknowledges each of those at once, see `#accept`) but not that one, so it was lost and
- * goes again now rather than at the retransmission timeout (1 s at first: a whole tunnel waits that
- * long behind one lost datagram). RFC 2661 leaves recovery to the implementation (§5.8, Appendix A);
- * the peer's duplicate acks are plain ZLBs, so this works with a peer that sends them and changes
- * nothing with one that does not. Three, as TCP's fast retransmit counts (RFC 5681 §3.2): a reordered
- * datagram gives one or two.
- */
-const DUPLICATE_ACKS = 3;
-
 type Incoming =
   | { kind: "message"; message: ControlMessage; header: ControlHeader }
   | { kind: "invalid"; error: ProtocolError; header: ControlHeader };
@@ -171,15 +158,12 @@ export class ControlChannel {
   #nextNs: number;
   #peerReceiveWindow = 4;
   #closed = false;
-  /** ZLBs in a row that acknowledged nothing new while messages were in flight. */
-  #duplicateAcks = 0;
   #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #closeCause = "";
   readonly #stats: ControlChannelStats = {
     sent: 0,
     retransmitted: 0,
     timeouts: 0,
-    fastRetransmits: 0,
     zlbsSent: 0,
     zlbsReceived: 0,
     delivered: 0,
@@ -285,10 +269,9 @@ export class ControlChannel {
   receive(packet: ControlPacket): void {
     if (this.#closed) return;
     this.#hello.heard();
-    const acked = this.#acknowledge(packet.header.nr);
+    this.#acknowledge(packet.header.nr);
     if (packet.message === null) {
       this.#stats.zlbsReceived++;
-      if (!acked) this.#onDuplicateAck(packet.header.nr);
     } else {
       this.#accept(packet.header, { kind: "message", message: packet.message, header: packet.header });
     }
@@ -418,21 +401,17 @@ export class ControlChannel {
 
   // --- acknowledgements ----------------------------------------------------------------------------
 
-  /**
-   * Nr acknowledges every message with a smaller Ns (RFC 2661 §5.8): release them and open the window.
-   * True when it acknowledged something new.
-   */
-  #acknowledge(nr: number): boolean {
+  /** Nr acknowledges every message with a smaller Ns (RFC 2661 §5.8): release them and open the window. */
+  #acknowledge(nr: number): void {
     const base = this.#inFlight.length > 0 ? this.#inFlight[0].ns : this.#nextNs;
     const acked = seqDistance(base, nr);
-    if (acked === 0) return false;
+    if (acked === 0) return;
     if (acked > this.#inFlight.length) {
       // An Nr before our oldest unacknowledged Ns is stale (a retransmitted or reordered packet); one
       // past our next Ns acknowledges something never sent and is not to be trusted.
       if (!seqLess(nr, base)) this.#stats.invalidAcks++;
-      return false;
+      return;
     }
-    this.#duplicateAcks = 0;
     this.#inFlight.splice(0, acked);
     this.#congestion.onAck(acked);
     this.#retransmit.progress(this.#inFlight.length > 0);
@@ -445,30 +424,11 @@ export class ControlChannel {
       this.#transmit(oldest);
     }
     if (this.outstanding === 0) this.#resolveDrained();
-    return true;
   }
 
   #onRetransmitTimeout(): void {
     if (this.#closed || this.#inFlight.length === 0) return;
     this.#stats.timeouts++;
-    this.#resendAfterLoss();
-  }
-
-  /** A ZLB that acknowledged nothing new: the third in a row naming our oldest message resends it now. */
-  #onDuplicateAck(nr: number): void {
-    if (this.#closed || this.#inFlight.length === 0 || this.#inFlight[0].ns !== nr) return;
-    if (++this.#duplicateAcks !== DUPLICATE_ACKS) return;
-    this.#stats.fastRetransmits++;
-    this.#resendAfterLoss();
-    // The peer is alive and answering: the timer starts over for the resent message.
-    this.#retransmit.progress(true);
-  }
-
-  /**
-   * A loss (Appendix A: the window closes to 1) of the oldest message in flight: resend it; the others
-   * in flight are marked so that a partial ack showing one of them missing resends it at once too.
-   */
-  #resendAfterLoss(): void {
     this.#congestion.onTimeout();
     for (const out of this.#inFlight) out.beforeLoss = true;
     const oldest = this.#inFlight[0];
@@ -499,11 +459,7 @@ export class ControlChannel {
         this.#ack.owe();
         return;
       case "held":
-        // Something before it is missing: say at once what we expect (a ZLB with our Nr). A few of
-        // these in a row tell the peer which message to resend (its DUPLICATE_ACKS).
         this.#stats.heldOutOfOrder++;
-        this.#ack.paid();
-        this.#sendZlb();
         return;
       case "beyond-window":
         this.#stats.beyondWindow++;
