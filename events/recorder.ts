@@ -2,8 +2,9 @@
  * The recorder: XState's `inspect` callback for the whole actor tree. It turns each `@xstate.snapshot`
  * of a machine actor that changed its state value, its context or its status into one envelope and
  * appends the envelopes to the EventLog in order, without ever blocking the caller or dropping an event:
- * `inspect` only queues; the queue is drained asynchronously in batches (a few in flight at once, the
- * port keeps their order). When the queue reaches its bound, or (with `maxLagMs`) the oldest envelope
+ * `inspect` only queues; the queue is drained asynchronously in batches (from a microtask, so what one
+ * synchronous run recorded goes in one append; a few appends in flight at once, the port keeps their
+ * order). When the queue reaches its bound, or (with `maxLagMs`) the oldest envelope
  * has waited too long for the log (a log that cannot keep up, or is unreachable: a JetStream outage
  * leaves appends pending, not failed), the recorder reports backpressure, so the node refuses new
  * tunnels and sessions (admission control) until the log has caught up.
@@ -224,11 +225,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
   let closed = false;
   const flushWaiters: { target: number; resolve: () => void }[] = [];
 
-  const updateQueued = (): void => {
+  const updateQueued = (now?: number): void => {
     stats.queued = pending.length - head;
     if (stats.queued > stats.maxQueued) stats.maxQueued = stats.queued;
     const oldest = pending[head];
-    stats.lagMs = oldest ? Math.max(0, clock.now() - oldest.time) : 0;
+    stats.lagMs = oldest ? Math.max(0, (now ?? clock.now()) - oldest.time) : 0;
     const lagging = maxLagMs !== undefined && stats.lagMs >= maxLagMs;
     const caughtUp = maxLagMs === undefined || stats.lagMs < maxLagMs / 2;
     if (!stats.backpressure && (stats.queued >= highWater || lagging)) {
@@ -323,7 +324,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
       data,
     });
     stats.recorded++;
-    updateQueued();
+    updateQueued(now);
+    // Once this synchronous run is over (one datagram, one timer): everything it recorded goes in one
+    // append, not one append per transition.
+    if (!pumpQueued) {
+      pumpQueued = true;
+      queueMicrotask(pumpLater);
+    }
+  };
+
+  let pumpQueued = false;
+  const pumpLater = (): void => {
+    pumpQueued = false;
     pump();
   };
 

@@ -306,6 +306,25 @@ describe("recorder queue: never blocks, never drops, reports backpressure", () =
     expect(log.envelopes.map((e) => e.to)).toEqual(["idle", "waitCtlReply"]);
   });
 
+  test("what one synchronous run records goes to the log in one append", async () => {
+    const log = new GatedLog();
+    log.open();
+    const { recorder } = recorderFor(log);
+    const actor = createActor(tunnel, { input: { path: tunnelPath }, inspect: recorder.inspect }).start();
+    actor.send({ type: "open" });
+    actor.send({ type: "rx.SCCRP", id: 5 });
+    actor.send({ type: "close" });
+    expect(log.calls).toBe(0);
+    await recorder.flush();
+    expect(log.calls).toBe(1);
+    expect(log.envelopes.map((e) => e.to)).toEqual([
+      "idle",
+      "waitCtlReply",
+      "established",
+      "closing.waitAck",
+    ]);
+  });
+
   test("at the bound backpressure turns on; nothing is dropped; it turns off once drained", async () => {
     const log = new GatedLog();
     const changes: boolean[] = [];
