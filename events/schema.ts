@@ -59,10 +59,17 @@ export type JsonValue = Schema.Json;
  * fields are left out. Total: it never throws.
  */
 export function toEventJson(value: unknown): JsonValue {
-  return walk(value, 0, new Set()) ?? null;
+  // A getter that encodes while a walk runs gets a stack of its own.
+  return walk(value, 0, stack.length === 0 ? stack : []) ?? null;
 }
 
-function walk(value: unknown, depth: number, ancestors: Set<object>): JsonValue | undefined {
+/**
+ * The objects being walked, outermost first (at most MAX_DEPTH): a cycle is an object met again below
+ * itself. One array reused by every walk instead of a new set per call.
+ */
+const stack: object[] = [];
+
+function walk(value: unknown, depth: number, ancestors: object[]): JsonValue | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -78,24 +85,34 @@ function walk(value: unknown, depth: number, ancestors: Set<object>): JsonValue 
   }
   if (value === null) return null;
   const object = value as object;
-  if (Redacted.isRedacted(object)) return REDACTED;
-  if (object instanceof Uint8Array) return toHex(object);
-  if (ArrayBuffer.isView(object))
-    return toHex(new Uint8Array(object.buffer, object.byteOffset, object.byteLength));
-  if (object instanceof ArrayBuffer) return toHex(new Uint8Array(object));
-  if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
-  if (depth >= MAX_DEPTH) return "[too deep]";
-  if (ancestors.has(object)) return "[cycle]";
-  if (isActorRef(object)) return `[actor ${String((object as { id?: unknown }).id ?? "?")}]`;
-  if (object instanceof Error) return { name: object.name, message: object.message };
   const prototype = Object.getPrototypeOf(object);
-  const plain = prototype === Object.prototype || prototype === null || Array.isArray(object);
-  if (!plain && !(object instanceof Map) && !(object instanceof Set)) {
-    // A class instance in a context (a control channel, a socket) is a live object, not data: name it only.
-    return `[${(prototype?.constructor?.name as string | undefined) || "object"}]`;
+  // Context objects are nearly all plain: they skip the checks for bytes, dates, errors and classes
+  // (none of which has Object.prototype as its prototype).
+  if (prototype !== Object.prototype) {
+    if (Redacted.isRedacted(object)) return REDACTED;
+    if (object instanceof Uint8Array) return toHex(object);
+    if (ArrayBuffer.isView(object))
+      return toHex(new Uint8Array(object.buffer, object.byteOffset, object.byteLength));
+    if (object instanceof ArrayBuffer) return toHex(new Uint8Array(object));
+    if (object instanceof Date) return Number.isNaN(object.getTime()) ? null : object.toISOString();
+  } else if (Redacted.isRedacted(object)) {
+    return REDACTED;
   }
-  ancestors.add(object);
+  if (depth >= MAX_DEPTH) return "[too deep]";
+  if (ancestors.includes(object)) return "[cycle]";
+  if (isActorRef(object)) return `[actor ${String((object as { id?: unknown }).id ?? "?")}]`;
+  if (prototype !== Object.prototype) {
+    if (object instanceof Error) return { name: object.name, message: object.message };
+    const plain = prototype === null || Array.isArray(object);
+    if (!plain && !(object instanceof Map) && !(object instanceof Set)) {
+      // A class instance in a context (a control channel, a socket) is a live object, not data: name it only.
+      return `[${(prototype?.constructor?.name as string | undefined) || "object"}]`;
+    }
+  }
+  const mark = ancestors.length;
+  ancestors.push(object);
   try {
+    if (prototype === Object.prototype || prototype === null) return walkRecord(object, depth, ancestors);
     if (Array.isArray(object)) return object.map((item) => walk(item, depth + 1, ancestors) ?? null);
     if (object instanceof Set) return [...object].map((item) => walk(item, depth + 1, ancestors) ?? null);
     if (object instanceof Map) {
@@ -109,22 +126,27 @@ function walk(value: unknown, depth: number, ancestors: Set<object>): JsonValue 
       }
       return pairs;
     }
-    // RFC 1994 §4.1: a CHAP Response's Value is a hash of the secret; the Challenge's value is public.
-    const chapResponse = (object as { code?: unknown }).code === "Response";
-    const out: Record<string, JsonValue> = {};
-    for (const key of Object.keys(object)) {
-      const item = (object as Record<string, unknown>)[key];
-      if (isSecretKey(key) || (chapResponse && key === "value")) {
-        if (item !== undefined) out[key] = REDACTED;
-        continue;
-      }
-      const json = walk(item, depth + 1, ancestors);
-      if (json !== undefined) out[key] = json;
-    }
-    return out;
+    return walkRecord(object, depth, ancestors);
   } finally {
-    ancestors.delete(object);
+    ancestors.length = mark;
   }
+}
+
+/** The fields of a record, secrets redacted. */
+function walkRecord(object: object, depth: number, ancestors: object[]): JsonValue {
+  // RFC 1994 §4.1: a CHAP Response's Value is a hash of the secret; the Challenge's value is public.
+  const chapResponse = (object as { code?: unknown }).code === "Response";
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(object)) {
+    const item = (object as Record<string, unknown>)[key];
+    if (isSecretKey(key) || (chapResponse && key === "value")) {
+      if (item !== undefined) out[key] = REDACTED;
+      continue;
+    }
+    const json = walk(item, depth + 1, ancestors);
+    if (json !== undefined) out[key] = json;
+  }
+  return out;
 }
 
 function isActorRef(object: object): boolean {
@@ -281,7 +303,7 @@ function hasEnvelopeShape(input: unknown, dataOk: (data: unknown) => boolean): i
   return (
     e.v === ENVELOPE_VERSION &&
     typeof e.node === "string" &&
-    NODE_NAME_PATTERN.test(e.node) &&
+    validNodeName(e.node) &&
     typeof seq === "number" &&
     Number.isInteger(seq) &&
     seq >= 1 &&
@@ -295,6 +317,16 @@ function hasEnvelopeShape(input: unknown, dataOk: (data: unknown) => boolean): i
     typeof e.cause === "string" &&
     dataOk(data)
   );
+}
+
+/** The last node name found valid: a node encodes and reads back its own name over and over. */
+let validNode = "";
+
+function validNodeName(node: string): boolean {
+  if (node === validNode) return true;
+  if (!NODE_NAME_PATTERN.test(node)) return false;
+  validNode = node;
+  return true;
 }
 
 /** A record (not null, not an array): what the schema's type side takes as `data`. */

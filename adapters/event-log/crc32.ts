@@ -21,3 +21,11 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
   const part = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end);
   return nativeCrc32(part) >>> 0;
 }
+
+/**
+ * The CRC-32 of the UTF-8 encoding of `text` (what TextEncoder gives, lone surrogates as U+FFFD):
+ * a record's check straight from the string, without a view on its encoded bytes.
+ */
+export function crc32Utf8(text: string): number {
+  return nativeCrc32(text) >>> 0;
+}

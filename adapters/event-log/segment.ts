@@ -14,7 +14,7 @@ import { closeSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import type { Envelope } from "../../events/envelope.ts";
 import { parseEnvelope } from "../../events/schema.ts";
-import { crc32 } from "./crc32.ts";
+import { crc32, crc32Utf8 } from "./crc32.ts";
 
 /** Bytes before each payload: length and CRC. */
 export const RECORD_HEADER_BYTES = 8;
@@ -81,7 +81,7 @@ export class RecordChunk {
     const start = this.length + RECORD_HEADER_BYTES;
     const { written } = encoder.encodeInto(text, this.bytes.subarray(start));
     this.view.setUint32(this.length, written, true);
-    this.view.setUint32(this.length + 4, crc32(this.bytes, start, start + written), true);
+    this.view.setUint32(this.length + 4, crc32Utf8(text), true);
     this.length = start + written;
     return RECORD_HEADER_BYTES + written;
   }

@@ -17,9 +17,19 @@ export function checkBatch(
   lastSeqOf: (node: string) => number,
 ): CheckedBatch {
   const fresh: Envelope[] = [];
-  const last = new Map<string, number>();
+  // A batch is nearly always one node's: its last seq is kept at hand, the map is for the others.
+  let node: string | undefined;
+  let stored = 0;
+  let last: Map<string, number> | undefined;
   for (const envelope of envelopes) {
-    const stored = last.get(envelope.node) ?? lastSeqOf(envelope.node);
+    if (envelope.node !== node) {
+      if (node !== undefined) {
+        last ??= new Map();
+        last.set(node, stored);
+      }
+      node = envelope.node;
+      stored = last?.get(node) ?? lastSeqOf(node);
+    }
     if (envelope.seq <= stored) continue;
     if (envelope.seq !== stored + 1) {
       return {
@@ -30,7 +40,7 @@ export function checkBatch(
         ),
       };
     }
-    last.set(envelope.node, envelope.seq);
+    stored = envelope.seq;
     fresh.push(envelope);
   }
   return { fresh };

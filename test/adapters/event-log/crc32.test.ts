@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { CRC32_CHECK, crc32 } from "../../../adapters/event-log/crc32.ts";
+import { CRC32_CHECK, crc32, crc32Utf8 } from "../../../adapters/event-log/crc32.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -37,6 +37,15 @@ describe("crc32", () => {
         const end = start + (bytes.length === 0 ? 0 : b % (bytes.length - start + 1));
         expect(crc32(bytes, start, end)).toBe(bitwiseCrc32(bytes.subarray(start, end)));
       }),
+    );
+  });
+
+  test("property: the CRC of a string is the CRC of its UTF-8 bytes, lone surrogates included", () => {
+    expect(crc32Utf8("123456789")).toBe(CRC32_CHECK);
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (s) =>
+        expect(crc32Utf8(s)).toBe(crc32(text(s))),
+      ),
     );
   });
 

@@ -233,6 +233,22 @@ describe("writes: queued per node, one write per turn", () => {
     await log.close();
   });
 
+  test("text beyond ASCII (and a lone surrogate) is framed, checked and read back as it was", async () => {
+    const dir = freshDir();
+    const log = openFileEventLog(dir);
+    const [first, second] = makeEnvelopes("n1", 1, 2) as [Envelope, Envelope];
+    const odd = [
+      { ...first, data: { name: "héllo 世界 😀", callingNumber: "5550000094" } },
+      { ...second, cause: "rx.\u00e9", data: { lone: "a\ud800b" } },
+    ];
+    await log.append(odd);
+    await log.close();
+    const reopened = openFileEventLog(dir);
+    expect(await collect(reopened.read())).toEqual(odd);
+    expect(reopened.recoveries).toEqual([]);
+    await reopened.close();
+  });
+
   test("a read, lastSeq and close wait for appends nobody awaited", async () => {
     const dir = freshDir();
     const log = openFileEventLog(dir);
