@@ -224,7 +224,7 @@ const formatIssue = SchemaIssue.makeFormatterStandardSchemaV1();
 export function encodeEnvelope(envelope: Envelope): EncodedEnvelope {
   // Every recorded event is encoded once: a well-formed envelope is checked and built by hand (the same
   // checks and the same output as the schema, property-tested); anything else meets the schema's error.
-  if (!hasEnvelopeShape(envelope, isDataRecord)) return encodeSync(envelope);
+  if (!isEncodable(envelope)) return encodeSync(envelope);
   const { destination, tunnel, session } = envelope.path;
   const path: EncodedEnvelope["path"] = {};
   if (destination !== undefined) (path as { destination?: string }).destination = destination;
@@ -298,7 +298,24 @@ function hasEnvelopeShape(input: unknown, dataOk: (data: unknown) => boolean): i
   const e = input as Record<string, unknown>;
   let keys = 0;
   for (const _ in e) keys++;
-  if (keys !== ENVELOPE_KEYS) return false;
+  return keys === ENVELOPE_KEYS && hasEnvelopeFields(e, isStoredPath, dataOk);
+}
+
+/**
+ * Whether the schema encodes `input` without an error, to what encodeEnvelope builds by hand. Fields
+ * the envelope does not have are not counted: the schema's encode leaves them out (as the hand does).
+ */
+function isEncodable(input: unknown): input is Envelope {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return false;
+  return hasEnvelopeFields(input as Record<string, unknown>, isEncodablePath, isDataRecord);
+}
+
+/** Whether the envelope's fields have valid values, its path passing `pathOk`, `data` passing `dataOk`. */
+function hasEnvelopeFields(
+  e: Record<string, unknown>,
+  pathOk: (path: unknown) => boolean,
+  dataOk: (data: unknown) => boolean,
+): boolean {
   const { seq, time, path, from, data } = e;
   return (
     e.v === ENVELOPE_VERSION &&
@@ -310,7 +327,7 @@ function hasEnvelopeShape(input: unknown, dataOk: (data: unknown) => boolean): i
     seq <= Number.MAX_SAFE_INTEGER &&
     typeof time === "number" &&
     Number.isFinite(time) &&
-    isStoredPath(path) &&
+    pathOk(path) &&
     MACHINES.has(e.machine) &&
     (from === null || typeof from === "string") &&
     typeof e.to === "string" &&
@@ -362,6 +379,21 @@ function isJson(value: unknown, depth: number): boolean {
   }
 }
 
+/** A path the schema encodes: its known fields absent or valid (a field present as undefined is not). */
+function isEncodablePath(path: unknown): boolean {
+  if (typeof path !== "object" || path === null || Array.isArray(path)) return false;
+  const { destination, tunnel, session } = path as Record<string, unknown>;
+  return (
+    (destination === undefined ? !("destination" in path) : typeof destination === "string") &&
+    (tunnel === undefined ? !("tunnel" in path) : isId16(tunnel)) &&
+    (session === undefined ? !("session" in path) : isId16(session))
+  );
+}
+
+function isId16(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffff;
+}
+
 function isStoredPath(path: unknown): boolean {
   if (typeof path !== "object" || path === null || Array.isArray(path)) return false;
   for (const key in path) {
@@ -369,7 +401,7 @@ function isStoredPath(path: unknown): boolean {
     if (key === "destination") {
       if (typeof value !== "string") return false;
     } else if (key === "tunnel" || key === "session") {
-      if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0xffff) return false;
+      if (!isId16(value)) return false;
     } else {
       return false;
     }

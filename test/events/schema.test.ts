@@ -378,6 +378,39 @@ describe("the fast paths of encodeEnvelope and decodeEnvelope (every event is en
     );
   });
 
+  test("encodeEnvelope of a spoilt envelope throws when the schema throws, else gives what it gives", () => {
+    const spoil = fc.oneof(
+      fc.constant((x: Record<string, unknown>) => x),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, extra: 1 })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: { ...(x.path as object), junk: 2 } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: { destination: undefined } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: { tunnel: undefined, session: 3 } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: { session: 1.5 } })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, path: [] })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, from: undefined })),
+      fc.constant((x: Record<string, unknown>) => {
+        const { cause: _cause, ...rest } = x;
+        return rest;
+      }),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, node: "a.b" })),
+      fc.constant((x: Record<string, unknown>) => ({ ...x, data: null })),
+    );
+    const outcome = (f: () => unknown) => {
+      try {
+        return { value: f() };
+      } catch {
+        return { threw: true };
+      }
+    };
+    fc.assert(
+      fc.property(anEnvelope, spoil, (e, change) => {
+        const input = change(e as unknown as Record<string, unknown>) as unknown as Envelope;
+        expect(outcome(() => encodeEnvelope(input))).toEqual(outcome(() => schemaEncode(input)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   test("decodeEnvelope gives what the schema gives, for good and spoilt input", () => {
     const spoil = fc.oneof(
       fc.constant((x: Record<string, unknown>) => x),
