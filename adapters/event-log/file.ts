@@ -131,6 +131,9 @@ const heldLocks = new Set<string>();
 /** Room of a record chunk (a larger record gets a chunk of its own size). */
 const CHUNK_BYTES = 64 * 1024;
 
+/** Queued bytes past which the queue is written at the end of the current job, not of the turn. */
+const FLUSH_BYTES = 64 * 1024;
+
 /** Opens (creating it if needed) the file event log in `dir`. */
 export function openFileEventLog(dir: string, options: FileEventLogOptions = {}): FileEventLog {
   return new FileEventLog(dir, options);
@@ -151,8 +154,12 @@ export class FileEventLog implements EventLog {
   private readonly wakeup = new Wakeup();
   private readonly interval: ReturnType<typeof setInterval> | undefined;
   private closed = false;
-  /** A flush is scheduled. */
+  /** Records are queued and a flush will write them. */
   private scheduled = false;
+  /** A flush is due at the end of the current job (flushSoon). */
+  private soon = false;
+  /** Bytes of records queued since the last flush. */
+  private queuedBytes = 0;
 
   /** Use openFileEventLog. */
   constructor(dir: string, options: FileEventLogOptions = {}) {
@@ -406,7 +413,9 @@ export class FileEventLog implements EventLog {
       } else if (!chunk?.records.fits(text)) {
         chunk = this.newChunk(writer, text);
       }
-      writer.planned += chunk.records.add(text);
+      const bytes = chunk.records.add(text);
+      writer.planned += bytes;
+      this.queuedBytes += bytes;
       chunk.lastSeq = envelope.seq;
       writer.lastSeq = envelope.seq;
     }
@@ -447,17 +456,34 @@ export class FileEventLog implements EventLog {
 
   /**
    * Writes the queues once this turn of the event loop is over (setImmediate: after the I/O callbacks
-   * of this round), so that what all of them appended goes to the file in one write per node.
+   * of this round), so that what all of them appended goes to the file in one write per node; or, once
+   * FLUSH_BYTES are queued, right after the current job (a microtask): a burst (a tunnel's sessions all
+   * ending, a recorder catching up with a long queue) then drains at once instead of waiting turns.
    */
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      if (!this.soon) setImmediate(this.flushScheduled);
+    }
+    if (this.queuedBytes >= FLUSH_BYTES && !this.soon) {
+      this.soon = true;
+      queueMicrotask(this.flushSoon);
+    }
   }
+
+  private readonly flushScheduled = (): void => {
+    if (this.scheduled) this.flush();
+  };
+
+  private readonly flushSoon = (): void => {
+    this.soon = false;
+    this.flushScheduled();
+  };
 
   /** Writes every writer's queue now, synchronously. */
   private flush(): void {
     this.scheduled = false;
+    this.queuedBytes = 0;
     let wrote = false;
     for (const writer of this.writers.values()) {
       if (writer.queue.length === 0) continue;
