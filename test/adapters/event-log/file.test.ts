@@ -249,6 +249,26 @@ describe("writes: queued per node, one write per turn", () => {
     await reopened.close();
   });
 
+  test("a few records wait for the end of the turn; 64 KiB of them are written at the end of the job", async () => {
+    const log = openFileEventLog(freshDir(), { fsync: "never" });
+    const all = makeEnvelopes("n1", 1, 1000);
+    const microtasks = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    const small = log.append(all.slice(0, 3));
+    await microtasks();
+    expect(log.stats.writes).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log.stats.writes).toBe(1);
+    await small;
+    const large = log.append(all.slice(3)); // ~200 bytes each: over 64 KiB
+    await microtasks();
+    expect(log.stats.writes).toBeGreaterThan(1);
+    await large;
+    expect((await collect(log.read())).length).toBe(1000);
+    await log.close();
+  });
+
   test("a read, lastSeq and close wait for appends nobody awaited", async () => {
     const dir = freshDir();
     const log = openFileEventLog(dir);
