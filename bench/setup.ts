@@ -13,24 +13,29 @@
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
  * Prints a human line per case and one JSON line per case.
  *
- * Measured here (2 cores, both processes cold, no event log, window 4000; runs vary by ±10%: the two
- * processes and their JIT and GC threads share the two cores). Calls/s overall and by quarter of the
- * calls, CPU per call LAC/LNS (all threads; the JavaScript thread's share after it), destination
+ * Measured here (2 cores, both processes cold, no event log, window 4000). Runs vary by ±10% (the two
+ * processes and their JIT and GC threads share the two cores) and the machine itself by ±15% from one
+ * hour to the next: compare figures measured back to back. Calls/s overall (and by quarter of the
+ * calls), CPU per call LAC/LNS (all threads; the JavaScript thread's share after it), destination
  * close, RSS per established call LAC/LNS (marginal: the slope past the first quarter of the calls):
  *
- *   Bun 1.4   1,000x1     5,400/s                     161/141 µs (main 90/70)  17 ms  18.9/16.2 KB
- *             1,000x100   3,900/s                     243/208 µs (main 120/130) 27 ms  26.3/24.1 KB
- *             10,000x1   14,800/s (7,800 17-28,000)    63/51 µs (main 35/26)  123 ms   7.3/5.1 KB (marginal 3.1/3.3)
- *             10,000x100 13,600-15,200/s (6,700-8,200 18-22,000)
- *                                                      74/61 µs (main 37/30)  105 ms   7.4/5.9 KB (marginal 3.2/0.2)
- *             60,000x1   25,900/s (15,900 31-37,000)   36/27 µs (main 24/19)  432 ms   3.9/3.4 KB (marginal 2.8/2.8)
- *             60,000x100 27,100-27,200/s (16,400 32-40,000)
- *                                                      35/29 µs (main 24/19)  410-460 ms 4.0/3.3 KB (marginal 2.9/2.6)
- *   Deno 2.9  10,000x100  3,900-5,200/s (5,400 9,800 4,300 2,000)  90/83 µs (main 63/56)  16.3/15.6 KB
- *             60,000x100 13,400/s (10,500 14-15,600)   58/50 µs (main 44/39)  499 ms   5.0/4.7 KB (marginal 2.8/2.3)
- *   (at the start of this work, 2026-11-25 morning, same machine: Bun 60,000x100 19,200/s 50/43 µs 5.1/4.1 KB,
- *   10,000x100 11,600/s; Deno 60,000x100 9,700/s 6.6/5.1 KB; before the first session's work: Bun
- *   10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a 10 s close, 22-38 KB per call)
+ *   Bun 1.4   1,000x1     5,400/s                      161-174/141-154 µs (main 90-100/70-80)  17 ms  19/16 KB
+ *             1,000x100   3,900-4,000/s                243/208-230 µs (main 120-130/130)  27-44 ms  26/23-24 KB
+ *             10,000x1   13,600-14,800/s (7,300-7,800 17-28,000)  63-69/51-57 µs (main 35-37/26-29)  92-123 ms
+ *                                                      6.8-7.3/5.1-5.6 KB (marginal 2.4-3.1/3.3)
+ *             10,000x100 13,000-15,200/s (6,500-8,200 15-23,000)  68-78/57-66 µs (main 35-42/29-34)  88-126 ms
+ *                                                      7.4-7.9/5.9-6.2 KB (marginal 3.2-3.8/0.1-0.2)
+ *             60,000x1   22,500-25,900/s (13,400-15,900 26-37,000)  36-40/27-33 µs (main 24-28/19-23)  385-432 ms
+ *                                                      3.9-4.2/3.1-3.4 KB (marginal 2.8-3.1/2.8-3.1)
+ *             60,000x100 21,500-28,300/s (13,200-16,500 24-43,000)  35-45/28-36 µs (main 24-32/19-25)
+ *                                                      320-460 ms  3.7-4.1/3.2-3.3 KB (marginal 2.9/2.3-3.0)
+ *   Deno 2.9  10,000x100  3,900-5,200/s (5,000 9,800 4,300-11,500 2,000)  90-100/83-94 µs (main 63-70/56-65)  14-16 KB
+ *             60,000x100 11,800-13,400/s (9,300-10,500 12-15,600)  58-64/50-57 µs (main 44-50/39-44)  380-500 ms
+ *                                                      5.0/4.7 KB (marginal 2.5-2.8/2.3)
+ *   The session-start code of 2026-11-25 (0ccb118) measured back to back with this: 60,000x100 19,200-20,000/s
+ *   in the fast hour (against 27,100-28,300 now), 16,900-17,000/s in the slow one (against 21,500-23,700);
+ *   Deno 9,700/s (6.6/5.1 KB). Before the first session's work: Bun 10,000x100 4,100/s with 98 StopCCNs
+ *   for 100 tunnels and a 10 s close, 22-38 KB per call.
  *
  * What bounds these figures:
  * - Past the warm-up, the JavaScript thread: 24 µs of it per call on the LAC, 19 on the LNS at 60,000
