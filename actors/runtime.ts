@@ -11,7 +11,7 @@ import type { systemMachine } from "../machines/system.ts";
 import type { tunnelMachine } from "../machines/tunnel.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { NodeConfig, ResolvedProfile } from "./config.ts";
-import type { ControlChannelStats } from "./control-channel/channel.ts";
+import { type ControlChannelStats, newChannelStats } from "./control-channel/channel.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
 import type { Supervisor } from "./supervisor.ts";
 import type { SessionHandle, TunnelHandle } from "./tunnel-actor.ts";
@@ -104,20 +104,10 @@ export interface NodeRuntime {
   readonly recordsChannel: boolean;
 }
 
-/** Zeroed channel totals. */
+/** Zeroed channel totals: a new channel's counters less those that are not summed. */
 export function newChannelTotals(): ChannelTotals {
-  return {
-    sent: 0,
-    retransmitted: 0,
-    timeouts: 0,
-    zlbsSent: 0,
-    zlbsReceived: 0,
-    delivered: 0,
-    duplicates: 0,
-    heldOutOfOrder: 0,
-    beyondWindow: 0,
-    discarded: 0,
-  };
+  const { invalidAcks: _invalid, hellos: _hellos, maxInFlight: _max, ...totals } = newChannelStats();
+  return totals;
 }
 
 /** Adds one channel's counters to `totals`. */

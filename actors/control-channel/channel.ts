@@ -111,6 +111,25 @@ export interface ControlChannelStats {
   discarded: number;
 }
 
+/** Every counter at zero: a new channel's statistics. */
+export function newChannelStats(): ControlChannelStats {
+  return {
+    sent: 0,
+    retransmitted: 0,
+    timeouts: 0,
+    zlbsSent: 0,
+    zlbsReceived: 0,
+    delivered: 0,
+    duplicates: 0,
+    heldOutOfOrder: 0,
+    beyondWindow: 0,
+    invalidAcks: 0,
+    hellos: 0,
+    maxInFlight: 0,
+    discarded: 0,
+  };
+}
+
 /** Why `whenDrained` gave up: the channel failed or was closed before every message was acknowledged. */
 export class ControlChannelClosedError extends Error {
   override name = "ControlChannelClosedError";
@@ -160,21 +179,7 @@ export class ControlChannel {
   #closed = false;
   #drainWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   #closeCause = "";
-  readonly #stats: ControlChannelStats = {
-    sent: 0,
-    retransmitted: 0,
-    timeouts: 0,
-    zlbsSent: 0,
-    zlbsReceived: 0,
-    delivered: 0,
-    duplicates: 0,
-    heldOutOfOrder: 0,
-    beyondWindow: 0,
-    invalidAcks: 0,
-    hellos: 0,
-    maxInFlight: 0,
-    discarded: 0,
-  };
+  readonly #stats: ControlChannelStats = newChannelStats();
 
   /** A channel starting at Ns = Nr = 0 (or the resumed `initialNs`/`initialNr`); its hello timer runs. */
   constructor(options: Partial<ControlChannelOptions>, deps: ControlChannelDeps) {

@@ -12,6 +12,7 @@ export {
   type ControlChannelOptions,
   type ControlChannelStats,
   DEFAULT_CONTROL_CHANNEL_OPTIONS,
+  newChannelStats,
 } from "./channel.ts";
 export { type CongestionControl, clampWindow, SlowStartCongestion } from "./congestion.ts";
 export { HelloTimer } from "./hello.ts";
