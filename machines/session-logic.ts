@@ -160,9 +160,10 @@ const SINK = Symbol("l2tp.sessionEffectSink");
 
 /**
  * Makes `sink` the first receiver of what the session actor emits. `actor.on` would cost every
- * session a listener, XState's bound copy of it, a Set and a copy of the listener list per emit (about
- * 200 bytes kept per call on each side); the sink is one property. Listeners added with `actor.on`
- * still get every event after the sink.
+ * session a listener, XState's bound copy of it and a Set, and a copy of the listener list per emit
+ * (measured: 700 bytes of heap per call on a LAC, and with the lab's promise per call ~10 µs of CPU per
+ * call on each side); the sink is one property. Listeners added with `actor.on` still get every event
+ * after the sink.
  */
 export function sinkSessionEffects(actor: object, sink: SessionEffectSink): void {
   (actor as { [SINK]?: SessionEffectSink })[SINK] = sink;
