@@ -50,17 +50,32 @@ class KillableClock implements Clock {
 
 /** An LNS on the lab's network that records to `log`; `kill()` makes it silent at once. */
 function recordedLns(lab: Lab, log: MemoryEventLog, restore?: ReturnType<typeof restorePlan>) {
+  return recordedNode(lab, log, "lns", restore);
+}
+
+/** A node of the lab (the standard LAC or LNS) that records to `log`; `kill()` makes it silent at once. */
+function recordedNode(
+  lab: Lab,
+  log: MemoryEventLog,
+  side: "lac" | "lns",
+  restore?: ReturnType<typeof restorePlan>,
+) {
   const clock = new KillableClock(lab.clock);
   let node: L2tpNode | undefined;
   const recorder: Recorder = createRecorder({
-    node: "lns",
+    node: side,
     clock: lab.clock,
     log,
     pathOf: pathOfNode(() => node),
   });
-  const transport: Transport = lab.net.bind(LNS.address, LNS.port);
+  const at = side === "lns" ? LNS : LAC;
+  const config =
+    side === "lns"
+      ? lnsConfig({ channel: { helloIntervalMs: HELLO_MS } })
+      : lacConfig({ channel: { helloIntervalMs: HELLO_MS } });
+  const transport: Transport = lab.net.bind(at.address, at.port);
   let alive = true;
-  node = createNode(lnsConfig({ channel: { helloIntervalMs: HELLO_MS } }), {
+  node = createNode(config, {
     clock,
     random: new SeededRandom(restore ? 2 : 1),
     inspect: recorder.inspect,
@@ -200,5 +215,71 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     await flush();
     expect(lab.wiringErrors).toEqual([]);
     expect(third.node.snapshot().registries).toMatchObject({ tunnels: 0, sessions: 0, liveActors: 0 });
+  });
+});
+
+describe("restore: a standby LAC resumes a recorded LAC's tunnel and calls", () => {
+  test("the LNS notices nothing: HELLOs acked both ways, old calls up, a new call on the restored tunnel, a CDN of an old call", async () => {
+    const lab = new Lab(8);
+    const log = new MemoryEventLog();
+    const lns = lab.node(LNS.address, lnsConfig({ channel: { helloIntervalMs: HELLO_MS } }));
+    const primary = recordedNode(lab, log, "lac");
+    const calls = await lab.until(
+      Promise.all([0, 1, 2].map(() => primary.node.openSession({ destination: LNS }))),
+    );
+    for (const c of calls) expect(c.ok).toBe(true);
+    await lab.run(5000);
+    await lab.until(primary.recorder.flush());
+    const tunnelBefore = primary.node.snapshot().destinations[0].tunnels[0];
+    await primary.kill();
+
+    const plan = restorePlan(replay(log.envelopes).nodes.lac);
+    expect(planSize(plan)).toEqual({ tunnels: 1, sessions: 3 });
+    expect(plan.skipped).toEqual([]);
+    const standby = recordedNode(lab, log, "lac", plan);
+    const restored = standby.node.snapshot().destinations[0].tunnels;
+    expect(restored.map((t) => [t.id, t.peerTunnelId, t.state, t.role])).toEqual([
+      [tunnelBefore.id, tunnelBefore.peerTunnelId, "established", "initiator"],
+    ]);
+    const byId = (a: [number, number, string], b: [number, number, string]) => a[0] - b[0];
+    expect(
+      restored[0].sessions.map((s): [number, number, string] => [s.id, s.peerSessionId, s.state]).sort(byId),
+    ).toEqual(
+      tunnelBefore.sessions
+        .map((s): [number, number, string] => [s.id, s.peerSessionId, "established"])
+        .sort(byId),
+    );
+
+    const lnsChannelsBefore = lns.snapshot().channels;
+    const helloMark = lab.wire.length;
+    await lab.run(2 * HELLO_MS + 500);
+    const hellos = lab.wire.slice(helloMark).filter((w) => w.message.type === "HELLO");
+    expect(hellos.some((w) => w.from.startsWith(LAC.address))).toBe(true);
+    expect(hellos.some((w) => w.from.startsWith(LNS.address))).toBe(true);
+    expect(standby.node.snapshot().channels).toMatchObject({ timeouts: 0, retransmitted: 0, duplicates: 0 });
+    expect(lns.snapshot().channels.timeouts).toBe(lnsChannelsBefore.timeouts);
+    expect(lns.snapshot().channels.duplicates).toBe(lnsChannelsBefore.duplicates);
+
+    // Placement on the standby finds the restored tunnel: the new call needs no new SCCRQ.
+    const sccrqs = lab.sent("SCCRQ").length;
+    const fresh = await lab.until(standby.node.openSession({ destination: LNS }));
+    if (!fresh.ok) throw new Error(`new call failed: ${fresh.cause.message}`);
+    expect(fresh.tunnelId).toBe(tunnelBefore.id);
+    expect(lab.sent("SCCRQ")).toHaveLength(sccrqs);
+    expect(lns.snapshot().destinations[0].tunnels[0].sessions).toHaveLength(4);
+
+    // The standby hangs up an old call: the LNS's session ends with the CDN.
+    const old = tunnelBefore.sessions[0];
+    expect(standby.node.closeSession(tunnelBefore.id, old.id)).toBe(true);
+    await lab.run(500);
+    const onLns = lns.snapshot().destinations[0].tunnels[0].sessions.map((s) => s.id);
+    expect(onLns).not.toContain(old.peerSessionId);
+    expect(onLns).toHaveLength(3);
+    expect(lab.sent("StopCCN")).toEqual([]);
+
+    await lab.until(Promise.all([standby.node.close(), lns.close()]));
+    await flush();
+    expect(lab.wiringErrors).toEqual([]);
+    expect(standby.node.snapshot().registries).toMatchObject({ tunnels: 0, sessions: 0, liveActors: 0 });
   });
 });
