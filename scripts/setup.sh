@@ -21,5 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
-  [ -n "$ours" ] && $sudo rm -f /usr/sbin/policy-rc.d
+  # An `if`, not `[ … ] && …`: as the last command under set -e a false test would fail the script.
+  if [ -n "$ours" ]; then $sudo rm -f /usr/sbin/policy-rc.d; fi
 fi
