@@ -2,7 +2,9 @@
  * The LNS side of bench/setup, in a process of its own so that each side's RSS and CPU are its own:
  * the lab's LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin
  * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far, in all and by thread) and `close` (closes the node, prints
- * its registries, the messages it sent, its peak RSS and CPU, and exits). `--events ADDRESS`: it records
+ * its registries, the messages it sent, its peak RSS and CPU, and exits) and `settle` (waits until the
+ * LNS has no tunnel and no session left, then prints its registries and the messages it sent so far, and
+ * goes on serving: the next round of calls finds it warm). `--events ADDRESS`: it records
  * into that event log (and says how many it recorded when it closes).
  */
 import process from "node:process";
@@ -37,6 +39,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     const now = rss();
     peakRss = Math.max(peakRss, now);
     answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros(), threads: cpuByThread() });
+  } else if (line === "settle") {
+    // A closed tunnel stays for the RFC 2661 §5.7 hold (1 s in the lab) before it leaves the registry.
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      const { tunnels, sessions } = await lns.count();
+      if (tunnels === 0 && sessions === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    answer({ registries: lns.registries?.(), sent: { ...lns.sent } });
   } else if (line === "close") {
     clearInterval(sampler);
     peakRss = Math.max(peakRss, rss());

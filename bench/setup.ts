@@ -90,8 +90,11 @@ const { values } = parseArgs({
     cases: { type: "string", default: "1000x1,1000x100,10000x1,10000x100,60000x1,60000x100" },
     profile: { type: "string" },
     events: { type: "string" },
+    // cold: both processes fresh; warm: the same processes again, after the cold round.
+    rounds: { type: "string", default: "cold,warm" },
   },
 });
+const warm = values.rounds.split(",").includes("warm");
 
 /** Runtime flags that write a CPU profile into `dir`, as .cpuprofile and Markdown (Bun only: Deno has no --cpu-prof). */
 function profileFlags(dir: string | undefined): string[] {
@@ -128,6 +131,8 @@ if (values.sessions === undefined) {
         values.window,
         ...(values.profile ? ["--profile", values.profile] : []),
         ...(values.events ? ["--events", values.events] : []),
+        "--rounds",
+        values.rounds,
       ],
       profileFlags(values.profile),
     );
@@ -136,13 +141,44 @@ if (values.sessions === undefined) {
     if (code !== 0) process.exitCode = code;
   }
 } else {
-  await oneCase(Number(values.sessions), Number(values.tunnels ?? 1), Number(values.window));
+  await oneCase(Number(values.sessions), Number(values.tunnels ?? 1), Number(values.window), warm);
 }
 
-async function oneCase(sessions: number, tunnels: number, window: number): Promise<void> {
+async function oneCase(sessions: number, tunnels: number, window: number, warm: boolean): Promise<void> {
   const nats: NatsServer | undefined = values.events === "nats:auto" ? await startNatsServer() : undefined;
   const events = nats ? nats.url : values.events;
   const lns = await startChildLns(values.profile, events);
+  // The cold round: both processes fresh. Its memory figures are the per-call cost.
+  const cold = await measureRound(lns, { sessions, tunnels, window, events, last: !warm, round: "cold" });
+  // The warm round: the same two processes serve the same load again (code compiled, heap grown): what a
+  // node in service sets up, as against one just started (the avalanche after a restart is the cold round).
+  const rounds = warm
+    ? [cold, await measureRound(lns, { sessions, tunnels, window, events, last: true, round: "warm" })]
+    : [cold];
+  await nats?.dispose();
+  for (const result of rounds) {
+    printRound(result);
+    console.log(JSON.stringify(result));
+    if (!result.ok) process.exitCode = 1;
+  }
+}
+
+/** One round of a case: what it is and the lab's LNS (the child) it runs against. */
+interface RoundOptions {
+  sessions: number;
+  tunnels: number;
+  window: number;
+  events: string | undefined;
+  round: "cold" | "warm";
+  /** The last round closes the LNS child; an earlier one leaves it running, settled. */
+  last: boolean;
+}
+
+type RoundResult = Awaited<ReturnType<typeof measureRound>>;
+
+/** Runs the lab once against the child LNS and measures rate, CPU, RSS and close of both sides. */
+async function measureRound(lns: ChildLns, o: RoundOptions) {
+  const { sessions, tunnels, window, events } = o;
   const lacBaseline = rss();
   const lnsStart = await lns.ask("count");
   let lacPeak = lacBaseline;
@@ -164,7 +200,7 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     tunnels,
     holdMs: 0,
     window,
-    lns: lns.lab,
+    lns: o.last ? lns.lab : lns.settling,
     ...(events ? { events } : {}),
     progress: (line, done) => {
       // RSS of both sides every 5% of the calls: the slope is what one more established call costs.
@@ -183,18 +219,19 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     },
   });
   clearInterval(sampler);
-  await nats?.dispose();
   lacPeak = Math.max(lacPeak, report.rssBytes);
-  const lnsFinal = lns.final;
+  const lnsEnd = o.last ? lns.final : await lns.ask("count");
+  const lnsPeakRss = (lnsEnd?.peakRss as number | undefined) ?? 0;
   const lnsSetup = lnsAtSetup ? await lnsAtSetup : lnsStart;
   const established = Math.max(1, report.established);
   // Past the first quarter (code compiled, pools warmed up), RSS grows by this much per call.
   const marginal = (points: [number, number][]) => slope(points.filter(([n]) => n >= sessions / 4));
   const lnsSeries = await Promise.all(lnsPoints);
   const perSession = (peak: number, base: number) => (peak - base) / established;
-  const result = {
+  return {
     bench: "setup",
     runtime: runtimeName(),
+    round: o.round,
     sessions,
     tunnels,
     established: report.established,
@@ -202,6 +239,8 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     setupMs: Math.round(report.setupMs),
     setupPerSecond: Math.round(report.setupPerSecond),
     setupPerSecondByQuarter: byQuarter(marks, sessions),
+    // [calls up, ms since the start] every 5% of the calls: the shape of the run.
+    setupMarks: marks.map(([up, t]): [number, number] => [up, Math.round(t - marks[0][1])]),
     closeMs: Math.round(report.closeMs),
     stopCcnsSent: report.sentByLac.StopCCN ?? 0,
     cdnsSent: report.sentByLac.CDN ?? 0,
@@ -217,17 +256,19 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
       established,
     ),
     lacPeakRssMiB: +(lacPeak / 2 ** 20).toFixed(1),
-    lnsPeakRssMiB: +((lnsFinal?.peakRss ?? 0) / 2 ** 20).toFixed(1),
+    lnsPeakRssMiB: +(lnsPeakRss / 2 ** 20).toFixed(1),
     // RSS per session once every call is up (what an established call costs), and at the peak of the
-    // whole run (closing 60,000 calls allocates too).
+    // whole run (closing 60,000 calls allocates too). In a warm round the heap the cold one grew is
+    // reused, so these say less there.
     lacBytesPerSession: Math.round(perSession(lacRssSetup, lacBaseline)),
     lnsBytesPerSession: Math.round(perSession(lnsSetup.rss as number, lnsStart.rss as number)),
     lacMarginalBytesPerSession: Math.round(marginal(lacPoints)),
     lnsMarginalBytesPerSession: Math.round(marginal(lnsSeries)),
     lacPeakBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
-    lnsPeakBytesPerSession: Math.round(perSession(lnsFinal?.peakRss ?? 0, lnsStart.rss as number)),
+    lnsPeakBytesPerSession: Math.round(perSession(lnsPeakRss, lnsStart.rss as number)),
     sentByLac: report.sentByLac,
-    sentByLns: report.sentByLns,
+    // The child counts from its start: a later round's messages are what it sent since the round before.
+    sentByLns: sentSince(report.sentByLns, o.last ? lns.settling.sent : undefined),
     events: events ? (events.startsWith("nats:") ? "jetstream" : events.split(":")[0]) : "none",
     eventsRecorded: Object.values(report.events?.recorded ?? {}).reduce((a, b) => a + b, 0),
     eventsUnstored: report.events?.unstored ?? 0,
@@ -235,21 +276,26 @@ async function oneCase(sessions: number, tunnels: number, window: number): Promi
     ok: report.ok,
     problems: report.problems,
   };
+}
+
+/** The human line of a round. */
+function printRound(result: RoundResult): void {
   const n = (x: number) => x.toLocaleString("en-US");
+  const memory =
+    result.round === "cold"
+      ? `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
+        `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
+        `(peak LAC ${result.lacPeakRssMiB} MiB ${n(result.lacPeakBytesPerSession)} B/session, LNS ${result.lnsPeakRssMiB} MiB ${n(result.lnsPeakBytesPerSession)} B/session)`
+      : `peak RSS LAC ${result.lacPeakRssMiB} MiB, LNS ${result.lnsPeakRssMiB} MiB`;
   console.log(
-    `${result.runtime.padEnd(5)} ${n(sessions).padStart(6)} sessions / ${String(tunnels).padStart(3)} tunnels: ` +
+    `${result.runtime.padEnd(5)} ${n(result.sessions).padStart(6)} sessions / ${String(result.tunnels).padStart(3)} tunnels ${result.round}: ` +
       `${n(result.setupPerSecond).padStart(7)} sessions/s (by quarter ${result.setupPerSecondByQuarter.map(n).join(" ")}) (CPU/session LAC ${result.lacCpuMicrosPerSession} µs${threads(result.lacCpuByThread)}, LNS ${result.lnsCpuMicrosPerSession} µs${threads(result.lnsCpuByThread)}), ` +
-      `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ` +
-      `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
-      `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
-      `(peak LAC ${result.lacPeakRssMiB} MiB ${n(result.lacPeakBytesPerSession)} B/session, LNS ${result.lnsPeakRssMiB} MiB ${n(result.lnsPeakBytesPerSession)} B/session)` +
-      (events
+      `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ${memory}` +
+      (result.events !== "none"
         ? `, events ${result.events} ${n(result.eventsRecorded)} (peak queue ${n(result.eventsMaxQueued)})`
         : "") +
-      (report.ok ? "" : `  PROBLEMS: ${report.problems.join("; ")}`),
+      (result.ok ? "" : `  PROBLEMS: ${result.problems.join("; ")}`),
   );
-  console.log(JSON.stringify(result));
-  if (!report.ok) process.exitCode = 1;
 }
 
 /** " (main 35, JITWorker 7 …)": the CPU per session by thread, when the platform tells. */
@@ -258,6 +304,15 @@ function threads(byThread: Record<string, number>): string {
     .sort((a, b) => b[1] - a[1])
     .map(([name, micros]) => `${name} ${Math.round(micros)}`);
   return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+/** Messages sent by type, less those counted `before` (when a round before this one counted them). */
+function sentSince(
+  sent: Record<string, number> | undefined,
+  before: Record<string, number> | undefined,
+): Record<string, number> | undefined {
+  if (!sent || !before) return sent;
+  return Object.fromEntries(Object.entries(sent).map(([type, n]) => [type, n - (before[type] ?? 0)]));
 }
 
 /** Calls per second in each quarter of the calls, from the [calls up, time] marks. */
@@ -287,6 +342,8 @@ function slope(points: [number, number][]): number {
 /** The LNS child: its lab handle, a command channel, and what it said when it closed. */
 interface ChildLns {
   lab: LabLns;
+  /** The same LNS, whose close leaves it running once its tunnels are gone (for a round before the last). */
+  settling: LabLns;
   ask(command: "count"): Promise<Record<string, unknown>>;
   final?: { peakRss: number; cpuMicros: number };
 }
@@ -316,25 +373,40 @@ async function startChildLns(profile: string | undefined, events: string | undef
     return answer;
   };
   const { port } = (await next()) as { port: number };
-  const handle: ChildLns = {
-    ask,
-    lab: {
+  /** What the child answers when a round ends (settle) or when it closes. */
+  type RoundEnd = {
+    registries: LabReport["leftover"]["lns"];
+    sent: Record<string, number>;
+    peakRss?: number;
+    cpuMicros?: number;
+    events?: RecordingSummary;
+  };
+  // Both handles reach the same LNS; they differ in what ends a round.
+  const lnsHandle = (end: (answer: RoundEnd) => LabReport["leftover"]["lns"], command: string): LabLns => {
+    const lab: LabLns = {
       peer: { address: "127.0.0.1", port },
       count: async () => (await ask("count")) as { tunnels: number; sessions: number },
       close: async () => {
-        const final = (await ask("close")) as {
-          registries: LabReport["leftover"]["lns"];
-          sent: Record<string, number>;
-          peakRss: number;
-          cpuMicros: number;
-          events?: RecordingSummary;
-        };
-        handle.final = final;
-        handle.lab.sent = final.sent;
-        if (final.events) handle.lab.events = final.events;
-        return final.registries;
+        const answer = (await ask(command)) as RoundEnd;
+        lab.sent = answer.sent;
+        if (answer.events) lab.events = answer.events;
+        return end(answer);
       },
-    },
+    };
+    return lab;
+  };
+  const handle: ChildLns = {
+    ask,
+    // A settled LNS still runs: its system actor and the LAC's destination stay. What it holds beyond
+    // those is what the lab's leftover check must see (all zero when nothing leaked).
+    settling: lnsHandle(
+      ({ registries: r }) => ({ ...r, liveActors: r.liveActors - 2, destinations: r.destinations - 1 }),
+      "settle",
+    ),
+    lab: lnsHandle((answer) => {
+      handle.final = { peakRss: answer.peakRss ?? 0, cpuMicros: answer.cpuMicros ?? 0 };
+      return answer.registries;
+    }, "close"),
   };
   return handle;
 }
