@@ -13,29 +13,38 @@
  * The LAC runs in the benchmark's process, the LNS in a child (bench/lns-child.ts) of the same runtime.
  * Prints a human line per case and one JSON line per case.
  *
- * Measured here (2 cores, both processes cold, no event log, window 4000). Runs vary by ±10% (the two
- * processes and their JIT and GC threads share the two cores) and the machine itself by ±15% from one
- * hour to the next: compare figures measured back to back. Calls/s overall (and by quarter of the
- * calls), CPU per call LAC/LNS (all threads; the JavaScript thread's share after it), destination
- * close, RSS per established call LAC/LNS (marginal: the slope past the first quarter of the calls):
+ * Two rounds per case (--rounds cold,warm, the default): cold, both processes fresh; then warm, the
+ * same two processes again after the cold round has ended (its calls closed, the LNS settled): what a
+ * node in service sets up, against one just started (a restart's avalanche is the cold round). The
+ * memory figures are the cold round's (the warm one reuses the heap the cold one grew).
  *
- *   Bun 1.4   1,000x1     5,400/s                      161-174/141-154 µs (main 90-100/70-80)  17 ms  19/16 KB
- *             1,000x100   3,900-4,000/s                243/208-230 µs (main 120-130/130)  27-44 ms  26/23-24 KB
- *             10,000x1   13,600-14,800/s (7,300-7,800 17-28,000)  63-69/51-57 µs (main 35-37/26-29)  92-123 ms
- *                                                      6.8-7.3/5.1-5.6 KB (marginal 2.4-3.1/3.3)
- *             10,000x100 13,000-15,200/s (6,500-8,200 15-23,000)  68-78/57-66 µs (main 35-42/29-34)  88-126 ms
- *                                                      7.4-7.9/5.9-6.2 KB (marginal 3.2-3.8/0.1-0.2)
- *             60,000x1   22,500-25,900/s (13,400-15,900 26-37,000)  36-40/27-33 µs (main 24-28/19-23)  385-432 ms
- *                                                      3.9-4.2/3.1-3.4 KB (marginal 2.8-3.1/2.8-3.1)
- *             60,000x100 21,500-28,300/s (13,200-16,500 24-43,000)  35-45/28-36 µs (main 24-32/19-25)
- *                                                      320-460 ms  3.7-4.1/3.2-3.3 KB (marginal 2.9/2.3-3.0)
- *   Deno 2.9  10,000x100  3,900-5,200/s (5,000 9,800 4,300-11,500 2,000)  90-100/83-94 µs (main 63-70/56-65)  14-16 KB
- *             60,000x100 11,800-13,400/s (9,300-10,500 12-15,600)  58-64/50-57 µs (main 44-50/39-44)  380-500 ms
- *                                                      5.0/4.7 KB (marginal 2.5-2.8/2.3)
- *   The session-start code of 2026-11-25 (0ccb118) measured back to back with this: 60,000x100 19,200-20,000/s
- *   in the fast hour (against 27,100-28,300 now), 16,900-17,000/s in the slow one (against 21,500-23,700);
- *   Deno 9,700/s (6.6/5.1 KB). Before the first session's work: Bun 10,000x100 4,100/s with 98 StopCCNs
- *   for 100 tunnels and a 10 s close, 22-38 KB per call.
+ * Measured here (2 cores, no event log, window 4000). Runs vary by ±10% (the two processes and their
+ * JIT and GC threads share the two cores) and the machine itself by ±15% from one hour to the next:
+ * compare figures measured back to back. Calls/s overall (and by quarter of the calls), CPU per call
+ * LAC/LNS (all threads; the JavaScript thread's share after it), destination close, RSS per established
+ * call LAC/LNS (marginal: the slope past the first quarter of the calls). 2026-12-06:
+ *
+ *   Bun 1.4 cold  1,000x1     4,800-7,000/s          139-202/131-170 µs (main 70-90/50-90)  14-15 ms  18-19/15-16 KB
+ *                 1,000x100   3,900-4,500/s          227-254/208-230 µs (main 120/100-120)  34-36 ms  26/22 KB
+ *                 10,000x1   14,200-16,200/s         63-68/51-55 µs (main 30-33/24-25)  74-95 ms
+ *                                                    6.6-7.2/5.2-5.3 KB (marginal 3.0-3.7/3.4-3.7)
+ *                 10,000x100 13,400-15,100/s (6,500-8,700 16-18,000 14-18,000 18-30,000)  72-78/60-64 µs
+ *                            (main 34-38/27-31)  84-111 ms  6.9-7.6/5.9-6.2 KB (marginal 3.1-3.8/0.0-0.3)
+ *                 60,000x1   22,200-26,200/s         38-44/29-33 µs (main 25-28/19-22)  239-268 ms
+ *                                                    4.0/3.0-3.6 KB (marginal 2.6-3.2/2.9-3.4)
+ *                 60,000x100 25,900-27,000/s (15,000-16,300 30-32,000 32-34,000 37-44,000)  36-37/29-32 µs
+ *                            (main 25/19-21)  283-314 ms  3.8-3.9/3.5-3.6 KB (marginal 2.6-2.9/2.8-3.1)
+ *   Bun 1.4 warm  1,000x1    11,700-13,800/s;  1,000x100 8,100-8,400/s;  10,000x1 18,700-25,900/s
+ *                 10,000x100 19,000-24,000/s (the later quarters 20-47,000)  46-52/39-47 µs (main 29-32/22-25)
+ *                 60,000x1   25,700-29,400/s;  60,000x100 29,000-30,500/s  33/25-27 µs (main 25/19-21)  200-225 ms
+ *   Deno 2.9 cold 1,000x100     680/s (254 of 1,000 ICRQs resent)  288/237 µs  61/57 KB
+ *                 10,000x100  3,900/s (238 ICRQs resent)  127/117 µs (main 86/80)  73 ms  15/16 KB
+ *                 60,000x100 10,400/s  64/53 µs (main 48/41)  445 ms  5.3/4.9 KB (marginal 3.2/2.7)
+ *   Deno 2.9 warm 10,000x100  4,500/s;  60,000x100 12,600/s  57/43 µs  277 ms
+ *   The session-start code of 2026-11-25 (0ccb118) measured back to back with the code of 2026-11-25
+ *   evening: 60,000x100 19,200-20,000/s against 27,100-28,300 (fast hour), 16,900-17,000 against
+ *   21,500-23,700 (slow hour); Deno 9,700/s (6.6/5.1 KB). Before the first session's work: Bun
+ *   10,000x100 4,100/s with 98 StopCCNs for 100 tunnels and a 10 s close, 22-38 KB per call.
  *
  * What bounds these figures:
  * - Past the warm-up, the JavaScript thread: 24 µs of it per call on the LAC, 19 on the LNS at 60,000
@@ -52,6 +61,16 @@
  *   with BUN_JSC_useFTLJIT=0 10,000x100 measured 16,900/s and 60,000x100 20,400/s: less compiling,
  *   slower code). The 100 tunnel handshakes weigh at 1,000 calls, and the fixed RSS of compiled
  *   code and the runtime is counted per call there (the marginal figures are the per-call cost).
+ *   At 10,000 cold calls the run is CPU-bound across both cores: 72-78 + 60-64 µs per call on two
+ *   cores is ~14,000 calls/s, and the JIT's part of it (30 + 28 µs) is a fixed cost of compiling
+ *   (~0.3 s of CPU per process in the cold round's setup, ~0.95 s over both rounds: BUN_JSC_reportCompileTimes=1;
+ *   nearly every function reaches FTL once per process, no recompile loop; the largest FTL
+ *   compiles are encodeControl ~64 ms, decodeControl ~47 ms, the MD5 of hidden AVPs ~70 ms in all,
+ *   then XState's _process, update, spawn and our channel's #deliver and #pump, 20-45 ms each).
+ *   The warm round shows what is left once compiled: 19,000-24,000/s at 10,000 calls, and its first
+ *   quarter is still the slowest (a tunnel's handshake and slow start, RFC 2661 Appendix A, before
+ *   its calls flow; some compiling still: 13-19 µs per call of JIT, as the first round's LAC node and
+ *   its objects are gone and code specialised on them is compiled again for the new ones).
  * - What made the difference in this round, by measurement: a session's effects reach its wiring
  *   through one property instead of an actor.on listener (XState kept a closure, its bound copy and a
  *   Set per session and copied the listener list per emit: 700 bytes per call; with the lab's promise
@@ -64,11 +83,17 @@
  *   snapshot, context and path, our session handle and supervision record, the call's request.
  * - Window/RTT on one tunnel: the peer's receive window (16) bounds a tunnel to 16 messages in flight;
  *   over 100 tunnels, calls fill a tunnel before the next opens. The lab's window (4,000, 1,000 or
- *   300 calls at once) changes nothing measurable at 10,000 calls.
+ *   300 calls at once) changes nothing measurable at 10,000 cold calls; its calls start 100 per
+ *   event-loop turn (placing 4,000 in one turn held the first call back 60-70 ms on a warm node, the
+ *   LNS idle meanwhile: 7-8 ms now). The ack delay (100 ms) is not on the path: 1 ms measured the same.
  * - Deno: node:dgram costs 17-25 µs of CPU per datagram there (4 µs on Bun), a small typed array ~800 ns
  *   to make (12 ns on Bun); and its node:dgram cannot raise SO_RCVBUF (the kernel's 208 KiB default
- *   stays), so bursts overflow the LNS's socket: at 10,000x100 the LAC retransmitted 261 ICRQs and
- *   each loss stalls its tunnel for the 1 s retransmission timeout (the last quarter at 2,000/s).
+ *   stays), so bursts overflow the LNS's socket: at 10,000x100 the LAC retransmitted 238-261 ICRQs and
+ *   each loss stalls its tunnel for the 1 s retransmission timeout (the last quarter at 2,000/s); at
+ *   1,000x100 a quarter of the ICRQs (all 100 tunnels open at once, 1,000 calls in flight against a
+ *   buffer of ~250 datagrams). Once compiled (60,000 calls) hardly anything is lost. The kernel's
+ *   UdpRcvbufErrors counted 470 drops at 10,000x100; with net.core.rmem_default at 4 MiB none, and
+ *   10,000x100 ran at 9,100/s, 1,000x100 at 4,200/s (adapters/udp's receiveBufferWarning tells the operator).
  */
 import { spawn } from "node:child_process";
 import process from "node:process";

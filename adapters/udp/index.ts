@@ -9,7 +9,13 @@ import type { UdpTransport } from "./stats.ts";
 
 export { bindBunUdp, isBun } from "./bun.ts";
 export { type LinkOptions, MemoryNetwork, type MemoryNetworkStats } from "./memory.ts";
-export { bindNodeUdp, DEFAULT_RECEIVE_BUFFER, type NodeUdpOptions } from "./node.ts";
+export {
+  bindNodeUdp,
+  DEFAULT_RECEIVE_BUFFER,
+  type NodeUdpOptions,
+  RECOMMENDED_KERNEL_RECEIVE_BUFFER,
+  receiveBufferWarning,
+} from "./node.ts";
 export type { UdpStats, UdpTransport } from "./stats.ts";
 
 /** Options of `bindUdp`. */

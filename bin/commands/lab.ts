@@ -12,7 +12,7 @@ import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp } from "../../adapters/udp/index.ts";
+import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
 import type { Command } from "./index.ts";
 import {
@@ -358,6 +358,8 @@ export const lab: Command = {
     say(
       `lab: LNS on 127.0.0.1, LAC on 127.0.0.2; ${sessions} sessions over ${tunnels} tunnel${tunnels > 1 ? "s" : ""}`,
     );
+    const bufferWarning = receiveBufferWarning();
+    if (bufferWarning) process.stderr.write(`l2tp lab: warning: ${bufferWarning}\n`);
     const report = await runLab({
       sessions,
       tunnels,

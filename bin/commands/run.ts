@@ -11,7 +11,7 @@ import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp } from "../../adapters/udp/index.ts";
+import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
 import { cause } from "../../machines/common.ts";
 import type { Command } from "./index.ts";
@@ -87,6 +87,8 @@ export const run: Command = {
       throw new Error(`cannot open the event log ${address}: ${(err as Error).message}`);
     }
     const transports: Transport[] = [];
+    const bufferWarning = receiveBufferWarning();
+    if (bufferWarning) process.stderr.write(`l2tp run: warning: ${bufferWarning}\n`);
     try {
       for (const l of config.listen) transports.push(await bindUdp(l));
     } catch (err) {

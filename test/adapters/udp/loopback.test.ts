@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { PeerAddress } from "../../../actors/ports.ts";
-import { bindUdp, type UdpTransport } from "../../../adapters/udp/index.ts";
+import {
+  bindUdp,
+  RECOMMENDED_KERNEL_RECEIVE_BUFFER,
+  receiveBufferWarning,
+  type UdpTransport,
+} from "../../../adapters/udp/index.ts";
 
 const open: UdpTransport[] = [];
 afterEach(async () => {
@@ -89,3 +94,19 @@ for (const implementation of ["bun", "node"] as const) {
     });
   });
 }
+
+describe("receiveBufferWarning", () => {
+  test("on Deno with the usual 208 KiB default: names the sysctl and the value to set", () => {
+    const warning = receiveBufferWarning(true, () => 212992);
+    expect(warning).toContain("net.core.rmem_default = 212992");
+    expect(warning).toContain(`sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}`);
+  });
+
+  test("nothing to say with a large enough default, where it cannot be read, or off Deno", () => {
+    expect(receiveBufferWarning(true, () => RECOMMENDED_KERNEL_RECEIVE_BUFFER)).toBeUndefined();
+    expect(receiveBufferWarning(true, () => undefined)).toBeUndefined();
+    expect(receiveBufferWarning(false, () => 212992)).toBeUndefined();
+    // Bun sets its own SO_RCVBUF: no warning on the runtime these tests run on.
+    expect(receiveBufferWarning()).toBeUndefined();
+  });
+});
