@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { emit } from "xstate";
+import { createNode } from "../../actors/node.ts";
+import { SeededRandom } from "../../adapters/random/seeded.ts";
 import { cause } from "../../machines/common.ts";
 import { tunnelMachine } from "../../machines/tunnel.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
@@ -136,6 +138,42 @@ describe("node: LAC ↔ LNS over the memory network", () => {
     expect(tunnelEndings).toHaveLength(1);
     expect(lns.snapshot().registries).toMatchObject({ tunnels: 0, destinations: 0 });
     await lab.closeAll();
+  });
+});
+
+describe("node: the LNS answers from another port (RFC 2661 §8.1)", () => {
+  test("the LAC takes the SCCRP from the new port and sends everything after it there", async () => {
+    const lab = new Lab(21);
+    const lac = lab.node(LAC.address, lacConfig());
+    // An LNS that hears on 1701 but answers from 40000 (as an LNS with a socket per tunnel does).
+    const heard = lab.net.bind(LNS.address, LNS.port);
+    const answering = lab.net.bind(LNS.address, 40000);
+    const lns = createNode(lnsConfig(), {
+      clock: lab.clock,
+      random: new SeededRandom(5),
+      transport: {
+        local: heard.local,
+        send: (packet, to) => answering.send(packet, to),
+        onReceive(handler) {
+          heard.onReceive(handler);
+          answering.onReceive(handler);
+        },
+        close: async () => {
+          await Promise.all([heard.close(), answering.close()]);
+        },
+      },
+    });
+    lab.nodes.push(lns);
+    const call = await lab.until(lac.openSession({ destination: LNS }));
+    expect(call.ok).toBe(true);
+    expect(lab.sent("SCCRP")[0].from).toBe(`${LNS.address}:40000`);
+    const fromLac = lab.wire.filter((w) => w.from.startsWith(LAC.address));
+    expect(fromLac[0]).toMatchObject({ to: `${LNS.address}:1701`, message: { type: "SCCRQ" } });
+    // SCCCN, ICRQ, ICCN: all to the port the SCCRP came from.
+    expect(fromLac.slice(1).map((w) => w.to)).toEqual(Array(fromLac.length - 1).fill(`${LNS.address}:40000`));
+    expect(fromLac.map((w) => w.message.type)).toEqual(["SCCRQ", "SCCCN", "ICRQ", "ICCN"]);
+    await lab.closeAll();
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
   });
 });
 
