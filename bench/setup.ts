@@ -422,10 +422,11 @@ async function startChildLns(profile: string | undefined, events: string | undef
   };
   const handle: ChildLns = {
     ask,
-    // A settled LNS still runs: its system actor and the LAC's destination stay. What it holds beyond
-    // those is what the lab's leftover check must see (all zero when nothing leaked).
+    // A settled LNS still runs: its system actor and its destinations' actors stay (a destination ends
+    // only after its idle time). What it holds beyond those is what the lab's leftover check must see
+    // (all zero when nothing leaked).
     settling: lnsHandle(
-      ({ registries: r }) => ({ ...r, liveActors: r.liveActors - 2, destinations: r.destinations - 1 }),
+      ({ registries: r }) => ({ ...r, liveActors: r.liveActors - 1 - r.destinations, destinations: 0 }),
       "settle",
     ),
     lab: lnsHandle((answer) => {

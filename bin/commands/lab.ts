@@ -144,20 +144,21 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
   );
   recorded?.attach(lns);
   observe?.created?.("lns", lns);
+  const registries = () => lns.snapshot({ sessions: false }).registries;
   const handle: LabLns = {
     peer: socket.transport.local,
     sent: socket.sent,
     async count() {
-      const r = lns.snapshot({ sessions: false }).registries;
-      return { tunnels: r.tunnels, sessions: r.sessions };
+      const { tunnels, sessions } = registries();
+      return { tunnels, sessions };
     },
-    registries: () => lns.snapshot({ sessions: false }).registries,
+    registries,
     async close() {
       await lns.close({ reason: "admin", message: "lab over" });
-      const registries = lns.snapshot({ sessions: false }).registries;
+      const left = registries();
       await socket.transport.close();
       if (own) handle.events = await own.close();
-      return registries;
+      return left;
     },
   };
   return handle;
