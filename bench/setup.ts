@@ -119,7 +119,12 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "cold,warm" },
   },
 });
-const warm = values.rounds.split(",").includes("warm");
+// The cold round always runs (the warm one is the same processes after it).
+if (values.rounds !== "cold" && values.rounds !== "cold,warm") {
+  console.error(`bench/setup: --rounds: expected 'cold' or 'cold,warm', got '${values.rounds}'`);
+  process.exit(2);
+}
+const warm = values.rounds === "cold,warm";
 
 /** Runtime flags that write a CPU profile into `dir`, as .cpuprofile and Markdown (Bun only: Deno has no --cpu-prof). */
 function profileFlags(dir: string | undefined): string[] {
