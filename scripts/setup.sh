@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine: npm packages (Bun and Deno
-# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server).
+# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server, FreeRADIUS, Chromium).
 # Safe to run again; daemons are kept from auto-starting (INTEROP.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ need=()
 command -v tshark >/dev/null || need+=(tshark)
 command -v xl2tpd >/dev/null || need+=(xl2tpd)
 command -v nats-server >/dev/null || need+=(nats-server)
+command -v freeradius >/dev/null || need+=(freeradius)
+command -v radclient >/dev/null || need+=(freeradius-utils)
+[ -x /usr/lib/chromium/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   ours=""
