@@ -23,8 +23,8 @@ import type { ActorPath } from "../machines/common.ts";
 import { type ChildEnding, indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
-/** The four levels of the tree (DESIGN.md). */
-export type Level = "system" | "destination" | "tunnel" | "session";
+/** The four levels of the tree, and a session's PPP link under its session. */
+export type Level = "system" | "destination" | "tunnel" | "session" | "ppp";
 
 /** How an actor ended: its final output, a failure (an action threw), or a forced stop. */
 export type Ending =

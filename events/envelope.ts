@@ -9,11 +9,14 @@
 /** The envelope format version written by this code; a reader refuses any other. */
 export const ENVELOPE_VERSION = 1;
 
-/** Which level of the tree an event belongs to (DESIGN.md "The four levels"). */
-export type MachineKind = "system" | "destination" | "tunnel" | "session";
+/**
+ * Which level of the tree an event belongs to (the four levels), or a session's PPP link ("ppp": its
+ * path is its session's).
+ */
+export type MachineKind = "system" | "destination" | "tunnel" | "session" | "ppp";
 
 /** Every machine kind, top level first. */
-export const MACHINE_KINDS: readonly MachineKind[] = ["system", "destination", "tunnel", "session"];
+export const MACHINE_KINDS: readonly MachineKind[] = ["system", "destination", "tunnel", "session", "ppp"];
 
 /**
  * Where the actor sits below its node (the system is the node itself): the destination's "address:port",
@@ -80,8 +83,9 @@ export function stateValueToString(value: unknown): string {
   return parts.length === 1 ? (parts[0] as string) : `(${parts.join(",")})`;
 }
 
-/** The machine kind implied by a path: the deepest level it names. */
-export function machineOfPath(path: EnvelopePath): MachineKind {
+/** The machine kind implied by a path: the deepest level it names (`ppp` marks a session's PPP link). */
+export function machineOfPath(path: EnvelopePath & { ppp?: boolean }): MachineKind {
+  if (path.ppp === true) return "ppp";
   if (path.session !== undefined) return "session";
   if (path.tunnel !== undefined) return "tunnel";
   if (path.destination !== undefined) return "destination";

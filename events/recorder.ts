@@ -57,17 +57,18 @@ export const pathFromContext: PathOf = (_actorRef, snapshot) => {
   ) {
     return undefined;
   }
-  const { destination, tunnel, session } = path as EnvelopePath;
+  const { destination, tunnel, session, ppp } = path as EnvelopePath & { ppp?: boolean };
   const located: EnvelopePath = {};
   if (destination !== undefined) located.destination = destination;
   if (tunnel !== undefined) located.tunnel = tunnel;
   if (session !== undefined) located.session = session;
-  return { machine: machineOfPath(located), path: located };
+  return { machine: ppp === true ? "ppp" : machineOfPath(located), path: located };
 };
 
-/** Where a node says one of its actors sits: its supervisor's path (`system` is the node). */
+/** Where a node says one of its actors sits: its supervisor's path (`system` is the node; `ppp` a session's link). */
 export interface NodeActorPath extends EnvelopePath {
   system: string;
+  ppp?: boolean;
 }
 
 /** What `pathOfNode` needs of a node: `L2tpNode.pathOf`. */
@@ -90,7 +91,7 @@ export function pathOfNode(node: () => LocatingNode | undefined): PathOf {
     if (found.destination !== undefined) path.destination = found.destination;
     if (found.tunnel !== undefined) path.tunnel = found.tunnel;
     if (found.session !== undefined) path.session = found.session;
-    return { machine: machineOfPath(path), path };
+    return { machine: found.ppp === true ? "ppp" : machineOfPath(path), path };
   };
 }
 

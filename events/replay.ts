@@ -36,10 +36,11 @@ export interface ActorView {
   lastSeq: number;
 }
 
-/** A tunnel and its sessions, by local session id. */
+/** A tunnel and its sessions, by local session id, and the sessions' PPP links (same keys). */
 export interface TunnelView {
   actor?: ActorView;
   sessions: Record<string, ActorView>;
+  ppp?: Record<string, ActorView>;
 }
 
 /** A destination and its tunnels, by local tunnel id. */
@@ -116,6 +117,11 @@ export function evolve(tree: ActorTree, envelope: Envelope): ActorTree {
     return tree;
   }
   const sessionKey = String(envelope.path.session ?? 0);
+  if (envelope.machine === "ppp") {
+    tunnel.ppp ??= {};
+    tunnel.ppp[sessionKey] = nextView(tunnel.ppp[sessionKey], envelope);
+    return tree;
+  }
   tunnel.sessions[sessionKey] = nextView(tunnel.sessions[sessionKey], envelope);
   return tree;
 }
@@ -164,7 +170,7 @@ export interface EventFilter {
   tunnel?: number;
   /** This session (local id). */
   session?: number;
-  /** The cause: an exact event type, or a prefix ending in "*" ("rx.*"). */
+  /** The cause: an exact event type or the reason an actor ended with ("ppp"), or a prefix ending in "*" ("rx.*"). */
   cause?: string;
 }
 
@@ -179,10 +185,11 @@ export function matchesFilter(envelope: Envelope, filter: EventFilter): boolean 
   if (filter.session !== undefined && envelope.path.session !== filter.session) return false;
   if (filter.cause !== undefined) {
     const wanted = filter.cause;
-    const ok = wanted.endsWith("*")
-      ? envelope.cause.startsWith(wanted.slice(0, -1))
-      : envelope.cause === wanted;
-    if (!ok) return false;
+    const matches = (text: string): boolean =>
+      wanted.endsWith("*") ? text.startsWith(wanted.slice(0, -1)) : text === wanted;
+    // The XState event, or the reason of the cause an actor ended with ("ppp", "peer", "timeout" …).
+    const reason = (envelope.data.cause as { reason?: unknown } | undefined)?.reason;
+    if (!matches(envelope.cause) && !(typeof reason === "string" && matches(reason))) return false;
   }
   return true;
 }

@@ -2,7 +2,7 @@
  * What the four machines (system → destination → tunnel → session) share: where an actor sits in the
  * tree, the administrative state every level has, and the cause an actor carries when it ends.
  */
-import type { ResultCode } from "../protocol/l2tp/avps.ts";
+import type { PppDisconnectCause, ResultCode } from "../protocol/l2tp/avps.ts";
 import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 
 /**
@@ -18,6 +18,8 @@ export interface ActorPath {
   tunnel?: number;
   /** Our local session id within the tunnel (RFC 2661 §4.4.4 Assigned Session ID that we chose). */
   session?: number;
+  /** Set on a session's PPP link (its path is otherwise the session's). */
+  ppp?: true;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface Cause {
   message: string;
   /** The Result Code sent or received in the StopCCN or CDN, when one was. */
   resultCode?: ResultCode;
+  /** The PPP Disconnect Cause (RFC 3145) when PPP ended the call; a CDN carries it as AVP 46. */
+  ppp?: PppDisconnectCause;
 }
 
 /** The reasons an actor ends; each names who or what ended it. */
@@ -83,7 +87,9 @@ export type CauseReason =
   /** A waiting period ran out. */
   | "timeout"
   /** A local failure (an exception in an action, a resource limit). */
-  | "internal";
+  | "internal"
+  /** The PPP link inside the session ended it (authentication failed, LCP terminated, no address …). */
+  | "ppp";
 
 /** Builds a Cause. */
 export function cause(reason: CauseReason, message: string, resultCode?: ResultCode): Cause {

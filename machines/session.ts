@@ -112,7 +112,10 @@ function requestOf(context: SessionContext, event: SessionEvent): ControlMessage
 
 /** RFC 2661 §6.14 CDN: a Result Code and our Assigned Session ID (so the peer finds the call even before it knew our id). */
 function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
-  return { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
+  const ppp = context.cause?.ppp;
+  return ppp
+    ? { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId, pppDisconnectCause: ppp } }
+    : { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
 }
 
 /** RFC 2661 §4.4.5: the caller's serial number (input, else the request's AVPs), else our session id. */

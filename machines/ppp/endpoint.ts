@@ -1,0 +1,1237 @@
+/**
+ * A PPP endpoint (RFC 1661): the link phases (Dead → Establish → Authenticate → Network → Terminate),
+ * LCP and IPCP each on the RFC 1661 automaton (fsm.ts), PAP (RFC 1334) and CHAP-MD5 (RFC 1994), with
+ * proxy LCP and proxy authentication taken over from a LAC (RFC 2661 §4.4.5). One endpoint serves both
+ * roles: `server` is the LNS's "dynamic PPP interface" (it authenticates the peer and assigns its
+ * address), `client` is a subscriber (the simulator, the stand-in pppd of the interop tests).
+ *
+ * Pure: `pppStep(context, event, out)` returns the next context and pushes effects into `out` (frames
+ * to send, an authentication to run, an address to assign, timers, the end of the link); no clocks, no
+ * randomness (magic numbers and challenges come with the input), no I/O. ppp-logic.ts runs it as an
+ * XState actor, so that every change of phase or automaton state is a snapshot, recorded like every
+ * other actor's.
+ */
+import type { Credentials } from "../../actors/aaa.ts";
+import { concat } from "../../protocol/bytes.ts";
+import { chapMd5Response, decodeChap, encodeChap } from "../../protocol/ppp/chap.ts";
+import type { ConfigurePacket } from "../../protocol/ppp/control-packet.ts";
+import { decodeIpcp, encodeIpcp, type IpcpKnownOption, type IpcpOption } from "../../protocol/ppp/ipcp.ts";
+import { decodeLcp, encodeLcp, type LcpKnownOption, type LcpOption } from "../../protocol/ppp/lcp.ts";
+import { ChapAlgorithm, PppProtocol } from "../../protocol/ppp/numbers.ts";
+import { decodePap, encodePap } from "../../protocol/ppp/pap.ts";
+import type { ActorPath } from "../common.ts";
+import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "./disconnect.ts";
+import { FSM_DEFAULTS, type FsmEvent, type FsmState, fsmStep, restartTimerRuns } from "./fsm.ts";
+import { type AuthMethod, judgeProxyLcp, ProxyAuthenType } from "./proxy-lcp.ts";
+
+/** The link phases of RFC 1661 §3.2, as the actor's state value ("opened": IPCP is up, IP flows). */
+export type PppPhase = "establish" | "authenticate" | "network" | "opened" | "terminate" | "closed";
+
+/** Every phase, in order of a link's life (for drawings and tests). */
+export const PPP_PHASES: readonly PppPhase[] = [
+  "establish",
+  "authenticate",
+  "network",
+  "opened",
+  "terminate",
+  "closed",
+];
+
+/** The phase graph (RFC 1661 §3.2 figure), for the inspector's drawing: from → the phases it can go to. */
+export const PPP_PHASE_EDGES: Readonly<Record<PppPhase, readonly PppPhase[]>> = {
+  establish: ["authenticate", "network", "terminate", "closed"],
+  authenticate: ["network", "terminate", "closed"],
+  network: ["opened", "terminate", "closed"],
+  opened: ["terminate", "closed"],
+  terminate: ["closed"],
+  closed: [],
+};
+
+/** Settings of a PPP endpoint (one object per node, shared by its links). */
+export interface PppSettings {
+  role: "server" | "client";
+  /** The MRU we ask for (RFC 1661 §6.1); 1500 is the default and is not requested. */
+  mru: number;
+  /** The peer's MRU must be within these (and fit the path: 1460 on L2TP over Ethernet). */
+  minMru: number;
+  maxMru: number;
+  /** Server: the protocols it asks for, most preferred first (none: no authentication). Client: those it accepts. */
+  authProtocols: readonly AuthMethod[];
+  /** Proxy LCP (server): take it over when acceptable, or always renegotiate. */
+  proxyLcp: "accept" | "renegotiate-always";
+  /** Proxy LCP not acceptable: renegotiate (true) or end the call with RFC 3145 code 2 (false). */
+  renegotiateOnMismatch: boolean;
+  /** RFC 1661 §4.6. */
+  restartMs: number;
+  maxConfigure: number;
+  maxFailure: number;
+  maxTerminate: number;
+  /** How long the peer may take to authenticate (PAP) before the link ends (RFC 3145 code 13). */
+  authTimeoutMs: number;
+  /** Our name in CHAP Challenges (server) and Responses (client, when no user is set). */
+  hostName: string;
+  /** Server: our IPCP address; client: unused. */
+  localAddress: string;
+  /** Server: primary and secondary DNS given to the peer (RFC 1877); client: ask for DNS when non-empty. */
+  dns: readonly string[];
+  /** Client: who we are (PAP Peer-ID, CHAP Name) and our secret. */
+  user?: string;
+  password?: string;
+}
+
+/** Defaults of the settings (RFC 1661 §4.6 timers; 1460 bytes fit L2TP over a 1500-byte path). */
+export const PPP_DEFAULTS: Omit<PppSettings, "role" | "hostName"> = {
+  mru: 1460,
+  minMru: 576,
+  maxMru: 1460,
+  authProtocols: ["chap", "pap"],
+  proxyLcp: "accept",
+  renegotiateOnMismatch: true,
+  restartMs: FSM_DEFAULTS.restartMs,
+  maxConfigure: FSM_DEFAULTS.maxConfigure,
+  maxFailure: FSM_DEFAULTS.maxFailure,
+  maxTerminate: FSM_DEFAULTS.maxTerminate,
+  authTimeoutMs: 30_000,
+  localAddress: "10.0.0.1",
+  dns: [],
+};
+
+/** What the LAC told the LNS in the ICCN (RFC 2661 §4.4.5, AVPs 26-33). */
+export interface ProxyInfo {
+  initialReceivedLcpConfReq?: Uint8Array;
+  lastSentLcpConfReq?: Uint8Array;
+  lastReceivedLcpConfReq?: Uint8Array;
+  proxyAuthenType?: number;
+  proxyAuthenName?: string;
+  proxyAuthenChallenge?: Uint8Array;
+  proxyAuthenId?: number;
+  proxyAuthenResponse?: Uint8Array;
+}
+
+/** What a PPP actor is created with. */
+export interface PppInput {
+  /** The session's path; the actor is the session's PPP (the recorder names it machine "ppp"). */
+  path: ActorPath;
+  settings: PppSettings;
+  /** Our first magic number (RFC 1661 §6.4), drawn by the wiring. */
+  magic: number;
+  /** Server, CHAP: the challenge value to send (RFC 1994 §4.1: 16 random octets). */
+  challenge?: Uint8Array;
+  /** Server: the proxy LCP and authentication of the ICCN. */
+  proxy?: ProxyInfo;
+}
+
+/** The state of one negotiated protocol (LCP or IPCP). */
+interface NcpState {
+  state: FsmState;
+  /** Restart counter (RFC 1661 §4.6). */
+  counter: number;
+  /** Configure-Naks sent without an Ack between (Max-Failure, RFC 1661 §4.6). */
+  naks: number;
+  /** Configure-Naks and -Rejects received for our requests, for convergence. */
+  refused: number;
+  /** The Identifier of our last Configure-Request or Terminate-Request. */
+  id: number;
+}
+
+/** The authentication's progress. */
+type AuthState = "idle" | "waiting" | "challenged" | "checking" | "passed";
+
+/** A PPP endpoint's context. Plain data, copied per step. */
+export interface PppContext {
+  path: ActorPath;
+  role: "server" | "client";
+  /** LCP's automaton. */
+  lcp: FsmState;
+  /** IPCP's automaton. */
+  ipcp: FsmState;
+  auth: AuthState;
+  /** The authentication protocol agreed in LCP (undefined: none). */
+  authProtocol: AuthMethod | undefined;
+  /** The authenticated (server) or presented (client) user name. */
+  user: string | undefined;
+  /** Server: the peer's address; client: ours. */
+  address: string | undefined;
+  /** Server: ours; client: the server's. */
+  peerAddress: string | undefined;
+  localMagic: number;
+  peerMagic: number;
+  /** The peer's MRU (what we may send). */
+  peerMru: number;
+  /** LCP was taken over from the LAC's proxy LCP. */
+  proxied: boolean;
+  cause: PppCause | undefined;
+  /** The link is over (`finished` went out): the actor's final state. */
+  ended: boolean;
+  /** Internals below: not interesting in the event log but kept in the snapshot for restore. */
+  settings: PppSettings;
+  lcpNcp: NcpState;
+  ipcpNcp: NcpState;
+  /** Server: index of the auth protocol we ask for; client: unused. */
+  authIndex: number;
+  authId: number;
+  authTries: number;
+  challenge: Uint8Array | undefined;
+  /** Magic-Number collisions seen (RFC 1661 §6.4 loop detection). */
+  magicCollisions: number;
+  /** Client: the addresses we ask for (0.0.0.0 until Nak'd), by IPCP option kind. */
+  ipcpAsk: Partial<Record<"ipAddress" | "primaryDns" | "secondaryDns", string>>;
+  /** Client: DNS learnt. */
+  dnsLearnt: string[];
+  /** Server: a peer IPCP request that came before the address was known, replayed once it is. */
+  earlyIpcp: Uint8Array | undefined;
+  /** The proxy AVPs, until they are used at the start. */
+  proxy: ProxyInfo | undefined;
+}
+
+/** Events a PPP endpoint takes. */
+export type PppEvent =
+  /** A PPP control frame of the link (LCP, PAP, CHAP, IPCP, or another protocol to reject). */
+  | { type: "frame"; protocol: number; payload: Uint8Array }
+  /** The restart timer of LCP, IPCP or authentication expired. */
+  | { type: "timer.lcp" }
+  | { type: "timer.ipcp" }
+  | { type: "timer.auth" }
+  /** The answer to an `authenticate` effect. */
+  | { type: "authenticated"; ok: boolean; message: string }
+  /** The answer to a `needAddress` effect (server): the peer's address, or why there is none. */
+  | { type: "address"; address?: string; failure?: string }
+  /** Echo-Requests went unanswered (the wiring runs the keepalive, RFC 1661 §5.8). */
+  | { type: "keepaliveFailed"; misses: number }
+  /** Close the link: Terminate-Request, then Closed (administrative, session timeout …). */
+  | { type: "close"; cause: PppCause }
+  /** The session under the link is gone: end at once, send nothing. */
+  | { type: "lowerDown"; cause: PppCause };
+
+/** Effects a PPP endpoint asks of its wiring. */
+export type PppEffect =
+  | { type: "send"; protocol: number; payload: Uint8Array }
+  | { type: "authenticate"; credentials: Credentials }
+  | { type: "needAddress" }
+  /** IPCP is up: IP may flow. */
+  | { type: "up"; address: string; user: string | undefined }
+  | { type: "schedule"; timer: "timer.lcp" | "timer.ipcp" | "timer.auth"; ms: number }
+  | { type: "cancel"; timer: "timer.lcp" | "timer.ipcp" | "timer.auth" }
+  /** The link ended (the actor is final now). */
+  | { type: "finished"; cause: PppCause };
+
+/** One step's working state: the context being built and the effects. */
+interface Step {
+  c: PppContext;
+  out: PppEffect[];
+}
+
+const NO_ADDRESS = "0.0.0.0";
+const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function newNcp(): NcpState {
+  return { state: "initial", counter: 0, naks: 0, refused: 0, id: 0 };
+}
+
+/** The next magic number after a collision: deterministic, never 0 (RFC 1661 §6.4 wants a new one). */
+function nextMagic(magic: number): number {
+  const next = (Math.imul(magic ^ 0x9e3779b9, 0x85ebca6b) + 0x6b43a9b5) >>> 0;
+  return next === 0 ? 1 : next;
+}
+
+/** The phase the context is in (the actor's state value). */
+export function phaseOf(c: PppContext): PppPhase {
+  if (c.ended) return "closed";
+  if (c.lcp === "closing" || c.lcp === "stopping") return "terminate";
+  if (c.lcp !== "opened") return "establish";
+  if (c.auth !== "passed") return "authenticate";
+  if (c.ipcp === "opened") return "opened";
+  return "network";
+}
+
+/** The context a PPP endpoint starts with. */
+export function initialPppContext(input: PppInput): PppContext {
+  return {
+    path: input.path,
+    role: input.settings.role,
+    lcp: "initial",
+    ipcp: "initial",
+    auth: "idle",
+    authProtocol: undefined,
+    user: input.settings.role === "client" ? input.settings.user : undefined,
+    address: undefined,
+    peerAddress: undefined,
+    localMagic: input.magic,
+    peerMagic: 0,
+    peerMru: 1500,
+    proxied: false,
+    cause: undefined,
+    ended: false,
+    settings: input.settings,
+    lcpNcp: newNcp(),
+    ipcpNcp: newNcp(),
+    authIndex: 0,
+    authId: 0,
+    authTries: 0,
+    challenge: input.challenge,
+    magicCollisions: 0,
+    ipcpAsk: {},
+    dnsLearnt: [],
+    earlyIpcp: undefined,
+    proxy: input.proxy,
+  };
+}
+
+// ---- the start ------------------------------------------------------------------------------------
+
+/**
+ * Starts the link (the session under it is up): proxy LCP taken over when acceptable (server),
+ * otherwise LCP Up and Open (RFC 1661 §4.3): a Configure-Request goes out.
+ */
+export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
+  const step: Step = { c: initialPppContext(input), out };
+  const c = step.c;
+  const proxy = c.proxy;
+  if (c.role === "server" && proxy?.lastSentLcpConfReq !== undefined && c.settings.proxyLcp === "accept") {
+    const verdict = judgeProxyLcp(proxy, c.settings);
+    if (verdict.kind === "acceptable") {
+      // RFC 2661 §4.4.5: LCP is Opened with the options the LAC agreed; the LAC's side becomes ours.
+      c.proxied = true;
+      c.lcp = "opened";
+      c.lcpNcp.state = "opened";
+      c.localMagic = verdict.local.magic;
+      c.peerMagic = verdict.peer.magic;
+      c.peerMru = verdict.peer.mru;
+      c.authProtocol = verdict.auth;
+      lcpUp(step);
+      return step.c;
+    }
+    if (verdict.kind === "malformed") {
+      finish(
+        step,
+        pppCause(
+          PppDisconnectCode.noInformation,
+          PppProtocol.LCP,
+          PppDirection.local,
+          `malformed proxy LCP: ${verdict.reason}`,
+        ),
+      );
+      return step.c;
+    }
+    if (verdict.kind === "unacceptable" && !c.settings.renegotiateOnMismatch) {
+      finish(
+        step,
+        pppCause(
+          PppDisconnectCode.renegotiationDisabled,
+          PppProtocol.LCP,
+          PppDirection.local,
+          `proxy LCP not acceptable (${verdict.reason}) and LCP renegotiation is off`,
+        ),
+      );
+      return step.c;
+    }
+  }
+  // The proxy authentication went with the LAC's LCP: with LCP renegotiated, the peer authenticates again.
+  c.proxy = undefined;
+  fsm(step, "lcp", "up");
+  fsm(step, "lcp", "open");
+  return step.c;
+}
+
+// ---- one step -------------------------------------------------------------------------------------
+
+/** Handles one event; returns the next context (a copy, when anything changed). */
+export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]): PppContext {
+  if (context.ended) return context;
+  const step: Step = {
+    c: { ...context, lcpNcp: { ...context.lcpNcp }, ipcpNcp: { ...context.ipcpNcp } },
+    out,
+  };
+  switch (event.type) {
+    case "frame":
+      onFrame(step, event.protocol, event.payload);
+      break;
+    case "timer.lcp":
+      fsm(step, "lcp", step.c.lcpNcp.counter > 0 ? "to+" : "to-");
+      break;
+    case "timer.ipcp":
+      fsm(step, "ipcp", step.c.ipcpNcp.counter > 0 ? "to+" : "to-");
+      break;
+    case "timer.auth":
+      onAuthTimer(step);
+      break;
+    case "authenticated":
+      onAuthenticated(step, event.ok, event.message);
+      break;
+    case "address":
+      onAddress(step, event.address, event.failure);
+      break;
+    case "keepaliveFailed":
+      // RFC 3145 code 8: the peer stopped answering; it is gone, so nothing is sent.
+      finish(
+        step,
+        pppCause(
+          PppDisconnectCode.lcpKeepalive,
+          PppProtocol.LCP,
+          PppDirection.local,
+          `${event.misses} LCP Echo-Requests unanswered`,
+        ),
+      );
+      break;
+    case "close":
+      terminate(step, event.cause);
+      break;
+    case "lowerDown":
+      finish(step, event.cause);
+      break;
+  }
+  return step.c;
+}
+
+// ---- frames ---------------------------------------------------------------------------------------
+
+function onFrame(step: Step, protocol: number, payload: Uint8Array): void {
+  switch (protocol) {
+    case PppProtocol.LCP:
+      onLcp(step, payload);
+      return;
+    case PppProtocol.PAP:
+      onPap(step, payload);
+      return;
+    case PppProtocol.CHAP:
+      onChap(step, payload);
+      return;
+    case PppProtocol.IPCP:
+      onIpcp(step, payload);
+      return;
+    default:
+      // RFC 1661 §5.7: a protocol we do not run is rejected, once LCP is Opened (before, it is dropped).
+      if (step.c.lcp === "opened") {
+        const id = ++step.c.lcpNcp.id & 0xff;
+        const rejected = payload.subarray(0, Math.max(0, step.c.peerMru - 6));
+        send(step, PppProtocol.LCP, encodeLcp({ code: "Protocol-Reject", id, protocol, rejected }));
+      }
+  }
+}
+
+function onLcp(step: Step, payload: Uint8Array): void {
+  const decoded = decodeLcp(payload);
+  if (!decoded.ok) return; // RFC 1661 §5: a malformed packet is silently discarded.
+  const p = decoded.value;
+  const c = step.c;
+  switch (p.code) {
+    case "Configure-Request": {
+      const answer = judgeLcpRequest(step, p);
+      fsm(step, "lcp", answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
+      return;
+    }
+    case "Configure-Ack":
+      if (p.id !== c.lcpNcp.id) return; // RFC 1661 §5.2: an Ack must match our last request.
+      applyLcpAck(step, p);
+      fsm(step, "lcp", "rca");
+      return;
+    case "Configure-Nak":
+    case "Configure-Reject":
+      if (p.id !== c.lcpNcp.id) return;
+      if (!applyLcpRefusal(step, p)) return;
+      fsm(step, "lcp", "rcn");
+      return;
+    case "Terminate-Request":
+      if (!c.cause && c.lcp === "opened") {
+        // RFC 3145 code 3, direction peer: the subscriber hung up.
+        c.cause = pppCause(
+          PppDisconnectCode.normal,
+          PppProtocol.LCP,
+          PppDirection.peer,
+          "the peer sent LCP Terminate-Request",
+        );
+      }
+      // RFC 1661 §4.1: Opened + RTR → Stopping; the link ends one restart period later (TO-).
+      fsm(step, "lcp", "rtr", { terminateId: p.id });
+      return;
+    case "Terminate-Ack":
+      fsm(step, "lcp", "rta");
+      return;
+    case "Code-Reject":
+      // Codes 1-7 are required; a reject of one of them makes LCP unusable (RFC 1661 §5.6).
+      fsm(step, "lcp", p.rejected.length > 0 && p.rejected[0] <= 7 ? "rxj-" : "rxj+");
+      return;
+    case "Protocol-Reject":
+      onProtocolReject(step, p.protocol);
+      return;
+    case "Echo-Request":
+      if (c.lcp === "opened") {
+        // RFC 1661 §6.4: an Echo-Request carrying our own magic number is a looped-back link.
+        if (c.localMagic !== 0 && p.magic === c.localMagic) return;
+        send(
+          step,
+          PppProtocol.LCP,
+          encodeLcp({ code: "Echo-Reply", id: p.id, magic: c.localMagic, data: p.data }),
+        );
+      }
+      return;
+    case "Echo-Reply":
+    case "Discard-Request":
+    case "Identification":
+    case "Time-Remaining":
+      return;
+    default:
+      fsm(step, "lcp", "ruc", { unknown: payload });
+  }
+}
+
+function onProtocolReject(step: Step, protocol: number): void {
+  if (protocol === PppProtocol.IPCP) fsm(step, "ipcp", "rxj-");
+  else if (protocol === PppProtocol.LCP) fsm(step, "lcp", "rxj-");
+  // A reject of PAP/CHAP during authentication: the peer will not authenticate (RFC 3145 code 15).
+  else if ((protocol === PppProtocol.PAP || protocol === PppProtocol.CHAP) && step.c.auth !== "passed") {
+    terminate(
+      step,
+      pppCause(
+        PppDisconnectCode.authProtocolRefused,
+        protocol,
+        PppDirection.peer,
+        "the peer rejected the authentication protocol",
+      ),
+    );
+  }
+}
+
+// ---- LCP options ----------------------------------------------------------------------------------
+
+interface Answer {
+  acceptable: boolean;
+  /** The Nak or Reject to send when not acceptable. */
+  code?: "Configure-Nak" | "Configure-Reject";
+  options?: (LcpOption | IpcpOption)[];
+  /** The peer's values to adopt when we Ack. */
+  adopt?: () => void;
+}
+
+function authOption(method: AuthMethod): LcpKnownOption {
+  return method === "pap"
+    ? { kind: "authProtocol", protocol: PppProtocol.PAP }
+    : { kind: "authProtocol", protocol: PppProtocol.CHAP, algorithm: ChapAlgorithm.MD5 };
+}
+
+function authMethodOf(o: Extract<LcpKnownOption, { kind: "authProtocol" }>): AuthMethod | undefined {
+  if (o.protocol === PppProtocol.PAP) return "pap";
+  if (o.protocol === PppProtocol.CHAP && o.algorithm === ChapAlgorithm.MD5) return "chap";
+  return undefined;
+}
+
+/** Judges the peer's LCP Configure-Request (RFC 1661 §5.1, §6). */
+function judgeLcpRequest(step: Step, p: ConfigurePacket<LcpKnownOption>): Answer {
+  const c = step.c;
+  const s = c.settings;
+  const reject: LcpOption[] = [];
+  const nak: LcpOption[] = [];
+  let mru = 1500;
+  let magic = 0;
+  let auth: AuthMethod | undefined;
+  for (const o of p.options) {
+    switch (o.kind) {
+      case "mru":
+        if (o.value < s.minMru) nak.push({ kind: "mru", value: s.minMru });
+        else if (o.value > s.maxMru) nak.push({ kind: "mru", value: s.maxMru });
+        else mru = o.value;
+        break;
+      case "accm": // Synchronous framing on L2TP: the map is moot (RFC 1662 §7.1).
+      case "pfc":
+      case "acfc":
+        break;
+      case "magicNumber":
+        if (o.value !== 0 && o.value === c.localMagic) {
+          // RFC 1661 §6.4: the same magic number: Nak with another; many in a row mean a loop.
+          c.magicCollisions++;
+          c.localMagic = nextMagic(c.localMagic);
+          nak.push({ kind: "magicNumber", value: nextMagic(c.localMagic) });
+        } else magic = o.value;
+        break;
+      case "authProtocol": {
+        if (s.role === "server") {
+          reject.push(o); // We do not authenticate ourselves to a subscriber.
+          break;
+        }
+        const method = authMethodOf(o);
+        if (method && s.authProtocols.includes(method)) auth = method;
+        else if (s.authProtocols.length > 0) nak.push(authOption(s.authProtocols[0] as AuthMethod));
+        else reject.push(o);
+        break;
+      }
+      default:
+        reject.push(o);
+    }
+  }
+  if (c.magicCollisions > s.maxFailure) {
+    terminate(
+      step,
+      pppCause(
+        PppDisconnectCode.lcpMagicNumberError,
+        PppProtocol.LCP,
+        PppDirection.local,
+        "the link appears looped back (magic numbers keep matching)",
+      ),
+    );
+  }
+  if (reject.length > 0) return { acceptable: false, code: "Configure-Reject", options: reject };
+  if (nak.length > 0) {
+    // RFC 1661 §4.6 Max-Failure: past it, Naks become Rejects.
+    if (c.lcpNcp.naks >= s.maxFailure) return { acceptable: false, code: "Configure-Reject", options: nak };
+    return { acceptable: false, code: "Configure-Nak", options: nak };
+  }
+  return {
+    acceptable: true,
+    adopt: () => {
+      c.peerMru = mru;
+      c.peerMagic = magic;
+      if (s.role === "client") c.authProtocol = auth;
+    },
+  };
+}
+
+/** Our LCP Configure-Request options. */
+function lcpRequestOptions(c: PppContext): LcpOption[] {
+  const s = c.settings;
+  const options: LcpOption[] = [];
+  if (s.mru !== 1500) options.push({ kind: "mru", value: s.mru });
+  if (s.role === "server" && c.authIndex < s.authProtocols.length) {
+    options.push(authOption(s.authProtocols[c.authIndex] as AuthMethod));
+  }
+  if (c.localMagic !== 0) options.push({ kind: "magicNumber", value: c.localMagic });
+  return options;
+}
+
+function applyLcpAck(step: Step, _p: ConfigurePacket<LcpKnownOption>): void {
+  const c = step.c;
+  if (c.role === "server") {
+    c.authProtocol =
+      c.authIndex < c.settings.authProtocols.length ? c.settings.authProtocols[c.authIndex] : undefined;
+  }
+}
+
+/** A Nak or Reject of our LCP request: adjust what we ask; false when nothing can be adjusted. */
+function applyLcpRefusal(step: Step, p: ConfigurePacket<LcpKnownOption>): boolean {
+  const c = step.c;
+  const s = c.settings;
+  if (++c.lcpNcp.refused > s.maxConfigure) {
+    terminate(
+      step,
+      pppCause(
+        PppDisconnectCode.lcpFailedToConverge,
+        PppProtocol.LCP,
+        PppDirection.local,
+        "LCP failed to converge",
+      ),
+    );
+    return false;
+  }
+  const nak = p.code === "Configure-Nak";
+  for (const o of p.options) {
+    if (o.kind === "magicNumber") c.localMagic = nak ? nextMagic(o.value) : 0;
+    else if (o.kind === "authProtocol" && s.role === "server") {
+      // RFC 1994 §3: a Nak may suggest another protocol; take it if we run it, else try our next one.
+      const suggested = nak ? authMethodOf(o) : undefined;
+      const index = suggested ? s.authProtocols.indexOf(suggested) : -1;
+      c.authIndex = index > c.authIndex ? index : c.authIndex + 1;
+      if (c.authIndex >= s.authProtocols.length) {
+        terminate(
+          step,
+          pppCause(
+            PppDisconnectCode.authProtocolRefused,
+            PppProtocol.LCP,
+            PppDirection.peer,
+            "the peer refused every authentication protocol this LNS allows",
+          ),
+        );
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// ---- IPCP -----------------------------------------------------------------------------------------
+
+function onIpcp(step: Step, payload: Uint8Array): void {
+  const c = step.c;
+  // RFC 1661 §3.4: NCP packets before the Network phase are discarded; a request that only waits
+  // for the address (server) is kept and answered once the address is known.
+  if (c.lcp !== "opened" || c.auth !== "passed") return;
+  if (c.role === "server" && c.address === undefined) {
+    c.earlyIpcp = payload;
+    return;
+  }
+  const decoded = decodeIpcp(payload);
+  if (!decoded.ok) return;
+  const p = decoded.value;
+  switch (p.code) {
+    case "Configure-Request": {
+      const answer = judgeIpcpRequest(step, p);
+      fsm(step, "ipcp", answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
+      return;
+    }
+    case "Configure-Ack":
+      if (p.id !== c.ipcpNcp.id) return;
+      if (c.role === "client") c.address = c.ipcpAsk.ipAddress;
+      fsm(step, "ipcp", "rca");
+      return;
+    case "Configure-Nak":
+    case "Configure-Reject":
+      if (p.id !== c.ipcpNcp.id) return;
+      if (++c.ipcpNcp.refused > c.settings.maxConfigure) {
+        terminate(
+          step,
+          pppCause(
+            PppDisconnectCode.ncpFailedToConverge,
+            PppProtocol.IPCP,
+            PppDirection.local,
+            "IPCP failed to converge",
+          ),
+        );
+        return;
+      }
+      applyIpcpRefusal(c, p);
+      fsm(step, "ipcp", "rcn");
+      return;
+    case "Terminate-Request":
+      fsm(step, "ipcp", "rtr", { terminateId: p.id });
+      return;
+    case "Terminate-Ack":
+      fsm(step, "ipcp", "rta");
+      return;
+    case "Code-Reject":
+      fsm(step, "ipcp", "rxj-");
+      return;
+    default:
+      fsm(step, "ipcp", "ruc", { unknown: payload });
+  }
+}
+
+/** Judges the peer's IPCP Configure-Request (RFC 1332 §3, RFC 1877). */
+function judgeIpcpRequest(step: Step, p: ConfigurePacket<IpcpKnownOption>): Answer {
+  const c = step.c;
+  const s = c.settings;
+  const reject: IpcpOption[] = [];
+  const nak: IpcpOption[] = [];
+  let peerAddress: string | undefined;
+  let sawAddress = false;
+  for (const o of p.options) {
+    if (c.role === "client") {
+      if (o.kind === "ipAddress") peerAddress = o.address;
+      else reject.push(o);
+      continue;
+    }
+    switch (o.kind) {
+      case "ipAddress":
+        sawAddress = true;
+        // The client's own choice is Nak'd to the address assigned to it.
+        if (o.address !== c.address) nak.push({ kind: "ipAddress", address: c.address as string });
+        break;
+      case "primaryDns":
+      case "secondaryDns": {
+        const dns = s.dns[o.kind === "primaryDns" ? 0 : 1];
+        if (dns === undefined) reject.push(o);
+        else if (o.address !== dns) nak.push({ kind: o.kind, address: dns });
+        break;
+      }
+      default:
+        reject.push(o);
+    }
+  }
+  if (c.role === "server" && !sawAddress && reject.length === 0) {
+    // RFC 1661 §5.3: a Nak may name an option the peer did not send, to ask for it.
+    nak.push({ kind: "ipAddress", address: c.address as string });
+  }
+  if (reject.length > 0) return { acceptable: false, code: "Configure-Reject", options: reject };
+  if (nak.length > 0) {
+    if (c.ipcpNcp.naks >= s.maxFailure) return { acceptable: false, code: "Configure-Reject", options: nak };
+    return { acceptable: false, code: "Configure-Nak", options: nak };
+  }
+  return {
+    acceptable: true,
+    adopt: () => {
+      if (c.role === "client") c.peerAddress = peerAddress;
+    },
+  };
+}
+
+function ipcpRequestOptions(c: PppContext): IpcpOption[] {
+  if (c.role === "server") return [{ kind: "ipAddress", address: c.settings.localAddress }];
+  const options: IpcpOption[] = [];
+  for (const kind of ["ipAddress", "primaryDns", "secondaryDns"] as const) {
+    const value = c.ipcpAsk[kind];
+    if (value !== undefined) options.push({ kind, address: value });
+  }
+  return options;
+}
+
+function applyIpcpRefusal(c: PppContext, p: ConfigurePacket<IpcpKnownOption>): void {
+  if (c.role === "server") return; // Our own address is not negotiable.
+  const ask = { ...c.ipcpAsk };
+  for (const o of p.options) {
+    if (o.kind !== "ipAddress" && o.kind !== "primaryDns" && o.kind !== "secondaryDns") continue;
+    if (p.code === "Configure-Nak") ask[o.kind] = o.address;
+    else delete ask[o.kind];
+  }
+  c.ipcpAsk = ask;
+  c.dnsLearnt = [ask.primaryDns, ask.secondaryDns].filter((d): d is string => !!d && d !== NO_ADDRESS);
+}
+
+// ---- authentication -------------------------------------------------------------------------------
+
+function onPap(step: Step, payload: Uint8Array): void {
+  const c = step.c;
+  if (c.lcp !== "opened" || c.authProtocol !== "pap") return;
+  const decoded = decodePap(payload);
+  if (!decoded.ok) return;
+  const p = decoded.value;
+  if (c.role === "server") {
+    if (p.code !== "Authenticate-Request") return;
+    if (c.auth === "passed") {
+      // Our Ack was lost: the peer asks again (RFC 1334 §2.2.1).
+      if (p.id === c.authId)
+        send(step, PppProtocol.PAP, encodePap({ code: "Authenticate-Ack", id: p.id, message: EMPTY }));
+      return;
+    }
+    if (c.auth !== "waiting") return; // Checking already: the retransmission waits for the answer.
+    c.authId = p.id;
+    c.user = decoder.decode(p.peerId);
+    c.auth = "checking";
+    step.out.push({ type: "cancel", timer: "timer.auth" });
+    step.out.push({
+      type: "authenticate",
+      credentials: { method: "pap", user: c.user, password: p.password },
+    });
+    return;
+  }
+  if (c.auth !== "waiting" || p.id !== c.authId) return;
+  if (p.code === "Authenticate-Ack") authPassed(step);
+  else if (p.code === "Authenticate-Nak") {
+    step.out.push({ type: "cancel", timer: "timer.auth" });
+    terminate(
+      step,
+      pppCause(
+        PppDisconnectCode.authFailed,
+        PppProtocol.PAP,
+        PppDirection.peer,
+        `PAP refused: ${decoder.decode(p.message)}`,
+      ),
+    );
+  }
+}
+
+function onChap(step: Step, payload: Uint8Array): void {
+  const c = step.c;
+  if (c.lcp !== "opened" || c.authProtocol !== "chap") return;
+  const decoded = decodeChap(payload);
+  if (!decoded.ok) return;
+  const p = decoded.value;
+  if (c.role === "server") {
+    if (p.code !== "Response") return;
+    if (c.auth === "passed") {
+      if (p.id === c.authId)
+        send(step, PppProtocol.CHAP, encodeChap({ code: "Success", id: p.id, message: EMPTY }));
+      return;
+    }
+    // RFC 1994 §4.1: a Response must answer our current Challenge's Identifier.
+    if (c.auth !== "challenged" || p.id !== c.authId || !c.challenge) return;
+    c.user = decoder.decode(p.name);
+    c.auth = "checking";
+    step.out.push({ type: "cancel", timer: "timer.auth" });
+    step.out.push({
+      type: "authenticate",
+      credentials: { method: "chap", user: c.user, id: p.id, challenge: c.challenge, response: p.value },
+    });
+    return;
+  }
+  switch (p.code) {
+    case "Challenge": {
+      if (c.auth === "passed") return;
+      c.authId = p.id;
+      c.auth = "waiting";
+      const secret = c.settings.password ?? "";
+      const name = encoder.encode(c.settings.user ?? c.settings.hostName);
+      send(
+        step,
+        PppProtocol.CHAP,
+        encodeChap({ code: "Response", id: p.id, value: chapMd5Response(p.id, secret, p.value), name }),
+      );
+      return;
+    }
+    case "Success":
+      if (c.auth === "waiting" && p.id === c.authId) authPassed(step);
+      return;
+    case "Failure":
+      if (c.auth === "waiting" && p.id === c.authId) {
+        terminate(
+          step,
+          pppCause(
+            PppDisconnectCode.authFailed,
+            PppProtocol.CHAP,
+            PppDirection.peer,
+            `CHAP failure: ${decoder.decode(p.message)}`,
+          ),
+        );
+      }
+      return;
+  }
+}
+
+/** LCP is up (RFC 1661 §3.5): authenticate, or go to the Network phase when no protocol was agreed. */
+function lcpUp(step: Step): void {
+  const c = step.c;
+  if (c.authProtocol === undefined) {
+    authPassed(step);
+    return;
+  }
+  if (c.role === "client") {
+    c.auth = "waiting";
+    if (c.authProtocol === "pap") sendPapRequest(step, true);
+    return;
+  }
+  const proxy = c.proxy;
+  c.proxy = undefined;
+  if (proxy && c.proxied) {
+    const credentials = proxyCredentials(proxy, c.authProtocol);
+    if (credentials) {
+      // RFC 2661 §4.4.5: the LAC authenticated the subscriber; AAA verifies what it saw.
+      c.user = credentials.user;
+      c.authId = proxy.proxyAuthenId ?? 0;
+      c.auth = "checking";
+      step.out.push({ type: "authenticate", credentials });
+      return;
+    }
+  }
+  if (c.authProtocol === "chap") {
+    c.authTries = c.settings.maxConfigure;
+    sendChallenge(step);
+  } else {
+    c.auth = "waiting";
+    step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.authTimeoutMs });
+  }
+}
+
+/** The credentials of a proxy authentication, when it is complete and of the agreed protocol. */
+function proxyCredentials(proxy: ProxyInfo, auth: AuthMethod): Credentials | undefined {
+  const user = proxy.proxyAuthenName;
+  if (user === undefined || proxy.proxyAuthenResponse === undefined) return undefined;
+  if (auth === "pap" && proxy.proxyAuthenType === ProxyAuthenType.pap) {
+    return { method: "pap", user, password: proxy.proxyAuthenResponse };
+  }
+  if (
+    auth === "chap" &&
+    proxy.proxyAuthenType === ProxyAuthenType.chap &&
+    proxy.proxyAuthenChallenge !== undefined &&
+    proxy.proxyAuthenId !== undefined
+  ) {
+    return {
+      method: "chap",
+      user,
+      id: proxy.proxyAuthenId,
+      challenge: proxy.proxyAuthenChallenge,
+      response: proxy.proxyAuthenResponse,
+    };
+  }
+  return undefined;
+}
+
+function sendChallenge(step: Step): void {
+  const c = step.c;
+  const challenge = c.challenge ?? EMPTY;
+  c.authId = (c.authId + 1) & 0xff;
+  c.auth = "challenged";
+  c.authTries--;
+  const name = encoder.encode(c.settings.hostName);
+  send(step, PppProtocol.CHAP, encodeChap({ code: "Challenge", id: c.authId, value: challenge, name }));
+  step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.restartMs });
+}
+
+function sendPapRequest(step: Step, first: boolean): void {
+  const c = step.c;
+  if (first) c.authTries = c.settings.maxConfigure;
+  c.authId = (c.authId + 1) & 0xff;
+  c.authTries--;
+  const peerId = encoder.encode(c.settings.user ?? "");
+  const password = encoder.encode(c.settings.password ?? "");
+  send(step, PppProtocol.PAP, encodePap({ code: "Authenticate-Request", id: c.authId, peerId, password }));
+  step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.restartMs });
+}
+
+function onAuthTimer(step: Step): void {
+  const c = step.c;
+  if (c.lcp !== "opened") return;
+  const retry = c.authTries > 0;
+  if (c.role === "server" && c.auth === "challenged" && retry) return sendChallenge(step);
+  if (c.role === "client" && c.auth === "waiting" && c.authProtocol === "pap" && retry) {
+    return sendPapRequest(step, false);
+  }
+  if (c.auth === "waiting" || c.auth === "challenged") {
+    const protocol = c.authProtocol === "pap" ? PppProtocol.PAP : PppProtocol.CHAP;
+    terminate(
+      step,
+      pppCause(PppDisconnectCode.authTimeout, protocol, PppDirection.local, "authentication timed out"),
+    );
+  }
+}
+
+/** The answer of AAA (server): tell the peer (RFC 1334 §2.2.2, RFC 1994 §4.2), then go on or end. */
+function onAuthenticated(step: Step, ok: boolean, message: string): void {
+  const c = step.c;
+  if (c.auth !== "checking" || c.lcp !== "opened") return;
+  const text = encoder.encode(message.slice(0, 200));
+  if (c.authProtocol === "pap") {
+    send(
+      step,
+      PppProtocol.PAP,
+      encodePap({ code: ok ? "Authenticate-Ack" : "Authenticate-Nak", id: c.authId, message: text }),
+    );
+  } else {
+    send(
+      step,
+      PppProtocol.CHAP,
+      encodeChap({ code: ok ? "Success" : "Failure", id: c.authId, message: text }),
+    );
+  }
+  if (ok) {
+    authPassed(step);
+    return;
+  }
+  const protocol = c.authProtocol === "pap" ? PppProtocol.PAP : PppProtocol.CHAP;
+  terminate(
+    step,
+    pppCause(PppDisconnectCode.authFailed, protocol, PppDirection.local, `authentication failed: ${message}`),
+  );
+}
+
+/** Authentication is done (or none was agreed): the Network phase (RFC 1661 §3.6). */
+function authPassed(step: Step): void {
+  const c = step.c;
+  c.auth = "passed";
+  step.out.push({ type: "cancel", timer: "timer.auth" });
+  if (c.role === "server") {
+    step.out.push({ type: "needAddress" });
+    return;
+  }
+  c.ipcpAsk = { ipAddress: NO_ADDRESS };
+  if (c.settings.dns.length > 0) {
+    c.ipcpAsk.primaryDns = NO_ADDRESS;
+    c.ipcpAsk.secondaryDns = NO_ADDRESS;
+  }
+  fsm(step, "ipcp", "up");
+  fsm(step, "ipcp", "open");
+}
+
+function onAddress(step: Step, address: string | undefined, failure: string | undefined): void {
+  const c = step.c;
+  if (c.role !== "server" || c.auth !== "passed" || c.address !== undefined) return;
+  if (address === undefined) {
+    terminate(
+      step,
+      pppCause(
+        PppDisconnectCode.noNcps,
+        PppProtocol.IPCP,
+        PppDirection.local,
+        failure ?? "no address to assign",
+      ),
+    );
+    return;
+  }
+  c.address = address;
+  c.peerAddress = c.settings.localAddress;
+  fsm(step, "ipcp", "up");
+  fsm(step, "ipcp", "open");
+  const early = c.earlyIpcp;
+  if (early) {
+    c.earlyIpcp = undefined;
+    onIpcp(step, early);
+  }
+}
+
+// ---- the automaton's actions ----------------------------------------------------------------------
+
+/** What an event brings for the automaton's send actions. */
+interface FsmExtra {
+  /** RCR: the request, its raw payload, and our verdict. */
+  request?: ConfigurePacket<LcpKnownOption> | ConfigurePacket<IpcpKnownOption>;
+  payload?: Uint8Array;
+  answer?: Answer;
+  /** RTR: the Terminate-Request's Identifier. */
+  terminateId?: number;
+  /** RUC: the packet with the unknown code. */
+  unknown?: Uint8Array;
+}
+
+type Which = "lcp" | "ipcp";
+
+/** Runs `event` through the automaton of `which` (RFC 1661 §4.1) and performs its actions in order. */
+function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): void {
+  const c = step.c;
+  const ncp = which === "lcp" ? c.lcpNcp : c.ipcpNcp;
+  const t = fsmStep(ncp.state, event);
+  if (!t) return;
+  const protocol = which === "lcp" ? PppProtocol.LCP : PppProtocol.IPCP;
+  const timer = which === "lcp" ? "timer.lcp" : "timer.ipcp";
+  let armed = false;
+  for (const action of t.actions) {
+    switch (action) {
+      case "irc":
+        ncp.counter =
+          t.next === "closing" || t.next === "stopping" ? c.settings.maxTerminate : c.settings.maxConfigure;
+        break;
+      case "zrc":
+        ncp.counter = 0;
+        armed = true;
+        break;
+      case "scr": {
+        ncp.counter--;
+        ncp.id = (ncp.id + 1) & 0xff;
+        const payload =
+          which === "lcp"
+            ? encodeLcp({ code: "Configure-Request", id: ncp.id, options: lcpRequestOptions(c) })
+            : encodeIpcp({ code: "Configure-Request", id: ncp.id, options: ipcpRequestOptions(c) });
+        send(step, protocol, payload);
+        armed = true;
+        break;
+      }
+      case "sca": {
+        // RFC 1661 §5.2: the Ack repeats the request's options exactly: the same bytes, code 2.
+        const payload = extra.payload as Uint8Array;
+        const ack = payload.slice();
+        ack[0] = 2;
+        extra.answer?.adopt?.();
+        ncp.naks = 0;
+        send(step, protocol, ack);
+        break;
+      }
+      case "scn": {
+        const answer = extra.answer as Answer;
+        const id = extra.request?.id ?? 0;
+        if (answer.code === "Configure-Nak") ncp.naks++;
+        const packet = { code: answer.code as "Configure-Nak", id, options: answer.options ?? [] };
+        send(
+          step,
+          protocol,
+          which === "lcp"
+            ? encodeLcp(packet as ConfigurePacket<LcpKnownOption>)
+            : encodeIpcp(packet as ConfigurePacket<IpcpKnownOption>),
+        );
+        break;
+      }
+      case "str": {
+        ncp.counter--;
+        ncp.id = (ncp.id + 1) & 0xff;
+        const packet = { code: "Terminate-Request" as const, id: ncp.id, data: EMPTY };
+        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        armed = true;
+        break;
+      }
+      case "sta": {
+        const packet = { code: "Terminate-Ack" as const, id: extra.terminateId ?? 0, data: EMPTY };
+        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        break;
+      }
+      case "scj": {
+        ncp.id = (ncp.id + 1) & 0xff;
+        const rejected = (extra.unknown ?? EMPTY).subarray(0, Math.max(0, c.peerMru - 8));
+        const packet = { code: "Code-Reject" as const, id: ncp.id, rejected };
+        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        break;
+      }
+      case "ser":
+        break; // Echo-Requests are answered in onLcp, where the packet is at hand.
+      case "tlu":
+        if (which === "lcp") lcpUp(step);
+        else ipcpUp(step);
+        break;
+      case "tld":
+        if (which === "lcp") {
+          // RFC 1661 §3.7: LCP leaving Opened takes the network layer down with it.
+          fsm(step, "ipcp", "down");
+        }
+        break;
+      case "tls":
+        break;
+      case "tlf":
+        if (which === "lcp") lcpFinished(step, event);
+        else ipcpFinished(step);
+        break;
+    }
+  }
+  ncp.state = t.next;
+  if (which === "lcp") c.lcp = t.next;
+  else c.ipcp = t.next;
+  if (armed) step.out.push({ type: "schedule", timer, ms: c.settings.restartMs });
+  else if (!restartTimerRuns(t.next)) step.out.push({ type: "cancel", timer });
+}
+
+function ipcpUp(step: Step): void {
+  const c = step.c;
+  step.out.push({ type: "up", address: c.address ?? NO_ADDRESS, user: c.user });
+}
+
+/** IPCP finished (TO-, rejected): no network layer is left, so the link ends (RFC 3145 code 18/19). */
+function ipcpFinished(step: Step): void {
+  const c = step.c;
+  if (c.cause) return;
+  terminate(
+    step,
+    pppCause(
+      PppDisconnectCode.ncpFailedToConverge,
+      PppProtocol.IPCP,
+      PppDirection.local,
+      "IPCP did not come up",
+    ),
+  );
+}
+
+/** LCP finished (RFC 1661 §4.4 tlf): the link is dead. */
+function lcpFinished(step: Step, event: FsmEvent): void {
+  const c = step.c;
+  if (!c.cause) {
+    c.cause =
+      event === "to-"
+        ? pppCause(
+            PppDisconnectCode.lcpPeerSilent,
+            PppProtocol.LCP,
+            PppDirection.local,
+            "LCP: the peer did not answer",
+          )
+        : pppCause(PppDisconnectCode.lcpFailedToConverge, PppProtocol.LCP, PppDirection.local, "LCP failed");
+  }
+  c.ended = true;
+  step.out.push({ type: "cancel", timer: "timer.auth" });
+  step.out.push({ type: "cancel", timer: "timer.ipcp" });
+  step.out.push({ type: "finished", cause: c.cause });
+}
+
+/** Ends the link with a Terminate-Request (RFC 1661 §3.7), keeping the first cause. */
+function terminate(step: Step, cause: PppCause): void {
+  const c = step.c;
+  if (!c.cause) c.cause = cause;
+  if (c.lcp === "closing" || c.lcp === "stopping") return;
+  if (c.lcp === "initial" || c.lcp === "starting" || c.lcp === "closed" || c.lcp === "stopped") {
+    finish(step, c.cause);
+    return;
+  }
+  fsm(step, "lcp", "close");
+}
+
+/** Ends the link at once (no frame): the cause stays, every timer stops, `finished` goes out. */
+function finish(step: Step, cause: PppCause): void {
+  const c = step.c;
+  if (!c.cause) c.cause = cause;
+  c.ended = true;
+  c.lcp = c.lcpNcp.state = c.lcp === "initial" ? "initial" : "closed";
+  if (c.ipcp !== "initial") c.ipcp = c.ipcpNcp.state = "initial";
+  step.out.push({ type: "cancel", timer: "timer.lcp" });
+  step.out.push({ type: "cancel", timer: "timer.ipcp" });
+  step.out.push({ type: "cancel", timer: "timer.auth" });
+  step.out.push({ type: "finished", cause: c.cause });
+}
+
+function send(step: Step, protocol: number, payload: Uint8Array): void {
+  step.out.push({ type: "send", protocol, payload });
+}
+
+/** The PPP frame of a control packet (RFC 1661 §2; Address and Control kept, as LCP requires). */
+export function pppFrame(protocol: number, payload: Uint8Array): Uint8Array {
+  return concat(Uint8Array.of(0xff, 0x03, protocol >> 8, protocol & 0xff), payload);
+}

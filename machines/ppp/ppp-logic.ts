@@ -1,0 +1,115 @@
+/**
+ * A session's PPP as an XState actor: the endpoint (endpoint.ts) run as an actor logic of its own, as
+ * the session's table is (machines/session-logic.ts), so that a PPP link is an XState actor living in
+ * the node's actor system and seen by the one `inspect` observer (a snapshot per change: the phase as
+ * `value`, the automata, user and address in `context`), at a cost fit for tens of thousands of links:
+ * no statechart algorithm per frame, one context copy per step.
+ *
+ * Effects leave through a sink (the wiring's `pppEffect`), not an XState listener per link; the restart
+ * timers are delayed events on the system's scheduler (cancelled and re-armed by the endpoint).
+ */
+import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
+import {
+  type PppContext,
+  type PppEffect,
+  type PppEvent,
+  type PppInput,
+  type PppPhase,
+  phaseOf,
+  pppStart,
+  pppStep,
+} from "./endpoint.ts";
+import type { PppCause } from "./disconnect.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
+type AnyActorSystem = ActorSystem<any>;
+
+/** The output of an ended PPP link. */
+export interface PppOutput {
+  cause: PppCause;
+}
+
+/** A PPP link's snapshot: what a machine's snapshot says of it. */
+export type PppSnapshot =
+  | { status: "active"; value: PppPhase; context: PppContext; output: undefined; error: undefined }
+  | { status: "done"; value: PppPhase; context: PppContext; output: PppOutput; error: undefined }
+  | { status: "error"; value: PppPhase; context: PppContext; output: undefined; error: unknown }
+  | { status: "stopped"; value: PppPhase; context: PppContext; output: undefined; error: undefined };
+
+/** The PPP actor logic's type. */
+export type PppLogic = ActorLogic<PppSnapshot, PppEvent, PppInput, AnyActorSystem, PppEffect>;
+
+type Scope = ActorScope<PppSnapshot, PppEvent, AnyActorSystem, PppEffect>;
+
+/** What the wiring takes a link's effects with. */
+export interface PppEffectSink {
+  pppEffect(effect: PppEffect): void;
+}
+
+const SINK = Symbol("l2tp.pppEffectSink");
+
+/** Makes `sink` the receiver of what the PPP actor asks (frames, authentication, address, the end). */
+export function sinkPppEffects(actor: object, sink: PppEffectSink): void {
+  (actor as { [SINK]?: PppEffectSink })[SINK] = sink;
+}
+
+function snapshotOf(context: PppContext): PppSnapshot {
+  const value = phaseOf(context);
+  return context.ended
+    ? {
+        status: "done",
+        value,
+        context,
+        output: { cause: context.cause as PppCause },
+        error: undefined,
+      }
+    : { status: "active", value, context, output: undefined, error: undefined };
+}
+
+/** Runs the step's effects once the new snapshot is in place (XState's deferred queue), in order. */
+function defer(out: PppEffect[], scope: Scope): void {
+  if (out.length === 0) return;
+  scope.defer(() => {
+    const self = scope.self;
+    const scheduler = scope.system.scheduler;
+    const sink = (self as { [SINK]?: PppEffectSink })[SINK];
+    for (const effect of out) {
+      if (effect.type === "schedule") {
+        // XState's scheduler keeps the old timer running when an id is scheduled again: cancel first.
+        scheduler.cancel(self, effect.timer);
+        scheduler.schedule(self, self, { type: effect.timer }, effect.ms, effect.timer);
+      } else if (effect.type === "cancel") {
+        scheduler.cancel(self, effect.timer);
+      } else {
+        sink?.pppEffect(effect);
+      }
+    }
+  });
+}
+
+/** The PPP endpoint as an XState actor logic: `createActor(pppLogic, { input })`. */
+export const pppLogic: PppLogic = {
+  config: { id: "ppp" },
+  getInitialSnapshot(scope: Scope, input: PppInput): PppSnapshot {
+    const out: PppEffect[] = [];
+    const context = pppStart(input, out);
+    defer(out, scope);
+    return snapshotOf(context);
+  },
+  transition(snapshot: PppSnapshot, event: PppEvent, scope: Scope): PppSnapshot {
+    if ((event as { type: string }).type === "xstate.stop") {
+      return { ...snapshot, status: "stopped", output: undefined, error: undefined };
+    }
+    if (snapshot.status !== "active") return snapshot;
+    const out: PppEffect[] = [];
+    const context = pppStep(snapshot.context, event, out);
+    defer(out, scope);
+    return context === snapshot.context ? snapshot : snapshotOf(context);
+  },
+  getPersistedSnapshot(snapshot: PppSnapshot) {
+    return { ...snapshot };
+  },
+  restoreSnapshot(persisted) {
+    return persisted as PppSnapshot;
+  },
+};
