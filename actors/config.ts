@@ -5,6 +5,7 @@
 import type { AvpName } from "../protocol/l2tp/avps.ts";
 import type { ControlChannelOptions } from "./control-channel/channel.ts";
 import type { PeerAddress } from "./ports.ts";
+import type { PppNodeConfig } from "./ppp-link.ts";
 
 /** One peer (or, with no address, any peer) and how to run tunnels with it. */
 export interface DestinationProfile {
@@ -54,6 +55,8 @@ export interface NodeConfig {
   sessionSetupTimeoutMs?: number;
   maxSessionsPerTunnel?: number;
   maxTunnels?: number;
+  /** PPP on the node's sessions: the LNS's PPP, a LAC's simulated subscribers, pools, keepalive. */
+  ppp?: PppNodeConfig;
 }
 
 /** A profile with its secret as bytes. */

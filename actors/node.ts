@@ -27,6 +27,7 @@ import {
 } from "../protocol/l2tp/messages.ts";
 import { GeneralError } from "../protocol/l2tp/result.ts";
 import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
+import type { Aaa } from "./aaa.ts";
 import {
   destinationKey,
   matchProfile,
@@ -34,6 +35,7 @@ import {
   type ResolvedProfile,
   resolveProfiles,
 } from "./config.ts";
+import type { DataPlane } from "./data-plane.ts";
 import { DestinationHandle, pendingRequests, type TunnelOwnerRegistry } from "./destination-handle.ts";
 import {
   type CallPlacer,
@@ -42,6 +44,7 @@ import {
   PlacedCall,
 } from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import { PppService } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
@@ -67,8 +70,12 @@ export interface NodeDeps {
   random: Random;
   /** The one observer of every actor's inspection events. */
   inspect?: (event: InspectionEvent) => void;
-  /** Data messages (T=0) of every session; counted whether or not a handler is set. */
+  /** Data messages (T=0) of every session without a PPP link; counted whether or not a handler is set. */
   onData?: DataHandler;
+  /** AAA for PPP authentication and accounting (adapters/aaa). */
+  aaa?: Aaa;
+  /** Where the IP of PPP links goes (adapters/dataplane); default: counted and dropped. */
+  dataPlane?: DataPlane;
   /** Replacement machines (tests: a machine with an action that throws). */
   machines?: Partial<Machines>;
   /** Errors thrown by wiring callbacks and the router (default: console.error); the actor concerned is stopped. */
@@ -244,6 +251,9 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       defaultTransport: this.#transports[0],
       recordsChannel: deps.inspect !== undefined,
     };
+    if (config.ppp) {
+      (this.rt as { ppp?: PppService }).ppp = new PppService(this.rt, config.ppp, deps.aaa, deps.dataPlane);
+    }
     this.system = supervisor.spawn({
       level: "system",
       key: config.name,
@@ -550,7 +560,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         s.packetsIn++;
         s.bytesIn += packet.length;
         stats.dataDelivered++;
-        this.rt.onData?.(s, packet);
+        if (s.ppp) s.ppp.receive(packet);
+        else this.rt.onData?.(s, packet);
         return;
       }
       if (tunnelId !== 0) {
@@ -697,6 +708,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
   }
 
   #systemEnded(ending: Ending): void {
+    this.rt.ppp?.close();
     for (const d of [...this.destinations.values()]) this.rt.supervisor.stopTree(d.node);
     for (const t of this.#transports) t.onReceive(() => {});
     const why =

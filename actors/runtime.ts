@@ -13,6 +13,7 @@ import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { NodeConfig, ResolvedProfile } from "./config.ts";
 import { type ControlChannelStats, newChannelStats } from "./control-channel/channel.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import type { PppService } from "./ppp-link.ts";
 import type { Supervisor } from "./supervisor.ts";
 import type { SessionHandle, TunnelHandle } from "./tunnel-actor.ts";
 
@@ -94,6 +95,8 @@ export interface NodeRuntime {
   /** Channel counters of the tunnels that ended (live tunnels add theirs when asked). */
   readonly endedChannels: ChannelTotals;
   readonly onData?: DataHandler;
+  /** PPP over the node's sessions (actors/ppp-link.ts), when the node runs it. */
+  readonly ppp?: PppService;
   /** The transport new tunnels toward a peer use. */
   readonly defaultTransport: Transport;
   /**

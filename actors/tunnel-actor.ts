@@ -25,6 +25,7 @@ import type {
   TunnelRole,
   tunnelMachine,
 } from "../machines/tunnel.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { ControlHeader } from "../protocol/l2tp/header.ts";
 import { encodeDataHeader } from "../protocol/l2tp/header.ts";
 import {
@@ -40,6 +41,7 @@ import type { ResolvedProfile } from "./config.ts";
 import { ControlChannel } from "./control-channel/channel.ts";
 import { allocateId } from "./ids.ts";
 import type { PeerAddress, Random, Transport } from "./ports.ts";
+import type { PppLink } from "./ppp-link.ts";
 import { addChannelStats, type NodeRuntime, type SessionRequest } from "./runtime.ts";
 import type { Ending, Supervised, Supervisor } from "./supervisor.ts";
 
@@ -334,6 +336,11 @@ export class TunnelHandle {
     return this.#rt.supervisor;
   }
 
+  /** What the node's wiring shares (clock, random, PPP service …). */
+  get runtime(): NodeRuntime {
+    return this.#rt;
+  }
+
   /** How placement sees this tunnel (machines/destination.ts): a live view, made once. */
   get load(): TunnelLoad {
     this.#load ??= tunnelLoadView(this);
@@ -559,6 +566,8 @@ export class TunnelHandle {
     }
     if (header.sessionId !== 0) {
       const s = this.sessions.get(header.sessionId);
+      // RFC 2661 §4.4.5: the ICCN's proxy LCP and authentication are for the session's PPP.
+      if (s && message.type === "ICCN" && this.#rt.ppp) s.connectAvps = message.avps;
       if (s) s.send({ type: `rx.${message.type}` as "rx.ICRP", message });
       else this.#rt.stats.unknownSession++;
       return;
@@ -604,6 +613,7 @@ export class TunnelHandle {
       return;
     }
     const s = this.createSession(kind, undefined, message);
+    if (s && message.avps.callingNumber !== undefined) s.callingNumber = message.avps.callingNumber;
     if (!s) {
       this.#refuseCall(
         peerSessionId,
@@ -658,6 +668,12 @@ export class SessionHandle implements SessionEffectSink {
   bytesIn = 0;
   packetsOut = 0;
   bytesOut = 0;
+  /** The PPP link on this session, once it is established and the node runs PPP for its kind. */
+  ppp: PppLink | undefined;
+  /** The ICCN's AVPs (proxy LCP and authentication) until the PPP link takes them. */
+  connectAvps: Avps | undefined;
+  /** The Calling Number of the call (RFC 2661 §4.4.5), for AAA. */
+  callingNumber: string | undefined;
 
   /** Made by TunnelHandle.createSession. */
   constructor(tunnel: TunnelHandle, id: number, kind: SessionKind, request: SessionRequest | undefined) {
@@ -698,10 +714,13 @@ export class SessionHandle implements SessionEffectSink {
     if (e.type === "send") {
       // Once the tunnel is closing its StopCCN speaks for every session (RFC 2661 §5.7).
       if (this.tunnel.phase === "closing" || this.tunnel.phase === "closed") return;
+      // A local close: PPP says goodbye to the subscriber before the CDN (RFC 1661 §3.7).
+      if (e.message.type === "CDN") this.ppp?.sessionClosing();
       this.tunnel.channel.send(e.message, e.sessionId);
     } else if (e.type === "established") {
       this.established = true;
       this.peerSessionId = this.node.actor.getSnapshot().context.peerSessionId;
+      this.tunnel.runtime.ppp?.attach(this);
       this.request?.onEstablished(this);
     }
   }
@@ -715,6 +734,7 @@ export class SessionHandle implements SessionEffectSink {
         : ending.kind === "error"
           ? cause("internal", `session ${this.id} failed: ${describe(ending.error)}`)
           : cause("internal", `session ${this.id} was stopped`);
+    this.ppp?.sessionEnded(why);
     this.request?.onEnded(this, why);
   }
 }

@@ -114,7 +114,10 @@ function requestOf(context: SessionContext, event: SessionEvent): ControlMessage
 function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
   const ppp = context.cause?.ppp;
   return ppp
-    ? { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId, pppDisconnectCause: ppp } }
+    ? {
+        type: "CDN",
+        avps: { resultCode, assignedSessionId: context.localSessionId, pppDisconnectCause: ppp },
+      }
     : { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
 }
 

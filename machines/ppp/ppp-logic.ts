@@ -9,6 +9,7 @@
  * timers are delayed events on the system's scheduler (cancelled and re-armed by the endpoint).
  */
 import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
+import type { PppCause } from "./disconnect.ts";
 import {
   type PppContext,
   type PppEffect,
@@ -19,7 +20,6 @@ import {
   pppStart,
   pppStep,
 } from "./endpoint.ts";
-import type { PppCause } from "./disconnect.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
 type AnyActorSystem = ActorSystem<any>;

@@ -5,9 +5,9 @@
  * function; each rule has its unit test (test/machines/ppp/proxy-lcp.test.ts).
  */
 import type { Avps } from "../../protocol/l2tp/avps.ts";
-import { decodeOptions } from "../../protocol/ppp/options.ts";
 import { type LcpOption, lcpOptions } from "../../protocol/ppp/lcp.ts";
 import { ChapAlgorithm, PppProtocol } from "../../protocol/ppp/numbers.ts";
+import { decodeOptions } from "../../protocol/ppp/options.ts";
 
 /** An authentication protocol a PPP endpoint runs (RFC 1334 PAP, RFC 1994 CHAP with MD5). */
 export type AuthMethod = "pap" | "chap";

@@ -206,6 +206,21 @@ export function peekIds(
   return peeked;
 }
 
+/**
+ * Where the PPP frame of a data message starts (RFC 2661 §3.1: after the optional Length, Ns/Nr and
+ * Offset Size fields and the offset pad), or -1 when the header runs past the datagram. Allocates nothing.
+ */
+export function dataPayloadOffset(packet: Uint8Array): number {
+  if (packet.length < 6) return -1;
+  const flags = (packet[0] << 8) | packet[1];
+  let at = 6 + (flags & FLAG_L ? 2 : 0) + (flags & FLAG_S ? 4 : 0);
+  if (flags & FLAG_O) {
+    if (packet.length < at + 2) return -1;
+    at += 2 + ((packet[at] << 8) | packet[at + 1]);
+  }
+  return at <= packet.length ? at : -1;
+}
+
 /** The length of the header encodeDataHeader writes for `h` (offset pad included). */
 export function dataHeaderLength(h: DataHeader): number {
   const hasSequence = h.ns !== undefined || h.nr !== undefined;

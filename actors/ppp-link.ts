@@ -1,0 +1,603 @@
+/**
+ * PPP over the node's sessions: a `PppService` per node (settings, AAA, address pools, data plane,
+ * keepalive, counters) and a `PppLink` per established session, the wiring of one PPP actor
+ * (machines/ppp/) under its session in the supervisor.
+ *
+ * On an LNS, every incoming call gets a server link (the E-series "dynamic PPP interface"): proxy LCP
+ * taken over when acceptable, authentication through AAA, an address from RADIUS or a pool, IPCP, IP to
+ * the data plane. On a LAC, a configured `subscriber` puts a simulated subscriber (a client link) on
+ * each of its calls: the lab's and the benchmarks' stand-in for a real PPP client.
+ *
+ * The data path never enters XState for IP: the router hands a session's datagram to `receive`, which
+ * peels the L2TP and PPP headers and gives IP to the data plane; only control protocols (LCP, PAP, CHAP,
+ * IPCP, unknown ones to reject) become events of the PPP actor. Keepalive (RFC 1661 §5.8 Echo) runs in a
+ * node-wide sweep, not a timer per link: a link heard from since the last sweep is left alone.
+ */
+import type { Actor } from "xstate";
+import { type Cause, cause } from "../machines/common.ts";
+import {
+  acctTerminateCause,
+  type PppCause,
+  PppDirection,
+  PppDisconnectCode,
+  pppCause,
+} from "../machines/ppp/disconnect.ts";
+import {
+  PPP_DEFAULTS,
+  type PppEffect,
+  type PppInput,
+  type PppSettings,
+  type ProxyInfo,
+  pppFrame,
+} from "../machines/ppp/endpoint.ts";
+import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
+import { CdnResult } from "../protocol/l2tp/result-codes.ts";
+import { decodeFrame } from "../protocol/ppp/frame.ts";
+import { encodeLcp } from "../protocol/ppp/lcp.ts";
+import { PppProtocol } from "../protocol/ppp/numbers.ts";
+import type { Aaa, AccountingRecord, Authorization, Credentials } from "./aaa.ts";
+import { AddressPool, type AddressPoolConfig } from "./address-pool.ts";
+import type { DataPlane, PppLinkPort } from "./data-plane.ts";
+import type { NodeRuntime } from "./runtime.ts";
+import type { Ending, Supervised } from "./supervisor.ts";
+import type { SessionHandle } from "./tunnel-actor.ts";
+
+/** PPP settings of a node (NodeConfig.ppp). */
+export interface PppNodeConfig {
+  /** The LNS's PPP on every incoming call; absent: the LNS carries calls without terminating PPP. */
+  lns?: Partial<Omit<PppSettings, "role">>;
+  /** A simulated subscriber on every LAC incoming call (lab, benchmarks); needs `user`. */
+  subscriber?: Partial<Omit<PppSettings, "role">>;
+  /** LCP Echo keepalive (RFC 1661 §5.8): after this much silence an Echo-Request; 0 turns it off. */
+  keepaliveMs?: number;
+  /** Unanswered Echo-Requests before the link is declared dead (RFC 3145 code 8). */
+  keepaliveMisses?: number;
+  /** Address pools for IPCP. */
+  pools?: readonly AddressPoolConfig[];
+  /** The pool used when AAA names none (default: the first). */
+  defaultPool?: string;
+  /** RADIUS accounting of PPP links (RFC 2866). */
+  accounting?: {
+    enabled?: boolean;
+    /** An unanswered Accounting-Start ends the session (default false: it is retried and counted). */
+    required?: boolean;
+    /** Interim-Update period; 0 or absent: none (unless AAA gives Acct-Interim-Interval). */
+    interimMs?: number;
+  };
+}
+
+/** Counters of a node's PPP, for `show`, metrics and tests. */
+export interface PppStats {
+  /** PPP links created. */
+  links: number;
+  /** Links whose IPCP came up (a subscriber set up). */
+  up: number;
+  /** Links that took over the LAC's proxy LCP. */
+  proxyLcp: number;
+  /** Links that renegotiated LCP although a proxy LCP was present. */
+  lcpRenegotiated: number;
+  authAccepted: number;
+  authRejected: number;
+  /** No address could be assigned (a pool exhausted, a Framed-IP-Address taken). */
+  noAddress: number;
+  keepaliveFailures: number;
+  echoRequestsSent: number;
+  /** Data messages that were not a PPP frame. */
+  malformedFrames: number;
+  /** IP packets that came before IPCP was up. */
+  ipBeforeUp: number;
+  /** Accounting requests that got no answer after every retry. */
+  accountingUnanswered: number;
+}
+
+function zeroStats(): PppStats {
+  return {
+    links: 0,
+    up: 0,
+    proxyLcp: 0,
+    lcpRenegotiated: 0,
+    authAccepted: 0,
+    authRejected: 0,
+    noAddress: 0,
+    keepaliveFailures: 0,
+    echoRequestsSent: 0,
+    malformedFrames: 0,
+    ipBeforeUp: 0,
+    accountingUnanswered: 0,
+  };
+}
+
+/** RFC 1661 §5.8 keepalive defaults: an Echo-Request after 30 s of silence, 3 unanswered end the link. */
+export const KEEPALIVE_DEFAULTS = { intervalMs: 30_000, misses: 3 } as const;
+
+/** The CDN result for a PPP cause (RFC 2661 §4.4.2). */
+function cdnResultFor(ppp: PppCause): { result: number; error?: number; message: string } {
+  const message = ppp.message.slice(0, 200);
+  if (ppp.code === PppDisconnectCode.adminDisconnect) return { result: CdnResult.administrative, message };
+  // No address: a temporary lack of facilities.
+  if (ppp.code === PppDisconnectCode.noNcps) return { result: 4, message };
+  return { result: CdnResult.generalError, error: 0, message };
+}
+
+/** The PPP of one node: settings, AAA, pools, data plane, keepalive and counters. */
+export class PppService {
+  readonly stats: PppStats = zeroStats();
+  readonly pools = new Map<string, AddressPool>();
+  readonly #rt: NodeRuntime;
+  readonly #config: PppNodeConfig;
+  readonly #server: PppSettings | undefined;
+  readonly #client: PppSettings | undefined;
+  readonly aaa: Aaa | undefined;
+  readonly dataPlane: DataPlane | undefined;
+  readonly #defaultPool: AddressPool | undefined;
+  /** Links whose IPCP is up (the keepalive sweep's list). */
+  readonly #upLinks = new Set<PppLink>();
+  readonly #keepaliveMs: number;
+  readonly #keepaliveMisses: number;
+  #sweep: unknown;
+  readonly #sweepNow = () => this.#keepaliveSweep();
+
+  constructor(
+    rt: NodeRuntime,
+    config: PppNodeConfig,
+    aaa: Aaa | undefined,
+    dataPlane: DataPlane | undefined,
+  ) {
+    this.#rt = rt;
+    this.#config = config;
+    this.aaa = aaa;
+    this.dataPlane = dataPlane;
+    const hostName = rt.config.hostName;
+    if (config.lns) this.#server = { ...PPP_DEFAULTS, hostName, ...config.lns, role: "server" };
+    if (config.subscriber) {
+      this.#client = {
+        ...PPP_DEFAULTS,
+        hostName,
+        authProtocols: ["chap", "pap"],
+        ...config.subscriber,
+        role: "client",
+      };
+    }
+    for (const pool of config.pools ?? []) this.pools.set(pool.name, new AddressPool(pool));
+    this.#defaultPool =
+      config.defaultPool !== undefined
+        ? this.pools.get(config.defaultPool)
+        : this.pools.values().next().value;
+    this.#keepaliveMs = config.keepaliveMs ?? KEEPALIVE_DEFAULTS.intervalMs;
+    this.#keepaliveMisses = config.keepaliveMisses ?? KEEPALIVE_DEFAULTS.misses;
+  }
+
+  /** Links whose IPCP is up now. */
+  get linksUp(): number {
+    return this.#upLinks.size;
+  }
+
+  get accounting(): PppNodeConfig["accounting"] {
+    return this.#config.accounting;
+  }
+
+  /** Puts a PPP link on a session that just became established, when this node runs PPP for its kind. */
+  attach(session: SessionHandle): void {
+    const settings =
+      session.kind === "lns-incoming"
+        ? this.#server
+        : session.kind === "lac-incoming"
+          ? this.#client
+          : undefined;
+    if (!settings) return;
+    const rt = this.#rt;
+    const proxy = settings.role === "server" ? proxyOf(session.connectAvps) : undefined;
+    session.connectAvps = undefined;
+    const path = { ...session.node.path, ppp: true as const };
+    const input: PppInput = { path, settings, magic: rt.random.uint32() || 1 };
+    if (settings.role === "server" && settings.authProtocols.includes("chap"))
+      input.challenge = rt.random.bytes(16);
+    if (proxy) input.proxy = proxy;
+    const link = new PppLink(this, session);
+    session.ppp = link;
+    this.stats.links++;
+    rt.supervisor.spawn({
+      level: "ppp",
+      key: "ppp",
+      path,
+      machine: pppLogic,
+      input,
+      parent: session.node,
+      owner: link,
+      wire: wireLink,
+      onEnd: endLink,
+    });
+    const snapshot = link.node.actor.getSnapshot();
+    if (proxy?.lastSentLcpConfReq !== undefined) {
+      if (snapshot.context.proxied) this.stats.proxyLcp++;
+      else this.stats.lcpRenegotiated++;
+    }
+  }
+
+  /** The address for a link: RADIUS Framed-IP-Address, else its Framed-Pool, else the default pool. */
+  assignAddress(authorization: Authorization | undefined): {
+    address?: string;
+    pool?: AddressPool;
+    failure?: string;
+  } {
+    const framed = authorization?.framedIpAddress;
+    if (framed !== undefined) {
+      for (const pool of this.pools.values()) {
+        if (!pool.contains(framed)) continue;
+        if (!pool.reserve(framed)) {
+          this.stats.noAddress++;
+          return { failure: `Framed-IP-Address ${framed} is in use` };
+        }
+        return { address: framed, pool };
+      }
+      return { address: framed };
+    }
+    const named = authorization?.framedPool;
+    const pool = named !== undefined ? this.pools.get(named) : this.#defaultPool;
+    if (!pool) {
+      this.stats.noAddress++;
+      return { failure: named !== undefined ? `no pool named ${named}` : "no address pool configured" };
+    }
+    const address = pool.allocate();
+    if (address === undefined) {
+      this.stats.noAddress++;
+      return { failure: `pool ${pool.name} is exhausted` };
+    }
+    return { address, pool };
+  }
+
+  linkUp(link: PppLink): void {
+    this.stats.up++;
+    if (this.#keepaliveMs <= 0) return;
+    this.#upLinks.add(link);
+    if (this.#sweep === undefined) this.#sweep = this.#rt.clock.setTimeout(this.#sweepNow, this.#keepaliveMs);
+  }
+
+  linkDown(link: PppLink): void {
+    this.#upLinks.delete(link);
+  }
+
+  /** RFC 1661 §5.8: an Echo-Request to each link silent for a whole period; too many unanswered end it. */
+  #keepaliveSweep(): void {
+    this.#sweep = undefined;
+    for (const link of this.#upLinks) {
+      if (link.heard) {
+        link.heard = false;
+        continue;
+      }
+      if (link.echoMisses >= this.#keepaliveMisses) {
+        this.stats.keepaliveFailures++;
+        this.#upLinks.delete(link);
+        link.keepaliveFailed();
+      } else if (link.sendEcho()) {
+        this.stats.echoRequestsSent++;
+      }
+    }
+    if (this.#upLinks.size > 0) this.#sweep = this.#rt.clock.setTimeout(this.#sweepNow, this.#keepaliveMs);
+  }
+
+  /** Stops the sweep (the node is closing). */
+  close(): void {
+    if (this.#sweep !== undefined) this.#rt.clock.clearTimeout(this.#sweep);
+    this.#sweep = undefined;
+  }
+}
+
+/** The proxy AVPs of an ICCN (RFC 2661 §4.4.5), or undefined when it has none. */
+function proxyOf(avps: Avps | undefined): ProxyInfo | undefined {
+  if (!avps) return undefined;
+  if (avps.lastSentLcpConfReq === undefined && avps.proxyAuthenType === undefined) return undefined;
+  const proxy: ProxyInfo = {};
+  if (avps.initialReceivedLcpConfReq) proxy.initialReceivedLcpConfReq = avps.initialReceivedLcpConfReq;
+  if (avps.lastSentLcpConfReq) proxy.lastSentLcpConfReq = avps.lastSentLcpConfReq;
+  if (avps.lastReceivedLcpConfReq) proxy.lastReceivedLcpConfReq = avps.lastReceivedLcpConfReq;
+  if (avps.proxyAuthenType !== undefined) proxy.proxyAuthenType = avps.proxyAuthenType;
+  if (avps.proxyAuthenName !== undefined) proxy.proxyAuthenName = avps.proxyAuthenName;
+  if (avps.proxyAuthenChallenge) proxy.proxyAuthenChallenge = avps.proxyAuthenChallenge;
+  if (avps.proxyAuthenId !== undefined) proxy.proxyAuthenId = avps.proxyAuthenId;
+  if (avps.proxyAuthenResponse) proxy.proxyAuthenResponse = avps.proxyAuthenResponse;
+  return proxy;
+}
+
+/** The PPP link of one session: its actor's wiring, address, accounting and keepalive state. */
+export class PppLink implements PppLinkPort {
+  readonly service: PppService;
+  readonly session: SessionHandle;
+  node!: Supervised<PppLogic>;
+  /** Heard from since the last keepalive sweep. */
+  heard = true;
+  echoMisses = 0;
+  #echoId = 0;
+  up = false;
+  user: string | undefined;
+  address: string | undefined;
+  #pool: AddressPool | undefined;
+  #authorization: Authorization | undefined;
+  #accountingStarted = 0;
+  #released = false;
+  #interim: unknown;
+
+  constructor(service: PppService, session: SessionHandle) {
+    this.service = service;
+    this.session = session;
+  }
+
+  get localAddress(): string {
+    return this.node.actor.getSnapshot().context.settings.localAddress;
+  }
+
+  wire(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
+    this.node = self;
+    sinkPppEffects(actor, this);
+  }
+
+  /** A data message of the session (the whole datagram): PPP control to the actor, IP to the data plane. */
+  receive(packet: Uint8Array): void {
+    this.heard = true;
+    this.echoMisses = 0;
+    const at = dataPayloadOffset(packet);
+    const frame = at < 0 ? undefined : decodeFrame(packet.subarray(at));
+    if (!frame?.ok) {
+      this.service.stats.malformedFrames++;
+      return;
+    }
+    const { protocol, payload } = frame.value;
+    if (protocol === PppProtocol.IPv4) {
+      if (this.up) this.service.dataPlane?.receive(this, payload);
+      else this.service.stats.ipBeforeUp++;
+      return;
+    }
+    if (!this.node.ending) this.node.actor.send({ type: "frame", protocol, payload });
+  }
+
+  /** Sends an IPv4 packet to the subscriber (PortLinkPort). */
+  sendIp(packet: Uint8Array): boolean {
+    return this.up && this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv4, packet));
+  }
+
+  /** Sends an LCP Echo-Request (keepalive); false when the link cannot. */
+  sendEcho(): boolean {
+    if (this.node.ending) return false;
+    this.echoMisses++;
+    this.#echoId = (this.#echoId + 1) & 0xff;
+    const magic = this.node.actor.getSnapshot().context.localMagic;
+    const payload = encodeLcp({ code: "Echo-Request", id: this.#echoId, magic, data: new Uint8Array(0) });
+    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.LCP, payload));
+  }
+
+  keepaliveFailed(): void {
+    if (!this.node.ending) this.node.actor.send({ type: "keepaliveFailed", misses: this.echoMisses });
+  }
+
+  /** The session is sending its CDN (a local close): tell the subscriber first (RFC 1661 §3.7), best effort. */
+  sessionClosing(): void {
+    if (this.node.ending) return;
+    const c = this.node.actor.getSnapshot().context;
+    if (c.lcp !== "opened" || c.cause) return;
+    const payload = encodeLcp({
+      code: "Terminate-Request",
+      id: (c.lcpNcp.id + 1) & 0xff,
+      data: new Uint8Array(0),
+    });
+    this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.LCP, payload));
+  }
+
+  /** The session ended: the link goes down with it, sending nothing. */
+  sessionEnded(why: Cause): void {
+    if (!this.node.ending) {
+      const admin = why.reason === "admin" || why.reason === "parent";
+      const code = admin ? PppDisconnectCode.adminDisconnect : PppDisconnectCode.noInformation;
+      this.node.actor.send({
+        type: "lowerDown",
+        cause: pppCause(
+          code,
+          0,
+          admin ? PppDirection.local : PppDirection.global,
+          `the session ended: ${why.message}`,
+        ),
+      });
+    }
+    this.#release(why);
+  }
+
+  /** What the PPP actor asks (PppEffectSink); a failure here stops only this link's session. */
+  pppEffect(effect: PppEffect): void {
+    try {
+      this.#effect(effect);
+    } catch (error) {
+      this.session.tunnel.supervisor.fail(this.node, error);
+    }
+  }
+
+  #effect(effect: PppEffect): void {
+    switch (effect.type) {
+      case "send":
+        this.session.tunnel.sendData(this.session, pppFrame(effect.protocol, effect.payload));
+        return;
+      case "authenticate":
+        this.#authenticate(effect.credentials);
+        return;
+      case "needAddress": {
+        const { address, pool, failure } = this.service.assignAddress(this.#authorization);
+        this.address = address;
+        this.#pool = pool;
+        this.node.actor.send(
+          address !== undefined
+            ? { type: "address", address }
+            : { type: "address", failure: failure ?? "no address" },
+        );
+        return;
+      }
+      case "up":
+        this.up = true;
+        this.user = effect.user;
+        if (this.session.kind === "lac-incoming") this.address = effect.address;
+        this.service.linkUp(this);
+        this.#startAccounting();
+        return;
+      case "finished": {
+        const ppp = effect.cause;
+        const s = this.session;
+        if (!s.node.ending) {
+          s.send({ type: "close", cause: { ...cause("ppp", ppp.message, cdnResultFor(ppp)), ppp } });
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #authenticate(credentials: Credentials): void {
+    const service = this.service;
+    const aaa = service.aaa;
+    if (!aaa) {
+      service.stats.authRejected++;
+      this.node.actor.send({ type: "authenticated", ok: false, message: "no AAA configured" });
+      return;
+    }
+    this.user = credentials.user;
+    const request = {
+      credentials,
+      nasPort: this.session.id,
+      tunnelClientEndpoint: this.session.tunnel.peer.address,
+      ...(this.session.callingNumber !== undefined ? { callingNumber: this.session.callingNumber } : {}),
+    };
+    aaa.authenticate(request).then(
+      (result) => {
+        if (this.node.ending) return;
+        if (result.ok) {
+          service.stats.authAccepted++;
+          this.#authorization = result.authorization;
+          this.node.actor.send({
+            type: "authenticated",
+            ok: true,
+            message: result.authorization.replyMessage ?? "",
+          });
+        } else {
+          service.stats.authRejected++;
+          this.node.actor.send({
+            type: "authenticated",
+            ok: false,
+            message: result.replyMessage ?? result.message,
+          });
+        }
+      },
+      (error: unknown) => {
+        if (!this.node.ending)
+          this.node.actor.send({ type: "authenticated", ok: false, message: String(error) });
+      },
+    );
+  }
+
+  #record(status: AccountingRecord["status"]): AccountingRecord {
+    const s = this.session;
+    const record: AccountingRecord = {
+      status,
+      sessionId: `${s.tunnel.id.toString(16).padStart(4, "0")}${s.id.toString(16).padStart(4, "0")}-${this.#accountingStarted.toString(36)}`,
+      user: this.user ?? "",
+      nasPort: s.id,
+      tunnelClientEndpoint: s.tunnel.peer.address,
+    };
+    if (this.address !== undefined) record.framedIpAddress = this.address;
+    if (s.callingNumber !== undefined) record.callingNumber = s.callingNumber;
+    const klass = this.#authorization?.class;
+    if (klass) record.class = klass;
+    return record;
+  }
+
+  #startAccounting(): void {
+    const service = this.service;
+    const aaa = service.aaa;
+    const accounting = service.accounting;
+    if (!aaa || !accounting?.enabled || this.session.kind !== "lns-incoming") return;
+    const clock = this.session.tunnel.runtime.clock;
+    this.#accountingStarted = clock.now();
+    aaa.account(this.#record("start")).then((result) => {
+      if (result.ok) return;
+      service.stats.accountingUnanswered++;
+      // An unanswered Start ends the session only when accounting is required.
+      if (accounting.required && !this.node.ending) {
+        this.node.actor.send({
+          type: "close",
+          cause: pppCause(
+            PppDisconnectCode.noInformation,
+            0,
+            PppDirection.local,
+            "accounting required and not answered",
+          ),
+        });
+      }
+    });
+    const interim = (this.#authorization?.acctInterimInterval ?? 0) * 1000 || accounting.interimMs || 0;
+    if (interim > 0) {
+      const tick = (): void => {
+        if (this.#released) return;
+        void aaa.account(this.#withCounters(this.#record("interim"))).then((r) => {
+          if (!r.ok) service.stats.accountingUnanswered++;
+        });
+        this.#interim = clock.setTimeout(tick, interim);
+      };
+      this.#interim = clock.setTimeout(tick, interim);
+    }
+  }
+
+  #withCounters(record: AccountingRecord): AccountingRecord {
+    const s = this.session;
+    const clock = s.tunnel.runtime.clock;
+    record.sessionTime = Math.max(0, Math.round((clock.now() - this.#accountingStarted) / 1000));
+    record.counters = {
+      octetsIn: s.bytesIn,
+      octetsOut: s.bytesOut,
+      packetsIn: s.packetsIn,
+      packetsOut: s.packetsOut,
+    };
+    return record;
+  }
+
+  /** Once, when the link or its session ends: the address back to its pool, keepalive off, accounting Stop. */
+  #release(why: Cause | undefined): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.service.linkDown(this);
+    if (this.#pool && this.address !== undefined) this.#pool.release(this.address);
+    this.#pool = undefined;
+    const clock = this.session.tunnel.runtime.clock;
+    if (this.#interim !== undefined) clock.clearTimeout(this.#interim);
+    if (this.#accountingStarted > 0 && this.service.aaa) {
+      const record = this.#withCounters(this.#record("stop"));
+      const ppp = this.node?.actor.getSnapshot().context.cause;
+      record.terminateCause =
+        ppp && ppp.code !== PppDisconnectCode.noInformation
+          ? acctTerminateCause(ppp)
+          : why?.reason === "admin" || why?.reason === "parent"
+            ? 6
+            : 2;
+      const stats = this.service.stats;
+      void this.service.aaa.account(record).then((r) => {
+        if (!r.ok) stats.accountingUnanswered++;
+      });
+    }
+  }
+
+  /** The PPP actor ended (its link finished, or it was stopped). */
+  ended(ending: Ending): void {
+    if (ending.kind !== "done" && !this.session.node.ending) {
+      this.session.send({
+        type: "close",
+        cause: cause("internal", `PPP of session ${this.session.id} failed`),
+      });
+    }
+    this.#release(undefined);
+  }
+}
+
+function wireLink(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
+  (self.owner as PppLink).wire(actor, self);
+}
+
+function endLink(self: Supervised<PppLogic>, ending: Ending): void {
+  (self.owner as PppLink).ended(ending);
+}

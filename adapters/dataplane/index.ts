@@ -1,0 +1,40 @@
+/**
+ * DataPlane adapters (actors/data-plane.ts): `CountingDataPlane` counts and drops, `EchoDataPlane`
+ * also answers ICMP echo sent to the link's own address, as a router answers a ping to its interface.
+ */
+
+import { ipv4ToNumber } from "../../actors/address-pool.ts";
+import type { DataPlane, DataPlaneStats, PppLinkPort } from "../../actors/data-plane.ts";
+import { icmpEchoReply } from "../../protocol/ipv4.ts";
+
+/** Counts every packet and drops it. */
+export class CountingDataPlane implements DataPlane {
+  protected readonly counters: DataPlaneStats = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
+
+  receive(_link: PppLinkPort, packet: Uint8Array): void {
+    this.counters.packetsIn++;
+    this.counters.bytesIn += packet.length;
+  }
+
+  stats(): DataPlaneStats {
+    return { ...this.counters };
+  }
+}
+
+/** Counts, and answers an ICMP Echo Request addressed to the link's local address. */
+export class EchoDataPlane extends CountingDataPlane {
+  /** Echo replies sent. */
+  echoes = 0;
+
+  override receive(link: PppLinkPort, packet: Uint8Array): void {
+    super.receive(link, packet);
+    const self = ipv4ToNumber(link.localAddress);
+    if (self === undefined) return;
+    const reply = icmpEchoReply(packet, self);
+    if (reply && link.sendIp(reply)) {
+      this.echoes++;
+      this.counters.packetsOut++;
+      this.counters.bytesOut += reply.length;
+    }
+  }
+}
