@@ -65,6 +65,16 @@ export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/**
+ * A copy of the first `length` octets (default all). Not `.slice()`: on a Node Buffer (what node:dgram
+ * delivers) `slice` is a view, and writing into it would change the received datagram.
+ */
+export function copyBytes(bytes: Uint8Array, length = bytes.length): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(bytes.subarray(0, length));
+  return out;
+}
+
 /** Concatenates byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let total = 0;

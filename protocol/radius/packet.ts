@@ -11,7 +11,7 @@
  *   (BlastRADIUS, CVE-2024-3596: a prefix the forger controls then cannot precede it).
  */
 import { createHash, createHmac } from "node:crypto";
-import { equalConstantTime } from "../bytes.ts";
+import { copyBytes, equalConstantTime } from "../bytes.ts";
 import { type Decoded, fail } from "../l2tp/result.ts";
 import { attributeName, MAX_ATTRIBUTE_VALUE, RADIUS_ATTRIBUTES, type RadiusAttribute } from "./attributes.ts";
 
@@ -241,7 +241,7 @@ function checkMessageAuthenticator(
   if (bytes[at - 1] !== 18)
     return fail("Message-Authenticator", `expected 16 octets, got ${bytes[at - 1] - 2}`);
   const length = (bytes[2] << 8) | bytes[3];
-  const copy = bytes.slice(0, length);
+  const copy = copyBytes(bytes, length);
   copy.set(field, 4);
   copy.fill(0, at, at + 16);
   return equalConstantTime(hmacMd5(secret, copy), bytes.subarray(at, at + 16))
@@ -261,7 +261,7 @@ export function verifyResponse(
   requireMessageAuthenticator: boolean,
 ): Decoded<true> {
   const length = (bytes[2] << 8) | bytes[3];
-  const copy = bytes.slice(0, length);
+  const copy = copyBytes(bytes, length);
   copy.set(requestAuthenticator, 4);
   if (!equalConstantTime(md5With(copy, secret), packet.authenticator)) {
     return fail(
@@ -279,7 +279,7 @@ export function verifyResponse(
 export function verifyRequest(bytes: Uint8Array, packet: RadiusPacket, secret: Uint8Array): Decoded<true> {
   if (packet.code === RadiusCode.accountingRequest) {
     const length = (bytes[2] << 8) | bytes[3];
-    const copy = bytes.slice(0, length);
+    const copy = copyBytes(bytes, length);
     copy.fill(0, 4, 20);
     if (!equalConstantTime(md5With(copy, secret), packet.authenticator)) {
       return fail("Request Authenticator", "does not match MD5 over the packet and the secret (RFC 2866 §3)");

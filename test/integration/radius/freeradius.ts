@@ -71,6 +71,11 @@ export interface FreeRadius {
   readonly pid: number | undefined;
   /** The last lines FreeRADIUS printed (with `debug`, every request it handled). */
   output(): string;
+  /**
+   * Resolves with the output once `pattern` is in it: FreeRADIUS's log of a request reaches us a moment
+   * after its reply does. Rejects after `timeoutMs` (default 2000) with the output's tail.
+   */
+  waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<string>;
   /** The accounting records written to `detailFile` so far, each as attribute → values. */
   detailRecords(): Array<Record<string, string[]>>;
   /** Stops the process with `signal` (default SIGTERM) and waits until it has exited. */
@@ -356,6 +361,15 @@ export async function startFreeRadius(options: FreeRadiusOptions): Promise<FreeR
       return child?.pid;
     },
     output: () => output,
+    async waitForOutput(pattern, timeoutMs = 2000) {
+      const deadline = Date.now() + timeoutMs;
+      const found = () => (typeof pattern === "string" ? output.includes(pattern) : pattern.test(output));
+      while (!found()) {
+        if (Date.now() > deadline) throw new Error(`freeradius never printed ${pattern}: ${tail(output)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return output;
+    },
     detailRecords: () => (existsSync(detailFile) ? parseDetail(readFileSync(detailFile, "utf8")) : []),
     stop,
     restart: launch,
