@@ -160,6 +160,21 @@ export interface AaaStats {
   badReplies: Record<string, number>;
 }
 
+/** Zeroed counters, the start of every adapter's `stats()`. */
+export function newAaaStats(): AaaStats {
+  return {
+    accessRequests: 0,
+    accepts: 0,
+    rejects: 0,
+    authTimeouts: 0,
+    accountingRequests: 0,
+    accountingResponses: 0,
+    accountingTimeouts: 0,
+    retransmissions: 0,
+    badReplies: {},
+  };
+}
+
 /** The AAA port. */
 export interface Aaa {
   /** Authenticates (and authorises) a subscriber. Never rejects. */

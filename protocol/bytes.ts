@@ -54,6 +54,27 @@ export function be32(value: number, what: string): Uint8Array {
   return Uint8Array.of(value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff);
 }
 
+/**
+ * Whether two byte arrays are equal, in time that depends on their length only, not on where they
+ * differ: every comparison of an authenticator, a response or a password goes through here.
+ */
+export function equalConstantTime(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/**
+ * A copy of the first `length` octets (default all). Not `.slice()`: on a Node Buffer (what node:dgram
+ * delivers) `slice` is a view, and writing into it would change the received datagram.
+ */
+export function copyBytes(bytes: Uint8Array, length = bytes.length): Uint8Array {
+  const out = new Uint8Array(length);
+  out.set(bytes.subarray(0, length));
+  return out;
+}
+
 /** Concatenates byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let total = 0;

@@ -3,6 +3,7 @@
  * MD5(message type byte + shared secret + challenge), where the message type is that of the
  * message carrying the response: 2 (SCCRP) or 3 (SCCCN).
  */
+import { equalConstantTime } from "../bytes.ts";
 import { md5Into } from "./md5.ts";
 
 const typeByte = new Uint8Array(1);
@@ -20,9 +21,4 @@ export function challengeResponse(
 }
 
 /** Compares a received response with the expected one in time independent of where they differ. */
-export function responsesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
+export const responsesEqual: (a: Uint8Array, b: Uint8Array) => boolean = equalConstantTime;
