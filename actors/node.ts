@@ -44,7 +44,7 @@ import {
   PlacedCall,
 } from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
-import { PppService } from "./ppp-link.ts";
+import { type PppLink, PppService, type PppStats } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
@@ -106,6 +106,33 @@ export interface SessionSnapshot {
   peerSessionId: number;
   packetsIn: number;
   packetsOut: number;
+  /** Its PPP link, when the node runs PPP on it. */
+  ppp?: PppLinkSnapshot;
+}
+
+/** A session's PPP link in a snapshot. */
+export interface PppLinkSnapshot {
+  /** The link phase (RFC 1661 §3.2): establish, authenticate, network, opened, terminate, closed. */
+  phase: string;
+  lcp: string;
+  ipcp: string;
+  user: string | undefined;
+  address: string | undefined;
+  /** LCP was taken over from the LAC's proxy LCP. */
+  proxied: boolean;
+}
+
+/** What `snapshot` says of a PPP link. */
+function pppSnapshot(link: PppLink): PppLinkSnapshot {
+  const s = link.node.actor.getSnapshot();
+  return {
+    phase: s.value,
+    lcp: s.context.lcp,
+    ipcp: s.context.ipcp,
+    user: s.context.user,
+    address: link.address ?? s.context.address,
+    proxied: s.context.proxied,
+  };
 }
 
 /** A tunnel in a snapshot. */
@@ -145,6 +172,8 @@ export interface NodeSnapshot {
   stats: RouterStats;
   /** Control-channel counters summed over every tunnel, live or ended (RFC 2661 §5.8). */
   channels: ChannelTotals;
+  /** PPP counters, when the node runs PPP. */
+  ppp?: PppStats & { linksUp: number };
 }
 
 /** A running node. */
@@ -432,6 +461,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
                 peerSessionId: s.peerSessionId,
                 packetsIn: s.packetsIn,
                 packetsOut: s.packetsOut,
+                ...(s.ppp ? { ppp: pppSnapshot(s.ppp) } : {}),
               }))
             : [],
         });
@@ -457,6 +487,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       },
       stats: { ...this.rt.stats },
       channels: this.#channelTotals(),
+      ...(this.rt.ppp ? { ppp: { ...this.rt.ppp.stats, linksUp: this.rt.ppp.linksUp } } : {}),
     };
   }
 

@@ -959,11 +959,10 @@ function onAuthTimer(step: Step): void {
   const c = step.c;
   if (c.lcp !== "opened") return;
   const retry = c.authTries > 0;
-  if (c.role === "server" && c.auth === "challenged" && retry) return sendChallenge(step);
-  if (c.role === "client" && c.auth === "waiting" && c.authProtocol === "pap" && retry) {
-    return sendPapRequest(step, false);
-  }
-  if (c.auth === "waiting" || c.auth === "challenged") {
+  if (c.role === "server" && c.auth === "challenged" && retry) sendChallenge(step);
+  else if (c.role === "client" && c.auth === "waiting" && c.authProtocol === "pap" && retry) {
+    sendPapRequest(step, false);
+  } else if (c.auth === "waiting" || c.auth === "challenged") {
     const protocol = c.authProtocol === "pap" ? PppProtocol.PAP : PppProtocol.CHAP;
     terminate(
       step,

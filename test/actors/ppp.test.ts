@@ -1,0 +1,184 @@
+/**
+ * PPP end to end over the memory network: a LAC whose calls each carry a simulated subscriber (a client
+ * PPP link) and an LNS that terminates PPP (server links, local AAA, a pool, the echo data plane).
+ */
+import { describe, expect, test } from "bun:test";
+import type { DataPlane, DataPlaneStats, PppLinkPort } from "../../actors/data-plane.ts";
+import type { PppNodeConfig } from "../../actors/ppp-link.ts";
+import { LocalAaa, type LocalUser } from "../../adapters/aaa/local.ts";
+import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
+import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
+import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
+import { expectEmptyRegistries } from "../support/registries.ts";
+import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
+
+/** A subscriber-side data plane that keeps what it receives. */
+class Inbox implements DataPlane {
+  readonly packets: Uint8Array[] = [];
+  receive(_link: PppLinkPort, packet: Uint8Array): void {
+    this.packets.push(packet.slice());
+  }
+  stats(): DataPlaneStats {
+    return { packetsIn: this.packets.length, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
+  }
+}
+
+const USERS: LocalUser[] = [
+  { name: "alice", password: "alice-pw" },
+  { name: "bob", password: "bob-pw", framedIpAddress: "10.9.9.9" },
+];
+
+function lnsPpp(extra: Partial<PppNodeConfig> = {}, lns: PppNodeConfig["lns"] = {}): PppNodeConfig {
+  return {
+    lns: {
+      authProtocols: ["chap", "pap"],
+      localAddress: "10.0.0.1",
+      dns: ["10.0.0.53", "10.0.0.54"],
+      ...lns,
+    },
+    pools: [{ name: "main", start: "10.1.0.1", end: "10.1.0.100" }],
+    ...extra,
+  };
+}
+
+function subscriber(
+  user: string,
+  password: string,
+  authProtocols: ("pap" | "chap")[] = ["chap", "pap"],
+): PppNodeConfig {
+  return { subscriber: { user, password, authProtocols, dns: ["0.0.0.0"] } };
+}
+
+function setup(options: { lac?: PppNodeConfig; lns?: PppNodeConfig; users?: LocalUser[] } = {}) {
+  const lab = new Lab(7);
+  const inbox = new Inbox();
+  const echo = new EchoDataPlane();
+  const lac = lab.node(LAC.address, lacConfig({ ppp: options.lac ?? subscriber("alice", "alice-pw") }), {
+    deps: { dataPlane: inbox },
+  });
+  const lns = lab.node(LNS.address, lnsConfig({ ppp: options.lns ?? lnsPpp() }), {
+    deps: { aaa: new LocalAaa(options.users ?? USERS), dataPlane: echo },
+  });
+  return { lab, lac, lns, inbox, echo };
+}
+
+function sessionsOf(node: ReturnType<typeof setup>["lac"]) {
+  return node.snapshot().destinations.flatMap((d) => d.tunnels.flatMap((t) => t.sessions));
+}
+
+describe("PPP over L2TP: subscriber → LAC → LNS", () => {
+  test("CHAP: LCP, authentication through AAA, IPCP gives a pool address and DNS; a ping to the LNS is answered", async () => {
+    const { lab, lac, lns, inbox, echo } = setup();
+    const outcome = await lab.until(lac.openSession({ destination: LNS }));
+    expect(outcome.ok).toBe(true);
+    await lab.run(200);
+    const [server] = sessionsOf(lns);
+    const [client] = sessionsOf(lac);
+    expect(server.ppp).toMatchObject({
+      phase: "opened",
+      lcp: "opened",
+      ipcp: "opened",
+      user: "alice",
+      address: "10.1.0.1",
+      proxied: false,
+    });
+    expect(client.ppp).toMatchObject({ phase: "opened", address: "10.1.0.1" });
+    const link = (
+      lac as unknown as { rt: { tunnels: Map<number, { sessions: Map<number, { ppp: PppLinkPort }> }> } }
+    ).rt;
+    const clientLink = [...link.tunnels.values()][0].sessions.values().next().value?.ppp as PppLinkPort;
+    expect(clientLink.sendIp(icmpEchoRequest("10.1.0.1", "10.0.0.1", 7, 1, new Uint8Array([1, 2, 3])))).toBe(
+      true,
+    );
+    await lab.run(20);
+    expect(echo.echoes).toBe(1);
+    expect(inbox.packets.some((p) => isIcmpEchoReply(p, 7, 1))).toBe(true);
+    const stats = lns.snapshot().ppp;
+    expect(stats).toMatchObject({ links: 1, up: 1, authAccepted: 1, authRejected: 0, linksUp: 1 });
+    await lab.closeAll();
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
+  });
+
+  test("PAP only: the LNS asks for PAP, the Framed-IP-Address of the user is assigned", async () => {
+    const { lab, lac, lns } = setup({
+      lac: subscriber("bob", "bob-pw", ["pap"]),
+      lns: lnsPpp({}, { authProtocols: ["pap"] }),
+    });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(200);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", user: "bob", address: "10.9.9.9" });
+    await lab.closeAll();
+  });
+
+  test("a wrong password: CHAP Failure, LCP Terminate, then a CDN with RFC 3145 code 16 (authentication failed)", async () => {
+    const { lab, lac, lns } = setup({ lac: subscriber("alice", "wrong") });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(8000);
+    const cdns = lab.sent("CDN", LNS.address);
+    expect(cdns).toHaveLength(1);
+    expect(cdns[0].message.avps.pppDisconnectCause).toMatchObject({
+      code: PppDisconnectCode.authFailed,
+      protocol: 0xc223,
+    });
+    expect(lns.snapshot().ppp).toMatchObject({ authRejected: 1, up: 0 });
+    expect(sessionsOf(lns)).toHaveLength(0);
+    expect(sessionsOf(lac)).toHaveLength(0);
+    await lab.closeAll();
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
+  });
+
+  test("an exhausted pool ends the call with RFC 3145 code 18, counted; the address comes back when a call ends", async () => {
+    const { lab, lac, lns } = setup({
+      lns: lnsPpp({ pools: [{ name: "tiny", start: "10.2.0.1", end: "10.2.0.1" }] }),
+    });
+    const first = await lab.until(lac.openSession({ destination: LNS }));
+    await lab.run(200);
+    expect(sessionsOf(lns)[0].ppp?.address).toBe("10.2.0.1");
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(8000);
+    const cdns = lab.sent("CDN", LNS.address);
+    expect(cdns).toHaveLength(1);
+    expect(cdns[0].message.avps.pppDisconnectCause?.code).toBe(PppDisconnectCode.noNcps);
+    expect(lns.snapshot().ppp?.noAddress).toBe(1);
+    // The first call ends: its address is free again for the next subscriber.
+    if (!first.ok) throw new Error("unreachable");
+    lac.closeSession?.(first.tunnelId, first.sessionId);
+    await lab.run(5000);
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(300);
+    expect(sessionsOf(lns).map((s) => s.ppp?.address)).toContain("10.2.0.1");
+    await lab.closeAll();
+  });
+
+  test("the subscriber hangs up (LCP Terminate-Request, Terminate-Ack): one CDN, carrying RFC 3145 code 3; both sides clean", async () => {
+    const { lab, lac, lns } = setup();
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(200);
+    const rt = (
+      lac as unknown as {
+        rt: {
+          tunnels: Map<
+            number,
+            { sessions: Map<number, { ppp: { node: { actor: { send(e: unknown): void } } } }> }
+          >;
+        };
+      }
+    ).rt;
+    const link = [...rt.tunnels.values()][0].sessions.values().next().value?.ppp;
+    link?.node.actor.send({
+      type: "close",
+      cause: { code: 3, protocol: 0xc021, direction: 2, message: "user logout" },
+    });
+    await lab.run(5000);
+    // The subscriber's side ends at the Terminate-Ack, before the LNS's restart period: its CDN leaves first.
+    const cdns = lab.sent("CDN");
+    expect(cdns).toHaveLength(1);
+    expect(cdns[0].message.avps.pppDisconnectCause).toMatchObject({
+      code: PppDisconnectCode.normal,
+      protocol: 0xc021,
+    });
+    expect(sessionsOf(lns)).toHaveLength(0);
+    expect(sessionsOf(lac)).toHaveLength(0);
+    await lab.closeAll();
+  });
+});
