@@ -16,6 +16,7 @@ import type { SchemaIssue } from "effect";
 import { Result, Schema } from "effect";
 import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import type { DestinationProfile, NodeConfig } from "../../actors/config.ts";
+import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import {
   canonicalAddress,
   type DestinationConfig,
@@ -439,6 +440,35 @@ function resolve(file: RunConfigFile): RunConfig {
       if (d.lockoutSeconds !== undefined) out.lockoutSeconds = d.lockoutSeconds;
       return out;
     }),
+    ppp: { ...file.ppp, authProtocols: [...file.ppp.authProtocols], dns: [...file.ppp.dns] },
+    pools: file.pools.map((p) => ({ ...p })),
+  };
+}
+
+/** The node's PPP from the file's `ppp` and `pools` (undefined when PPP is off). */
+function toPppConfig(config: RunConfig): PppNodeConfig | undefined {
+  const p = config.ppp;
+  if (!p.enabled) return undefined;
+  return {
+    lns: {
+      mru: p.mru,
+      minMru: p.minMru,
+      maxMru: p.maxMru,
+      authProtocols: p.authProtocols,
+      proxyLcp: p.proxyLcp,
+      renegotiateOnMismatch: p.renegotiateOnMismatch,
+      localAddress: p.localAddress,
+      dns: p.dns,
+      restartMs: ms(p.restartSeconds),
+      maxConfigure: p.maxConfigure,
+      maxFailure: p.maxFailure,
+      maxTerminate: p.maxTerminate,
+      authTimeoutMs: ms(p.authTimeoutSeconds),
+    },
+    keepaliveMs: ms(p.keepaliveSeconds),
+    keepaliveMisses: p.keepaliveMisses,
+    pools: config.pools,
+    ...(p.defaultPool !== undefined ? { defaultPool: p.defaultPool } : {}),
   };
 }
 
@@ -447,6 +477,7 @@ const ms = (seconds: number) => Math.round(seconds * 1000);
 /** The actors' configuration from a checked file: seconds become milliseconds, "any" becomes undefined. */
 export function toNodeConfig(config: RunConfig): NodeConfig {
   const { timers, limits } = config;
+  const ppp = toPppConfig(config);
   return {
     name: config.node.name,
     hostName: config.node.hostName,
@@ -477,5 +508,6 @@ export function toNodeConfig(config: RunConfig): NodeConfig {
     sessionSetupTimeoutMs: ms(timers.sessionSetupSeconds),
     maxTunnels: limits.maxTunnels,
     maxSessionsPerTunnel: limits.maxSessionsPerTunnel,
+    ...(ppp ? { ppp } : {}),
   };
 }

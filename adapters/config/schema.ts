@@ -11,8 +11,10 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { Effect, Schema } from "effect";
+import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import { DEFAULT_CONTROL_CHANNEL_OPTIONS } from "../../actors/control-channel/channel.ts";
 import { LOCKOUT_MS, MAX_SESSIONS_PER_TUNNEL } from "../../machines/destination.ts";
+import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
 import { STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
@@ -359,6 +361,102 @@ const Limits = section({
   receiveWindow: withDefault(count65535, l.receiveWindow),
 });
 
+// ---- PPP (RFC 1661) and address pools -----------------------------------------------------------
+
+const pd = PPP_DEFAULTS;
+const ipv4 = stringField("an IPv4 address such as 10.0.0.1", (s) => isIPv4(s));
+const mru = numberField("an MRU of 64-65535 bytes", integerIn(64, 65535));
+const authProtocol = Schema.Literals(["chap", "pap"]).annotate({ expected: '"chap" or "pap"' });
+
+const Ppp = section({
+  enabled: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), true),
+  mru: withDefault(mru, pd.mru),
+  minMru: withDefault(mru, pd.minMru),
+  maxMru: withDefault(mru, pd.maxMru),
+  authProtocols: withDefault(
+    Schema.Array(authProtocol).annotate({ expected: 'a list of "chap" and "pap", most preferred first' }),
+    [...pd.authProtocols],
+  ),
+  proxyLcp: withDefault(
+    Schema.Literals(["accept", "renegotiate-always"]).annotate({
+      expected: '"accept" or "renegotiate-always"',
+    }),
+    pd.proxyLcp,
+  ),
+  renegotiateOnMismatch: withDefault(
+    Schema.Boolean.annotate({ expected: "true or false" }),
+    pd.renegotiateOnMismatch,
+  ),
+  localAddress: withDefault(ipv4, pd.localAddress),
+  dns: withDefault(Schema.Array(ipv4).annotate({ expected: "a list of at most two IPv4 addresses" }), []),
+  keepaliveSeconds: withDefault(
+    numberField("0 (off) or a number of seconds 1-3600", (n) => n === 0 || within(1, 3600)(n)),
+    30,
+  ),
+  keepaliveMisses: withDefault(numberField("an integer 1-100", integerIn(1, 100)), 3),
+  restartSeconds: withDefault(
+    numberField("a number of seconds 0.1-60", within(0.1, 60)),
+    pd.restartMs / 1000,
+  ),
+  maxConfigure: withDefault(numberField("an integer 1-100", integerIn(1, 100)), pd.maxConfigure),
+  maxFailure: withDefault(numberField("an integer 1-100", integerIn(1, 100)), pd.maxFailure),
+  maxTerminate: withDefault(numberField("an integer 1-100", integerIn(1, 100)), pd.maxTerminate),
+  authTimeoutSeconds: withDefault(
+    numberField("a number of seconds 1-600", within(1, 600)),
+    pd.authTimeoutMs / 1000,
+  ),
+  defaultPool: Schema.optionalKey(stringField("the name of a pool in pools:", (s) => s.length > 0)),
+}).check(
+  Schema.makeFilter((p) => {
+    if (p.minMru > p.maxMru) {
+      return {
+        path: ["minMru"],
+        issue: `expected at most maxMru (${p.maxMru}), got ${p.minMru}; lower it or raise maxMru`,
+      };
+    }
+    if (p.dns.length > 2)
+      return { path: ["dns"], issue: `expected at most 2 (primary, secondary), got ${p.dns.length}` };
+    return undefined;
+  }),
+);
+
+const Pool = section({
+  name: required(
+    stringField("a pool name of letters, digits, - or _", (s) => /^[A-Za-z0-9_-]{1,64}$/.test(s)),
+    "add name:",
+  ),
+  start: required(ipv4, "add start: with the first address of the range"),
+  end: required(ipv4, "add end: with the last address of the range"),
+}).check(
+  Schema.makeFilter((p) => {
+    const start = ipv4ToNumber(p.start) ?? 0;
+    const end = ipv4ToNumber(p.end) ?? 0;
+    if (end < start)
+      return { path: ["end"], issue: `expected an address at or after start (${p.start}), got ${p.end}` };
+    if (end - start + 1 > 1 << 20) {
+      return {
+        path: ["end"],
+        issue: `the range has ${end - start + 1} addresses; at most 1048576 (a /12) per pool: split it`,
+      };
+    }
+    return undefined;
+  }),
+);
+
+const Pools = Schema.Array(Pool)
+  .annotate({ expected: "a list of { name, start, end }" })
+  .check(
+    Schema.makeFilter((list) => {
+      const issues: { path: number[]; issue: string }[] = [];
+      list.forEach((p, j) => {
+        const i = list.findIndex((o) => o.name === p.name);
+        if (i < j)
+          issues.push({ path: [j], issue: `a second pool named ${p.name} (pools[${i}]); rename one` });
+      });
+      return issues;
+    }),
+  );
+
 /** The whole file. Decode with `{ errors: "all", onExcessProperty: "error" }` (as `parseConfig` does). */
 export const RunConfigFileSchema = section({
   node: required(Node, "add node: with at least name:"),
@@ -368,7 +466,19 @@ export const RunConfigFileSchema = section({
   timers: withDefault(Timers, {}),
   limits: withDefault(Limits, {}),
   destinations: withDefault(Destinations, []),
-});
+  ppp: withDefault(Ppp, {}),
+  pools: withDefault(Pools, []),
+}).check(
+  Schema.makeFilter((file) => {
+    const name = file.ppp.defaultPool;
+    if (name === undefined || file.pools.some((p) => p.name === name)) return undefined;
+    const names = file.pools.map((p) => p.name).join(", ");
+    return {
+      path: ["ppp", "defaultPool"],
+      issue: `no pool named ${quoteValue(name)}; ${names ? `pools are: ${names}` : "add it under pools:"}`,
+    };
+  }),
+);
 
 /** The file's content after decoding, defaults filled in. */
 export type RunConfigFile = typeof RunConfigFileSchema.Type;
@@ -418,4 +528,7 @@ export interface RunConfig {
   };
   limits: { maxTunnels: number; maxSessionsPerTunnel: number; receiveWindow: number };
   destinations: readonly DestinationConfig[];
+  /** PPP on incoming calls (RFC 1661), in the file's units. */
+  ppp: RunConfigFile["ppp"];
+  pools: RunConfigFile["pools"];
 }

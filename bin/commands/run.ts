@@ -10,6 +10,7 @@ import type { Transport } from "../../actors/ports.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
+import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
@@ -103,6 +104,8 @@ export const run: Command = {
       random: cryptoRandom,
       inspect: recorded.inspect,
       admit: recorded.admit,
+      // A subscriber's ping to the LNS's own PPP address is answered; other IP is counted (no TUN yet).
+      dataPlane: new EchoDataPlane(),
     });
     recorded.attach(node);
     // A standby following this node's events takes its silence for death (events/standby.ts).

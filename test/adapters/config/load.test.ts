@@ -58,6 +58,26 @@ destinations:
     secret: other
 `;
 
+/** The `ppp` section when the file has none (RFC 1661 §4.6 timers, 1460-byte MRU for L2TP). */
+const DEFAULT_PPP: RunConfig["ppp"] = {
+  enabled: true,
+  mru: 1460,
+  minMru: 576,
+  maxMru: 1460,
+  authProtocols: ["chap", "pap"],
+  proxyLcp: "accept",
+  renegotiateOnMismatch: true,
+  localAddress: "10.0.0.1",
+  dns: [],
+  keepaliveSeconds: 30,
+  keepaliveMisses: 3,
+  restartSeconds: 3,
+  maxConfigure: 10,
+  maxFailure: 5,
+  maxTerminate: 2,
+  authTimeoutSeconds: 30,
+};
+
 /** The RunConfig FULL_YAML describes. */
 const FULL: RunConfig = {
   node: { name: "lns-1", hostName: "lns.test", vendorName: "Example" },
@@ -96,6 +116,8 @@ const FULL: RunConfig = {
     { address: "2001:db8::1", hide: [], accept: true },
     { secret: "other", hide: [], accept: true },
   ],
+  ppp: DEFAULT_PPP,
+  pools: [],
 };
 
 /** The same file as JSON. */
@@ -180,7 +202,51 @@ describe("valid files", () => {
       },
       limits: { maxTunnels: 65535, maxSessionsPerTunnel: 65535, receiveWindow: 16 },
       destinations: [],
+      ppp: DEFAULT_PPP,
+      pools: [],
     });
+  });
+
+  test("ppp and pools: the node's PPP in milliseconds; errors name the field and the fix", () => {
+    const yaml = `node: { name: n }
+ppp:
+  authProtocols: [pap]
+  dns: [10.0.0.53, 10.0.0.54]
+  keepaliveSeconds: 10
+  defaultPool: main
+pools:
+  - { name: main, start: 10.1.0.1, end: 10.1.3.255 }
+`;
+    const node = toNodeConfig(config(parseConfig(yaml)));
+    expect(node.ppp?.lns).toMatchObject({
+      authProtocols: ["pap"],
+      dns: ["10.0.0.53", "10.0.0.54"],
+      restartMs: 3000,
+    });
+    expect(node.ppp).toMatchObject({
+      keepaliveMs: 10_000,
+      defaultPool: "main",
+      pools: [{ name: "main", start: "10.1.0.1", end: "10.1.3.255" }],
+    });
+    expect(
+      toNodeConfig(config(parseConfig("node: { name: n }\nppp: { enabled: false }\n"))).ppp,
+    ).toBeUndefined();
+    const errors = (text: string) => {
+      const r = parseConfig(text);
+      return r.ok ? [] : r.errors;
+    };
+    expect(errors("node: { name: n }\nppp: { authProtocols: [mschap] }\n").join("\n")).toContain(
+      "ppp.authProtocols[0]",
+    );
+    expect(errors("node: { name: n }\nppp: { defaultPool: nope }\n").join("\n")).toContain(
+      'no pool named "nope"',
+    );
+    expect(
+      errors("node: { name: n }\npools: [{ name: a, start: 10.0.0.9, end: 10.0.0.1 }]\n").join("\n"),
+    ).toContain("pools[0].end");
+    expect(errors("node: { name: n }\nppp: { minMru: 1500, maxMru: 1400 }\n").join("\n")).toContain(
+      "ppp.minMru",
+    );
   });
 
   test("the defaults are the machines' and the control channel's own", () => {
@@ -295,6 +361,26 @@ describe("toNodeConfig", () => {
       sessionSetupTimeoutMs: 30_000,
       maxTunnels: 8,
       maxSessionsPerTunnel: 100,
+      ppp: {
+        lns: {
+          mru: 1460,
+          minMru: 576,
+          maxMru: 1460,
+          authProtocols: ["chap", "pap"],
+          proxyLcp: "accept",
+          renegotiateOnMismatch: true,
+          localAddress: "10.0.0.1",
+          dns: [],
+          restartMs: 3000,
+          maxConfigure: 10,
+          maxFailure: 5,
+          maxTerminate: 2,
+          authTimeoutMs: 30_000,
+        },
+        keepaliveMs: 30_000,
+        keepaliveMisses: 3,
+        pools: [],
+      },
     });
   });
 
@@ -568,7 +654,7 @@ describe("file-level errors", () => {
 
   test("a document that is not a map", () => {
     expect(errors("- node\n")).toEqual([
-      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, got a list",
+      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, ppp, pools, got a list",
     ]);
   });
 
