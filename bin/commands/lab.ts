@@ -10,7 +10,10 @@ import { parseArgs } from "node:util";
 import type { InspectionEvent } from "xstate";
 import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
+import type { PppNodeConfig } from "../../actors/ppp-link.ts";
+import { LocalAaa } from "../../adapters/aaa/local.ts";
 import { realClock } from "../../adapters/clock/index.ts";
+import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
@@ -23,24 +26,30 @@ import {
   summaryText,
 } from "./recording.ts";
 
-const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--json]
+const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json]
 
 An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
-authentication and hidden AVPs), held, then closed by closing the destination on the LAC. Every state
-transition of both nodes (named lns and lac) is recorded in the event log: 'l2tp replay ADDRESS' shows it.
+authentication and hidden AVPs), each carrying a simulated PPP subscriber that the LNS terminates (LCP,
+CHAP through local AAA, an IPCP address from the lab's pool), held, then closed by closing the
+destination on the LAC. Every state transition of both nodes (named lns and lac), PPP links included,
+is recorded in the event log: 'l2tp replay ADDRESS' shows it.
 
   --sessions N    sessions to open (default 100)
   --tunnels T     tunnels to spread them over (default 1; at most ceil(N/T) sessions per tunnel)
   --hold S        seconds to hold the sessions before closing (default 1)
   --window W      session requests in flight at once (default 2000)
   --events A      the event log: file:DIR (default ${DEFAULT_EVENTS}), memory: or nats://HOST:PORT[/STREAM]
+  --no-ppp        L2TP calls only, no PPP inside them
   --json          one JSON line with the figures at the end
 `;
 
 /** The LNS of a lab run: in this process (the CLI), or in another one (bench/setup, for per-process RSS). */
 export interface LabLns {
   peer: PeerAddress;
-  count(): Promise<{ tunnels: number; sessions: number }>;
+  /** Its tunnels and sessions now, and (when it runs PPP) the subscribers whose IPCP is up. */
+  count(): Promise<{ tunnels: number; sessions: number; pppUp?: number }>;
+  /** Its PPP counters, when it runs PPP in this process. */
+  ppp?(): NodeSnapshot["ppp"];
   /** Its registries now, when it runs in this process. */
   registries?(): NodeSnapshot["registries"];
   /** Closes the LNS; resolves with its registries afterwards. */
@@ -69,6 +78,8 @@ export interface LabObserver {
 /** How the lab's LNS is made. */
 export interface LabLnsOptions {
   secret?: string;
+  /** Terminate PPP on every call (CHAP through local AAA, an address from the lab's pool). */
+  ppp?: boolean;
   /** Its event log: an address it opens (and closes with itself), or a recording it shares. */
   events?: string | Recording;
   observe?: LabObserver;
@@ -88,6 +99,11 @@ export interface LabOptions {
   /** The event log address of both nodes (none: nothing is recorded). */
   events?: string;
   observe?: LabObserver;
+  /**
+   * A simulated PPP subscriber on every call (LCP, CHAP, IPCP), terminated by the LNS: the report says
+   * when every subscriber had its address. Default false (the L2TP figures alone).
+   */
+  ppp?: boolean;
 }
 
 /** What a lab run measured and saw. */
@@ -104,6 +120,8 @@ export interface LabReport {
   sentByLac: Record<string, number>;
   sentByLns?: Record<string, number>;
   tunnelsSeenOnLns: number;
+  /** With PPP: subscribers whose IPCP came up, how long after the first call it took, and the LNS's counters. */
+  ppp?: { up: number; upMs: number; lns: NodeSnapshot["ppp"] };
   /** Registries of both nodes after the close: all zero when nothing leaked. */
   leftover: { lac: NodeSnapshot["registries"]; lns: NodeSnapshot["registries"] };
   rssBytes: number;
@@ -116,12 +134,25 @@ export interface LabReport {
 /** The tunnel secret of the lab's two nodes. */
 export const LAB_SECRET = "lab-secret";
 
+/** The lab's subscriber (every call authenticates as it, through the LNS's local AAA). */
+export const LAB_SUBSCRIBER = { name: "user@lab.example", password: "lab-password" };
+
+/** The lab LNS's address pool: room for the largest lab. */
+const LAB_POOL = { name: "lab", start: "10.64.0.1", end: "10.79.255.254" };
+
+/** The lab LNS's PPP: CHAP, its own address 10.0.0.1, DNS, the lab pool. */
+const LAB_LNS_PPP: PppNodeConfig = {
+  lns: { authProtocols: ["chap"], localAddress: "10.0.0.1", dns: ["10.0.0.53"] },
+  pools: [LAB_POOL],
+};
+
 /** An LNS node on 127.0.0.1 (ephemeral port) in this process, accepting the lab's LAC on 127.0.0.2. */
 export async function startLabLns(options: LabLnsOptions | string = {}): Promise<LabLns> {
   const {
     secret = LAB_SECRET,
     events,
     observe,
+    ppp = false,
   } = typeof options === "string" ? { secret: options } : options;
   const own = typeof events === "string" ? await openRecording(events, { clock: realClock }) : undefined;
   const recording = own ?? (events as Recording | undefined);
@@ -134,12 +165,14 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
       maxSessionsPerTunnel: 65535,
       stopHoldMs: 1000,
       destinations: [{ address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] }],
+      ...(ppp ? { ppp: LAB_LNS_PPP } : {}),
     },
     {
       transport: socket.transport,
       clock: realClock,
       random: cryptoRandom,
       ...nodeHooks("lns", recorded, observe),
+      ...(ppp ? { aaa: new LocalAaa([LAB_SUBSCRIBER]), dataPlane: new EchoDataPlane() } : {}),
     },
   );
   recorded?.attach(lns);
@@ -149,9 +182,11 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     peer: socket.transport.local,
     sent: socket.sent,
     async count() {
-      const { tunnels, sessions } = registries();
-      return { tunnels, sessions };
+      const snapshot = lns.snapshot({ sessions: false });
+      const { tunnels, sessions } = snapshot.registries;
+      return snapshot.ppp ? { tunnels, sessions, pppUp: snapshot.ppp.linksUp } : { tunnels, sessions };
     },
+    ppp: () => lns.snapshot({ sessions: false }).ppp,
     registries,
     async close() {
       await lns.close({ reason: "admin", message: "lab over" });
@@ -194,6 +229,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     options.lns ??
     (await startLabLns({
       secret,
+      ppp: options.ppp === true,
       ...(recording ? { events: recording } : {}),
       ...(options.observe ? { observe: options.observe } : {}),
     }));
@@ -219,6 +255,9 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
           maxTunnels: options.tunnels,
         },
       ],
+      ...(options.ppp
+        ? { ppp: { subscriber: { user: LAB_SUBSCRIBER.name, password: LAB_SUBSCRIBER.password } } }
+        : {}),
     },
     {
       transport: lacSocket.transport,
@@ -255,6 +294,15 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     }
   });
   const setupMs = performance.now() - setupStart;
+  let ppp: LabReport["ppp"];
+  if (options.ppp && established > 0) {
+    // The subscribers' LCP, CHAP and IPCP run on after the calls are up: wait for every address.
+    await until(async () => ((await lnsNode.count()).pppUp ?? 0) >= established, 10_000);
+    const up = (await lnsNode.count()).pppUp ?? 0;
+    ppp = { up, upMs: performance.now() - setupStart, lns: lnsNode.ppp?.() };
+    progress(`PPP: ${up} of ${established} subscribers have an address`, true);
+    if (up < established) problems.push(`${established - up} subscribers did not get through PPP`);
+  }
   const rssBytes = process.memoryUsage().rss;
   const tunnelsSeenOnLns = (await lnsNode.count()).tunnels;
   await options.observe?.established?.();
@@ -314,6 +362,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     sentByLac: lacSocket.sent,
     sentByLns: lnsNode.sent,
     tunnelsSeenOnLns,
+    ...(ppp ? { ppp } : {}),
     leftover,
     rssBytes,
     ...(events ? { events } : {}),
@@ -334,6 +383,7 @@ export const lab: Command = {
         window: { type: "string", default: "2000" },
         events: { type: "string", default: DEFAULT_EVENTS },
         json: { type: "boolean", default: false },
+        "no-ppp": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -367,6 +417,7 @@ export const lab: Command = {
       holdMs,
       window,
       events: values.events,
+      ppp: !values["no-ppp"],
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
         else if (done || performance.now() - lastShown > 1000) {
@@ -393,6 +444,12 @@ function printReport(r: LabReport, say: (line: string) => void): void {
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}`,
     );
+  if (r.ppp) {
+    const first = LAB_POOL.start;
+    say(
+      `PPP          ${n(r.ppp.up)} of ${n(r.established)} subscribers up in ${n(r.ppp.upMs)} ms: LCP, CHAP (${n(r.ppp.lns?.authAccepted ?? 0)} accepted by AAA), IPCP addresses from ${first} on`,
+    );
+  }
   say(`closed       the destination in ${n(r.closeMs)} ms`);
   say(`LAC sent     ${messagesText(r.sentByLac)}`);
   if (r.sentByLns) say(`LNS sent     ${messagesText(r.sentByLns)}`);
