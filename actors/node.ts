@@ -44,7 +44,7 @@ import {
   PlacedCall,
 } from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
-import { type PppLink, PppService, type PppStats } from "./ppp-link.ts";
+import { type PppLink, PppService, type PppSnapshot } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
@@ -173,7 +173,7 @@ export interface NodeSnapshot {
   /** Control-channel counters summed over every tunnel, live or ended (RFC 2661 §5.8). */
   channels: ChannelTotals;
   /** PPP counters, when the node runs PPP. */
-  ppp?: PppStats & { linksUp: number };
+  ppp?: PppSnapshot;
 }
 
 /** A running node. */
@@ -487,7 +487,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       },
       stats: { ...this.rt.stats },
       channels: this.#channelTotals(),
-      ...(this.rt.ppp ? { ppp: { ...this.rt.ppp.stats, linksUp: this.rt.ppp.linksUp } } : {}),
+      ...(this.rt.ppp ? { ppp: this.rt.ppp.snapshot() } : {}),
     };
   }
 

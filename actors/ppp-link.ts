@@ -109,6 +109,12 @@ function zeroStats(): PppStats {
   };
 }
 
+/** A node's PPP as `snapshot` shows it: the counters, the links up, and each pool's use. */
+export type PppSnapshot = PppStats & {
+  linksUp: number;
+  pools: { name: string; size: number; inUse: number; exhausted: number }[];
+};
+
 /** RFC 1661 §5.8 keepalive defaults: an Echo-Request after 30 s of silence, 3 unanswered end the link. */
 export const KEEPALIVE_DEFAULTS = { intervalMs: 30_000, misses: 3 } as const;
 
@@ -172,6 +178,17 @@ export class PppService {
   /** Links whose IPCP is up now. */
   get linksUp(): number {
     return this.#upLinks.size;
+  }
+
+  /** The counters, links up and pools, for `snapshot`. */
+  snapshot(): PppSnapshot {
+    const pools = [...this.pools.values()].map((p) => ({
+      name: p.name,
+      size: p.size,
+      inUse: p.inUse,
+      exhausted: p.exhausted,
+    }));
+    return { ...this.stats, linksUp: this.#upLinks.size, pools };
   }
 
   get accounting(): PppNodeConfig["accounting"] {

@@ -182,3 +182,41 @@ describe("PPP over L2TP: subscriber → LAC → LNS", () => {
     await lab.closeAll();
   });
 });
+
+describe("PPP keepalive (RFC 1661 §5.8 Echo)", () => {
+  function keepaliveSetup() {
+    return setup({ lns: lnsPpp({ keepaliveMs: 1000, keepaliveMisses: 3 }) });
+  }
+
+  test("a peer that keeps talking gets no Echo-Request", async () => {
+    const { lab, lac, lns } = keepaliveSetup();
+    const call = await lab.until(lac.openSession({ destination: LNS }));
+    if (!call.ok) throw new Error("no call");
+    await lab.run(200);
+    for (let i = 0; i < 10; i++) {
+      // An IP packet every half second: the link is never silent for a whole period.
+      lac.sendData(call.tunnelId, call.sessionId, Uint8Array.of(0xff, 0x03, 0x00, 0x21, 0x45));
+      await lab.run(500);
+    }
+    expect(lns.snapshot().ppp).toMatchObject({ echoRequestsSent: 0, keepaliveFailures: 0, linksUp: 1 });
+    await lab.closeAll();
+  });
+
+  test("a silent peer gets Echo-Requests; three unanswered end the link with a CDN carrying RFC 3145 code 8", async () => {
+    const { lab, lac, lns } = keepaliveSetup();
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(200);
+    // An answered Echo-Request keeps the link: the subscriber answers while the path is up.
+    await lab.run(2500);
+    expect(lns.snapshot().ppp?.echoRequestsSent).toBeGreaterThan(0);
+    expect(lns.snapshot().ppp?.linksUp).toBe(1);
+    // Then the subscriber's side goes silent.
+    lab.net.setLink(LAC.address, LNS.address, { loss: 1 });
+    await lab.run(6000);
+    expect(lns.snapshot().ppp).toMatchObject({ keepaliveFailures: 1, linksUp: 0 });
+    const cdn = lab.sent("CDN", LNS.address);
+    expect(cdn[0]?.message.avps.pppDisconnectCause?.code).toBe(PppDisconnectCode.lcpKeepalive);
+    lab.net.setLink(LAC.address, LNS.address, { loss: 0 });
+    await lab.closeAll();
+  });
+});
