@@ -20,9 +20,10 @@ const MAX_DEPTH = 16;
 /**
  * Key names (lower-cased, without separators) that hold a secret or something derived from one:
  * `secret`, `chapSecret`, `secretBytes`, `password`, `tunnelPassword`, `user_password`, `passphrase`,
- * `challengeResponse` (RFC 2661 §4.4.3), `chapResponse`, `privateKey`.
+ * `challengeResponse` (RFC 2661 §4.4.3), `chapResponse`, `proxyAuthenResponse` (RFC 2661 §4.4.5: a PAP
+ * password in clear, or a CHAP response), `privateKey`.
  */
-const SECRET_KEY = /secret|passw(?:or)?d|passphrase|challengeresponse|chapresponse|privatekey/;
+const SECRET_KEY = /secret|passw(?:or)?d|passphrase|challengeresponse|chapresponse|authenresponse|privatekey/;
 
 /** Whether a field of this name is a secret and is written as "[redacted]". */
 export function isSecretKey(key: string): boolean {

@@ -14,7 +14,6 @@ import { realClock } from "../../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import { bindUdp } from "../../../adapters/udp/index.ts";
-import { PppDisconnectCode } from "../../../machines/ppp/disconnect.ts";
 import { type FreeRadius, startFreeRadius } from "./freeradius.ts";
 
 const SECRET = "radius-lab";
