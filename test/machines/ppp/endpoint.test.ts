@@ -1,0 +1,272 @@
+/**
+ * The PPP endpoint as pure functions: two endpoints (server and client) wired back to back, and a
+ * scripted peer for the cases a well-behaved client never shows (unknown protocol and code, looped
+ * link, silence, Naks).
+ */
+import { describe, expect, test } from "bun:test";
+import { PppDisconnectCode } from "../../../machines/ppp/disconnect.ts";
+import {
+  PPP_DEFAULTS,
+  type PppContext,
+  type PppEffect,
+  type PppEvent,
+  type PppInput,
+  type PppSettings,
+  pppStart,
+  pppStep,
+} from "../../../machines/ppp/endpoint.ts";
+import { decodeChap } from "../../../protocol/ppp/chap.ts";
+import { decodeIpcp } from "../../../protocol/ppp/ipcp.ts";
+import { decodeLcp, encodeLcp, type LcpPacket } from "../../../protocol/ppp/lcp.ts";
+
+const server: PppSettings = {
+  ...PPP_DEFAULTS,
+  role: "server",
+  hostName: "lns",
+  authProtocols: ["chap", "pap"],
+  dns: ["10.0.0.53"],
+};
+const client: PppSettings = {
+  ...PPP_DEFAULTS,
+  role: "client",
+  hostName: "c",
+  user: "alice",
+  password: "pw",
+  dns: ["0.0.0.0"],
+};
+const path = { system: "t", ppp: true as const };
+
+type Frame = { protocol: number; payload: Uint8Array };
+
+/** One endpoint: its context, the effects not yet taken, and the links' ups and ends seen. */
+class End {
+  c: PppContext;
+  readonly effects: PppEffect[] = [];
+  /** Effects other than frames, taken from `effects` by `take`. */
+  readonly others: PppEffect[] = [];
+  /** `up` and `finished` effects seen. */
+  readonly done: PppEffect[] = [];
+  constructor(input: PppInput) {
+    this.c = pppStart(input, this.effects);
+  }
+  step(event: PppEvent): void {
+    this.c = pppStep(this.c, event, this.effects);
+  }
+  /** Hands a frame of the peer to this endpoint. */
+  receive(f: Frame): void {
+    this.step({ type: "frame", protocol: f.protocol, payload: f.payload });
+  }
+  /** Frames sent and not yet taken. */
+  take(): Frame[] {
+    const frames: Frame[] = [];
+    for (const e of this.effects.splice(0)) {
+      if (e.type === "send") frames.push({ protocol: e.protocol, payload: e.payload });
+      else this.others.push(e);
+    }
+    return frames;
+  }
+}
+
+/** Runs two endpoints until no frame is in flight; AAA says yes to `password`, addresses come from `address`. */
+function converge(a: End, b: End, password = "pw", address = "10.1.0.7"): void {
+  for (let rounds = 0; rounds < 50; rounds++) {
+    let moved = false;
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      for (const f of from.take()) {
+        moved = true;
+        to.receive(f);
+      }
+      for (const e of from.others.splice(0)) {
+        if (e.type === "authenticate") {
+          const cred = e.credentials;
+          const ok = cred.method === "pap" && new TextDecoder().decode(cred.password) === password;
+          const chapOk = cred.method === "chap";
+          from.step({ type: "authenticated", ok: ok || chapOk, message: ok || chapOk ? "welcome" : "no" });
+          moved = true;
+        } else if (e.type === "needAddress") {
+          from.step({ type: "address", address });
+          moved = true;
+        }
+        if (e.type === "up" || e.type === "finished") from.done.push(e);
+      }
+    }
+    if (!moved) return;
+  }
+  throw new Error("no convergence in 50 rounds");
+}
+
+function pair(s: Partial<PppSettings> = {}, c: Partial<PppSettings> = {}) {
+  const a = new End({
+    path,
+    settings: { ...server, ...s },
+    magic: 0x11111111,
+    challenge: new Uint8Array(16).fill(9),
+  });
+  const b = new End({ path, settings: { ...client, ...c }, magic: 0x22222222 });
+  return { a, b };
+}
+
+function lcp(frame: Frame | undefined): LcpPacket {
+  const d = decodeLcp((frame as { payload: Uint8Array }).payload);
+  if (!d.ok) throw new Error("not LCP");
+  return d.value;
+}
+
+describe("two endpoints", () => {
+  test("CHAP: Establish → Authenticate → Network → Opened; the client gets the address and the DNS", () => {
+    const { a, b } = pair();
+    converge(a, b);
+    expect(a.c).toMatchObject({
+      lcp: "opened",
+      ipcp: "opened",
+      auth: "passed",
+      authProtocol: "chap",
+      user: "alice",
+      address: "10.1.0.7",
+    });
+    expect(b.c).toMatchObject({
+      lcp: "opened",
+      ipcp: "opened",
+      auth: "passed",
+      address: "10.1.0.7",
+      peerAddress: "10.0.0.1",
+      dnsLearnt: ["10.0.0.53"],
+    });
+    expect(a.done.some((e) => e.type === "up")).toBe(true);
+    expect(b.c.peerMagic).toBe(0x11111111);
+    expect(a.c.peerMagic).toBe(0x22222222);
+  });
+
+  test("PAP when the client Naks CHAP toward PAP", () => {
+    const { a, b } = pair({}, { authProtocols: ["pap"] });
+    converge(a, b);
+    expect(a.c).toMatchObject({ authProtocol: "pap", auth: "passed", ipcp: "opened" });
+  });
+
+  test("no protocol in common: the link ends with RFC 3145 code 15", () => {
+    const { a, b } = pair({ authProtocols: ["chap"] }, { authProtocols: ["pap"] });
+    converge(a, b);
+    expect(a.c.cause?.code).toBe(PppDisconnectCode.authProtocolRefused);
+  });
+
+  test("a wrong PAP password: Nak, then Terminate; code 16 on the server", () => {
+    const { a, b } = pair({ authProtocols: ["pap"] }, { authProtocols: ["pap"], password: "bad" });
+    converge(a, b);
+    expect(a.c.cause?.code).toBe(PppDisconnectCode.authFailed);
+    expect(b.c.cause?.code).toBe(PppDisconnectCode.authFailed);
+  });
+
+  test("an MRU above the path is Nak'd down to it", () => {
+    const { a, b } = pair({}, { mru: 1500 + 100 });
+    const request = b.take()[0];
+    a.step({ type: "frame", protocol: 0xc021, payload: (request as { payload: Uint8Array }).payload });
+    const frames = a.take().map(lcp);
+    const nak = frames.find((p) => p.code === "Configure-Nak") as {
+      options: { kind: string; value?: number }[];
+    };
+    expect(nak.options).toEqual([{ kind: "mru", value: 1460 }]);
+  });
+});
+
+describe("a scripted peer", () => {
+  function opened() {
+    const { a, b } = pair();
+    converge(a, b);
+    return a;
+  }
+
+  test("an unknown protocol gets an LCP Protocol-Reject once LCP is open (RFC 1661 §5.7)", () => {
+    const a = opened();
+    a.step({ type: "frame", protocol: 0x8057, payload: Uint8Array.of(1, 1, 0, 4) });
+    const p = lcp(a.take()[0]);
+    expect(p).toMatchObject({ code: "Protocol-Reject", protocol: 0x8057 });
+  });
+
+  test("an unknown LCP code gets a Code-Reject (RFC 1661 §5.6) and the link stays up", () => {
+    const a = opened();
+    a.step({ type: "frame", protocol: 0xc021, payload: Uint8Array.of(42, 7, 0, 5, 0xee) });
+    expect(lcp(a.take()[0])).toMatchObject({ code: "Code-Reject" });
+    expect(a.c.lcp).toBe("opened");
+  });
+
+  test("an Echo-Request is answered with our magic number", () => {
+    const a = opened();
+    a.step({
+      type: "frame",
+      protocol: 0xc021,
+      payload: encodeLcp({ code: "Echo-Request", id: 9, magic: 0x22222222, data: Uint8Array.of(1) }),
+    });
+    expect(lcp(a.take()[0])).toMatchObject({ code: "Echo-Reply", id: 9, magic: 0x11111111 });
+  });
+
+  test("a looped-back link (our own magic number, again and again) ends with code 7", () => {
+    const a = new End({ path, settings: server, magic: 0x1234 });
+    for (let i = 0; i < 10 && !a.c.cause; i++) {
+      const ours = a
+        .take()
+        .map(lcp)
+        .find((p) => p.code === "Configure-Request") as
+        | { options: { kind: string; value?: number }[] }
+        | undefined;
+      const magic = ours?.options.find((o) => o.kind === "magicNumber")?.value ?? a.c.localMagic;
+      a.step({
+        type: "frame",
+        protocol: 0xc021,
+        payload: encodeLcp({
+          code: "Configure-Request",
+          id: i + 1,
+          options: [{ kind: "magicNumber", value: magic }],
+        }),
+      });
+    }
+    expect(a.c.cause?.code).toBe(PppDisconnectCode.lcpMagicNumberError);
+  });
+
+  test("a silent peer: Max-Configure Configure-Requests, then code 6 (peer silent)", () => {
+    const a = new End({ path, settings: server, magic: 1 });
+    let requests = a.take().length;
+    for (let i = 0; i < 20 && !a.c.ended; i++) {
+      a.step({ type: "timer.lcp" });
+      requests += a.take().length;
+    }
+    expect(requests).toBe(10);
+    expect(a.c.cause?.code).toBe(PppDisconnectCode.lcpPeerSilent);
+  });
+
+  test("CHAP Challenges are resent on the restart timer, then the link ends with code 13", () => {
+    const { a, b } = pair();
+    // Let LCP open but drop the client's answers to the challenge.
+    for (let i = 0; i < 10; i++) {
+      for (const f of a.take()) b.receive(f);
+      for (const f of b.take()) if (f.protocol !== 0xc223) a.receive(f);
+    }
+    expect(a.c.auth).toBe("challenged");
+    let challenges = 0;
+    for (let i = 0; i < 15 && !a.c.ended; i++) {
+      a.step({ type: "timer.auth" });
+      challenges += a.take().filter((f) => f.protocol === 0xc223 && decodeChap(f.payload).ok).length;
+    }
+    expect(challenges).toBeGreaterThan(5);
+    expect(a.c.cause?.code).toBe(PppDisconnectCode.authTimeout);
+  });
+
+  test("the client's own address choice is Nak'd to the assigned one (RFC 1332 §3.3)", () => {
+    const { a, b } = pair();
+    converge(a, b);
+    const req = Uint8Array.of(1, 5, 0, 10, 3, 6, 192, 168, 1, 1);
+    a.step({ type: "frame", protocol: 0x8021, payload: req });
+    const answers = a
+      .take()
+      .map((f) => decodeIpcp(f.payload))
+      .filter((d) => d.ok)
+      .map((d) => (d as { value: unknown }).value);
+    expect(answers).toContainEqual({
+      code: "Configure-Nak",
+      id: 5,
+      options: [{ kind: "ipAddress", address: "10.1.0.7" }],
+    });
+  });
+});
