@@ -37,7 +37,13 @@ import { CdnResult } from "../protocol/l2tp/result-codes.ts";
 import { decodeFrame } from "../protocol/ppp/frame.ts";
 import { encodeLcp } from "../protocol/ppp/lcp.ts";
 import { PppProtocol } from "../protocol/ppp/numbers.ts";
-import type { Aaa, AccountingRecord, Authorization, Credentials } from "./aaa.ts";
+import {
+  type Aaa,
+  type AccountingRecord,
+  AcctTerminateCause,
+  type Authorization,
+  type Credentials,
+} from "./aaa.ts";
 import { AddressPool, type AddressPoolConfig } from "./address-pool.ts";
 import type { DataPlane, PppLinkPort } from "./data-plane.ts";
 import type { NodeRuntime } from "./runtime.ts";
@@ -335,6 +341,13 @@ export class PppLink implements PppLinkPort {
   #accountingStarted = 0;
   #released = false;
   #interim: unknown;
+  /** RADIUS Session-Timeout and Idle-Timeout timers (RFC 2865 §5.27, §5.28). */
+  #sessionTimer: unknown;
+  #idleTimer: unknown;
+  /** IP went either way since the last idle check. */
+  #ipSeen = false;
+  /** The Acct-Terminate-Cause when this link ended it for a reason of its own (a timeout). */
+  #terminateCause: number | undefined;
 
   constructor(service: PppService, session: SessionHandle) {
     this.service = service;
@@ -362,8 +375,10 @@ export class PppLink implements PppLinkPort {
     }
     const { protocol, payload } = frame.value;
     if (protocol === PppProtocol.IPv4) {
-      if (this.up) this.service.dataPlane?.receive(this, payload);
-      else this.service.stats.ipBeforeUp++;
+      if (this.up) {
+        this.#ipSeen = true;
+        this.service.dataPlane?.receive(this, payload);
+      } else this.service.stats.ipBeforeUp++;
       return;
     }
     if (!this.node.ending) this.node.actor.send({ type: "frame", protocol, payload });
@@ -371,7 +386,9 @@ export class PppLink implements PppLinkPort {
 
   /** Sends an IPv4 packet to the subscriber (PortLinkPort). */
   sendIp(packet: Uint8Array): boolean {
-    return this.up && this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv4, packet));
+    if (!this.up) return false;
+    this.#ipSeen = true;
+    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv4, packet));
   }
 
   /** Sends an LCP Echo-Request (keepalive); false when the link cannot. */
@@ -452,6 +469,7 @@ export class PppLink implements PppLinkPort {
         this.user = effect.user;
         if (this.session.kind === "lac-incoming") this.address = effect.address;
         this.service.linkUp(this);
+        this.#startTimeouts();
         this.#startAccounting();
         return;
       case "finished": {
@@ -507,6 +525,39 @@ export class PppLink implements PppLinkPort {
           this.node.actor.send({ type: "authenticated", ok: false, message: String(error) });
       },
     );
+  }
+
+  /** RFC 2865 §5.27 Session-Timeout and §5.28 Idle-Timeout from AAA: the link ends (code 3, local). */
+  #startTimeouts(): void {
+    const authorization = this.#authorization;
+    if (!authorization) return;
+    const clock = this.session.tunnel.runtime.clock;
+    const end = (acct: number, message: string): void => {
+      if (this.node.ending || this.#released) return;
+      this.#terminateCause = acct;
+      this.node.actor.send({
+        type: "close",
+        cause: pppCause(PppDisconnectCode.normal, PppProtocol.LCP, PppDirection.local, message),
+      });
+    };
+    const session = authorization.sessionTimeout ?? 0;
+    if (session > 0) {
+      this.#sessionTimer = clock.setTimeout(
+        () => end(AcctTerminateCause.sessionTimeout, `Session-Timeout of ${session} s`),
+        session * 1000,
+      );
+    }
+    const idle = authorization.idleTimeout ?? 0;
+    if (idle > 0) {
+      const check = (): void => {
+        if (!this.#ipSeen)
+          return end(AcctTerminateCause.idleTimeout, `no IP for the Idle-Timeout of ${idle} s`);
+        this.#ipSeen = false;
+        this.#idleTimer = clock.setTimeout(check, idle * 1000);
+      };
+      this.#ipSeen = false;
+      this.#idleTimer = clock.setTimeout(check, idle * 1000);
+    }
   }
 
   #record(status: AccountingRecord["status"]): AccountingRecord {
@@ -582,16 +633,19 @@ export class PppLink implements PppLinkPort {
     if (this.#pool && this.address !== undefined) this.#pool.release(this.address);
     this.#pool = undefined;
     const clock = this.session.tunnel.runtime.clock;
-    if (this.#interim !== undefined) clock.clearTimeout(this.#interim);
+    for (const timer of [this.#interim, this.#sessionTimer, this.#idleTimer]) {
+      if (timer !== undefined) clock.clearTimeout(timer);
+    }
     if (this.#accountingStarted > 0 && this.service.aaa) {
       const record = this.#withCounters(this.#record("stop"));
       const ppp = this.node?.actor.getSnapshot().context.cause;
       record.terminateCause =
-        ppp && ppp.code !== PppDisconnectCode.noInformation
+        this.#terminateCause ??
+        (ppp && ppp.code !== PppDisconnectCode.noInformation
           ? acctTerminateCause(ppp)
           : why?.reason === "admin" || why?.reason === "parent"
-            ? 6
-            : 2;
+            ? AcctTerminateCause.adminReset
+            : AcctTerminateCause.lostCarrier);
       const stats = this.service.stats;
       void this.service.aaa.account(record).then((r) => {
         if (!r.ok) stats.accountingUnanswered++;

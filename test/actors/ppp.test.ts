@@ -220,3 +220,26 @@ describe("PPP keepalive (RFC 1661 §5.8 Echo)", () => {
     await lab.closeAll();
   });
 });
+
+describe("AAA limits on a link", () => {
+  test("Session-Timeout ends the link (RFC 3145 code 3 from our side); accounting Stop says Session-Timeout (5)", async () => {
+    const aaa = new LocalAaa([{ name: "alice", password: "alice-pw", sessionTimeout: 4 }]);
+    const lab = new Lab(9);
+    const lac = lab.node(LAC.address, lacConfig({ ppp: subscriber("alice", "alice-pw") }));
+    const lns = lab.node(LNS.address, lnsConfig({ ppp: lnsPpp({ accounting: { enabled: true } }) }), {
+      deps: { aaa },
+    });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(3000);
+    expect(lns.snapshot().ppp?.linksUp).toBe(1);
+    await lab.run(6000);
+    expect(lns.snapshot().ppp?.linksUp).toBe(0);
+    const cdn = lab.sent("CDN");
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0].message.avps.pppDisconnectCause?.code).toBe(PppDisconnectCode.normal);
+    const stop = aaa.records().find((r) => r.status === "stop");
+    expect(stop).toMatchObject({ user: "alice", terminateCause: 5 });
+    expect(aaa.records().filter((r) => r.status === "start")).toHaveLength(1);
+    await lab.closeAll();
+  });
+});
