@@ -29,6 +29,7 @@ import {
   type PppSettings,
   type ProxyInfo,
   pppFrame,
+  settingsOf,
 } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
@@ -355,7 +356,7 @@ export class PppLink implements PppLinkPort {
   }
 
   get localAddress(): string {
-    return this.node.actor.getSnapshot().context.settings.localAddress;
+    return settingsOf(this.node.actor.getSnapshot().context).localAddress;
   }
 
   wire(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {

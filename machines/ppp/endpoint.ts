@@ -47,6 +47,14 @@ export const PPP_PHASE_EDGES: Readonly<Record<PppPhase, readonly PppPhase[]>> = 
   closed: [],
 };
 
+/** Where a link's context keeps its settings (see PppContext). */
+export const SETTINGS: unique symbol = Symbol("ppp.settings");
+
+/** The settings of a link. */
+export function settingsOf(c: PppContext): PppSettings {
+  return c[SETTINGS];
+}
+
 /** Settings of a PPP endpoint (one object per node, shared by its links). */
 export interface PppSettings {
   role: "server" | "client";
@@ -163,8 +171,12 @@ export interface PppContext {
   cause: PppCause | undefined;
   /** The link is over (`finished` went out): the actor's final state. */
   ended: boolean;
-  /** Internals below: not interesting in the event log but kept in the snapshot for restore. */
-  settings: PppSettings;
+  /**
+   * The node's settings, under a symbol: the same object for every link, kept out of the event log
+   * (the recorder and the schema read string keys only), still copied with the context.
+   */
+  [SETTINGS]: PppSettings;
+  /** Internals below: not interesting to a person but kept in the snapshot for restore. */
   lcpNcp: NcpState;
   ipcpNcp: NcpState;
   /** Server: index of the auth protocol we ask for; client: unused. */
@@ -264,7 +276,7 @@ export function initialPppContext(input: PppInput): PppContext {
     proxied: false,
     cause: undefined,
     ended: false,
-    settings: input.settings,
+    [SETTINGS]: input.settings,
     lcpNcp: newNcp(),
     ipcpNcp: newNcp(),
     authIndex: 0,
@@ -289,8 +301,8 @@ export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
   const step: Step = { c: initialPppContext(input), out };
   const c = step.c;
   const proxy = c.proxy;
-  if (c.role === "server" && proxy?.lastSentLcpConfReq !== undefined && c.settings.proxyLcp === "accept") {
-    const verdict = judgeProxyLcp(proxy, c.settings);
+  if (c.role === "server" && proxy?.lastSentLcpConfReq !== undefined && c[SETTINGS].proxyLcp === "accept") {
+    const verdict = judgeProxyLcp(proxy, c[SETTINGS]);
     if (verdict.kind === "acceptable") {
       // RFC 2661 §4.4.5: LCP is Opened with the options the LAC agreed; the LAC's side becomes ours.
       c.proxied = true;
@@ -315,7 +327,7 @@ export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
       );
       return step.c;
     }
-    if (verdict.kind === "unacceptable" && !c.settings.renegotiateOnMismatch) {
+    if (verdict.kind === "unacceptable" && !c[SETTINGS].renegotiateOnMismatch) {
       finish(
         step,
         pppCause(
@@ -520,7 +532,7 @@ function authMethodOf(o: Extract<LcpKnownOption, { kind: "authProtocol" }>): Aut
 /** Judges the peer's LCP Configure-Request (RFC 1661 §5.1, §6). */
 function judgeLcpRequest(step: Step, p: ConfigurePacket<LcpKnownOption>): Answer {
   const c = step.c;
-  const s = c.settings;
+  const s = c[SETTINGS];
   const reject: LcpOption[] = [];
   const nak: LcpOption[] = [];
   let mru = 1500;
@@ -589,7 +601,7 @@ function judgeLcpRequest(step: Step, p: ConfigurePacket<LcpKnownOption>): Answer
 
 /** Our LCP Configure-Request options. */
 function lcpRequestOptions(c: PppContext): LcpOption[] {
-  const s = c.settings;
+  const s = c[SETTINGS];
   const options: LcpOption[] = [];
   if (s.mru !== 1500) options.push({ kind: "mru", value: s.mru });
   if (s.role === "server" && c.authIndex < s.authProtocols.length) {
@@ -603,14 +615,14 @@ function applyLcpAck(step: Step, _p: ConfigurePacket<LcpKnownOption>): void {
   const c = step.c;
   if (c.role === "server") {
     c.authProtocol =
-      c.authIndex < c.settings.authProtocols.length ? c.settings.authProtocols[c.authIndex] : undefined;
+      c.authIndex < c[SETTINGS].authProtocols.length ? c[SETTINGS].authProtocols[c.authIndex] : undefined;
   }
 }
 
 /** A Nak or Reject of our LCP request: adjust what we ask; false when nothing can be adjusted. */
 function applyLcpRefusal(step: Step, p: ConfigurePacket<LcpKnownOption>): boolean {
   const c = step.c;
-  const s = c.settings;
+  const s = c[SETTINGS];
   if (++c.lcpNcp.refused > s.maxConfigure) {
     terminate(
       step,
@@ -676,7 +688,7 @@ function onIpcp(step: Step, payload: Uint8Array): void {
     case "Configure-Nak":
     case "Configure-Reject":
       if (p.id !== c.ipcpNcp.id) return;
-      if (++c.ipcpNcp.refused > c.settings.maxConfigure) {
+      if (++c.ipcpNcp.refused > c[SETTINGS].maxConfigure) {
         terminate(
           step,
           pppCause(
@@ -708,7 +720,7 @@ function onIpcp(step: Step, payload: Uint8Array): void {
 /** Judges the peer's IPCP Configure-Request (RFC 1332 §3, RFC 1877). */
 function judgeIpcpRequest(step: Step, p: ConfigurePacket<IpcpKnownOption>): Answer {
   const c = step.c;
-  const s = c.settings;
+  const s = c[SETTINGS];
   const reject: IpcpOption[] = [];
   const nak: IpcpOption[] = [];
   let peerAddress: string | undefined;
@@ -754,7 +766,7 @@ function judgeIpcpRequest(step: Step, p: ConfigurePacket<IpcpKnownOption>): Answ
 }
 
 function ipcpRequestOptions(c: PppContext): IpcpOption[] {
-  if (c.role === "server") return [{ kind: "ipAddress", address: c.settings.localAddress }];
+  if (c.role === "server") return [{ kind: "ipAddress", address: c[SETTINGS].localAddress }];
   const options: IpcpOption[] = [];
   for (const kind of ["ipAddress", "primaryDns", "secondaryDns"] as const) {
     const value = c.ipcpAsk[kind];
@@ -847,8 +859,8 @@ function onChap(step: Step, payload: Uint8Array): void {
       if (c.auth === "passed") return;
       c.authId = p.id;
       c.auth = "waiting";
-      const secret = c.settings.password ?? "";
-      const name = encoder.encode(c.settings.user ?? c.settings.hostName);
+      const secret = c[SETTINGS].password ?? "";
+      const name = encoder.encode(c[SETTINGS].user ?? c[SETTINGS].hostName);
       send(
         step,
         PppProtocol.CHAP,
@@ -901,11 +913,11 @@ function lcpUp(step: Step): void {
     }
   }
   if (c.authProtocol === "chap") {
-    c.authTries = c.settings.maxConfigure;
+    c.authTries = c[SETTINGS].maxConfigure;
     sendChallenge(step);
   } else {
     c.auth = "waiting";
-    step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.authTimeoutMs });
+    step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].authTimeoutMs });
   }
 }
 
@@ -939,20 +951,20 @@ function sendChallenge(step: Step): void {
   c.authId = (c.authId + 1) & 0xff;
   c.auth = "challenged";
   c.authTries--;
-  const name = encoder.encode(c.settings.hostName);
+  const name = encoder.encode(c[SETTINGS].hostName);
   send(step, PppProtocol.CHAP, encodeChap({ code: "Challenge", id: c.authId, value: challenge, name }));
-  step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.restartMs });
+  step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].restartMs });
 }
 
 function sendPapRequest(step: Step, first: boolean): void {
   const c = step.c;
-  if (first) c.authTries = c.settings.maxConfigure;
+  if (first) c.authTries = c[SETTINGS].maxConfigure;
   c.authId = (c.authId + 1) & 0xff;
   c.authTries--;
-  const peerId = encoder.encode(c.settings.user ?? "");
-  const password = encoder.encode(c.settings.password ?? "");
+  const peerId = encoder.encode(c[SETTINGS].user ?? "");
+  const password = encoder.encode(c[SETTINGS].password ?? "");
   send(step, PppProtocol.PAP, encodePap({ code: "Authenticate-Request", id: c.authId, peerId, password }));
-  step.out.push({ type: "schedule", timer: "timer.auth", ms: c.settings.restartMs });
+  step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].restartMs });
 }
 
 function onAuthTimer(step: Step): void {
@@ -1010,7 +1022,7 @@ function authPassed(step: Step): void {
     return;
   }
   c.ipcpAsk = { ipAddress: NO_ADDRESS };
-  if (c.settings.dns.length > 0) {
+  if (c[SETTINGS].dns.length > 0) {
     c.ipcpAsk.primaryDns = NO_ADDRESS;
     c.ipcpAsk.secondaryDns = NO_ADDRESS;
   }
@@ -1034,7 +1046,7 @@ function onAddress(step: Step, address: string | undefined, failure: string | un
     return;
   }
   c.address = address;
-  c.peerAddress = c.settings.localAddress;
+  c.peerAddress = c[SETTINGS].localAddress;
   fsm(step, "ipcp", "up");
   fsm(step, "ipcp", "open");
   const early = c.earlyIpcp;
@@ -1073,7 +1085,7 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
     switch (action) {
       case "irc":
         ncp.counter =
-          t.next === "closing" || t.next === "stopping" ? c.settings.maxTerminate : c.settings.maxConfigure;
+          t.next === "closing" || t.next === "stopping" ? c[SETTINGS].maxTerminate : c[SETTINGS].maxConfigure;
         break;
       case "zrc":
         ncp.counter = 0;
@@ -1157,7 +1169,7 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
   ncp.state = t.next;
   if (which === "lcp") c.lcp = t.next;
   else c.ipcp = t.next;
-  if (armed) step.out.push({ type: "schedule", timer, ms: c.settings.restartMs });
+  if (armed) step.out.push({ type: "schedule", timer, ms: c[SETTINGS].restartMs });
   else if (!restartTimerRuns(t.next)) step.out.push({ type: "cancel", timer });
 }
 

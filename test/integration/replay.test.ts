@@ -222,7 +222,10 @@ describe("the CLI: l2tp lab --events, then l2tp replay", () => {
         expect(lines.code).toBe(0);
         const mine = lines.out.trim().split("\n");
         expect(mine.length).toBeGreaterThanOrEqual(3);
-        for (const line of mine) expect(line).toContain(` lns ${destination}/${tunnel}/${session} session `);
+        // The session and its PPP link (the lab's calls carry a subscriber).
+        for (const line of mine)
+          expect(line).toMatch(new RegExp(` lns ${destination}/${tunnel}/${session} (session|ppp) `));
+        expect(mine.some((line) => / ppp .* → opened /.test(line))).toBe(true);
         expect(mine[0]).toContain("(new) → ");
         expect(mine.some((line) => / → established {2}rx\.ICCN/.test(line))).toBe(true);
         expect(mine.at(-1)).toMatch(/ → closed {2}/);
