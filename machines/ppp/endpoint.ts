@@ -164,6 +164,8 @@ export interface PppContext {
   peerAddress: string | undefined;
   localMagic: number;
   peerMagic: number;
+  /** The MRU we ask for (RFC 1661 §6.1): the setting, until the peer Naks or Rejects it. */
+  localMru: number;
   /** The peer's MRU (what we may send). */
   peerMru: number;
   /** LCP was taken over from the LAC's proxy LCP. */
@@ -272,6 +274,7 @@ export function initialPppContext(input: PppInput): PppContext {
     peerAddress: undefined,
     localMagic: input.magic,
     peerMagic: 0,
+    localMru: input.settings.mru,
     peerMru: 1500,
     proxied: false,
     cause: undefined,
@@ -603,7 +606,7 @@ function judgeLcpRequest(step: Step, p: ConfigurePacket<LcpKnownOption>): Answer
 function lcpRequestOptions(c: PppContext): LcpOption[] {
   const s = c[SETTINGS];
   const options: LcpOption[] = [];
-  if (s.mru !== 1500) options.push({ kind: "mru", value: s.mru });
+  if (c.localMru !== 1500) options.push({ kind: "mru", value: c.localMru });
   if (s.role === "server" && c.authIndex < s.authProtocols.length) {
     options.push(authOption(s.authProtocols[c.authIndex] as AuthMethod));
   }
@@ -638,6 +641,9 @@ function applyLcpRefusal(step: Step, p: ConfigurePacket<LcpKnownOption>): boolea
   const nak = p.code === "Configure-Nak";
   for (const o of p.options) {
     if (o.kind === "magicNumber") c.localMagic = nak ? nextMagic(o.value) : 0;
+    // RFC 1661 §6.1: a Nak suggests the MRU the peer can live with; below our floor, or rejected, we
+    // stop asking (1500, the default, is then in force).
+    else if (o.kind === "mru") c.localMru = nak && o.value >= s.minMru && o.value <= 1500 ? o.value : 1500;
     else if (o.kind === "authProtocol" && s.role === "server") {
       // RFC 1994 §3: a Nak may suggest another protocol; take it if we run it, else try our next one.
       const suggested = nak ? authMethodOf(o) : undefined;

@@ -270,3 +270,27 @@ describe("a scripted peer", () => {
     });
   });
 });
+
+describe("our LCP request refused", () => {
+  test("an MRU Nak'd to a value we can live with is asked for next; a rejected MRU is not asked for again", () => {
+    const a = new End({ path, settings: server, magic: 7 });
+    const first = lcp(a.take()[0]) as { id: number; options: { kind: string; value?: number }[] };
+    expect(first.options).toContainEqual({ kind: "mru", value: 1460 });
+    a.receive({
+      protocol: 0xc021,
+      payload: encodeLcp({ code: "Configure-Nak", id: first.id, options: [{ kind: "mru", value: 1400 }] }),
+    });
+    const second = lcp(a.take()[0]) as { id: number; options: { kind: string; value?: number }[] };
+    expect(second.options).toContainEqual({ kind: "mru", value: 1400 });
+    a.receive({
+      protocol: 0xc021,
+      payload: encodeLcp({
+        code: "Configure-Reject",
+        id: second.id,
+        options: [{ kind: "mru", value: 1400 }],
+      }),
+    });
+    const third = lcp(a.take()[0]) as { options: { kind: string }[] };
+    expect(third.options.map((o) => o.kind)).not.toContain("mru");
+  });
+});
