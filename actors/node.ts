@@ -339,7 +339,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         d.tunnelEstablished(t);
         for (const rs of rt.sessions) {
           const path = { system, destination: d.key, tunnel: t.id, session: rs.id };
-          t.restoreSession(rs.id, rs.kind, sessionSnapshot(rs, path), rs.peerSessionId);
+          const s = t.restoreSession(rs.id, rs.kind, sessionSnapshot(rs, path), rs.peerSessionId);
+          if (s && rs.ppp) this.rt.ppp?.restore(s, rs);
         }
       }
       if (rd.admin !== "enabled") d.send({ type: "admin", state: rd.admin });

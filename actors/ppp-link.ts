@@ -47,6 +47,7 @@ import {
 } from "./aaa.ts";
 import { AddressPool, type AddressPoolConfig } from "./address-pool.ts";
 import type { DataPlane, PppLinkPort } from "./data-plane.ts";
+import { pppSnapshot, type RestoredSession } from "./restore.ts";
 import type { NodeRuntime } from "./runtime.ts";
 import type { Ending, Supervised } from "./supervisor.ts";
 import type { SessionHandle } from "./tunnel-actor.ts";
@@ -240,6 +241,52 @@ export class PppService {
     }
   }
 
+  /**
+   * Resumes a recorded opened link on a restored session (a standby taking over): the same magic
+   * numbers, user and address (taken from its pool again), IPCP up, keepalive on. Accounting goes on
+   * from the takeover (the primary's Start stands; this node sends the Stop).
+   */
+  restore(session: SessionHandle, recorded: RestoredSession): void {
+    const settings =
+      session.kind === "lns-incoming"
+        ? this.#server
+        : session.kind === "lac-incoming"
+          ? this.#client
+          : undefined;
+    if (!settings) return;
+    const path = { ...session.node.path, ppp: true as const };
+    const input: PppInput = { path, settings, magic: 1 };
+    const link = new PppLink(this, session);
+    session.ppp = link;
+    this.stats.links++;
+    this.#rt.supervisor.spawn({
+      level: "ppp",
+      key: "ppp",
+      path,
+      machine: pppLogic,
+      input,
+      snapshot: pppSnapshot(recorded, input),
+      parent: session.node,
+      owner: link,
+      wire: wireLink,
+      onEnd: endLink,
+    });
+    const c = link.node.actor.getSnapshot().context;
+    link.user = c.user;
+    if (c.address !== undefined) {
+      link.address = c.address;
+      for (const pool of this.pools.values()) {
+        if (pool.contains(c.address)) {
+          if (pool.reserve(c.address)) link.adoptPool(pool);
+          break;
+        }
+      }
+    }
+    link.up = true;
+    this.linkUp(link);
+    link.resumeAccounting();
+  }
+
   /** The address for a link: RADIUS Framed-IP-Address, else its Framed-Pool, else the default pool. */
   assignAddress(authorization: Authorization | undefined): {
     address?: string;
@@ -339,6 +386,9 @@ export class PppLink implements PppLinkPort {
   address: string | undefined;
   #pool: AddressPool | undefined;
   #authorization: Authorization | undefined;
+  /** Accounting runs for this link (a Start went out, or the primary's did): a Stop is due at the end. */
+  #accounting = false;
+  /** When accounting started (Acct-Session-Time counts from here). */
   #accountingStarted = 0;
   #released = false;
   #interim: unknown;
@@ -353,6 +403,20 @@ export class PppLink implements PppLinkPort {
   constructor(service: PppService, session: SessionHandle) {
     this.service = service;
     this.session = session;
+  }
+
+  /** The pool the link's address was taken from (a restored link reserves it again). */
+  adoptPool(pool: AddressPool): void {
+    this.#pool = pool;
+  }
+
+  /** A restored link: accounting goes on from now (the primary sent the Start; this node sends the Stop). */
+  resumeAccounting(): void {
+    const accounting = this.service.accounting;
+    if (this.service.aaa && accounting?.enabled && this.session.kind === "lns-incoming") {
+      this.#accounting = true;
+      this.#accountingStarted = this.session.tunnel.runtime.clock.now();
+    }
   }
 
   get localAddress(): string {
@@ -565,7 +629,8 @@ export class PppLink implements PppLinkPort {
     const s = this.session;
     const record: AccountingRecord = {
       status,
-      sessionId: `${s.tunnel.id.toString(16).padStart(4, "0")}${s.id.toString(16).padStart(4, "0")}-${this.#accountingStarted.toString(36)}`,
+      // Unique per link and the same on a standby that takes it over: our ids and our magic number.
+      sessionId: `${s.tunnel.id.toString(16).padStart(4, "0")}${s.id.toString(16).padStart(4, "0")}-${this.node.actor.getSnapshot().context.localMagic.toString(16).padStart(8, "0")}`,
       user: this.user ?? "",
       nasPort: s.id,
       tunnelClientEndpoint: s.tunnel.peer.address,
@@ -583,6 +648,7 @@ export class PppLink implements PppLinkPort {
     const accounting = service.accounting;
     if (!aaa || !accounting?.enabled || this.session.kind !== "lns-incoming") return;
     const clock = this.session.tunnel.runtime.clock;
+    this.#accounting = true;
     this.#accountingStarted = clock.now();
     aaa.account(this.#record("start")).then((result) => {
       if (result.ok) return;
@@ -637,7 +703,7 @@ export class PppLink implements PppLinkPort {
     for (const timer of [this.#interim, this.#sessionTimer, this.#idleTimer]) {
       if (timer !== undefined) clock.clearTimeout(timer);
     }
-    if (this.#accountingStarted > 0 && this.service.aaa) {
+    if (this.#accounting && this.service.aaa) {
       const record = this.#withCounters(this.#record("stop"));
       const ppp = this.node?.actor.getSnapshot().context.cause;
       record.terminateCause =

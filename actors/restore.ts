@@ -21,6 +21,7 @@
 
 import type { ActorView, NodeView } from "../events/replay.ts";
 import type { AdminState } from "../machines/common.ts";
+import { initialPppContext, type PppInput } from "../machines/ppp/endpoint.ts";
 import type { SessionKind } from "../machines/session.ts";
 import type { TunnelRole } from "../machines/tunnel.ts";
 import type { ResolvedProfile } from "./config.ts";
@@ -73,6 +74,8 @@ export interface RestoredSession {
   state: string;
   peerSessionId: number;
   context: Record<string, unknown>;
+  /** Its PPP link, when it had one and it was up (IPCP opened): resumed with the session. */
+  ppp?: { context: Record<string, unknown> };
 }
 
 const ADMIN_STATES: ReadonlySet<string> = new Set(["enabled", "drain", "shutdown"]);
@@ -166,12 +169,20 @@ export function restorePlan(view: NodeView): RestorePlan {
           plan.skipped.push(`session ${key}/${tunnelKey}/${sessionKey}: in state ${s.state}`);
           continue;
         }
+        // A PPP link half-way (negotiating, authenticating, terminating) cannot be resumed: its timers and
+        // the packets in flight are not in the log; the subscriber retries. An opened one can.
+        const ppp = t.ppp?.[sessionKey];
+        if (ppp && ppp.state !== "opened") {
+          plan.skipped.push(`session ${key}/${tunnelKey}/${sessionKey}: PPP in phase ${ppp.state}`);
+          continue;
+        }
         tunnel.sessions.push({
           id: sid,
           kind: kind as SessionKind,
           state: s.state,
           peerSessionId,
           context: s.data,
+          ...(ppp ? { ppp: { context: ppp.data } } : {}),
         });
       }
       destination.tunnels.push(tunnel);
@@ -249,6 +260,43 @@ export function sessionSnapshot(
   delete context.request;
   return persisted(session.state, context);
 }
+
+/**
+ * The PPP actor's persisted snapshot of a recorded opened link: the recorded negotiation (magic numbers,
+ * MRU, protocols, user, addresses, automaton states) over a fresh context with the standby's settings.
+ * The CHAP challenge is hex in the log; the proxy AVPs and a password never are.
+ */
+export function pppSnapshot(session: RestoredSession, input: PppInput): unknown {
+  const context = initialPppContext(input) as unknown as Record<string, unknown>;
+  const recorded = withoutNulls(session.ppp?.context ?? {});
+  for (const key of PPP_RESTORED_FIELDS) if (key in recorded) context[key] = recorded[key];
+  const challenge = fromHex(recorded.challenge);
+  if (challenge) context.challenge = challenge;
+  return { status: "active", value: "opened", context, output: undefined, error: undefined };
+}
+
+/** The recorded fields of a PPP link that a standby takes over as they are (plain values). */
+const PPP_RESTORED_FIELDS = [
+  "role",
+  "lcp",
+  "ipcp",
+  "auth",
+  "authProtocol",
+  "user",
+  "address",
+  "peerAddress",
+  "localMagic",
+  "peerMagic",
+  "localMru",
+  "peerMru",
+  "proxied",
+  "lcpNcp",
+  "ipcpNcp",
+  "authIndex",
+  "authId",
+  "ipcpAsk",
+  "dnsLearnt",
+] as const;
 
 /** A persisted snapshot in XState v5's shape (what `getPersistedSnapshot` makes and `restoreSnapshot` takes). */
 function persisted(state: string, context: Record<string, unknown>): unknown {

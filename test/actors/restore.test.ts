@@ -6,104 +6,11 @@
  * session. A third LNS then resumes from the standby's own records (a failover of the failover).
  */
 import { describe, expect, test } from "bun:test";
-import { createNode, type L2tpNode } from "../../actors/node.ts";
-import type { Clock, Transport } from "../../actors/ports.ts";
 import { planSize, restorePlan, stateValueOf } from "../../actors/restore.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
-import { SeededRandom } from "../../adapters/random/seeded.ts";
-import { createRecorder, pathOfNode, type Recorder } from "../../events/recorder.ts";
 import { evolve, initialTree, replay } from "../../events/replay.ts";
 import { flush, LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
-
-const HELLO_MS = 2000;
-
-/** A clock whose timers all stop at once (a process killed with -9 runs nothing more). */
-class KillableClock implements Clock {
-  readonly #inner: Clock;
-  readonly #handles = new Set<unknown>();
-  #dead = false;
-  constructor(inner: Clock) {
-    this.#inner = inner;
-  }
-  now(): number {
-    return this.#inner.now();
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    if (this.#dead) return undefined;
-    const handle = this.#inner.setTimeout(() => {
-      this.#handles.delete(handle);
-      if (!this.#dead) fn();
-    }, ms);
-    this.#handles.add(handle);
-    return handle;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#handles.delete(handle);
-    this.#inner.clearTimeout(handle);
-  }
-  kill(): void {
-    this.#dead = true;
-    for (const h of this.#handles) this.#inner.clearTimeout(h);
-    this.#handles.clear();
-  }
-}
-
-/** An LNS on the lab's network that records to `log`; `kill()` makes it silent at once. */
-function recordedLns(lab: Lab, log: MemoryEventLog, restore?: ReturnType<typeof restorePlan>) {
-  return recordedNode(lab, log, "lns", restore);
-}
-
-/** A node of the lab (the standard LAC or LNS) that records to `log`; `kill()` makes it silent at once. */
-function recordedNode(
-  lab: Lab,
-  log: MemoryEventLog,
-  side: "lac" | "lns",
-  restore?: ReturnType<typeof restorePlan>,
-) {
-  const clock = new KillableClock(lab.clock);
-  let node: L2tpNode | undefined;
-  const recorder: Recorder = createRecorder({
-    node: side,
-    clock: lab.clock,
-    log,
-    pathOf: pathOfNode(() => node),
-  });
-  const at = side === "lns" ? LNS : LAC;
-  const config =
-    side === "lns"
-      ? lnsConfig({ channel: { helloIntervalMs: HELLO_MS } })
-      : lacConfig({ channel: { helloIntervalMs: HELLO_MS } });
-  const transport: Transport = lab.net.bind(at.address, at.port);
-  let alive = true;
-  node = createNode(config, {
-    clock,
-    random: new SeededRandom(restore ? 2 : 1),
-    inspect: recorder.inspect,
-    onWiringError: (error, path) => lab.wiringErrors.push({ error, path }),
-    transport: {
-      local: transport.local,
-      send: (p, to) => {
-        if (alive) transport.send(p, to);
-      },
-      onReceive: (h) =>
-        transport.onReceive((p, f) => {
-          if (alive) h(p, f);
-        }),
-      close: () => transport.close(),
-    },
-    ...(restore ? { restore } : {}),
-  });
-  return {
-    node,
-    recorder,
-    async kill() {
-      alive = false;
-      clock.kill();
-      recorder.stop();
-      await transport.close();
-    },
-  };
-}
+import { HELLO_MS, recordedLns, recordedNode } from "./recorded.ts";
 
 describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () => {
   test("state values of nested states", () => {
