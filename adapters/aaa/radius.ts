@@ -117,7 +117,9 @@ interface Pending {
 
 type Outcome =
   | { kind: "reply"; packet: RadiusPacket; server: RadiusServer; requestAuthenticator: Uint8Array }
-  | { kind: "unanswered"; message: string };
+  | { kind: "unanswered"; message: string }
+  /** The request could not be encoded (a value that does not fit): nothing was sent. */
+  | { kind: "error"; message: string };
 
 /** One request on a channel: its Identifier, bytes, and retransmission state. */
 interface InFlight {
@@ -223,7 +225,9 @@ export class RadiusClient implements Aaa {
           attribute("Acct-Delay-Time", Math.floor((sentAt - createdAt) / 1000)),
         ],
         finish: (outcome) => {
-          if (outcome.kind === "unanswered") {
+          if (outcome.kind === "error") {
+            resolve({ ok: false, message: outcome.message });
+          } else if (outcome.kind === "unanswered") {
             this.counters.accountingTimeouts++;
             resolve({ ok: false, message: outcome.message });
           } else {
@@ -339,6 +343,7 @@ export class RadiusClient implements Aaa {
   // ---- reading replies ------------------------------------------------------------------------
 
   private authResult(outcome: Outcome): AuthResult {
+    if (outcome.kind === "error") return { ok: false, reason: "error", message: outcome.message };
     if (outcome.kind === "unanswered") {
       this.counters.authTimeouts++;
       return { ok: false, reason: "unreachable", message: outcome.message };
@@ -562,8 +567,20 @@ export class RadiusClient implements Aaa {
       timer: undefined,
     };
     channel.inFlight.set(id, flight);
-    this.encode(channel, flight);
-    this.transmit(channel, flight);
+    if (this.encodes(channel, flight)) this.transmit(channel, flight);
+  }
+
+  /** encode(), or the request finished as an error (and its Identifier freed) when a value does not fit. */
+  private encodes(channel: Channel, flight: InFlight): boolean {
+    try {
+      this.encode(channel, flight);
+      return true;
+    } catch (error) {
+      channel.inFlight.delete(flight.id);
+      const what = flight.pending.kind === "auth" ? "Access-Request" : "Accounting-Request";
+      flight.pending.finish({ kind: "error", message: `${what}: ${(error as Error).message}` });
+      return false;
+    }
   }
 
   /** (Re)builds the packet of a flight: a fresh Request Authenticator and, for accounting, the delay. */
@@ -639,7 +656,10 @@ export class RadiusClient implements Aaa {
         channel.inFlight.delete(flight.id);
         flight.id = this.takeId(channel);
         channel.inFlight.set(flight.id, flight);
-        this.encode(channel, flight);
+        if (!this.encodes(channel, flight)) {
+          this.pump();
+          return;
+        }
       }
       this.transmit(channel, flight);
       return;
