@@ -16,6 +16,7 @@ import {
   RadiusCode,
 } from "../../../protocol/radius/index.ts";
 import { startFreeRadius } from "./freeradius.ts";
+import { TEST_USERS } from "./users.ts";
 
 const SECRET = "fixture-secret";
 const secret = new TextEncoder().encode(SECRET);
@@ -24,33 +25,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 const radius = await startFreeRadius({
   secret: SECRET,
-  users: [
-    {
-      name: "alice",
-      password: "wonderland",
-      reply: [
-        ["Framed-IP-Address", "10.20.30.40"],
-        ["Class", "0x01ff02"],
-        ["Session-Timeout", 3600],
-        ["Reply-Message", "welcome"],
-      ],
-    },
-    {
-      name: "lac@example.net",
-      password: "x",
-      reply: [
-        ["Tunnel-Type:1", "L2TP"],
-        ["Tunnel-Medium-Type:1", "IPv4"],
-        ["Tunnel-Server-Endpoint:1", "192.0.2.1"],
-        ["Tunnel-Password:1", "first-secret"],
-        ["Tunnel-Preference:1", 1],
-        ["Tunnel-Type:2", "L2TP"],
-        ["Tunnel-Server-Endpoint:2", "192.0.2.2"],
-        ["Tunnel-Password:2", "a-second-tunnel-secret-longer-than-16"],
-        ["Tunnel-Assignment-Id:2", "lns-b"],
-      ],
-    },
-  ],
+  users: TEST_USERS,
 });
 
 const socket = createSocket("udp4");
@@ -100,7 +75,7 @@ const nas = [attribute("NAS-Identifier", "fixture-nas"), attribute("NAS-Port-Typ
 const text = (s: string) => new TextEncoder().encode(s);
 await record(
   "pap-accept",
-  "Access-Accept for PAP alice/wonderland: Framed-IP-Address, Class, Session-Timeout, Reply-Message",
+  "Access-Accept for PAP alice/wonderland: Framed-IP-Address, Class, Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Framed-Pool, Reply-Message",
   1,
   (ra) => [
     attribute("User-Name", "alice"),
@@ -122,7 +97,7 @@ await record("chap-accept", "Access-Accept for CHAP alice/wonderland (id 7)", 1,
 ]);
 await record(
   "tunnels-accept",
-  "Access-Accept with two tagged tunnel groups; Tunnel-Password:1 first-secret, :2 a-second-tunnel-secret-longer-than-16",
+  "Access-Accept with two tagged tunnel groups (users.ts); Tunnel-Password:1 first-secret, :2 a-second-tunnel-secret-longer-than-16",
   1,
   (ra) => [
     attribute("User-Name", "lac@example.net"),

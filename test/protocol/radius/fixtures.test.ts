@@ -123,6 +123,6 @@ describe("FreeRADIUS 3.2 replies", () => {
       [1, "first-secret"],
       [2, "a-second-tunnel-secret-longer-than-16"],
     ]);
-    expect(valueOfAttribute(reply.attributes, "Tunnel-Assignment-ID")).toEqual({ tag: 2, value: "lns-b" });
+    expect(valueOfAttribute(reply.attributes, "Tunnel-Assignment-ID")).toEqual({ tag: 1, value: "lns-a" });
   });
 });
