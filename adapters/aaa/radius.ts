@@ -146,7 +146,8 @@ interface Channel {
 export class RadiusClient implements Aaa {
   private readonly channels: Channel[] = [];
   private readonly deadUntil: number[];
-  private readonly queue: Pending[] = [];
+  /** Requests waiting for a free slot, one FIFO per kind (a kind's requests all go to the same channels). */
+  private readonly queues: Record<Kind, Fifo<Pending>> = { auth: new Fifo(), acct: new Fifo() };
   private closed = false;
   private readonly counters: AaaStats = newAaaStats();
 
@@ -247,7 +248,9 @@ export class RadiusClient implements Aaa {
     if (this.closed) return;
     this.closed = true;
     const unanswered: Outcome = { kind: "unanswered", message: "the RADIUS client was closed" };
-    for (const pending of this.queue.splice(0)) pending.finish(unanswered);
+    for (const queue of Object.values(this.queues)) {
+      for (let pending = queue.shift(); pending; pending = queue.shift()) pending.finish(unanswered);
+    }
     for (const channel of this.channels) {
       for (const flight of channel.inFlight.values()) {
         this.deps.clock.clearTimeout(flight.timer);
@@ -496,26 +499,28 @@ export class RadiusClient implements Aaa {
   // ---- scheduling ------------------------------------------------------------------------------
 
   private submit(pending: Pending): void {
-    this.queue.push(pending);
-    this.pump();
+    this.queues[pending.kind].push(pending);
+    this.pump(pending.kind);
   }
 
-  /** Sends queued requests while some live server has a free slot of their kind. */
-  private pump(): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const pending = this.queue[i];
+  /**
+   * Sends queued requests of `kind` in order while the server each would go to has a free slot. The
+   * head waits for its server (first in, first out): a request is never overtaken by a later one, and
+   * a reply costs O(1), not a scan of the queue.
+   */
+  private pump(kind: Kind): void {
+    const queue = this.queues[kind];
+    const limit = Math.min(this.options.maxInFlight, 256);
+    for (let pending = queue.peek(); pending; pending = queue.peek()) {
       const serverIndex = this.chooseServer(pending);
       if (serverIndex === undefined) {
-        this.queue.splice(i, 1);
+        queue.shift();
         pending.finish({ kind: "unanswered", message: this.noServerMessage(pending) });
         continue;
       }
-      const channel = this.channel(serverIndex, pending.kind);
-      if (channel.inFlight.size >= Math.min(this.options.maxInFlight, 256)) {
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
+      const channel = this.channel(serverIndex, kind);
+      if (channel.inFlight.size >= limit) return;
+      queue.shift();
       this.start(channel, pending);
     }
   }
@@ -657,7 +662,7 @@ export class RadiusClient implements Aaa {
         flight.id = this.takeId(channel);
         channel.inFlight.set(flight.id, flight);
         if (!this.encodes(channel, flight)) {
-          this.pump();
+          this.pump(channel.kind);
           return;
         }
       }
@@ -671,9 +676,9 @@ export class RadiusClient implements Aaa {
     if (flight.pending.tried.size >= this.options.servers.length) {
       flight.pending.finish({ kind: "unanswered", message: this.noServerMessage(flight.pending) });
     } else {
-      this.queue.unshift(flight.pending);
+      this.queues[channel.kind].unshift(flight.pending);
     }
-    this.pump();
+    this.pump(channel.kind);
   }
 
   private countBad(reason: BadReplyReason): void {
@@ -701,7 +706,7 @@ export class RadiusClient implements Aaa {
         requestAuthenticator: flight.authenticator,
       });
     }
-    this.pump();
+    this.pump(channel.kind);
   }
 
   /** The request a reply answers, or why the reply is bad. */
@@ -739,3 +744,35 @@ export class RadiusClient implements Aaa {
 }
 
 class ReplyAttributeError extends Error {}
+
+/** A first-in first-out queue with O(1) push, shift and unshift (Array.shift is O(n) on large arrays). */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** Puts an item back at the front (a request that failed over goes before later ones). */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Drop the consumed prefix once it is most of the array.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
