@@ -465,7 +465,9 @@ export const AAA_DEFAULTS = {
   acctPort: 1813,
   timeoutSeconds: 3,
   retries: 3,
-  maxInFlight: 256,
+  // 256 (every Identifier) overflowed FreeRADIUS's socket under Linux's default 208 KiB receive buffer
+  // (bench/radius: 65 of 20,000 CHAP requests resent after a 3 s silence); 128 lost none.
+  maxInFlight: 128,
   deadTimeSeconds: 60,
   requireMessageAuthenticator: false,
   accounting: { enabled: true, required: false, interimSeconds: 0 },
