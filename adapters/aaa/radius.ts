@@ -32,7 +32,7 @@ import {
   type TunnelAssignment,
 } from "../../actors/aaa.ts";
 import type { Clock, PeerAddress, Random, Transport } from "../../actors/ports.ts";
-import { copyBytes } from "../../protocol/bytes.ts";
+import { copyBytes, writeU32 } from "../../protocol/bytes.ts";
 import {
   attribute,
   decodePacket,
@@ -92,6 +92,17 @@ export type BadReplyReason =
   | "bad-attribute";
 
 const utf8 = new TextEncoder();
+
+/** Each server's secret as octets, encoded once. */
+const secretBytes = new WeakMap<RadiusServer, Uint8Array>();
+function secretOf(server: RadiusServer): Uint8Array {
+  let bytes = secretBytes.get(server);
+  if (!bytes) {
+    bytes = utf8.encode(server.secret);
+    secretBytes.set(server, bytes);
+  }
+  return bytes;
+}
 
 /** RFC 2865 §5.6 Service-Type Framed, §5.7 Framed-Protocol PPP, §5.41 NAS-Port-Type Virtual. */
 const SERVICE_TYPE_FRAMED = 2;
@@ -194,7 +205,7 @@ export class RadiusClient implements Aaa {
                 fixed[0],
                 attribute(
                   "User-Password",
-                  hideUserPassword(credentials.password, utf8.encode(server.secret), authenticator),
+                  hideUserPassword(credentials.password, secretOf(server), authenticator),
                 ),
                 ...fixed.slice(1),
               ]
@@ -396,7 +407,7 @@ export class RadiusClient implements Aaa {
       tunnels.set(tag, made);
       return made;
     };
-    const secret = utf8.encode(reply.server.secret);
+    const secret = secretOf(reply.server);
     for (const a of reply.packet.attributes) {
       const problem = this.readInto(a, out, tunnel, secret, reply.requestAuthenticator);
       if (problem) return { ok: false, message: problem };
@@ -591,10 +602,13 @@ export class RadiusClient implements Aaa {
   /** (Re)builds the packet of a flight: a fresh Request Authenticator and, for accounting, the delay. */
   private encode(channel: Channel, flight: InFlight): void {
     const server = this.options.servers[channel.serverIndex];
-    const secret = utf8.encode(server.secret);
+    const secret = secretOf(server);
     const now = this.deps.clock.now();
     if (flight.pending.kind === "auth") {
-      flight.authenticator = this.deps.random.bytes(16);
+      // RFC 2865 §3: unpredictable, and unique over the secret's lifetime; four pooled random words.
+      const authenticator = new Uint8Array(16);
+      for (let i = 0; i < 16; i += 4) writeU32(authenticator, i, this.deps.random.uint32());
+      flight.authenticator = authenticator;
       flight.bytes = encodeRequest(
         {
           code: RadiusCode.accessRequest,
@@ -733,7 +747,7 @@ export class RadiusClient implements Aaa {
       bytes,
       packet,
       flight.authenticator,
-      utf8.encode(server.secret),
+      secretOf(server),
       this.options.requireMessageAuthenticator,
     );
     if (!verified.ok) {
