@@ -119,8 +119,6 @@ interface Pending {
   kind: Kind;
   /** Builds the attributes for one transmission (the password is hidden per authenticator and secret). */
   build(server: RadiusServer, authenticator: Uint8Array, sentAt: number): RadiusAttribute[];
-  /** When it was first asked for (Acct-Delay-Time counts from here). */
-  createdAt: number;
   /** Servers already given up on for this request. */
   tried: Set<number>;
   finish(outcome: Outcome): void;
@@ -153,7 +151,7 @@ interface Channel {
   nextId: number;
 }
 
-/** A RADIUS client; `openRadiusClient` validates the options first. */
+/** A RADIUS client. Its options come checked from the config schema (adapters/config: `aaa.radius`). */
 export class RadiusClient implements Aaa {
   private readonly channels: Channel[] = [];
   private readonly deadUntil: number[];
@@ -197,7 +195,6 @@ export class RadiusClient implements Aaa {
       const { credentials } = request;
       this.submit({
         kind: "auth",
-        createdAt: this.deps.clock.now(),
         tried: new Set(),
         build: (server, authenticator) =>
           credentials.method === "pap"
@@ -229,7 +226,6 @@ export class RadiusClient implements Aaa {
       const createdAt = this.deps.clock.now();
       this.submit({
         kind: "acct",
-        createdAt,
         tried: new Set(),
         // RFC 2866 §5.2: how long the NAS has been trying to send this record, in seconds.
         build: (_server, _authenticator, sentAt) => [
