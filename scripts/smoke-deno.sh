@@ -10,6 +10,7 @@ for args in "decode --pcap $fixture --secret s3cret" "decode --pcap $fixture --j
     || { echo "Bun and Deno differ on: l2tp $args"; exit 1; }
 done
 deno run -A test/adapters/udp/deno-smoke.ts
+deno run -A test/integration/radius/deno-smoke.ts
 # The README's main job, under Deno: it exits non-zero unless every session opened and every actor ended.
 deno run -A bin/l2tp.ts lab --sessions 200 --tunnels 2 --hold 0
 echo "deno smoke: ok"

@@ -32,7 +32,7 @@ import {
   type TunnelAssignment,
 } from "../../actors/aaa.ts";
 import type { Clock, PeerAddress, Random, Transport } from "../../actors/ports.ts";
-import { copyBytes } from "../../protocol/bytes.ts";
+import { copyBytes, writeU32 } from "../../protocol/bytes.ts";
 import {
   attribute,
   decodePacket,
@@ -93,6 +93,17 @@ export type BadReplyReason =
 
 const utf8 = new TextEncoder();
 
+/** Each server's secret as octets, encoded once. */
+const secretBytes = new WeakMap<RadiusServer, Uint8Array>();
+function secretOf(server: RadiusServer): Uint8Array {
+  let bytes = secretBytes.get(server);
+  if (!bytes) {
+    bytes = utf8.encode(server.secret);
+    secretBytes.set(server, bytes);
+  }
+  return bytes;
+}
+
 /** RFC 2865 §5.6 Service-Type Framed, §5.7 Framed-Protocol PPP, §5.41 NAS-Port-Type Virtual. */
 const SERVICE_TYPE_FRAMED = 2;
 const FRAMED_PROTOCOL_PPP = 1;
@@ -108,8 +119,6 @@ interface Pending {
   kind: Kind;
   /** Builds the attributes for one transmission (the password is hidden per authenticator and secret). */
   build(server: RadiusServer, authenticator: Uint8Array, sentAt: number): RadiusAttribute[];
-  /** When it was first asked for (Acct-Delay-Time counts from here). */
-  createdAt: number;
   /** Servers already given up on for this request. */
   tried: Set<number>;
   finish(outcome: Outcome): void;
@@ -117,7 +126,9 @@ interface Pending {
 
 type Outcome =
   | { kind: "reply"; packet: RadiusPacket; server: RadiusServer; requestAuthenticator: Uint8Array }
-  | { kind: "unanswered"; message: string };
+  | { kind: "unanswered"; message: string }
+  /** The request could not be encoded (a value that does not fit): nothing was sent. */
+  | { kind: "error"; message: string };
 
 /** One request on a channel: its Identifier, bytes, and retransmission state. */
 interface InFlight {
@@ -140,11 +151,12 @@ interface Channel {
   nextId: number;
 }
 
-/** A RADIUS client; `openRadiusClient` validates the options first. */
+/** A RADIUS client. Its options come checked from the config schema (adapters/config: `aaa.radius`). */
 export class RadiusClient implements Aaa {
   private readonly channels: Channel[] = [];
   private readonly deadUntil: number[];
-  private readonly queue: Pending[] = [];
+  /** Requests waiting for a free slot, one FIFO per kind (a kind's requests all go to the same channels). */
+  private readonly queues: Record<Kind, Fifo<Pending>> = { auth: new Fifo(), acct: new Fifo() };
   private closed = false;
   private readonly counters: AaaStats = newAaaStats();
 
@@ -183,7 +195,6 @@ export class RadiusClient implements Aaa {
       const { credentials } = request;
       this.submit({
         kind: "auth",
-        createdAt: this.deps.clock.now(),
         tried: new Set(),
         build: (server, authenticator) =>
           credentials.method === "pap"
@@ -191,7 +202,7 @@ export class RadiusClient implements Aaa {
                 fixed[0],
                 attribute(
                   "User-Password",
-                  hideUserPassword(credentials.password, utf8.encode(server.secret), authenticator),
+                  hideUserPassword(credentials.password, secretOf(server), authenticator),
                 ),
                 ...fixed.slice(1),
               ]
@@ -215,7 +226,6 @@ export class RadiusClient implements Aaa {
       const createdAt = this.deps.clock.now();
       this.submit({
         kind: "acct",
-        createdAt,
         tried: new Set(),
         // RFC 2866 §5.2: how long the NAS has been trying to send this record, in seconds.
         build: (_server, _authenticator, sentAt) => [
@@ -223,7 +233,9 @@ export class RadiusClient implements Aaa {
           attribute("Acct-Delay-Time", Math.floor((sentAt - createdAt) / 1000)),
         ],
         finish: (outcome) => {
-          if (outcome.kind === "unanswered") {
+          if (outcome.kind === "error") {
+            resolve({ ok: false, message: outcome.message });
+          } else if (outcome.kind === "unanswered") {
             this.counters.accountingTimeouts++;
             resolve({ ok: false, message: outcome.message });
           } else {
@@ -243,7 +255,9 @@ export class RadiusClient implements Aaa {
     if (this.closed) return;
     this.closed = true;
     const unanswered: Outcome = { kind: "unanswered", message: "the RADIUS client was closed" };
-    for (const pending of this.queue.splice(0)) pending.finish(unanswered);
+    for (const queue of Object.values(this.queues)) {
+      for (let pending = queue.shift(); pending; pending = queue.shift()) pending.finish(unanswered);
+    }
     for (const channel of this.channels) {
       for (const flight of channel.inFlight.values()) {
         this.deps.clock.clearTimeout(flight.timer);
@@ -339,6 +353,7 @@ export class RadiusClient implements Aaa {
   // ---- reading replies ------------------------------------------------------------------------
 
   private authResult(outcome: Outcome): AuthResult {
+    if (outcome.kind === "error") return { ok: false, reason: "error", message: outcome.message };
     if (outcome.kind === "unanswered") {
       this.counters.authTimeouts++;
       return { ok: false, reason: "unreachable", message: outcome.message };
@@ -388,7 +403,7 @@ export class RadiusClient implements Aaa {
       tunnels.set(tag, made);
       return made;
     };
-    const secret = utf8.encode(reply.server.secret);
+    const secret = secretOf(reply.server);
     for (const a of reply.packet.attributes) {
       const problem = this.readInto(a, out, tunnel, secret, reply.requestAuthenticator);
       if (problem) return { ok: false, message: problem };
@@ -491,26 +506,28 @@ export class RadiusClient implements Aaa {
   // ---- scheduling ------------------------------------------------------------------------------
 
   private submit(pending: Pending): void {
-    this.queue.push(pending);
-    this.pump();
+    this.queues[pending.kind].push(pending);
+    this.pump(pending.kind);
   }
 
-  /** Sends queued requests while some live server has a free slot of their kind. */
-  private pump(): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const pending = this.queue[i];
+  /**
+   * Sends queued requests of `kind` in order while the server each would go to has a free slot. The
+   * head waits for its server (first in, first out): a request is never overtaken by a later one, and
+   * a reply costs O(1), not a scan of the queue.
+   */
+  private pump(kind: Kind): void {
+    const queue = this.queues[kind];
+    const limit = Math.min(this.options.maxInFlight, 256);
+    for (let pending = queue.peek(); pending; pending = queue.peek()) {
       const serverIndex = this.chooseServer(pending);
       if (serverIndex === undefined) {
-        this.queue.splice(i, 1);
+        queue.shift();
         pending.finish({ kind: "unanswered", message: this.noServerMessage(pending) });
         continue;
       }
-      const channel = this.channel(serverIndex, pending.kind);
-      if (channel.inFlight.size >= Math.min(this.options.maxInFlight, 256)) {
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
+      const channel = this.channel(serverIndex, kind);
+      if (channel.inFlight.size >= limit) return;
+      queue.shift();
       this.start(channel, pending);
     }
   }
@@ -562,17 +579,32 @@ export class RadiusClient implements Aaa {
       timer: undefined,
     };
     channel.inFlight.set(id, flight);
-    this.encode(channel, flight);
-    this.transmit(channel, flight);
+    if (this.encodes(channel, flight)) this.transmit(channel, flight);
+  }
+
+  /** encode(), or the request finished as an error (and its Identifier freed) when a value does not fit. */
+  private encodes(channel: Channel, flight: InFlight): boolean {
+    try {
+      this.encode(channel, flight);
+      return true;
+    } catch (error) {
+      channel.inFlight.delete(flight.id);
+      const what = flight.pending.kind === "auth" ? "Access-Request" : "Accounting-Request";
+      flight.pending.finish({ kind: "error", message: `${what}: ${(error as Error).message}` });
+      return false;
+    }
   }
 
   /** (Re)builds the packet of a flight: a fresh Request Authenticator and, for accounting, the delay. */
   private encode(channel: Channel, flight: InFlight): void {
     const server = this.options.servers[channel.serverIndex];
-    const secret = utf8.encode(server.secret);
+    const secret = secretOf(server);
     const now = this.deps.clock.now();
     if (flight.pending.kind === "auth") {
-      flight.authenticator = this.deps.random.bytes(16);
+      // RFC 2865 §3: unpredictable, and unique over the secret's lifetime; four pooled random words.
+      const authenticator = new Uint8Array(16);
+      for (let i = 0; i < 16; i += 4) writeU32(authenticator, i, this.deps.random.uint32());
+      flight.authenticator = authenticator;
       flight.bytes = encodeRequest(
         {
           code: RadiusCode.accessRequest,
@@ -639,7 +671,10 @@ export class RadiusClient implements Aaa {
         channel.inFlight.delete(flight.id);
         flight.id = this.takeId(channel);
         channel.inFlight.set(flight.id, flight);
-        this.encode(channel, flight);
+        if (!this.encodes(channel, flight)) {
+          this.pump(channel.kind);
+          return;
+        }
       }
       this.transmit(channel, flight);
       return;
@@ -651,9 +686,9 @@ export class RadiusClient implements Aaa {
     if (flight.pending.tried.size >= this.options.servers.length) {
       flight.pending.finish({ kind: "unanswered", message: this.noServerMessage(flight.pending) });
     } else {
-      this.queue.unshift(flight.pending);
+      this.queues[channel.kind].unshift(flight.pending);
     }
-    this.pump();
+    this.pump(channel.kind);
   }
 
   private countBad(reason: BadReplyReason): void {
@@ -681,7 +716,7 @@ export class RadiusClient implements Aaa {
         requestAuthenticator: flight.authenticator,
       });
     }
-    this.pump();
+    this.pump(channel.kind);
   }
 
   /** The request a reply answers, or why the reply is bad. */
@@ -708,7 +743,7 @@ export class RadiusClient implements Aaa {
       bytes,
       packet,
       flight.authenticator,
-      utf8.encode(server.secret),
+      secretOf(server),
       this.options.requireMessageAuthenticator,
     );
     if (!verified.ok) {
@@ -719,3 +754,35 @@ export class RadiusClient implements Aaa {
 }
 
 class ReplyAttributeError extends Error {}
+
+/** A first-in first-out queue with O(1) push, shift and unshift (Array.shift is O(n) on large arrays). */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** Puts an item back at the front (a request that failed over goes before later ones). */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  peek(): T | undefined {
+    return this.items[this.head];
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    // Drop the consumed prefix once it is most of the array.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}

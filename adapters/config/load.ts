@@ -18,6 +18,7 @@ import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import type { DestinationProfile, NodeConfig } from "../../actors/config.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import {
+  type AaaConfig,
   canonicalAddress,
   type DestinationConfig,
   type EventLogTarget,
@@ -442,6 +443,8 @@ function resolve(file: RunConfigFile): RunConfig {
     }),
     ppp: { ...file.ppp, authProtocols: [...file.ppp.authProtocols], dns: [...file.ppp.dns] },
     pools: file.pools.map((p) => ({ ...p })),
+    ...(file.aaa !== undefined ? { aaa: resolveAaa(file.aaa, file.node.hostName ?? file.node.name) } : {}),
+    accounting: { ...file.accounting },
   };
 }
 
@@ -470,6 +473,23 @@ function toPppConfig(config: RunConfig): PppNodeConfig | undefined {
     pools: config.pools,
     ...(p.defaultPool !== undefined ? { defaultPool: p.defaultPool } : {}),
   };
+}
+
+function resolveAaa(aaa: NonNullable<RunConfigFile["aaa"]>, hostName: string): AaaConfig {
+  if (aaa.radius) {
+    const r = aaa.radius;
+    return {
+      kind: "radius",
+      servers: r.servers.map((s) => ({ ...s, address: canonicalAddress(s.address) })),
+      nasIdentifier: r.nasIdentifier ?? hostName,
+      timeoutSeconds: r.timeoutSeconds,
+      retries: r.retries,
+      maxInFlight: r.maxInFlight,
+      deadTimeSeconds: r.deadTimeSeconds,
+      requireMessageAuthenticator: r.requireMessageAuthenticator,
+    };
+  }
+  return { kind: "local", users: (aaa.local?.users ?? []).map((u) => ({ ...u })) };
 }
 
 const ms = (seconds: number) => Math.round(seconds * 1000);

@@ -457,6 +457,108 @@ const Pools = Schema.Array(Pool)
     }),
   );
 
+// ---- AAA (issue 8): who may connect, and where their sessions are accounted ----------------------
+
+/** RADIUS defaults: RFC 2865 §3 / RFC 2866 §3 ports; waits and counts as common NAS defaults. */
+export const AAA_DEFAULTS = {
+  authPort: 1812,
+  acctPort: 1813,
+  timeoutSeconds: 3,
+  retries: 3,
+  // 256 (every Identifier) overflowed FreeRADIUS's socket under Linux's default 208 KiB receive buffer
+  // (bench/radius: 65 of 20,000 CHAP requests resent after a 3 s silence); 128 lost none.
+  maxInFlight: 128,
+  deadTimeSeconds: 60,
+  requireMessageAuthenticator: false,
+  accounting: { enabled: true, required: false, interimSeconds: 0 },
+} as const;
+
+const LocalUser = section({
+  name: required(boundedString("a user name of 1-255 bytes"), "add name: with the subscriber's user name"),
+  password: required(boundedString("a password of 1-255 bytes"), "add password: (PAP and CHAP check it)"),
+  framedIpAddress: Schema.optionalKey(stringField("an IPv4 address such as 10.0.0.5", (a) => isIPv4(a))),
+  framedPool: Schema.optionalKey(boundedString("a pool name of 1-255 bytes")),
+  sessionTimeout: Schema.optionalKey(
+    numberField("a number of seconds 1-4294967295", integerIn(1, 0xffffffff)),
+  ),
+});
+
+const LocalUsers = Schema.Array(LocalUser)
+  .annotate({ expected: "a list of { name, password }" })
+  .check(
+    Schema.makeFilter((list) => {
+      const issues: { path: number[]; issue: string }[] = [];
+      list.forEach((u, j) => {
+        const i = list.findIndex((o) => o.name === u.name);
+        if (i < j) issues.push({ path: [j], issue: `same name as users[${i}]; remove one` });
+      });
+      return issues;
+    }),
+  );
+
+const RadiusServer = section({
+  address: required(ipAddress, "add address: with the RADIUS server's IP address"),
+  authPort: withDefault(peerPort, AAA_DEFAULTS.authPort),
+  acctPort: withDefault(peerPort, AAA_DEFAULTS.acctPort),
+  secret: required(
+    boundedString("a shared secret of 1-255 bytes"),
+    "add secret: (the server's clients entry for this NAS)",
+  ),
+});
+
+const a = AAA_DEFAULTS;
+const Radius = section({
+  servers: required(
+    Schema.Array(RadiusServer)
+      .annotate({ expected: "a list of { address, authPort, acctPort, secret }" })
+      .check(
+        Schema.makeFilter((list) =>
+          list.length === 0 ? "expected at least one server; add one or use aaa.local instead" : undefined,
+        ),
+      ),
+    "add servers: with at least one { address, secret }",
+  ),
+  nasIdentifier: Schema.optionalKey(boundedString("a NAS-Identifier of 1-253 bytes")),
+  timeoutSeconds: withDefault(numberField("a number of seconds 0.05-60", within(0.05, 60)), a.timeoutSeconds),
+  retries: withDefault(numberField("an integer 0-10", integerIn(0, 10)), a.retries),
+  maxInFlight: withDefault(
+    numberField(
+      "an integer 1-256",
+      integerIn(1, 256),
+      "a server has 256 Identifiers per socket (RFC 2865 §3); requests beyond wait in a queue",
+    ),
+    a.maxInFlight,
+  ),
+  deadTimeSeconds: withDefault(numberField("a number of seconds 0-3600", within(0, 3600)), a.deadTimeSeconds),
+  requireMessageAuthenticator: withDefault(
+    Schema.Boolean.annotate({ expected: "true or false" }),
+    a.requireMessageAuthenticator,
+  ),
+});
+
+const Aaa = section({
+  local: Schema.optionalKey(section({ users: withDefault(LocalUsers, []) })),
+  radius: Schema.optionalKey(Radius),
+}).check(
+  Schema.makeFilter((x) =>
+    (x.local === undefined) === (x.radius === undefined)
+      ? "expected exactly one of local: or radius:; keep the one this node uses"
+      : undefined,
+  ),
+);
+
+const Accounting = section({
+  enabled: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), a.accounting.enabled),
+  required: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), a.accounting.required),
+  interimSeconds: withDefault(
+    numberField(
+      "0 (no interim updates) or a number of seconds 60-86400",
+      (n) => n === 0 || within(60, 86_400)(n),
+    ),
+    a.accounting.interimSeconds,
+  ),
+});
+
 /** The whole file. Decode with `{ errors: "all", onExcessProperty: "error" }` (as `parseConfig` does). */
 export const RunConfigFileSchema = section({
   node: required(Node, "add node: with at least name:"),
@@ -468,6 +570,8 @@ export const RunConfigFileSchema = section({
   destinations: withDefault(Destinations, []),
   ppp: withDefault(Ppp, {}),
   pools: withDefault(Pools, []),
+  aaa: Schema.optionalKey(Aaa),
+  accounting: withDefault(Accounting, {}),
 }).check(
   Schema.makeFilter((file) => {
     const name = file.ppp.defaultPool;
@@ -531,4 +635,40 @@ export interface RunConfig {
   /** PPP on incoming calls (RFC 1661), in the file's units. */
   ppp: RunConfigFile["ppp"];
   pools: RunConfigFile["pools"];
+  /** How subscribers are authenticated (the LNS terminating PPP); absent: nobody is. */
+  aaa?: AaaConfig;
+  accounting: AccountingConfig;
+}
+
+/** The `aaa` section: local users, or RADIUS servers (adapters/aaa's openAaa takes it). */
+export type AaaConfig =
+  | {
+      kind: "local";
+      users: readonly {
+        name: string;
+        password: string;
+        framedIpAddress?: string;
+        framedPool?: string;
+        sessionTimeout?: number;
+      }[];
+    }
+  | {
+      kind: "radius";
+      servers: readonly { address: string; authPort: number; acctPort: number; secret: string }[];
+      /** Default: the node's host name. */
+      nasIdentifier: string;
+      timeoutSeconds: number;
+      retries: number;
+      maxInFlight: number;
+      deadTimeSeconds: number;
+      requireMessageAuthenticator: boolean;
+    };
+
+/** The `accounting` section: whether sessions are accounted, whether a lost record ends them, interim updates. */
+export interface AccountingConfig {
+  enabled: boolean;
+  /** When true, a session whose Start no server acknowledged is cleared (a billing requirement). */
+  required: boolean;
+  /** 0: none; else seconds between Interim-Updates (a server's Acct-Interim-Interval overrides it). */
+  interimSeconds: number;
 }

@@ -7,6 +7,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { createNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
+import { openAaa } from "../../adapters/aaa/index.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
@@ -98,6 +99,8 @@ export const run: Command = {
       throw new Error(`cannot bind the listen addresses of ${values.config}: ${(err as Error).message}`);
     }
     const recorded = recording.forNode(name);
+    // The config's aaa section: local users or RADIUS servers (adapters/aaa); none: nobody authenticated.
+    const aaa = config.aaa ? openAaa(config.aaa, { clock: realClock, random: cryptoRandom }) : undefined;
     const node = createNode(toNodeConfig(config), {
       transport: transports,
       clock: realClock,
@@ -106,7 +109,9 @@ export const run: Command = {
       admit: recorded.admit,
       // A subscriber's ping to the LNS's own PPP address is answered; other IP is counted (no TUN yet).
       dataPlane: new EchoDataPlane(),
+      ...(aaa ? { aaa } : {}),
     });
+    void node.closed.then(() => aaa?.close());
     recorded.attach(node);
     // A standby following this node's events takes its silence for death (events/standby.ts).
     const heartbeat = setInterval(() => node.heartbeat(), HEARTBEAT_MS);

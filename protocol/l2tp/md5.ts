@@ -235,3 +235,26 @@ export function md5(input: Uint8Array): Uint8Array {
   digestInPlace(buf, input.length, out, 0);
   return out;
 }
+
+/** RFC 2104 §2: the block size B of MD5, in octets. */
+const HMAC_BLOCK = 64;
+
+/**
+ * HMAC-MD5 (RFC 2104) of `message` keyed by `key`: the RADIUS Message-Authenticator (RFC 3579 §3.2).
+ * On this MD5 rather than node:crypto's createHmac, which costs ~60 µs a call on Deno (~1 µs on Bun).
+ */
+export function hmacMd5(key: Uint8Array, message: Uint8Array): Uint8Array {
+  // RFC 2104 §2: a key longer than B is hashed first.
+  const k = key.length > HMAC_BLOCK ? md5(key) : key;
+  const inner = new Uint8Array(HMAC_BLOCK).fill(0x36);
+  const outer = new Uint8Array(HMAC_BLOCK).fill(0x5c);
+  for (let i = 0; i < k.length; i++) {
+    inner[i] ^= k[i];
+    outer[i] ^= k[i];
+  }
+  const innerDigest = new Uint8Array(16);
+  md5Into(innerDigest, 0, inner, message);
+  const out = new Uint8Array(16);
+  md5Into(out, 0, outer, innerDigest);
+  return out;
+}

@@ -3,7 +3,7 @@
  * User-Password (RFC 2865 §5.2) and the salted Tunnel-Password (RFC 2868 §3.5). Both chain 16-octet
  * blocks: b(1) = MD5(secret + seed), c(i) = p(i) xor b(i), b(i+1) = MD5(secret + c(i)).
  */
-import { createHash } from "node:crypto";
+import { md5Into } from "../l2tp/md5.ts";
 import { type Decoded, fail } from "../l2tp/result.ts";
 
 /** RFC 2865 §5.2: the password is at most 128 octets. */
@@ -11,9 +11,10 @@ export const MAX_USER_PASSWORD = 128;
 
 function xorChain(input: Uint8Array, secret: Uint8Array, seed: Uint8Array, hiding: boolean): Uint8Array {
   const out = new Uint8Array(input.length);
+  const b = new Uint8Array(16);
   let previous = seed;
   for (let at = 0; at < input.length; at += 16) {
-    const b = createHash("md5").update(secret).update(previous).digest();
+    md5Into(b, 0, secret, previous);
     for (let i = 0; i < 16; i++) out[at + i] = input[at + i] ^ b[i];
     // The next block's key is the previous cipher block: the output when hiding, the input when revealing.
     previous = hiding ? out.subarray(at, at + 16) : input.subarray(at, at + 16);

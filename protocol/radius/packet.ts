@@ -10,8 +10,8 @@
  *   Authenticator is computed afterwards over the packet with it. Access-Requests carry it first
  *   (BlastRADIUS, CVE-2024-3596: a prefix the forger controls then cannot precede it).
  */
-import { createHash, createHmac } from "node:crypto";
 import { copyBytes, equalConstantTime } from "../bytes.ts";
+import { hmacMd5, md5Into } from "../l2tp/md5.ts";
 import { type Decoded, fail } from "../l2tp/result.ts";
 import { attributeName, MAX_ATTRIBUTE_VALUE, RADIUS_ATTRIBUTES, type RadiusAttribute } from "./attributes.ts";
 
@@ -144,12 +144,11 @@ function layout(
   return { bytes, messageAuthenticatorAt };
 }
 
-function hmacMd5(secret: Uint8Array, bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac("md5", secret).update(bytes).digest());
-}
-
+/** MD5 over the packet then the secret: the Request (accounting) and Response Authenticators. */
 function md5With(bytes: Uint8Array, secret: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("md5").update(bytes).update(secret).digest());
+  const out = new Uint8Array(16);
+  md5Into(out, 0, bytes, secret);
+  return out;
 }
 
 export interface EncodeRequest {

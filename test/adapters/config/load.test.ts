@@ -56,6 +56,17 @@ destinations:
   - address: "2001:DB8:0:0::1"
   - address: any
     secret: other
+aaa:
+  radius:
+    servers:
+      - { address: 127.0.0.1, authPort: 11812, acctPort: 11813, secret: radsecret }
+      - { address: 127.0.0.3, secret: other-secret }
+    timeoutSeconds: 0.5
+    retries: 2
+    maxInFlight: 64
+    deadTimeSeconds: 30
+    requireMessageAuthenticator: true
+accounting: { enabled: true, required: true, interimSeconds: 300 }
 `;
 
 /** The `ppp` section when the file has none (RFC 1661 §4.6 timers, 1460-byte MRU for L2TP). */
@@ -118,6 +129,20 @@ const FULL: RunConfig = {
   ],
   ppp: DEFAULT_PPP,
   pools: [],
+  aaa: {
+    kind: "radius",
+    servers: [
+      { address: "127.0.0.1", authPort: 11812, acctPort: 11813, secret: "radsecret" },
+      { address: "127.0.0.3", authPort: 1812, acctPort: 1813, secret: "other-secret" },
+    ],
+    nasIdentifier: "lns.test",
+    timeoutSeconds: 0.5,
+    retries: 2,
+    maxInFlight: 64,
+    deadTimeSeconds: 30,
+    requireMessageAuthenticator: true,
+  },
+  accounting: { enabled: true, required: true, interimSeconds: 300 },
 };
 
 /** The same file as JSON. */
@@ -156,6 +181,20 @@ const FULL_JSON = JSON.stringify({
     { address: "2001:DB8:0:0::1" },
     { address: "any", secret: "other" },
   ],
+  aaa: {
+    radius: {
+      servers: [
+        { address: "127.0.0.1", authPort: 11812, acctPort: 11813, secret: "radsecret" },
+        { address: "127.0.0.3", secret: "other-secret" },
+      ],
+      timeoutSeconds: 0.5,
+      retries: 2,
+      maxInFlight: 64,
+      deadTimeSeconds: 30,
+      requireMessageAuthenticator: true,
+    },
+  },
+  accounting: { enabled: true, required: true, interimSeconds: 300 },
 });
 
 function config(result: ConfigResult): RunConfig {
@@ -204,6 +243,24 @@ describe("valid files", () => {
       destinations: [],
       ppp: DEFAULT_PPP,
       pools: [],
+      accounting: { enabled: true, required: false, interimSeconds: 0 },
+    });
+  });
+
+  test("aaa.local: users with their optional authorization", () => {
+    const c = config(
+      parseConfig(
+        withNode(
+          "aaa:\n  local:\n    users:\n      - { name: alice, password: pw, framedIpAddress: 10.0.0.5, sessionTimeout: 60 }\n      - { name: bob, password: pw2, framedPool: gold }\n",
+        ),
+      ),
+    );
+    expect(c.aaa).toEqual({
+      kind: "local",
+      users: [
+        { name: "alice", password: "pw", framedIpAddress: "10.0.0.5", sessionTimeout: 60 },
+        { name: "bob", password: "pw2", framedPool: "gold" },
+      ],
     });
   });
 
@@ -396,6 +453,33 @@ describe("toNodeConfig", () => {
 });
 
 describe("field errors name the field and the fix", () => {
+  test("aaa: one of local or radius, servers with a secret, bounded numbers; a secret never echoed", () => {
+    expect(errors(withNode("aaa: {}"))).toEqual([
+      "config aaa: expected exactly one of local: or radius:; keep the one this node uses",
+    ]);
+    const radius = (body: string) => errors(withNode(`aaa:\n  radius:\n${body}`));
+    expect(radius("    servers: [{ address: 127.0.0.1 }]\n")).toEqual([
+      "config aaa.radius.servers[0].secret: missing; add secret: (the server's clients entry for this NAS)",
+    ]);
+    expect(radius("    servers: []\n")).toEqual([
+      "config aaa.radius.servers: expected at least one server; add one or use aaa.local instead",
+    ]);
+    const big = radius("    servers: [{ address: 127.0.0.1, secret: s }]\n    maxInFlight: 1000\n");
+    expect(big).toEqual([
+      "config aaa.radius.maxInFlight: expected an integer 1-256, got 1000; a server has 256 Identifiers per socket (RFC 2865 §3); requests beyond wait in a queue",
+    ]);
+    const longSecret = radius(`    servers: [{ address: 127.0.0.1, secret: ${"k".repeat(300)} }]\n`);
+    expect(longSecret).toEqual([
+      "config aaa.radius.servers[0].secret: expected a shared secret of 1-255 bytes, got 300 bytes",
+    ]);
+    expect(
+      errors(withNode("aaa: { local: { users: [{ name: a, password: p }, { name: a, password: q }] } }")),
+    ).toEqual(["config aaa.local.users[1]: same name as users[0]; remove one"]);
+    expect(errors(withNode("accounting: { interimSeconds: 5 }"))).toEqual([
+      "config accounting.interimSeconds: expected 0 (no interim updates) or a number of seconds 60-86400, got 5",
+    ]);
+  });
+
   test("a misspelled key: the closest known key is suggested", () => {
     const text = withNode("destinations:\n  - address: 192.0.2.1\n  - address: 192.0.2.2\n    secrett: x\n");
     expect(errors(text)).toEqual(['config destinations[1].secrett: unknown field; did you mean "secret"?']);
@@ -654,7 +738,7 @@ describe("file-level errors", () => {
 
   test("a document that is not a map", () => {
     expect(errors("- node\n")).toEqual([
-      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, ppp, pools, got a list",
+      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, ppp, pools, aaa, accounting, got a list",
     ]);
   });
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { terminate } from "../../support/child-process.ts";
 import { freePort } from "../../support/ports.ts";
 
 /** One running (or stopped) nats-server and its store directory. */
@@ -121,15 +122,7 @@ export async function startNatsServer(
     stop,
     restart: launch,
     async dispose() {
-      const proc = child;
-      if (proc?.pid) {
-        process.kill(proc.pid, "SIGTERM");
-        const timer = setTimeout(() => {
-          if (proc.pid && child === proc) process.kill(proc.pid, "SIGKILL");
-        }, 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (child) await terminate(child, exited);
       if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
     },
   };

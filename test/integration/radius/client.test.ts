@@ -11,47 +11,10 @@ import { realClock } from "../../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import { bindUdp } from "../../../adapters/udp/index.ts";
 import { chapMd5Response } from "../../../protocol/ppp/chap.ts";
-import { type FreeRadius, type RadiusUser, startFreeRadius } from "./freeradius.ts";
+import { type FreeRadius, startFreeRadius } from "./freeradius.ts";
+import { LONG_PASSWORD, TEST_USERS as USERS } from "./users.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
-const LONG_PASSWORD = "a-password-of-more-than-three-blocks-0123456789";
-
-const USERS: RadiusUser[] = [
-  {
-    name: "alice",
-    password: "wonderland",
-    reply: [
-      ["Framed-IP-Address", "10.20.30.40"],
-      ["Class", "0x01ff02"],
-      ["Session-Timeout", 3600],
-      ["Idle-Timeout", 600],
-      ["Acct-Interim-Interval", 300],
-      ["Framed-Pool", "gold"],
-      ["Reply-Message", "welcome"],
-    ],
-  },
-  { name: "long", password: LONG_PASSWORD },
-  {
-    name: "lac@example.net",
-    password: "x",
-    reply: [
-      ["Tunnel-Type:1", "L2TP"],
-      ["Tunnel-Medium-Type:1", "IPv4"],
-      ["Tunnel-Server-Endpoint:1", "192.0.2.1"],
-      ["Tunnel-Password:1", "first-secret"],
-      ["Tunnel-Preference:1", 1],
-      ["Tunnel-Assignment-Id:1", "lns-a"],
-      ["Tunnel-Client-Auth-Id:1", "lac-a"],
-      ["Tunnel-Server-Auth-Id:1", "lns-a"],
-      ["Tunnel-Type:2", "L2TP"],
-      ["Tunnel-Medium-Type:2", "IPv4"],
-      ["Tunnel-Server-Endpoint:2", "192.0.2.2"],
-      ["Tunnel-Password:2", "a-second-tunnel-secret-longer-than-16"],
-      ["Tunnel-Preference:2", 2],
-    ],
-  },
-];
-
 function options(radius: FreeRadius[], overrides: Partial<RadiusClientOptions> = {}): RadiusClientOptions {
   return {
     servers: radius.map((r) => ({

@@ -14,6 +14,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { terminate } from "../../support/child-process.ts";
 import { freeUdpPorts } from "../../support/udp-ports.ts";
 
 /** A reply or check item of a users-file entry: an attribute (with `:tag` if tagged) and its value. */
@@ -185,6 +186,8 @@ thread pool {
 	auto_limit_acct = no
 }
 
+# Each listen names its server: at the top level a listen serves the (empty) top-level sections, and
+# every request is rejected with "No Auth-Type found".
 listen {
 	type = auth
 	ipaddr = 127.0.0.1
@@ -374,15 +377,7 @@ export async function startFreeRadius(options: FreeRadiusOptions): Promise<FreeR
     stop,
     restart: launch,
     async dispose() {
-      const proc = child;
-      if (proc?.pid) {
-        process.kill(proc.pid, "SIGTERM");
-        const timer = setTimeout(() => {
-          if (proc.pid && child === proc) process.kill(proc.pid, "SIGKILL");
-        }, 3000);
-        await exited;
-        clearTimeout(timer);
-      }
+      if (child) await terminate(child, exited);
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

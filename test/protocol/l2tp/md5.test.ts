@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
-import { md5, md5Into } from "../../../protocol/l2tp/md5.ts";
+import { hmacMd5, md5, md5Into } from "../../../protocol/l2tp/md5.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const ascii = (s: string) => new TextEncoder().encode(s);
@@ -41,6 +41,22 @@ describe("md5", () => {
           md5Into(out, 2, a, b, c, start, c.length);
           const expected = createHash("md5").update(a).update(b).update(c.subarray(start)).digest("hex");
           expect(hex(out.subarray(2, 18))).toBe(expected);
+        },
+      ),
+    );
+  });
+
+  test("hmacMd5 is RFC 2104 HMAC-MD5: RFC 2202 case 1, and node:crypto's for any key and message", () => {
+    // RFC 2202 §2 test case 1: key 0x0b × 16, data "Hi There".
+    expect(hex(hmacMd5(new Uint8Array(16).fill(0x0b), ascii("Hi There")))).toBe(
+      "9294727a3638bb1c13f48ef8158bfc9d",
+    );
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 150, size: "max" }),
+        fc.uint8Array({ maxLength: 600, size: "max" }),
+        (key, message) => {
+          expect(hex(hmacMd5(key, message))).toBe(createHmac("md5", key).update(message).digest("hex"));
         },
       ),
     );
