@@ -12,6 +12,7 @@
  *   node_modules/.bin/bun bench/lns-load.ts --lns deno …       our LNS on Deno (`deno run -A`), the generator on Bun
  *   node_modules/.bin/deno run -A bench/lns-load.ts …          both on Deno
  *   … --target HOST:PORT --secret S [--pid PID] [--host NAME]  any other LNS (PID: its process, for CPU and RSS)
+ *   … --profile DIR                                            Bun: a CPU profile of our LNS (Markdown) in DIR
  *
  * Our LNS is the lab's (bench/lns-child.ts), in a process of its own, fresh for each case: the cold
  * round meets it just started (a restart's reconnect storm), the warm round is the same process again
@@ -24,6 +25,7 @@
  * Prints a human line and a JSON line per round.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     host: { type: "string", default: "lac.lab" },
     bind: { type: "string", default: "127.0.0.2" },
     "receive-window": { type: "string", default: "16" },
+    profile: { type: "string" },
   },
 });
 
@@ -90,7 +93,7 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
     report(result, "external");
     return;
   }
-  const child = await startLns(lnsRuntime as "bun" | "deno", values.secret);
+  const child = await startLns(lnsRuntime as "bun" | "deno", values.secret, values.profile);
   try {
     for (const round of rounds) {
       const result = await runRound({ lns: child.peer, pid: child.pid, sessions, tunnels, secret, round });
@@ -104,16 +107,27 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
       report(result, lnsRuntime);
     }
   } finally {
+    // It exits by itself once closed (writing its profile, if asked); killed if it has not within 10 s.
+    const exited = new Promise((resolve) => child.process.once("exit", resolve));
     await child.ask("close").catch(() => {});
-    child.process.kill();
+    const timer = setTimeout(() => child.process.kill(), 10_000);
+    await exited;
+    clearTimeout(timer);
   }
 }
 
 /** Our LNS (bench/lns-child.ts) in a process of its own, on `runtime`, and its line protocol. */
-async function startLns(runtime: "bun" | "deno", secret: string | undefined) {
+async function startLns(runtime: "bun" | "deno", secret: string | undefined, profile: string | undefined) {
   const path = new URL("./lns-child.ts", import.meta.url).pathname;
   const bin = new URL(`../node_modules/.bin/${runtime}`, import.meta.url).pathname;
-  const args = [...(runtime === "deno" ? ["run", "-A"] : []), path, ...(secret ? ["--secret", secret] : [])];
+  // Bun writes a CPU profile (.cpuprofile and Markdown) of the LNS into `profile` when it exits.
+  const flags =
+    runtime === "deno"
+      ? ["run", "-A"]
+      : profile
+        ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${profile}`]
+        : [];
+  const args = [...flags, path, ...(secret ? ["--secret", secret] : [])];
   const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"] });
   if (!child.stdout || !child.stdin || child.pid === undefined)
     throw new Error("bench/lns-load: the LNS did not start");
@@ -556,10 +570,30 @@ async function runRound(o: RoundOptions) {
     lnsRssBytesPerCall: o.pid ? Math.round((lnsRss1 - lnsRss0) / calls) : undefined,
     lnsRssMiB: o.pid ? +(lnsRss1 / 2 ** 20).toFixed(1) : undefined,
     generatorCpuMicrosPerCall: +((cpu1.user + cpu1.system) / calls).toFixed(1),
+    // The LNS's CPU over the set-up's wall time (1 = one core busy throughout: CPU-bound), and the
+    // machine's load: a rate well below 1e6 / CPU per call with a low share means others had the cores.
+    lnsCpuShare: +(lnsCpuTotal(lnsThreads0, lnsThreads1) / ((setupEnd - start) * 1000)).toFixed(2),
+    loadAverage: loadAverage(),
     ...counts,
     ok: problems.length === 0 && established === sessions,
     problems,
   };
+}
+
+/** CPU µs of a process between two readings of cpuByThread, all threads. */
+function lnsCpuTotal(before: Record<string, number>, after: Record<string, number>): number {
+  let sum = 0;
+  for (const [name, micros] of Object.entries(after)) sum += micros - (before[name] ?? 0);
+  return sum;
+}
+
+/** The machine's 1-minute load average (Linux; undefined elsewhere). */
+function loadAverage(): number | undefined {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The human line and the JSON line of a round. */
@@ -583,6 +617,8 @@ function report(r: RoundResult, lns: string): void {
         ? `, LNS RSS/call ${n(r.lnsRssBytesPerCall)} B (${r.lnsRssMiB} MiB)`
         : "") +
       `, close ${n(r.closeMs)} ms, generator CPU/call ${r.generatorCpuMicrosPerCall} µs (reference)` +
+      (r.lnsCpuShare ? `, LNS busy ${Math.round(r.lnsCpuShare * 100)}%` : "") +
+      (r.loadAverage !== undefined ? `, load ${r.loadAverage}` : "") +
       (odd.length ? `; ${odd.join(", ")}` : "") +
       (r.ok ? "" : `  PROBLEMS: ${r.problems.join("; ")}`),
   );
@@ -595,7 +631,17 @@ if (values.sessions === undefined) {
   // The matrix: each case in fresh processes (generator and LNS), so that no case inherits another's heap.
   for (const c of values.cases.split(",")) {
     const [sessions, tunnels] = c.split("x");
-    const passOn = ["rounds", "lns", "target", "secret", "pid", "host", "bind", "receive-window"] as const;
+    const passOn = [
+      "rounds",
+      "lns",
+      "target",
+      "secret",
+      "pid",
+      "host",
+      "bind",
+      "receive-window",
+      "profile",
+    ] as const;
     const args = ["--sessions", sessions, "--tunnels", tunnels];
     for (const key of passOn) if (values[key] !== undefined) args.push(`--${key}`, String(values[key]));
     const [cmd, argv] = runtimeCommand("./lns-load.ts", import.meta.url, args);
