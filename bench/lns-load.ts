@@ -13,12 +13,15 @@
  *   node_modules/.bin/deno run -A bench/lns-load.ts …          both on Deno
  *   … --target HOST:PORT --secret S [--pid PID] [--host NAME]  any other LNS (PID: its process, for CPU and RSS)
  *   … --profile DIR                                            Bun: a CPU profile of our LNS (Markdown) in DIR
+ *   … --warm-up N                                              our LNS runs N lab calls in its own process first
  *
  * Our LNS is the lab's (bench/lns-child.ts), in a process of its own, fresh for each case: the cold
  * round meets it just started (a restart's reconnect storm), the warm round is the same process again
  * once the cold round's tunnels are gone. A call counts as established when its ICCN leaves (the LAC's
  * side of RFC 2661 §7.4.1); the LNS's CPU and RSS are read from /proc/PID when every ICCN has been
- * acknowledged (the LNS has processed them all). Reported per round: calls/s overall and by quarter of
+ * acknowledged (the LNS has processed them all); a round starts once the LNS's process is quiet (a
+ * process just started goes on compiling its start-up for a while: told apart as lnsCpuBeforeMs).
+ * Reported per round: calls/s overall and by quarter of
  * the calls; the LNS's CPU per call by thread (its JavaScript thread, the JIT's and the GC's helpers);
  * its RSS per established call; the close time (first StopCCN sent to last acknowledged); and the
  * generator's own CPU per call, the reference measured in the same run (the machine's speed varies).
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     bind: { type: "string", default: "127.0.0.2" },
     "receive-window": { type: "string", default: "16" },
     profile: { type: "string" },
+    "warm-up": { type: "string" },
   },
 });
 
@@ -127,7 +131,12 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
       : profile
         ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${profile}`]
         : [];
-  const args = [...flags, path, ...(secret ? ["--secret", secret] : [])];
+  const args = [
+    ...flags,
+    path,
+    ...(secret ? ["--secret", secret] : []),
+    ...(values["warm-up"] ? ["--warm-up", values["warm-up"]] : []),
+  ];
   const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"] });
   if (!child.stdout || !child.stdin || child.pid === undefined)
     throw new Error("bench/lns-load: the LNS did not start");
@@ -492,6 +501,9 @@ async function runRound(o: RoundOptions) {
     });
 
   // ---- set-up ----
+  // A process just started goes on compiling and collecting for a while after it answers (its start-up,
+  // not its calls): the round starts once the LNS is quiet, and what it took until then is told apart.
+  const startup = o.pid ? await quiet(o.pid) : undefined;
   const lnsThreads0 = o.pid ? cpuByThread(o.pid) : {};
   const lnsRss0 = o.pid ? rssOf(o.pid) : 0;
   const cpu0 = process.cpuUsage();
@@ -563,6 +575,9 @@ async function runRound(o: RoundOptions) {
     callsPerSecondByQuarter: quarters,
     setupMs: Math.round(setupEnd - start),
     closeMs: Math.round(closeMs),
+    // The LNS's CPU (ms, all threads) since it started, and the wait for it to be quiet, before the round.
+    lnsCpuBeforeMs: startup ? Math.round(startup.cpuMicros / 1000) : undefined,
+    lnsQuietWaitMs: startup?.waitedMs,
     lnsCpuMicrosPerCall: +Object.values(lnsByThread)
       .reduce((a, b) => a + b, 0)
       .toFixed(1),
@@ -578,6 +593,22 @@ async function runRound(o: RoundOptions) {
     ok: problems.length === 0 && established === sessions,
     problems,
   };
+}
+
+/**
+ * Waits until process `pid` uses less than 2% of a core over 100 ms (at most 5 s); returns its CPU so
+ * far (µs, all threads) and how long it waited.
+ */
+async function quiet(pid: number): Promise<{ cpuMicros: number; waitedMs: number }> {
+  const start = performance.now();
+  let before = lnsCpuTotal({}, cpuByThread(pid));
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = lnsCpuTotal({}, cpuByThread(pid));
+    const waitedMs = Math.round(performance.now() - start);
+    if (now - before < 2_000 || waitedMs > 5_000) return { cpuMicros: now, waitedMs };
+    before = now;
+  }
 }
 
 /** CPU µs of a process between two readings of cpuByThread, all threads. */
