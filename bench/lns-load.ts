@@ -223,6 +223,9 @@ interface Tunnel {
   calls: Call[];
   ackOwed: boolean;
   lastProgress: number;
+  /** The furthest Ns received ahead of what was expected, and when: a lower one soon after is a reordering. */
+  highestSeen: number;
+  highestAt: number;
   state: "opening" | "up" | "stopping" | "closed";
 }
 
@@ -244,6 +247,7 @@ async function runRound(o: RoundOptions) {
   const counts = {
     retransmitted: 0,
     outOfOrder: 0,
+    ahead: 0,
     duplicates: 0,
     zlbsSent: 0,
     cdnsReceived: 0,
@@ -270,6 +274,8 @@ async function runRound(o: RoundOptions) {
       calls: [],
       ackOwed: false,
       lastProgress: 0,
+      highestSeen: -1,
+      highestAt: 0,
       state: "opening",
     });
   }
@@ -293,6 +299,8 @@ async function runRound(o: RoundOptions) {
   const byLocalId = new Map(all.map((t) => [t.localId, t]));
 
   let established = 0;
+  /** When a message of any tunnel was last acknowledged: the run gives up after 10 s without. */
+  let lastGlobalProgress = performance.now();
   let acknowledged = 0;
   let closed = 0;
   const quarterAt: number[] = [];
@@ -382,7 +390,10 @@ async function runRound(o: RoundOptions) {
         if (++closed === tunnels) resolveClose();
       }
     }
-    if (progressed) tunnel.lastProgress = performance.now();
+    if (progressed) {
+      tunnel.lastProgress = performance.now();
+      lastGlobalProgress = tunnel.lastProgress;
+    }
   };
 
   const onMessage = (tunnel: Tunnel, message: ControlMessage, sessionId: number): void => {
@@ -448,6 +459,17 @@ async function runRound(o: RoundOptions) {
     acknowledge(tunnel, read16(packet, NR));
     if (packet.length > 12) {
       const ns = read16(packet, NS);
+      const now = performance.now();
+      // Sent after a message with a higher Ns that came less than 100 ms before: the LNS sent them out
+      // of order (a retransmission that fills a gap left by a lost message comes a second later).
+      if (
+        tunnel.highestSeen >= 0 &&
+        !seqLess(ns, tunnel.nr) &&
+        seqLess(ns, tunnel.highestSeen) &&
+        now - tunnel.highestAt < 100
+      ) {
+        counts.outOfOrder++;
+      }
       if (ns === tunnel.nr) {
         tunnel.nr = (tunnel.nr + 1) & 0xffff;
         oweAck(tunnel);
@@ -458,10 +480,18 @@ async function runRound(o: RoundOptions) {
           counts.undecodable++;
         }
       } else {
-        // A duplicate is acknowledged again; one ahead of what is expected is dropped (a real LAC may
-        // hold it; this one counts it: the LNS sent out of order) and the ack says what is expected.
-        if (seqLess(ns, tunnel.nr)) counts.duplicates++;
-        else counts.outOfOrder++;
+        // A duplicate is acknowledged again; one ahead of what is expected (after a loss or a
+        // reordering) is dropped, as the issue's generator did (a real LAC may hold it), and the ack
+        // says what is expected.
+        if (seqLess(ns, tunnel.nr)) {
+          counts.duplicates++;
+        } else {
+          counts.ahead++;
+          if (tunnel.highestSeen < 0 || seqLess(tunnel.highestSeen, ns)) {
+            tunnel.highestSeen = ns;
+            tunnel.highestAt = now;
+          }
+        }
         oweAck(tunnel);
       }
     }
@@ -469,25 +499,21 @@ async function runRound(o: RoundOptions) {
   });
 
   // Go-back-N: what is unacknowledged 1 s after the last progress is sent again (RFC 2661 §5.8).
-  let stalledSince = 0;
   const retransmitter = setInterval(() => {
     const now = performance.now();
-    let any = false;
     for (const tunnel of all) {
       if (tunnel.unacked.length === 0 || now - tunnel.lastProgress < 1000) continue;
-      any = true;
       tunnel.lastProgress = now;
       for (const sent of tunnel.unacked) {
         transmit(tunnel, sent);
         counts.retransmitted++;
       }
     }
-    stalledSince = any ? stalledSince || now : 0;
   }, 250);
   const giveUp = (what: string) =>
     new Promise<void>((_, reject) => {
       const check = setInterval(() => {
-        if (stalledSince && performance.now() - stalledSince > 10_000) {
+        if (performance.now() - lastGlobalProgress > 10_000) {
           clearInterval(check);
           reject(
             new Error(
@@ -508,6 +534,7 @@ async function runRound(o: RoundOptions) {
   const lnsRss0 = o.pid ? rssOf(o.pid) : 0;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
+  lastGlobalProgress = start;
   for (const tunnel of all) {
     send(
       tunnel,
@@ -536,6 +563,7 @@ async function runRound(o: RoundOptions) {
 
   // ---- close: a StopCCN per tunnel (RFC 2661 §6.4), each until acknowledged ----
   const closeStart = performance.now();
+  lastGlobalProgress = closeStart;
   if (!failed) {
     for (const tunnel of all) {
       tunnel.state = "stopping";
@@ -637,6 +665,7 @@ function report(r: RoundResult, lns: string): void {
   const odd = [
     r.retransmitted && `${n(r.retransmitted)} resent`,
     r.outOfOrder && `${n(r.outOfOrder)} received out of order`,
+    r.ahead && `${n(r.ahead)} received past a gap (dropped)`,
     r.duplicates && `${n(r.duplicates)} duplicates`,
     r.cdnsReceived && `${n(r.cdnsReceived)} CDNs from the LNS`,
   ].filter(Boolean);
