@@ -51,8 +51,9 @@ export function rssBytes(): number {
 /**
  * CPU time (µs) of each kind of thread of a process (this one by default), from /proc/PID/task (Linux;
  * empty elsewhere): `main` is the JavaScript thread; the runtime's helpers keep their thread names with
- * digits dropped (on Bun: JITWorker compiles, HeapHelper marks for the GC; on Deno, V8's
- * "V8 DefaultWorke" threads do both). What a benchmark's CPU figure is made of: on a cold start the
+ * digits dropped (on Bun: JITWorker compiles, HeapHelper marks for the GC, JSCWarmUp makes new GC heap
+ * blocks resident ahead of the allocator, mi-scavenger returns mimalloc's memory; on Deno, V8's
+ * "V8 DefaultWorke" threads compile and collect). What a benchmark's CPU figure is made of: on a cold start the
  * JIT's threads take as much CPU as the JavaScript itself.
  */
 export function cpuByThread(pid: number = process.pid): Record<string, number> {
