@@ -5,19 +5,33 @@
  * its registries, the messages it sent, its peak RSS and CPU, and exits) and `settle` (waits until the
  * LNS has no tunnel and no session left, then prints its registries and the messages it sent so far, and
  * goes on serving: the next round of calls finds it warm). `--events ADDRESS`: it records
- * into that event log (and says how many it recorded when it closes).
+ * into that event log (and says how many it recorded when it closes). `--warm-up N`: before its LNS
+ * starts, N calls go through a lab LAC and LNS of its own over loopback (the JIT compiles the code
+ * of a call before the first real one; bounded, and said on stderr).
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
-import { startLabLns } from "../bin/commands/lab.ts";
+import { runLab, startLabLns } from "../bin/commands/lab.ts";
 import { cpuByThread } from "./measure.ts";
 
 /** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
 const rss = (): number => process.memoryUsage.rss();
 
-const { values } = parseArgs({ options: { events: { type: "string" }, secret: { type: "string" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string" }, secret: { type: "string" }, "warm-up": { type: "string" } },
+});
+if (values["warm-up"]) {
+  const sessions = Number(values["warm-up"]);
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const warm = await runLab({ sessions, tunnels: 10, holdMs: 0, window: 1000 });
+  const c1 = process.cpuUsage(c0);
+  process.stderr.write(
+    `lns-child: warm-up: ${warm.established} calls through a lab LAC and LNS in this process in ${Math.round(performance.now() - t0)} ms, ${Math.round((c1.user + c1.system) / 1000)} ms of CPU\n`,
+  );
+}
 const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),

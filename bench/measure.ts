@@ -49,16 +49,18 @@ export function rssBytes(): number {
 }
 
 /**
- * CPU time (µs) of each kind of thread of this process, from /proc/self/task (Linux; empty elsewhere):
- * `main` is the JavaScript thread; the runtime's helpers keep their thread names with digits dropped
- * (on Bun: JITWorker compiles, HeapHelper marks for the GC). What a benchmark's CPU figure is made of:
- * on a cold start the JIT's threads take as much CPU as the JavaScript itself.
+ * CPU time (µs) of each kind of thread of a process (this one by default), from /proc/PID/task (Linux;
+ * empty elsewhere): `main` is the JavaScript thread; the runtime's helpers keep their thread names with
+ * digits dropped (on Bun: JITWorker compiles, HeapHelper marks for the GC, JSCWarmUp makes new GC heap
+ * blocks resident ahead of the allocator, mi-scavenger returns mimalloc's memory; on Deno, V8's
+ * "V8 DefaultWorke" threads compile and collect). What a benchmark's CPU figure is made of: on a cold start the
+ * JIT's threads take as much CPU as the JavaScript itself.
  */
-export function cpuByThread(): Record<string, number> {
+export function cpuByThread(pid: number = process.pid): Record<string, number> {
   const out: Record<string, number> = {};
   let tids: string[];
   try {
-    tids = readdirSync("/proc/self/task");
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return out;
   }
@@ -66,7 +68,7 @@ export function cpuByThread(): Record<string, number> {
   for (const tid of tids) {
     let stat: string;
     try {
-      stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
     } catch {
       continue; // the thread ended meanwhile
     }
@@ -75,10 +77,33 @@ export function cpuByThread(): Record<string, number> {
     const fields = stat.slice(close + 2).split(" ");
     const micros = ((Number(fields[11]) + Number(fields[12])) * 1e6) / ticksPerSecond;
     const name =
-      tid === String(process.pid) ? "main" : stat.slice(stat.indexOf("(") + 1, close).replace(/[0-9]+/g, "");
+      tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, close).replace(/[0-9]+/g, "");
     out[name] = (out[name] ?? 0) + micros;
   }
   return out;
+}
+
+/** Resident set size of process `pid` in bytes (VmRSS of /proc/PID/status; 0 where it cannot be read). */
+export function rssOf(pid: number): number {
+  try {
+    const kib = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The command line that runs a script (a path or URL relative to `base`) on the runtime running this one. */
+export function runtimeCommand(
+  script: string,
+  base: string,
+  args: string[],
+  flags: string[] = [],
+): [string, string[]] {
+  const path = new URL(script, base).pathname;
+  return "Deno" in globalThis
+    ? [process.execPath, ["run", "-A", path, ...args]]
+    : [process.execPath, [...flags, path, ...args]];
 }
 
 /** `after − before` per thread kind, per `per` (e.g. per call), leaving out kinds below 0.5. */

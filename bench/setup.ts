@@ -102,7 +102,7 @@ import { parseArgs } from "node:util";
 import { type LabLns, type LabReport, runLab } from "../bin/commands/lab.ts";
 import type { RecordingSummary } from "../bin/commands/recording.ts";
 import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
-import { cpuByThread, cpuByThreadPer, runtimeName } from "./measure.ts";
+import { runtimeCommand as benchCommand, cpuByThread, cpuByThreadPer, runtimeName } from "./measure.ts";
 
 /** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
 const rss = (): number => process.memoryUsage.rss();
@@ -133,13 +133,9 @@ function profileFlags(dir: string | undefined): string[] {
     : [];
 }
 
-/** The command line that runs a script of this repository on the runtime running this one. */
-function runtimeCommand(script: string, args: string[], flags: string[] = []): [string, string[]] {
-  const path = new URL(script, import.meta.url).pathname;
-  return "Deno" in globalThis
-    ? [process.execPath, ["run", "-A", path, ...args]]
-    : [process.execPath, [...flags, path, ...args]];
-}
+/** The command line that runs a script of bench/ on the runtime running this one. */
+const runtimeCommand = (script: string, args: string[], flags: string[] = []) =>
+  benchCommand(script, import.meta.url, args, flags);
 
 const cpuMicros = (): number => {
   const { user, system } = process.cpuUsage();

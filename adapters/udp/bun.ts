@@ -7,7 +7,7 @@
  * `Bun` is reached through `globalThis` with a local type, so that this file also type-checks under Deno.
  */
 import type { PeerAddress } from "../../actors/ports.ts";
-import { newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
+import { MAX_SEND_ATTEMPTS, newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
 
 /** The data callback of Bun's UDP socket. */
 type BunDataHandler = (socket: BunUdpSocket, data: Uint8Array, port: number, address: string) => void;
@@ -87,12 +87,58 @@ export function bunTransport(
     handler(data, { address, port });
   };
 
+  // Linux reports an ICMP error queued on the socket (IP_RECVERR, which Bun sets: a peer that closed
+  // its port answers a datagram with port unreachable) by failing the socket's next send, whoever it
+  // goes to, with ECONNREFUSED: that datagram is not sent, and the error is cleared by the report. So a
+  // datagram that fails is tried again, up to MAX_SEND_ATTEMPTS, and only then counted as lost.
+  // Measured on Bun 1.4: send() throws ECONNREFUSED; sendMany() returns how many left before the one
+  // that failed, or throws when the first one did. Arguments Bun rejects (a bad address or port) throw
+  // a TypeError before anything is sent: those are the datagram's own and are not tried again.
   const sendOne = (data: Uint8Array, port: number, address: string): void => {
-    try {
-      if (socket.send(data, port, address)) stats.sent++;
-      else stats.sendErrors++;
-    } catch {
-      stats.sendErrors++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (socket.send(data, port, address)) {
+          stats.sent++;
+          return;
+        }
+      } catch (error) {
+        if (error instanceof TypeError) break;
+      }
+      if (attempt === MAX_SEND_ATTEMPTS) break;
+      stats.peerErrors++;
+    }
+    stats.sendErrors++;
+  };
+
+  const sendBatch = (packets: (Uint8Array | number | string)[]): void => {
+    const count = packets.length / 3;
+    let done = 0;
+    let attempts = 0;
+    while (done < count) {
+      let sent = 0;
+      try {
+        sent = socket.sendMany(done === 0 ? packets : packets.slice(done * 3));
+      } catch (error) {
+        if (error instanceof TypeError) {
+          // One datagram's bad argument refuses the whole batch: send one by one to lose only that one.
+          for (let i = done * 3; i < packets.length; i += 3) {
+            sendOne(packets[i] as Uint8Array, packets[i + 1] as number, packets[i + 2] as string);
+          }
+          return;
+        }
+      }
+      stats.sent += sent;
+      done += sent;
+      if (done === count) return;
+      // The datagram at `done` failed.
+      attempts = sent > 0 ? 1 : attempts + 1;
+      if (attempts < MAX_SEND_ATTEMPTS) {
+        stats.peerErrors++;
+      } else {
+        stats.sendErrors++;
+        done++;
+        attempts = 0;
+      }
     }
   };
 
@@ -105,20 +151,8 @@ export function bunTransport(
       stats.sendErrors += count;
       return;
     }
-    if (count === 1) {
-      sendOne(packets[0] as Uint8Array, packets[1] as number, packets[2] as string);
-      return;
-    }
-    try {
-      const sent = socket.sendMany(packets);
-      stats.sent += sent;
-      stats.sendErrors += count - sent;
-    } catch {
-      // One bad destination fails the whole batch: send one by one to lose only that one.
-      for (let i = 0; i < packets.length; i += 3) {
-        sendOne(packets[i] as Uint8Array, packets[i + 1] as number, packets[i + 2] as string);
-      }
-    }
+    if (count === 1) sendOne(packets[0] as Uint8Array, packets[1] as number, packets[2] as string);
+    else sendBatch(packets);
   };
 
   const transport: UdpTransport = {
@@ -161,7 +195,7 @@ export async function bindBunUdp(local: PeerAddress): Promise<UdpTransport> {
     socket: {
       data: (s, data, port, address) => onData(s, data, port, address),
       error() {
-        stats.sendErrors++;
+        stats.peerErrors++; // an ICMP error about an earlier datagram (see bunTransport)
       },
     },
   });

@@ -9,7 +9,21 @@ export interface UdpStats {
   sendErrors: number;
   /** Datagrams received before any handler was set, or after close. */
   unhandled: number;
+  /**
+   * Errors the kernel reported about an earlier datagram rather than the one being sent: an ICMP
+   * port or host unreachable from a peer that is gone (Linux, sockets with IP_RECVERR, as Bun's) fails
+   * the socket's next send, whoever it is to. That send is tried again, so the error costs nothing to
+   * the peer it reached.
+   */
+  peerErrors: number;
 }
+
+/**
+ * Tries of one datagram before it counts as lost (sendErrors). An ICMP error is reported once, by one
+ * failed send, so a second try goes out unless another error arrived meanwhile or the datagram itself
+ * is at fault (then every try fails, and the third is the last).
+ */
+export const MAX_SEND_ATTEMPTS = 3;
 
 /** A bound UDP socket with its counters. */
 export interface UdpTransport extends Transport {
@@ -19,5 +33,5 @@ export interface UdpTransport extends Transport {
 
 /** Fresh zeroed counters. */
 export function newUdpStats(): UdpStats {
-  return { sent: 0, received: 0, sendErrors: 0, unhandled: 0 };
+  return { sent: 0, received: 0, sendErrors: 0, unhandled: 0, peerErrors: 0 };
 }
