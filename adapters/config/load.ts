@@ -470,6 +470,11 @@ function toPppConfig(config: RunConfig): PppNodeConfig | undefined {
     },
     keepaliveMs: ms(p.keepaliveSeconds),
     keepaliveMisses: p.keepaliveMisses,
+    accounting: {
+      enabled: config.accounting.enabled,
+      required: config.accounting.required,
+      interimMs: ms(config.accounting.interimSeconds),
+    },
     pools: config.pools,
     ...(p.defaultPool !== undefined ? { defaultPool: p.defaultPool } : {}),
   };

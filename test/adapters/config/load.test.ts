@@ -436,6 +436,7 @@ describe("toNodeConfig", () => {
         },
         keepaliveMs: 30_000,
         keepaliveMisses: 3,
+        accounting: { enabled: true, required: true, interimMs: 300_000 },
         pools: [],
       },
     });
