@@ -464,6 +464,9 @@ export class TunnelHandle {
         // RFC 2661 §5.7: the StopCCN speaks for every session; their queued messages go unsent. The
         // machine's hold starts when the StopCCN leaves (it may wait for the window).
         this.channel.discardQueued();
+        // Each subscriber hears an LCP Terminate-Request first (RFC 1661 §3.7), a data message that
+        // leaves before the StopCCN does: the graceful stop of the whole tree.
+        if (this.#rt.ppp) for (const s of this.sessions.values()) s.ppp?.sessionClosing();
         this.channel.send(e.message, 0, () => this.#send({ type: "stopTransmitted" }));
       }),
     );

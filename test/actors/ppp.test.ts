@@ -243,3 +243,26 @@ describe("AAA limits on a link", () => {
     await lab.closeAll();
   });
 });
+
+describe("closing a tunnel with PPP links", () => {
+  test("every subscriber gets an LCP Terminate-Request before the StopCCN; nothing is left", async () => {
+    const { lab, lac, lns } = setup();
+    const order: string[] = [];
+    lab.net.tap((packet, from) => {
+      if (from.address !== LNS.address) return;
+      // Data messages with an LCP Terminate-Request (code 5) vs the StopCCN (control).
+      if ((packet[0] & 0x80) === 0 && packet.includes(0xc0) && packet[packet.length - 4] === 5)
+        order.push("TermReq");
+      else if ((packet[0] & 0x80) !== 0 && packet.length > 12) order.push("control");
+    });
+    await lab.until(Promise.all([0, 1, 2].map(() => lac.openSession({ destination: LNS }))));
+    await lab.run(300);
+    order.length = 0;
+    lns.closeDestination(LAC, { reason: "admin", message: "maintenance" });
+    await lab.run(3000);
+    expect(order.slice(0, 4)).toEqual(["TermReq", "TermReq", "TermReq", "control"]);
+    expect(lab.sent("StopCCN", LNS.address)).toHaveLength(1);
+    expect(lab.sent("CDN")).toHaveLength(0);
+    await lab.closeAll();
+  });
+});
