@@ -397,7 +397,31 @@ export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]):
       finish(step, event.cause);
       break;
   }
-  return step.c;
+  return settle(step.c, context);
+}
+
+function sameNcp(a: NcpState, b: NcpState): boolean {
+  return (
+    a.state === b.state &&
+    a.counter === b.counter &&
+    a.naks === b.naks &&
+    a.refused === b.refused &&
+    a.id === b.id
+  );
+}
+
+/**
+ * The step's context with the unchanged parts of `before` put back (the automata's records), and
+ * `before` itself when nothing changed: an ignored frame makes no snapshot, and the event log records
+ * only what really moved.
+ */
+function settle(c: PppContext, before: PppContext): PppContext {
+  if (sameNcp(c.lcpNcp, before.lcpNcp)) c.lcpNcp = before.lcpNcp;
+  if (sameNcp(c.ipcpNcp, before.ipcpNcp)) c.ipcpNcp = before.ipcpNcp;
+  for (const key in c) {
+    if (c[key as keyof PppContext] !== before[key as keyof PppContext]) return c;
+  }
+  return before;
 }
 
 // ---- frames ---------------------------------------------------------------------------------------
