@@ -12,12 +12,12 @@
 import { readlinkSync, readSync, writeSync } from "node:fs";
 import { describeFrame } from "../../../protocol/ppp/describe.ts";
 import { decodeFrame, encodeFrame } from "../../../protocol/ppp/frame.ts";
-import { encodeHdlc, HdlcDecoder } from "../../../protocol/ppp/hdlc.ts";
+import { HdlcDecoder } from "../../../protocol/ppp/hdlc.ts";
 import { decodeLcp, encodeLcp } from "../../../protocol/ppp/lcp.ts";
 import { PppProtocol } from "../../../protocol/ppp/numbers.ts";
+import { errorCode, pause, writeHdlcFrame } from "./pty.ts";
 
 const STDIN = 0;
-const STDOUT = 1;
 const tag = `stand-in-pppd[${process.pid}]`;
 
 function log(text: string): void {
@@ -28,26 +28,8 @@ function log(text: string): void {
   }
 }
 
-/** Sleeps without an event loop, for the rare EAGAIN on a descriptor someone left non-blocking. */
-function pause(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function errorCode(error: unknown): string | undefined {
-  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
-}
-
 function send(frame: Uint8Array): void {
-  const bytes = encodeHdlc(frame);
-  let at = 0;
-  while (at < bytes.length) {
-    try {
-      at += writeSync(STDOUT, bytes, at, bytes.length - at);
-    } catch (error) {
-      if (errorCode(error) !== "EAGAIN") throw error;
-      pause(5);
-    }
-  }
+  writeHdlcFrame(frame);
   log(`tx ${describeFrame(frame)}`);
 }
 

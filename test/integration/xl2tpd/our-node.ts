@@ -6,12 +6,13 @@
  */
 import type { InspectionEvent } from "xstate";
 import { matchProfile, type NodeConfig, resolveProfiles } from "../../../actors/config.ts";
-import { createNode, type L2tpNode, type NodeSnapshot } from "../../../actors/node.ts";
+import { createNode, type L2tpNode, type NodeDeps, type NodeSnapshot } from "../../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../../actors/ports.ts";
 import { realClock } from "../../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import { bindUdp } from "../../../adapters/udp/index.ts";
 import type { ActorPath, Cause } from "../../../machines/common.ts";
+import type { PppCause } from "../../../machines/ppp/disconnect.ts";
 import { describePacket } from "../../../protocol/describe.ts";
 import { type ControlPacket, decodeControl } from "../../../protocol/l2tp/index.ts";
 
@@ -30,6 +31,12 @@ export interface ActorEnding {
   wasEstablished?: boolean;
 }
 
+/** How one session's PPP link ended: its RFC 3145 disconnect cause. */
+export interface PppEnding {
+  path: ActorPath;
+  cause: PppCause;
+}
+
 /** Our node, its socket, and what it saw. */
 export interface OurNode {
   readonly node: L2tpNode;
@@ -39,6 +46,8 @@ export interface OurNode {
   readonly control: SeenControl[];
   /** Every actor that reached its final state, in order. */
   readonly endings: ActorEnding[];
+  /** Every PPP link that ended, in order. */
+  readonly pppEndings: PppEnding[];
   /** Errors the node's wiring reported: a test expects none. */
   readonly wiringErrors: unknown[];
   /** Resolves with the first truthy value of `probe`, polled every 10 ms; rejects after `timeoutMs`. */
@@ -58,13 +67,19 @@ function levelOf(path: ActorPath): ActorEnding["level"] {
 
 /**
  * Binds UDP on `address` (a free port) and starts a node there with `config`, the real clock and
- * crypto randomness. The socket is wrapped so that every control packet in and out is recorded.
+ * crypto randomness (and, for PPP, the AAA and data plane in `deps`). The socket is wrapped so that
+ * every control packet in and out is recorded.
  */
-export async function startOurNode(config: NodeConfig, address: string): Promise<OurNode> {
+export async function startOurNode(
+  config: NodeConfig,
+  address: string,
+  deps: Pick<NodeDeps, "aaa" | "dataPlane"> = {},
+): Promise<OurNode> {
   if (!address.startsWith("127.")) throw new Error(`our node at ${address}: tests use 127.0.0.0/8 only`);
   const socket = await bindUdp({ address, port: 0 });
   const control: SeenControl[] = [];
   const endings: ActorEnding[] = [];
+  const pppEndings: PppEnding[] = [];
   const wiringErrors: unknown[] = [];
   const lines: string[] = [];
   const start = Date.now();
@@ -102,6 +117,10 @@ export async function startOurNode(config: NodeConfig, address: string): Promise
       context?: { path?: ActorPath };
     };
     if (snapshot.status !== "done" || !snapshot.context?.path || !snapshot.output?.cause) return;
+    if (snapshot.context.path.ppp) {
+      pppEndings.push({ path: snapshot.context.path, cause: snapshot.output.cause as unknown as PppCause });
+      return;
+    }
     endings.push({
       level: levelOf(snapshot.context.path),
       path: snapshot.context.path,
@@ -112,6 +131,7 @@ export async function startOurNode(config: NodeConfig, address: string): Promise
     });
   };
   const node = createNode(config, {
+    ...deps,
     transport,
     clock: realClock,
     random: cryptoRandom,
@@ -125,6 +145,7 @@ export async function startOurNode(config: NodeConfig, address: string): Promise
     endpoint: socket.local,
     control,
     endings,
+    pppEndings,
     wiringErrors,
     trace,
     async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {

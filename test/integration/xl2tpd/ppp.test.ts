@@ -1,0 +1,326 @@
+/**
+ * PPP through an independent LAC (issue 8): xl2tpd 1.3.18 as LAC dials our LNS over loopback UDP (tunnel
+ * authentication, `hidden bit = yes`), and in pppd's place runs a PPP client of ours (ppp-standin.ts:
+ * our endpoint in the client role over async HDLC on xl2tpd's pty). xl2tpd sends no proxy LCP, so our
+ * LNS negotiates LCP with the client itself; PAP and CHAP go to a real FreeRADIUS through our RADIUS
+ * client; IPCP gives the pool address or the user's Framed-IP-Address; the client's ICMP echo to the
+ * LNS's end of the link is answered by the echo data plane. A wrong password ends in CHAP Failure and a
+ * CDN carrying the PPP Disconnect Cause (RFC 3145, code 16), seen on the wire by tshark; a subscriber
+ * hanging up ends in a CDN with code 3 (ours, when the client lingers like a pppd holding the line) or
+ * in xl2tpd's CDN with the cause kept in our node (when the client exits as pppd does).
+ * Needs xl2tpd, tshark, freeradius and root (scripts/setup.sh).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { DestinationProfile, NodeConfig } from "../../../actors/config.ts";
+import type { SessionSnapshot } from "../../../actors/node.ts";
+import type { PppNodeConfig } from "../../../actors/ppp-link.ts";
+import { RadiusClient } from "../../../adapters/aaa/radius.ts";
+import { realClock } from "../../../adapters/clock/index.ts";
+import { EchoDataPlane } from "../../../adapters/dataplane/index.ts";
+import { cryptoRandom } from "../../../adapters/random/index.ts";
+import { bindUdp } from "../../../adapters/udp/index.ts";
+import { PppDirection, PppDisconnectCode } from "../../../machines/ppp/disconnect.ts";
+import type { AuthMethod } from "../../../machines/ppp/proxy-lcp.ts";
+import { type ControlMessage, decodeControl } from "../../../protocol/l2tp/index.ts";
+import { PppProtocol } from "../../../protocol/ppp/numbers.ts";
+import { expectEmptyRegistries } from "../../support/registries.ts";
+import { type FreeRadius, startFreeRadius } from "../radius/freeradius.ts";
+import { type LoopbackCapture, startLoopbackCapture } from "./capture.ts";
+import { startXl2tpd, XL2TPD_LOG, type Xl2tpd } from "./harness.ts";
+import { type OurNode, startOurNode } from "./our-node.ts";
+import type { StandInReport } from "./ppp-standin.ts";
+
+const PPP_STANDIN = new URL("./ppp-standin.ts", import.meta.url).pathname;
+const SECRET = "s3cret";
+/** xl2tpd and our LNS: two hosts on loopback. */
+const XL2TPD_ADDRESS = "127.0.0.51";
+const OUR_ADDRESS = "127.0.0.52";
+/** The LNS's end of every PPP link, the pool, and bob's Framed-IP-Address (outside the pool). */
+const LNS_PPP_ADDRESS = "10.10.0.1";
+const POOL = { name: "subscribers", start: "10.10.1.1", end: "10.10.1.50" };
+const BOB_FRAMED_IP = "10.77.0.9";
+/** A short restart timer: the LNS's Stopping after the subscriber's Terminate-Request lasts this long. */
+const RESTART_MS = 500;
+
+// --- what each test started, stopped even when the test failed half-way ------------------------------
+
+let radius: FreeRadius;
+let aaa: RadiusClient;
+let xl2tpds: Xl2tpd[] = [];
+let nodes: OurNode[] = [];
+let capture: LoopbackCapture | undefined;
+let reportDir: string;
+
+beforeAll(async () => {
+  radius = await startFreeRadius({
+    users: [
+      { name: "alice", password: "alice-pw" },
+      { name: "bob", password: "bob-pw", reply: [["Framed-IP-Address", BOB_FRAMED_IP]] },
+    ],
+  });
+  aaa = new RadiusClient(
+    {
+      servers: [
+        { address: "127.0.0.1", authPort: radius.authPort, acctPort: radius.acctPort, secret: radius.secret },
+      ],
+      nasIdentifier: "lns.test",
+      timeoutMs: 1000,
+      retries: 2,
+      maxInFlight: 16,
+      deadTimeMs: 5000,
+      requireMessageAuthenticator: false,
+    },
+    { clock: realClock, random: cryptoRandom, bind: (local) => bindUdp(local) },
+  );
+  reportDir = mkdtempSync(join(tmpdir(), "ppp-standin-"));
+});
+
+afterAll(async () => {
+  await aaa?.close();
+  await radius?.dispose();
+  rmSync(reportDir, { recursive: true, force: true });
+});
+
+afterEach(async () => {
+  await capture?.stop().catch(() => []);
+  capture = undefined;
+  await Promise.all(nodes.map((n) => n.close().catch(() => undefined)));
+  nodes = [];
+  await Promise.all(xl2tpds.map((x) => x.stop("SIGKILL")));
+  xl2tpds = [];
+});
+
+/** Our LNS: PPP with `authProtocols`, the pool, RADIUS, the echo data plane. */
+async function startLns(authProtocols: AuthMethod[]): Promise<{ lns: OurNode; echo: EchoDataPlane }> {
+  const profile: DestinationProfile = { address: XL2TPD_ADDRESS, peerHostName: "lac.test", secret: SECRET };
+  const ppp: PppNodeConfig = {
+    lns: { authProtocols, localAddress: LNS_PPP_ADDRESS, restartMs: RESTART_MS },
+    pools: [POOL],
+  };
+  const config: NodeConfig = {
+    name: "our-lns",
+    hostName: "lns.test",
+    stopHoldMs: 1000,
+    destinations: [profile],
+    ppp,
+  };
+  const echo = new EchoDataPlane();
+  const lns = await startOurNode(config, OUR_ADDRESS, { aaa, dataPlane: echo });
+  nodes.push(lns);
+  return { lns, echo };
+}
+
+/** The stand-in's report file for one test, and how to read it. */
+class Report {
+  constructor(readonly file: string) {}
+
+  lines(): (StandInReport & { pid: number; ms: number })[] {
+    if (!existsSync(this.file)) return [];
+    return readFileSync(this.file, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l));
+  }
+
+  /** The first line of an event; waits up to `timeoutMs` for it. */
+  async wait<E extends StandInReport["event"]>(
+    event: E,
+    xl2tpd: Xl2tpd,
+    timeoutMs = 8000,
+  ): Promise<Extract<StandInReport, { event: E }> & { pid: number; ms: number }> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines().find((l) => l.event === event);
+      if (found) return found as Extract<StandInReport, { event: E }> & { pid: number; ms: number };
+      if (Date.now() > deadline) {
+        throw xl2tpd.failure(`: the stand-in reported no ${event} within ${timeoutMs} ms\n${this.text()}`);
+      }
+      await new Promise((done) => setTimeout(done, 20));
+    }
+  }
+
+  text(): string {
+    return existsSync(this.file) ? readFileSync(this.file, "utf8") : "(no report)";
+  }
+}
+
+let reports = 0;
+
+/** An xl2tpd LAC dialling our LNS with our PPP client as its pppd, `pppOptions` its options file. */
+async function startLac(
+  lns: OurNode,
+  pppOptions: string[],
+  env: Record<string, string> = {},
+): Promise<{ lac: Xl2tpd; report: Report }> {
+  const report = new Report(join(reportDir, `report-${++reports}.jsonl`));
+  const lac = await startXl2tpd({
+    label: "xl2tpd-lac",
+    address: XL2TPD_ADDRESS,
+    secrets: [{ ours: "lac.test", theirs: "lns.test", secret: SECRET }],
+    lacs: [
+      {
+        name: "peer",
+        lns: { address: lns.endpoint.address, port: lns.endpoint.port },
+        hostname: "lac.test",
+        challenge: true,
+        hiddenBit: true,
+        pppOptions,
+      },
+    ],
+    pppd: "stand-in",
+    standInMain: PPP_STANDIN,
+    env: { PPP_STANDIN_REPORT: report.file, ...env },
+  });
+  xl2tpds.push(lac);
+  return { lac, report };
+}
+
+function sessionsOf(node: OurNode): SessionSnapshot[] {
+  return node.node.snapshot().destinations.flatMap((d) => d.tunnels.flatMap((t) => t.sessions));
+}
+
+/** The control messages of a type that our node sent or received, in order. */
+function messages(node: OurNode, direction: "sent" | "received", type: string): ControlMessage[] {
+  return node.control
+    .filter((c) => c.direction === direction && c.packet.message?.type === type)
+    .map((c) => c.packet.message as ControlMessage);
+}
+
+/** xl2tpd sent no proxy LCP or proxy authentication (RFC 2661 §4.4.5 AVPs 26-33) in its ICCN. */
+function expectNoProxyAvps(lns: OurNode): void {
+  const [iccn] = messages(lns, "received", "ICCN");
+  expect(iccn).toBeDefined();
+  const avps = iccn.avps;
+  expect(avps.initialReceivedLcpConfReq).toBeUndefined();
+  expect(avps.lastSentLcpConfReq).toBeUndefined();
+  expect(avps.lastReceivedLcpConfReq).toBeUndefined();
+  expect(avps.proxyAuthenType).toBeUndefined();
+  expect(avps.proxyAuthenName).toBeUndefined();
+}
+
+/** LCP, authentication, IPCP and the echo, as the client saw them; returns its PID. */
+async function expectSubscriberUp(
+  report: Report,
+  lac: Xl2tpd,
+  expected: { auth: AuthMethod; address: string },
+): Promise<number> {
+  const lcp = await report.wait("lcp-up", lac);
+  // LCP negotiated with our LNS: it sent its own Configure-Request, the first (id 1) came through the raw pty.
+  expect(lcp).toMatchObject({ authProtocol: expected.auth, firstPeerRequestId: 1 });
+  expect(lcp.peerRequests).toBeGreaterThanOrEqual(1);
+  expect(await report.wait("auth", lac)).toMatchObject({ ok: true, protocol: expected.auth });
+  expect(await report.wait("ipcp-up", lac)).toMatchObject({
+    address: expected.address,
+    peerAddress: LNS_PPP_ADDRESS,
+  });
+  expect(await report.wait("echo-reply", lac)).toMatchObject({ from: LNS_PPP_ADDRESS, sequence: 1 });
+  return lcp.pid;
+}
+
+describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
+  test("PAP: LCP negotiated (no proxy LCP), alice accepted by FreeRADIUS, a pool address, the echo answered; she hangs up: our CDN carries code 3 from the peer", async () => {
+    const { lns, echo } = await startLns(["pap"]);
+    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
+      PPP_STANDIN_LINGER: "1",
+    });
+    await lac.dial("peer");
+    const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
+
+    expectNoProxyAvps(lns);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({
+      phase: "opened",
+      user: "alice",
+      address: POOL.start,
+      proxied: false,
+    });
+    expect(lns.node.snapshot().ppp).toMatchObject({
+      links: 1,
+      up: 1,
+      authAccepted: 1,
+      authRejected: 0,
+      proxyLcp: 0,
+      lcpRenegotiated: 0,
+    });
+    expect(echo.echoes).toBe(1);
+    await radius.waitForOutput(/Sent Access-Accept/);
+
+    // The subscriber hangs up (pppd's SIGINT): LCP Terminate-Request; our LNS acks, waits a restart
+    // period (RFC 1661 §4.1, Stopping), then clears the call itself.
+    const since = lac.lines.length;
+    process.kill(pid, "SIGINT");
+    expect(await report.wait("finished", lac)).toMatchObject({
+      cause: { code: PppDisconnectCode.normal, direction: PppDirection.local },
+    });
+    const closed = await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 5000, since);
+    const [cdn] = messages(lns, "sent", "CDN");
+    expect(cdn?.avps.pppDisconnectCause).toMatchObject({
+      code: PppDisconnectCode.normal,
+      protocol: PppProtocol.LCP,
+      direction: PppDirection.peer,
+    });
+    expect(closed[3]).toContain("Terminate-Request");
+    expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.normal]);
+    expect(lns.wiringErrors).toEqual([]);
+    expectEmptyRegistries(await lns.close());
+  }, 30_000);
+
+  test("CHAP: bob accepted by FreeRADIUS, his Framed-IP-Address assigned, the echo answered; he hangs up and exits as pppd does: xl2tpd's CDN, the cause kept by our LNS", async () => {
+    const { lns, echo } = await startLns(["chap"]);
+    const { lac, report } = await startLac(lns, ["user bob", "password bob-pw", "refuse-pap"]);
+    await lac.dial("peer");
+    const pid = await expectSubscriberUp(report, lac, { auth: "chap", address: BOB_FRAMED_IP });
+
+    expectNoProxyAvps(lns);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", user: "bob", address: BOB_FRAMED_IP });
+    expect(lns.node.snapshot().ppp).toMatchObject({ up: 1, authAccepted: 1, proxyLcp: 0 });
+    expect(echo.echoes).toBe(1);
+    await radius.waitForOutput(/CHAP-Password/);
+
+    const since = lac.lines.length;
+    process.kill(pid, "SIGINT");
+    const exited = await lac.waitForLog(XL2TPD_LOG.pppdExited, 5000, since);
+    expect(exited[3]).toBe("5"); // pppd's EXIT_USER_REQUEST
+    await lac.waitForLog(XL2TPD_LOG.callClosedByUs, 5000, since);
+    await lns.waitFor("the session's end", () => sessionsOf(lns).length === 0);
+    expect(messages(lns, "received", "CDN")).toHaveLength(1);
+    expect(messages(lns, "sent", "CDN")).toHaveLength(0);
+    expect(lns.pppEndings.map((e) => e.cause)).toMatchObject([
+      { code: PppDisconnectCode.normal, protocol: PppProtocol.LCP, direction: PppDirection.peer },
+    ]);
+    expect(lns.wiringErrors).toEqual([]);
+  }, 30_000);
+
+  test("a wrong password: FreeRADIUS rejects, CHAP Failure, LCP Terminate, and our CDN on the wire carries the PPP Disconnect Cause code 16", async () => {
+    const { lns } = await startLns(["chap", "pap"]);
+    const { lac, report } = await startLac(lns, ["user alice", "password not-her-password"], {
+      PPP_STANDIN_LINGER: "1",
+    });
+    capture = await startLoopbackCapture([lac.port]);
+    await lac.dial("peer");
+    expect(await report.wait("lcp-up", lac)).toMatchObject({ authProtocol: "chap", firstPeerRequestId: 1 });
+    const auth = await report.wait("auth", lac);
+    expect(auth).toMatchObject({ ok: false, protocol: "chap" });
+    expect(report.lines().some((l) => l.event === "ipcp-up")).toBe(false);
+    await radius.waitForOutput(/Sent Access-Reject/);
+    await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 8000);
+
+    const datagrams = await capture.stop();
+    capture = undefined;
+    const cdns = datagrams
+      .filter((d) => d.src === OUR_ADDRESS && d.srcPort === lns.endpoint.port && (d.payload[0] & 0x80) !== 0)
+      .map((d) => decodeControl(d.payload, { secret: new TextEncoder().encode(SECRET) }))
+      .flatMap((r) => (r.ok && r.value.message?.type === "CDN" ? [r.value.message] : []));
+    expect(cdns).toHaveLength(1);
+    expect(cdns[0].avps.pppDisconnectCause).toMatchObject({
+      code: PppDisconnectCode.authFailed,
+      protocol: PppProtocol.CHAP,
+      direction: PppDirection.local,
+    });
+    expect(lns.node.snapshot().ppp).toMatchObject({ authAccepted: 0, authRejected: 1, up: 0 });
+    expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.authFailed]);
+    expect(lns.wiringErrors).toEqual([]);
+  }, 30_000);
+});
