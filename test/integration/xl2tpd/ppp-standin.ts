@@ -164,6 +164,8 @@ export type StandInReport =
       peerMru: number;
       peerRequests: number;
       firstPeerRequestId?: number;
+      /** What the HDLC decoder has seen so far (FCS errors: frames mangled on the pty). */
+      hdlc: HdlcDecoder["counters"];
     }
   | { event: "auth"; ok: boolean; protocol?: AuthMethod; message?: string }
   | { event: "ipcp-up"; address: string; peerAddress?: string; dns: string[] }
@@ -302,6 +304,7 @@ class StandIn {
         peerMru: after.peerMru,
         peerRequests: this.#peerRequests,
         ...(this.#firstPeerRequestId !== undefined ? { firstPeerRequestId: this.#firstPeerRequestId } : {}),
+        hdlc: { ...this.#decoder.counters },
       });
     }
     if (before.auth !== "passed" && after.auth === "passed" && after.authProtocol) {

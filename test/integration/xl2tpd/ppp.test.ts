@@ -29,11 +29,13 @@ import { PppProtocol } from "../../../protocol/ppp/numbers.ts";
 import { expectEmptyRegistries } from "../../support/registries.ts";
 import { type FreeRadius, startFreeRadius } from "../radius/freeradius.ts";
 import { type LoopbackCapture, startLoopbackCapture } from "./capture.ts";
-import { startXl2tpd, XL2TPD_LOG, type Xl2tpd } from "./harness.ts";
+import { startXl2tpd, XL2TPD_LOG, type Xl2tpd, type Xl2tpdOptions } from "./harness.ts";
 import { type OurNode, startOurNode } from "./our-node.ts";
 import type { StandInReport } from "./ppp-standin.ts";
 
 const PPP_STANDIN = new URL("./ppp-standin.ts", import.meta.url).pathname;
+const STAND_IN_WRAPPER = new URL("../stand-in-pppd/pppd.sh", import.meta.url).pathname;
+const LATE_RAW_PPPD = new URL("./fixtures/late-raw-pppd.sh", import.meta.url).pathname;
 const SECRET = "s3cret";
 /** xl2tpd and our LNS: two hosts on loopback. */
 const XL2TPD_ADDRESS = "127.0.0.51";
@@ -154,6 +156,7 @@ async function startLac(
   lns: OurNode,
   pppOptions: string[],
   env: Record<string, string> = {},
+  overrides: Partial<Xl2tpdOptions> = {},
 ): Promise<{ lac: Xl2tpd; report: Report }> {
   const report = new Report(join(reportDir, `report-${++reports}.jsonl`));
   const lac = await startXl2tpd({
@@ -173,6 +176,7 @@ async function startLac(
     pppd: "stand-in",
     standInMain: PPP_STANDIN,
     env: { PPP_STANDIN_REPORT: report.file, ...env },
+    ...overrides,
   });
   xl2tpds.push(lac);
   return { lac, report };
@@ -201,6 +205,20 @@ function expectNoProxyAvps(lns: OurNode): void {
   expect(avps.proxyAuthenName).toBeUndefined();
 }
 
+type LcpUp = Extract<StandInReport, { event: "lcp-up" }>;
+
+/**
+ * Our LNS's LCP Configure-Requests reached the client through the pty, none lost on the way: the first it
+ * read is request 1, unless earlier ones were mangled. A frame that reaches the pty while it is still
+ * canonical (xl2tpd starts pppd with ICANON on; the stand-in sets it raw a few ms later) loses the octet
+ * before any 0x7F in it (VERASE, done as the octet arrives); the FCS catches that and the LNS's
+ * retransmission is read instead. A flush (TCSAFLUSH) would drop them all, uncounted.
+ */
+function expectNoRequestLost(lcp: LcpUp): void {
+  expect(lcp.firstPeerRequestId).toBeDefined();
+  expect(lcp.firstPeerRequestId as number).toBeLessThanOrEqual(1 + lcp.hdlc.fcsErrors);
+}
+
 /** LCP, authentication, IPCP and the echo, as the client saw them; returns its PID. */
 async function expectSubscriberUp(
   report: Report,
@@ -208,9 +226,10 @@ async function expectSubscriberUp(
   expected: { auth: AuthMethod; address: string },
 ): Promise<number> {
   const lcp = await report.wait("lcp-up", lac);
-  // LCP negotiated with our LNS: it sent its own Configure-Request, the first (id 1) came through the raw pty.
-  expect(lcp).toMatchObject({ authProtocol: expected.auth, firstPeerRequestId: 1 });
+  // LCP negotiated with our LNS (no proxy LCP to take over): it sent Configure-Requests of its own.
+  expect(lcp).toMatchObject({ authProtocol: expected.auth });
   expect(lcp.peerRequests).toBeGreaterThanOrEqual(1);
+  expectNoRequestLost(lcp);
   expect(await report.wait("auth", lac)).toMatchObject({ ok: true, protocol: expected.auth });
   expect(await report.wait("ipcp-up", lac)).toMatchObject({
     address: expected.address,
@@ -300,7 +319,9 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
     });
     capture = await startLoopbackCapture([lac.port]);
     await lac.dial("peer");
-    expect(await report.wait("lcp-up", lac)).toMatchObject({ authProtocol: "chap", firstPeerRequestId: 1 });
+    const lcp = await report.wait("lcp-up", lac);
+    expect(lcp).toMatchObject({ authProtocol: "chap" });
+    expectNoRequestLost(lcp);
     const auth = await report.wait("auth", lac);
     expect(auth).toMatchObject({ ok: false, protocol: "chap" });
     expect(report.lines().some((l) => l.event === "ipcp-up")).toBe(false);
@@ -322,5 +343,29 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
     expect(lns.node.snapshot().ppp).toMatchObject({ authAccepted: 0, authRejected: 1, up: 0 });
     expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.authFailed]);
     expect(lns.wiringErrors).toEqual([]);
+  }, 30_000);
+
+  test("frames that reach the pty before it is raw are read, not flushed: the wrapper sets it raw with TCSANOW (stty -drain), not TCSAFLUSH", async () => {
+    const { lns } = await startLns(["pap"]);
+    // The LNS sends a Configure-Request every RESTART_MS; the client starts reading the pty after LATE_MS.
+    const LATE_MS = 3 * RESTART_MS;
+    const { lac, report } = await startLac(
+      lns,
+      ["user alice", "password alice-pw"],
+      {
+        LATE_RAW_SECONDS: String(LATE_MS / 1000),
+        LATE_RAW_WRAPPER: STAND_IN_WRAPPER,
+        STAND_IN_PPPD_RUNTIME: process.execPath,
+        STAND_IN_PPPD_MAIN: PPP_STANDIN,
+      },
+      { pppd: { path: LATE_RAW_PPPD } },
+    );
+    await lac.dial("peer");
+    const lcp = await report.wait("lcp-up", lac);
+    // Every request written while the pty was canonical (two at least) was read or counted as mangled.
+    expect(lcp).toMatchObject({ authProtocol: "pap" });
+    expect(lcp.peerRequests + lcp.hdlc.fcsErrors).toBeGreaterThanOrEqual(2);
+    expectNoRequestLost(lcp);
+    expect(await report.wait("ipcp-up", lac)).toMatchObject({ address: POOL.start });
   }, 30_000);
 });
