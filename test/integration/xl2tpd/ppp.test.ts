@@ -101,6 +101,7 @@ async function startLns(authProtocols: AuthMethod[]): Promise<{ lns: OurNode; ec
   const ppp: PppNodeConfig = {
     lns: { authProtocols, localAddress: LNS_PPP_ADDRESS, restartMs: RESTART_MS },
     pools: [POOL],
+    accounting: { enabled: true },
   };
   const config: NodeConfig = {
     name: "our-lns",
@@ -283,14 +284,28 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
     expect(closed[3]).toContain("Terminate-Request");
     expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.normal]);
     expect(lns.wiringErrors).toEqual([]);
+    // RADIUS accounting of the call (RFC 2866): Start, then Stop with the hang-up as User-Request.
+    await radius.waitForOutput(/Acct-Status-Type = Stop/, 5000);
+    const records = radius.detailRecords().filter((r) => r["User-Name"]?.[0] === "alice");
+    expect(records.map((r) => r["Acct-Status-Type"]?.[0])).toEqual(["Start", "Stop"]);
+    expect(records[1]).toMatchObject({
+      "Framed-IP-Address": [POOL.start],
+      "Acct-Terminate-Cause": ["User-Request"],
+    });
+    expect(Number(records[1]["Acct-Input-Packets"]?.[0])).toBeGreaterThan(0);
     expectEmptyRegistries(await lns.close());
   }, 30_000);
 
-  test("CHAP: bob accepted by FreeRADIUS, his Framed-IP-Address assigned, the echo answered; he hangs up and exits as pppd does: xl2tpd's CDN, the cause kept by our LNS", async () => {
+  test("CHAP: bob accepted by FreeRADIUS, his Framed-IP-Address assigned, the echo answered; he hangs up after a while and exits as pppd does: xl2tpd's CDN, the cause kept by our LNS", async () => {
     const { lns, echo } = await startLns(["chap"]);
-    const { lac, report } = await startLac(lns, ["user bob", "password bob-pw", "refuse-pap"]);
+    // He hangs up by himself HOLD_MS after IPCP is up (PPP_STANDIN_HOLD_MS), and exits as pppd does.
+    const HOLD_MS = 2000;
+    const { lac, report } = await startLac(lns, ["user bob", "password bob-pw", "refuse-pap"], {
+      PPP_STANDIN_HOLD_MS: String(HOLD_MS),
+    });
     await lac.dial("peer");
-    const pid = await expectSubscriberUp(report, lac, { auth: "chap", address: BOB_FRAMED_IP });
+    await expectSubscriberUp(report, lac, { auth: "chap", address: BOB_FRAMED_IP });
+    const since = lac.lines.length;
 
     expectNoProxyAvps(lns);
     expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", user: "bob", address: BOB_FRAMED_IP });
@@ -298,10 +313,9 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
     expect(echo.echoes).toBe(1);
     await radius.waitForOutput(/CHAP-Password/);
 
-    const since = lac.lines.length;
-    process.kill(pid, "SIGINT");
     const exited = await lac.waitForLog(XL2TPD_LOG.pppdExited, 5000, since);
     expect(exited[3]).toBe("5"); // pppd's EXIT_USER_REQUEST
+    expect(await report.wait("hangup", lac)).toMatchObject({ why: `held ${HOLD_MS} ms` });
     await lac.waitForLog(XL2TPD_LOG.callClosedByUs, 5000, since);
     await lns.waitFor("the session's end", () => sessionsOf(lns).length === 0);
     expect(messages(lns, "received", "CDN")).toHaveLength(1);
