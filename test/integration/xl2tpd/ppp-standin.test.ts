@@ -14,7 +14,7 @@ describe("pppd options for the stand-in", () => {
 
   test("xl2tpd's command line with `file OPTFILE` expanded where it stands", () => {
     const files: Record<string, string> = {
-      "/tmp/opts": "name lac-box\nuser bob\npassword pw\nrefuse-pap\nmru 1400\n",
+      "/tmp/opts": "name lac-box\nuser bob\npassword pw\nrefuse-pap\nmru 1400\nusepeerdns\n",
     };
     const options = parsePppdOptions(
       ["/dev/pts/3", "passive", "nodetach", ":", "file", "/tmp/opts", "ipparam", "x"],
@@ -25,6 +25,7 @@ describe("pppd options for the stand-in", () => {
       password: "pw",
       authProtocols: ["chap"],
       mru: 1400,
+      usePeerDns: true,
       ignored: ["passive", "nodetach", ":", "ipparam x"],
     });
   });

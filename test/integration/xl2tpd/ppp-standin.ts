@@ -7,7 +7,7 @@
  * that a test reads facts instead of log text. Used with `startXl2tpd({ standInMain: PPP_STANDIN, … })`.
  *
  * Who it is comes as pppd would take it, from its arguments and the options file (`file OPTFILE`):
- * `user NAME` (or `name NAME`), `password SECRET`, `refuse-pap`, `refuse-chap`, `mru N`; other pppd
+ * `user NAME` (or `name NAME`), `password SECRET`, `refuse-pap`, `refuse-chap`, `mru N`, `usepeerdns`; other pppd
  * options are accepted and listed as ignored in the report.
  *
  * Environment (given to xl2tpd, which passes it on):
@@ -60,6 +60,8 @@ export interface PppdOptions {
   /** The protocols we agree to authenticate with (refuse-pap, refuse-chap remove one). */
   authProtocols: AuthMethod[];
   mru?: number;
+  /** `usepeerdns`: ask for the peer's DNS servers in IPCP (RFC 1877). */
+  usePeerDns: boolean;
   /** Options pppd knows that the stand-in does not act on (for the report). */
   ignored: string[];
 }
@@ -101,7 +103,7 @@ export function optionWords(text: string): string[] {
  * names the option when one that needs a value has none, or when `mru` is not a number.
  */
 export function parsePppdOptions(args: readonly string[], readFile: (path: string) => string): PppdOptions {
-  const options: PppdOptions = { authProtocols: ["chap", "pap"], ignored: [] };
+  const options: PppdOptions = { authProtocols: ["chap", "pap"], usePeerDns: false, ignored: [] };
   const words = [...args];
   for (let i = 0; i < words.length; i++) {
     const word = words[i];
@@ -135,6 +137,9 @@ export function parsePppdOptions(args: readonly string[], readFile: (path: strin
         break;
       case "refuse-chap":
         options.authProtocols = options.authProtocols.filter((p) => p !== "chap");
+        break;
+      case "usepeerdns":
+        options.usePeerDns = true;
         break;
       default:
         if (WITH_ARGUMENT.has(word)) {
@@ -464,6 +469,8 @@ function main(): void {
     role: "client",
     hostName: options.user ?? "stand-in",
     authProtocols: options.authProtocols,
+    // The endpoint asks for DNS when its list is not empty (the values are what it learns).
+    dns: options.usePeerDns ? ["0.0.0.0"] : [],
     ...(options.mru !== undefined ? { mru: options.mru } : {}),
     ...(options.user !== undefined ? { user: options.user } : {}),
     ...(options.password !== undefined ? { password: options.password } : {}),

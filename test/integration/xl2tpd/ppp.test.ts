@@ -44,6 +44,8 @@ const OUR_ADDRESS = "127.0.0.52";
 const LNS_PPP_ADDRESS = "10.10.0.1";
 const POOL = { name: "subscribers", start: "10.10.1.1", end: "10.10.1.50" };
 const BOB_FRAMED_IP = "10.77.0.9";
+/** Primary and secondary DNS our LNS gives (RFC 1877) to a client that asks (pppd's `usepeerdns`). */
+const DNS = ["10.10.0.53", "10.10.0.54"];
 /** A short restart timer: the LNS's Stopping after the subscriber's Terminate-Request lasts this long. */
 const RESTART_MS = 500;
 
@@ -95,13 +97,17 @@ afterEach(async () => {
   xl2tpds = [];
 });
 
-/** Our LNS: PPP with `authProtocols`, the pool, RADIUS, the echo data plane. */
-async function startLns(authProtocols: AuthMethod[]): Promise<{ lns: OurNode; echo: EchoDataPlane }> {
+/** Our LNS: PPP with `authProtocols`, DNS, the pool, RADIUS with accounting, the echo data plane. */
+async function startLns(
+  authProtocols: AuthMethod[],
+  extra: Partial<PppNodeConfig> = {},
+): Promise<{ lns: OurNode; echo: EchoDataPlane }> {
   const profile: DestinationProfile = { address: XL2TPD_ADDRESS, peerHostName: "lac.test", secret: SECRET };
   const ppp: PppNodeConfig = {
-    lns: { authProtocols, localAddress: LNS_PPP_ADDRESS, restartMs: RESTART_MS },
+    lns: { authProtocols, localAddress: LNS_PPP_ADDRESS, restartMs: RESTART_MS, dns: DNS },
     pools: [POOL],
     accounting: { enabled: true },
+    ...extra,
   };
   const config: NodeConfig = {
     name: "our-lns",
@@ -243,11 +249,12 @@ async function expectSubscriberUp(
 describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
   test("PAP: LCP negotiated (no proxy LCP), alice accepted by FreeRADIUS, a pool address, the echo answered; she hangs up: our CDN carries code 3 from the peer", async () => {
     const { lns, echo } = await startLns(["pap"]);
-    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
+    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw", "usepeerdns"], {
       PPP_STANDIN_LINGER: "1",
     });
     await lac.dial("peer");
     const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
+    expect((await report.wait("ipcp-up", lac)).dns).toEqual(DNS);
 
     expectNoProxyAvps(lns);
     expect(sessionsOf(lns)[0].ppp).toMatchObject({
@@ -381,5 +388,30 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
     expect(lcp.peerRequests + lcp.hdlc.fcsErrors).toBeGreaterThanOrEqual(2);
     expectNoRequestLost(lcp);
     expect(await report.wait("ipcp-up", lac)).toMatchObject({ address: POOL.start });
+  }, 30_000);
+
+  test("the subscriber freezes (SIGSTOP): our LNS's LCP Echo-Requests, answered until then, go unanswered, and its CDN carries code 8", async () => {
+    const { lns } = await startLns(["pap"], { keepaliveMs: 250, keepaliveMisses: 2 });
+    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
+      PPP_STANDIN_LINGER: "1",
+    });
+    await lac.dial("peer");
+    const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
+    try {
+      // Echo-Requests after each quiet period (RFC 1661 §5.8), each answered by our client through xl2tpd.
+      await lns.waitFor("three Echo-Requests", () => (lns.node.snapshot().ppp?.echoRequestsSent ?? 0) >= 3);
+      expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 0, linksUp: 1 });
+      process.kill(pid, "SIGSTOP");
+      const cdn = await lns.waitFor("our CDN", () => messages(lns, "sent", "CDN")[0], 5000);
+      expect(cdn.avps.pppDisconnectCause).toMatchObject({
+        code: PppDisconnectCode.lcpKeepalive,
+        protocol: PppProtocol.LCP,
+        direction: PppDirection.local,
+      });
+      expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 1, linksUp: 0 });
+      await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 5000);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
   }, 30_000);
 });
