@@ -22,6 +22,7 @@
 
 import { appendFileSync, read, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { numberToIpv4 } from "../../../actors/address-pool.ts";
+import { cryptoRandom } from "../../../adapters/random/index.ts";
 import type { PppCause } from "../../../machines/ppp/disconnect.ts";
 import { PppDirection, PppDisconnectCode, pppCause } from "../../../machines/ppp/disconnect.ts";
 import {
@@ -162,7 +163,10 @@ export type StandInReport =
       authProtocols: AuthMethod[];
       ignored: string[];
     }
-  /** LCP Opened; `firstPeerRequestId`: the Identifier of the first LCP Configure-Request we got (1 when none was lost). */
+  /**
+   * LCP Opened. `firstPeerRequestId`: the Identifier of the first peer Configure-Request we decoded (1, unless
+   * earlier ones failed their FCS: `hdlc.fcsErrors`); `peerRequests`: how many we decoded.
+   */
   | {
       event: "lcp-up";
       authProtocol?: AuthMethod;
@@ -215,7 +219,7 @@ class StandIn {
       {
         path: { system: "stand-in" },
         settings: this.settings,
-        magic: (Math.random() * 0xffffffff) >>> 0 || 1,
+        magic: cryptoRandom.uint32() || 1,
       },
       out,
     );
