@@ -3,11 +3,13 @@
  * authentication, `hidden bit = yes`), and in pppd's place runs a PPP client of ours (ppp-standin.ts:
  * our endpoint in the client role over async HDLC on xl2tpd's pty). xl2tpd sends no proxy LCP, so our
  * LNS negotiates LCP with the client itself; PAP and CHAP go to a real FreeRADIUS through our RADIUS
- * client; IPCP gives the pool address or the user's Framed-IP-Address; the client's ICMP echo to the
- * LNS's end of the link is answered by the echo data plane. A wrong password ends in CHAP Failure and a
- * CDN carrying the PPP Disconnect Cause (RFC 3145, code 16), seen on the wire by tshark; a subscriber
- * hanging up ends in a CDN with code 3 (ours, when the client lingers like a pppd holding the line) or
- * in xl2tpd's CDN with the cause kept in our node (when the client exits as pppd does).
+ * client; IPCP gives the pool address or the user's Framed-IP-Address, and DNS; the client's ICMP echo
+ * to the LNS's end of the link is answered by the echo data plane; accounting Start and Stop land in
+ * FreeRADIUS's detail file. A wrong password ends in CHAP Failure and a CDN carrying the PPP Disconnect
+ * Cause (RFC 3145, code 16), seen on the wire by tshark; a subscriber hanging up ends in a CDN with code 3
+ * (ours, when the client lingers like a pppd holding the line) or in xl2tpd's CDN with the cause kept in
+ * our node (when the client exits as pppd does); a frozen subscriber ends in code 8 (keepalive). Frames
+ * that reach the pty before it is raw are read, not flushed (INTEROP.md's TCSANOW).
  * Needs xl2tpd, tshark, freeradius and root (scripts/setup.sh).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
@@ -145,7 +147,9 @@ class Report {
       const found = this.lines().find((l) => l.event === event);
       if (found) return found as Extract<StandInReport, { event: E }> & { pid: number; ms: number };
       if (Date.now() > deadline) {
-        throw xl2tpd.failure(`: the stand-in reported no ${event} within ${timeoutMs} ms\n${this.text()}`);
+        throw xl2tpd.failure(
+          `ran a stand-in that reported no ${event} within ${timeoutMs} ms\n${this.text()}`,
+        );
       }
       await new Promise((done) => setTimeout(done, 20));
     }
