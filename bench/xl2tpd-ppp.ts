@@ -17,7 +17,7 @@
  *
  * Prints a human line per path, then one JSON line with every figure.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NodeConfig } from "../actors/config.ts";
@@ -25,7 +25,7 @@ import { LocalAaa } from "../adapters/aaa/local.ts";
 import { EchoDataPlane } from "../adapters/dataplane/index.ts";
 import { startXl2tpd, type Xl2tpd } from "../test/integration/xl2tpd/harness.ts";
 import { type OurNode, startOurNode } from "../test/integration/xl2tpd/our-node.ts";
-import type { StandInReport } from "../test/integration/xl2tpd/ppp-standin.ts";
+import { readStandInReport, type StandInReportLine } from "../test/integration/xl2tpd/ppp-standin.ts";
 import { runtimeName } from "./measure.ts";
 
 const PPP_STANDIN = new URL("../test/integration/xl2tpd/ppp-standin.ts", import.meta.url).pathname;
@@ -64,15 +64,7 @@ function sessionCount(node: OurNode): number {
   return node.node.snapshot({ sessions: false }).registries.sessions;
 }
 
-type Line = StandInReport & { pid: number; ms: number };
-
-function reportLines(file: string): Line[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Line);
-}
+type Line = StandInReportLine;
 
 /** `c peer`, again while xl2tpd still holds the previous call ("already active"). */
 async function dial(lac: Xl2tpd): Promise<void> {
@@ -154,9 +146,9 @@ async function main(): Promise<void> {
       const ms = performance.now() - t0;
       viaXl2tpd.push(ms);
       await until("the stand-in's report", () =>
-        reportLines(reportFile).some((l) => l.event === "ipcp-up" && !seen.has(l.pid)),
+        readStandInReport(reportFile).some((l) => l.event === "ipcp-up" && !seen.has(l.pid)),
       );
-      const lines = reportLines(reportFile).filter((l) => !seen.has(l.pid));
+      const lines = readStandInReport(reportFile).filter((l) => !seen.has(l.pid));
       const lcp = lines.find((l): l is Line & { event: "lcp-up" } => l.event === "lcp-up");
       const ipcp = lines.find((l) => l.event === "ipcp-up");
       if (ipcp) negotiation.push(ipcp.ms);

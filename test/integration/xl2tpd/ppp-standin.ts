@@ -20,7 +20,7 @@
  * once LCP is closed); once the link is over, SIGTERM ends the process at once.
  */
 
-import { appendFileSync, read, readFileSync, readlinkSync, writeSync } from "node:fs";
+import { appendFileSync, existsSync, read, readFileSync, readlinkSync, writeSync } from "node:fs";
 import { numberToIpv4 } from "../../../actors/address-pool.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import type { PppCause } from "../../../machines/ppp/disconnect.ts";
@@ -184,6 +184,20 @@ export type StandInReport =
   | { event: "finished"; cause: PppCause }
   | { event: "exit"; code: number; why: string; hdlc: HdlcDecoder["counters"] }
   | { event: "error"; message: string };
+
+/** A line of the report as written: the event, with the stand-in's PID and its ms since start. */
+export type StandInReportLine = StandInReport & { pid: number; ms: number };
+
+/**
+ * The report's complete lines so far. A stand-in may be appending as we read: the last line counts only
+ * once its newline is in.
+ */
+export function readStandInReport(file: string): StandInReportLine[] {
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.pop(); // "" after the last newline, or a line still being written
+  return lines.filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as StandInReportLine);
+}
 
 const ECHO_IDENTIFIER = 0x5eed;
 /** How long to wait for LCP to close after a hang-up before leaving anyway (pppd waits as long). */

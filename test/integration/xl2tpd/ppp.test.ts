@@ -33,7 +33,7 @@ import { type FreeRadius, startFreeRadius } from "../radius/freeradius.ts";
 import { type LoopbackCapture, startLoopbackCapture } from "./capture.ts";
 import { startXl2tpd, XL2TPD_LOG, type Xl2tpd, type Xl2tpdOptions } from "./harness.ts";
 import { type OurNode, startOurNode } from "./our-node.ts";
-import type { StandInReport } from "./ppp-standin.ts";
+import { readStandInReport, type StandInReport, type StandInReportLine } from "./ppp-standin.ts";
 
 const PPP_STANDIN = new URL("./ppp-standin.ts", import.meta.url).pathname;
 const STAND_IN_WRAPPER = new URL("../stand-in-pppd/pppd.sh", import.meta.url).pathname;
@@ -128,12 +128,8 @@ async function startLns(
 class Report {
   constructor(readonly file: string) {}
 
-  lines(): (StandInReport & { pid: number; ms: number })[] {
-    if (!existsSync(this.file)) return [];
-    return readFileSync(this.file, "utf8")
-      .split("\n")
-      .filter((l) => l.trim() !== "")
-      .map((l) => JSON.parse(l));
+  lines(): StandInReportLine[] {
+    return readStandInReport(this.file);
   }
 
   /** The first line of an event; waits up to `timeoutMs` for it. */
