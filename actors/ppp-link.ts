@@ -615,8 +615,10 @@ export class PppLink implements PppLinkPort {
     const idle = authorization.idleTimeout ?? 0;
     if (idle > 0) {
       const check = (): void => {
-        if (!this.#ipSeen)
-          return end(AcctTerminateCause.idleTimeout, `no IP for the Idle-Timeout of ${idle} s`);
+        if (!this.#ipSeen) {
+          end(AcctTerminateCause.idleTimeout, `no IP for the Idle-Timeout of ${idle} s`);
+          return;
+        }
         this.#ipSeen = false;
         this.#idleTimer = clock.setTimeout(check, idle * 1000);
       };
