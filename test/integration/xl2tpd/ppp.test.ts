@@ -391,7 +391,7 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
   }, 30_000);
 
   test("the subscriber freezes (SIGSTOP): our LNS's LCP Echo-Requests, answered until then, go unanswered, and its CDN carries code 8", async () => {
-    const { lns } = await startLns(["pap"], { keepaliveMs: 250, keepaliveMisses: 2 });
+    const { lns } = await startLns(["pap"], { keepaliveMs: 400, keepaliveMisses: 2 });
     const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
       PPP_STANDIN_LINGER: "1",
     });
