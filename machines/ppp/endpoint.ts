@@ -166,6 +166,8 @@ export interface PppContext {
   peerMagic: number;
   /** The MRU we ask for (RFC 1661 §6.1): the setting, until the peer Naks or Rejects it. */
   localMru: number;
+  /** An LCP Configure-Request of the peer has been seen. */
+  lcpHeard: boolean;
   /** The peer's MRU (what we may send). */
   peerMru: number;
   /** LCP was taken over from the LAC's proxy LCP. */
@@ -275,6 +277,7 @@ export function initialPppContext(input: PppInput): PppContext {
     localMagic: input.magic,
     peerMagic: 0,
     localMru: input.settings.mru,
+    lcpHeard: false,
     peerMru: 1500,
     proxied: false,
     cause: undefined,
@@ -458,7 +461,13 @@ function onLcp(step: Step, payload: Uint8Array): void {
   switch (p.code) {
     case "Configure-Request": {
       const answer = judgeLcpRequest(step, p);
+      // The peer's first request while ours is unanswered: ours was most likely lost before the peer
+      // listened (a pppd behind a LAC flushes its tty when it starts), so it goes again now rather than a
+      // whole restart period later. Any later request of ours answers the same (RFC 1661 §5.2 Identifiers).
+      const resend = !c.lcpHeard && c.lcp === "req-sent";
+      c.lcpHeard = true;
       fsm(step, "lcp", answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
+      if (resend && (c.lcp === "req-sent" || c.lcp === "ack-sent")) fsm(step, "lcp", "to+");
       return;
     }
     case "Configure-Ack":

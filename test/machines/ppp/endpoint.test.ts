@@ -294,3 +294,18 @@ describe("our LCP request refused", () => {
     expect(third.options.map((o) => o.kind)).not.toContain("mru");
   });
 });
+
+describe("a first Configure-Request lost", () => {
+  test("the peer's first request makes ours go again at once, not a restart period later; then LCP opens", () => {
+    const { a, b } = pair();
+    const lost = a.take(); // the LNS's first request, sent before the subscriber listened
+    expect(lost.map(lcp).map((p) => p.code)).toEqual(["Configure-Request"]);
+    for (const f of b.take()) a.receive(f); // the subscriber's request
+    const answered = a.take();
+    expect(answered.map(lcp).map((p) => p.code)).toEqual(["Configure-Ack", "Configure-Request"]);
+    for (const f of answered) b.receive(f);
+    converge(a, b);
+    expect(a.c.lcp).toBe("opened");
+    expect(a.c.ipcp).toBe("opened");
+  });
+});
