@@ -5,7 +5,7 @@
  * and inspection observers, about 2 KB and 15 µs per actor (measured in bench/setup.ts). Every actor
  * created with `createActor(logic, { parent })` joins `parent.system` instead, and is not entered in
  * the parent's `children` map (only `spawnChild` and `invoke` do that, and that map is copied on every
- * spawn and stop: DESIGN.md). So the supervisor creates one root (the node's system actor) and gives
+ * spawn and stop: docs/ARCHITECTURE.md). So the supervisor creates one root (the node's system actor) and gives
  * every other actor a `SystemAnchor` as its parent: a stand-in actor ref that owns nothing and ignores
  * what XState relays to a parent (a child's done and error events; the supervisor learns of those
  * through `subscribe`). The anchor's system is the root's, so the one `inspect` observer of the root

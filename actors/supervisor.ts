@@ -4,7 +4,7 @@
  * actor spawned under it joins its XState system through a `SystemAnchor` (actor-system.ts) and is
  * nobody's XState child. The parent → children links live here, a Map per parent: adding or removing
  * a child is O(1). XState's own children map is copied on every spawn and stop, which made 20,000
- * children under one parent take 9 s (TOOLCHAIN.md); a tunnel carries up to 65,535 sessions.
+ * children under one parent take 9 s (docs/ARCHITECTURE.md); a tunnel carries up to 65,535 sessions.
  *
  * A child's end (final state, error, or a forced stop) is observed through `actor.subscribe`; it is
  * removed from its parent at once and its `onEnd` runs, once. Every actor of a tree reaches the same
@@ -23,7 +23,7 @@ import type { ActorPath } from "../machines/common.ts";
 import { type ChildEnding, indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
-/** The four levels of the tree, and a session's PPP link under its session. */
+/** The four levels of the tree (docs/ARCHITECTURE.md), and a session's PPP link under its session. */
 export type Level = "system" | "destination" | "tunnel" | "session" | "ppp";
 
 /** How an actor ended: its final output, a failure (an action threw), or a forced stop. */

@@ -1,24 +1,33 @@
 #!/usr/bin/env bun
 /**
- * The one command-line entry of the L2TP engine. Runs under Bun (`bun bin/l2tp.ts …`) and Deno
- * (`deno run -A bin/l2tp.ts …`); every subcommand lives in `bin/commands/`.
+ * The one command-line entry of the L2TP engine: `npx l2tp …` after `npm ci` (the package's `bin`
+ * entry), or `node_modules/.bin/deno run -A bin/l2tp.ts …` on Deno; every subcommand lives in
+ * `bin/commands/`. Exit codes: 0 done, 1 the work failed, 2 the command line is wrong (an unknown
+ * command or option, a bad value).
  */
 import process from "node:process";
+import { closestName } from "../adapters/config/suggest.ts";
+import { L2TP, UsageError } from "./commands/cli.ts";
 import { commands, usage } from "./commands/index.ts";
 
 const [name, ...args] = process.argv.slice(2);
-const command = name ? commands[name] : undefined;
+const asksHelp = name === undefined || name === "help" || name === "--help" || name === "-h";
+const command = name === undefined ? undefined : commands[name];
 if (!command) {
+  if (asksHelp) {
+    process.stdout.write(usage());
+    process.exit(name === undefined ? 2 : 0);
+  }
+  const near = closestName(name as string, Object.keys(commands));
   process.stderr.write(
-    name && name !== "help" && name !== "--help" ? `l2tp: unknown command '${name}'\n\n` : "",
+    `l2tp: unknown command '${name}'${near === undefined ? "" : `; did you mean '${near}'?`} (see '${L2TP} --help')\n`,
   );
-  process.stderr.write(usage());
-  process.exit(name && name !== "help" && name !== "--help" ? 2 : 0);
+  process.exit(2);
 }
 try {
   const code = await command.run(args);
   process.exitCode = code;
 } catch (err) {
   process.stderr.write(`l2tp ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+  process.exitCode = err instanceof UsageError ? 2 : 1;
 }

@@ -10,8 +10,8 @@
 export const ENVELOPE_VERSION = 1;
 
 /**
- * Which level of the tree an event belongs to (the four levels), or a session's PPP link ("ppp": its
- * path is its session's).
+ * Which level of the tree an event belongs to (docs/ARCHITECTURE.md, "The four levels"), or a session's
+ * PPP link ("ppp": its path is its session's).
  */
 export type MachineKind = "system" | "destination" | "tunnel" | "session" | "ppp";
 

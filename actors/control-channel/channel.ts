@@ -385,7 +385,7 @@ export class ControlChannel {
   /**
    * RFC 2661 §5.8: a ZLB is a header alone carrying the ack. Its Ns is the next Ns, not consumed. Its
    * session id is 0 unless it acknowledges a CDN: xl2tpd advances its expected Ns on a ZLB naming a
-   * session it does not know and then drops our next real message (INTEROP.md), but it frees a call it
+   * session it does not know and then drops our next real message (docs/INTEROP.md), but it frees a call it
    * cleared with a CDN only on a ZLB naming that call, and keeps it "closing" forever otherwise.
    */
   #sendZlb(sessionId = 0): void {

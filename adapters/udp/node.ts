@@ -1,6 +1,6 @@
 /**
  * UDP through `node:dgram`, on every runtime. The receive buffer is raised (SO_RCVBUF) because unpaced
- * bursts overflow the default one (TOOLCHAIN.md); the kernel caps it at net.core.rmem_max, and
+ * bursts overflow the default one (docs/ARCHITECTURE.md); the kernel caps it at net.core.rmem_max, and
  * runtimes that cannot set it keep their default. On Bun the bound socket's native socket is then
  * driven directly (bun.ts: batched sendMany, no per-datagram event objects).
  */

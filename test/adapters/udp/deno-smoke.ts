@@ -1,6 +1,6 @@
 /**
  * Smoke test of the UDP adapter under Deno (CI runs `deno run -A test/adapters/udp/deno-smoke.ts`; a
- * Deno run of bun:test files proves nothing, TOOLCHAIN.md): binds two transports on loopback, sends one
+ * Deno run of bun:test files proves nothing, docs/ARCHITECTURE.md): binds two transports on loopback, sends one
  * datagram, exits 0 when it arrives intact, 1 after 2 s without it.
  */
 import process from "node:process";

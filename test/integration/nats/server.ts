@@ -1,5 +1,5 @@
 /**
- * A real nats-server with JetStream for integration tests and benchmarks (INTEROP.md): started on
+ * A real nats-server with JetStream for integration tests and benchmarks (docs/INTEROP.md): started on
  * 127.0.0.1 on a free port with its own store directory, stopped by PID, restartable on the same store
  * (the outage test kills it and starts it again with the same `-sd`). Runs on Bun and Deno (node: APIs).
  */

@@ -4,7 +4,7 @@
 # with the pty on stdin and stdout and its own stderr (our log pipe) on stderr.
 #
 # The pty must be raw before the first frame arrives, and set with TCSANOW (`-drain`): TCSAFLUSH would
-# throw away frames xl2tpd already wrote (INTEROP.md). xl2tpd turned ECHO off but left ICANON on.
+# throw away frames xl2tpd already wrote (docs/INTEROP.md). xl2tpd turned ECHO off but left ICANON on.
 # (`stty -drain` is ioctl TCSETS, i.e. TCSANOW; plain `stty` is TCSETSW, TCSADRAIN; seen with strace.)
 # A frame that arrives before this line runs is still kept, but canonical mode has already applied
 # VERASE to it: the octet before each 0x7F is gone, the FCS fails, and the peer's retransmission counts.

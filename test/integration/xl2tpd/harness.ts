@@ -3,7 +3,7 @@
  * config directory, port, auth file and control FIFO on loopback, its log captured line by line. With
  * `pppd: "stand-in"` xl2tpd runs in a private mount namespace where `test/integration/stand-in-pppd/pppd.sh`
  * is bound over /usr/sbin/pppd (the path is compiled into xl2tpd), because the real pppd exits at once on
- * this kernel (no /dev/ppp) and xl2tpd then closes the call with a CDN (INTEROP.md).
+ * this kernel (no /dev/ppp) and xl2tpd then closes the call with a CDN (docs/INTEROP.md).
  *
  * Typical use (an xl2tpd LNS that our node dials, or an xl2tpd LAC that dials our node):
  *
@@ -57,7 +57,7 @@ interface SectionOptions {
   hostname?: string;
   /** `challenge = yes`: send a Challenge AVP and require the peer's response (RFC 2661 §5.1.1). */
   challenge?: boolean;
-  /** `hidden bit = yes`: xl2tpd 1.3.18 then only adds a Random Vector AVP; it hides nothing (INTEROP.md). */
+  /** `hidden bit = yes`: xl2tpd 1.3.18 then only adds a Random Vector AVP; it hides nothing (docs/INTEROP.md). */
   hiddenBit?: boolean;
   /** `tunnel rws`: our control-channel receive window (RFC 2661 §5.8); xl2tpd's default is 4. */
   tunnelRws?: number;

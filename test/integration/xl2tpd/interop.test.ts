@@ -210,7 +210,7 @@ class Wire {
     return ack;
   }
 
-  /** `hidden bit = yes`: xl2tpd puts a Random Vector in every message and hides no AVP (INTEROP.md). */
+  /** `hidden bit = yes`: xl2tpd puts a Random Vector in every message and hides no AVP (docs/INTEROP.md). */
   expectXl2tpdHidesNothing(): void {
     for (const p of this.packets) {
       if (p.from !== "xl2tpd" || !p.message) continue;

@@ -158,7 +158,7 @@ describe("xl2tpd harness: two xl2tpd instances on loopback", () => {
     expect(sccrq.message.avps.hostName).toBe("lac.test");
     expect(sccrq.message.avps.receiveWindowSize).toBe(6); // the LAC's `tunnel rws = 6`
     expect(sccrp.message.avps.hostName).toBe("lns.test");
-    // `hidden bit = yes`: xl2tpd puts a Random Vector in every message but hides no AVP (INTEROP.md).
+    // `hidden bit = yes`: xl2tpd puts a Random Vector in every message but hides no AVP (docs/INTEROP.md).
     for (const { message } of wire) {
       if (message === "ZLB") continue;
       expect(message.avps.randomVector?.length).toBeGreaterThan(0);
