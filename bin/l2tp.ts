@@ -16,7 +16,7 @@ const command = name === undefined ? undefined : commands[name];
 if (!command) {
   if (asksHelp) {
     process.stdout.write(usage());
-    process.exit(name === undefined ? 2 : 0);
+    process.exit(0);
   }
   const near = closestName(name as string, Object.keys(commands));
   process.stderr.write(

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine: npm packages (Bun and Deno
 # come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server, FreeRADIUS, Chromium).
-# Safe to run again; daemons are kept from auto-starting (INTEROP.md).
+# Safe to run again; daemons are kept from auto-starting (docs/INTEROP.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Node runs npm only (the engine runs on Bun and Deno, installed by npm): npm ci needs Node 20 or later.
+# On Node 20 npm warns that @nats-io/nuid (under the NATS client) wants Node 22: that engine field
+# is about Node itself, and the client runs on Bun and Deno here, so the warning is harmless.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node 20 or later is needed to install the packages (found: $(node --version 2>/dev/null || echo none)); install Node 20+ and run again" >&2
+  exit 1
+fi
 
 if [ ! -x node_modules/.bin/bun ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

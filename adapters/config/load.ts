@@ -126,6 +126,18 @@ const YAML_HINTS: Readonly<Record<string, string>> = {
   TAG_RESOLVE_FAILED: "remove the tag",
 };
 
+/**
+ * The hint for one YAML error. A plain value that ends in ":" or holds ": " (`events: memory:`) reads
+ * as a nested mapping: the fix is to quote the value, not to touch the colon.
+ */
+function yamlHint(code: string, lineText: string): string {
+  const pair = /^(\s*(?:-\s+)?[A-Za-z0-9_-]+):\s+([^"'{[\s#][^#]*?)\s*(?:#.*)?$/.exec(lineText);
+  if (code === "BLOCK_AS_IMPLICIT_KEY" && pair && /:(\s|$)/.test(pair[2] ?? "")) {
+    return `a value with ":" in it must be quoted, e.g. ${pair[1]?.trim()}: "${pair[2]}"`;
+  }
+  return YAML_HINTS[code] ?? "fix the YAML syntax there";
+}
+
 function parseYaml(text: string): Parsed {
   const lineCounter = new LineCounter();
   let doc: ReturnType<typeof parseDocument>;
@@ -146,7 +158,7 @@ function parseYaml(text: string): Parsed {
       ok: false,
       errors: problems.map((e) => {
         const { line, col } = lineCounter.linePos(e.pos[0]);
-        const hint = YAML_HINTS[e.code] ?? "fix the YAML syntax there";
+        const hint = yamlHint(e.code, text.split("\n")[line - 1] ?? "");
         // One line per problem, whatever the parser's wording.
         return `${PREFIX} line ${line}, column ${col}: ${e.message.replace(/\s*\n\s*/g, " ")}; ${hint}`;
       }),

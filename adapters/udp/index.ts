@@ -34,8 +34,31 @@ export interface BindUdpOptions {
  * retransmission timeout (RFC 2661 §5.8: 1 s): 10,000 calls over 100 tunnels in one process went from
  * 2,900/s with 60 such timeouts to 11,500/s with none.
  */
-export function bindUdp(local: PeerAddress, options: BindUdpOptions = {}): Promise<UdpTransport> {
+export async function bindUdp(local: PeerAddress, options: BindUdpOptions = {}): Promise<UdpTransport> {
   const implementation = options.implementation ?? "node";
-  if (implementation === "bun") return bindBunUdp(local);
-  return bindNodeUdp(local, { receiveBufferBytes: options.receiveBufferBytes });
+  try {
+    return implementation === "bun"
+      ? await bindBunUdp(local)
+      : await bindNodeUdp(local, { receiveBufferBytes: options.receiveBufferBytes });
+  } catch (err) {
+    throw bindError(local, err);
+  }
+}
+
+/** The runtimes word a failed bind differently (Bun leaves out the port): say the address, port and fix. */
+function bindError(local: PeerAddress, err: unknown): Error {
+  const code = (err as { code?: string }).code ?? /E[A-Z]+/.exec(String(err))?.[0];
+  const host = local.address.includes(":") ? `[${local.address}]` : local.address;
+  const where = `UDP ${host}:${local.port}`;
+  const why =
+    code === "EADDRINUSE"
+      ? "EADDRINUSE: another process holds it (another node, xl2tpd?); stop it or pick another port"
+      : code === "EADDRNOTAVAIL"
+        ? "EADDRNOTAVAIL: no interface of this machine has that address; pick one it has"
+        : code === "EACCES"
+          ? "EACCES: ports below 1024 need root or CAP_NET_BIND_SERVICE"
+          : err instanceof Error
+            ? err.message
+            : String(err);
+  return Object.assign(new Error(`cannot bind ${where}: ${why}`), code ? { code } : {});
 }

@@ -5,18 +5,21 @@
  * TARGET: nothing or `system`; `destination ADDR:PORT`; `tunnel ID`; `session TUNNEL-ID SESSION-ID` (close only).
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import type { NodeSnapshot } from "../../actors/node.ts";
 import { type AdminRequestTarget, parsePeer } from "../../adapters/admin/server.ts";
+import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
 
 /** Where `l2tp run` serves its admin API unless the config says otherwise. */
 export const DEFAULT_ADMIN_URL = "http://127.0.0.1:17010";
 
-const TARGET_HELP = `TARGET: system (the default) | destination ADDR:PORT | tunnel ID | session TUNNEL-ID SESSION-ID`;
+const TARGETS = "system | destination ADDR:PORT | tunnel ID";
+const TARGET_HELP = `TARGET: ${TARGETS} (default: system)`;
+/** Closing is not undone: `close` names its target, the system included. */
+const CLOSE_TARGET_HELP = `TARGET (required): ${TARGETS} | session TUNNEL-ID SESSION-ID`;
 
-function options(argv: string[]) {
-  return parseArgs({
+function options(command: string, argv: string[]) {
+  return parseCommandArgs(command, {
     args: argv,
     allowPositionals: true,
     options: {
@@ -54,7 +57,7 @@ function parseTarget(words: string[], allowSession: boolean): AdminRequestTarget
   const id = (text: string | undefined, what: string) => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 1 || n > 65535)
-      throw new Error(`${what}: expected 1-65535, got '${text ?? ""}'`);
+      throw new UsageError(`${what}: expected 1-65535, got '${text ?? ""}'`);
     return n;
   };
   switch (level) {
@@ -62,21 +65,23 @@ function parseTarget(words: string[], allowSession: boolean): AdminRequestTarget
       return { level: "system" };
     case "destination": {
       if (!rest[0] || !parsePeer(rest[0]))
-        throw new Error(`destination: expected ADDR:PORT, e.g. 127.0.0.1:1701, got '${rest[0] ?? ""}'`);
+        throw new UsageError(`destination: expected ADDR:PORT, e.g. 127.0.0.1:1701, got '${rest[0] ?? ""}'`);
       return { level: "destination", peer: rest[0] };
     }
     case "tunnel":
       return { level: "tunnel", tunnelId: id(rest[0], "tunnel") };
     case "session":
       if (!allowSession)
-        throw new Error("sessions have no admin state: use 'l2tp close session TUNNEL-ID SESSION-ID'");
+        throw new UsageError(
+          `sessions have no admin state: use '${L2TP} close session TUNNEL-ID SESSION-ID'`,
+        );
       return {
         level: "session",
         tunnelId: id(rest[0], "session tunnel id"),
         sessionId: id(rest[1], "session id"),
       };
     default:
-      throw new Error(`unknown target '${level}'. ${TARGET_HELP}`);
+      throw new UsageError(`unknown target '${level}'. ${TARGET_HELP}`);
   }
 }
 
@@ -84,11 +89,10 @@ function adminStateCommand(state: "enabled" | "drain" | "shutdown", summary: str
   return {
     summary,
     async run(argv) {
-      const { values, positionals } = options(argv);
+      const name = state === "enabled" ? "enable" : state;
+      const { values, positionals } = options(name, argv);
       if (values.help) {
-        process.stdout.write(
-          `usage: l2tp ${state === "enabled" ? "enable" : state} [TARGET] [--admin URL]\n${TARGET_HELP}\n`,
-        );
+        process.stdout.write(`usage: ${L2TP} ${name} [TARGET] [--admin URL]\n${TARGET_HELP}\n`);
         return 0;
       }
       const target = parseTarget(positionals, false);
@@ -122,10 +126,17 @@ export const shutdown = adminStateCommand(
 export const close: Command = {
   summary: "close a destination (StopCCNs), a tunnel (StopCCN), a session (CDN) or the system",
   async run(argv) {
-    const { values, positionals } = options(argv);
-    if (values.help || positionals.length === 0) {
-      process.stdout.write(`usage: l2tp close TARGET [--message TEXT] [--admin URL]\n${TARGET_HELP}\n`);
-      return values.help ? 0 : 2;
+    const { values, positionals } = options("close", argv);
+    const help = `usage: ${L2TP} close TARGET [--message TEXT] [--admin URL]\n${CLOSE_TARGET_HELP}\n`;
+    if (values.help) {
+      process.stdout.write(help);
+      return 0;
+    }
+    if (positionals.length === 0) {
+      process.stderr.write(
+        `l2tp close: name what to close (${L2TP} close system closes every tunnel)\n${help}`,
+      );
+      return 2;
     }
     const target = parseTarget(positionals, true);
     await call(values.admin, "/v1/close", { target, ...(values.message ? { message: values.message } : {}) });
@@ -137,12 +148,14 @@ export const close: Command = {
 export const dial: Command = {
   summary: "place calls toward a destination from a running LAC (a subscriber stand-in)",
   async run(argv) {
-    const { values, positionals } = options(argv);
+    const { values, positionals } = options("dial", argv);
     if (values.help || positionals.length !== 1) {
-      process.stdout.write("usage: l2tp dial ADDR:PORT [--count N] [--admin URL]\n");
+      (values.help ? process.stdout : process.stderr).write(
+        `usage: ${L2TP} dial ADDR:PORT [--count N] [--admin URL]\n`,
+      );
       return values.help ? 0 : 2;
     }
-    const count = Number(values.count ?? 1);
+    const count = wholeNumber("--count", values.count ?? "1", 1, 65535);
     const result = (await call(values.admin, "/v1/dial", { destination: positionals[0], count })) as {
       established: number;
       sessions: { tunnelId: number; sessionId: number }[];
@@ -158,9 +171,9 @@ export const dial: Command = {
 export const show: Command = {
   summary: "show a running node's destinations, tunnels (and --sessions) with their states",
   async run(argv) {
-    const { values } = options(argv);
+    const { values } = options("show", argv);
     if (values.help) {
-      process.stdout.write("usage: l2tp show [--sessions] [--json] [--admin URL]\n");
+      process.stdout.write(`usage: ${L2TP} show [--sessions] [--json] [--admin URL]\n`);
       return 0;
     }
     const snapshot = (await call(

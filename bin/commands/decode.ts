@@ -5,12 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { type CapturedDatagram, readCapture } from "../../adapters/capture/pcap.ts";
 import { describePacket, type PacketDescription } from "../../protocol/describe.ts";
+import { L2TP, parseCommandArgs, UsageError } from "./cli.ts";
 import type { Command } from "./index.ts";
 
-const HELP = `usage: l2tp decode (--hex HEX … | --pcap FILE [--port N]) [--secret S] [--json]
+const HELP = `usage: ${L2TP} decode (--hex HEX … | --pcap FILE [--port N]) [--secret S] [--json]
 
   --hex HEX      an L2TP packet (UDP payload) in hex; spaces and colons are ignored; repeatable
   --pcap FILE    every L2TP packet of a pcap or pcapng file
@@ -22,7 +22,7 @@ const HELP = `usage: l2tp decode (--hex HEX … | --pcap FILE [--port N]) [--sec
 export const decode: Command = {
   summary: "decode L2TP packets from hex or a pcap/pcapng file (--secret reveals hidden AVPs)",
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandArgs("decode", {
       args: argv,
       options: {
         hex: { type: "string", multiple: true },
@@ -38,6 +38,14 @@ export const decode: Command = {
       process.stdout.write(HELP);
       return values.help ? 0 : 2;
     }
+    if (values.hex && values.pcap) {
+      throw new UsageError(
+        "give --hex or --pcap, not both: packets in hex and a capture are decoded separately",
+      );
+    }
+    if (values.port !== undefined && !values.pcap) {
+      throw new UsageError("--port picks the datagrams of a capture: give it with --pcap");
+    }
     const secret = values.secret === undefined ? undefined : new TextEncoder().encode(values.secret);
     const port = values.port === undefined ? undefined : parsePort(values.port);
 
@@ -51,7 +59,13 @@ export const decode: Command = {
       } catch (err) {
         const code = (err as { code?: string }).code;
         const why =
-          code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(err);
+          code === "ENOENT"
+            ? "no such file"
+            : code === "EISDIR"
+              ? "is a directory"
+              : code === "EACCES"
+                ? "permission denied"
+                : String(err);
         throw new Error(`--pcap ${values.pcap}: ${why}; give the path of a pcap or pcapng capture`);
       }
       const capture = readCapture(bytes);
@@ -124,7 +138,7 @@ function jsonLine(d: Partial<CapturedDatagram>, p: PacketDescription): Record<st
 function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`--port: expected a UDP port number 1-65535, got '${text}'`);
+    throw new UsageError(`--port: expected a UDP port number 1-65535, got '${text}'`);
   }
   return port;
 }
@@ -132,7 +146,7 @@ function parsePort(text: string): number {
 function parseHex(text: string): Uint8Array {
   const clean = text.replace(/^0x/i, "").replace(/[\s:,-]/g, "");
   if (!/^([0-9a-fA-F]{2})*$/.test(clean)) {
-    throw new Error(`--hex: expected pairs of hex digits (spaces and colons allowed), got '${text}'`);
+    throw new UsageError(`--hex: expected pairs of hex digits (spaces and colons allowed), got '${text}'`);
   }
   const bytes = new Uint8Array(clean.length / 2);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(clean.slice(i * 2, i * 2 + 2), 16);

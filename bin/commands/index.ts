@@ -1,5 +1,7 @@
 /** The subcommands of `l2tp`, each a module of its own. */
+
 import { close, dial, drain, enable, show, shutdown } from "./admin.ts";
+import { L2TP } from "./cli.ts";
 import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
 import { replay } from "./replay.ts";
@@ -29,5 +31,5 @@ export const commands: Record<string, Command> = {
 
 export function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: l2tp <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
+  return `usage: ${L2TP} <command> [options]\n\ncommands:\n${lines.join("\n")}\n`;
 }

@@ -4,9 +4,9 @@
  * readable account (with progress while thousands of sessions open or close) and exits non-zero if
  * anything did not end as it should. `runLab` is also what bench/setup measures.
  */
+import { resolve } from "node:path";
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { parseArgs } from "node:util";
 import type { InspectionEvent } from "xstate";
 import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
@@ -17,31 +17,37 @@ import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
+import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
-import {
-  DEFAULT_EVENTS,
-  openRecording,
-  type Recording,
-  type RecordingSummary,
-  summaryText,
-} from "./recording.ts";
+import { openRecording, type Recording, type RecordingSummary, summaryText } from "./recording.ts";
 
-const HELP = `usage: l2tp lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json]
+/** Where a lab run records by default: a folder of its own per run, so that a replay shows one run. */
+export const LAB_EVENTS_DIR = "./var/lab";
+
+const HELP = `usage: ${L2TP} lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json]
 
 An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
 authentication and hidden AVPs), each carrying a simulated PPP subscriber that the LNS terminates (LCP,
 CHAP through local AAA, an IPCP address from the lab's pool), held, then closed by closing the
 destination on the LAC. Every state transition of both nodes (named lns and lac), PPP links included,
-is recorded in the event log: 'l2tp replay ADDRESS' shows it.
+is recorded in the event log, and the report ends with the command that replays it
+('${L2TP} replay ADDRESS').
 
   --sessions N    sessions to open (default 100)
-  --tunnels T     tunnels to spread them over (default 1; at most ceil(N/T) sessions per tunnel)
+  --tunnels T     tunnels to spread them over, at most N (default 1; at most ceil(N/T) sessions per tunnel)
   --hold S        seconds to hold the sessions before closing (default 1)
   --window W      session requests in flight at once (default 2000)
-  --events A      the event log: file:DIR (default ${DEFAULT_EVENTS}), memory: or nats://HOST:PORT[/STREAM]
+  --events A      the event log: file:DIR, memory: or nats://HOST:PORT[/STREAM]; default: a new folder
+                  per run, file:${LAB_EVENTS_DIR}/<start time>
   --no-ppp        L2TP calls only, no PPP inside them
-  --json          one JSON line with the figures at the end
+  --json          only one JSON line with the figures on stdout (the human report goes to stderr)
 `;
+
+/** A new folder under LAB_EVENTS_DIR named by the start time (and the process, should two start at once). */
+export function labEventsAddress(now: Date): string {
+  const stamp = now.toISOString().replace(/[:.]/g, "-");
+  return `file:${LAB_EVENTS_DIR}/${stamp}-${process.pid}`;
+}
 
 /** The LNS of a lab run: in this process (the CLI), or in another one (bench/setup, for per-process RSS). */
 export interface LabLns {
@@ -374,14 +380,14 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
 export const lab: Command = {
   summary: "an LNS and a LAC on loopback: open N sessions, hold, close the destination, report",
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandArgs("lab", {
       args: argv,
       options: {
         sessions: { type: "string", default: "100" },
         tunnels: { type: "string", default: "1" },
         hold: { type: "string", default: "1" },
         window: { type: "string", default: "2000" },
-        events: { type: "string", default: DEFAULT_EVENTS },
+        events: { type: "string" },
         json: { type: "boolean", default: false },
         "no-ppp": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -393,19 +399,27 @@ export const lab: Command = {
     }
     const sessions = wholeNumber("--sessions", values.sessions, 1, 65535 * 100);
     const tunnels = wholeNumber("--tunnels", values.tunnels, 1, 65535);
+    if (tunnels > sessions) {
+      throw new UsageError(
+        `--tunnels: ${tunnels} tunnels for ${sessions} sessions; a tunnel is opened for a session, so give --tunnels ${sessions} or fewer (or more --sessions)`,
+      );
+    }
     if (Math.ceil(sessions / tunnels) > 65535) {
-      throw new Error(
+      throw new UsageError(
         `--tunnels: ${sessions} sessions need at least ${Math.ceil(sessions / 65535)} tunnels (65,535 sessions per tunnel)`,
       );
     }
     const holdMs = Number(values.hold) * 1000;
     if (!Number.isFinite(holdMs) || holdMs < 0)
-      throw new Error(`--hold: expected seconds ≥ 0, got '${values.hold}'`);
+      throw new UsageError(`--hold: expected seconds ≥ 0, got '${values.hold}'`);
     const window = wholeNumber("--window", values.window, 1, 1_000_000);
 
     const tty = process.stderr.isTTY === true;
     let lastShown = 0;
-    const say = (line: string) => process.stdout.write(`${line}\n`);
+    // With --json stdout carries the JSON line alone; the human report goes to stderr.
+    const human = values.json ? process.stderr : process.stdout;
+    const say = (line: string) => human.write(`${line}\n`);
+    const events = values.events ?? labEventsAddress(new Date());
     say(
       `lab: LNS on 127.0.0.1, LAC on 127.0.0.2; ${sessions} sessions over ${tunnels} tunnel${tunnels > 1 ? "s" : ""}`,
     );
@@ -416,7 +430,7 @@ export const lab: Command = {
       tunnels,
       holdMs,
       window,
-      events: values.events,
+      events,
       ppp: !values["no-ppp"],
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
@@ -427,7 +441,13 @@ export const lab: Command = {
       },
     });
     printReport(report, say);
-    if (values.json) say(JSON.stringify(report));
+    if (report.events && events !== "memory:") {
+      const where = events.startsWith("file:")
+        ? `file:${resolve(events.replace(/^file:(\/\/)?/, ""))}`
+        : events;
+      say(`replay with  ${L2TP} replay ${where}`);
+    }
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     return report.ok ? 0 : 1;
   },
 };
@@ -533,14 +553,4 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
   const end = performance.now() + timeoutMs;
   while (!(await condition()) && performance.now() < end)
     await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(
-      `${flag}: expected a whole number from ${min} to ${max.toLocaleString("en-US")}, got '${text}'`,
-    );
-  }
-  return value;
 }

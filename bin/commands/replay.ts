@@ -6,18 +6,20 @@
  */
 import { statSync } from "node:fs";
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { openEventLog, parseEventLogAddress } from "../../adapters/event-log/index.ts";
 import type { Envelope } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
 import { type ActorTree, type EventFilter, evolve, initialTree, matchesFilter } from "../../events/replay.ts";
 import { timelineLine, timeText, treeText } from "../../events/timeline.ts";
+import { L2TP, parseCommandArgs, UsageError } from "./cli.ts";
 import type { Command } from "./index.ts";
+import { LAB_EVENTS_DIR } from "./lab.ts";
 import { DEFAULT_EVENTS } from "./recording.ts";
 
-const HELP = `usage: l2tp replay SOURCE [filters] [--at TIME [--sessions]] [--json]
+const HELP = `usage: ${L2TP} replay SOURCE [filters] [--at TIME [--sessions]] [--json]
 
-SOURCE is an event log as --events names it: file:DIR (l2tp run and l2tp lab write ${DEFAULT_EVENTS}) or
+SOURCE is an event log as --events names it: file:DIR or a plain directory path (${L2TP} run writes
+${DEFAULT_EVENTS}; each ${L2TP} lab run a folder of its own under ${LAB_EVENTS_DIR}, which it prints), or
 nats://HOST:PORT[/STREAM]. Prints the timeline, one line per state transition:
   time  node  destination/tunnel/session  machine  from → to  cause  changed data
 
@@ -56,7 +58,7 @@ export function parseTime(flag: string, text: string, now: number): number {
     const ms = Date.parse(trimmed.replace(" ", "T"));
     if (Number.isFinite(ms)) return ms;
   }
-  throw new Error(
+  throw new UsageError(
     `${flag}: '${text}' is not a time; expected ISO 8601 (2024-05-01T10:00:00Z), epoch milliseconds, now, or relative (-30s, -5m, -2h, -1d)`,
   );
 }
@@ -66,6 +68,13 @@ export function parseTime(flag: string, text: string, now: number): number {
  * outside the process that recorded it. Throws an Error that says which forms are valid.
  */
 export async function openReplaySource(source: string): Promise<EventLog> {
+  // A plain path is the file log in that directory (what `ls var/lab` shows can be pasted).
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:/.test(source)) {
+    if (isDirectory(source)) return await openEventLog(`file:${source}`);
+    throw new UsageError(
+      `${source}: no such directory, and not an event log address; give a directory, file:DIR or nats://HOST:PORT[/STREAM]`,
+    );
+  }
   const address = parseEventLogAddress(source);
   if (address.kind === "memory") {
     throw new Error(
@@ -73,19 +82,21 @@ export async function openReplaySource(source: string): Promise<EventLog> {
     );
   }
   if (address.kind === "file") {
-    let isDirectory = false;
-    try {
-      isDirectory = statSync(address.dir).isDirectory();
-    } catch {
-      isDirectory = false;
-    }
-    if (!isDirectory) {
+    if (!isDirectory(address.dir)) {
       throw new Error(
         `${source}: no event log there (no directory ${address.dir}); l2tp run and l2tp lab write to ${DEFAULT_EVENTS} unless --events says otherwise`,
       );
     }
   }
   return await openEventLog(source);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Folds the envelopes of `log` that pass `filter` up to time `at` into the tree of actors. */
@@ -175,7 +186,7 @@ function idArgument(flag: string, text: string | undefined): number | undefined 
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new Error(`${flag}: expected a local id 0-65535, got '${text}'`);
+    throw new UsageError(`${flag}: expected a local id 0-65535, got '${text}'`);
   }
   return n;
 }
@@ -183,7 +194,7 @@ function idArgument(flag: string, text: string | undefined): number | undefined 
 export const replay: Command = {
   summary: "the event log as a timeline (filters), or the tree of actors at a moment (--at)",
   async run(argv) {
-    const { values, positionals } = parseArgs({
+    const { values, positionals } = parseCommandArgs("replay", {
       args: argv,
       allowPositionals: true,
       options: {
@@ -223,12 +234,17 @@ export const replay: Command = {
     if (values.cause !== undefined) filter.cause = values.cause;
     const at = values.at !== undefined ? parseTime("--at", values.at, now) : undefined;
     if (at !== undefined && (values.since ?? values.until ?? values.cause) !== undefined) {
-      throw new Error(
+      throw new UsageError(
         "--at folds every event up to TIME: --since, --until and --cause are for the timeline only (narrow the tree with --node, --destination, --tunnel, --session)",
       );
     }
+    if (values.sessions && at === undefined) {
+      throw new UsageError(
+        "--sessions lists the sessions of the tree at a moment: give --at TIME with it (--at now for the end of the log)",
+      );
+    }
     if (filter.since !== undefined && filter.until !== undefined && filter.since > filter.until) {
-      throw new Error(`--since ${timeText(filter.since)} is after --until ${timeText(filter.until)}`);
+      throw new UsageError(`--since ${timeText(filter.since)} is after --until ${timeText(filter.until)}`);
     }
 
     const log = await openReplaySource(source);

@@ -4,7 +4,6 @@
  * RFC 2661 §5.7 hold), a second signal exits at once.
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { createNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
 import { openAaa } from "../../adapters/aaa/index.ts";
@@ -16,31 +15,32 @@ import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
 import { cause } from "../../machines/common.ts";
+import { L2TP, parseCommandArgs } from "./cli.ts";
 import type { Command } from "./index.ts";
 import { openRecording, type Recording, summaryText } from "./recording.ts";
 import { runStandby } from "./standby.ts";
 
-const HELP = `usage: l2tp run --config FILE [--events ADDRESS] [--standby [--takeover-after SECONDS]]
+const HELP = `usage: ${L2TP} run --config FILE [--events ADDRESS] [--standby [--takeover-after SECONDS]]
 
 Runs a node (LAC, LNS or both) as the configuration file says; adapters/config/example.yaml shows every
-key with its default. The admin API (l2tp show, drain, enable, shutdown, close, dial) listens on the
+key with its default. The admin API (${L2TP} show, drain, enable, shutdown, close, dial) listens on the
 config's admin address (default 127.0.0.1:17010). SIGINT/SIGTERM: graceful close; twice: exit at once.
 
-Every state transition is recorded in the event log (l2tp replay reads it); while the log cannot keep
+Every state transition is recorded in the event log (${L2TP} replay reads it); while the log cannot keep
 up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient resources).
   --events A   file:DIR, memory: or nats://HOST:PORT[/STREAM]; overrides the config's events
 
 A running node records a heartbeat every second. With --standby the node binds no L2TP address: it
 follows the events of the node of the same name (the primary, same config file) and takes over its
-tunnels and sessions, on the same addresses and at the recorded sequence numbers, on 'l2tp takeover
---admin URL' or when the primary has been silent for --takeover-after seconds (default 3; 0: only on
+tunnels and sessions, on the same addresses and at the recorded sequence numbers, on '${L2TP}
+takeover --admin URL' or when the primary has been silent for --takeover-after seconds (default 3; 0: only on
 command). The admin address must differ from the primary's (port 0 picks a free one).
 `;
 
 export const run: Command = {
   summary: "run a node (LAC, LNS or both) from a YAML or JSON config file",
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandArgs("run", {
       args: argv,
       options: {
         config: { type: "string" },

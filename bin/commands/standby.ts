@@ -12,7 +12,6 @@
  * can lose its last few; a tunnel that was idle before the kill is complete in the log.
  */
 import process from "node:process";
-import { parseArgs } from "node:util";
 import { createNode, type L2tpNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
 import { planSize, type RestorePlan, restorePlan } from "../../actors/restore.ts";
@@ -27,6 +26,7 @@ import { bindUdp } from "../../adapters/udp/index.ts";
 import { followPrimary, HEARTBEAT_MS, type PrimaryFollower } from "../../events/standby.ts";
 import { cause } from "../../machines/common.ts";
 import { DEFAULT_ADMIN_URL } from "./admin.ts";
+import { L2TP, parseCommandArgs } from "./cli.ts";
 import type { Command } from "./index.ts";
 import { openRecording, type Recording, summaryText } from "./recording.ts";
 
@@ -79,12 +79,16 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
       process.stderr.write(`l2tp run: standby: following ${log.description} failed: ${String(err)}\n`),
   });
 
-  /** A takeover that failed (the address still in use: is the primary alive?) ends the standby. */
+  /**
+   * A takeover that failed (the address still in use: is the primary alive?) ends the standby: it has
+   * stopped following, and half-bound sockets would not make a node. Both the process and the admin
+   * answer say so.
+   */
   let failedOnce = false;
   const failed = (err: unknown): void => {
     if (failedOnce) return;
     failedOnce = true;
-    process.stderr.write(`l2tp run: takeover failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`l2tp run: ${takeoverFailure(err)}\n`);
     void (async () => {
       clearInterval(heartbeat);
       if (node) await node.close(cause("internal", "takeover failed"));
@@ -158,11 +162,11 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
     {
       node: () => node,
       status: () => ({ role, node: name, events: log.description, primary: follower.status() }),
-      takeover: (reason) => {
-        const result = takeOver(reason);
-        result.catch(failed);
-        return result;
-      },
+      takeover: (reason) =>
+        takeOver(reason).catch((err: unknown) => {
+          failed(err);
+          throw new Error(takeoverFailure(err));
+        }),
     },
     config.admin,
   ).catch(async (err) => {
@@ -200,6 +204,11 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
   return finished;
 }
 
+/** What a failed takeover says, on the standby's stderr and in the admin API's answer. */
+function takeoverFailure(err: unknown): string {
+  return `takeover failed: ${err instanceof Error ? err.message : String(err)}; this standby has stopped (exit 1): fix the cause, then start it again with '${L2TP} run --standby'`;
+}
+
 /**
  * Binds the configuration's UDP addresses. The primary's sockets may take a moment to go (a process
  * being killed): an address in use is tried again for a few seconds.
@@ -235,7 +244,7 @@ async function bindAll(config: RunConfig, configPath: string): Promise<Transport
 export const takeover: Command = {
   summary: "tell a standby (l2tp run --standby) to take over from its primary now",
   async run(argv) {
-    const { values } = parseArgs({
+    const { values } = parseCommandArgs("takeover", {
       args: argv,
       options: {
         admin: { type: "string", default: DEFAULT_ADMIN_URL },
@@ -243,7 +252,7 @@ export const takeover: Command = {
       },
     });
     if (values.help) {
-      process.stdout.write("usage: l2tp takeover [--admin URL]   (the standby's admin API)\n");
+      process.stdout.write(`usage: ${L2TP} takeover [--admin URL]   (the standby's admin API)\n`);
       return 0;
     }
     let response: Response;
@@ -253,6 +262,12 @@ export const takeover: Command = {
       throw new Error(`no standby answers at ${values.admin} (${(err as Error).message}); is --admin right?`);
     }
     const body = (await response.json().catch(() => ({}))) as Partial<TakeoverResult> & { error?: string };
+    // An active node's admin API has no takeover: it is a primary (or a standby that took over).
+    if (response.status === 404) {
+      throw new Error(
+        `the node at ${values.admin} is not a standby (it is an active node, it has nothing to take over); give the --admin URL of a node started with '${L2TP} run --standby'`,
+      );
+    }
     if (!response.ok) throw new Error(body.error ?? `${response.status} ${response.statusText}`);
     process.stdout.write(
       `took over (${body.reason}): ${body.tunnels} tunnels, ${body.sessions} sessions resumed${body.skipped?.length ? `; not resumed: ${body.skipped.join("; ")}` : ""}\n`,

@@ -12,9 +12,17 @@ export const cli = join(import.meta.dir, "../../bin/l2tp.ts");
 
 const started: ChildProcess[] = [];
 
-/** Runs `l2tp ARGS` to its end (killed after `timeoutMs`); its exit code and what it printed. */
-export function l2tpWithin(timeoutMs: number, args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: timeoutMs });
+/** Runs `l2tp ARGS` to its end (killed after `timeoutMs`, in `cwd` if given); its exit code and what it printed. */
+export function l2tpWithin(
+  timeoutMs: number,
+  args: string[],
+  cwd?: string,
+): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    encoding: "utf8",
+    timeout: timeoutMs,
+    ...(cwd ? { cwd } : {}),
+  });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
