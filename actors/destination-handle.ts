@@ -47,6 +47,8 @@ export class DestinationHandle implements TunnelOwner {
   /** Requests asked of the destination machine and not answered yet. */
   readonly pending = new Map<number, SessionRequest>();
   node!: Supervised<typeof destinationMachine>;
+  /** When the destination last entered `lockedOut` (the operator's "locked out until"). */
+  lockedOutAt: number | undefined;
   readonly #owner: TunnelOwnerRegistry;
   #admitVerdict: Cause | null = null;
 
@@ -121,7 +123,11 @@ export class DestinationHandle implements TunnelOwner {
         );
         actor.on(
           "refuseQueued",
-          l((e: Of<"refuseQueued">) => this.failQueued(e.cause)),
+          l((e: Of<"refuseQueued">) => {
+            // Emitted on entering lockedOut (and closing, after which the time no longer matters).
+            this.lockedOutAt = rt.clock.now();
+            this.failQueued(e.cause);
+          }),
         );
         actor.on(
           "closeTunnels",

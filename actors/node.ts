@@ -58,7 +58,7 @@ import {
   type SessionRequest,
 } from "./runtime.ts";
 import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
-import { stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
+import { type SessionHandle, stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
 
 export type { OpenSessionOptions, OpenSessionOutcome } from "./placed-call.ts";
 
@@ -102,10 +102,21 @@ export type AdminTarget =
 /** A session in a snapshot. */
 export interface SessionSnapshot {
   id: number;
+  /** Our tunnel id. */
+  tunnelId: number;
   state: string;
   peerSessionId: number;
+  /** The subscriber's user name, once PPP authenticated it (empty before, or without PPP). */
+  user: string;
+  callingNumber?: string;
+  /** When it was created (clock ms; `NodeSnapshot.at` is now). */
+  createdAt: number;
   packetsIn: number;
   packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Why it is closing or ended. */
+  cause?: Cause;
   /** Its PPP link, when the node runs PPP on it. */
   ppp?: PppLinkSnapshot;
 }
@@ -142,22 +153,45 @@ export interface TunnelSnapshot {
   state: string;
   phase: string;
   peerTunnelId: number;
+  /** The peer's current "address:port". */
+  peer: string;
+  hostName: string;
+  peerHostName?: string;
   admin: AdminState;
   test: boolean;
+  createdAt: number;
+  /** Our Receive Window Size and the peer's (RFC 2661 §5.8). */
+  receiveWindow: number;
+  peerReceiveWindow: number;
+  /** The next Ns we send and the next Nr we expect (RFC 2661 §5.8). */
+  ns: number;
+  nr: number;
+  retransmissions: number;
+  /** Sessions on it (the list is in `sessions` when asked for). */
+  sessionCount: number;
+  cause?: Cause;
   sessions: SessionSnapshot[];
 }
 
 /** A destination in a snapshot. */
 export interface DestinationSnapshot {
   key: string;
+  address: string;
+  port: number;
   state: string;
   admin: AdminState;
   lockouts: number;
+  /** While locked out: when it will be tried again (clock ms). */
+  lockedOutUntil?: number;
+  /** Why the last tunnel to it failed. */
+  lastFailure?: Cause;
   tunnels: TunnelSnapshot[];
 }
 
 /** The whole tree and the registries, for tests and the `show` command. */
 export interface NodeSnapshot {
+  /** The node's clock when the snapshot was taken (ms). */
+  at: number;
   system: { state: string; admin: AdminState; ended: boolean };
   destinations: DestinationSnapshot[];
   registries: {
@@ -201,6 +235,27 @@ export interface L2tpNode {
   readonly closed: Promise<Cause>;
   /** Records that the node is alive (a system event; a standby following the log watches for it). */
   heartbeat(): void;
+}
+
+/** A live session as a snapshot shows it. */
+function sessionView(s: SessionHandle): SessionSnapshot {
+  const context = s.node.actor.getSnapshot().context;
+  const view: SessionSnapshot = {
+    id: s.id,
+    tunnelId: s.tunnel.id,
+    state: s.state,
+    peerSessionId: s.peerSessionId,
+    user: s.ppp?.node.actor.getSnapshot().context.user ?? "",
+    createdAt: s.createdAt,
+    packetsIn: s.packetsIn,
+    packetsOut: s.packetsOut,
+    bytesIn: s.bytesIn,
+    bytesOut: s.bytesOut,
+  };
+  if (s.callingNumber !== undefined) view.callingNumber = s.callingNumber;
+  if (s.ppp) view.ppp = pppSnapshot(s.ppp);
+  if (context.cause) view.cause = context.cause;
+  return view;
 }
 
 const DEFAULT_MACHINES: Machines = {
@@ -447,35 +502,47 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       for (const t of d.tunnels.values()) {
         sessions += t.sessions.size;
         const ts = t.node.actor.getSnapshot();
-        tunnels.push({
+        const channel = t.channel.state();
+        const tunnel: TunnelSnapshot = {
           id: t.id,
           role: t.role,
           state: stateName(ts.value),
           phase: t.phase,
           peerTunnelId: t.channel.peerTunnelId,
+          peer: destinationKey(t.peer),
+          hostName: ts.context.hostName,
           admin: ts.context.admin,
           test: t.test,
-          sessions: withSessions
-            ? [...t.sessions.values()].map((s) => ({
-                id: s.id,
-                state: s.state,
-                peerSessionId: s.peerSessionId,
-                packetsIn: s.packetsIn,
-                packetsOut: s.packetsOut,
-                ...(s.ppp ? { ppp: pppSnapshot(s.ppp) } : {}),
-              }))
-            : [],
-        });
+          createdAt: t.createdAt,
+          receiveWindow: ts.context.receiveWindow,
+          peerReceiveWindow: ts.context.peerReceiveWindow,
+          ns: channel.ns,
+          nr: channel.nr,
+          retransmissions: t.channel.stats().retransmitted,
+          sessionCount: t.sessions.size,
+          sessions: withSessions ? [...t.sessions.values()].map(sessionView) : [],
+        };
+        if (ts.context.peerHost !== undefined) tunnel.peerHostName = ts.context.peerHost;
+        if (ts.context.cause) tunnel.cause = ts.context.cause;
+        tunnels.push(tunnel);
       }
-      destinations.push({
+      const state = stateName(ds.value);
+      const destination: DestinationSnapshot = {
         key: d.key,
-        state: stateName(ds.value),
+        address: d.peer.address,
+        port: d.peer.port,
+        state,
         admin: ds.context.admin,
         lockouts: ds.context.lockouts,
         tunnels,
-      });
+      };
+      if (state === "lockedOut" && d.lockedOutAt !== undefined)
+        destination.lockedOutUntil = d.lockedOutAt + ds.context.lockoutMs;
+      if (ds.context.lastFailure) destination.lastFailure = ds.context.lastFailure;
+      destinations.push(destination);
     }
     return {
+      at: this.rt.clock.now(),
       system: { state: stateName(sys.value), admin: sys.context.admin, ended: !!this.system.ending },
       destinations,
       registries: {

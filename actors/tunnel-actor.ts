@@ -150,6 +150,8 @@ export class TunnelHandle {
   /** Sessions by our session id. */
   readonly sessions = new Map<number, SessionHandle>();
   readonly tieBreaker: Uint8Array | undefined;
+  /** When it was created (clock ms): the operator's uptime. */
+  readonly createdAt: number;
   phase: TunnelPhase = "opening";
   /** Its key in `runtime.tunnelsByPeer`, once the peer's tunnel id is known. */
   peerKey: string | undefined;
@@ -171,6 +173,7 @@ export class TunnelHandle {
     this.test = spec.test;
     this.transport = spec.transport;
     this.peer = spec.peer;
+    this.createdAt = rt.clock.now();
     this.#secret = spec.profile?.secretBytes;
     this.tieBreaker =
       spec.role === "initiator" && rt.config.tieBreaker !== false ? rt.random.bytes(8) : undefined;
@@ -266,8 +269,8 @@ export class TunnelHandle {
     peerSessionId: number,
   ): SessionHandle | undefined {
     if (this.sessions.has(id)) return undefined;
-    const s = new SessionHandle(this, id, kind, undefined);
     const rt = this.#rt;
+    const s = new SessionHandle(this, id, kind, undefined, rt.clock.now());
     const path = { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id };
     this.sessions.set(id, s);
     rt.supervisor.spawn({
@@ -394,8 +397,10 @@ export class TunnelHandle {
   ): SessionHandle | undefined {
     const id = allocateId(this.#rt.random, (i) => this.sessions.has(i));
     if (id === undefined) return undefined;
-    const s = new SessionHandle(this, id, kind, request);
     const rt = this.#rt;
+    const s = new SessionHandle(this, id, kind, request, rt.clock.now());
+    if (request?.requestAvps?.callingNumber !== undefined)
+      s.callingNumber = request.requestAvps.callingNumber;
     // Built field by field: this runs once per call, and conditional spreads each cost an object.
     const input: SessionInput = {
       path: { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id },
@@ -675,15 +680,24 @@ export class SessionHandle implements SessionEffectSink {
   ppp: PppLink | undefined;
   /** The ICCN's AVPs (proxy LCP and authentication) until the PPP link takes them. */
   connectAvps: Avps | undefined;
-  /** The Calling Number of the call (RFC 2661 §4.4.5), for AAA. */
+  /** When it was created (clock ms): the operator's uptime. */
+  readonly createdAt: number;
+  /** The Calling Number of the call (RFC 2661 §4.4.5): ours (LAC) or the peer's ICRQ's, for AAA and show. */
   callingNumber: string | undefined;
 
   /** Made by TunnelHandle.createSession. */
-  constructor(tunnel: TunnelHandle, id: number, kind: SessionKind, request: SessionRequest | undefined) {
+  constructor(
+    tunnel: TunnelHandle,
+    id: number,
+    kind: SessionKind,
+    request: SessionRequest | undefined,
+    createdAt: number,
+  ) {
     this.tunnel = tunnel;
     this.id = id;
     this.kind = kind;
     this.request = request;
+    this.createdAt = createdAt;
   }
 
   /** The session machine's state value. */

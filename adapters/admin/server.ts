@@ -4,6 +4,7 @@
  * default; the full operator surface comes later.
  *
  *   GET  /v1/snapshot[?sessions=1]         the tree and the registries (NodeSnapshot)
+ *   GET  /v1/show/LEVEL?filters            destinations, tunnels or sessions as rows (show.ts)
  *   POST /v1/admin  {target, state}        set the admin state of the system, a destination or a tunnel
  *   POST /v1/close  {target}               close a destination, a tunnel or a session (with a cause)
  *   POST /v1/dial   {destination, count?}  place calls toward a destination as a LAC (a subscriber
@@ -17,6 +18,7 @@ import type { AddressInfo } from "node:net";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { cause } from "../../machines/common.ts";
+import { answerShow } from "./show.ts";
 
 /** A running admin server. */
 export interface AdminServer {
@@ -68,6 +70,11 @@ export async function handleAdminRequest(
   const url = new URL(req.url ?? "/", "http://admin");
   if (req.method === "GET" && url.pathname === "/v1/snapshot") {
     return reply(res, 200, node.snapshot({ sessions: url.searchParams.get("sessions") === "1" }));
+  }
+  if (req.method === "GET" && url.pathname.startsWith("/v1/show/")) {
+    const level = url.pathname.slice("/v1/show/".length);
+    const answer = answerShow(level, url.searchParams, () => node.snapshot({ sessions: true }));
+    return reply(res, answer.status, answer.body);
   }
   if (req.method !== "POST" || !["/v1/admin", "/v1/close", "/v1/dial"].includes(url.pathname)) {
     return reply(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });

@@ -1,11 +1,10 @@
 /**
  * The operator's commands against a running node, through its local admin API (adapters/admin):
- * `l2tp show`, `l2tp drain|enable|shutdown [TARGET]`, `l2tp close TARGET`.
+ * `l2tp drain|enable|shutdown [TARGET]`, `l2tp close TARGET`, `l2tp dial` (`l2tp show` is show.ts).
  *
  * TARGET: nothing or `system`; `destination ADDR:PORT`; `tunnel ID`; `session TUNNEL-ID SESSION-ID` (close only).
  */
 import process from "node:process";
-import type { NodeSnapshot } from "../../actors/node.ts";
 import { type AdminRequestTarget, parsePeer } from "../../adapters/admin/server.ts";
 import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
@@ -24,8 +23,6 @@ function options(command: string, argv: string[]) {
     allowPositionals: true,
     options: {
       admin: { type: "string", default: DEFAULT_ADMIN_URL },
-      sessions: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
       message: { type: "string" },
       count: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -33,7 +30,8 @@ function options(command: string, argv: string[]) {
   });
 }
 
-async function call(admin: string, path: string, body?: unknown): Promise<unknown> {
+/** Calls the admin API at `admin`: GET `path`, or POST `body` as JSON; the answer, or an Error with its message. */
+export async function callAdmin(admin: string, path: string, body?: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(`${admin.replace(/\/$/, "")}${path}`, {
@@ -96,7 +94,7 @@ function adminStateCommand(state: "enabled" | "drain" | "shutdown", summary: str
         return 0;
       }
       const target = parseTarget(positionals, false);
-      await call(values.admin, "/v1/admin", { target, state });
+      await callAdmin(values.admin, "/v1/admin", { target, state });
       process.stdout.write(`${describeTarget(target)}: admin state ${state}\n`);
       return 0;
     },
@@ -139,7 +137,10 @@ export const close: Command = {
       return 2;
     }
     const target = parseTarget(positionals, true);
-    await call(values.admin, "/v1/close", { target, ...(values.message ? { message: values.message } : {}) });
+    await callAdmin(values.admin, "/v1/close", {
+      target,
+      ...(values.message ? { message: values.message } : {}),
+    });
     process.stdout.write(`${describeTarget(target)}: closing\n`);
     return 0;
   },
@@ -156,7 +157,7 @@ export const dial: Command = {
       return values.help ? 0 : 2;
     }
     const count = wholeNumber("--count", values.count ?? "1", 1, 65535);
-    const result = (await call(values.admin, "/v1/dial", { destination: positionals[0], count })) as {
+    const result = (await callAdmin(values.admin, "/v1/dial", { destination: positionals[0], count })) as {
       established: number;
       sessions: { tunnelId: number; sessionId: number }[];
       failures: { reason: string; message: string }[];
@@ -167,48 +168,3 @@ export const dial: Command = {
     return result.failures.length ? 1 : 0;
   },
 };
-
-export const show: Command = {
-  summary: "show a running node's destinations, tunnels (and --sessions) with their states",
-  async run(argv) {
-    const { values } = options("show", argv);
-    if (values.help) {
-      process.stdout.write(`usage: ${L2TP} show [--sessions] [--json] [--admin URL]\n`);
-      return 0;
-    }
-    const snapshot = (await call(
-      values.admin,
-      `/v1/snapshot${values.sessions ? "?sessions=1" : ""}`,
-    )) as NodeSnapshot;
-    process.stdout.write(values.json ? `${JSON.stringify(snapshot)}\n` : showText(snapshot, values.sessions));
-    return 0;
-  },
-};
-
-/** The tree of a snapshot as an operator reads it. */
-export function showText(s: NodeSnapshot, withSessions: boolean): string {
-  const lines = [
-    `system  ${s.system.state}  admin ${s.system.admin}  destinations ${s.registries.destinations}  tunnels ${s.registries.tunnels}  sessions ${s.registries.sessions}`,
-  ];
-  for (const d of s.destinations) {
-    lines.push(
-      `  destination ${d.key}  ${d.state}  admin ${d.admin}${d.lockouts ? `  lockouts ${d.lockouts}` : ""}`,
-    );
-    for (const t of d.tunnels) {
-      const sessions = withSessions ? t.sessions.length : undefined;
-      lines.push(
-        `    tunnel ${t.id} → ${t.peerTunnelId}  ${t.state}  admin ${t.admin}  ${t.role}${t.test ? "  (test tunnel)" : ""}${sessions === undefined ? "" : `  ${sessions} sessions`}`,
-      );
-      for (const x of withSessions ? t.sessions : []) {
-        lines.push(
-          `      session ${x.id} → ${x.peerSessionId}  ${x.state}  packets in ${x.packetsIn} out ${x.packetsOut}`,
-        );
-      }
-    }
-  }
-  const st = s.stats;
-  lines.push(
-    `counters  malformed ${st.malformed}  undecodable ${st.undecodable}  unknown tunnel ${st.unknownTunnel}  unknown session ${st.unknownSession}  refused tunnels ${st.refusedTunnels}  data ${st.dataDelivered}`,
-  );
-  return `${lines.join("\n")}\n`;
-}

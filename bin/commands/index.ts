@@ -1,11 +1,12 @@
 /** The subcommands of `l2tp`, each a module of its own. */
 
-import { close, dial, drain, enable, show, shutdown } from "./admin.ts";
+import { close, dial, drain, enable, shutdown } from "./admin.ts";
 import { L2TP } from "./cli.ts";
 import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
 import { replay } from "./replay.ts";
 import { run } from "./run.ts";
+import { show } from "./show.ts";
 import { takeover } from "./standby.ts";
 
 export interface Command {

@@ -61,3 +61,26 @@ export function startNode(
 export function killStartedNodes(): void {
   for (const c of started.splice(0)) c.kill("SIGKILL");
 }
+
+/**
+ * Runs `l2tp ARGS` to its end without blocking this process's event loop (for a node served by this
+ * same process); its exit code and what it printed. `env` is added to this process's environment.
+ */
+export function l2tpAsync(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [cli, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (chunk) => {
+    out += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    err += chunk;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, out, err })));
+}
