@@ -15,6 +15,7 @@ import type { AnyActorRef, InspectionEvent } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
 import { type AdminState, type Cause, cause } from "../machines/common.ts";
 import { destinationMachine } from "../machines/destination.ts";
+import type { SessionKind } from "../machines/session.ts";
 import { sessionLogic } from "../machines/session-logic.ts";
 import { type SystemEmitted, systemMachine } from "../machines/system.ts";
 import { tieBreak, tunnelMachine } from "../machines/tunnel.ts";
@@ -104,6 +105,7 @@ export interface SessionSnapshot {
   id: number;
   /** Our tunnel id. */
   tunnelId: number;
+  kind: SessionKind;
   state: string;
   peerSessionId: number;
   /** The subscriber's user name, once PPP authenticated it (empty before, or without PPP). */
@@ -243,6 +245,7 @@ function sessionView(s: SessionHandle): SessionSnapshot {
   const view: SessionSnapshot = {
     id: s.id,
     tunnelId: s.tunnel.id,
+    kind: s.kind,
     state: s.state,
     peerSessionId: s.peerSessionId,
     user: s.ppp?.node.actor.getSnapshot().context.user ?? "",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine: npm packages (Bun and Deno
-# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server, FreeRADIUS, Chromium).
+# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server, FreeRADIUS, Chromium) and
+# promtool (Prometheus's own parser of the metrics format).
 # Safe to run again; daemons are kept from auto-starting (docs/INTEROP.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ command -v nats-server >/dev/null || need+=(nats-server)
 command -v freeradius >/dev/null || need+=(freeradius)
 command -v radclient >/dev/null || need+=(freeradius-utils)
 [ -x /usr/lib/chromium/chromium ] || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus) # promtool checks the admin API's /metrics
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   ours=""

@@ -1,8 +1,9 @@
 /**
  * The local admin API of a running node: a small JSON-over-HTTP surface (node:http, on Bun and Deno)
  * that `l2tp show`, `l2tp drain|enable|shutdown` and `l2tp close` talk to. It listens on loopback by
- * default; the full operator surface comes later.
+ * default; mutating requests need the bearer token (access.ts).
  *
+ *   GET  /metrics                          Prometheus text format (metrics.ts)
  *   GET  /v1/snapshot[?sessions=1]         the tree and the registries (NodeSnapshot)
  *   GET  /v1/show/LEVEL?filters            destinations, tunnels or sessions as rows (show.ts)
  *   POST /v1/admin  {target, state}        set the admin state of the system, a destination or a tunnel
@@ -18,6 +19,8 @@ import type { AddressInfo } from "node:net";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { cause } from "../../machines/common.ts";
+import { type AdminAccess, adminAccess } from "./access.ts";
+import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 import { answerShow } from "./show.ts";
 
 /** A running admin server. */
@@ -37,16 +40,55 @@ export type AdminRequestTarget =
 const ADMIN_STATES = new Set(["enabled", "drain", "shutdown"]);
 const MAX_BODY = 64 * 1024;
 
-/** Starts the admin API of `node` on `listen` (port 0: an ephemeral port, told in `url`). */
-export async function startAdminServer(node: L2tpNode, listen: PeerAddress): Promise<AdminServer> {
-  const server = createServer((req, res) => {
-    handleAdminRequest(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
-  });
-  return listenAdmin(server, listen);
+/** What an admin API serves besides the node's tree. */
+export interface AdminOptions {
+  /** The bearer token of mutating requests (access.ts); none: one is made and written to a file. */
+  token?: string;
+  /** The text of GET /metrics (metrics.ts); none: 404. */
+  metrics?: () => string;
 }
 
-/** Listens with an admin API's `server` on `listen` (shared with the standby's server, adapters/admin/standby.ts). */
-export async function listenAdmin(server: Server, listen: PeerAddress): Promise<AdminServer> {
+/**
+ * Starts the admin API of `node` on `listen` (port 0: an ephemeral port, told in `url`). Throws before
+ * listening when `listen` is not loopback and no token is given (access.ts).
+ */
+export async function startAdminServer(
+  node: L2tpNode,
+  listen: PeerAddress,
+  options: AdminOptions = {},
+): Promise<AdminServer> {
+  const access = adminAccess(listen, options.token);
+  const server = createServer((req, res) => {
+    if (refuse(access, req, res)) return;
+    if (req.method === "GET" && req.url === "/metrics") {
+      if (!options.metrics) return reply(res, 404, { error: "this node collects no metrics" });
+      const text = options.metrics();
+      res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "content-length": Buffer.byteLength(text) });
+      return res.end(text);
+    }
+    handleAdminRequest(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
+  });
+  return listenAdmin(server, listen, access);
+}
+
+/** Answers a request the access rules refuse; true if it did. */
+export function refuse(access: AdminAccess, req: IncomingMessage, res: ServerResponse): boolean {
+  const refused = access.check(req);
+  if (!refused) return false;
+  req.resume();
+  reply(res, refused.status, { error: refused.error });
+  return true;
+}
+
+/**
+ * Listens with an admin API's `server` on `listen` (shared with the standby's server,
+ * adapters/admin/standby.ts); `access` writes its token file once the port is known.
+ */
+export async function listenAdmin(
+  server: Server,
+  listen: PeerAddress,
+  access: AdminAccess,
+): Promise<AdminServer> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err) =>
       reject(new Error(`admin API: cannot listen on ${listen.address}:${listen.port}: ${err.message}`)),
@@ -54,10 +96,15 @@ export async function listenAdmin(server: Server, listen: PeerAddress): Promise<
     server.listen(listen.port, listen.address, resolve);
   });
   const { address, port } = server.address() as AddressInfo;
+  access.listening(port);
   const host = address.includes(":") ? `[${address}]` : address;
   return {
     url: `http://${host}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        access.dispose();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -10,8 +10,9 @@
 import { createServer } from "node:http";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
+import { adminAccess } from "./access.ts";
 import type { AdminServer } from "./server.ts";
-import { handleAdminRequest, listenAdmin, reply } from "./server.ts";
+import { handleAdminRequest, listenAdmin, refuse, reply } from "./server.ts";
 
 /** What the standby's admin API asks of the standby. */
 export interface StandbyControl {
@@ -27,8 +28,11 @@ export interface StandbyControl {
 export async function startStandbyAdminServer(
   control: StandbyControl,
   listen: PeerAddress,
+  token?: string,
 ): Promise<AdminServer> {
+  const access = adminAccess(listen, token);
   const server = createServer((req, res) => {
+    if (refuse(access, req, res)) return;
     const url = new URL(req.url ?? "/", "http://admin");
     const answer = async (): Promise<void> => {
       if (req.method === "GET" && url.pathname === "/v1/standby") return reply(res, 200, control.status());
@@ -44,5 +48,5 @@ export async function startStandbyAdminServer(
     };
     answer().catch((err) => reply(res, 500, { error: err instanceof Error ? err.message : String(err) }));
   });
-  return listenAdmin(server, listen);
+  return listenAdmin(server, listen, access);
 }

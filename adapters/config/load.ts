@@ -435,7 +435,10 @@ function resolve(file: RunConfigFile): RunConfig {
       ...(file.node.vendorName !== undefined ? { vendorName: file.node.vendorName } : {}),
     },
     listen: file.listen.map(endpoint),
-    admin: endpoint(file.admin),
+    admin: {
+      ...endpoint(file.admin),
+      ...(file.admin.token === undefined ? {} : { token: file.admin.token }),
+    },
     events: file.events,
     // The schema only lets parseable targets through.
     eventLog: parseEventLogTarget(file.events) as EventLogTarget,

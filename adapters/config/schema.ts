@@ -18,6 +18,7 @@ import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
 import { STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
+import { isLoopback } from "../admin/access.ts";
 import { closestName } from "./suggest.ts";
 
 // ---- defaults ------------------------------------------------------------------------------------
@@ -205,10 +206,30 @@ const Endpoint = section({
   port: withDefault(listenPort, L2TP_PORT),
 });
 
+/** The admin API's bearer token: printable ASCII without spaces, long enough not to be guessed. */
+const adminToken = Schema.String.annotate({ expected: "a token of 16-255 printable characters" }).check(
+  Schema.makeFilter((s: string) =>
+    /^[\x21-\x7e]{16,255}$/.test(s)
+      ? undefined
+      : `expected 16-255 printable characters without spaces (e.g. openssl rand -hex 24), got ${s.length} characters`,
+  ),
+);
+
 const AdminEndpoint = section({
   address: withDefault(ipAddress, CONFIG_DEFAULTS.admin.address),
   port: withDefault(listenPort, CONFIG_DEFAULTS.admin.port),
-});
+  token: Schema.optionalKey(adminToken),
+}).check(
+  // adapters/admin/access.ts: an admin API off loopback without a token would let anyone drive the node.
+  Schema.makeFilter((admin) =>
+    admin.token !== undefined || isLoopback(admin.address)
+      ? undefined
+      : {
+          path: ["token"],
+          issue: `listening on ${admin.address} (not loopback) needs a token: add token: with 16+ characters (e.g. openssl rand -hex 24), or listen on 127.0.0.1`,
+        },
+  ),
+);
 
 /** "192.0.2.1, port 1701", "any address, any port": how errors name a destination's peer. */
 function peerLabel(d: { address: string; port?: number | undefined }): string {
@@ -616,7 +637,8 @@ export interface DestinationConfig {
 export interface RunConfig {
   node: { name: string; hostName: string; vendorName?: string };
   listen: readonly Endpoint[];
-  admin: Endpoint;
+  /** The admin API; `token` is the bearer token its mutating requests need (adapters/admin/access.ts). */
+  admin: Endpoint & { token?: string };
   /** The `events` string as written, and what it means. */
   events: string;
   eventLog: EventLogTarget;

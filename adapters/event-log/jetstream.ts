@@ -110,7 +110,8 @@ export async function openJetStreamEventLog(options: JetStreamEventLogOptions): 
   const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
   const stream = options.stream ?? "L2TP";
   const prefix = options.subjectPrefix ?? "l2tp";
-  const where = `${servers.join(",")}/${stream}`;
+  // For people and logs: a password in a server URL is never shown.
+  const where = `${servers.map((url) => url.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@")).join(",")}/${stream}`;
   if (!/^[A-Za-z0-9_-]+$/.test(stream)) {
     throw new EventLogError(
       "config",

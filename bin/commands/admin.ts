@@ -5,6 +5,7 @@
  * TARGET: nothing or `system`; `destination ADDR:PORT`; `tunnel ID`; `session TUNNEL-ID SESSION-ID` (close only).
  */
 import process from "node:process";
+import { clientAdminToken } from "../../adapters/admin/access.ts";
 import { type AdminRequestTarget, parsePeer } from "../../adapters/admin/server.ts";
 import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
@@ -30,19 +31,24 @@ function options(command: string, argv: string[]) {
   });
 }
 
-/** Calls the admin API at `admin`: GET `path`, or POST `body` as JSON; the answer, or an Error with its message. */
+/**
+ * Calls the admin API at `admin`: GET `path`, or POST `body` as JSON, with the admin token when there
+ * is one (adapters/admin/access.ts); the answer, or an Error with its message.
+ */
 export async function callAdmin(admin: string, path: string, body?: unknown): Promise<unknown> {
   let response: Response;
+  const headers: Record<string, string> = body === undefined ? {} : { "content-type": "application/json" };
+  const token = clientAdminToken(admin);
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   try {
     response = await fetch(`${admin.replace(/\/$/, "")}${path}`, {
       method: body === undefined ? "GET" : "POST",
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (err) {
     throw new Error(
-      `no node answers at ${admin} (${(err as Error).message}); is 'l2tp run' up, and is --admin right?`,
+      `no node answers at ${admin} (${(err as Error).message}); is '${L2TP} run' up, and is --admin right?`,
     );
   }
   const value = (await response.json().catch(() => ({}))) as { error?: string };

@@ -16,7 +16,7 @@ import { realClock } from "../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
-import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
+import { controlMessageTypeOf } from "../../protocol/l2tp/message-types.ts";
 import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
 import { openRecording, type Recording, type RecordingSummary, summaryText } from "./recording.ts";
@@ -521,12 +521,8 @@ function countSent(transport: Transport): { transport: Transport; sent: Record<s
   const sent: Record<string, number> = {};
   const send = transport.send.bind(transport);
   transport.send = (packet, to) => {
-    if (packet.length >= 12 && packet[0] & 0x80) {
-      // RFC 2661 §3.1/§4.4.1: a control message's first AVP is the Message Type (never hidden).
-      const type =
-        packet.length >= 20 ? (MESSAGE_TYPE_BY_CODE[(packet[18] << 8) | packet[19]]?.name ?? "other") : "ZLB";
-      sent[type] = (sent[type] ?? 0) + 1;
-    }
+    const type = controlMessageTypeOf(packet);
+    if (type !== undefined) sent[type] = (sent[type] ?? 0) + 1;
     send(packet, to);
   };
   return { transport, sent };

@@ -7,6 +7,7 @@ import process from "node:process";
 import { createNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
 import { openAaa } from "../../adapters/aaa/index.ts";
+import { createNodeMetrics } from "../../adapters/admin/metrics.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
@@ -89,10 +90,11 @@ export const run: Command = {
       throw new Error(`cannot open the event log ${address}: ${(err as Error).message}`);
     }
     const transports: Transport[] = [];
+    const metrics = createNodeMetrics(realClock);
     const bufferWarning = receiveBufferWarning();
     if (bufferWarning) process.stderr.write(`l2tp run: warning: ${bufferWarning}\n`);
     try {
-      for (const l of config.listen) transports.push(await bindUdp(l));
+      for (const l of config.listen) transports.push(metrics.countTransport(await bindUdp(l)));
     } catch (err) {
       for (const t of transports) await t.close();
       await recording.close();
@@ -105,7 +107,10 @@ export const run: Command = {
       transport: transports,
       clock: realClock,
       random: cryptoRandom,
-      inspect: recorded.inspect,
+      inspect: (event) => {
+        recorded.inspect(event);
+        metrics.inspect(event);
+      },
       admit: recorded.admit,
       // A subscriber's ping to the LNS's own PPP address is answered; other IP is counted (no TUN yet).
       dataPlane: new EchoDataPlane(),
@@ -118,7 +123,10 @@ export const run: Command = {
     void node.closed.then(() => clearInterval(heartbeat));
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
     try {
-      admin = await startAdminServer(node, config.admin);
+      admin = await startAdminServer(node, config.admin, {
+        ...(config.admin.token === undefined ? {} : { token: config.admin.token }),
+        metrics: () => metrics.render(node.snapshot({ sessions: true }), recorded.recorder.stats),
+      });
     } catch (err) {
       await node.close(cause("internal", "the admin API could not start"));
       for (const t of transports) await t.close();

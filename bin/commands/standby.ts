@@ -15,6 +15,7 @@ import process from "node:process";
 import { createNode, type L2tpNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
 import { planSize, type RestorePlan, restorePlan } from "../../actors/restore.ts";
+import { clientAdminToken } from "../../adapters/admin/access.ts";
 import type { AdminServer } from "../../adapters/admin/server.ts";
 import { startStandbyAdminServer } from "../../adapters/admin/standby.ts";
 import { realClock } from "../../adapters/clock/index.ts";
@@ -169,6 +170,7 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
         }),
     },
     config.admin,
+    config.admin.token,
   ).catch(async (err) => {
     await follower.stop();
     await log.close();
@@ -257,7 +259,11 @@ export const takeover: Command = {
     }
     let response: Response;
     try {
-      response = await fetch(`${values.admin.replace(/\/$/, "")}/v1/takeover`, { method: "POST" });
+      const token = clientAdminToken(values.admin);
+      response = await fetch(`${values.admin.replace(/\/$/, "")}/v1/takeover`, {
+        method: "POST",
+        ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+      });
     } catch (err) {
       throw new Error(`no standby answers at ${values.admin} (${(err as Error).message}); is --admin right?`);
     }

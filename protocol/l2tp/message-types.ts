@@ -91,3 +91,15 @@ export const MESSAGE_TYPE_BY_CODE: readonly (MessageTypeInfo | undefined)[] = ((
 export const MESSAGE_TYPE_BY_NAME: { readonly [K in MessageTypeName]: MessageTypeInfo } = Object.fromEntries(
   MESSAGE_TYPES.map((m) => [m.name, m]),
 ) as never;
+
+/**
+ * The message type of a control packet read straight from its bytes, for counting without decoding:
+ * "ZLB" for a header alone, "other" for an unknown code, undefined for a data message or a runt. The
+ * Message Type AVP comes first and is never hidden (RFC 2661 §3.1, §4.4.1), and a control header has
+ * L and S set and no offset: 12 bytes, so the AVP's value sits at bytes 18-19.
+ */
+export function controlMessageTypeOf(packet: Uint8Array): MessageTypeName | "ZLB" | "other" | undefined {
+  if (packet.length < 12 || !((packet[0] as number) & 0x80)) return undefined;
+  if (packet.length < 20) return "ZLB";
+  return MESSAGE_TYPE_BY_CODE[((packet[18] as number) << 8) | (packet[19] as number)]?.name ?? "other";
+}

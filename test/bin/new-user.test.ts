@@ -105,7 +105,7 @@ test("-h, --help and help at the top level print the usage and exit 0", () => {
     expect({ flag, code: r.code }).toEqual({ flag, code: 0 });
     expect(r.out).toContain("commands:");
   }
-});
+}, 30_000);
 
 test("an unknown command and an unknown option: both exit 2, with a suggestion", () => {
   const command = l2tp("replya", "file:x");
@@ -115,7 +115,7 @@ test("an unknown command and an unknown option: both exit 2, with a suggestion",
   expect(option.code).toBe(2);
   expect(option.err).toContain("unknown option --sesions; did you mean --sessions?");
   expect(l2tp("dial", "127.0.0.1:1701", "--cuont", "2").err).toContain("did you mean --count?");
-});
+}, 30_000);
 
 test("dial --count abc is refused before any call, naming --count", () => {
   // No node listens there: a call placed anyway would fail with 'no node answers', exit 1.
@@ -131,7 +131,7 @@ test("close names its target: no target is a usage error, and its help names no 
   const r = l2tp("close", "--admin", "http://127.0.0.1:9");
   expect(r.code).toBe(2);
   expect(r.err).toContain("name what to close");
-});
+}, 30_000);
 
 test("`events: memory:` in a YAML config: the hint says to quote it", () => {
   const path = join(dir, "memory.yaml");
@@ -200,7 +200,7 @@ test("replay --sessions without --at, decode --hex with --pcap: refused, not hal
   const both = l2tp("decode", "--hex", "c802", "--pcap", "test/fixtures/captures/xl2tpd-lns-hello.pcapng");
   expect(both.code).toBe(2);
   expect(both.err).toContain("give --hex or --pcap, not both");
-});
+}, 30_000);
 
 test("decode --pcap DIR says it is a directory", () => {
   const r = l2tp("decode", "--pcap", dir);

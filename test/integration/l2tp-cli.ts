@@ -40,20 +40,24 @@ export function startNode(
   name: string,
   yaml: string,
   args: string[] = [],
-): Promise<{ child: ChildProcess; out: () => string }> {
+): Promise<{ child: ChildProcess; out: () => string; err: () => string }> {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, yaml);
   const child = spawn(process.execPath, [cli, "run", "--config", path, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   started.push(child);
   let out = "";
+  let err = "";
+  child.stderr?.on("data", (chunk) => {
+    err += chunk;
+  });
   return new Promise((resolve, reject) => {
     child.stdout?.on("data", (chunk) => {
       out += chunk;
-      if (out.includes("admin API")) resolve({ child, out: () => out });
+      if (out.includes("admin API")) resolve({ child, out: () => out, err: () => err });
     });
-    child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}`)));
+    child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}${err}`)));
   });
 }
 

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createNode, type L2tpNode } from "../../../actors/node.ts";
+import { clientAdminToken } from "../../../adapters/admin/access.ts";
 import { type AdminServer, startAdminServer } from "../../../adapters/admin/server.ts";
 import { SimulatedClock } from "../../../adapters/clock/index.ts";
 import { SeededRandom } from "../../../adapters/random/index.ts";
@@ -89,7 +90,11 @@ describe("admin API", () => {
   test("bad requests name the field; unknown targets are 404s", async () => {
     const { admin, lac, lns } = await pair();
     const post = (path: string, body: unknown) =>
-      fetch(`${admin.url}${path}`, { method: "POST", body: JSON.stringify(body) }).then(async (r) => ({
+      fetch(`${admin.url}${path}`, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${clientAdminToken(admin.url)}` },
+      }).then(async (r) => ({
         status: r.status,
         body: (await r.json()) as { error?: string },
       }));

@@ -504,7 +504,7 @@ describe("field errors name the field and the fix", () => {
 
   test("an unknown key with no close match lists the known ones", () => {
     expect(errors(withNode("admin: { address: 127.0.0.1, colour: red }"))).toEqual([
-      "config admin.colour: unknown field; known fields: address, port",
+      "config admin.colour: unknown field; known fields: address, port, token",
     ]);
   });
 
@@ -528,7 +528,7 @@ describe("field errors name the field and the fix", () => {
       ),
     ).toEqual([
       "config listen[0].port: expected a port number 0-65535 (0 picks a free port), got a string; remove the quotes",
-      "config admin: expected a map with keys address, port, got 5",
+      "config admin: expected a map with keys address, port, token, got 5",
       "config timers: expected a map with keys helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, got a list",
       "config destinations[0].hide: expected a list of AVP names, got a string",
       "config destinations[0].accept: expected true or false, got a string; write true or false, without quotes",
