@@ -68,4 +68,11 @@ describe("event-log addresses", () => {
     await file.close();
     await expect(openEventLog("bogus")).rejects.toMatchObject({ code: "config" });
   });
+
+  test("a NATS password is never shown: the error of a log that cannot connect hides it", async () => {
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    const error = await openEventLog("nats://operator:pw-Hq7x2@127.0.0.1:9/L2TP").catch((e: Error) => e);
+    expect(String((error as Error).message)).toContain("event log nats nats://operator:***@127.0.0.1:9/L2TP");
+    expect(String((error as Error).message)).not.toContain("pw-Hq7x2");
+  }, 20_000);
 });
