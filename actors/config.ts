@@ -57,6 +57,10 @@ export interface NodeConfig {
   maxTunnels?: number;
   /** PPP on the node's sessions: the LNS's PPP, a LAC's simulated subscribers, pools, keepalive. */
   ppp?: PppNodeConfig;
+  /** How long ended tunnels and sessions stay visible (views.ts); default 600 s. */
+  destructTimeoutMs?: number;
+  /** At most this many ended tunnels and sessions are kept, the oldest dropped first; default 10,000. */
+  maxEndedRecords?: number;
 }
 
 /** A profile with its secret as bytes. */

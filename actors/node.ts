@@ -15,7 +15,6 @@ import type { AnyActorRef, InspectionEvent } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
 import { type AdminState, type Cause, cause } from "../machines/common.ts";
 import { destinationMachine } from "../machines/destination.ts";
-import type { SessionKind } from "../machines/session.ts";
 import { sessionLogic } from "../machines/session-logic.ts";
 import { type SystemEmitted, systemMachine } from "../machines/system.ts";
 import { tieBreak, tunnelMachine } from "../machines/tunnel.ts";
@@ -45,7 +44,7 @@ import {
   PlacedCall,
 } from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
-import { type PppLink, PppService, type PppSnapshot } from "./ppp-link.ts";
+import { PppService, type PppSnapshot } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
@@ -59,7 +58,8 @@ import {
   type SessionRequest,
 } from "./runtime.ts";
 import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
-import { type SessionHandle, stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
+import { stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
+import { type Ended, EndedRecords, type SessionSnapshot, type TunnelSnapshot, tunnelView } from "./views.ts";
 
 export type { OpenSessionOptions, OpenSessionOutcome } from "./placed-call.ts";
 
@@ -100,80 +100,7 @@ export type AdminTarget =
   | { level: "destination"; peer: PeerAddress }
   | { level: "tunnel"; tunnelId: number };
 
-/** A session in a snapshot. */
-export interface SessionSnapshot {
-  id: number;
-  /** Our tunnel id. */
-  tunnelId: number;
-  kind: SessionKind;
-  state: string;
-  peerSessionId: number;
-  /** The subscriber's user name, once PPP authenticated it (empty before, or without PPP). */
-  user: string;
-  callingNumber?: string;
-  /** When it was created (clock ms; `NodeSnapshot.at` is now). */
-  createdAt: number;
-  packetsIn: number;
-  packetsOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** Why it is closing or ended. */
-  cause?: Cause;
-  /** Its PPP link, when the node runs PPP on it. */
-  ppp?: PppLinkSnapshot;
-}
-
-/** A session's PPP link in a snapshot. */
-export interface PppLinkSnapshot {
-  /** The link phase (RFC 1661 §3.2): establish, authenticate, network, opened, terminate, closed. */
-  phase: string;
-  lcp: string;
-  ipcp: string;
-  user: string | undefined;
-  address: string | undefined;
-  /** LCP was taken over from the LAC's proxy LCP. */
-  proxied: boolean;
-}
-
-/** What `snapshot` says of a PPP link. */
-function pppSnapshot(link: PppLink): PppLinkSnapshot {
-  const s = link.node.actor.getSnapshot();
-  return {
-    phase: s.value,
-    lcp: s.context.lcp,
-    ipcp: s.context.ipcp,
-    user: s.context.user,
-    address: link.address ?? s.context.address,
-    proxied: s.context.proxied,
-  };
-}
-
-/** A tunnel in a snapshot. */
-export interface TunnelSnapshot {
-  id: number;
-  role: "initiator" | "responder";
-  state: string;
-  phase: string;
-  peerTunnelId: number;
-  /** The peer's current "address:port". */
-  peer: string;
-  hostName: string;
-  peerHostName?: string;
-  admin: AdminState;
-  test: boolean;
-  createdAt: number;
-  /** Our Receive Window Size and the peer's (RFC 2661 §5.8). */
-  receiveWindow: number;
-  peerReceiveWindow: number;
-  /** The next Ns we send and the next Nr we expect (RFC 2661 §5.8). */
-  ns: number;
-  nr: number;
-  retransmissions: number;
-  /** Sessions on it (the list is in `sessions` when asked for). */
-  sessionCount: number;
-  cause?: Cause;
-  sessions: SessionSnapshot[];
-}
+export type { PppLinkSnapshot, SessionSnapshot, TunnelSnapshot } from "./views.ts";
 
 /** A destination in a snapshot. */
 export interface DestinationSnapshot {
@@ -210,6 +137,8 @@ export interface NodeSnapshot {
   channels: ChannelTotals;
   /** PPP counters, when the node runs PPP. */
   ppp?: PppSnapshot;
+  /** Tunnels and sessions that ended within the destruct timeout (views.ts), when asked for. */
+  ended?: { tunnels: Ended<TunnelSnapshot>[]; sessions: Ended<SessionSnapshot>[] };
 }
 
 /** A running node. */
@@ -227,8 +156,11 @@ export interface L2tpNode {
   closeSession(tunnelId: number, sessionId: number, why?: Cause): boolean;
   /** Sends a data message on an established session. */
   sendData(tunnelId: number, sessionId: number, payload: Uint8Array): boolean;
-  /** The tree and registries now. `sessions: false` leaves out the per-session lists. */
-  snapshot(options?: { sessions?: boolean }): NodeSnapshot;
+  /**
+   * The tree and registries now. `sessions: false` leaves out the per-session lists; `ended: true` adds
+   * the tunnels and sessions that ended within the destruct timeout.
+   */
+  snapshot(options?: { sessions?: boolean; ended?: boolean }): NodeSnapshot;
   /** Where an actor sits in the tree (for inspection events). */
   pathOf(actor: AnyActorRef): ActorPath | undefined;
   /** Closes everything (a conversation: StopCCN per tunnel, then the hold); resolves when the system ended. */
@@ -237,28 +169,6 @@ export interface L2tpNode {
   readonly closed: Promise<Cause>;
   /** Records that the node is alive (a system event; a standby following the log watches for it). */
   heartbeat(): void;
-}
-
-/** A live session as a snapshot shows it. */
-function sessionView(s: SessionHandle): SessionSnapshot {
-  const context = s.node.actor.getSnapshot().context;
-  const view: SessionSnapshot = {
-    id: s.id,
-    tunnelId: s.tunnel.id,
-    kind: s.kind,
-    state: s.state,
-    peerSessionId: s.peerSessionId,
-    user: s.ppp?.node.actor.getSnapshot().context.user ?? "",
-    createdAt: s.createdAt,
-    packetsIn: s.packetsIn,
-    packetsOut: s.packetsOut,
-    bytesIn: s.bytesIn,
-    bytesOut: s.bytesOut,
-  };
-  if (s.callingNumber !== undefined) view.callingNumber = s.callingNumber;
-  if (s.ppp) view.ppp = pppSnapshot(s.ppp);
-  if (context.cause) view.cause = context.cause;
-  return view;
 }
 
 const DEFAULT_MACHINES: Machines = {
@@ -334,6 +244,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         tieBreakerDrops: 0,
       },
       endedChannels: newChannelTotals(),
+      ended: new EndedRecords(deps.clock, config.destructTimeoutMs, config.maxEndedRecords),
       ...(deps.onData ? { onData: deps.onData } : {}),
       defaultTransport: this.#transports[0],
       recordsChannel: deps.inspect !== undefined,
@@ -494,7 +405,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     return this.closed;
   }
 
-  snapshot(options: { sessions?: boolean } = {}): NodeSnapshot {
+  snapshot(options: { sessions?: boolean; ended?: boolean } = {}): NodeSnapshot {
     const withSessions = options.sessions !== false;
     const sys = this.system.actor.getSnapshot();
     let sessions = 0;
@@ -504,30 +415,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       const tunnels: TunnelSnapshot[] = [];
       for (const t of d.tunnels.values()) {
         sessions += t.sessions.size;
-        const ts = t.node.actor.getSnapshot();
-        const channel = t.channel.state();
-        const tunnel: TunnelSnapshot = {
-          id: t.id,
-          role: t.role,
-          state: stateName(ts.value),
-          phase: t.phase,
-          peerTunnelId: t.channel.peerTunnelId,
-          peer: destinationKey(t.peer),
-          hostName: ts.context.hostName,
-          admin: ts.context.admin,
-          test: t.test,
-          createdAt: t.createdAt,
-          receiveWindow: ts.context.receiveWindow,
-          peerReceiveWindow: ts.context.peerReceiveWindow,
-          ns: channel.ns,
-          nr: channel.nr,
-          retransmissions: t.channel.stats().retransmitted,
-          sessionCount: t.sessions.size,
-          sessions: withSessions ? [...t.sessions.values()].map(sessionView) : [],
-        };
-        if (ts.context.peerHost !== undefined) tunnel.peerHostName = ts.context.peerHost;
-        if (ts.context.cause) tunnel.cause = ts.context.cause;
-        tunnels.push(tunnel);
+        tunnels.push(tunnelView(t, withSessions));
       }
       const state = stateName(ds.value);
       const destination: DestinationSnapshot = {
@@ -559,6 +447,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       stats: { ...this.rt.stats },
       channels: this.#channelTotals(),
       ...(this.rt.ppp ? { ppp: this.rt.ppp.snapshot() } : {}),
+      ...(options.ended ? { ended: this.rt.ended.list() } : {}),
     };
   }
 

@@ -16,6 +16,7 @@ import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
 import type { PppService } from "./ppp-link.ts";
 import type { Supervisor } from "./supervisor.ts";
 import type { SessionHandle, TunnelHandle } from "./tunnel-actor.ts";
+import type { EndedRecords } from "./views.ts";
 
 /** The machines a node runs; the defaults are the ones in `machines/`. */
 export interface Machines {
@@ -94,6 +95,8 @@ export interface NodeRuntime {
   readonly stats: RouterStats;
   /** Channel counters of the tunnels that ended (live tunnels add theirs when asked). */
   readonly endedChannels: ChannelTotals;
+  /** The ended tunnels and sessions an operator still sees (the destruct timeout). */
+  readonly ended: EndedRecords;
   readonly onData?: DataHandler;
   /** PPP over the node's sessions (actors/ppp-link.ts), when the node runs it. */
   readonly ppp?: PppService;

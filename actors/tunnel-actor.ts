@@ -559,7 +559,13 @@ export class TunnelHandle {
     // A session that could not take the event (it failed meanwhile) is stopped: nothing outlives its tunnel.
     for (const s of [...this.sessions.values()]) this.#rt.supervisor.stop(s.node);
     this.sessions.clear();
+    this.#rt.ended.tunnel(this, output.cause);
     this.owner.tunnelEnded(this, output);
+  }
+
+  /** One of its sessions ended: the operator still sees it for the destruct timeout. */
+  sessionEnded(s: SessionHandle, why: Cause): void {
+    this.#rt.ended.session(s, why);
   }
 
   #deliver(message: ControlMessage, header: ControlHeader): void {
@@ -752,6 +758,7 @@ export class SessionHandle implements SessionEffectSink {
           ? cause("internal", `session ${this.id} failed: ${describe(ending.error)}`)
           : cause("internal", `session ${this.id} was stopped`);
     this.ppp?.sessionEnded(why);
+    this.tunnel.sessionEnded(this, why);
     this.request?.onEnded(this, why);
   }
 }

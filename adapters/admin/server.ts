@@ -120,7 +120,7 @@ export async function handleAdminRequest(
   }
   if (req.method === "GET" && url.pathname.startsWith("/v1/show/")) {
     const level = url.pathname.slice("/v1/show/".length);
-    const answer = answerShow(level, url.searchParams, () => node.snapshot({ sessions: true }));
+    const answer = answerShow(level, url.searchParams, () => node.snapshot({ sessions: true, ended: true }));
     return reply(res, answer.status, answer.body);
   }
   if (req.method !== "POST" || !["/v1/admin", "/v1/close", "/v1/dial"].includes(url.pathname)) {

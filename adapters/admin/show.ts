@@ -4,7 +4,8 @@
  * filters of `l2tp show` (state, destination, user, limit). Each row carries every field, for both the
  * summary and the detail level: the CLI picks the columns, `--json` prints the rows.
  *
- *   ?state=S          the state, or a parent state (`available` takes `available.used`; `ended`)
+ *   ?state=S          the state, or a parent state (`available` takes `available.used`); `ended`: the
+ *                     tunnels and sessions that ended within the destruct timeout, with their cause
  *   ?destination=A:P  only this destination and what is under it
  *   ?user=U           only sessions of this user (sessions only)
  *   ?limit=N          at most N rows (1-1,000,000), after the filters; `matched` says how many there were
@@ -44,14 +45,20 @@ export interface DestinationRow {
 /** A tunnel as `show tunnels` lists it. */
 export interface TunnelRow extends Omit<TunnelSnapshot, "sessions" | "phase" | "test" | "createdAt"> {
   destination: string;
+  /** Up to now, or to its end for an ended tunnel. */
   uptimeSeconds: number;
   sessions: StateCounts;
+  /** When it ended (clock ms), for a tunnel in state `ended`. */
+  endedAt?: number;
 }
 
 /** A session as `show sessions` lists it. */
 export interface SessionRow extends Omit<SessionSnapshot, "createdAt"> {
   destination: string;
+  /** Up to now, or to its end for an ended session. */
   uptimeSeconds: number;
+  /** When it ended (clock ms), for a session in state `ended`. */
+  endedAt?: number;
 }
 
 /** What a show request answers. */
@@ -137,6 +144,26 @@ export function showRows(snapshot: NodeSnapshot, level: ShowLevel, filter: ShowF
         if (filter.user !== undefined && s.user !== filter.user) continue;
         const { createdAt, ...rest } = s;
         all.push({ ...rest, destination: d.key, uptimeSeconds: seconds(at - createdAt) });
+      }
+    }
+  }
+  // Ended tunnels and sessions, kept for the destruct timeout, after the live ones.
+  const ended = snapshot.ended;
+  if (ended && level !== "destinations") {
+    const pass = (r: { destination: string; state: string }) =>
+      (filter.destination === undefined || r.destination === filter.destination) &&
+      stateMatches(r.state, filter.state);
+    if (level === "tunnels") {
+      for (const t of ended.tunnels) {
+        if (!pass(t)) continue;
+        const { sessions: _sessions, phase: _phase, test: _test, createdAt, endedAt, ...rest } = t;
+        all.push({ ...rest, uptimeSeconds: seconds(endedAt - createdAt), sessions: {}, endedAt });
+      }
+    } else {
+      for (const s of ended.sessions) {
+        if (!pass(s) || (filter.user !== undefined && s.user !== filter.user)) continue;
+        const { createdAt, endedAt, ...rest } = s;
+        all.push({ ...rest, uptimeSeconds: seconds(endedAt - createdAt), endedAt });
       }
     }
   }

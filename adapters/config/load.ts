@@ -549,5 +549,7 @@ export function toNodeConfig(config: RunConfig): NodeConfig {
     maxTunnels: limits.maxTunnels,
     maxSessionsPerTunnel: limits.maxSessionsPerTunnel,
     ...(ppp ? { ppp } : {}),
+    destructTimeoutMs: ms(timers.destructTimeoutSeconds),
+    maxEndedRecords: limits.maxEndedRecords,
   };
 }

@@ -13,6 +13,7 @@ import { isIPv4, isIPv6 } from "node:net";
 import { Effect, Schema } from "effect";
 import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import { DEFAULT_CONTROL_CHANNEL_OPTIONS } from "../../actors/control-channel/channel.ts";
+import { DESTRUCT_TIMEOUT_MS, MAX_ENDED_RECORDS } from "../../actors/views.ts";
 import { LOCKOUT_MS, MAX_SESSIONS_PER_TUNNEL } from "../../machines/destination.ts";
 import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
@@ -42,12 +43,14 @@ export const CONFIG_DEFAULTS = {
     lockoutSeconds: LOCKOUT_MS / 1000,
     stopCcnHoldSeconds: STOP_CCN_HOLD_MS / 1000,
     sessionSetupSeconds: SESSION_SETUP_TIMEOUT_MS / 1000,
+    destructTimeoutSeconds: DESTRUCT_TIMEOUT_MS / 1000,
   },
   limits: {
     // RFC 2661 §4.4.3: tunnel ids are 16 bits and 0 is reserved.
     maxTunnels: 65_535,
     maxSessionsPerTunnel: MAX_SESSIONS_PER_TUNNEL,
     receiveWindow: DEFAULT_CONTROL_CHANNEL_OPTIONS.receiveWindow,
+    maxEndedRecords: MAX_ENDED_RECORDS,
   },
 } as const;
 
@@ -364,6 +367,11 @@ const Timers = section({
     numberField("a number of seconds 1-3600", within(1, 3600)),
     t.sessionSetupSeconds,
   ),
+  // JUNOSe's l2tp destruct-timeout: 10-3600 s.
+  destructTimeoutSeconds: withDefault(
+    numberField("a number of seconds 10-3600", within(10, 3600)),
+    t.destructTimeoutSeconds,
+  ),
 }).check(
   Schema.makeFilter((timers) =>
     timers.retransmitCapSeconds >= timers.retransmitInitialSeconds
@@ -380,6 +388,10 @@ const Limits = section({
   maxTunnels: withDefault(count65535, l.maxTunnels),
   maxSessionsPerTunnel: withDefault(count65535, l.maxSessionsPerTunnel),
   receiveWindow: withDefault(count65535, l.receiveWindow),
+  maxEndedRecords: withDefault(
+    numberField("an integer 0-1000000 (0: keep no ended tunnels or sessions)", integerIn(0, 1_000_000)),
+    l.maxEndedRecords,
+  ),
 });
 
 // ---- PPP (RFC 1661) and address pools -----------------------------------------------------------
@@ -651,8 +663,14 @@ export interface RunConfig {
     lockoutSeconds: number;
     stopCcnHoldSeconds: number;
     sessionSetupSeconds: number;
+    destructTimeoutSeconds: number;
   };
-  limits: { maxTunnels: number; maxSessionsPerTunnel: number; receiveWindow: number };
+  limits: {
+    maxTunnels: number;
+    maxSessionsPerTunnel: number;
+    receiveWindow: number;
+    maxEndedRecords: number;
+  };
   destinations: readonly DestinationConfig[];
   /** PPP on incoming calls (RFC 1661), in the file's units. */
   ppp: RunConfigFile["ppp"];

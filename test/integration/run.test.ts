@@ -94,4 +94,4 @@ destinations:
   expect(hide.code).toBe(2);
   expect(hide.err).toContain("config destinations[0].hide");
   expect(l2tp("run", "--config", join(dir, "missing.yaml")).err).toContain("no such file");
-});
+}, 30_000);

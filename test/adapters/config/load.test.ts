@@ -38,10 +38,12 @@ timers:
   lockoutSeconds: 10
   stopCcnHoldSeconds: 5
   sessionSetupSeconds: 30
+  destructTimeoutSeconds: 60
 limits:
   maxTunnels: 8
   maxSessionsPerTunnel: 100
   receiveWindow: 4
+  maxEndedRecords: 500
 destinations:
   - address: 192.0.2.10
     port: 1701
@@ -108,8 +110,9 @@ const FULL: RunConfig = {
     lockoutSeconds: 10,
     stopCcnHoldSeconds: 5,
     sessionSetupSeconds: 30,
+    destructTimeoutSeconds: 60,
   },
-  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4 },
+  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4, maxEndedRecords: 500 },
   destinations: [
     {
       address: "192.0.2.10",
@@ -163,8 +166,9 @@ const FULL_JSON = JSON.stringify({
     lockoutSeconds: 10,
     stopCcnHoldSeconds: 5,
     sessionSetupSeconds: 30,
+    destructTimeoutSeconds: 60,
   },
-  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4 },
+  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4, maxEndedRecords: 500 },
   destinations: [
     {
       address: "192.0.2.10",
@@ -238,8 +242,9 @@ describe("valid files", () => {
         lockoutSeconds: 300,
         stopCcnHoldSeconds: 31,
         sessionSetupSeconds: 120,
+        destructTimeoutSeconds: 600,
       },
-      limits: { maxTunnels: 65535, maxSessionsPerTunnel: 65535, receiveWindow: 16 },
+      limits: { maxTunnels: 65535, maxSessionsPerTunnel: 65535, receiveWindow: 16, maxEndedRecords: 10000 },
       destinations: [],
       ppp: DEFAULT_PPP,
       pools: [],
@@ -418,6 +423,8 @@ describe("toNodeConfig", () => {
       sessionSetupTimeoutMs: 30_000,
       maxTunnels: 8,
       maxSessionsPerTunnel: 100,
+      destructTimeoutMs: 60_000,
+      maxEndedRecords: 500,
       ppp: {
         lns: {
           mru: 1460,
@@ -529,7 +536,7 @@ describe("field errors name the field and the fix", () => {
     ).toEqual([
       "config listen[0].port: expected a port number 0-65535 (0 picks a free port), got a string; remove the quotes",
       "config admin: expected a map with keys address, port, token, got 5",
-      "config timers: expected a map with keys helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, got a list",
+      "config timers: expected a map with keys helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds, got a list",
       "config destinations[0].hide: expected a list of AVP names, got a string",
       "config destinations[0].accept: expected true or false, got a string; write true or false, without quotes",
     ]);
@@ -717,7 +724,7 @@ destinations:
     const long = "a".repeat(100);
     expect(errors(withNode(`listen: [{ address: ${long} }]\ntimers: { ${long}: 1 }`))).toEqual([
       `config listen[0].address: expected an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::, got "${"a".repeat(64)}…"`,
-      `config timers.${"a".repeat(64)}…: unknown field; known fields: helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds`,
+      `config timers.${"a".repeat(64)}…: unknown field; known fields: helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds`,
     ]);
   });
 
