@@ -1,5 +1,5 @@
 /**
- * A real FreeRADIUS 3.2 for integration tests and benchmarks (INTEROP.md): a config directory of its
+ * A real FreeRADIUS 3.2 for integration tests and benchmarks (docs/INTEROP.md): a config directory of its
  * own in a temp folder (radiusd.conf listening on 127.0.0.1 on free auth/acct ports, clients with a
  * secret, the `files` module with a users file, `pap`, `chap`, and `detail` writing accounting into one
  * file), started in the foreground, ready when it says "Ready to process requests", stopped by PID and
