@@ -143,7 +143,8 @@ export function sessionView(s: SessionHandle): SessionSnapshot {
   if (s.callingNumber !== undefined) view.callingNumber = s.callingNumber;
   if (s.ppp) {
     view.ppp = pppSnapshot(s.ppp);
-    view.user = view.ppp.user ?? "";
+    // The authenticated name (the link's), else what the peer offered so far.
+    view.user = s.ppp.user ?? view.ppp.user ?? "";
   }
   if (snapshot.context.cause) view.cause = snapshot.context.cause;
   return view;

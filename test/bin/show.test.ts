@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import type { L2tpNode } from "../../actors/node.ts";
 import { type AdminServer, startAdminServer } from "../../adapters/admin/server.ts";
 import type { DestinationRow, SessionRow, ShowAnswer, TunnelRow } from "../../adapters/admin/show.ts";
-import { type LabSide, runLab } from "../../bin/commands/lab.ts";
+import { LAB_SUBSCRIBER, type LabSide, runLab } from "../../bin/commands/lab.ts";
 import { l2tpAsync } from "../integration/l2tp-cli.ts";
 
 test("every show level of both lab nodes, while 6 calls over 2 tunnels are held", async () => {
@@ -30,6 +30,7 @@ test("every show level of both lab nodes, while 6 calls over 2 tunnels are held"
     tunnels: 2,
     holdMs: 0,
     window: 6,
+    ppp: true,
     observe: {
       created(side: LabSide, node: L2tpNode) {
         starting.push(
@@ -81,14 +82,17 @@ test("every show level of both lab nodes, while 6 calls over 2 tunnels are held"
         expect(tunnelDetail.split("\n")[0]).toMatch(/^TUNNEL +PEER-ID +PEER +STATE .*NS\/NR +RETX +CAUSE$/);
         expect(tunnelDetail).toContain("lns.lab");
 
-        // Sessions, on the LAC: the calling numbers the lab placed, the user (empty until PPP).
+        // Sessions, on the LAC: the calling numbers the lab placed, the subscriber's user name.
         const s = await json<SessionRow>("lac", "sessions");
         expect(s.rows).toHaveLength(6);
         expect(new Set(s.rows.map((x) => x.callingNumber))).toEqual(
           new Set(Array.from({ length: 6 }, (_, i) => `555${String(i).padStart(7, "0")}`)),
         );
         for (const row of s.rows) {
-          expect(row).toMatchObject({ state: "established", user: "", bytesIn: 0, packetsOut: 0 });
+          // The lab's PPP subscriber went through LCP, CHAP and IPCP: octets and packets both ways.
+          expect(row).toMatchObject({ state: "established", user: LAB_SUBSCRIBER.name });
+          for (const n of [row.bytesIn, row.bytesOut, row.packetsIn, row.packetsOut])
+            expect(n).toBeGreaterThan(0);
           expect(t.rows.map((x) => x.id)).toContain(row.tunnelId);
           expect(row.peerSessionId).toBeGreaterThan(0);
         }
@@ -97,6 +101,12 @@ test("every show level of both lab nodes, while 6 calls over 2 tunnels are held"
         expect(lnsSessions.rows.map((x) => x.callingNumber).sort()).toEqual(
           s.rows.map((x) => x.callingNumber).sort(),
         );
+        // The LNS authenticated each subscriber (CHAP, the lab's PPP): the user name is the session's.
+        expect(new Set(lnsSessions.rows.map((x) => x.user))).toEqual(new Set([LAB_SUBSCRIBER.name]));
+        const byUser = await json<SessionRow>("lns", "sessions", "--user", LAB_SUBSCRIBER.name);
+        expect(byUser.matched).toBe(6);
+        const detail = await show("lns", "sessions", "--json");
+        expect(detail.out).not.toContain(LAB_SUBSCRIBER.password);
 
         // Filters.
         const limited = await json<SessionRow>("lac", "sessions", "--limit", "2");
