@@ -15,6 +15,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import type { InspectionEvent } from "xstate";
+import type { AaaStats } from "../../actors/aaa.ts";
 import type { NodeSnapshot } from "../../actors/node.ts";
 import type { Clock, Transport } from "../../actors/ports.ts";
 import type { RecorderStats } from "../../events/recorder.ts";
@@ -33,8 +34,11 @@ export interface NodeMetrics {
   inspect(event: InspectionEvent): void;
   /** Counts the control messages `transport` sends and receives; returns it (wrapped in place). */
   countTransport<T extends Transport>(transport: T): T;
-  /** The text exposition of `snapshot` and the counters; `eventLog` when the node records. */
-  render(snapshot: NodeSnapshot, eventLog?: Readonly<RecorderStats>): string;
+  /**
+   * The text exposition of `snapshot` (PPP included when the node runs it) and the counters;
+   * `eventLog` when the node records, `aaa` when it has an AAA adapter.
+   */
+  render(snapshot: NodeSnapshot, eventLog?: Readonly<RecorderStats>, aaa?: AaaStats): string;
 }
 
 type Labels = Record<string, string>;
@@ -127,7 +131,7 @@ export function createNodeMetrics(clock: Clock): NodeMetrics {
         });
       return transport;
     },
-    render(snapshot, eventLog) {
+    render(snapshot, eventLog, aaa) {
       const out = new Exposition();
       out.family("l2tp_build_info", "gauge", "The engine's version and runtime (always 1).");
       out.sample("l2tp_build_info", { version: VERSION, runtime: RUNTIME }, 1);
@@ -200,6 +204,59 @@ export function createNodeMetrics(clock: Clock): NodeMetrics {
       out.sample("l2tp_malformed_packets_total", { reason: "unknown_tunnel" }, st.unknownTunnel);
       out.sample("l2tp_malformed_packets_total", { reason: "unknown_session" }, st.unknownSession);
       out.sample("l2tp_malformed_packets_total", { reason: "unknown_session_data" }, st.dataUnknown);
+
+      const ppp = snapshot.ppp;
+      if (ppp) {
+        out.family("l2tp_ppp_links_up", "gauge", "PPP links whose IPCP is up (subscribers with an address).");
+        out.sample("l2tp_ppp_links_up", {}, ppp.linksUp);
+        out.family("l2tp_ppp_links_total", "counter", "PPP links created.");
+        out.sample("l2tp_ppp_links_total", {}, ppp.links);
+        out.family("l2tp_ppp_auth_total", "counter", "PPP authentications by result.");
+        out.sample("l2tp_ppp_auth_total", { result: "accepted" }, ppp.authAccepted);
+        out.sample("l2tp_ppp_auth_total", { result: "rejected" }, ppp.authRejected);
+        out.family(
+          "l2tp_ppp_events_total",
+          "counter",
+          "PPP events by kind (proxy LCP, renegotiation, failures).",
+        );
+        const events: Record<string, number> = {
+          proxy_lcp: ppp.proxyLcp,
+          lcp_renegotiated: ppp.lcpRenegotiated,
+          no_address: ppp.noAddress,
+          keepalive_failure: ppp.keepaliveFailures,
+          echo_request_sent: ppp.echoRequestsSent,
+          malformed_frame: ppp.malformedFrames,
+          ip_before_up: ppp.ipBeforeUp,
+          accounting_unanswered: ppp.accountingUnanswered,
+        };
+        for (const [event, n] of Object.entries(events)) out.sample("l2tp_ppp_events_total", { event }, n);
+        // Pool names come from the config: a fixed, small set.
+        out.family("l2tp_ppp_pool_addresses", "gauge", "Addresses of each pool, in use or free.");
+        for (const p of ppp.pools) {
+          out.sample("l2tp_ppp_pool_addresses", { pool: p.name, state: "in_use" }, p.inUse);
+          out.sample("l2tp_ppp_pool_addresses", { pool: p.name, state: "free" }, p.size - p.inUse);
+        }
+        out.family("l2tp_ppp_pool_exhausted_total", "counter", "Times a pool had no address to give.");
+        for (const p of ppp.pools) out.sample("l2tp_ppp_pool_exhausted_total", { pool: p.name }, p.exhausted);
+      }
+
+      if (aaa) {
+        out.family("l2tp_aaa_requests_total", "counter", "AAA requests by kind (access, accounting).");
+        out.sample("l2tp_aaa_requests_total", { kind: "access" }, aaa.accessRequests);
+        out.sample("l2tp_aaa_requests_total", { kind: "accounting" }, aaa.accountingRequests);
+        out.family("l2tp_aaa_responses_total", "counter", "AAA answers by result.");
+        out.sample("l2tp_aaa_responses_total", { result: "accept" }, aaa.accepts);
+        out.sample("l2tp_aaa_responses_total", { result: "reject" }, aaa.rejects);
+        out.sample("l2tp_aaa_responses_total", { result: "accounting" }, aaa.accountingResponses);
+        out.family("l2tp_aaa_timeouts_total", "counter", "AAA requests no server answered, by kind.");
+        out.sample("l2tp_aaa_timeouts_total", { kind: "access" }, aaa.authTimeouts);
+        out.sample("l2tp_aaa_timeouts_total", { kind: "accounting" }, aaa.accountingTimeouts);
+        out.family("l2tp_aaa_retransmissions_total", "counter", "AAA requests sent again.");
+        out.sample("l2tp_aaa_retransmissions_total", {}, aaa.retransmissions);
+        out.family("l2tp_aaa_bad_replies_total", "counter", "AAA replies dropped as bad, by reason.");
+        for (const [reason, n] of Object.entries(aaa.badReplies))
+          out.sample("l2tp_aaa_bad_replies_total", { reason }, n);
+      }
 
       if (eventLog) {
         out.family(

@@ -14,13 +14,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { newAaaStats } from "../../actors/aaa.ts";
 import {
   ADMIN_TOKEN_ENV,
   adminAccess,
   adminTokenFile,
   clientAdminToken,
 } from "../../adapters/admin/access.ts";
+import { createNodeMetrics } from "../../adapters/admin/metrics.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
+import { realClock } from "../../adapters/clock/index.ts";
 import { freePort } from "../support/ports.ts";
 import { killStartedNodes, l2tp, startNode } from "./l2tp-cli.ts";
 
@@ -61,6 +64,10 @@ const ALLOWED_LABELS = new Set([
   "le",
   "version",
   "runtime",
+  // PPP and AAA families: an event kind, a configured pool's name, a request kind.
+  "event",
+  "pool",
+  "kind",
 ]);
 
 /** The samples of an exposition: name, labels, value. */
@@ -231,7 +238,27 @@ destinations: [{ address: 127.0.0.1, port: ${udp}, secret: ${TUNNEL_SECRET}, hid
     expect(value(text, "l2tp_malformed_packets_total", { reason: "not_l2tpv2" })).toBe(0);
     expect(value(text, "l2tp_event_log_backlog", {})).toBeGreaterThanOrEqual(0);
     expect(value(text, "l2tp_build_info", {})).toBe(1);
+    if (role === "lns") {
+      // The LNS runs PPP on its calls (the LAC's dial brings no subscriber: none gets up).
+      expect(value(text, "l2tp_ppp_links_total", {})).toBe(3);
+      expect(value(text, "l2tp_ppp_links_up", {})).toBe(0);
+    }
   }
+  // AAA counters join the exposition when the node has an AAA adapter (rendered here from the LNS's
+  // snapshot with made-up counters): still valid for promtool, labelled by kind and result only.
+  const snapshot = JSON.parse((await get(`${lnsUrl}/v1/snapshot?sessions=1`)).text);
+  const withAaa = createNodeMetrics(realClock).render(snapshot, undefined, {
+    ...newAaaStats(),
+    accessRequests: 5,
+    accepts: 4,
+    rejects: 1,
+    badReplies: { authenticator: 2 },
+  });
+  const aaaCheck = spawnSync("promtool", ["check", "metrics"], { input: withAaa, encoding: "utf8" });
+  expect(aaaCheck.stdout + aaaCheck.stderr).toBe("");
+  expect(value(withAaa, "l2tp_aaa_responses_total", { result: "reject" })).toBe(1);
+  expect(value(withAaa, "l2tp_aaa_bad_replies_total", { reason: "authenticator" })).toBe(2);
+
   // On loopback reads are open even with a configured token.
   expect((await get(`${lacUrl}/metrics`)).status).toBe(200);
 
