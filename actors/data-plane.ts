@@ -1,5 +1,5 @@
 /**
- * The DataPlane port: where the IP packets of an LNS's PPP links go (DESIGN: counting and an echo
+ * The DataPlane port: where the IP packets of an LNS's PPP links go (docs/ARCHITECTURE.md: counting and an echo
  * responder here; a TUN device later). IP never goes through an XState queue: the router hands each
  * packet of a link whose IPCP is up straight to `receive`.
  */
