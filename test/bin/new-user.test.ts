@@ -46,7 +46,7 @@ test("a clone stands on its own: no pointer to notes outside the repository, and
     }
     if (file === "test/bin/new-user.test.ts") continue;
     text.split("\n").forEach((line, i) => {
-      if (/\.\.\/shared\/|\/work\/shared|(?<![/\w])(DESIGN|TOOLCHAIN|STYLE)\.md/.test(line))
+      if (/\.\.\/shared\/|\/work\/shared|(?<![/\w])(DESIGN|TOOLCHAIN|STYLE)(\.md|:)/.test(line))
         outside.push(`${file}:${i + 1}: ${line.trim()}`);
       for (const m of line.matchAll(/\bdocs\/([A-Z]+\.md)/g))
         if (!repositoryFiles().includes(`docs/${m[1]}`)) missing.push(`${file}:${i + 1}: docs/${m[1]}`);
