@@ -74,6 +74,36 @@ describe("ended tunnels and sessions (destruct timeout)", () => {
     await lab.closeAll();
   });
 
+  test("a destination that failed shows 'locked out until' the lockout's end, then available again", async () => {
+    const lab = new Lab(13);
+    // No LNS answers: the SCCRQ is retransmitted until the tunnel gives up, and the destination locks out.
+    const lac = lab.node(LAC.address, lacConfig({ lockoutMs: 120_000 }));
+    const outcome = await lab.until(lac.openSession({ destination: LNS }));
+    expect(outcome.ok).toBe(false);
+    const failedAt = lab.clock.now();
+    const rows = showRows(lac.snapshot({ sessions: true, ended: true }), "destinations");
+    expect(rows.rows).toHaveLength(1);
+    const row = rows.rows[0] as {
+      state: string;
+      lockedOutUntil?: number;
+      lockouts: number;
+      lastFailure?: unknown;
+    };
+    expect(row.state).toBe("lockedOut");
+    expect(row.lockouts).toBe(1);
+    expect(row.lastFailure).toMatchObject({ reason: "retries" });
+    // The lockout started when the tunnel failed, a moment before the call's outcome settled.
+    expect(row.lockedOutUntil).toBeGreaterThan(failedAt + 120_000 - 1_000);
+    expect(row.lockedOutUntil).toBeLessThanOrEqual(failedAt + 120_000);
+    // The failed tunnel is among the ended ones, with the cause.
+    const tunnels = showRows(lac.snapshot({ sessions: true, ended: true }), "tunnels", { state: "ended" });
+    expect(tunnels.rows[0]).toMatchObject({ cause: { reason: "retries" } });
+    await lab.run(120_000);
+    const after = showRows(lac.snapshot({ sessions: true }), "destinations").rows[0] as { state: string };
+    expect(after.state).not.toBe("lockedOut");
+    await lab.closeAll();
+  });
+
   test("at most maxEndedRecords are kept, the oldest dropped first", async () => {
     const lab = new Lab(12);
     const lac = lab.node(LAC.address, lacConfig({ maxEndedRecords: 4 }));
