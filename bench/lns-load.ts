@@ -365,7 +365,7 @@ async function runRound(o: RoundOptions) {
       if (!tunnel.ackOwed) continue;
       tunnel.ackOwed = false;
       counts.zlbsSent++;
-      // Session 0 (xl2tpd advances its Nr on a ZLB naming a session it does not know: INTEROP.md).
+      // Session 0 (xl2tpd advances its Nr on a ZLB naming a session it does not know: docs/INTEROP.md).
       socket.send(zlb(tunnel.peerId, 0, tunnel.ns, tunnel.nr), tunnel.peer);
     }
     owing.clear();
@@ -432,7 +432,7 @@ async function runRound(o: RoundOptions) {
         return;
       }
       case "CDN":
-        // xl2tpd clears each call ~6 ms after ICCN when its pppd cannot run (INTEROP.md): counted, and
+        // xl2tpd clears each call ~6 ms after ICCN when its pppd cannot run (docs/INTEROP.md): counted, and
         // acknowledged by a ZLB that names the call (xl2tpd frees the call only then).
         counts.cdnsReceived++;
         socket.send(

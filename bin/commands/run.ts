@@ -125,7 +125,8 @@ export const run: Command = {
     try {
       admin = await startAdminServer(node, config.admin, {
         ...(config.admin.token === undefined ? {} : { token: config.admin.token }),
-        metrics: () => metrics.render(node.snapshot({ sessions: true }), recorded.recorder.stats),
+        metrics: () =>
+          metrics.render(node.snapshot({ sessions: true }), recorded.recorder.stats, aaa?.stats()),
       });
     } catch (err) {
       await node.close(cause("internal", "the admin API could not start"));

@@ -1,7 +1,7 @@
 /**
  * Two checks of the UDP adapter over real loopback UDP, written once for both runtimes: the bun:test file
  * (send-checks.test.ts) calls them on Bun, and runs this file under Deno (`deno run -A`, which prints
- * their JSON results: a bun:test file cannot run under Deno, TOOLCHAIN.md).
+ * their JSON results: a bun:test file cannot run under Deno, docs/ARCHITECTURE.md).
  *
  * - `controlBurstOrder`: a burst of 64 control messages on one tunnel (Ns 0…63, as a control channel
  *   with an open window sends them in one turn) leaves the socket in the order it was sent (issue 13.1:

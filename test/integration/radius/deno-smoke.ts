@@ -1,6 +1,6 @@
 /**
  * Smoke test of the RADIUS client under Deno against a real FreeRADIUS (CI: scripts/smoke-deno.sh; a
- * Deno run of bun:test files proves nothing, TOOLCHAIN.md): PAP with two tagged tunnel groups whose
+ * Deno run of bun:test files proves nothing, docs/ARCHITECTURE.md): PAP with two tagged tunnel groups whose
  * Tunnel-Passwords decrypt, and an accounting Start that lands in the detail file. Exits 0 on success,
  * 1 with the reason otherwise.
  */

@@ -9,7 +9,7 @@
  * Cause (RFC 3145, code 16), seen on the wire by tshark; a subscriber hanging up ends in a CDN with code 3
  * (ours, when the client lingers like a pppd holding the line) or in xl2tpd's CDN with the cause kept in
  * our node (when the client exits as pppd does); a frozen subscriber ends in code 8 (keepalive). Frames
- * that reach the pty before it is raw are read, not flushed (INTEROP.md's TCSANOW).
+ * that reach the pty before it is raw are read, not flushed (docs/INTEROP.md's TCSANOW).
  * Needs xl2tpd, tshark, freeradius and root (scripts/setup.sh).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
