@@ -141,6 +141,8 @@ const live = await pair({});
 const metrics = createNodeMetrics(live.clock);
 const scrape = timed("render /metrics", () => metrics.render(live.lns.snapshot({ sessions: true })));
 const snapshotOnly = timed("snapshot with sessions (reference)", () => live.lns.snapshot({ sessions: true }));
+const taken = live.lns.snapshot({ sessions: true });
+const renderOnly = timed("render from a taken snapshot", () => metrics.render(taken));
 const show = timed("show sessions --limit 100", () =>
   answerShow("sessions", new URLSearchParams("limit=100"), () =>
     live.lns.snapshot({ sessions: true, ended: true }),
@@ -152,7 +154,7 @@ for (const r of rounds)
   console.log(
     `${runtimeName().padEnd(5)} close ${CALLS} calls / ${TUNNELS} tunnels: ${us(r.closeMsKept)} µs CPU per call keeping ${r.kept} ended records, ${us(r.closeMsNone)} µs keeping none (reference); ${Math.round(r.bytesPerRecord)} bytes of heap per record`,
   );
-for (const m of [scrape, snapshotOnly, show])
+for (const m of [scrape, snapshotOnly, renderOnly, show])
   console.log(
     `${runtimeName().padEnd(5)} ${m.name.padEnd(36)} ${m.ms.toFixed(1)} ms with ${CALLS} live sessions`,
   );
@@ -165,6 +167,7 @@ console.log(
     rounds,
     scrapeMs: scrape.ms,
     snapshotMs: snapshotOnly.ms,
+    renderOnlyMs: renderOnly.ms,
     showMs: show.ms,
   }),
 );
