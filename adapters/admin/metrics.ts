@@ -137,7 +137,7 @@ export function createNodeMetrics(clock: Clock): NodeMetrics {
       out.sample("l2tp_build_info", { version: VERSION, runtime: RUNTIME }, 1);
 
       out.family("l2tp_destinations", "gauge", "Destinations (remote peers) by state.");
-      for (const [[state], n] of tally(snapshot.destinations, (d) => ["", topState(d.state)]))
+      for (const [[, state], n] of tally(snapshot.destinations, (d) => ["", topState(d.state)]))
         out.sample("l2tp_destinations", { state }, n);
 
       out.family("l2tp_tunnels", "gauge", "Tunnels by role (initiator, responder) and state.");
