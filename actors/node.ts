@@ -18,6 +18,7 @@ import { destinationMachine } from "../machines/destination.ts";
 import { sessionLogic } from "../machines/session-logic.ts";
 import { type SystemEmitted, systemMachine } from "../machines/system.ts";
 import { tieBreak, tunnelMachine } from "../machines/tunnel.ts";
+import type { ControlHeader } from "../protocol/l2tp/header.ts";
 import { peekIds } from "../protocol/l2tp/header.ts";
 import {
   type ControlPacket,
@@ -25,7 +26,7 @@ import {
   encodeControl,
   validateMessage,
 } from "../protocol/l2tp/messages.ts";
-import { GeneralError } from "../protocol/l2tp/result.ts";
+import { GeneralError, type ProtocolError } from "../protocol/l2tp/result.ts";
 import { StopCcnResult } from "../protocol/l2tp/result-codes.ts";
 import type { Aaa } from "./aaa.ts";
 import {
@@ -238,6 +239,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         undecodable: 0,
         unknownTunnel: 0,
         unknownSession: 0,
+        invalidCallsRefused: 0,
+        invalidUnanswerable: 0,
         dataDelivered: 0,
         dataUnknown: 0,
         refusedTunnels: 0,
@@ -576,7 +579,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     const profile = matchProfile(this.rt.profiles, from);
     const decoded = decodeControl(packet, profile?.secretBytes ? { secret: profile.secretBytes } : undefined);
     if (!decoded.ok) {
-      this.rt.stats.undecodable++;
+      this.#invalidTunnelZero(decoded.error, from, transport, profile);
       return;
     }
     const { message } = decoded.value;
@@ -593,6 +596,38 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     else this.rt.stats.unknownTunnel++;
   }
 
+  /**
+   * A tunnel-id-0 message that failed to decode. An SCCRQ whose header and Assigned Tunnel ID could
+   * be read is refused with a StopCCN saying why (RFC 2661 §4.1: result 2, error 8 for an unknown
+   * mandatory AVP); anything else has nobody to answer and is counted as undecodable.
+   */
+  #invalidTunnelZero(
+    error: ProtocolError,
+    from: PeerAddress,
+    transport: Transport,
+    profile: ResolvedProfile | undefined,
+  ): void {
+    const peerTunnelId = error.avps?.assignedTunnelId;
+    if (error.messageType !== "SCCRQ" || !error.header || !peerTunnelId) {
+      this.rt.stats.undecodable++;
+      return;
+    }
+    // No state is kept: a retransmitted copy gets its own StopCCN, one datagram for one.
+    const reply = { header: error.header, assignedTunnelId: peerTunnelId };
+    if (!profile || profile.accept === false) {
+      this.#refuseSccrq(reply, from, transport, {
+        result: StopCcnResult.notAuthorized,
+        message: `peer ${destinationKey(from)} is not configured`,
+      });
+      return;
+    }
+    this.#refuseSccrq(reply, from, transport, {
+      result: error.resultCode ?? StopCcnResult.generalError,
+      ...(error.errorCode !== undefined ? { error: error.errorCode } : {}),
+      message: `${error.field}: ${error.reason}`.slice(0, 200),
+    });
+  }
+
   /** RFC 2661 §5.1, §7.2: an SCCRQ from a peer. */
   #incomingTunnel(
     packet: ControlPacket,
@@ -602,8 +637,9 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
   ): void {
     const message = packet.message;
     if (!message) return;
+    const sccrq = { header: packet.header, assignedTunnelId: message.avps.assignedTunnelId };
     if (!profile || profile.accept === false) {
-      this.#refuseSccrq(packet, from, transport, {
+      this.#refuseSccrq(sccrq, from, transport, {
         result: StopCcnResult.notAuthorized,
         message: `peer ${destinationKey(from)} is not configured`,
       });
@@ -611,7 +647,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     }
     const invalid = validateMessage(message);
     if (invalid) {
-      this.#refuseSccrq(packet, from, transport, {
+      this.#refuseSccrq(sccrq, from, transport, {
         result: invalid.resultCode ?? StopCcnResult.generalError,
         ...(invalid.errorCode !== undefined ? { error: invalid.errorCode } : {}),
         message: `${invalid.field}: ${invalid.reason}`.slice(0, 200),
@@ -644,18 +680,18 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     }
     if (!this.admitsNewWork()) {
       // RFC 2661 §4.4.2: StopCCN result 2 (general error), error 4 (insufficient resources now).
-      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: INSUFFICIENT_RESOURCES });
+      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: INSUFFICIENT_RESOURCES });
       return;
     }
     const refused = this.#systemAdmits("tunnel");
     if (refused) {
-      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: refused.message });
+      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: refused.message });
       return;
     }
     const d = this.#destination(from, profile);
     const admitted = d ? d.admit() : cause("refused", `system ${this.name} is closing`);
     if (!d || admitted) {
-      this.#refuseSccrq(packet, from, transport, {
+      this.#refuseSccrq(sccrq, from, transport, {
         ...INSUFFICIENT,
         message: admitted?.message ?? "refused",
       });
@@ -663,7 +699,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     }
     const t = Tunnels.spawn(this.rt, d, { role: "responder", peer: from, transport, profile, test: false });
     if (!t) {
-      this.#refuseSccrq(packet, from, transport, { ...INSUFFICIENT, message: "no tunnel id left" });
+      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: "no tunnel id left" });
       return;
     }
     // Counted like the tunnels we open: a destination with live tunnels is neither idle nor done closing.
@@ -674,15 +710,14 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
 
   /** A StopCCN for an SCCRQ we make no tunnel for: sent once, no state kept (RFC 2661 §5.1). */
   #refuseSccrq(
-    packet: ControlPacket,
+    sccrq: { header: ControlHeader; assignedTunnelId: number | undefined },
     from: PeerAddress,
     transport: Transport,
     resultCode: { result: number; error?: number; message?: string },
   ): void {
     this.rt.stats.refusedTunnels++;
-    const peerTunnelId = packet.message?.avps.assignedTunnelId ?? 0;
     const reply = encodeControl(
-      { tunnelId: peerTunnelId, sessionId: 0, ns: 0, nr: (packet.header.ns + 1) & 0xffff },
+      { tunnelId: sccrq.assignedTunnelId ?? 0, sessionId: 0, ns: 0, nr: (sccrq.header.ns + 1) & 0xffff },
       { type: "StopCCN", avps: { assignedTunnelId: 0, resultCode } },
     );
     transport.send(reply, from);

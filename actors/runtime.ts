@@ -37,6 +37,13 @@ export interface RouterStats {
   unknownTunnel: number;
   /** Control messages for a session id the tunnel does not have. */
   unknownSession: number;
+  /** Invalid ICRQs and OCRQs answered with a CDN to the Assigned Session ID they carry (RFC 2661 §4.1). */
+  invalidCallsRefused: number;
+  /**
+   * Invalid session messages dropped after the ack because nobody can be answered: a call request
+   * without a readable, non-zero Assigned Session ID, or a session message with session id 0.
+   */
+  invalidUnanswerable: number;
   /** Data packets delivered to a session. */
   dataDelivered: number;
   /** Data packets for no session we have. */

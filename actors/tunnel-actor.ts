@@ -571,6 +571,7 @@ export class TunnelHandle {
   #deliver(message: ControlMessage, header: ControlHeader): void {
     const problem = validateMessage(message);
     if (problem) {
+      problem.avps = message.avps;
       this.#deliverInvalid(problem, header);
       return;
     }
@@ -647,6 +648,7 @@ export class TunnelHandle {
 
   /** RFC 2661 §4.1: a message that failed to decode or validate, already acknowledged by the channel. */
   #deliverInvalid(error: ProtocolError, header: ControlHeader): void {
+    if (error.scope === "ignore") return;
     const resultCode = {
       result: error.resultCode ?? 2,
       ...(error.errorCode !== undefined ? { error: error.errorCode } : {}),
@@ -657,14 +659,29 @@ export class TunnelHandle {
       `invalid ${error.messageType ?? "message"}: ${error.field}: ${error.reason}`,
       resultCode,
     );
-    if (error.scope === "ignore") return;
-    if (error.scope === "session" && header.sessionId !== 0) {
-      const s = this.sessions.get(header.sessionId);
-      if (s) s.send({ type: "close", cause: why });
+    if (error.scope !== "session") {
+      this.#send({ type: "close", cause: why });
       return;
     }
-    if (error.scope === "session") return;
-    this.#send({ type: "close", cause: why });
+    const stats = this.#rt.stats;
+    if (header.sessionId !== 0) {
+      const s = this.sessions.get(header.sessionId);
+      if (s) s.send({ type: "close", cause: why });
+      else stats.unknownSession++;
+      return;
+    }
+    // A call request (ICRQ, OCRQ) names no session of ours yet: the CDN goes to the peer's Assigned
+    // Session ID when it could be read (RFC 2661 §4.1, §5.4); without one nobody can be answered.
+    const peerSessionId = error.avps?.assignedSessionId;
+    const request = error.messageType === "ICRQ" || error.messageType === "OCRQ";
+    if (!request || !peerSessionId) {
+      stats.invalidUnanswerable++;
+      return;
+    }
+    // After a StopCCN (ours or the peer's) it speaks for every call, this one included (§5.7).
+    if (this.phase === "closing" || this.phase === "closed") return;
+    stats.invalidCallsRefused++;
+    this.#refuseCall(peerSessionId, why);
   }
 }
 

@@ -139,6 +139,15 @@ function failWith(
   return { ok: false, error };
 }
 
+/** A failure that carries the AVPs read (RFC 2661 §4.1: answer what can be answered). */
+function withAvps(
+  failure: { ok: false; error: ProtocolError },
+  avps: Avps,
+): { ok: false; error: ProtocolError } {
+  failure.error.avps = avps;
+  return failure;
+}
+
 /** Adds to a list created on first use, so messages without opaque or hidden AVPs allocate none. */
 function append<T>(list: T[] | undefined, item: T): T[] {
   if (!list) return [item];
@@ -244,15 +253,24 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
   const secret = options?.secret;
   const order: (AvpName | number)[] | undefined = options?.keepOrder ? [] : undefined;
 
+  // The first problem found in an AVP whose length still frames the message: the AVPs after it are
+  // read too, so that the error carries what can be answered (an ICRQ's Assigned Session ID for its
+  // CDN, an SCCRQ's Assigned Tunnel ID for its StopCCN, RFC 2661 §4.1). A broken length ends the read.
+  let problem: { ok: false; error: ProtocolError } | undefined;
   let at = 20;
   let index = 1;
-  while (at < end) {
+  // Where the next AVP starts: set once this AVP's length is known to frame it (`continue` goes there).
+  let next = at;
+  for (; at < end; at = next, index++) {
     if (end - at < 6) {
-      return failWith(
-        ctx,
-        `avp[${index}]`,
-        `${end - at} bytes at the end are too few for an AVP (6)`,
-        GeneralError.lengthWrong,
+      return withAvps(
+        failWith(
+          ctx,
+          `avp[${index}]`,
+          `${end - at} bytes at the end are too few for an AVP (6)`,
+          GeneralError.lengthWrong,
+        ),
+        avps,
       );
     }
     const avpFlags = readU16(packet, at);
@@ -260,21 +278,28 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
     const vendorId = readU16(packet, at + 2);
     const type = readU16(packet, at + 4);
     if (length < 6) {
-      return failWith(
-        ctx,
-        `${avpField(index, type, vendorId)}.length`,
-        `length ${length} is shorter than the AVP header (6)`,
-        GeneralError.lengthWrong,
+      return withAvps(
+        failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.length`,
+          `length ${length} is shorter than the AVP header (6)`,
+          GeneralError.lengthWrong,
+        ),
+        avps,
       );
     }
     if (length > end - at) {
-      return failWith(
-        ctx,
-        `${avpField(index, type, vendorId)}.length`,
-        `length ${length} runs past the end of the message (${end - at} bytes left)`,
-        GeneralError.lengthWrong,
+      return withAvps(
+        failWith(
+          ctx,
+          `${avpField(index, type, vendorId)}.length`,
+          `length ${length} runs past the end of the message (${end - at} bytes left)`,
+          GeneralError.lengthWrong,
+        ),
+        avps,
       );
     }
+    next = at + length;
     const mandatory = (avpFlags & AVP_M) !== 0;
     const isHidden = (avpFlags & AVP_H) !== 0;
     // RFC 2661 §4.1: a vendor AVP is never the IETF AVP of the same number.
@@ -283,12 +308,13 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
 
     if (!spec && mandatory) {
       // RFC 2661 §4.1: an unrecognized AVP with the M bit set ends the session (or tunnel).
-      return failWith(
+      problem ??= failWith(
         ctx,
         avpField(index, type, vendorId),
         `unknown AVP with the M bit set (RFC 2661 §4.1: the ${ctx.scope} must be closed)`,
         GeneralError.unknownMandatoryAvp,
       );
+      continue;
     }
 
     let bytes = packet;
@@ -296,22 +322,24 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
     let valueLength = length - 6;
     if (isHidden) {
       if (spec?.type === RANDOM_VECTOR_AVP || (vendorId === 0 && type === MESSAGE_TYPE_AVP)) {
-        return failWith(
+        problem ??= failWith(
           ctx,
           `${avpField(index, type, vendorId)}.hidden`,
           "this AVP cannot be hidden (RFC 2661 §4.3)",
           GeneralError.valueOutOfRange,
         );
+        continue;
       }
       if (!secret) {
         // Our configuration, not the peer, is at fault: RFC 2661 §4.4.2 error 6 (vendor-specific).
         if (spec && !options?.keepHiddenOpaque) {
-          return failWith(
+          problem ??= failWith(
             ctx,
             avpField(index, type, vendorId),
             "hidden AVP and no secret configured",
             GeneralError.vendorSpecific,
           );
+          continue;
         }
         opaque = append(opaque, {
           vendorId,
@@ -320,35 +348,36 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
           hidden: true,
           value: packet.slice(valueAt, at + length),
         });
-        at += length;
-        index++;
         continue;
       }
       if (!randomVector) {
-        return failWith(
+        problem ??= failWith(
           ctx,
           `${avpField(index, type, vendorId)}.hidden`,
           "hidden AVP with no Random Vector AVP before it (RFC 2661 §4.3)",
           GeneralError.valueOutOfRange,
         );
+        continue;
       }
       const plain = revealSubformat(type, secret, randomVector, packet, valueAt, at + length);
       if (plain.length < 2) {
-        return failWith(
+        problem ??= failWith(
           ctx,
           `${avpField(index, type, vendorId)}.length`,
           "hidden value is too short for its original length (2 bytes)",
           GeneralError.lengthWrong,
         );
+        continue;
       }
       const original = readU16(plain, 0);
       if (original > plain.length - 2) {
-        return failWith(
+        problem ??= failWith(
           ctx,
           `${avpField(index, type, vendorId)}.hidden`,
           `revealed original length ${original} exceeds the ${plain.length - 2} bytes that remain (wrong secret or random vector?)`,
           GeneralError.lengthWrong,
         );
+        continue;
       }
       bytes = plain;
       valueAt = 2;
@@ -357,7 +386,8 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
 
     const wrong = spec?.codec.check(valueLength);
     if (spec && wrong !== undefined && mandatory) {
-      return failWith(ctx, `${avpField(index, type, vendorId)}.length`, wrong, GeneralError.lengthWrong);
+      problem ??= failWith(ctx, `${avpField(index, type, vendorId)}.length`, wrong, GeneralError.lengthWrong);
+      continue;
     }
     if (!spec || wrong !== undefined) {
       // Not in the catalog, or (RFC 2661 §4.1: an AVP without the M bit may be ignored) a value of the
@@ -377,10 +407,9 @@ export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Deco
       if (type === RANDOM_VECTOR_AVP) randomVector = value as Uint8Array;
       if (isHidden) hidden = append(hidden, spec.key);
     }
-    at += length;
-    index++;
   }
 
+  if (problem) return withAvps(problem, avps);
   const message: ControlMessage = { type: typeInfo.name, avps };
   if (opaque) message.opaque = opaque;
   if (hidden) message.hidden = hidden;

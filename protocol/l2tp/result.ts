@@ -2,6 +2,7 @@
  * The result of decoding untrusted bytes, and the error that says which field was wrong and why.
  * Decoders in `protocol/l2tp` never throw on bad input: they return one of these.
  */
+import type { Avps } from "./avps.ts";
 import type { ControlHeader } from "./header.ts";
 import type { MessageTypeName } from "./messages.ts";
 
@@ -38,6 +39,12 @@ export interface ProtocolError {
    * absent when not even the header could be read, and the datagram is simply dropped.
    */
   scope?: ErrorScope;
+  /**
+   * The AVPs that could be read although the message is invalid (every AVP whose length frames it),
+   * so that the answer can reach whom it concerns: an ICRQ's Assigned Session ID, an SCCRQ's
+   * Assigned Tunnel ID (RFC 2661 §4.1). Set by decodeControl past the Message Type.
+   */
+  avps?: Avps;
 }
 
 /** RFC 2661 §4.4.2 general error codes, by name. */

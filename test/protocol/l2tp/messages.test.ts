@@ -293,8 +293,31 @@ describe("decodeControl errors", () => {
         errorCode: 8,
         messageType: "ICRQ",
         messageTypeCode: 10,
+        avps: { assignedSessionId: 5 },
       },
     });
+  });
+
+  test("the AVPs after the first invalid one are still read, so the answer can name the call (RFC 2661 §4.1)", () => {
+    // The unknown mandatory AVP and a hidden AVP without a Random Vector come before the Assigned Session ID.
+    const r = decodeControl(
+      rawControl([
+        ...messageTypeAvp(10),
+        ...avp(M, 9, 1, [1]),
+        ...avp(M | 0x4000, 0, 15, [0, 4, 1, 2, 3, 4]),
+        ...avp(M, 0, 14, [0, 7]),
+      ]),
+      { secret: new TextEncoder().encode("s3cret") },
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatchObject({ field: "avp[1] vendor 9 attribute 1", errorCode: 8, scope: "session" });
+    expect(r.error.avps).toEqual({ assignedSessionId: 7 });
+    // A length that breaks the framing ends the read: what came before it is kept.
+    const broken = decodeControl(
+      rawControl([...messageTypeAvp(10), ...avp(M, 0, 14, [0, 7]), 0x80, 40, 0, 0]),
+    );
+    expect(!broken.ok && broken.error.avps).toEqual({ assignedSessionId: 7 });
   });
 
   test("an unknown vendor AVP with the M bit in a tunnel message: StopCCN result 2 error 8", () => {
