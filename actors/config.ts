@@ -61,6 +61,12 @@ export interface NodeConfig {
   destructTimeoutMs?: number;
   /** At most this many ended tunnels and sessions are kept, the oldest dropped first; default 10,000. */
   maxEndedRecords?: number;
+  /**
+   * Whether this node places the outgoing calls a peer asks for with an OCRQ (RFC 2661 §5.2, §7.4:
+   * an LAC with a dialer). Default false: an LNS-only node refuses an OCRQ with CDN result 5 (no
+   * facilities, permanent) instead of claiming a call it never placed.
+   */
+  outgoingCalls?: boolean;
 }
 
 /** A profile with its secret as bytes. */

@@ -89,6 +89,12 @@ const TUNNEL_MESSAGES: ReadonlySet<string> = new Set(["SCCRQ", "SCCRP", "SCCCN",
 /** RFC 2661 §4.4.2 CDN result 4: the call failed for lack of facilities (temporary). */
 const CDN_NO_FACILITIES = 4;
 
+/** RFC 2661 §4.4.2 CDN result 5 (no facilities, permanent): a node without a dialer refuses an OCRQ (§5.2). */
+const NO_OUTGOING_CALLS = cause("refused", "this node places no outgoing calls (LNS only)", {
+  result: CdnResult.noFacilitiesPermanent,
+  message: "this node places no outgoing calls (LNS only)",
+});
+
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** Length of the Random Vectors we send (RFC 2661 §4.3 leaves it to us; 16 bytes, an MD5 block's worth). */
@@ -617,7 +623,9 @@ export class TunnelHandle {
     if (this.phase === "closing" || this.phase === "closed") return;
     const peerSessionId = message.avps.assignedSessionId ?? 0;
     const refusal =
-      this.phase !== "established"
+      kind === "lac-outgoing" && !this.#rt.config.outgoingCalls
+        ? NO_OUTGOING_CALLS
+        : this.phase !== "established"
         ? cause("refused", `tunnel ${this.id} is not established`, {
             result: CdnResult.generalError,
             error: GeneralError.noControlConnection,

@@ -433,6 +433,7 @@ function resolve(file: RunConfigFile): RunConfig {
       // RFC 2661 §4.4.3: a Host Name is mandatory in SCCRQ/SCCRP; the node's name serves by default.
       hostName: file.node.hostName ?? file.node.name,
       ...(file.node.vendorName !== undefined ? { vendorName: file.node.vendorName } : {}),
+      outgoingCalls: file.node.outgoingCalls,
     },
     listen: file.listen.map(endpoint),
     admin: {
@@ -522,6 +523,7 @@ export function toNodeConfig(config: RunConfig): NodeConfig {
     name: config.node.name,
     hostName: config.node.hostName,
     ...(config.node.vendorName !== undefined ? { vendorName: config.node.vendorName } : {}),
+    outgoingCalls: config.node.outgoingCalls,
     destinations: config.destinations.map((d) => {
       const profile: DestinationProfile = { accept: d.accept };
       if (d.address !== undefined) profile.address = d.address;

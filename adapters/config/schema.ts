@@ -332,6 +332,7 @@ const Node = section({
   name: required(nodeName, "add name: with this node's name (letters, digits, - or _)"),
   hostName: Schema.optionalKey(hostName),
   vendorName: Schema.optionalKey(boundedString("a vendor name of 1-255 bytes")),
+  outgoingCalls: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), false),
 });
 
 const helloSeconds = numberField(
@@ -647,7 +648,7 @@ export interface DestinationConfig {
 
 /** Everything `l2tp run` needs, every default filled in, in the file's units (seconds). */
 export interface RunConfig {
-  node: { name: string; hostName: string; vendorName?: string };
+  node: { name: string; hostName: string; vendorName?: string; outgoingCalls: boolean };
   listen: readonly Endpoint[];
   /** The admin API; `token` is the bearer token its mutating requests need (adapters/admin/access.ts). */
   admin: Endpoint & { token?: string };

@@ -187,7 +187,10 @@ describe("node: outgoing calls (RFC 2661 §5.2, §7.4, §7.5)", () => {
     const lab = new Lab(17);
     const lac = lab.node(
       LAC.address,
-      lacConfig({ destinations: [{ address: LNS.address, port: 1701, secret: "s3cret" }] }),
+      lacConfig({
+        destinations: [{ address: LNS.address, port: 1701, secret: "s3cret" }],
+        outgoingCalls: true,
+      }),
     );
     const lns = lab.node(LNS.address, lnsConfig());
     expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
@@ -200,6 +203,33 @@ describe("node: outgoing calls (RFC 2661 §5.2, §7.4, §7.5)", () => {
     expect(lab.sent("OCCN")).toHaveLength(1);
     expect(lab.sent("SCCRQ")).toHaveLength(1); // the existing tunnel was used
     expect(lac.snapshot().registries.sessions).toBe(2);
+    await lab.closeAll();
+  });
+
+  test("a node that places no outgoing calls refuses an OCRQ with CDN result 5, no OCRP, no OCCN", async () => {
+    const lab = new Lab(17);
+    // An LNS-only node (no dialer, outgoingCalls unset) holds a tunnel its peer asks to dial through.
+    const lnsOnly = lab.node(
+      LAC.address,
+      lacConfig({ destinations: [{ address: LNS.address, port: 1701, secret: "s3cret" }] }),
+    );
+    const asker = lab.node(LNS.address, lnsConfig());
+    expect((await lab.until(lnsOnly.openSession({ destination: LNS }))).ok).toBe(true);
+    const out = await lab.until(
+      asker.openSession({ destination: LAC, call: "outgoing", requestAvps: { calledNumber: "5551234" } }),
+    );
+    expect(out.ok).toBe(false);
+    if (out.ok) return;
+    expect(out.cause.resultCode).toMatchObject({
+      result: 5,
+      message: "this node places no outgoing calls (LNS only)",
+    });
+    expect(lab.sent("OCRP")).toHaveLength(0);
+    expect(lab.sent("OCCN")).toHaveLength(0);
+    const cdn = lab.sent("CDN", LAC.address);
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0].sessionId).toBe(lab.sent("OCRQ")[0].message.avps.assignedSessionId ?? -1);
+    expect(lnsOnly.snapshot().registries.sessions).toBe(1); // the call it placed itself, nothing else
     await lab.closeAll();
   });
 });

@@ -93,7 +93,7 @@ const DEFAULT_PPP: RunConfig["ppp"] = {
 
 /** The RunConfig FULL_YAML describes. */
 const FULL: RunConfig = {
-  node: { name: "lns-1", hostName: "lns.test", vendorName: "Example" },
+  node: { name: "lns-1", hostName: "lns.test", vendorName: "Example", outgoingCalls: false },
   listen: [
     { address: "127.0.0.1", port: 0 },
     { address: "::1", port: 1701 },
@@ -150,7 +150,7 @@ const FULL: RunConfig = {
 
 /** The same file as JSON. */
 const FULL_JSON = JSON.stringify({
-  node: { name: "lns-1", hostName: "lns.test", vendorName: "Example" },
+  node: { name: "lns-1", hostName: "lns.test", vendorName: "Example", outgoingCalls: false },
   listen: [
     { address: "127.0.0.1", port: 0 },
     { address: "::1", port: 1701 },
@@ -228,7 +228,7 @@ describe("valid files", () => {
 
   test("every default: a file with only node.name", () => {
     expect(config(parseConfig("node:\n  name: lns1\n"))).toEqual({
-      node: { name: "lns1", hostName: "lns1" },
+      node: { name: "lns1", hostName: "lns1", outgoingCalls: false },
       listen: [{ address: "0.0.0.0", port: 1701 }],
       admin: { address: "127.0.0.1", port: 17010 },
       events: "file:./var/events",
@@ -394,6 +394,7 @@ describe("toNodeConfig", () => {
       name: "lns-1",
       hostName: "lns.test",
       vendorName: "Example",
+      outgoingCalls: false,
       destinations: [
         {
           address: "192.0.2.10",
