@@ -25,6 +25,9 @@ import {
   TunnelHandle as Tunnels,
 } from "./tunnel-actor.ts";
 
+/** What the operator does to a lockout: clear it, or run its test now. */
+export type LockoutAction = "clear" | "test";
+
 /** What a DestinationHandle needs from its node. */
 export interface TunnelOwnerRegistry {
   readonly rt: NodeRuntime;
@@ -146,6 +149,18 @@ export class DestinationHandle implements TunnelOwner {
   /** Sends an event to the destination actor, unless it has ended. */
   send(event: Parameters<Supervised<typeof destinationMachine>["actor"]["send"]>[0]): void {
     if (!this.node.ending) this.node.actor.send(event);
+  }
+
+  /**
+   * The operator clears the lockout ("clear") or runs its test tunnel now ("test"), as JUNOSe's
+   * `clear|test l2tp destination lockout`; false when the destination is not locked out.
+   */
+  lockout(action: LockoutAction): boolean {
+    if (this.node.ending) return false;
+    const state = this.node.actor.getSnapshot().value;
+    if (state !== "lockedOut" && state !== "probing") return false;
+    this.send({ type: action === "clear" ? "clearLockout" : "testLockout" });
+    return true;
   }
 
   /** LNS: may a tunnel from this peer be made? Null when yes, else why not. */

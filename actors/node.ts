@@ -37,7 +37,12 @@ import {
   resolveProfiles,
 } from "./config.ts";
 import type { DataPlane } from "./data-plane.ts";
-import { DestinationHandle, pendingRequests, type TunnelOwnerRegistry } from "./destination-handle.ts";
+import {
+  DestinationHandle,
+  type LockoutAction,
+  pendingRequests,
+  type TunnelOwnerRegistry,
+} from "./destination-handle.ts";
 import {
   type CallPlacer,
   type OpenSessionOptions,
@@ -62,6 +67,7 @@ import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
 import { stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
 import { type Ended, EndedRecords, type SessionSnapshot, type TunnelSnapshot, tunnelView } from "./views.ts";
 
+export type { LockoutAction } from "./destination-handle.ts";
 export type { OpenSessionOptions, OpenSessionOutcome } from "./placed-call.ts";
 
 /** The ports and hooks a node runs on. */
@@ -149,6 +155,11 @@ export interface L2tpNode {
   openSession(options: OpenSessionOptions): Promise<OpenSessionOutcome>;
   /** Sets the admin state of the system, a destination, or a tunnel; false if there is no such thing. */
   setAdmin(target: AdminTarget, state: AdminState): boolean;
+  /**
+   * Clears a destination's lockout, or runs its lockout test now (a test tunnel at once): "done", or
+   * why not ("not-locked-out", "no-destination").
+   */
+  lockout(peer: PeerAddress, action: LockoutAction): "done" | "not-locked-out" | "no-destination";
   /** Closes a destination (a StopCCN on each of its tunnels); false if there is none. */
   closeDestination(peer: PeerAddress, why?: Cause): boolean;
   /** Closes one tunnel (StopCCN; its sessions end with it, no CDN). */
@@ -366,6 +377,12 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         return true;
       }
     }
+  }
+
+  lockout(peer: PeerAddress, action: LockoutAction): "done" | "not-locked-out" | "no-destination" {
+    const d = this.destinations.get(destinationKey(peer));
+    if (!d) return "no-destination";
+    return d.lockout(action) ? "done" : "not-locked-out";
   }
 
   closeDestination(peer: PeerAddress, why = cause("admin", "destination closed by the operator")): boolean {

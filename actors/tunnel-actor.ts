@@ -626,11 +626,11 @@ export class TunnelHandle {
       kind === "lac-outgoing" && !this.#rt.config.outgoingCalls
         ? NO_OUTGOING_CALLS
         : this.phase !== "established"
-        ? cause("refused", `tunnel ${this.id} is not established`, {
-            result: CdnResult.generalError,
-            error: GeneralError.noControlConnection,
-          })
-        : this.owner.refusesCalls(this);
+          ? cause("refused", `tunnel ${this.id} is not established`, {
+              result: CdnResult.generalError,
+              error: GeneralError.noControlConnection,
+            })
+          : this.owner.refusesCalls(this);
     if (refusal) {
       this.#refuseCall(peerSessionId, refusal);
       return;

@@ -92,6 +92,10 @@ export type DestinationEvent =
   | { type: "tunnelEstablished"; tunnelId: number; test: boolean }
   /** A tunnel ended, with its output. */
   | { type: "tunnelEnded"; tunnelId: number; test: boolean; output: TunnelOutput }
+  /** The operator clears the lockout: the destination is used at once, without a test tunnel. */
+  | { type: "clearLockout" }
+  /** The operator runs the lockout test now: a test tunnel opens without waiting for the lockout to end. */
+  | { type: "testLockout" }
   | CloseEvent
   | AdminEvent;
 
@@ -320,12 +324,17 @@ export const destinationMachine = setup({
       after: { lockout: "probing" },
       on: {
         place: { actions: "refuseLockedOut" },
+        // JUNOSe's "clear l2tp destination lockout" and "test l2tp destination lockout".
+        clearLockout: "available",
+        testLockout: { target: "testing", actions: "openTestTunnel" },
       },
     },
     // The lockout ran out: the next use opens a test tunnel before any session is placed.
     probing: {
       after: { idle: { target: "closed", actions: "recordIdle" } },
       on: {
+        clearLockout: "available",
+        testLockout: { target: "testing", actions: "openTestTunnel" },
         place: [
           { guard: "notEnabled", actions: "refuseNotEnabled" },
           { target: "testing", actions: ["openTestTunnel", "queueRequest"] },

@@ -8,6 +8,8 @@
  *   GET  /v1/show/LEVEL?filters            destinations, tunnels or sessions as rows (show.ts)
  *   POST /v1/admin  {target, state}        set the admin state of the system, a destination or a tunnel
  *   POST /v1/close  {target}               close a destination, a tunnel or a session (with a cause)
+ *   POST /v1/lockout {target, action}      a destination's lockout: "clear" it, or "test" now (a test
+ *                                          tunnel at once), as JUNOSe's clear|test l2tp destination lockout
  *   POST /v1/dial   {destination, count?}  place calls toward a destination as a LAC (a subscriber
  *                                          stand-in until the Access port exists); answers when they settle
  *
@@ -16,6 +18,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { destinationKey } from "../../actors/config.ts";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { cause } from "../../machines/common.ts";
@@ -123,7 +126,10 @@ export async function handleAdminRequest(
     const answer = answerShow(level, url.searchParams, () => node.snapshot({ sessions: true, ended: true }));
     return reply(res, answer.status, answer.body);
   }
-  if (req.method !== "POST" || !["/v1/admin", "/v1/close", "/v1/dial"].includes(url.pathname)) {
+  if (
+    req.method !== "POST" ||
+    !["/v1/admin", "/v1/close", "/v1/dial", "/v1/lockout"].includes(url.pathname)
+  ) {
     return reply(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
   }
   const body = await readJson(req);
@@ -131,6 +137,21 @@ export async function handleAdminRequest(
   if (url.pathname === "/v1/dial") return dial(node, body, res);
   const target = parseTarget(body.target);
   if (typeof target === "string") return reply(res, 400, { error: target });
+
+  if (url.pathname === "/v1/lockout") {
+    if (target.level !== "destination")
+      return reply(res, 400, {
+        error: "target.level: only a destination is locked out; expected destination",
+      });
+    const action = body.action;
+    if (action !== "clear" && action !== "test")
+      return reply(res, 400, { error: "action: expected clear or test" });
+    const done = node.lockout(target.peer, action);
+    if (done === "no-destination") return reply(res, 404, { error: "no such destination" });
+    if (done === "not-locked-out")
+      return reply(res, 409, { error: "the destination is not locked out; nothing to clear or test" });
+    return reply(res, 200, { ok: true });
+  }
 
   if (url.pathname === "/v1/admin") {
     const state = body.state;
@@ -142,7 +163,11 @@ export async function handleAdminRequest(
         error: "target.level: sessions have no admin state; close the session instead",
       });
     const found = node.setAdmin(target, state as "enabled" | "drain" | "shutdown");
-    return found ? reply(res, 200, { ok: true }) : reply(res, 404, { error: `no such ${target.level}` });
+    if (!found) return reply(res, 404, { error: `no such ${target.level}` });
+    // The admin state and a lockout are apart: an enabled destination may still be locked out.
+    const lockedOutUntil =
+      target.level === "destination" ? lockoutEnd(node, destinationKey(target.peer)) : undefined;
+    return reply(res, 200, lockedOutUntil === undefined ? { ok: true } : { ok: true, lockedOutUntil });
   }
 
   const why = cause(
@@ -213,6 +238,11 @@ function parseTarget(value: unknown): ParsedTarget | string {
     default:
       return "target.level: expected one of system, destination, tunnel, session";
   }
+}
+
+/** When the lockout of the destination `key` ends, if it is locked out. */
+function lockoutEnd(node: L2tpNode, key: string): number | undefined {
+  return node.snapshot({ sessions: false }).destinations.find((d) => d.key === key)?.lockedOutUntil;
 }
 
 /** Reads "127.0.0.1:1701" or "[::1]:1701". */

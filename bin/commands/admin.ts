@@ -100,8 +100,15 @@ function adminStateCommand(state: "enabled" | "drain" | "shutdown", summary: str
         return 0;
       }
       const target = parseTarget(positionals, false);
-      await callAdmin(values.admin, "/v1/admin", { target, state });
+      const answer = (await callAdmin(values.admin, "/v1/admin", { target, state })) as {
+        lockedOutUntil?: number;
+      };
       process.stdout.write(`${describeTarget(target)}: admin state ${state}\n`);
+      if (answer.lockedOutUntil !== undefined && target.level === "destination") {
+        process.stdout.write(
+          `${describeTarget(target)}: still locked out ${lockoutEndText(answer.lockedOutUntil)}; 'l2tp lockout clear ${target.peer}' clears it\n`,
+        );
+      }
       return 0;
     },
   };
@@ -152,6 +159,32 @@ export const close: Command = {
   },
 };
 
+export const lockout: Command = {
+  summary:
+    "clear a destination's lockout, or run its lockout test now (JUNOSe: clear|test l2tp destination lockout)",
+  async run(argv) {
+    const { values, positionals } = options("lockout", argv);
+    const [action, peer] = positionals;
+    const usageText = "usage: l2tp lockout clear|test ADDR:PORT [--admin URL]\n";
+    if (values.help) {
+      process.stdout.write(usageText);
+      return 0;
+    }
+    if ((action !== "clear" && action !== "test") || positionals.length !== 2) {
+      process.stderr.write(usageText);
+      return 2;
+    }
+    const target = parseTarget(["destination", peer], false);
+    await callAdmin(values.admin, "/v1/lockout", { target, action });
+    process.stdout.write(
+      action === "clear"
+        ? `destination ${peer}: lockout cleared; calls go to it again\n`
+        : `destination ${peer}: lockout test started (a test tunnel is opening)\n`,
+    );
+    return 0;
+  },
+};
+
 export const dial: Command = {
   summary: "place calls toward a destination from a running LAC (a subscriber stand-in)",
   async run(argv) {
@@ -174,3 +207,9 @@ export const dial: Command = {
     return result.failures.length ? 1 : 0;
   },
 };
+
+/** "until 12:34:56 UTC (in 287 s)": when a lockout ends, for a person. */
+function lockoutEndText(endsAt: number, now = Date.now()): string {
+  const left = Math.max(0, Math.ceil((endsAt - now) / 1000));
+  return `until ${new Date(endsAt).toISOString().slice(11, 19)} UTC (in ${left} s)`;
+}

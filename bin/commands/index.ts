@@ -1,6 +1,6 @@
 /** The subcommands of `l2tp`, each a module of its own. */
 
-import { close, dial, drain, enable, shutdown } from "./admin.ts";
+import { close, dial, drain, enable, lockout, shutdown } from "./admin.ts";
 import { L2TP } from "./cli.ts";
 import { decode } from "./decode.ts";
 import { lab } from "./lab.ts";
@@ -24,6 +24,7 @@ export const commands: Record<string, Command> = {
   enable,
   shutdown,
   close,
+  lockout,
   dial,
   takeover,
   replay,

@@ -9,29 +9,13 @@ import { type AdminServer, startAdminServer } from "../../../adapters/admin/serv
 import { SimulatedClock } from "../../../adapters/clock/index.ts";
 import { SeededRandom } from "../../../adapters/random/index.ts";
 import { MemoryNetwork } from "../../../adapters/udp/index.ts";
-import { commands } from "../../../bin/commands/index.ts";
+import { l2tp } from "../../support/l2tp-command.ts";
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
 });
-
-/** Runs an `l2tp` subcommand in-process and returns its exit code and what it printed. */
-async function l2tp(...argv: string[]): Promise<{ code: number; out: string }> {
-  const [name, ...args] = argv;
-  let out = "";
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => {
-    out += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { code: await commands[name].run(args), out };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 async function pair(): Promise<{ lac: L2tpNode; lns: L2tpNode; admin: AdminServer; clock: SimulatedClock }> {
   const clock = new SimulatedClock();
