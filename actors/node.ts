@@ -49,7 +49,7 @@ import {
   type OpenSessionOutcome,
   PlacedCall,
 } from "./placed-call.ts";
-import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
+import type { Clock, PeerAddress, Random, Transport, TransportStats } from "./ports.ts";
 import { PppService, type PppSnapshot } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
@@ -146,6 +146,8 @@ export interface NodeSnapshot {
   ppp?: PppSnapshot;
   /** Tunnels and sessions that ended within the destruct timeout (views.ts), when asked for. */
   ended?: { tunnels: Ended<TunnelSnapshot>[]; sessions: Ended<SessionSnapshot>[] };
+  /** Each bound socket's counters (send errors among them), when its adapter keeps them. */
+  sockets: ({ local: string } & TransportStats)[];
 }
 
 /** A running node. */
@@ -468,6 +470,9 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       channels: this.#channelTotals(),
       ...(this.rt.ppp ? { ppp: this.rt.ppp.snapshot() } : {}),
       ...(options.ended ? { ended: this.rt.ended.list() } : {}),
+      sockets: this.#transports.flatMap((t) =>
+        t.stats ? [{ local: destinationKey(t.local), ...t.stats }] : [],
+      ),
     };
   }
 

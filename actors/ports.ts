@@ -31,6 +31,16 @@ export interface PeerAddress {
   port: number;
 }
 
+/** What a socket did (the UDP adapters count it; sending never throws, so losses show here). */
+export interface TransportStats {
+  sent: number;
+  received: number;
+  /** Sends the runtime refused: the datagram is lost. */
+  sendErrors: number;
+  /** Datagrams received with no handler set, or after close. */
+  unhandled: number;
+}
+
 /**
  * One bound UDP socket. Sending never throws: a failed send is counted by the adapter and the datagram
  * is lost, as it could be on the wire (the control channel retransmits).
@@ -44,4 +54,6 @@ export interface Transport {
   onReceive(handler: (packet: Uint8Array, from: PeerAddress) => void): void;
   /** Releases the socket; later sends are dropped; resolves when the socket is closed. */
   close(): Promise<void>;
+  /** Its counters, when the adapter keeps them (a live object: read it, do not keep it). */
+  readonly stats?: Readonly<TransportStats>;
 }

@@ -48,7 +48,10 @@ export interface RouterStats {
   dataDelivered: number;
   /** Data packets for no session we have. */
   dataUnknown: number;
-  /** SCCRQs refused with a one-shot StopCCN (unknown peer, admin state, no ids left). */
+  /**
+   * Tunnels we refused: SCCRQs answered with a one-shot StopCCN (unknown peer, invalid, admin state,
+   * no ids left), and tunnels we closed during their handshake for authentication, host name or version.
+   */
   refusedTunnels: number;
   /** SCCRQs dropped because ours won the tie-breaker (RFC 2661 §4.4.3). */
   tieBreakerDrops: number;

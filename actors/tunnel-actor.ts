@@ -509,6 +509,10 @@ export class TunnelHandle {
       "closing",
       sup.listener(self, (e: TunnelEmitted & { type: "closing" }) => {
         this.phase = "closing";
+        // Our refusal during the handshake (challenge response, host name, version) is a refused tunnel.
+        const reason = e.cause.reason;
+        if (e.stopSent && !this.#wasEstablished && (reason === "auth" || reason === "refused"))
+          this.#rt.stats.refusedTunnels++;
         // A StopCCN received: what we had queued for the peer is moot (RFC 2661 §5.7); only acks matter now.
         if (!e.stopSent) this.channel.discardQueued();
         // RFC 2661 §5.7: the StopCCN ends every session; no CDN is sent for them. They end once this

@@ -54,6 +54,7 @@ export interface SessionSnapshot {
   /** The subscriber's user name, once PPP authenticated it (empty before, or without PPP). */
   user: string;
   callingNumber?: string;
+  calledNumber?: string;
   /** When it was created (clock ms; `NodeSnapshot.at` is now). */
   createdAt: number;
   packetsIn: number;
@@ -141,6 +142,8 @@ export function sessionView(s: SessionHandle): SessionSnapshot {
     bytesOut: s.bytesOut,
   };
   if (s.callingNumber !== undefined) view.callingNumber = s.callingNumber;
+  // RFC 2661 §4.4.5: the number dialled, kept by the session from its call request.
+  if (snapshot.context.calledNumber !== undefined) view.calledNumber = snapshot.context.calledNumber;
   if (s.ppp) {
     view.ppp = pppSnapshot(s.ppp);
     // The authenticated name (the link's), else what the peer offered so far.

@@ -24,10 +24,19 @@ if (!command) {
   );
   process.exit(2);
 }
+// A reader that left early (`l2tp show | head -1`) is not an error: what it wanted, it has. Bun throws
+// EPIPE from the write itself, Node and Deno emit it on the stream.
+const readerLeft = (err: unknown) => (err as { code?: string } | null)?.code === "EPIPE";
+process.stdout.on("error", (err) => {
+  if (!readerLeft(err)) throw err;
+});
 try {
   const code = await command.run(args);
   process.exitCode = code;
 } catch (err) {
-  process.stderr.write(`l2tp ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
+  if (readerLeft(err)) process.exitCode = 0;
+  else {
+    process.stderr.write(`l2tp ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
 }

@@ -58,6 +58,10 @@ export interface SessionContext extends SessionInput {
   peerSessionId: number;
   wasEstablished: boolean;
   cause?: Cause;
+  /** The subscriber's number (RFC 2661 §4.4.5 Calling Number), from the call request, when it had one. */
+  callingNumber?: string;
+  /** The number dialled (RFC 2661 §4.4.5 Called Number), from the call request, when it had one. */
+  calledNumber?: string;
 }
 
 /** Delivered control messages for this session. */
@@ -121,6 +125,17 @@ function cdn(context: SessionContext, resultCode: ResultCode): ControlMessage {
     : { type: "CDN", avps: { resultCode, assignedSessionId: context.localSessionId } };
 }
 
+const NO_NUMBERS: Pick<SessionContext, "callingNumber" | "calledNumber"> = Object.freeze({});
+
+/** The Calling and Called Number of a call request's AVPs (RFC 2661 §4.4.5), only those present. */
+function numbersOf(avps: Avps | undefined): Pick<SessionContext, "callingNumber" | "calledNumber"> {
+  if (!avps || (avps.callingNumber === undefined && avps.calledNumber === undefined)) return NO_NUMBERS;
+  const numbers: Pick<SessionContext, "callingNumber" | "calledNumber"> = {};
+  if (avps.callingNumber !== undefined) numbers.callingNumber = avps.callingNumber;
+  if (avps.calledNumber !== undefined) numbers.calledNumber = avps.calledNumber;
+  return numbers;
+}
+
 /** RFC 2661 §4.4.5: the caller's serial number (input, else the request's AVPs), else our session id. */
 function callSerialNumber(context: SessionContext): number {
   return context.callSerialNumber ?? context.requestAvps?.callSerialNumber ?? context.localSessionId;
@@ -170,6 +185,7 @@ export const sessionUpdates = {
   /** The call's first message came with the input: learn from it, then forget it (context stays small). */
   takeRequest: (c) => ({
     peerSessionId: c.request?.avps.assignedSessionId ?? c.peerSessionId,
+    ...numbersOf(c.request?.avps),
     request: undefined,
   }),
   markEstablished: () => ({ wasEstablished: true }),
@@ -261,6 +277,7 @@ export const sessionEffects = {
 export function initialSessionContext(input: SessionInput): SessionContext {
   return {
     ...input,
+    ...numbersOf(input.requestAvps),
     setupTimeoutMs: input.setupTimeoutMs ?? SESSION_SETUP_TIMEOUT_MS,
     peerSessionId: 0,
     wasEstablished: false,

@@ -230,17 +230,19 @@ function checkResponse(context: TunnelContext, message: ControlMessage, messageT
   const got = message.avps.challengeResponse;
   const expected = challengeResponse(messageType, context.secret, context.challenge);
   if (!got) {
+    // RFC 2661 §4.4.2 StopCCN result 4: "requester is not authorized to establish a control channel"
+    // (xl2tpd sends 2/6, a vendor-specific general error, which says less).
     return cause("auth", `${message.type} carries no Challenge Response to our challenge`, {
-      result: StopCcnResult.generalError,
-      // RFC 2661 §4.4.2 general error 6: what xl2tpd sends with result 2 when a response is wrong.
-      error: GeneralError.vendorSpecific,
+      result: StopCcnResult.notAuthorized,
+      // A Result Code with a message carries an Error Code field too (RFC 2661 §4.4.2): 0, no error.
+      error: GeneralError.noError,
       message: "missing challenge response",
     });
   }
   if (!sameBytes(got, expected)) {
     return cause("auth", `${message.type} Challenge Response does not match (wrong secret?)`, {
-      result: StopCcnResult.generalError,
-      error: GeneralError.vendorSpecific,
+      result: StopCcnResult.notAuthorized,
+      error: GeneralError.noError,
       message: "challenge response does not match",
     });
   }

@@ -235,15 +235,21 @@ export function treeText(s: NodeSnapshot, withSessions: boolean): string {
         `    tunnel ${t.id} → ${t.peerTunnelId}  ${t.state}  admin ${t.admin}  ${t.role}${t.test ? "  (test tunnel)" : ""}${sessions === undefined ? "" : `  ${sessions} sessions`}`,
       );
       for (const x of withSessions ? t.sessions : []) {
+        const numbers = `${x.callingNumber !== undefined ? `  calling ${x.callingNumber}` : ""}${x.calledNumber !== undefined ? `  called ${x.calledNumber}` : ""}`;
         lines.push(
-          `      session ${x.id} → ${x.peerSessionId}  ${x.state}  packets in ${x.packetsIn} out ${x.packetsOut}`,
+          `      session ${x.id} → ${x.peerSessionId}  ${x.state}${numbers}  packets in ${x.packetsIn} out ${x.packetsOut}`,
         );
       }
     }
   }
   const st = s.stats;
   lines.push(
-    `counters  malformed ${st.malformed}  undecodable ${st.undecodable}  unknown tunnel ${st.unknownTunnel}  unknown session ${st.unknownSession}  refused tunnels ${st.refusedTunnels}  data ${st.dataDelivered}`,
+    `counters  malformed ${st.malformed}  undecodable ${st.undecodable}  unknown tunnel ${st.unknownTunnel}  unknown session ${st.unknownSession}  invalid calls refused ${st.invalidCallsRefused}  invalid unanswerable ${st.invalidUnanswerable}  refused tunnels ${st.refusedTunnels}  data ${st.dataDelivered}  data to no session ${st.dataUnknown}`,
   );
+  for (const socket of s.sockets ?? []) {
+    lines.push(
+      `socket ${socket.local}  sent ${socket.sent}  received ${socket.received}  send errors ${socket.sendErrors}  unhandled ${socket.unhandled}`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { emit } from "xstate";
 import { createNode } from "../../actors/node.ts";
+import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
+import type { Envelope } from "../../events/envelope.ts";
+import { createRecorder } from "../../events/recorder.ts";
 import { cause } from "../../machines/common.ts";
 import { tunnelMachine } from "../../machines/tunnel.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
@@ -177,8 +180,27 @@ describe("node: the LNS answers from another port (RFC 2661 §8.1)", () => {
   });
 });
 
+describe("node: the numbers of a call", () => {
+  test("Calling and Called Number of an ICRQ are in the LNS session's recorded events", async () => {
+    const lab = new Lab(9);
+    const log = new MemoryEventLog();
+    const recorder = createRecorder({ node: "lns", clock: lab.clock, log });
+    const lac = lab.node(LAC.address, lacConfig());
+    lab.node(LNS.address, lnsConfig(), { deps: { inspect: (e) => recorder.inspect(e) } });
+    const call = await lab.until(
+      lac.openSession({ destination: LNS, requestAvps: { callingNumber: "5550001", calledNumber: "800" } }),
+    );
+    expect(call.ok).toBe(true);
+    await recorder.flush();
+    const sessionEvents: Envelope[] = [];
+    for await (const e of log.read()) if (e.path.session !== undefined) sessionEvents.push(e);
+    expect(sessionEvents[0].data).toMatchObject({ callingNumber: "5550001", calledNumber: "800" });
+    await lab.closeAll();
+  });
+});
+
 describe("node: refusals", () => {
-  test("a wrong secret: the LAC refuses the SCCRP's response with StopCCN 2/6, and is locked out", async () => {
+  test("a wrong secret: the LAC refuses the SCCRP's response with StopCCN 4, and is locked out", async () => {
     const lab = new Lab(4);
     const lac = lab.node(LAC.address, lacConfig());
     lab.node(LNS.address, lnsConfig({ destinations: [{ secret: "wrong", peerHostName: "lac.test" }] }));
@@ -188,7 +210,7 @@ describe("node: refusals", () => {
     expect(o.cause.reason).toBe("auth");
     const stop = lab.sent("StopCCN", LAC.address);
     expect(stop).toHaveLength(1);
-    expect(stop[0].message.avps.resultCode).toMatchObject({ result: 2, error: 6 });
+    expect(stop[0].message.avps.resultCode).toMatchObject({ result: 4 });
     await lab.run(100);
     expect(lac.snapshot().destinations[0].state).toBe("lockedOut");
     const again = await lab.until(lac.openSession({ destination: LNS }));
@@ -211,7 +233,7 @@ describe("node: refusals", () => {
     await lab.closeAll();
   });
 
-  test("a LAC whose SCCCN answers the challenge wrongly is refused by the LNS with StopCCN 2/6", async () => {
+  test("a LAC whose SCCCN answers the challenge wrongly is refused by the LNS with StopCCN 4, counted as refused", async () => {
     const lab = new Lab(5);
     // As in the capture xl2tpd-lns-badauth: an SCCCN whose Challenge Response is all zeros.
     const badTunnel = tunnelMachine.provide({
@@ -223,13 +245,14 @@ describe("node: refusals", () => {
       },
     });
     const lac = lab.node(LAC.address, lacConfig(), { deps: { machines: { tunnel: badTunnel } } });
-    lab.node(LNS.address, lnsConfig());
+    const lns = lab.node(LNS.address, lnsConfig());
     const o = await lab.until(lac.openSession({ destination: LNS }));
     expect(o.ok).toBe(false);
     if (o.ok) return;
     // The LAC counts the tunnel up once its SCCCN is sent (RFC 2661 §7.2); the StopCCN then ends it.
     expect(o.cause.reason).toBe("tunnel-gone");
-    expect(o.cause.resultCode).toMatchObject({ result: 2, error: 6 });
+    expect(o.cause.resultCode).toMatchObject({ result: 4 });
+    expect(lns.snapshot().stats.refusedTunnels).toBe(1);
     expect(lab.sent("StopCCN", LNS.address)).toHaveLength(1);
     // The ICRQ the LAC sent right after its SCCCN (as xl2tpd does) meets a closing tunnel: the StopCCN
     // speaks for it (RFC 2661 §5.7), no CDN follows the StopCCN.

@@ -108,7 +108,7 @@ describe("tunnel machine: setup with authentication both ways (RFC 2661 ยง5.1, ย
     expect(b.state()).toBe("established");
   });
 
-  test("a LAC with the wrong secret refuses the SCCRP response with StopCCN result 2 error 6", () => {
+  test("a LAC with the wrong secret refuses the SCCRP response with StopCCN result 4 (not authorized)", () => {
     const a = lac({ secret: new TextEncoder().encode("wrong") });
     const b = lns();
     handshake(a, b);
@@ -116,7 +116,7 @@ describe("tunnel machine: setup with authentication both ways (RFC 2661 ยง5.1, ย
     expect(a.state()).toBe("closing.stop-sent");
     const stop = sent(a).at(-1) as ControlMessage;
     expect(stop.type).toBe("StopCCN");
-    expect(stop.avps).toMatchObject({ assignedTunnelId: 1111, resultCode: { result: 2, error: 6 } });
+    expect(stop.avps).toMatchObject({ assignedTunnelId: 1111, resultCode: { result: 4 } });
     expect(a.actor.getSnapshot().context.cause?.reason).toBe("auth");
   });
 
@@ -133,7 +133,10 @@ describe("tunnel machine: setup with authentication both ways (RFC 2661 ยง5.1, ย
     const stop = sent(b).at(-1) as ControlMessage;
     expect(stop).toMatchObject({
       type: "StopCCN",
-      avps: { assignedTunnelId: 2222, resultCode: { result: 2, error: 6 } },
+      avps: {
+        assignedTunnelId: 2222,
+        resultCode: { result: 4, message: "challenge response does not match" },
+      },
     });
     expect(b.of("closing")[0]).toMatchObject({ stopSent: true, cause: { reason: "auth" } });
   });
@@ -164,7 +167,10 @@ describe("tunnel machine: setup with authentication both ways (RFC 2661 ยง5.1, ย
       message: { type: "SCCRP", avps: { assignedTunnelId: 9, hostName: "lns.test" } },
     });
     expect(a.state()).toBe("closing.stop-sent");
-    expect(sent(a)[1]).toMatchObject({ type: "StopCCN", avps: { resultCode: { result: 2, error: 6 } } });
+    expect(sent(a)[1]).toMatchObject({
+      type: "StopCCN",
+      avps: { resultCode: { result: 4, message: "missing challenge response" } },
+    });
   });
 
   test("an SCCCN while waiting for SCCRP is a state machine error (result 7)", () => {

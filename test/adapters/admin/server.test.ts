@@ -71,6 +71,51 @@ describe("admin API", () => {
     await lns.close();
   });
 
+  test("show's text has the counters its JSON has, and each call's Calling and Called Number", async () => {
+    const { lac, lns, admin, clock } = await pair();
+    const opened = lac.openSession({
+      destination: { address: "10.0.0.1", port: 1701 },
+      requestAvps: { callingNumber: "5550001", calledNumber: "5550002" },
+    });
+    await settle(clock);
+    const outcome = await opened;
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    // A data message for a session the LNS does not have.
+    lac.sendData(outcome.tunnelId, outcome.sessionId, new Uint8Array([0xff, 0x03]));
+    expect(lns.closeSession(outcome.peerTunnelId, outcome.peerSessionId)).toBe(true);
+    lac.sendData(outcome.tunnelId, outcome.sessionId, new Uint8Array([0xff, 0x03]));
+    await settle(clock, 100);
+    const json = lns.snapshot();
+    expect(json.stats.dataUnknown).toBeGreaterThanOrEqual(1);
+    expect(json.sockets).toHaveLength(1);
+    const text = (await l2tp("show", "--admin", admin.url)).out;
+    expect(text).toContain(`data to no session ${json.stats.dataUnknown}`);
+    expect(text).toContain(`invalid calls refused 0  invalid unanswerable 0`);
+    expect(text).toMatch(
+      /socket 10\.0\.0\.1:1701 {2}sent \d+ {2}received \d+ {2}send errors 0 {2}unhandled 0/,
+    );
+
+    const second = lac.openSession({
+      destination: { address: "10.0.0.1", port: 1701 },
+      requestAvps: { callingNumber: "5550003", calledNumber: "5550004" },
+    });
+    await settle(clock);
+    expect((await second).ok).toBe(true);
+    const withSessions = (await l2tp("show", "--sessions", "--admin", admin.url)).out;
+    expect(withSessions).toMatch(/session \d+ → \d+ {2}established {2}calling 5550003 {2}called 5550004/);
+    // The LAC, which placed the call, shows the same numbers.
+    expect(
+      lac
+        .snapshot()
+        .destinations[0].tunnels[0].sessions.map((x) => [x.callingNumber, x.calledNumber])
+        .at(-1),
+    ).toEqual(["5550003", "5550004"]);
+    void lac.close();
+    void lns.close();
+    await settle(clock, 40_000);
+  });
+
   test("bad requests name the field; unknown targets are 404s", async () => {
     const { admin, lac, lns } = await pair();
     const post = (path: string, body: unknown) =>

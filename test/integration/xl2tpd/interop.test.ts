@@ -36,7 +36,7 @@ const HELLO_MS = 2000;
 /** AVPs our profiles send hidden (RFC 2661 §4.3). */
 const HIDE = ["assignedSessionId", "callingNumber"] as const;
 /** The Result Code our node puts in a StopCCN or CDN for a wrong challenge response (as xl2tpd does). */
-const BAD_RESPONSE = { result: 2, error: 6, message: "challenge response does not match" };
+const BAD_RESPONSE = { result: 4, error: 0, message: "challenge response does not match" };
 
 // --- what each test started, stopped in afterEach even when the test failed half-way ---------------
 
@@ -428,7 +428,7 @@ describe("our LAC → xl2tpd LNS", () => {
     await stopAndCheckGone(lns, "SIGINT");
   }, 15000);
 
-  test("wrong secret: our LAC finds xl2tpd's challenge response wrong, sends StopCCN 2/6, the call fails with auth", async () => {
+  test("wrong secret: our LAC finds xl2tpd's challenge response wrong, sends StopCCN 4 (not authorized), the call fails with auth", async () => {
     const lns = await startX(xl2tpdLns([{ ours: "lns.test", theirs: "lac.test", secret: "not-ours" }]));
     const lac = await startOurs("lac", toXl2tpd(lns));
     capture = await startLoopbackCapture([lns.port, lac.endpoint.port]);
@@ -602,7 +602,7 @@ describe("xl2tpd LAC → our LNS", () => {
     await stopAndCheckGone(lac);
   }, 15000);
 
-  test("wrong secret, xl2tpd not challenging: our LNS refuses its SCCCN with StopCCN 2/6 and no CDN after it", async () => {
+  test("wrong secret, xl2tpd not challenging: our LNS refuses its SCCCN with StopCCN 4 and no CDN after it", async () => {
     const lns = await startOurs("lns", FROM_XL2TPD);
     const lac = await startX(xl2tpdLac(lns.endpoint, { challenge: false, secret: "not-ours" }));
     capture = await startLoopbackCapture([lac.port, lns.endpoint.port]);
