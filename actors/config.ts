@@ -41,6 +41,14 @@ export interface NodeConfig {
   channel?: Partial<ControlChannelOptions>;
   /** Send a Tie Breaker AVP in our SCCRQs (RFC 2661 §4.4.3); default true. */
   tieBreaker?: boolean;
+  /** Responder: how long a peer may take to complete the handshake (SCCCN); default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Responder: SCCRP retransmissions toward a peer that has not authenticated yet; default 2. */
+  maxRetransmitsUnauthenticated?: number;
+  /** Tunnels from peers still in their handshake, node-wide; over it an SCCRQ gets StopCCN 2/4. Default 4096. */
+  maxHalfOpenTunnels?: number;
+  /** Tunnels in their handshake from one source address; over it an SCCRQ gets StopCCN 2/4. Default 256. */
+  maxHalfOpenPerAddress?: number;
   /** StopCCN hold (RFC 2661 §5.7); default 31 s. */
   stopHoldMs?: number;
   /** Lockout of a failed destination; default 300 s. */

@@ -53,6 +53,10 @@ export class DestinationHandle implements TunnelOwner {
   /** When the destination last entered `lockedOut` (the operator's "locked out until"). */
   lockedOutAt: number | undefined;
   readonly #owner: TunnelOwnerRegistry;
+  /** The peer's tunnels in their handshake, each with the release of its half-open count. */
+  readonly #handshakes = new Map<number, () => void>();
+  /** Whether a tunnel with this peer was ever established (a peer that never authenticated leaves no entry). */
+  #everEstablished = false;
   #admitVerdict: Cause | null = null;
 
   constructor(
@@ -274,13 +278,41 @@ export class DestinationHandle implements TunnelOwner {
 
   // --- TunnelOwner ----------------------------------------------------------------------------------
 
+  /** A tunnel the peer asked for started its handshake; `release` uncounts it as half-open. */
+  handshakeStarted(t: TunnelHandle, release: () => void): void {
+    this.#handshakes.set(t.id, release);
+  }
+
+  /** The tunnel left its handshake (established or ended): no longer half-open. */
+  #handshakeOver(t: TunnelHandle): boolean {
+    const release = this.#handshakes.get(t.id);
+    if (!release) return false;
+    this.#handshakes.delete(t.id);
+    release();
+    return true;
+  }
+
   tunnelEstablished(t: TunnelHandle): void {
+    this.#everEstablished = true;
+    // The peer authenticated: its tunnel retransmits as much as any other from now on.
+    if (this.#handshakeOver(t)) t.channel.limitRetransmits(undefined);
     this.send({ type: "tunnelEstablished", tunnelId: t.id, test: t.test });
   }
 
   tunnelEnded(t: TunnelHandle, output: TunnelOutput): void {
     if (this.tunnels.get(t.id) === t) this.tunnels.delete(t.id);
-    this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output });
+    const peerOpened = this.#handshakeOver(t) || t.role === "responder";
+    this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output, peerOpened });
+    // A peer that never completed a tunnel with us leaves nothing behind: no entry idling for 600 s.
+    if (
+      peerOpened &&
+      !this.#everEstablished &&
+      this.tunnels.size === 0 &&
+      this.pending.size === 0 &&
+      this.queued.size === 0
+    ) {
+      this.send({ type: "close", cause: cause("refused", `peer ${this.key} never completed a tunnel`) });
+    }
   }
 
   refusesCalls(t: TunnelHandle): Cause | null {

@@ -43,6 +43,7 @@ import {
   pendingRequests,
   type TunnelOwnerRegistry,
 } from "./destination-handle.ts";
+import { HalfOpenTunnels, MAX_RETRANSMITS_UNAUTHENTICATED } from "./half-open.ts";
 import {
   type CallPlacer,
   type OpenSessionOptions,
@@ -138,6 +139,9 @@ export interface NodeSnapshot {
     destinations: number;
     sessions: number;
     pendingRequests: number;
+    /** Tunnels peers asked for that are still in their handshake, and the source addresses they came from. */
+    halfOpenTunnels: number;
+    halfOpenAddresses: number;
   };
   stats: RouterStats;
   /** Control-channel counters summed over every tunnel, live or ended (RFC 2661 §5.8). */
@@ -257,10 +261,12 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         dataDelivered: 0,
         dataUnknown: 0,
         refusedTunnels: 0,
+        halfOpenRefused: 0,
         tieBreakerDrops: 0,
       },
       endedChannels: newChannelTotals(),
       ended: new EndedRecords(deps.clock, config.destructTimeoutMs, config.maxEndedRecords),
+      halfOpen: new HalfOpenTunnels(config.maxHalfOpenTunnels, config.maxHalfOpenPerAddress),
       ...(deps.onData ? { onData: deps.onData } : {}),
       defaultTransport: this.#transports[0],
       recordsChannel: deps.inspect !== undefined,
@@ -465,6 +471,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         destinations: this.destinations.size,
         sessions,
         pendingRequests: pendingRequests(this.destinations),
+        halfOpenTunnels: this.rt.halfOpen.total,
+        halfOpenAddresses: this.rt.halfOpen.addresses,
       },
       stats: { ...this.rt.stats },
       channels: this.#channelTotals(),
@@ -710,6 +718,13 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: refused.message });
       return;
     }
+    // Bounded before anything is made for the peer (RFC 2661 §4.4.2 StopCCN 2/4: insufficient resources).
+    const busy = this.rt.halfOpen.refuses(from.address);
+    if (busy) {
+      this.rt.stats.halfOpenRefused++;
+      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: busy });
+      return;
+    }
     const d = this.#destination(from, profile);
     const admitted = d ? d.admit() : cause("refused", `system ${this.name} is closing`);
     if (!d || admitted) {
@@ -726,6 +741,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
     }
     // Counted like the tunnels we open: a destination with live tunnels is neither idle nor done closing.
     d.send({ type: "tunnelOpened", tunnelId: t.id, test: false });
+    d.handshakeStarted(t, this.rt.halfOpen.open(from.address));
+    t.channel.limitRetransmits(
+      this.rt.config.maxRetransmitsUnauthenticated ?? MAX_RETRANSMITS_UNAUTHENTICATED,
+    );
     t.receiveDecoded(packet, from);
     for (const loser of losers) loser.send({ type: "tieBreakerLost", bothLost: false });
   }

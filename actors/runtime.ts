@@ -12,6 +12,7 @@ import type { tunnelMachine } from "../machines/tunnel.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { NodeConfig, ResolvedProfile } from "./config.ts";
 import { type ControlChannelStats, newChannelStats } from "./control-channel/channel.ts";
+import type { HalfOpenTunnels } from "./half-open.ts";
 import type { Clock, PeerAddress, Random, Transport } from "./ports.ts";
 import type { PppService } from "./ppp-link.ts";
 import type { Supervisor } from "./supervisor.ts";
@@ -53,6 +54,8 @@ export interface RouterStats {
    * no ids left), and tunnels we closed during their handshake for authentication, host name or version.
    */
   refusedTunnels: number;
+  /** SCCRQs refused (StopCCN 2/4) because too many tunnels are in their handshake, node-wide or from the address. */
+  halfOpenRefused: number;
   /** SCCRQs dropped because ours won the tie-breaker (RFC 2661 §4.4.3). */
   tieBreakerDrops: number;
 }
@@ -103,6 +106,8 @@ export interface NodeRuntime {
   /** Tunnels by "peer address:port/peer tunnel id", for tunnel-id-0 packets (SCCRQ retransmissions, early StopCCN). */
   readonly tunnelsByPeer: Map<string, TunnelHandle>;
   readonly stats: RouterStats;
+  /** Tunnels peers asked for that are still in their handshake, bounded (actors/half-open.ts). */
+  readonly halfOpen: HalfOpenTunnels;
   /** Channel counters of the tunnels that ended (live tunnels add theirs when asked). */
   readonly endedChannels: ChannelTotals;
   /** The ended tunnels and sessions an operator still sees (the destruct timeout). */

@@ -235,6 +235,9 @@ export class TunnelHandle {
       ...(t.tieBreaker ? { tieBreaker: t.tieBreaker } : {}),
       ...(spec.profile?.peerHostName !== undefined ? { peerHostName: spec.profile.peerHostName } : {}),
       ...(rt.config.stopHoldMs !== undefined ? { stopHoldMs: rt.config.stopHoldMs } : {}),
+      ...(rt.config.handshakeTimeoutMs !== undefined
+        ? { handshakeTimeoutMs: rt.config.handshakeTimeoutMs }
+        : {}),
       test: spec.test,
     };
     rt.tunnels.set(id, t);

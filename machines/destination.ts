@@ -90,8 +90,11 @@ export type DestinationEvent =
   | { type: "tunnelOpened"; tunnelId: number; test: boolean }
   /** A tunnel reached established. */
   | { type: "tunnelEstablished"; tunnelId: number; test: boolean }
-  /** A tunnel ended, with its output. */
-  | { type: "tunnelEnded"; tunnelId: number; test: boolean; output: TunnelOutput }
+  /**
+   * A tunnel ended, with its output; `peerOpened`: the peer asked for it (its SCCRQ), so its failure
+   * says nothing of whether we reach the peer.
+   */
+  | { type: "tunnelEnded"; tunnelId: number; test: boolean; output: TunnelOutput; peerOpened?: boolean }
   /** The operator clears the lockout: the destination is used at once, without a test tunnel. */
   | { type: "clearLockout" }
   /** The operator runs the lockout test now: a test tunnel opens without waiting for the lockout to end. */
@@ -181,6 +184,8 @@ export const destinationMachine = setup({
     tunnelFailed: ({ event }) =>
       event.type === "tunnelEnded" &&
       !event.output.wasEstablished &&
+      // A peer that asked for a tunnel and did not complete it is not locked out: nothing of ours failed.
+      !event.peerOpened &&
       !NOT_A_FAILURE.has(event.output.cause.reason),
     isTestTunnel: ({ event }) =>
       (event.type === "tunnelEnded" || event.type === "tunnelEstablished") && event.test,

@@ -31,6 +31,12 @@ export type TunnelRole = "initiator" | "responder";
 /** RFC 2661 §5.7: the recommended full retransmission cycle, how long a StopCCN receiver keeps state. */
 export const STOP_CCN_HOLD_MS = 31_000;
 
+/**
+ * How long a responder waits for the SCCCN that completes the handshake before it forgets the tunnel
+ * (the peer never authenticated: its address may be forged, so nothing more is sent to it).
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** What a tunnel actor is created with. */
 export interface TunnelInput {
   path: ActorPath;
@@ -57,11 +63,14 @@ export interface TunnelInput {
   stopHoldMs?: number;
   /** A test tunnel, opened after a lockout to see whether the destination is back (no sessions yet). */
   test?: boolean;
+  /** Responder: how long the handshake may take after our SCCRP (default HANDSHAKE_TIMEOUT_MS). */
+  handshakeTimeoutMs?: number;
 }
 
 /** The tunnel machine's context: its input plus what was learnt from the peer. */
 export interface TunnelContext extends TunnelInput {
   stopHoldMs: number;
+  handshakeTimeoutMs: number;
   /** The peer's Assigned Tunnel ID (0 until SCCRQ or SCCRP told us). */
   peerTunnelId: number;
   /** The Host Name the peer presented. */
@@ -310,6 +319,7 @@ export const tunnelMachine = setup({
   },
   delays: {
     stopHold: ({ context }) => context.stopHoldMs,
+    handshake: ({ context }) => context.handshakeTimeoutMs,
   },
   actions: {
     setAdmin: assign({ admin: adminAfter }),
@@ -389,6 +399,13 @@ export const tunnelMachine = setup({
           result: StopCcnResult.fsmError,
         }),
     }),
+    recordHandshakeTimeout: assign({
+      cause: ({ context }) =>
+        cause(
+          "timeout",
+          `the peer did not complete the handshake (no SCCCN) within ${context.handshakeTimeoutMs} ms`,
+        ),
+    }),
     recordLocalClose: assign({
       cause: ({ event }) => localCloseCause(event as CloseEvent | AdminEvent),
     }),
@@ -435,6 +452,7 @@ export const tunnelMachine = setup({
   context: ({ input }) => ({
     ...input,
     stopHoldMs: input.stopHoldMs ?? STOP_CCN_HOLD_MS,
+    handshakeTimeoutMs: input.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
     peerTunnelId: 0,
     peerReceiveWindow: 4,
     admin: "enabled",
@@ -502,6 +520,9 @@ export const tunnelMachine = setup({
       },
     },
     "wait-ctl-conn": {
+      // A peer that never completes the handshake is forgotten without a word (no StopCCN toward an
+      // address that may be forged); a real peer's SCCCN comes within its own retransmission cycle.
+      after: { handshake: { target: "closed", actions: "recordHandshakeTimeout" } },
       on: {
         // RFC 2661 §7.2 wait-ctl-conn + SCCCN acceptable → established; not acceptable → StopCCN.
         "rx.SCCCN": [

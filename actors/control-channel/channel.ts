@@ -23,7 +23,7 @@ import { AckTimer } from "./ack-timer.ts";
 import { type CongestionControl, clampWindow, SlowStartCongestion } from "./congestion.ts";
 import { HelloTimer } from "./hello.ts";
 import { ReceiveWindow } from "./receive-window.ts";
-import { RetransmitTimer } from "./retransmit.ts";
+import { type RetransmitSchedule, RetransmitTimer } from "./retransmit.ts";
 import { SendQueue } from "./send-queue.ts";
 import { seqAdd, seqDistance, seqLess } from "./sequence.ts";
 
@@ -159,6 +159,8 @@ export class ControlChannel {
   readonly #congestion: CongestionControl;
   readonly #receiveWindow: ReceiveWindow<Incoming>;
   readonly #retransmit: RetransmitTimer;
+  /** The retransmission schedule the timer reads at each expiry (its limit can be tightened). */
+  readonly #schedule: RetransmitSchedule;
   readonly #ack: AckTimer;
   readonly #ackEvery: number;
   readonly #hello: HelloTimer;
@@ -189,11 +191,15 @@ export class ControlChannel {
     this.#nextNs = (o.initialNs ?? 0) & 0xffff;
     this.#congestion = new SlowStartCongestion(this.#peerReceiveWindow);
     this.#receiveWindow = new ReceiveWindow(clampWindow(o.receiveWindow), o.initialNr ?? 0);
-    this.#retransmit = new RetransmitTimer(
-      deps.clock,
-      { initialMs: o.retransmitInitialMs, capMs: o.retransmitCapMs, maxRetransmits: o.maxRetransmits },
-      { onRetransmit: () => this.#onRetransmitTimeout(), onExhausted: (n, ms) => this.#onExhausted(n, ms) },
-    );
+    this.#schedule = {
+      initialMs: o.retransmitInitialMs,
+      capMs: o.retransmitCapMs,
+      maxRetransmits: o.maxRetransmits,
+    };
+    this.#retransmit = new RetransmitTimer(deps.clock, this.#schedule, {
+      onRetransmit: () => this.#onRetransmitTimeout(),
+      onExhausted: (n, ms) => this.#onExhausted(n, ms),
+    });
     this.#ack = new AckTimer(deps.clock, o.ackDelayMs, () => this.#sendZlb());
     this.#ackEvery = Math.max(1, o.ackEveryMessages ?? Math.floor(clampWindow(o.receiveWindow) / 2));
     this.#hello = new HelloTimer(deps.clock, o.helloIntervalMs, () => this.#onIdle());
@@ -221,6 +227,16 @@ export class ControlChannel {
   }
 
   /** Whether the channel was closed (by `close` or by failure). */
+  /**
+   * Retransmissions before the channel is given up, from now on: `max` (at most the configured number),
+   * or the configured number again when undefined. A responder sends fewer SCCRPs toward a peer that
+   * has not authenticated yet (its address may be forged: every retransmission amplifies the SCCRQ).
+   */
+  limitRetransmits(max: number | undefined): void {
+    const configured = this.#options.maxRetransmits;
+    this.#schedule.maxRetransmits = max === undefined ? configured : Math.min(max, configured);
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

@@ -13,11 +13,16 @@ import { isIPv4, isIPv6 } from "node:net";
 import { Effect, Schema } from "effect";
 import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import { DEFAULT_CONTROL_CHANNEL_OPTIONS } from "../../actors/control-channel/channel.ts";
+import {
+  MAX_HALF_OPEN_PER_ADDRESS,
+  MAX_HALF_OPEN_TUNNELS,
+  MAX_RETRANSMITS_UNAUTHENTICATED,
+} from "../../actors/half-open.ts";
 import { DESTRUCT_TIMEOUT_MS, MAX_ENDED_RECORDS } from "../../actors/views.ts";
 import { LOCKOUT_MS, MAX_SESSIONS_PER_TUNNEL } from "../../machines/destination.ts";
 import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
-import { STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
+import { HANDSHAKE_TIMEOUT_MS, STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
 import { isLoopback } from "../admin/access.ts";
 import { closestName } from "./suggest.ts";
@@ -44,6 +49,8 @@ export const CONFIG_DEFAULTS = {
     stopCcnHoldSeconds: STOP_CCN_HOLD_MS / 1000,
     sessionSetupSeconds: SESSION_SETUP_TIMEOUT_MS / 1000,
     destructTimeoutSeconds: DESTRUCT_TIMEOUT_MS / 1000,
+    handshakeSeconds: HANDSHAKE_TIMEOUT_MS / 1000,
+    maxRetransmitsUnauthenticated: MAX_RETRANSMITS_UNAUTHENTICATED,
   },
   limits: {
     // RFC 2661 §4.4.3: tunnel ids are 16 bits and 0 is reserved.
@@ -51,6 +58,8 @@ export const CONFIG_DEFAULTS = {
     maxSessionsPerTunnel: MAX_SESSIONS_PER_TUNNEL,
     receiveWindow: DEFAULT_CONTROL_CHANNEL_OPTIONS.receiveWindow,
     maxEndedRecords: MAX_ENDED_RECORDS,
+    maxHalfOpenTunnels: MAX_HALF_OPEN_TUNNELS,
+    maxHalfOpenPerAddress: MAX_HALF_OPEN_PER_ADDRESS,
   },
 } as const;
 
@@ -373,6 +382,11 @@ const Timers = section({
     numberField("a number of seconds 10-3600", within(10, 3600)),
     t.destructTimeoutSeconds,
   ),
+  handshakeSeconds: withDefault(numberField("a number of seconds 1-600", within(1, 600)), t.handshakeSeconds),
+  maxRetransmitsUnauthenticated: withDefault(
+    numberField("an integer 0-100", integerIn(0, 100)),
+    t.maxRetransmitsUnauthenticated,
+  ),
 }).check(
   Schema.makeFilter((timers) =>
     timers.retransmitCapSeconds >= timers.retransmitInitialSeconds
@@ -393,6 +407,8 @@ const Limits = section({
     numberField("an integer 0-1000000 (0: keep no ended tunnels or sessions)", integerIn(0, 1_000_000)),
     l.maxEndedRecords,
   ),
+  maxHalfOpenTunnels: withDefault(count65535, l.maxHalfOpenTunnels),
+  maxHalfOpenPerAddress: withDefault(count65535, l.maxHalfOpenPerAddress),
 });
 
 // ---- PPP (RFC 1661) and address pools -----------------------------------------------------------
@@ -665,12 +681,16 @@ export interface RunConfig {
     stopCcnHoldSeconds: number;
     sessionSetupSeconds: number;
     destructTimeoutSeconds: number;
+    handshakeSeconds: number;
+    maxRetransmitsUnauthenticated: number;
   };
   limits: {
     maxTunnels: number;
     maxSessionsPerTunnel: number;
     receiveWindow: number;
     maxEndedRecords: number;
+    maxHalfOpenTunnels: number;
+    maxHalfOpenPerAddress: number;
   };
   destinations: readonly DestinationConfig[];
   /** PPP on incoming calls (RFC 1661), in the file's units. */

@@ -13,6 +13,8 @@ export const EMPTY_REGISTRIES: NodeSnapshot["registries"] = {
   destinations: 0,
   sessions: 0,
   pendingRequests: 0,
+  halfOpenTunnels: 0,
+  halfOpenAddresses: 0,
 };
 
 /** Expects each of these registries (one per node) to be empty. */

@@ -39,11 +39,15 @@ timers:
   stopCcnHoldSeconds: 5
   sessionSetupSeconds: 30
   destructTimeoutSeconds: 60
+  handshakeSeconds: 5
+  maxRetransmitsUnauthenticated: 1
 limits:
   maxTunnels: 8
   maxSessionsPerTunnel: 100
   receiveWindow: 4
   maxEndedRecords: 500
+  maxHalfOpenTunnels: 500
+  maxHalfOpenPerAddress: 50
 destinations:
   - address: 192.0.2.10
     port: 1701
@@ -111,8 +115,17 @@ const FULL: RunConfig = {
     stopCcnHoldSeconds: 5,
     sessionSetupSeconds: 30,
     destructTimeoutSeconds: 60,
+    handshakeSeconds: 5,
+    maxRetransmitsUnauthenticated: 1,
   },
-  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4, maxEndedRecords: 500 },
+  limits: {
+    maxTunnels: 8,
+    maxSessionsPerTunnel: 100,
+    receiveWindow: 4,
+    maxEndedRecords: 500,
+    maxHalfOpenTunnels: 500,
+    maxHalfOpenPerAddress: 50,
+  },
   destinations: [
     {
       address: "192.0.2.10",
@@ -167,8 +180,17 @@ const FULL_JSON = JSON.stringify({
     stopCcnHoldSeconds: 5,
     sessionSetupSeconds: 30,
     destructTimeoutSeconds: 60,
+    handshakeSeconds: 5,
+    maxRetransmitsUnauthenticated: 1,
   },
-  limits: { maxTunnels: 8, maxSessionsPerTunnel: 100, receiveWindow: 4, maxEndedRecords: 500 },
+  limits: {
+    maxTunnels: 8,
+    maxSessionsPerTunnel: 100,
+    receiveWindow: 4,
+    maxEndedRecords: 500,
+    maxHalfOpenTunnels: 500,
+    maxHalfOpenPerAddress: 50,
+  },
   destinations: [
     {
       address: "192.0.2.10",
@@ -243,8 +265,17 @@ describe("valid files", () => {
         stopCcnHoldSeconds: 31,
         sessionSetupSeconds: 120,
         destructTimeoutSeconds: 600,
+        handshakeSeconds: 10,
+        maxRetransmitsUnauthenticated: 2,
       },
-      limits: { maxTunnels: 65535, maxSessionsPerTunnel: 65535, receiveWindow: 16, maxEndedRecords: 10000 },
+      limits: {
+        maxTunnels: 65535,
+        maxSessionsPerTunnel: 65535,
+        receiveWindow: 16,
+        maxEndedRecords: 10000,
+        maxHalfOpenTunnels: 4096,
+        maxHalfOpenPerAddress: 256,
+      },
       destinations: [],
       ppp: DEFAULT_PPP,
       pools: [],
@@ -422,6 +453,10 @@ describe("toNodeConfig", () => {
       stopHoldMs: 5000,
       lockoutMs: 10_000,
       sessionSetupTimeoutMs: 30_000,
+      handshakeTimeoutMs: 5_000,
+      maxRetransmitsUnauthenticated: 1,
+      maxHalfOpenTunnels: 500,
+      maxHalfOpenPerAddress: 50,
       maxTunnels: 8,
       maxSessionsPerTunnel: 100,
       destructTimeoutMs: 60_000,
@@ -537,7 +572,7 @@ describe("field errors name the field and the fix", () => {
     ).toEqual([
       "config listen[0].port: expected a port number 0-65535 (0 picks a free port), got a string; remove the quotes",
       "config admin: expected a map with keys address, port, token, got 5",
-      "config timers: expected a map with keys helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds, got a list",
+      "config timers: expected a map with keys helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds, handshakeSeconds, maxRetransmitsUnauthenticated, got a list",
       "config destinations[0].hide: expected a list of AVP names, got a string",
       "config destinations[0].accept: expected true or false, got a string; write true or false, without quotes",
     ]);
@@ -725,7 +760,7 @@ destinations:
     const long = "a".repeat(100);
     expect(errors(withNode(`listen: [{ address: ${long} }]\ntimers: { ${long}: 1 }`))).toEqual([
       `config listen[0].address: expected an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::, got "${"a".repeat(64)}…"`,
-      `config timers.${"a".repeat(64)}…: unknown field; known fields: helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds`,
+      `config timers.${"a".repeat(64)}…: unknown field; known fields: helloSeconds, retransmitInitialSeconds, retransmitCapSeconds, maxRetransmits, ackDelayMs, lockoutSeconds, stopCcnHoldSeconds, sessionSetupSeconds, destructTimeoutSeconds, handshakeSeconds, maxRetransmitsUnauthenticated`,
     ]);
   });
 
