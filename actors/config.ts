@@ -45,9 +45,9 @@ export interface NodeConfig {
   handshakeTimeoutMs?: number;
   /** Responder: SCCRP retransmissions toward a peer that has not authenticated yet; default 2. */
   maxRetransmitsUnauthenticated?: number;
-  /** Tunnels from peers still in their handshake, node-wide; over it an SCCRQ gets StopCCN 2/4. Default 4096. */
+  /** Tunnels from peers still in their handshake, node-wide (peers only a wildcard profile admits); over it an SCCRQ gets StopCCN 2/4. Default 1024. */
   maxHalfOpenTunnels?: number;
-  /** Tunnels in their handshake from one source address; over it an SCCRQ gets StopCCN 2/4. Default 256. */
+  /** Tunnels in their handshake from one source address; over it an SCCRQ gets StopCCN 2/4. Default 128. */
   maxHalfOpenPerAddress?: number;
   /** StopCCN hold (RFC 2661 §5.7); default 31 s. */
   stopHoldMs?: number;

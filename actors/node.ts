@@ -719,7 +719,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       return;
     }
     // Bounded before anything is made for the peer (RFC 2661 §4.4.2 StopCCN 2/4: insufficient resources).
-    const busy = this.rt.halfOpen.refuses(from.address);
+    const busy = this.rt.halfOpen.refuses(from.address, profile.address !== undefined);
     if (busy) {
       this.rt.stats.halfOpenRefused++;
       this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: busy });

@@ -7,7 +7,8 @@
  * goes on serving: the next round of calls finds it warm). `--events ADDRESS`: it records
  * into that event log (and says how many it recorded when it closes). `--warm-up N`: before its LNS
  * starts, N calls go through a lab LAC and LNS of its own over loopback (the JIT compiles the code
- * of a call before the first real one; bounded, and said on stderr).
+ * of a call before the first real one; bounded, and said on stderr). `registries` answers its
+ * registries, counters and RSS now; `--open`: it also accepts any other peer that knows the secret (bench/flood).
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
@@ -20,7 +21,12 @@ import { cpuByThread } from "./measure.ts";
 const rss = (): number => process.memoryUsage.rss();
 
 const { values } = parseArgs({
-  options: { events: { type: "string" }, secret: { type: "string" }, "warm-up": { type: "string" } },
+  options: {
+    events: { type: "string" },
+    secret: { type: "string" },
+    "warm-up": { type: "string" },
+    open: { type: "boolean" },
+  },
 });
 if (values["warm-up"]) {
   const sessions = Number(values["warm-up"]);
@@ -35,6 +41,7 @@ if (values["warm-up"]) {
 const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),
+  ...(values.open ? { openToAny: true } : {}),
 });
 let peakRss = rss();
 const sampler = setInterval(() => {
@@ -53,6 +60,10 @@ for await (const line of createInterface({ input: process.stdin })) {
     const now = rss();
     peakRss = Math.max(peakRss, now);
     answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros(), threads: cpuByThread() });
+  } else if (line === "registries") {
+    const now = rss();
+    peakRss = Math.max(peakRss, now);
+    answer({ ...lns.snapshot?.(), rss: now, peakRss });
   } else if (line === "settle") {
     // A closed tunnel stays for the RFC 2661 §5.7 hold (1 s in the lab) before it leaves the registry.
     const deadline = performance.now() + 10_000;

@@ -58,6 +58,8 @@ export interface LabLns {
   ppp?(): NodeSnapshot["ppp"];
   /** Its registries now, when it runs in this process. */
   registries?(): NodeSnapshot["registries"];
+  /** Its registries, router counters and destinations now, when it runs in this process. */
+  snapshot?(): Pick<NodeSnapshot, "registries" | "stats" | "destinations">;
   /** Closes the LNS; resolves with its registries afterwards. */
   close(): Promise<NodeSnapshot["registries"]>;
   /** Control messages it sent, by type, when it can tell. */
@@ -89,6 +91,8 @@ export interface LabLnsOptions {
   /** Its event log: an address it opens (and closes with itself), or a recording it shares. */
   events?: string | Recording;
   observe?: LabObserver;
+  /** Also accept any other peer that knows the secret (an `address: any` profile, as the example config). */
+  openToAny?: boolean;
 }
 
 /** What a lab run does. */
@@ -159,6 +163,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     events,
     observe,
     ppp = false,
+    openToAny,
   } = typeof options === "string" ? { secret: options } : options;
   const own = typeof events === "string" ? await openRecording(events, { clock: realClock }) : undefined;
   const recording = own ?? (events as Recording | undefined);
@@ -170,7 +175,10 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
       hostName: "lns.lab",
       maxSessionsPerTunnel: 65535,
       stopHoldMs: 1000,
-      destinations: [{ address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] }],
+      destinations: [
+        { address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] },
+        ...(openToAny ? [{ secret }] : []),
+      ],
       ...(ppp ? { ppp: LAB_LNS_PPP } : {}),
     },
     {
@@ -194,6 +202,10 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     },
     ppp: () => lns.snapshot({ sessions: false }).ppp,
     registries,
+    snapshot() {
+      const { registries, stats, destinations } = lns.snapshot({ sessions: false });
+      return { registries, stats, destinations };
+    },
     async close() {
       await lns.close({ reason: "admin", message: "lab over" });
       const left = registries();
