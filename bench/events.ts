@@ -4,7 +4,8 @@
  * Cases: the file log under each fsync policy, JetStream with pipelined acks, and the whole path from
  * XState (an actor whose every event changes state and context, recorded through `inspect`) into the
  * file log and into JetStream. Appends go in batches of 256 with 4 in flight, as the recorder sends them.
- * JetStream: a nats-server of its own (like the integration tests) unless `--nats nats://host:port`.
+ * JetStream: a nats-server of its own (like the integration tests) unless `--nats nats://host:port`,
+ * then a three-server cluster of its own with a stream of 3 replicas (the R3 cases, beside the single server).
  * The file logs go to a temporary directory, or under `--dir` (fsync costs depend on that disk).
  *   node_modules/.bin/bun bench/events.ts [--events N] [--nats nats://127.0.0.1:4222] [--dir DIR]
  *   node_modules/.bin/deno run -A bench/events.ts
@@ -20,7 +21,7 @@ import { openJetStreamEventLog } from "../adapters/event-log/jetstream.ts";
 import type { Envelope } from "../events/envelope.ts";
 import type { EventLog } from "../events/port.ts";
 import { createRecorder } from "../events/recorder.ts";
-import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
+import { type NatsServer, startNatsCluster, startNatsServer } from "../test/integration/nats/server.ts";
 import { rssBytes, runtimeName } from "./measure.ts";
 
 /** One measured case. */
@@ -151,40 +152,62 @@ try {
   const url = natsUrl ?? server?.url;
   if (url) {
     try {
-      const tag = Date.now().toString(36);
-      const log = await openJetStreamEventLog({
-        servers: url,
-        stream: `BENCH_${tag}`,
-        subjectPrefix: `bench_${tag}`,
-      });
-      report("jetstream, window 256", count, await appendAll(log, all));
-      await log.close();
-      const recorded = await openJetStreamEventLog({
-        servers: url,
-        stream: `BENCHR_${tag}`,
-        subjectPrefix: `benchr_${tag}`,
-      });
-      report("XState → recorder → jetstream", count, await recordAll(recorded, count));
-      const start = performance.now();
-      let read = 0;
-      for await (const _ of recorded.read({ node: "bench" })) read++;
-      report("jetstream read (ordered consumer)", read, (performance.now() - start) / 1000);
-      await recorded.close();
-      if (natsUrl) {
-        // Leave a shared server as it was.
-        const { connect } = await import("@nats-io/transport-node");
-        const { jetstreamManager } = await import("@nats-io/jetstream");
-        const nc = await connect({ servers: natsUrl });
-        const jsm = await jetstreamManager(nc);
-        await jsm.streams.delete(`BENCH_${tag}`);
-        await jsm.streams.delete(`BENCHR_${tag}`);
-        await nc.close();
-      }
+      await jetstreamCases(url, "", 1);
     } finally {
       await server?.dispose();
+    }
+  }
+  // The same on a JetStream cluster of three servers, the stream with 3 replicas (every append is
+  // stored on two servers at least before it is acknowledged). Only with servers of its own.
+  if (!natsUrl && server) {
+    const cluster = await startNatsCluster();
+    try {
+      await jetstreamCases(
+        cluster.hosts.split(",").map((h) => `nats://${h}`),
+        " R3 (3-server cluster)",
+        3,
+      );
+    } finally {
+      await cluster.dispose();
     }
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ bench: "events", runtime: runtimeName(), rssBytes: rssBytes(), results }));
+
+/** The JetStream cases against `servers`: appends, the recorder's path, and the read back. */
+async function jetstreamCases(servers: string | string[], label: string, replicas: number): Promise<void> {
+  const tag = Date.now().toString(36);
+  const open = async (stream: string, prefix: string) => {
+    // A cluster elects its JetStream meta leader after its servers meet: retry until the stream is made.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await openJetStreamEventLog({ servers, stream, subjectPrefix: prefix, replicas });
+      } catch (error) {
+        if (attempt >= 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
+  const log = await open(`BENCH_${tag}`, `bench_${tag}`);
+  report(`jetstream${label}, window 256`, count, await appendAll(log, all));
+  await log.close();
+  const recorded = await open(`BENCHR_${tag}`, `benchr_${tag}`);
+  report(`XState → recorder → jetstream${label}`, count, await recordAll(recorded, count));
+  const start = performance.now();
+  let read = 0;
+  for await (const _ of recorded.read({ node: "bench" })) read++;
+  report(`jetstream${label} read (ordered consumer)`, read, (performance.now() - start) / 1000);
+  await recorded.close();
+  if (natsUrl) {
+    // Leave a shared server as it was.
+    const { connect } = await import("@nats-io/transport-node");
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    const nc = await connect({ servers: natsUrl });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(`BENCH_${tag}`);
+    await jsm.streams.delete(`BENCHR_${tag}`);
+    await nc.close();
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * The EventLog adapters (memory, file, NATS JetStream) and `openEventLog(address)`, which picks one
- * from an address: `memory:`, `file:DIR` (or `file:///abs/dir`), `nats://host:port[/STREAM]`.
+ * from an address: `memory:`, `file:DIR` (or `file:///abs/dir`), `nats://host:port[,host:port…][/STREAM][?replicas=N]`
+ * (several servers of one JetStream cluster; a stream created with N replicas).
  */
 import type { EventLog } from "../../events/port.ts";
 import { EventLogError } from "../../events/port.ts";
@@ -27,9 +28,9 @@ export { MemoryEventLog } from "./memory.ts";
 export type EventLogAddress =
   | { kind: "memory" }
   | { kind: "file"; dir: string }
-  | { kind: "nats"; servers: string; stream?: string };
+  | { kind: "nats"; servers: string | string[]; stream?: string; replicas?: number };
 
-const FORMS = "expected file:DIR, memory: or nats://host:port[/STREAM]";
+const FORMS = "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]";
 
 /** Parses an event-log address; throws an EventLogError "config" that shows the valid forms. */
 export function parseEventLogAddress(address: string): EventLogAddress {
@@ -45,21 +46,42 @@ export function parseEventLogAddress(address: string): EventLogAddress {
     return { kind: "file", dir };
   }
   if (address.startsWith("nats://")) {
-    let url: URL;
-    try {
-      url = new URL(address);
-    } catch {
-      throw bad("not a URL");
+    // Several servers of one cluster are comma-separated hosts: each is parsed as a URL of its own.
+    const rest = address.slice("nats://".length);
+    const cut = rest.search(/[/?#]/);
+    const hosts = (cut < 0 ? rest : rest.slice(0, cut)).split(",");
+    const tail = cut < 0 ? "" : rest.slice(cut);
+    const servers: string[] = [];
+    let url: URL | undefined;
+    for (const host of hosts) {
+      try {
+        url = new URL(`nats://${host}${tail}`);
+      } catch {
+        throw bad(`'${host}' is not a host:port`);
+      }
+      if (!url.hostname) throw bad("no host");
+      const auth = url.username ? `${url.username}${url.password ? `:${url.password}` : ""}@` : "";
+      servers.push(`nats://${auth}${url.hostname}:${url.port || "4222"}`);
     }
-    if (!url.hostname) throw bad("no host");
-    if (url.search || url.hash) throw bad("no query or fragment allowed");
+    if (!url) throw bad("no host");
+    if (url.hash) throw bad("no fragment allowed");
+    let replicas: number | undefined;
+    for (const [key, value] of url.searchParams) {
+      if (key !== "replicas") throw bad(`unknown parameter '${key}' (only replicas)`);
+      replicas = Number(value);
+      if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+        throw bad(`replicas must be 1-5, got '${value}'`);
+    }
     const path = url.pathname.replace(/^\//, "");
     if (path.includes("/")) throw bad("only one path segment (the stream) allowed");
     if (path !== "" && !/^[A-Za-z0-9_-]+$/.test(path))
       throw bad(`stream '${path}' must be letters, digits, '-' or '_'`);
-    const auth = url.username ? `${url.username}${url.password ? `:${url.password}` : ""}@` : "";
-    const servers = `nats://${auth}${url.hostname}:${url.port || "4222"}`;
-    return path === "" ? { kind: "nats", servers } : { kind: "nats", servers, stream: path };
+    return {
+      kind: "nats",
+      servers: servers.length === 1 ? servers[0] : servers,
+      ...(path !== "" ? { stream: path } : {}),
+      ...(replicas !== undefined ? { replicas } : {}),
+    };
   }
   throw bad("unknown form");
 }
@@ -79,6 +101,11 @@ export async function openEventLog(address: string, options: OpenEventLogOptions
     case "file":
       return openFileEventLog(parsed.dir, options.file);
     case "nats":
-      return await openJetStreamEventLog({ ...options.nats, servers: parsed.servers, stream: parsed.stream });
+      return await openJetStreamEventLog({
+        ...options.nats,
+        servers: parsed.servers,
+        stream: parsed.stream,
+        ...(parsed.replicas !== undefined ? { replicas: parsed.replicas } : {}),
+      });
   }
 }

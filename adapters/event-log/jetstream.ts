@@ -56,6 +56,11 @@ export interface JetStreamEventLogOptions {
   maxBytes?: number;
   /** The stream's dedup window for `Nats-Msg-Id`, ms (default 2 minutes): longer than any outage retry. */
   duplicateWindowMs?: number;
+  /**
+   * Replicas of a stream this log creates (default 1): 3 on a JetStream cluster of three servers keeps
+   * every stored envelope through the loss of any one of them.
+   */
+  replicas?: number;
   /** Where a created stream keeps messages (default "file"). */
   storage?: "file" | "memory";
   /** Publishes awaiting their ack at once (default 256). */
@@ -188,7 +193,7 @@ async function ensureStream(
     max_bytes: options.maxBytes ?? -1,
     // The dedup window may not exceed the age limit.
     duplicate_window: nanos(maxAgeMs > 0 ? Math.min(duplicateWindowMs, maxAgeMs) : duplicateWindowMs),
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
   });
 }
 

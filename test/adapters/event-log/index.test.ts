@@ -39,10 +39,11 @@ describe("event-log addresses", () => {
     ["file:", "no directory"],
     ["file://relative", "absolute path"],
     ["nats://", "no host"],
-    ["nats://[", "not a URL"],
+    ["nats://[", "'[' is not a host:port"],
     ["nats://host:4222/A/B", "one path segment"],
     ["nats://host:4222/bad.name", "stream 'bad.name'"],
-    ["nats://host:4222/S?x=1", "no query"],
+    ["nats://host:4222/S?x=1", "unknown parameter 'x' (only replicas)"],
+    ["nats://host:4222/S?replicas=9", "replicas must be 1-5, got '9'"],
     ["kafka://host:9092", "unknown form"],
   ])("'%s' is refused: %s", (address, why) => {
     let error: unknown;
@@ -54,7 +55,18 @@ describe("event-log addresses", () => {
     expect(error).toMatchObject({ code: "config" });
     expect(String((error as Error).message)).toContain(why);
     expect(String((error as Error).message)).toContain(
-      "expected file:DIR, memory: or nats://host:port[/STREAM]",
+      "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]",
+    );
+  });
+
+  test("several servers of one cluster, and the replicas of the stream created", () => {
+    expect(parseEventLogAddress("nats://127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003/R3?replicas=3")).toEqual(
+      {
+        kind: "nats",
+        servers: ["nats://127.0.0.1:4001", "nats://127.0.0.1:4002", "nats://127.0.0.1:4003"],
+        stream: "R3",
+        replicas: 3,
+      },
     );
   });
 

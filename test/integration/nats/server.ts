@@ -68,7 +68,7 @@ async function waitForPort(port: number, timeoutMs: number, exited: () => string
  * Throws naming scripts/setup.sh when the server is not installed.
  */
 export async function startNatsServer(
-  options: { port?: number; storeDir?: string } = {},
+  options: { port?: number; storeDir?: string; args?: readonly string[] } = {},
 ): Promise<NatsServer> {
   const binary = natsServerBinary();
   const port = options.port ?? (await freePort());
@@ -81,7 +81,8 @@ export async function startNatsServer(
   const launch = async (): Promise<void> => {
     exitedWith = undefined;
     output = "";
-    const proc = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    const args = ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir, ...(options.args ?? [])];
+    const proc = spawn(binary, args, {
       stdio: ["ignore", "ignore", "pipe"],
     });
     child = proc;
@@ -124,6 +125,51 @@ export async function startNatsServer(
     async dispose() {
       if (child) await terminate(child, exited);
       if (!options.storeDir) rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Three nats-servers on loopback joined as one JetStream cluster (INTEROP.md), each its own store. */
+export interface NatsCluster {
+  readonly servers: readonly NatsServer[];
+  /** Server names n1, n2, n3 (as JetStream names a stream's leader), in `servers` order. */
+  readonly names: readonly string[];
+  /** `nats://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3` (an event-log address's server part). */
+  readonly hosts: string;
+  dispose(): Promise<void>;
+}
+
+/** Starts a three-server JetStream cluster; resolves when each accepts client connections. */
+export async function startNatsCluster(): Promise<NatsCluster> {
+  const clientPorts = [await freePort(), await freePort(), await freePort()];
+  const clusterPorts = [await freePort(), await freePort(), await freePort()];
+  const names = ["n1", "n2", "n3"];
+  const servers = await Promise.all(
+    names.map((name, i) =>
+      startNatsServer({
+        port: clientPorts[i],
+        args: [
+          "--server_name",
+          name,
+          "--cluster_name",
+          "l2tp-test",
+          "--cluster",
+          `nats://127.0.0.1:${clusterPorts[i]}`,
+          "--routes",
+          clusterPorts
+            .filter((_, j) => j !== i)
+            .map((p) => `nats://127.0.0.1:${p}`)
+            .join(","),
+        ],
+      }),
+    ),
+  );
+  return {
+    servers,
+    names,
+    hosts: clientPorts.map((p) => `127.0.0.1:${p}`).join(","),
+    async dispose() {
+      await Promise.all(servers.map((s) => s.dispose()));
     },
   };
 }
