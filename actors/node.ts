@@ -675,6 +675,16 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       });
       return;
     }
+    // RFC 2661 §5.8: the SCCRQ opens the control channel, so its Ns is 0. Another Ns would be held by the
+    // new tunnel's channel as out of order and never delivered: the tunnel would wait in idle for good.
+    if (packet.header.ns !== 0) {
+      this.#refuseSccrq(sccrq, from, transport, {
+        result: StopCcnResult.generalError,
+        error: GeneralError.valueOutOfRange,
+        message: `SCCRQ with Ns ${packet.header.ns}: the first message of a control channel has Ns 0 (RFC 2661 §5.8)`,
+      });
+      return;
+    }
     const invalid = validateMessage(message);
     if (invalid) {
       this.#refuseSccrq(sccrq, from, transport, {

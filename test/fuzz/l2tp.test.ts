@@ -6,25 +6,11 @@
  * Fixed seed in CI; more on demand: FUZZ_SEED=123 FUZZ_RUNS=1000000 bun test ./test/fuzz/
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { readCapture } from "../../adapters/capture/pcap.ts";
 import { describePacket } from "../../protocol/describe.ts";
 import { type Decoded, decodeControl, decodeHeader, peekIds } from "../../protocol/l2tp/index.ts";
-import { fuzzInputs, fuzzSettings } from "./mutate.ts";
+import { captureSeeds, fuzzInputs, fuzzSettings } from "./mutate.ts";
 
 const secret = new TextEncoder().encode("s3cret");
-const capturesDir = new URL("../fixtures/captures/", import.meta.url).pathname;
-
-/** Every L2TP datagram of every shipped capture: the seeds that mutations start from. */
-function captureSeeds(): Uint8Array[] {
-  const seeds: Uint8Array[] = [];
-  for (const file of readdirSync(capturesDir).filter((f) => f.endsWith(".pcapng"))) {
-    const capture = readCapture(readFileSync(capturesDir + file));
-    if (capture.ok) for (const d of capture.datagrams) seeds.push(d.payload);
-  }
-  return seeds;
-}
-
 function expectNamedRejection(result: Decoded<unknown>, input: Uint8Array): void {
   if (result.ok) return;
   if (!result.error.field || !result.error.reason) {

@@ -5,7 +5,9 @@
  * octets), with what a format adds (its boundary values, a header that gets random inputs past the
  * first check, mutations of its own).
  */
+import { readdirSync, readFileSync } from "node:fs";
 import process from "node:process";
+import { readCapture } from "../../adapters/capture/pcap.ts";
 
 /** Seed and count of a fuzz run: FUZZ_SEED and FUZZ_RUNS override the CI defaults. */
 export function fuzzSettings(defaultRuns: number, defaultSeed = 20261125): { seed: number; runs: number } {
@@ -143,4 +145,16 @@ function mutate(bytes: Uint8Array, seeds: readonly Uint8Array[], format: FuzzFor
     default:
       return (format.mutate as NonNullable<FuzzFormat["mutate"]>)(bytes, int);
   }
+}
+
+const capturesDir = new URL("../fixtures/captures/", import.meta.url).pathname;
+
+/** Every L2TP datagram of every shipped capture: the seeds that mutations start from. */
+export function captureSeeds(): Uint8Array[] {
+  const seeds: Uint8Array[] = [];
+  for (const file of readdirSync(capturesDir).filter((f) => f.endsWith(".pcapng"))) {
+    const capture = readCapture(readFileSync(capturesDir + file));
+    if (capture.ok) for (const d of capture.datagrams) seeds.push(d.payload);
+  }
+  return seeds;
 }
