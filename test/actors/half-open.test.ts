@@ -6,18 +6,12 @@
  * legitimate LAC on another address sets its calls up meanwhile.
  */
 import { afterEach, expect, test } from "bun:test";
-import { createNode, type L2tpNode } from "../../actors/node.ts";
-import { realClock } from "../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp, type UdpTransport } from "../../adapters/udp/index.ts";
 import { decodeControl, encodeControl } from "../../protocol/l2tp/messages.ts";
+import { UdpNodes } from "../support/udp-nodes.ts";
 
-const sockets: UdpTransport[] = [];
-const nodes: L2tpNode[] = [];
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.close()));
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-});
+const udp = new UdpNodes();
+afterEach(() => udp.closeAll());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,8 +29,7 @@ async function flood(
 ): Promise<Heard[]> {
   const heard: Heard[] = [];
   for (let i = 0; i < count; i++) {
-    const socket = await bindUdp({ address, port: 0 });
-    sockets.push(socket);
+    const socket = await udp.socket(address);
     const mine: Heard = { sccrps: 0, stops: [] };
     heard.push(mine);
     socket.onReceive((packet) => {
@@ -64,35 +57,23 @@ async function flood(
 }
 
 test("half-open tunnels are bounded per address and node-wide; the rest is refused with StopCCN 2/4; nothing stays", async () => {
-  const lnsSocket = await bindUdp({ address: "127.0.0.1", port: 0 });
-  sockets.push(lnsSocket);
-  const lns = createNode(
-    {
-      name: "lns",
-      hostName: "lns.test",
-      destinations: [{ secret: "s3cret" }],
-      maxHalfOpenPerAddress: 20,
-      maxHalfOpenTunnels: 30,
-      handshakeTimeoutMs: 1_500,
-      stopHoldMs: 200,
-      channel: { retransmitInitialMs: 200, retransmitCapMs: 800 },
-    },
-    { transport: lnsSocket, clock: realClock, random: cryptoRandom },
-  );
-  nodes.push(lns);
-  const lacSocket = await bindUdp({ address: "127.0.0.2", port: 0 });
-  sockets.push(lacSocket);
-  const lac = createNode(
-    {
-      name: "lac",
-      hostName: "lac.test",
-      destinations: [{ ...lnsSocket.local, secret: "s3cret", accept: false }],
-      stopHoldMs: 200,
-      channel: { retransmitInitialMs: 200, retransmitCapMs: 800 },
-    },
-    { transport: lacSocket, clock: realClock, random: cryptoRandom },
-  );
-  nodes.push(lac);
+  const { node: lns, socket: lnsSocket } = await udp.node("127.0.0.1", {
+    name: "lns",
+    hostName: "lns.test",
+    destinations: [{ secret: "s3cret" }],
+    maxHalfOpenPerAddress: 20,
+    maxHalfOpenTunnels: 30,
+    handshakeTimeoutMs: 1_500,
+    stopHoldMs: 200,
+    channel: { retransmitInitialMs: 200, retransmitCapMs: 800 },
+  });
+  const { node: lac, socket: lacSocket } = await udp.node("127.0.0.2", {
+    name: "lac",
+    hostName: "lac.test",
+    destinations: [{ ...lnsSocket.local, secret: "s3cret", accept: false }],
+    stopHoldMs: 200,
+    channel: { retransmitInitialMs: 200, retransmitCapMs: 800 },
+  });
 
   const fromA = await flood("127.0.0.4", 40, lnsSocket.local);
   await sleep(100);

@@ -9,18 +9,12 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import process from "node:process";
-import { createNode, type L2tpNode } from "../../actors/node.ts";
-import { realClock } from "../../adapters/clock/index.ts";
-import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp, type UdpTransport } from "../../adapters/udp/index.ts";
+import type { UdpTransport } from "../../adapters/udp/index.ts";
+import { UdpNodes } from "../support/udp-nodes.ts";
 import { captureSeeds, fuzzInputs, fuzzSettings } from "./mutate.ts";
 
-const sockets: UdpTransport[] = [];
-const nodes: L2tpNode[] = [];
-afterEach(async () => {
-  await Promise.all(nodes.splice(0).map((n) => n.close()));
-  await Promise.all(sockets.splice(0).map((s) => s.close()));
-});
+const udp = new UdpNodes();
+afterEach(() => udp.closeAll());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -34,9 +28,8 @@ const { seed, runs } = fuzzSettings(100_000, 12);
 
 test(`a running LNS gets ${runs} fuzzed datagrams (seed ${seed}): it stays up, keeps nothing, heap back within 10%`, async () => {
   const errors: unknown[] = [];
-  const lnsSocket = await bindUdp({ address: "127.0.0.1", port: 0 });
-  sockets.push(lnsSocket);
-  const lns = createNode(
+  const { node: lns, socket: lnsSocket } = await udp.node(
+    "127.0.0.1",
     {
       name: "lns",
       hostName: "lns.test",
@@ -47,17 +40,10 @@ test(`a running LNS gets ${runs} fuzzed datagrams (seed ${seed}): it stays up, k
       stopHoldMs: 200,
       channel: { retransmitInitialMs: 100, retransmitCapMs: 400 },
     },
-    {
-      transport: lnsSocket,
-      clock: realClock,
-      random: cryptoRandom,
-      onWiringError: (error) => errors.push(error),
-    },
+    { onWiringError: (error) => errors.push(error) },
   );
-  nodes.push(lns);
   const senders: UdpTransport[] = [];
-  for (let i = 0; i < 50; i++) senders.push(await bindUdp({ address: `127.0.2.${1 + (i % 10)}`, port: 0 }));
-  sockets.push(...senders);
+  for (let i = 0; i < 50; i++) senders.push(await udp.socket(`127.0.2.${1 + (i % 10)}`));
 
   // A first round of 20,000 warms the code and the heap up (with 2,000 the heap grew by 1.1 MiB after any
   // number of datagrams, 30,000 or 200,000: compiled code and caches, not what the datagrams left), so
@@ -93,18 +79,12 @@ test(`a running LNS gets ${runs} fuzzed datagrams (seed ${seed}): it stays up, k
   expect(n.registries.destinations).toBe(0);
 
   // Still up: a real LAC sets up a call.
-  const lacSocket = await bindUdp({ address: "127.0.0.2", port: 0 });
-  sockets.push(lacSocket);
-  const lac = createNode(
-    {
-      name: "lac",
-      hostName: "lac.test",
-      destinations: [{ ...lnsSocket.local, secret: "s3cret", accept: false }],
-      stopHoldMs: 200,
-    },
-    { transport: lacSocket, clock: realClock, random: cryptoRandom },
-  );
-  nodes.push(lac);
+  const { node: lac } = await udp.node("127.0.0.2", {
+    name: "lac",
+    hostName: "lac.test",
+    destinations: [{ ...lnsSocket.local, secret: "s3cret", accept: false }],
+    stopHoldMs: 200,
+  });
   expect((await lac.openSession({ destination: lnsSocket.local })).ok).toBe(true);
   await lac.close();
   console.log(

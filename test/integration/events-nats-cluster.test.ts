@@ -10,12 +10,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { createNode, type L2tpNode, type OpenSessionOutcome } from "../../actors/node.ts";
+import type { OpenSessionOutcome } from "../../actors/node.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
-import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp } from "../../adapters/udp/index.ts";
 import { openRecording } from "../../bin/commands/recording.ts";
+import { UdpNodes } from "../support/udp-nodes.ts";
 import { type NatsCluster, startNatsCluster } from "./nats/server.ts";
 
 let cluster: NatsCluster;
@@ -63,29 +62,20 @@ test("stream leader SIGKILLed mid-run: every envelope once and in order, no call
   );
   if (!recording) throw new Error("unreachable");
   const recorded = recording.forNode("lns");
-  const lnsTransport = await bindUdp({ address: "127.0.0.1", port: 0 });
-  const lns = createNode(
+  const udp = new UdpNodes();
+  const { node: lns, socket: lnsSocket } = await udp.node(
+    "127.0.0.1",
     { name: "lns", hostName: "lns.test", destinations: [{ secret: "s3cret", peerHostName: "lac.test" }] },
-    {
-      transport: lnsTransport,
-      clock: realClock,
-      random: cryptoRandom,
-      inspect: recorded.inspect,
-      admit: recorded.admit,
-    },
+    { inspect: recorded.inspect, admit: recorded.admit },
   );
   recorded.attach(lns);
-  const port = lnsTransport.local.port;
-  const lacTransport = await bindUdp({ address: "127.0.0.2", port: 0 });
-  const lac: L2tpNode = createNode(
-    {
-      name: "lac",
-      hostName: "lac.test",
-      lockoutMs: 200,
-      destinations: [{ address: "127.0.0.1", port, secret: "s3cret", peerHostName: "lns.test" }],
-    },
-    { transport: lacTransport, clock: realClock, random: cryptoRandom },
-  );
+  const port = lnsSocket.local.port;
+  const { node: lac } = await udp.node("127.0.0.2", {
+    name: "lac",
+    hostName: "lac.test",
+    lockoutMs: 200,
+    destinations: [{ address: "127.0.0.1", port, secret: "s3cret", peerHostName: "lns.test" }],
+  });
   const dial = () => lac.openSession({ destination: { address: "127.0.0.1", port } });
   const established = () =>
     lns
@@ -132,9 +122,7 @@ test("stream leader SIGKILLed mid-run: every envelope once and in order, no call
   expect(established()).toBe(taken);
 
   await lac.close();
-  await lacTransport.close();
-  await lns.close();
-  await lnsTransport.close();
+  await udp.closeAll();
   const summary = await recording.close();
   expect(summary.unstored).toBe(0);
 
