@@ -254,7 +254,9 @@ describe("l2tp replay: clear errors", () => {
   test("a bad SOURCE names the valid forms; a missing file log and memory: say why", () => {
     const bad = l2tp("replay", "kafka://x");
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain("expected file:DIR, memory: or nats://host:port[/STREAM]");
+    expect(bad.err).toContain(
+      "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]",
+    );
     const missing = l2tp("replay", `file:${join(dir, "nothing-here")}`);
     expect(missing.code).toBe(1);
     expect(missing.err).toContain("no event log there");
