@@ -43,12 +43,17 @@ export type AdminRequestTarget =
 const ADMIN_STATES = new Set(["enabled", "drain", "shutdown"]);
 const MAX_BODY = 64 * 1024;
 
+/** More routes on the same server (the inspector page): true when it answered the request. */
+export type AdminRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 /** What an admin API serves besides the node's tree. */
 export interface AdminOptions {
   /** The bearer token of mutating requests (access.ts); none: one is made and written to a file. */
   token?: string;
   /** The text of GET /metrics (metrics.ts); none: 404. */
   metrics?: () => string;
+  /** More routes (the inspector page), tried after the access rules: true when they answered. */
+  routes?: AdminRoutes;
 }
 
 /**
@@ -69,7 +74,10 @@ export async function startAdminServer(
       res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "content-length": Buffer.byteLength(text) });
       return res.end(text);
     }
-    handleAdminRequest(node, req, res).catch((err) => reply(res, 500, { error: String(err) }));
+    const handled = options.routes ? options.routes(req, res) : Promise.resolve(false);
+    handled
+      .then((done) => (done ? undefined : handleAdminRequest(node, req, res)))
+      .catch((err) => reply(res, 500, { error: String(err) }));
   });
   return listenAdmin(server, listen, access);
 }
@@ -258,7 +266,8 @@ function isId(value: unknown): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | string> {
+/** Reads a request's JSON object body (at most 64 KiB); a string says what is wrong with it. */
+export async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | string> {
   let text = "";
   for await (const chunk of req) {
     text += chunk;

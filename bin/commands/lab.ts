@@ -12,10 +12,19 @@ import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
+import { type AdminServer, handleAdminRequest } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
+import {
+  createInspector,
+  type Inspector,
+  inspectorUrl,
+  parseListen,
+  serveInspector,
+} from "../../adapters/inspector/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
+import type { EventLog } from "../../events/port.ts";
 import { controlMessageTypeOf } from "../../protocol/l2tp/message-types.ts";
 import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
@@ -24,7 +33,7 @@ import { openRecording, type Recording, type RecordingSummary, summaryText } fro
 /** Where a lab run records by default: a folder of its own per run, so that a replay shows one run. */
 export const LAB_EVENTS_DIR = "./var/lab";
 
-const HELP = `usage: ${L2TP} lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json]
+const HELP = `usage: ${L2TP} lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json] [--inspect]
 
 An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
 authentication and hidden AVPs), each carrying a simulated PPP subscriber that the LNS terminates (LCP,
@@ -41,6 +50,10 @@ is recorded in the event log, and the report ends with the command that replays 
                   per run, file:${LAB_EVENTS_DIR}/<start time>
   --no-ppp        L2TP calls only, no PPP inside them
   --json          only one JSON line with the figures on stdout (the human report goes to stderr)
+  --inspect       serve the inspector page of both nodes (its URL is printed) and hold the sessions until
+                  Ctrl-C, or for --hold when given
+  --inspect-actions   with --inspect: let the page drain, shut down, enable and close
+  --listen A:P    with --inspect: where the page is served (default 127.0.0.1:0, a free port)
 `;
 
 /** A new folder under LAB_EVENTS_DIR named by the start time (and the process, should two start at once). */
@@ -73,6 +86,8 @@ export type LabSide = "lac" | "lns";
 
 /** Hooks to watch the lab's nodes (tests: the live states to compare a replay with). */
 export interface LabObserver {
+  /** The lab's event log was opened (before either node is created). */
+  recording?(recording: Recording): void;
   /** A node was created (the LNS only when it runs in this process). */
   created?(side: LabSide, node: L2tpNode): void;
   /** Every inspection event of a node, after its recorder had it. */
@@ -243,6 +258,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const secret = options.secret ?? LAB_SECRET;
   const recording =
     options.events !== undefined ? await openRecording(options.events, { clock: realClock }) : undefined;
+  if (recording) options.observe?.recording?.(recording);
   const lnsNode =
     options.lns ??
     (await startLabLns({
@@ -402,6 +418,9 @@ export const lab: Command = {
         events: { type: "string" },
         json: { type: "boolean", default: false },
         "no-ppp": { type: "boolean", default: false },
+        inspect: { type: "boolean", default: false },
+        "inspect-actions": { type: "boolean", default: false },
+        listen: { type: "string", default: "127.0.0.1:0" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -409,6 +428,7 @@ export const lab: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    const holdGiven = argv.some((a) => a === "--hold" || a.startsWith("--hold="));
     const sessions = wholeNumber("--sessions", values.sessions, 1, 65535 * 100);
     const tunnels = wholeNumber("--tunnels", values.tunnels, 1, 65535);
     if (tunnels > sessions) {
@@ -437,13 +457,22 @@ export const lab: Command = {
     );
     const bufferWarning = receiveBufferWarning();
     if (bufferWarning) process.stderr.write(`l2tp lab: warning: ${bufferWarning}\n`);
+    const inspecting = values.inspect
+      ? labInspector({
+          listen: values.listen,
+          actions: values["inspect-actions"],
+          ...(holdGiven ? { holdMs } : {}),
+          say,
+        })
+      : undefined;
     const report = await runLab({
       sessions,
       tunnels,
-      holdMs,
+      holdMs: inspecting ? 0 : holdMs,
       window,
       events,
       ppp: !values["no-ppp"],
+      ...(inspecting ? { observe: inspecting.observe } : {}),
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
         else if (done || performance.now() - lastShown > 1000) {
@@ -452,6 +481,7 @@ export const lab: Command = {
         }
       },
     });
+    await inspecting?.close();
     printReport(report, say);
     if (report.events && events !== "memory:") {
       const where = events.startsWith("file:")
@@ -561,4 +591,64 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
   const end = performance.now() + timeoutMs;
   while (!(await condition()) && performance.now() < end)
     await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * `lab --inspect`: the inspector of both nodes, served with the LAC's admin API once the LAC exists; the
+ * hold lasts until Ctrl-C (or `holdMs`).
+ */
+function labInspector(options: {
+  listen: string;
+  actions: boolean;
+  holdMs?: number;
+  say: (line: string) => void;
+}): { observe: LabObserver; close(): Promise<void> } {
+  const listen = parseListen(options.listen);
+  if (!listen)
+    throw new Error(`--listen: expected ADDRESS:PORT, e.g. 127.0.0.1:17011, got '${options.listen}'`);
+  let log: EventLog | undefined;
+  const nodes: L2tpNode[] = [];
+  let served: Promise<{ server: AdminServer; inspector: Inspector }> | undefined;
+  return {
+    observe: {
+      recording: (recording) => {
+        log = recording.log;
+      },
+      created: (side, node) => {
+        nodes.push(node);
+        if (side !== "lac") return;
+        if (!log) throw new Error("lab --inspect needs an event log (--events)");
+        const inspector = createInspector({ mode: "live", log, nodes, actions: options.actions });
+        served = serveInspector(inspector, listen, async (req, res) => {
+          await handleAdminRequest(node, req, res);
+          return true;
+        }).then((server) => {
+          options.say(`lab: inspector ${inspectorUrl(server.url)} (the LAC's admin API is at ${server.url})`);
+          return { server, inspector };
+        });
+      },
+      established: async () => {
+        await served;
+        options.say(
+          options.holdMs !== undefined
+            ? `lab: holding for ${options.holdMs / 1000} s (--hold)`
+            : "lab: holding the sessions until Ctrl-C",
+        );
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            process.off("SIGINT", done);
+            resolve();
+          };
+          const timer = options.holdMs !== undefined ? setTimeout(done, options.holdMs) : undefined;
+          process.on("SIGINT", done);
+        });
+      },
+    },
+    async close() {
+      const s = await served;
+      s?.inspector.close();
+      await s?.server.close();
+    },
+  };
 }

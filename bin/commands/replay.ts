@@ -7,6 +7,13 @@
 import { statSync } from "node:fs";
 import process from "node:process";
 import { openEventLog, parseEventLogAddress } from "../../adapters/event-log/index.ts";
+import {
+  createInspector,
+  inspectorUrl,
+  parseListen,
+  RecordedLog,
+  serveInspector,
+} from "../../adapters/inspector/index.ts";
 import type { Envelope } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
 import { type ActorTree, type EventFilter, evolve, initialTree, matchesFilter } from "../../events/replay.ts";
@@ -35,6 +42,11 @@ nats://HOST:PORT[/STREAM]. Prints the timeline, one line per state transition:
   --sessions          with --at: one line per session (default: counts per state)
   --full              the whole changed data on each line (default: cut at 160 characters)
   --json              NDJSON envelopes; with --at, the tree as one JSON object
+  --inspect           instead: serve the inspector page over the log (its URL is printed; Ctrl-C ends):
+                      the incident timeline, step, play and scrub, the tree and statecharts at any
+                      moment; the filters above select what is loaded
+  --from-seq N        with --inspect: from this sequence number on (with --node: that node's range)
+  --listen A:P        with --inspect: where the page is served (default 127.0.0.1:0, a free port)
 
 TIME: ISO 8601 (2024-05-01T10:00:00Z, 2024-05-01T10:00:00.250+02:00), epoch milliseconds (1714557600000),
 now, or relative to now: -30s, -5m, -2h, -1d, -250ms (write --since=-5m: a separate word starting with
@@ -209,6 +221,9 @@ export const replay: Command = {
         sessions: { type: "boolean", default: false },
         full: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
+        inspect: { type: "boolean", default: false },
+        listen: { type: "string", default: "127.0.0.1:0" },
+        "from-seq": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -248,6 +263,7 @@ export const replay: Command = {
     }
 
     const log = await openReplaySource(source);
+    if (values.inspect) return inspectReplay(log, filter, values.listen, values["from-seq"]);
     const out = new Output();
     try {
       if (at !== undefined) {
@@ -281,3 +297,36 @@ export const replay: Command = {
     }
   },
 };
+
+/** `replay SRC --inspect`: loads the selected envelopes and serves the page until Ctrl-C. */
+async function inspectReplay(
+  log: EventLog,
+  filter: EventFilter,
+  listenText: string,
+  fromSeqText: string | undefined,
+): Promise<number> {
+  const listen = parseListen(listenText);
+  if (!listen) throw new Error(`--listen: expected ADDRESS:PORT, e.g. 127.0.0.1:17012, got '${listenText}'`);
+  const fromSeq = fromSeqText === undefined ? undefined : Number(fromSeqText);
+  if (fromSeq !== undefined && !(Number.isInteger(fromSeq) && fromSeq >= 1)) {
+    throw new Error(`--from-seq: expected a sequence number ≥ 1, got '${fromSeqText}'`);
+  }
+  const started = performance.now();
+  const recorded = new RecordedLog();
+  try {
+    await timeline(log, filter, (envelope) => {
+      if (fromSeq === undefined || envelope.seq >= fromSeq) recorded.add(envelope);
+    });
+  } finally {
+    await log.close();
+  }
+  const inspector = createInspector({ mode: "replay", recorded, source: log.description });
+  const server = await serveInspector(inspector, listen);
+  process.stdout.write(
+    `l2tp replay: ${recorded.length.toLocaleString("en-US")} events of ${log.description} loaded in ${Math.round(performance.now() - started)} ms (${recorded.checkpoints} checkpoints)\n` +
+      `l2tp replay: inspector ${inspectorUrl(server.url)} (Ctrl-C to end)\n`,
+  );
+  await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  await server.close();
+  return 0;
+}

@@ -12,6 +12,7 @@ import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
+import { createInspector, inspectorUrl } from "../../adapters/inspector/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
@@ -21,7 +22,7 @@ import type { Command } from "./index.ts";
 import { openRecording, type Recording, summaryText } from "./recording.ts";
 import { runStandby } from "./standby.ts";
 
-const HELP = `usage: ${L2TP} run --config FILE [--events ADDRESS] [--standby [--takeover-after SECONDS]]
+const HELP = `usage: ${L2TP} run --config FILE [--events ADDRESS] [--inspect-actions] [--standby [--takeover-after SECONDS]]
 
 Runs a node (LAC, LNS or both) as the configuration file says; adapters/config/example.yaml shows every
 key with its default. The admin API (${L2TP} show, drain, enable, shutdown, close, dial) listens on the
@@ -30,6 +31,10 @@ config's admin address (default 127.0.0.1:17010). SIGINT/SIGTERM: graceful close
 Every state transition is recorded in the event log (${L2TP} replay reads it); while the log cannot keep
 up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient resources).
   --events A   file:DIR, memory: or nats://HOST:PORT[/STREAM]; overrides the config's events
+
+The inspector page (the live tree, statecharts, the event stream) is served by the admin API at
+/inspector/; the node does no inspection work while no page is open.
+  --inspect-actions   let the page drain, shut down, enable and close (default: it only looks)
 
 A running node records a heartbeat every second. With --standby the node binds no L2TP address: it
 follows the events of the node of the same name (the primary, same config file) and takes over its
@@ -47,6 +52,7 @@ export const run: Command = {
         config: { type: "string" },
         events: { type: "string" },
         standby: { type: "boolean", default: false },
+        "inspect-actions": { type: "boolean", default: false },
         "takeover-after": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -122,9 +128,17 @@ export const run: Command = {
     const heartbeat = setInterval(() => node.heartbeat(), HEARTBEAT_MS);
     void node.closed.then(() => clearInterval(heartbeat));
     let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined;
+    const inspector = createInspector({
+      mode: "live",
+      log: recording.log,
+      nodes: [node],
+      actions: values["inspect-actions"],
+    });
+    void node.closed.then(() => inspector.close());
     try {
       admin = await startAdminServer(node, config.admin, {
         ...(config.admin.token === undefined ? {} : { token: config.admin.token }),
+        routes: inspector.handle,
         metrics: () =>
           metrics.render(node.snapshot({ sessions: true }), recorded.recorder.stats, aaa?.stats()),
       });
@@ -136,7 +150,8 @@ export const run: Command = {
     }
     const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
     process.stdout.write(
-      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n`,
+      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
+        `l2tp run: inspector ${inspectorUrl(admin.url)}${values["inspect-actions"] ? " (actions allowed)" : ""}\n`,
     );
 
     let signals = 0;

@@ -1,0 +1,326 @@
+/**
+ * What the inspector page asks of a tree of actors (the replay fold, events/replay.ts): the counts per
+ * level and state, one level of children at a time, and server-side filtered, sorted and paged lists.
+ * Pure functions over an `ActorTree`; the live node and a replayed log both answer through them.
+ *
+ * A list's matching rows are kept for the tree's version (its event count) so that scrolling through
+ * 100,000 sessions sorts them once, not once per page.
+ */
+import type { EnvelopePath, MachineKind } from "../../events/envelope.ts";
+import type { ActorTree, ActorView, DestinationView, NodeView, TunnelView } from "../../events/replay.ts";
+
+/** Which actor: its node and the path below it, down to the actor's own level. */
+export interface ActorAddress extends EnvelopePath {
+  node: string;
+}
+
+/** Counts by state, per level: `{ session: { established: 1000, closed: 3 } }`. */
+export type LevelCounts = Record<MachineKind, Record<string, number>>;
+
+/** One actor as a row of a list or a child in the tree. */
+export interface ActorRow extends ActorAddress {
+  machine: MachineKind;
+  state: string;
+  /** Admin state (system, destination, tunnel), when known. */
+  admin?: string;
+  since: number;
+  updated: number;
+  cause: string;
+  events: number;
+  /** How many children it has (tunnels of a destination, sessions of a tunnel …). */
+  children: number;
+  /** Its children's counts by state. */
+  childStates?: Record<string, number>;
+}
+
+/** The rows (made on demand) of every actor of the given levels, top level first. */
+export function* actorsOf(
+  tree: ActorTree,
+  levels: ReadonlySet<MachineKind> = ALL_LEVELS,
+): Generator<() => ActorRow> {
+  const deeper = levels.has("destination") || levels.has("tunnel") || levels.has("session");
+  for (const node of Object.values(tree.nodes)) {
+    if (levels.has("system")) yield () => systemRow(node);
+    if (!deeper) continue;
+    for (const [key, d] of Object.entries(node.destinations)) {
+      if (levels.has("destination")) yield () => destinationRow(node.node, key, d);
+      if (!levels.has("tunnel") && !levels.has("session")) continue;
+      for (const [tid, t] of Object.entries(d.tunnels)) {
+        if (levels.has("tunnel")) yield () => tunnelRow(node.node, key, Number(tid), t);
+        if (!levels.has("session")) continue;
+        for (const [sid, s] of Object.entries(t.sessions)) {
+          yield () => sessionRow(node.node, key, Number(tid), Number(sid), s);
+        }
+      }
+    }
+  }
+}
+
+const ALL_LEVELS: ReadonlySet<MachineKind> = new Set(["system", "destination", "tunnel", "session"]);
+
+function emptyCounts(): LevelCounts {
+  return { system: {}, destination: {}, tunnel: {}, session: {} };
+}
+
+function bump(counts: Record<string, number>, state: string): void {
+  counts[state] = (counts[state] ?? 0) + 1;
+}
+
+/** Counts per level and state over the whole tree (or one node's part of it). */
+export function levelCounts(tree: ActorTree, node?: string): LevelCounts {
+  const counts = emptyCounts();
+  for (const n of Object.values(tree.nodes)) {
+    if (node !== undefined && n.node !== node) continue;
+    if (n.system) bump(counts.system, n.system.state);
+    for (const d of Object.values(n.destinations)) {
+      if (d.actor) bump(counts.destination, d.actor.state);
+      for (const t of Object.values(d.tunnels)) {
+        if (t.actor) bump(counts.tunnel, t.actor.state);
+        for (const s of Object.values(t.sessions)) bump(counts.session, s.state);
+      }
+    }
+  }
+  return counts;
+}
+
+const NO_VIEW = "(no events)";
+
+function baseRow(machine: MachineKind, address: ActorAddress, view: ActorView | undefined): ActorRow {
+  const admin = view?.data.admin;
+  return {
+    ...address,
+    machine,
+    state: view?.state ?? NO_VIEW,
+    ...(typeof admin === "string" ? { admin } : {}),
+    since: view?.since ?? 0,
+    updated: view?.updated ?? 0,
+    cause: view?.cause ?? "",
+    events: view?.events ?? 0,
+    children: 0,
+  };
+}
+
+function systemRow(n: NodeView): ActorRow {
+  const row = baseRow("system", { node: n.node }, n.system);
+  const destinations = Object.values(n.destinations);
+  row.children = destinations.length;
+  row.childStates = {};
+  for (const d of destinations) bump(row.childStates, d.actor?.state ?? NO_VIEW);
+  return row;
+}
+
+function destinationRow(node: string, key: string, d: DestinationView): ActorRow {
+  const row = baseRow("destination", { node, destination: key }, d.actor);
+  const tunnels = Object.values(d.tunnels);
+  row.children = tunnels.length;
+  row.childStates = {};
+  for (const t of tunnels) bump(row.childStates, t.actor?.state ?? NO_VIEW);
+  return row;
+}
+
+function tunnelRow(node: string, key: string, id: number, t: TunnelView): ActorRow {
+  const row = baseRow("tunnel", { node, destination: key, tunnel: id }, t.actor);
+  const sessions = Object.values(t.sessions);
+  row.children = sessions.length;
+  row.childStates = {};
+  for (const s of sessions) bump(row.childStates, s.state);
+  return row;
+}
+
+function sessionRow(node: string, key: string, tid: number, sid: number, s: ActorView): ActorRow {
+  return baseRow("session", { node, destination: key, tunnel: tid, session: sid }, s);
+}
+
+/** An actor's place in the tree, found from its address (undefined when the tree has no such actor). */
+export interface FoundActor {
+  machine: MachineKind;
+  view: ActorView | undefined;
+  row: ActorRow;
+}
+
+/** Finds the actor at `address` (its deepest given level). */
+export function findActor(tree: ActorTree, address: ActorAddress): FoundActor | undefined {
+  const n = tree.nodes[address.node];
+  if (!n) return undefined;
+  if (address.destination === undefined) return { machine: "system", view: n.system, row: systemRow(n) };
+  const d = n.destinations[address.destination];
+  if (!d) return undefined;
+  if (address.tunnel === undefined) {
+    return { machine: "destination", view: d.actor, row: destinationRow(n.node, address.destination, d) };
+  }
+  const t = d.tunnels[String(address.tunnel)];
+  if (!t) return undefined;
+  if (address.session === undefined) {
+    return {
+      machine: "tunnel",
+      view: t.actor,
+      row: tunnelRow(n.node, address.destination, address.tunnel, t),
+    };
+  }
+  const s = t.sessions[String(address.session)];
+  if (!s) return undefined;
+  return {
+    machine: "session",
+    view: s,
+    row: sessionRow(n.node, address.destination, address.tunnel, address.session, s),
+  };
+}
+
+/** The children of an address (the nodes for none), at most `limit` of them, and how many there are. */
+export function childrenOf(
+  tree: ActorTree,
+  address: Partial<ActorAddress>,
+  limit: number,
+): { rows: ActorRow[]; total: number } {
+  const rows: ActorRow[] = [];
+  let total = 0;
+  const take = (make: () => ActorRow) => {
+    total++;
+    if (rows.length < limit) rows.push(make());
+  };
+  if (address.node === undefined) {
+    for (const n of Object.values(tree.nodes)) take(() => systemRow(n));
+    return { rows, total };
+  }
+  const n = tree.nodes[address.node];
+  if (!n) return { rows, total };
+  if (address.destination === undefined) {
+    for (const [key, d] of Object.entries(n.destinations)) take(() => destinationRow(n.node, key, d));
+    return { rows, total };
+  }
+  const d = n.destinations[address.destination];
+  if (!d) return { rows, total };
+  const key = address.destination;
+  if (address.tunnel === undefined) {
+    for (const [tid, t] of Object.entries(d.tunnels)) take(() => tunnelRow(n.node, key, Number(tid), t));
+    return { rows, total };
+  }
+  const t = d.tunnels[String(address.tunnel)];
+  if (!t) return { rows, total };
+  const tid = address.tunnel;
+  for (const [sid, s] of Object.entries(t.sessions)) take(() => sessionRow(n.node, key, tid, Number(sid), s));
+  return { rows, total };
+}
+
+/** The sort orders a list takes. */
+export const LIST_SORTS = ["path", "state", "since", "updated", "events"] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+
+/** What a list shows: one level, optionally one state and a search text, sorted, one page. */
+export interface ListQuery {
+  level: MachineKind;
+  state?: string;
+  /** Case-insensitive text matched against the path, state, admin state and cause. */
+  search?: string;
+  sort: ListSort;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+/** Most rows one page answers. */
+export const MAX_LIST_LIMIT = 1000;
+
+/** Reads a list query from URL parameters; a string names the bad parameter and what it takes. */
+export function parseListQuery(params: URLSearchParams): ListQuery | string {
+  const level = params.get("level") ?? "session";
+  if (!["system", "destination", "tunnel", "session"].includes(level)) {
+    return "level: expected one of system, destination, tunnel, session";
+  }
+  let sort = params.get("sort") ?? "path";
+  let descending = false;
+  if (sort.startsWith("-")) {
+    descending = true;
+    sort = sort.slice(1);
+  }
+  if (!(LIST_SORTS as readonly string[]).includes(sort)) {
+    return `sort: expected one of ${LIST_SORTS.join(", ")} (prefix '-' for descending)`;
+  }
+  const offset = wholeNumber(params.get("offset"), 0);
+  if (offset === undefined) return "offset: expected a whole number ≥ 0";
+  const limit = wholeNumber(params.get("limit"), 100);
+  if (limit === undefined || limit > MAX_LIST_LIMIT)
+    return `limit: expected a whole number from 0 to ${MAX_LIST_LIMIT}`;
+  const state = params.get("state") || undefined;
+  const search = params.get("search")?.trim().toLowerCase() || undefined;
+  return {
+    level: level as MachineKind,
+    ...(state ? { state } : {}),
+    ...(search ? { search } : {}),
+    sort: sort as ListSort,
+    descending,
+    offset,
+    limit,
+  };
+}
+
+function wholeNumber(text: string | null, fallback: number): number | undefined {
+  if (text === null || text === "") return fallback;
+  if (!/^\d{1,9}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function pathKey(row: ActorRow): string {
+  return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}`;
+}
+
+function compareRows(sort: ListSort): (a: ActorRow, b: ActorRow) => number {
+  const byPath = (a: ActorRow, b: ActorRow) =>
+    a.node.localeCompare(b.node) ||
+    (a.destination ?? "").localeCompare(b.destination ?? "") ||
+    (a.tunnel ?? 0) - (b.tunnel ?? 0) ||
+    (a.session ?? 0) - (b.session ?? 0);
+  switch (sort) {
+    case "path":
+      return byPath;
+    case "state":
+      return (a, b) => a.state.localeCompare(b.state) || byPath(a, b);
+    case "since":
+      return (a, b) => a.since - b.since || byPath(a, b);
+    case "updated":
+      return (a, b) => a.updated - b.updated || byPath(a, b);
+    case "events":
+      return (a, b) => a.events - b.events || byPath(a, b);
+  }
+}
+
+/** Lists the rows a query matches, sorted; `cache` keeps the last sorted match per query for one tree version. */
+export class ListCache {
+  #version = -1;
+  #tree: ActorTree | undefined;
+  readonly #sorted = new Map<string, ActorRow[]>();
+
+  /** One page of the query over `tree`, whose content is identified by `version`. */
+  list(tree: ActorTree, version: number, query: ListQuery): { rows: ActorRow[]; total: number } {
+    if (version !== this.#version || tree !== this.#tree) {
+      this.#version = version;
+      this.#tree = tree;
+      this.#sorted.clear();
+    }
+    const key = `${query.level}\u0000${query.state ?? ""}\u0000${query.search ?? ""}\u0000${query.sort}`;
+    let rows = this.#sorted.get(key);
+    if (!rows) {
+      rows = [];
+      for (const row of actorsOf(tree, new Set([query.level]))) {
+        const r = row();
+        if (query.state !== undefined && r.state !== query.state) continue;
+        if (query.search !== undefined && !matchesSearch(r, query.search)) continue;
+        rows.push(r);
+      }
+      rows.sort(compareRows(query.sort));
+      // A handful of queries are live at once (the page's list and a few filters).
+      if (this.#sorted.size >= 8) this.#sorted.clear();
+      this.#sorted.set(key, rows);
+    }
+    const total = rows.length;
+    const start = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
+    const end = query.descending ? total - query.offset : query.offset + query.limit;
+    const page = rows.slice(start, Math.max(start, end));
+    if (query.descending) page.reverse();
+    return { rows: page, total };
+  }
+}
+
+function matchesSearch(row: ActorRow, search: string): boolean {
+  return `${pathKey(row)} ${row.state} ${row.admin ?? ""} ${row.cause}`.toLowerCase().includes(search);
+}
