@@ -2,7 +2,8 @@
  * The inspector's HTTP routes, served beside the admin API (adapters/admin/server.ts) of a running node,
  * or alone by `l2tp replay SRC --inspect` over a recorded log. Everything is under /inspector:
  *
- *   GET  /inspector/                   the page (one bundle, page/dist/, built by scripts/build-inspector.ts)
+ *   GET  /inspector/                   the page (page/index.html; its one script, page/dist/app.js, built by
+ *                                      scripts/build-inspector.ts)
  *   GET  /inspector/api/info           mode (live or replay), nodes, whether actions are allowed, the log's bounds
  *   GET  /inspector/api/graphs         the statechart of every machine kind (graphs.ts)
  *   GET  /inspector/api/tree?node&destination&tunnel&limit      counts per level and state, and one level of children
@@ -21,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
 import type { EventLog } from "../../events/port.ts";
-import type { ActorTree } from "../../events/replay.ts";
+import { type ActorTree, replay } from "../../events/replay.ts";
 import { toEventJson } from "../../events/schema.ts";
 import { cause } from "../../machines/common.ts";
 import { parsePeer, readJson, reply } from "../admin/server.ts";
@@ -31,8 +32,9 @@ import type { RecordedLog } from "./recorded.ts";
 import { actorText, parseSeqVector, parseStreamFilter, StreamSubscriber } from "./stream.ts";
 import { type ActorAddress, childrenOf, findActor, ListCache, levelCounts, parseListQuery } from "./view.ts";
 
-/** Where the page's files are (built by scripts/build-inspector.ts, checked in). */
-export const PAGE_DIR = new URL("./page/dist/", import.meta.url);
+/** The page, and its script as scripts/build-inspector.ts builds it (checked in). */
+const PAGE_HTML = new URL("./page/index.html", import.meta.url);
+const PAGE_JS = new URL("./page/dist/app.js", import.meta.url);
 
 /** Recent events an actor's detail shows. */
 const RECENT_EVENTS = 50;
@@ -123,17 +125,18 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const address = addressOf(params, true);
       if (typeof address === "string") return reply(res, 400, { error: address });
       const { tree, index } = await moment(params);
-      const found = findActor(tree, address as ActorAddress);
-      if (!found)
-        return reply(res, 404, {
-          error: `no such actor at this moment: ${actorName(address as ActorAddress)}`,
-        });
       const name = actorName(address as ActorAddress);
       const recent = live
         ? live.recent((e) => e.node === address.node && actorText(e.node, e.path) === name, RECENT_EVENTS)
         : (subject as { recorded: RecordedLog }).recorded.recent(name, index, RECENT_EVENTS);
+      let found = findActor(tree, address as ActorAddress);
+      // The live tree drops an actor when it ends; its last events still say how it ended.
+      const ended = !found && live !== undefined && recent.length > 0;
+      if (ended) found = findActor(replay(recent), address as ActorAddress);
+      if (!found) return reply(res, 404, { error: `no such actor at this moment: ${name}` });
       return reply(res, 200, {
         at: index,
+        ended,
         ...found.row,
         previous: found.view?.previous ?? null,
         // Stored envelopes are redacted already; the walk again keeps a secret out of the page whatever the source.
@@ -221,8 +224,8 @@ export function createInspector(subject: InspectorSubject): Inspector {
 function loadPage(): { html: string; js: string } {
   try {
     return {
-      html: readFileSync(new URL("index.html", PAGE_DIR), "utf8"),
-      js: readFileSync(new URL("app.js", PAGE_DIR), "utf8"),
+      html: readFileSync(PAGE_HTML, "utf8"),
+      js: readFileSync(PAGE_JS, "utf8"),
     };
   } catch (err) {
     const message = `the inspector page is not built (${(err as Error).message}): run node_modules/.bin/bun scripts/build-inspector.ts`;
