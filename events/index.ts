@@ -36,6 +36,7 @@ export {
 export {
   type ActorTree,
   type ActorView,
+  copyTree,
   type DestinationView,
   type EventFilter,
   evolve,

@@ -10,7 +10,7 @@
  */
 import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
 import type { EventLog, ReadOptions } from "../../events/port.ts";
-import { type ActorTree, evolve, initialTree } from "../../events/replay.ts";
+import { type ActorTree, copyTree, evolve, initialTree } from "../../events/replay.ts";
 import { isFinalState } from "./graphs.ts";
 import { actorText } from "./stream.ts";
 
@@ -86,7 +86,7 @@ export class RecordedLog {
     evolve(this.#building, envelope);
     this.#sinceCheckpoint++;
     if (this.#sinceCheckpoint >= this.#gap) {
-      this.#checkpoints.push({ index: index + 1, tree: structuredClone(this.#building) });
+      this.#checkpoints.push({ index: index + 1, tree: copyTree(this.#building) });
       this.#sinceCheckpoint = 0;
       this.#gap = Math.max(MIN_CHECKPOINT_GAP, 2 * actorCount(this.#building));
     }
@@ -142,7 +142,7 @@ export class RecordedLog {
     const checkpoint = this.#checkpointBefore(target);
     const current = this.#current;
     if (!(current.index <= target && current.index >= checkpoint.index)) {
-      this.#current = { index: checkpoint.index, tree: structuredClone(checkpoint.tree) };
+      this.#current = { index: checkpoint.index, tree: copyTree(checkpoint.tree) };
     }
     const now = this.#current;
     for (let i = now.index; i < target; i++) evolve(now.tree, this.envelopes[i] as Envelope);

@@ -264,17 +264,22 @@ function pathKey(row: ActorRow): string {
   return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}`;
 }
 
+/** Plain code-unit order: localeCompare costs a microsecond a call, and 100,000 rows take 1.7 M calls. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function compareRows(sort: ListSort): (a: ActorRow, b: ActorRow) => number {
   const byPath = (a: ActorRow, b: ActorRow) =>
-    a.node.localeCompare(b.node) ||
-    (a.destination ?? "").localeCompare(b.destination ?? "") ||
+    compareText(a.node, b.node) ||
+    compareText(a.destination ?? "", b.destination ?? "") ||
     (a.tunnel ?? 0) - (b.tunnel ?? 0) ||
     (a.session ?? 0) - (b.session ?? 0);
   switch (sort) {
     case "path":
       return byPath;
     case "state":
-      return (a, b) => a.state.localeCompare(b.state) || byPath(a, b);
+      return (a, b) => compareText(a.state, b.state) || byPath(a, b);
     case "since":
       return (a, b) => a.since - b.since || byPath(a, b);
     case "updated":

@@ -92,6 +92,8 @@ export interface LabObserver {
   created?(side: LabSide, node: L2tpNode): void;
   /** Every inspection event of a node, after its recorder had it. */
   inspect?(side: LabSide, event: InspectionEvent): void;
+  /** Both nodes exist; awaited before the first call is placed (bench/inspector: a page opens first). */
+  started?(): void | Promise<void>;
   /** Every session is up (or failed) and the hold begins. */
   established?(): void | Promise<void>;
   /** The LAC has closed (after the destination was closed), just before both nodes end. */
@@ -302,6 +304,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   );
   recorded?.attach(lac);
   options.observe?.created?.("lac", lac);
+  await options.observe?.started?.();
 
   const problems: string[] = [];
   const failures: Record<string, number> = {};
@@ -593,9 +596,55 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
     await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** The inspector of a lab's two nodes, served with the LAC's admin API from the moment the LAC exists. */
+export interface LabInspector {
+  /** The hooks that give it the log and the nodes (merge with your own). */
+  observe: Pick<LabObserver, "recording" | "created">;
+  /** The server's base URL, once the LAC exists. */
+  url(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Serves the inspector of the lab's nodes on `listen` (`lab --inspect`, the e2e tests, bench/inspector). */
+export function serveLabInspector(listen: PeerAddress, actions: boolean): LabInspector {
+  let log: EventLog | undefined;
+  const nodes: L2tpNode[] = [];
+  let resolveServed: (served: { server: AdminServer; inspector: Inspector }) => void = () => {};
+  let failServed: (err: unknown) => void = () => {};
+  const served = new Promise<{ server: AdminServer; inspector: Inspector }>((resolve, reject) => {
+    resolveServed = resolve;
+    failServed = reject;
+  });
+  let started = false;
+  return {
+    observe: {
+      recording: (recording) => {
+        log = recording.log;
+      },
+      created: (side, node) => {
+        nodes.push(node);
+        if (side !== "lac") return;
+        if (!log) throw new Error("lab --inspect needs an event log (--events)");
+        const inspector = createInspector({ mode: "live", log, nodes, actions });
+        started = true;
+        serveInspector(inspector, listen, async (req, res) => {
+          await handleAdminRequest(node, req, res);
+          return true;
+        }).then((server) => resolveServed({ server, inspector }), failServed);
+      },
+    },
+    url: async () => (await served).server.url,
+    async close() {
+      if (!started) return;
+      const s = await served;
+      s.inspector.close();
+      await s.server.close();
+    },
+  };
+}
+
 /**
- * `lab --inspect`: the inspector of both nodes, served with the LAC's admin API once the LAC exists; the
- * hold lasts until Ctrl-C (or `holdMs`).
+ * `lab --inspect`: the inspector of both nodes (its URL printed); the hold lasts until Ctrl-C (or `holdMs`).
  */
 function labInspector(options: {
   listen: string;
@@ -606,29 +655,13 @@ function labInspector(options: {
   const listen = parseListen(options.listen);
   if (!listen)
     throw new Error(`--listen: expected ADDRESS:PORT, e.g. 127.0.0.1:17011, got '${options.listen}'`);
-  let log: EventLog | undefined;
-  const nodes: L2tpNode[] = [];
-  let served: Promise<{ server: AdminServer; inspector: Inspector }> | undefined;
+  const inspector = serveLabInspector(listen, options.actions);
   return {
     observe: {
-      recording: (recording) => {
-        log = recording.log;
-      },
-      created: (side, node) => {
-        nodes.push(node);
-        if (side !== "lac") return;
-        if (!log) throw new Error("lab --inspect needs an event log (--events)");
-        const inspector = createInspector({ mode: "live", log, nodes, actions: options.actions });
-        served = serveInspector(inspector, listen, async (req, res) => {
-          await handleAdminRequest(node, req, res);
-          return true;
-        }).then((server) => {
-          options.say(`lab: inspector ${inspectorUrl(server.url)} (the LAC's admin API is at ${server.url})`);
-          return { server, inspector };
-        });
-      },
+      ...inspector.observe,
       established: async () => {
-        await served;
+        const url = await inspector.url();
+        options.say(`lab: inspector ${inspectorUrl(url)} (the LAC's admin API is at ${url})`);
         options.say(
           options.holdMs !== undefined
             ? `lab: holding for ${options.holdMs / 1000} s (--hold)`
@@ -645,10 +678,6 @@ function labInspector(options: {
         });
       },
     },
-    async close() {
-      const s = await served;
-      s?.inspector.close();
-      await s?.server.close();
-    },
+    close: () => inspector.close(),
   };
 }

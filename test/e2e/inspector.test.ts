@@ -8,19 +8,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { L2tpNode } from "../../actors/node.ts";
-import type { AdminServer } from "../../adapters/admin/server.ts";
-import { handleAdminRequest } from "../../adapters/admin/server.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
 import {
   createInspector,
-  type Inspector,
   inspectorUrl,
   RecordedLog,
   serveInspector,
 } from "../../adapters/inspector/index.ts";
-import { runLab, startLabLns } from "../../bin/commands/lab.ts";
-import type { Recording } from "../../bin/commands/recording.ts";
-import type { EventLog } from "../../events/port.ts";
+import { runLab, serveLabInspector, startLabLns } from "../../bin/commands/lab.ts";
 import { l2tp } from "../support/l2tp-command.ts";
 import { openBrowser, shownCount, shownTotal, type TestBrowser } from "./browser.ts";
 
@@ -48,9 +43,8 @@ async function withLiveLab(
   options: { sessions: number; tunnels: number; dir: string; actions: boolean },
   during: (lab: LiveLab) => Promise<void>,
 ): Promise<void> {
-  let log: EventLog | undefined;
   const nodes = new Map<string, L2tpNode>();
-  let served: Promise<{ server: AdminServer; inspector: Inspector }> | undefined;
+  const inspector = serveLabInspector({ address: "127.0.0.1", port: 0 }, options.actions);
   let failure: unknown;
   await runLab({
     sessions: options.sessions,
@@ -59,36 +53,21 @@ async function withLiveLab(
     window: 100,
     events: `file:${options.dir}`,
     observe: {
-      recording: (recording: Recording) => {
-        log = recording.log;
-      },
+      ...inspector.observe,
       created: (side, node) => {
         nodes.set(side, node);
-        if (side !== "lac" || !log) return;
-        const inspector = createInspector({
-          mode: "live",
-          log,
-          nodes: [...nodes.values()],
-          actions: options.actions,
-        });
-        served = serveInspector(inspector, { address: "127.0.0.1", port: 0 }, async (req, res) => {
-          await handleAdminRequest(node, req, res);
-          return true;
-        }).then((server) => ({ server, inspector }));
+        inspector.observe.created?.(side, node);
       },
       established: async () => {
-        const { server } = await (served as NonNullable<typeof served>);
         try {
-          await during({ url: server.url, nodes });
+          await during({ url: await inspector.url(), nodes });
         } catch (err) {
           failure = err;
         }
       },
     },
   });
-  const s = await served;
-  s?.inspector.close();
-  await s?.server.close();
+  await inspector.close();
   if (failure) throw failure;
 }
 

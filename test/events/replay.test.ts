@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Envelope } from "../../events/envelope.ts";
 import {
+  copyTree,
   evolve,
   initialTree,
   matchesFilter,
@@ -143,6 +144,19 @@ describe("replay: given these events, then this tree", () => {
       yield* envelopes;
     }
     expect(await replayAsync(stream(), { at: 401 })).toEqual(replay(envelopes, { at: 401 }));
+  });
+});
+
+describe("copyTree", () => {
+  test("a copy equals the tree, and folding into either leaves the other as it was", () => {
+    const events = story();
+    const tree = replay(events.slice(0, 8));
+    const copy = copyTree(tree);
+    expect(copy).toEqual(structuredClone(tree));
+    const before = structuredClone(tree);
+    for (const e of events.slice(8)) evolve(copy, e);
+    expect(tree).toEqual(before);
+    expect(copy).toEqual(replay(events));
   });
 });
 

@@ -1,0 +1,257 @@
+/**
+ * The inspector's costs, each beside a reference measured in the same run (the machine is shared and
+ * its speed varies by the hour):
+ *
+ * 1. First complete render with N live sessions (default 50,000 calls: 100,000 session actors, both
+ *    ends of each call, the lab's LAC and LNS in this process): from navigation until the counts, the
+ *    tree and the first rows of the session list are drawn. This includes the node's first fold of its
+ *    event log (the inspector does nothing until a page asks). Reference: the same page on a lab of 100
+ *    calls. Goal ≤ 2 s.
+ * 2. Scrolling the 100,000-row session list: frame times measured in the page (requestAnimationFrame
+ *    deltas while the list scrolls 300 px a frame). Reference: frame times of the same page at rest.
+ * 3. The node's set-up rate with a page open and watching the stream, against no page, in the same run:
+ *    rounds alternate (none, page, none, page) and the medians are compared. Goal: ≤ 10% drop. The
+ *    browser runs on the same 2 cores as both nodes, so its own CPU counts against the node here.
+ * 4. A replay of 1,000,000 envelopes: loading (fold + checkpoints), memory, and seeks to random
+ *    moments. Reference: one fold of the whole log from the start (what a seek would cost without
+ *    checkpoints).
+ *
+ * Run: node_modules/.bin/bun bench/inspector.ts [--sessions N] [--rate-sessions N] [--envelopes N]
+ * Prints a line per figure and one JSON line.
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { inspectorUrl, RecordedLog } from "../adapters/inspector/index.ts";
+import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab.ts";
+import type { Envelope } from "../events/envelope.ts";
+import { replay } from "../events/replay.ts";
+import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
+import { runtimeName } from "./measure.ts";
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: "string", default: "50000" },
+    "rate-sessions": { type: "string", default: "20000" },
+    envelopes: { type: "string", default: "1000000" },
+  },
+});
+const SESSIONS = Number(values.sessions);
+const RATE_SESSIONS = Number(values["rate-sessions"]);
+const ENVELOPES = Number(values.envelopes);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+const median = (values: number[]) => percentile(values, 50);
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** The inspector of a lab's nodes, with `during` called at a moment of the lab. */
+function inspectedLab(
+  when: "started" | "established",
+  during: (url: string) => Promise<void>,
+): { observe: LabObserver; done(): Promise<void> } {
+  const inspector = serveLabInspector({ address: "127.0.0.1", port: 0 }, false);
+  const run = async () => during(inspectorUrl(await inspector.url()));
+  return {
+    observe: { ...inspector.observe, ...(when === "started" ? { started: run } : { established: run }) },
+    done: () => inspector.close(),
+  };
+}
+
+/** Opens the page and waits until counts, tree and list rows are drawn; returns the ms it took. */
+async function firstRender(b: TestBrowser, url: string, sessionActors: number): Promise<number> {
+  await b.page.goto("about:blank");
+  const t0 = performance.now();
+  await b.page.goto(url);
+  await b.page.waitForFunction(
+    (n) =>
+      document.querySelector('[data-testid=count-total][data-level="session"]')?.textContent === String(n) &&
+      document.querySelectorAll("[data-testid=tree-item]").length > 0 &&
+      document.querySelectorAll("[data-testid=list-row]").length > 0 &&
+      document.querySelector("[data-testid=list-total]")?.textContent === String(n),
+    sessionActors,
+    { timeout: 60_000, polling: "raf" },
+  );
+  return performance.now() - t0;
+}
+
+/** Frame times in the page: at rest, then while the session list scrolls. */
+async function frameTimes(b: TestBrowser): Promise<{ rest: number[]; scrolling: number[] }> {
+  return b.page.evaluate(async () => {
+    const frames = (count: number, each?: () => void) =>
+      new Promise<number[]>((resolve) => {
+        const out: number[] = [];
+        let last = performance.now();
+        const step = (now: number) => {
+          out.push(now - last);
+          last = now;
+          each?.();
+          if (out.length < count) requestAnimationFrame(step);
+          else resolve(out.slice(1));
+        };
+        requestAnimationFrame(step);
+      });
+    const list = document.querySelector("[data-testid=list]") as HTMLElement;
+    const rest = await frames(61);
+    const scrolling = await frames(241, () => {
+      list.scrollTop += 300;
+    });
+    return { rest, scrolling };
+  });
+}
+
+const browser = await openBrowser(1500, 950);
+const out: Record<string, unknown> = { bench: "inspector", runtime: runtimeName() };
+
+// 1 and 2: render and scroll.
+const render: Record<string, number> = {};
+let frames: { rest: number[]; scrolling: number[] } | undefined;
+for (const [name, calls] of [
+  ["reference", 100],
+  ["large", SESSIONS],
+] as const) {
+  const lab = inspectedLab("established", async (url) => {
+    render[name] = await firstRender(browser, url, calls * 2);
+    if (name === "large") frames = await frameTimes(browser);
+  });
+  const report = await runLab({
+    sessions: calls,
+    tunnels: Math.max(1, Math.ceil(calls / 1000)),
+    holdMs: 0,
+    window: 2000,
+    events: "memory:",
+    observe: lab.observe,
+  });
+  await lab.done();
+  if (!report.ok) console.log(`  (the ${calls}-call lab reported: ${report.problems.join("; ")})`);
+}
+const scroll = frames as { rest: number[]; scrolling: number[] };
+console.log(
+  `first complete render: ${SESSIONS.toLocaleString("en-US")} calls (${(SESSIONS * 2).toLocaleString("en-US")} session actors) ${Math.round(render.large ?? 0)} ms; 100 calls (reference) ${Math.round(render.reference ?? 0)} ms (goal ≤ 2,000 ms)`,
+);
+console.log(
+  `scrolling the ${(SESSIONS * 2).toLocaleString("en-US")}-row list: frame p50 ${round(median(scroll.scrolling))} ms, p95 ${round(percentile(scroll.scrolling, 95))} ms, max ${round(Math.max(...scroll.scrolling))} ms; at rest (reference) p50 ${round(median(scroll.rest))} ms, p95 ${round(percentile(scroll.rest, 95))} ms`,
+);
+out.render = {
+  calls: SESSIONS,
+  ms: Math.round(render.large ?? 0),
+  referenceCalls: 100,
+  referenceMs: Math.round(render.reference ?? 0),
+};
+out.scroll = {
+  rows: SESSIONS * 2,
+  p50: round(median(scroll.scrolling)),
+  p95: round(percentile(scroll.scrolling, 95)),
+  max: round(Math.max(...scroll.scrolling)),
+  restP50: round(median(scroll.rest)),
+  restP95: round(percentile(scroll.rest, 95)),
+};
+
+// 3: set-up rate, page against no page, alternating.
+const rates: { page: number[]; none: number[] } = { page: [], none: [] };
+for (const withPage of [false, true, false, true]) {
+  const lab = inspectedLab("started", async (url) => {
+    if (!withPage) return;
+    await browser.page.goto(url);
+    await browser.page.waitForSelector("[data-testid=stream][data-status=live]", { timeout: 30_000 });
+  });
+  const report = await runLab({
+    sessions: RATE_SESSIONS,
+    tunnels: Math.max(1, Math.ceil(RATE_SESSIONS / 1000)),
+    holdMs: 0,
+    window: 2000,
+    events: "memory:",
+    observe: lab.observe,
+  });
+  await browser.page.goto("about:blank");
+  await lab.done();
+  (withPage ? rates.page : rates.none).push(report.setupPerSecond);
+}
+const drop = 1 - median(rates.page) / median(rates.none);
+console.log(
+  `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${rates.page.map((r) => Math.round(r)).join(", ")} calls/s; no page (reference) ${rates.none.map((r) => Math.round(r)).join(", ")} calls/s: ${round(drop * 100)}% drop of the medians (goal ≤ 10%)`,
+);
+out.setupRate = {
+  calls: RATE_SESSIONS,
+  page: rates.page.map(Math.round),
+  none: rates.none.map(Math.round),
+  dropPercent: round(drop * 100),
+};
+await browser.close();
+
+// 4: a replay of ENVELOPES envelopes.
+function incident(count: number): Envelope[] {
+  const envelopes: Envelope[] = [];
+  let seq = 0;
+  let time = 1_700_000_000_000;
+  const ev = (
+    machine: Envelope["machine"],
+    path: Envelope["path"],
+    from: string | null,
+    to: string,
+    cause: string,
+    data = {},
+  ) => envelopes.push({ v: 1, node: "lns", seq: ++seq, time: time++, path, machine, from, to, cause, data });
+  const d = "127.0.0.2:1701";
+  ev("system", {}, null, "running", "xstate.init", { admin: "enabled" });
+  ev("destination", { destination: d }, null, "available.unused", "xstate.init", { admin: "enabled" });
+  const perTunnel = 2500;
+  for (let t = 1; envelopes.length < count; t++) {
+    ev("tunnel", { destination: d, tunnel: t }, null, "idle", "xstate.init", {
+      admin: "enabled",
+      peerTunnelId: t,
+    });
+    ev("tunnel", { destination: d, tunnel: t }, "idle", "established", "rx.SCCCN");
+    for (let s = 1; s <= perTunnel && envelopes.length < count; s++) {
+      const path = { destination: d, tunnel: t, session: s };
+      ev("session", path, null, "wait-connect", "xstate.init", {
+        kind: "lns-incoming",
+        localSessionId: s,
+        peerSessionId: s,
+      });
+      ev("session", path, "wait-connect", "established", "rx.ICCN", { wasEstablished: true });
+      ev("session", path, "established", "established", "rx.SLI", { accm: 0 });
+      ev("session", path, "established", "closed", "rx.CDN", {
+        cause: { reason: "peer", message: "CDN result 3" },
+      });
+    }
+    ev("tunnel", { destination: d, tunnel: t }, "established", "closed", "rx.StopCCN");
+  }
+  return envelopes;
+}
+const made = incident(ENVELOPES);
+Bun.gc(true);
+const heapBefore = process.memoryUsage().heapUsed;
+let t0 = performance.now();
+const recorded = RecordedLog.of(made);
+const loadMs = performance.now() - t0;
+Bun.gc(true);
+const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+t0 = performance.now();
+const whole = replay(made);
+const foldMs = performance.now() - t0;
+void whole;
+const seeks: number[] = [];
+let x = 12345;
+for (let i = 0; i < 20; i++) {
+  x = (x * 1103515245 + 12345) % 2 ** 31;
+  const at = x % made.length;
+  t0 = performance.now();
+  recorded.treeAt(at);
+  seeks.push(performance.now() - t0);
+}
+console.log(
+  `replay of ${made.length.toLocaleString("en-US")} envelopes: loaded in ${Math.round(loadMs)} ms with ${recorded.checkpoints} checkpoints, ${Math.round(heapMb)} MB of heap beyond the envelopes; 20 random seeks median ${round(median(seeks))} ms, max ${round(Math.max(...seeks))} ms; one fold from the start (reference) ${Math.round(foldMs)} ms`,
+);
+out.replay = {
+  envelopes: made.length,
+  loadMs: Math.round(loadMs),
+  checkpoints: recorded.checkpoints,
+  heapMb: Math.round(heapMb),
+  seekMedianMs: round(median(seeks)),
+  seekMaxMs: round(Math.max(...seeks)),
+  fullFoldMs: Math.round(foldMs),
+};
+console.log(JSON.stringify(out));
+process.exit(0);
