@@ -30,7 +30,7 @@ import { machineGraphs } from "./graphs.ts";
 import { LiveSource } from "./live.ts";
 import type { RecordedLog } from "./recorded.ts";
 import { actorText, parseSeqVector, parseStreamFilter, StreamSubscriber } from "./stream.ts";
-import { type ActorAddress, childrenOf, findActor, ListCache, levelCounts, parseListQuery } from "./view.ts";
+import { type ActorAddress, CountsCache, childrenOf, findActor, ListCache, parseListQuery } from "./view.ts";
 
 /** The page, and its script as scripts/build-inspector.ts builds it (checked in). */
 const PAGE_HTML = new URL("./page/index.html", import.meta.url);
@@ -64,6 +64,7 @@ export function createInspector(subject: InspectorSubject): Inspector {
         )
       : undefined;
   const lists = new ListCache();
+  const counts = new CountsCache();
   let page: { html: string; js: string } | undefined;
 
   const moment = async (
@@ -99,7 +100,7 @@ export function createInspector(subject: InspectorSubject): Inspector {
     },
     "GET /inspector/api/graphs": async (_params, _req, res) => reply(res, 200, machineGraphs()),
     "GET /inspector/api/tree": async (params, _req, res) => {
-      const { tree, index } = await moment(params);
+      const { tree, index, version } = await moment(params);
       const address = addressOf(params, false);
       if (typeof address === "string") return reply(res, 400, { error: address });
       const limit = Number(params.get("limit") ?? MAX_CHILDREN);
@@ -111,7 +112,7 @@ export function createInspector(subject: InspectorSubject): Inspector {
       return reply(res, 200, {
         at: index,
         time: tree.time,
-        counts: levelCounts(tree, address.node),
+        counts: counts.counts(tree, version, address.node),
         ...children,
       });
     },

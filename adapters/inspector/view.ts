@@ -289,6 +289,29 @@ function compareRows(sort: ListSort): (a: ActorRow, b: ActorRow) => number {
   }
 }
 
+/** Counts per node for one tree version: a live page asks for the whole tree's and each expanded node's. */
+export class CountsCache {
+  #version = -1;
+  #tree: ActorTree | undefined;
+  readonly #counts = new Map<string, LevelCounts>();
+
+  /** The counts of `node` (all nodes when undefined) in `tree`, whose content is identified by `version`. */
+  counts(tree: ActorTree, version: number, node?: string): LevelCounts {
+    if (version !== this.#version || tree !== this.#tree) {
+      this.#version = version;
+      this.#tree = tree;
+      this.#counts.clear();
+    }
+    const key = node ?? "";
+    let counts = this.#counts.get(key);
+    if (!counts) {
+      counts = levelCounts(tree, node);
+      this.#counts.set(key, counts);
+    }
+    return counts;
+  }
+}
+
 /** Lists the rows a query matches, sorted; `cache` keeps the last sorted match per query for one tree version. */
 export class ListCache {
   #version = -1;

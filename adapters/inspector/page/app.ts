@@ -32,12 +32,15 @@ import {
 } from "./api.ts";
 import { Statechart } from "./statechart.ts";
 import { ReplayBar } from "./timeline.ts";
-import { VirtualList } from "./virtual-list.ts";
+import { PAGE, VirtualList } from "./virtual-list.ts";
 
 const html = htm.bind(h);
 
-/** How often a live page refetches what it shows while events arrive (the stream itself is batched). */
-const LIVE_REFRESH_MS = 1000;
+/**
+ * How often a live page refetches what it shows while events arrive (the stream itself is batched):
+ * each refetch costs the node a walk of its tree and a sort of the list shown, so not more often.
+ */
+const LIVE_REFRESH_MS = 2000;
 
 function sameAddress(a: Address | undefined, b: Address | undefined): boolean {
   return !!a && !!b && addressText(a) === addressText(b);
@@ -146,8 +149,10 @@ function ListPanel(props: {
   const [search, setSearch] = useState("");
   const [sort, setSort] = useState("path");
   const [total, setTotal] = useState(0);
+  const [first, setFirst] = useState<{ version: string; rows: Row[] } | undefined>();
   const query = { level, state, search, sort, at: props.at };
-  const key = `${JSON.stringify(query)}#${props.version}`;
+  const shape = JSON.stringify(query);
+  const key = `${shape}#${props.version}`;
   const load = useCallback(
     async (offset: number, limit: number) => {
       const answer = await get<{ rows: Row[]; total: number }>("list", { ...query, offset, limit });
@@ -157,7 +162,7 @@ function ListPanel(props: {
     [key],
   );
   useEffect(() => {
-    void load(0, 0);
+    void load(0, PAGE).then((rows) => setFirst({ version: key, rows }));
   }, [key]);
   return html`<section class="panel list">
     <header>
@@ -174,11 +179,12 @@ function ListPanel(props: {
       <span class="muted" data-testid="list-total">${total}</span>
     </header>
     <${VirtualList}
-      key=${key}
+      key=${shape}
       count=${total}
       rowHeight=${22}
       version=${key}
       load=${load}
+      prefetched=${first}
       testid="list"
       row=${(r: Row | undefined) =>
         r
@@ -295,7 +301,8 @@ function DetailPanel(props: {
   </section>`;
 }
 
-const MAX_STREAM_LINES = 500;
+/** Lines the stream keeps in the page (the event log keeps them all). */
+const MAX_STREAM_LINES = 200;
 
 function StreamPanel(props: { onBatch: () => void }) {
   const [filters, setFilters] = useState({ level: "", actor: "", cause: "", type: "" });
@@ -358,11 +365,13 @@ function App() {
   const dirty = useRef(false);
 
   useEffect(() => {
+    // All at once: the first tree (the end of a replay, or now) needs no answer from `info`.
     void get<Info>("info").then((i) => {
       setInfo(i);
       if (i.mode === "replay") setAt(i.envelopes ?? 0);
     });
     void get<Record<string, MachineGraph>>("graphs").then(setGraphs);
+    void get<TreeAnswer>("tree").then(setTree);
   }, []);
   // Live: refetch at most once a second while the stream says something changed.
   useEffect(() => {
@@ -374,8 +383,13 @@ function App() {
     }, LIVE_REFRESH_MS);
     return () => clearInterval(timer);
   }, [info?.mode]);
+  const first = useRef(true);
   useEffect(() => {
     if (!info) return;
+    if (first.current && version === 0 && (info.mode === "live" || at === info.envelopes)) {
+      first.current = false; // the tree asked for at mount is this one
+      return;
+    }
     void get<TreeAnswer>("tree", { at }).then(setTree);
   }, [info, version, at]);
   const onBatch = useMemo(() => () => (dirty.current = true), []);

@@ -10,7 +10,7 @@ import htm from "htm";
 import { h } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Address, clock, type Density, get, type Info, type Span, type TreeAnswer } from "./api.ts";
-import { VirtualList } from "./virtual-list.ts";
+import { PAGE, VirtualList } from "./virtual-list.ts";
 
 const html = htm.bind(h);
 
@@ -141,8 +141,9 @@ export function ReplayBar(props: {
     },
     [key],
   );
+  const [first, setFirst] = useState<{ version: string; rows: Span[] } | undefined>();
   useEffect(() => {
-    void load(0, 0);
+    void load(0, PAGE).then((rows) => setFirst({ version: key, rows }));
   }, [key]);
   const width = Math.max(1, view[1] - view[0]);
   const pct = (t: number) => ((t - view[0]) / width) * 100;
@@ -183,6 +184,7 @@ export function ReplayBar(props: {
         rowHeight=${18}
         version=${key}
         load=${load}
+        prefetched=${first}
         testid="spans"
         row=${(s: Span | undefined) => {
           if (!s) return html`<div class="srow muted">…</div>`;

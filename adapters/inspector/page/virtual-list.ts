@@ -1,7 +1,8 @@
 /**
  * A virtualised list of fixed-height rows (@tanstack/virtual-core): only the rows in view (plus a few)
  * are in the DOM, so 100,000 sessions cost a few dozen elements. Rows come from `load(offset, limit)`
- * a page at a time (the server filters and sorts), kept until `version` changes.
+ * a page at a time (the server filters and sorts), kept until `version` changes; while a new version's
+ * rows load, the previous version's are shown (a live list refreshes in place, its scroll position kept).
  */
 import {
   elementScroll,
@@ -16,7 +17,8 @@ import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
 
 const html = htm.bind(h);
 
-const PAGE = 200;
+/** Rows fetched at a time. */
+export const PAGE = 200;
 
 export interface VirtualListProps<T> {
   /** How many rows there are in all. */
@@ -25,6 +27,8 @@ export interface VirtualListProps<T> {
   /** Changes when the rows must be fetched again (a new query, a new moment, a live update). */
   version: string;
   load: (offset: number, limit: number) => Promise<T[]>;
+  /** The first page, when the caller fetched it already (with the count) for this version. */
+  prefetched?: { version: string; rows: T[] } | undefined;
   row: (item: T | undefined, index: number) => VNode;
   testid: string;
 }
@@ -33,7 +37,21 @@ export interface VirtualListProps<T> {
 export function VirtualList<T>(props: VirtualListProps<T>) {
   const scroller = useRef<HTMLDivElement>(null);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
-  const pages = useMemo(() => new Map<number, T[] | "loading">(), [props.version]);
+  const cache = useRef<{
+    version: string;
+    pages: Map<number, T[] | "loading">;
+    stale?: Map<number, T[] | "loading">;
+  }>(undefined);
+  if (!cache.current || cache.current.version !== props.version) {
+    cache.current = {
+      version: props.version,
+      pages: new Map(),
+      ...(cache.current ? { stale: cache.current.pages } : {}),
+    };
+  }
+  const { pages, stale } = cache.current;
+  if (props.prefetched?.version === props.version && !Array.isArray(pages.get(0)))
+    pages.set(0, props.prefetched.rows);
   const virtualizer = useMemo(
     () =>
       new Virtualizer<HTMLDivElement, Element>({
@@ -66,7 +84,9 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
   }
   const itemAt = (index: number): T | undefined => {
     const page = pages.get(Math.floor(index / PAGE));
-    return Array.isArray(page) ? page[index % PAGE] : undefined;
+    if (Array.isArray(page)) return page[index % PAGE];
+    const old = stale?.get(Math.floor(index / PAGE));
+    return Array.isArray(old) ? old[index % PAGE] : undefined;
   };
   return html`<div class="vlist" ref=${scroller} data-testid=${props.testid} data-count=${props.count}>
     <div style=${`height:${virtualizer.getTotalSize()}px;position:relative`}>
