@@ -193,6 +193,11 @@ export function createInspector(subject: InspectorSubject): Inspector {
     async handle(req, res) {
       const url = new URL(req.url ?? "/", "http://inspector");
       if (url.pathname !== "/inspector" && !url.pathname.startsWith("/inspector/")) return false;
+      const refused = browserGuard(req);
+      if (refused) {
+        reply(res, 403, { error: refused });
+        return true;
+      }
       if (req.method === "GET" && (url.pathname === "/inspector" || url.pathname === "/inspector/")) {
         page ??= loadPage();
         res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
@@ -219,6 +224,27 @@ export function createInspector(subject: InspectorSubject): Inspector {
       return true;
     },
   };
+}
+
+/**
+ * What keeps other web pages out, since the inspector is opened in a browser: a page from elsewhere
+ * that the operator visits may send requests to loopback. DNS rebinding (a hostname of theirs that
+ * resolves to 127.0.0.1) arrives with their hostname in Host: only addresses and localhost are answered.
+ * A cross-site POST (a form, or fetch with a text body, which needs no preflight) arrives with their
+ * Origin: actions are taken only from the page's own origin.
+ */
+function browserGuard(req: IncomingMessage): string | undefined {
+  const host = req.headers.host ?? "";
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.replace(/:\d+$/, "");
+  const isAddress = /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || name.startsWith("[") || name === "localhost";
+  if (!isAddress) {
+    return `Host: '${host}' is not an address; open the page by the node's address (e.g. http://127.0.0.1:17010/inspector/)`;
+  }
+  const origin = req.headers.origin;
+  if (req.method !== "GET" && origin !== undefined && origin !== `http://${host}`) {
+    return `Origin: '${origin}' is not this page's origin (http://${host}); actions are taken only from the page itself`;
+  }
+  return undefined;
 }
 
 /** The page: its HTML and its one script (the bundle). */

@@ -659,9 +659,11 @@ function labInspector(options: {
   return {
     observe: {
       ...inspector.observe,
-      established: async () => {
+      started: async () => {
         const url = await inspector.url();
         options.say(`lab: inspector ${inspectorUrl(url)} (the LAC's admin API is at ${url})`);
+      },
+      established: async () => {
         options.say(
           options.holdMs !== undefined
             ? `lab: holding for ${options.holdMs / 1000} s (--hold)`

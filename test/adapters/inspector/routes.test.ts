@@ -208,6 +208,16 @@ describe("inspector routes (live)", () => {
     expect(off.lns.snapshot().system.admin).toBe("enabled");
 
     const on = await pair(true);
+    // Another site's page in the operator's browser: its Origin, or its hostname rebound to loopback.
+    const crossSite = await fetch(`${on.admin.url}/inspector/api/action`, {
+      method: "POST",
+      headers: { origin: "http://evil.example" },
+      body: JSON.stringify({ node: "lns", action: "shutdown" }),
+    });
+    expect(crossSite.status).toBe(403);
+    const rebound = await fetch(`${on.admin.url}/inspector/api/info`, { headers: { host: "evil.example" } });
+    expect(rebound.status).toBe(403);
+    expect(on.lns.snapshot().system.admin).toBe("enabled");
     const post = (body: unknown) =>
       fetch(`${on.admin.url}/inspector/api/action`, { method: "POST", body: JSON.stringify(body) }).then(
         async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }),
