@@ -33,16 +33,20 @@ export interface ActorRow extends ActorAddress {
   childStates?: Record<string, number>;
 }
 
-/** The rows (made on demand) of every actor of the given levels, top level first. */
+/** The rows (made on demand) of every actor of the given levels, in path order. */
 export function* actorsOf(
   tree: ActorTree,
   levels: ReadonlySet<MachineKind> = ALL_LEVELS,
 ): Generator<() => ActorRow> {
   const deeper = levels.has("destination") || levels.has("tunnel") || levels.has("session");
-  for (const node of Object.values(tree.nodes)) {
+  // In path order: nodes and destinations sorted here; tunnel and session ids are integer keys, which
+  // objects keep in ascending order (ECMA-262 OrdinaryOwnPropertyKeys), so a path-sorted list needs no sort.
+  for (const name of Object.keys(tree.nodes).sort()) {
+    const node = tree.nodes[name] as NodeView;
     if (levels.has("system")) yield () => systemRow(node);
     if (!deeper) continue;
-    for (const [key, d] of Object.entries(node.destinations)) {
+    for (const key of Object.keys(node.destinations).sort()) {
+      const d = node.destinations[key] as DestinationView;
       if (levels.has("destination")) yield () => destinationRow(node.node, key, d);
       if (!levels.has("tunnel") && !levels.has("session")) continue;
       for (const [tid, t] of Object.entries(d.tunnels)) {
@@ -335,7 +339,7 @@ export class ListCache {
         if (query.search !== undefined && !matchesSearch(r, query.search)) continue;
         rows.push(r);
       }
-      rows.sort(compareRows(query.sort));
+      if (query.sort !== "path") rows.sort(compareRows(query.sort)); // actorsOf gives path order
       // A handful of queries are live at once (the page's list and a few filters).
       if (this.#sorted.size >= 8) this.#sorted.clear();
       this.#sorted.set(key, rows);

@@ -52,14 +52,26 @@ export interface Density {
 
 const BASE = new URL("./api/", location.href);
 
+/** How long the node has spent answering this page's GETs (ms, summed; read and reset by `answeringSince`). */
+let answering = 0;
+
+/** The time the node spent answering since the last call (a live page paces its refreshes by it). */
+export function answeringSince(): number {
+  const ms = answering;
+  answering = 0;
+  return ms;
+}
+
 /** GETs an API path with parameters (undefined ones left out). */
 export async function get<T>(path: string, params: Record<string, unknown> = {}): Promise<T> {
   const url = new URL(path, BASE);
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
   }
+  const started = performance.now();
   const res = await fetch(url);
   const body = await res.json();
+  answering += performance.now() - started;
   if (!res.ok) throw new Error((body as { error?: string }).error ?? `${res.status}`);
   return body as T;
 }

@@ -16,6 +16,7 @@ import {
   type Address,
   addressParams,
   addressText,
+  answeringSince,
   clock,
   type Detail,
   type Envelope,
@@ -37,10 +38,12 @@ import { PAGE, VirtualList } from "./virtual-list.ts";
 const html = htm.bind(h);
 
 /**
- * How often a live page refetches what it shows while events arrive (the stream itself is batched):
- * each refetch costs the node a walk of its tree and a sort of the list shown, so not more often.
+ * How often, at most, a live page refetches what it shows while events arrive (the stream itself is
+ * batched). A refetch costs the node a walk of its tree and the list shown, so the page waits at least
+ * REFRESH_SHARE times what the last refetches took: the page takes at most about a tenth of the node.
  */
 const LIVE_REFRESH_MS = 2000;
+const REFRESH_SHARE = 9;
 
 function sameAddress(a: Address | undefined, b: Address | undefined): boolean {
   return !!a && !!b && addressText(a) === addressText(b);
@@ -376,12 +379,21 @@ function App() {
   // Live: refetch at most once a second while the stream says something changed.
   useEffect(() => {
     if (info?.mode !== "live") return;
-    const timer = setInterval(() => {
-      if (!dirty.current) return;
-      dirty.current = false;
-      setVersion((v) => v + 1);
-    }, LIVE_REFRESH_MS);
-    return () => clearInterval(timer);
+    let timer: ReturnType<typeof setTimeout>;
+    const next = () => {
+      timer = setTimeout(
+        () => {
+          if (dirty.current) {
+            dirty.current = false;
+            setVersion((v) => v + 1);
+          }
+          next();
+        },
+        Math.max(LIVE_REFRESH_MS, REFRESH_SHARE * answeringSince()),
+      );
+    };
+    next();
+    return () => clearTimeout(timer);
   }, [info?.mode]);
   const first = useRef(true);
   useEffect(() => {

@@ -1,0 +1,51 @@
+/** Lists over a tree: path order without a sort, other orders sorted, filters and paging. */
+import { expect, test } from "bun:test";
+import { ListCache, type ListQuery } from "../../../adapters/inspector/view.ts";
+import { replay } from "../../../events/replay.ts";
+import { envelopesOf } from "../../events/envelopes.ts";
+
+const query = (q: Partial<ListQuery>): ListQuery => ({
+  level: "session",
+  sort: "path",
+  descending: false,
+  offset: 0,
+  limit: 100,
+  ...q,
+});
+
+test("a path-ordered list is in path order whatever order the actors appeared in", () => {
+  const { ev } = envelopesOf("lns");
+  const envelopes = [];
+  let time = 0;
+  // Destinations, tunnels and sessions appear out of order.
+  for (const d of ["127.0.0.3:1701", "127.0.0.10:1701", "127.0.0.2:1701"]) {
+    for (const t of [300, 7, 45]) {
+      for (const s of [9, 1000, 2]) {
+        envelopes.push(
+          ev(time++, "session", { destination: d, tunnel: t, session: s }, null, "established", "x"),
+        );
+      }
+    }
+  }
+  const tree = replay(envelopes);
+  const { rows, total } = new ListCache().list(tree, 1, query({}));
+  expect(total).toBe(27);
+  const keys = rows.map((r) => [r.destination, r.tunnel, r.session]);
+  const sorted = [...keys].sort((a, b) =>
+    (a[0] as string) < (b[0] as string)
+      ? -1
+      : (a[0] as string) > (b[0] as string)
+        ? 1
+        : (a[1] as number) - (b[1] as number) || (a[2] as number) - (b[2] as number),
+  );
+  expect(keys).toEqual(sorted);
+  expect(keys[0]).toEqual(["127.0.0.10:1701", 7, 2]);
+
+  const page = new ListCache().list(tree, 1, query({ sort: "path", descending: true, offset: 1, limit: 2 }));
+  expect(page.rows.map((r) => [r.destination, r.tunnel, r.session])).toEqual([
+    ["127.0.0.3:1701", 300, 9],
+    ["127.0.0.3:1701", 300, 2],
+  ]);
+  const search = new ListCache().list(tree, 1, query({ search: "127.0.0.2:1701/45/" }));
+  expect(search.total).toBe(3);
+});
