@@ -141,7 +141,12 @@ export function copyTree(tree: ActorTree): ActorTree {
       for (const [id, t] of Object.entries(d.tunnels)) {
         const sessions: Record<string, ActorView> = {};
         for (const [sid, s] of Object.entries(t.sessions)) sessions[sid] = copyView(s);
-        tunnels[id] = { ...(t.actor ? { actor: copyView(t.actor) } : {}), sessions };
+        const tunnel: TunnelView = { ...(t.actor ? { actor: copyView(t.actor) } : {}), sessions };
+        if (t.ppp) {
+          tunnel.ppp = {};
+          for (const [sid, p] of Object.entries(t.ppp)) tunnel.ppp[sid] = copyView(p);
+        }
+        tunnels[id] = tunnel;
       }
       destinations[key] = { ...(d.actor ? { actor: copyView(d.actor) } : {}), tunnels };
     }

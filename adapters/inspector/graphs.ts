@@ -2,7 +2,8 @@
  * The statechart of every machine kind, drawn from the machine's own definition so that the page cannot
  * drift from the code: XState machines through `@xstate/graph` (`toDirectedGraph(machine.root)`), the
  * session from its SESSION_STATES table (the node runs sessions on that table, session-logic.ts, so there
- * is no running XState config to ask). A new machine kind is one entry of MACHINE_GRAPHS.
+ * is no running XState config to ask), a PPP link from its phase graph (RFC 1661 §3.2; its automata are
+ * tables of their own). A new machine kind is one entry of MACHINE_GRAPHS.
  *
  * The drawing is flat: one node per leaf state, named as the event log names states
  * (`stateValueToString`: "closing.stop-sent"), so the active state is the envelope's `to` as it is. A
@@ -15,6 +16,7 @@ import { toDirectedGraph } from "@xstate/graph";
 import type { AnyStateMachine, AnyStateNode } from "xstate";
 import type { MachineKind } from "../../events/envelope.ts";
 import { destinationMachine } from "../../machines/destination.ts";
+import { PPP_PHASE_EDGES, PPP_PHASES } from "../../machines/ppp/endpoint.ts";
 import {
   SESSION_ROOT,
   SESSION_SETUP_TIMED_OUT,
@@ -59,6 +61,7 @@ const MACHINE_GRAPHS: Record<MachineKind, () => MachineGraph> = {
     graphOfMachine("destination", "machines/destination.ts destinationMachine", destinationMachine),
   tunnel: () => graphOfMachine("tunnel", "machines/tunnel.ts tunnelMachine", tunnelMachine),
   session: () => graphOfTable("session", "machines/session.ts SESSION_STATES"),
+  ppp: () => graphOfPhases("ppp", "machines/ppp/endpoint.ts PPP_PHASE_EDGES (RFC 1661 §3.2)"),
 };
 
 const made = new Map<string, MachineGraph>();
@@ -187,4 +190,12 @@ function graphOfTable(kind: string, source: string): MachineGraph {
   addOn(ANY_STATE, SESSION_ROOT);
   states.push({ id: ANY_STATE, initial: false, final: false });
   return { kind, source, states, edges: edges.list() };
+}
+
+/** A PPP link's phases (RFC 1661 §3.2): the phase graph the endpoint declares; a phase change has no single event. */
+function graphOfPhases(kind: string, source: string): MachineGraph {
+  const states: GraphState[] = PPP_PHASES.map((id, i) => ({ id, initial: i === 0, final: id === "closed" }));
+  const edges = new EdgeSet();
+  for (const from of PPP_PHASES) for (const to of PPP_PHASE_EDGES[from]) edges.add(from, to, "");
+  return { kind, source, states, edges: edges.list().map((e) => ({ ...e, events: [] })) };
 }

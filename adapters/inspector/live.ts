@@ -201,6 +201,11 @@ function dropActor(tree: ActorTree, envelope: Envelope): void {
     case "tunnel":
       delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)];
       return;
+    case "ppp":
+      delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)]?.ppp?.[
+        String(p.session ?? 0)
+      ];
+      return;
     case "session":
       delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)]?.sessions[
         String(p.session ?? 0)

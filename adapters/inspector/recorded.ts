@@ -90,7 +90,7 @@ export class RecordedLog {
       this.#sinceCheckpoint = 0;
       this.#gap = Math.max(MIN_CHECKPOINT_GAP, 2 * actorCount(this.#building));
     }
-    const actor = actorText(envelope.node, envelope.path);
+    const actor = actorText(envelope.node, envelope.path, envelope.machine);
     let indices = this.#byActor.get(actor);
     if (!indices) {
       indices = [];

@@ -128,7 +128,10 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const { tree, index } = await moment(params);
       const name = actorName(address as ActorAddress);
       const recent = live
-        ? live.recent((e) => e.node === address.node && actorText(e.node, e.path) === name, RECENT_EVENTS)
+        ? live.recent(
+            (e) => e.node === address.node && actorText(e.node, e.path, e.machine) === name,
+            RECENT_EVENTS,
+          )
         : (subject as { recorded: RecordedLog }).recorded.recent(name, index, RECENT_EVENTS);
       let found = findActor(tree, address as ActorAddress);
       // The live tree drops an actor when it ends; its last events still say how it ended.
@@ -292,11 +295,15 @@ function addressOf(params: URLSearchParams, needNode: boolean): Partial<ActorAdd
     if (key === "session" && address.tunnel === undefined) return "session: give tunnel too";
     address[key] = id;
   }
+  if (params.get("ppp") === "1") {
+    if (address.session === undefined) return "ppp: give session too (a PPP link is its session's)";
+    address.ppp = true;
+  }
   return address;
 }
 
 function actorName(address: ActorAddress): string {
-  return actorText(address.node, address);
+  return actorText(address.node, address, address.ppp ? "ppp" : undefined);
 }
 
 /** The live counters of an actor, from its node's snapshot. */

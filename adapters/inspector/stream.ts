@@ -68,12 +68,13 @@ export function parseStreamFilter(params: URLSearchParams): StreamFilter | strin
   return filter;
 }
 
-/** An actor as the stream's `actor` filter names it: "lac/127.0.0.1:1701/3/7". */
-export function actorText(node: string, p: EnvelopePath): string {
+/** An actor as the stream's `actor` filter names it: "lac/127.0.0.1:1701/3/7", its PPP link ".../7/ppp". */
+export function actorText(node: string, p: EnvelopePath, machine?: MachineKind): string {
   let text = node;
   if (p.destination !== undefined) text += `/${p.destination}`;
   if (p.tunnel !== undefined) text += `/${p.tunnel}`;
   if (p.session !== undefined) text += `/${p.session}`;
+  if (machine === "ppp") text += "/ppp";
   return text;
 }
 
@@ -81,7 +82,7 @@ export function actorText(node: string, p: EnvelopePath): string {
 export function passes(envelope: Envelope, filter: StreamFilter): boolean {
   if (filter.level !== undefined && envelope.machine !== filter.level) return false;
   if (filter.actor !== undefined) {
-    const actor = actorText(envelope.node, envelope.path);
+    const actor = actorText(envelope.node, envelope.path, envelope.machine);
     if (actor !== filter.actor && !actor.startsWith(`${filter.actor}/`)) return false;
   }
   if (filter.cause !== undefined) {

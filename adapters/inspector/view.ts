@@ -6,12 +6,14 @@
  * A list's matching rows are kept for the tree's version (its event count) so that scrolling through
  * 100,000 sessions sorts them once, not once per page.
  */
-import type { EnvelopePath, MachineKind } from "../../events/envelope.ts";
+import { type EnvelopePath, MACHINE_KINDS, type MachineKind } from "../../events/envelope.ts";
 import type { ActorTree, ActorView, DestinationView, NodeView, TunnelView } from "../../events/replay.ts";
 
 /** Which actor: its node and the path below it, down to the actor's own level. */
 export interface ActorAddress extends EnvelopePath {
   node: string;
+  /** The session's PPP link rather than the session (both have the session's path). */
+  ppp?: boolean;
 }
 
 /** Counts by state, per level: `{ session: { established: 1000, closed: 3 } }`. */
@@ -38,7 +40,8 @@ export function* actorsOf(
   tree: ActorTree,
   levels: ReadonlySet<MachineKind> = ALL_LEVELS,
 ): Generator<() => ActorRow> {
-  const deeper = levels.has("destination") || levels.has("tunnel") || levels.has("session");
+  const deeper =
+    levels.has("destination") || levels.has("tunnel") || levels.has("session") || levels.has("ppp");
   // In path order: nodes and destinations sorted here; tunnel and session ids are integer keys, which
   // objects keep in ascending order (ECMA-262 OrdinaryOwnPropertyKeys), so a path-sorted list needs no sort.
   for (const name of Object.keys(tree.nodes).sort()) {
@@ -48,22 +51,27 @@ export function* actorsOf(
     for (const key of Object.keys(node.destinations).sort()) {
       const d = node.destinations[key] as DestinationView;
       if (levels.has("destination")) yield () => destinationRow(node.node, key, d);
-      if (!levels.has("tunnel") && !levels.has("session")) continue;
+      if (!levels.has("tunnel") && !levels.has("session") && !levels.has("ppp")) continue;
       for (const [tid, t] of Object.entries(d.tunnels)) {
         if (levels.has("tunnel")) yield () => tunnelRow(node.node, key, Number(tid), t);
-        if (!levels.has("session")) continue;
-        for (const [sid, s] of Object.entries(t.sessions)) {
-          yield () => sessionRow(node.node, key, Number(tid), Number(sid), s);
+        if (levels.has("session")) {
+          for (const [sid, s] of Object.entries(t.sessions)) {
+            yield () => sessionRow(node.node, key, Number(tid), Number(sid), s);
+          }
+        }
+        if (levels.has("ppp")) {
+          for (const [sid, p] of Object.entries(t.ppp ?? {}))
+            yield () => pppRow(node.node, key, Number(tid), Number(sid), p);
         }
       }
     }
   }
 }
 
-const ALL_LEVELS: ReadonlySet<MachineKind> = new Set(["system", "destination", "tunnel", "session"]);
+const ALL_LEVELS: ReadonlySet<MachineKind> = new Set(MACHINE_KINDS);
 
 function emptyCounts(): LevelCounts {
-  return { system: {}, destination: {}, tunnel: {}, session: {} };
+  return { system: {}, destination: {}, tunnel: {}, session: {}, ppp: {} };
 }
 
 function bump(counts: Record<string, number>, state: string): void {
@@ -81,6 +89,7 @@ export function levelCounts(tree: ActorTree, node?: string): LevelCounts {
       for (const t of Object.values(d.tunnels)) {
         if (t.actor) bump(counts.tunnel, t.actor.state);
         for (const s of Object.values(t.sessions)) bump(counts.session, s.state);
+        for (const p of Object.values(t.ppp ?? {})) bump(counts.ppp, p.state);
       }
     }
   }
@@ -135,6 +144,10 @@ function sessionRow(node: string, key: string, tid: number, sid: number, s: Acto
   return baseRow("session", { node, destination: key, tunnel: tid, session: sid }, s);
 }
 
+function pppRow(node: string, key: string, tid: number, sid: number, p: ActorView): ActorRow {
+  return baseRow("ppp", { node, destination: key, tunnel: tid, session: sid, ppp: true }, p);
+}
+
 /** An actor's place in the tree, found from its address (undefined when the tree has no such actor). */
 export interface FoundActor {
   machine: MachineKind;
@@ -159,6 +172,15 @@ export function findActor(tree: ActorTree, address: ActorAddress): FoundActor | 
       machine: "tunnel",
       view: t.actor,
       row: tunnelRow(n.node, address.destination, address.tunnel, t),
+    };
+  }
+  if (address.ppp) {
+    const p = t.ppp?.[String(address.session)];
+    if (!p) return undefined;
+    return {
+      machine: "ppp",
+      view: p,
+      row: pppRow(n.node, address.destination, address.tunnel, address.session, p),
     };
   }
   const s = t.sessions[String(address.session)];
@@ -228,8 +250,8 @@ export const MAX_LIST_LIMIT = 1000;
 /** Reads a list query from URL parameters; a string names the bad parameter and what it takes. */
 export function parseListQuery(params: URLSearchParams): ListQuery | string {
   const level = params.get("level") ?? "session";
-  if (!["system", "destination", "tunnel", "session"].includes(level)) {
-    return "level: expected one of system, destination, tunnel, session";
+  if (!(MACHINE_KINDS as readonly string[]).includes(level)) {
+    return `level: expected one of ${MACHINE_KINDS.join(", ")}`;
   }
   let sort = params.get("sort") ?? "path";
   let descending = false;
@@ -265,7 +287,7 @@ function wholeNumber(text: string | null, fallback: number): number | undefined 
 }
 
 function pathKey(row: ActorRow): string {
-  return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}`;
+  return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}${row.ppp ? "/ppp" : ""}`;
 }
 
 /** Plain code-unit order: localeCompare costs a microsecond a call, and 100,000 rows take 1.7 M calls. */

@@ -52,6 +52,7 @@ async function withLiveLab(
     holdMs: 0,
     window: 100,
     events: `file:${options.dir}`,
+    ppp: true,
     observe: {
       ...inspector.observe,
       created: (side, node) => {
@@ -117,7 +118,7 @@ describe("inspector page in Chromium", () => {
             document.querySelector('[data-testid=count][data-level="session"][data-state="established"] b')
               ?.textContent === String(n),
           sessions * 2,
-          { timeout: 10_000 },
+          { timeout: 30_000 },
         );
         expect(await shownCount(b.page, "session", "established")).toBe(sessions * 2); // both ends
         expect(await shownTotal(b.page, "session")).toBe(sessions * 2);
@@ -142,6 +143,15 @@ describe("inspector page in Chromium", () => {
         expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("established");
         await b.shot("live-session-established");
 
+        // Its PPP link (the lab's subscriber): the phase graph of RFC 1661 §3.2, `opened` lit.
+        expect(await shownCount(b.page, "ppp", "opened")).toBe(sessions * 2);
+        await b.page.locator("[data-testid=to-ppp]").click();
+        await b.page.waitForSelector('[data-testid=statechart][data-kind=ppp][data-active="opened"]');
+        await b.page.locator("[data-testid=list-row]").first().click();
+        await b.page.waitForSelector(
+          '[data-testid=statechart][data-kind=session][data-active="established"]',
+        );
+
         lac.closeSession(t.id, s.id);
         await b.page.waitForSelector('[data-testid=statechart][data-active="closed"]', { timeout: 10_000 });
         expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("closed");
@@ -153,7 +163,7 @@ describe("inspector page in Chromium", () => {
         await b.close();
       }
     });
-  }, 60_000);
+  }, 120_000);
 
   test("shutting a destination down from the page drains the tree to empty, as the node's show says", async () => {
     await withLiveLab(
@@ -165,7 +175,7 @@ describe("inspector page in Chromium", () => {
             () =>
               document.querySelector('[data-testid=count-total][data-level="session"]')?.textContent === "60",
             undefined,
-            { timeout: 10_000 },
+            { timeout: 30_000 },
           );
           const lac = nodes.get("lac") as L2tpNode;
           const key = lac.snapshot().destinations[0].key;
@@ -181,7 +191,7 @@ describe("inspector page in Chromium", () => {
                 "0" &&
               document.querySelector('[data-testid=count-total][data-level="tunnel"]')?.textContent === "0",
             undefined,
-            { timeout: 15_000 },
+            { timeout: 30_000 },
           );
           await b.shot("live-destination-shutdown");
           const shown = (await l2tp("show", "--admin", url)).out;
@@ -198,7 +208,7 @@ describe("inspector page in Chromium", () => {
         }
       },
     );
-  }, 60_000);
+  }, 120_000);
 
   test("the replay scrubbed before the close shows the sessions established, after it closed", async () => {
     const dir = eventsDir();
@@ -236,7 +246,7 @@ describe("inspector page in Chromium", () => {
       await b.close();
       await replay.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   test("a replayed failure (wrong tunnel secret) shows its cause", async () => {
     const dir = eventsDir();
@@ -272,5 +282,5 @@ describe("inspector page in Chromium", () => {
       await b.close();
       await replay.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

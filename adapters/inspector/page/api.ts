@@ -13,7 +13,7 @@ export type { Envelope, MachineGraph, Span };
 export type Level = MachineKind;
 export type Row = ActorRow;
 export type Address = ActorAddress;
-export const LEVELS: Level[] = ["system", "destination", "tunnel", "session"];
+export const LEVELS: Level[] = ["system", "destination", "tunnel", "session", "ppp"];
 
 export interface Info {
   mode: "live" | "replay";
@@ -93,16 +93,25 @@ export function streamUrl(filters: Record<string, string>): string {
 
 /** The address's query parameters. */
 export function addressParams(a: Address): Record<string, unknown> {
-  return { node: a.node, destination: a.destination, tunnel: a.tunnel, session: a.session };
+  return {
+    node: a.node,
+    destination: a.destination,
+    tunnel: a.tunnel,
+    session: a.session,
+    ppp: a.ppp ? 1 : undefined,
+  };
 }
 
 /** "lac/127.0.0.1:1701/3/7" */
 export function addressText(a: Address): string {
-  return [a.node, a.destination, a.tunnel, a.session].filter((x) => x !== undefined).join("/");
+  return [a.node, a.destination, a.tunnel, a.session, a.ppp ? "ppp" : undefined]
+    .filter((x) => x !== undefined)
+    .join("/");
 }
 
 /** The level an address names. */
 export function levelOf(a: Address): Level {
+  if (a.ppp) return "ppp";
   if (a.session !== undefined) return "session";
   if (a.tunnel !== undefined) return "tunnel";
   if (a.destination !== undefined) return "destination";

@@ -81,6 +81,8 @@ function rowLabel(r: Row): string {
       return `tunnel ${r.tunnel}`;
     case "session":
       return `session ${r.session}`;
+    case "ppp":
+      return `ppp of session ${r.session}`;
   }
 }
 
@@ -209,6 +211,7 @@ function Actions(props: { address: Address; info: Info }) {
   if (!props.info.actions)
     return html`<p class="muted">actions are off (start the node with --inspect-actions)</p>`;
   const level = levelOf(props.address);
+  if (level === "ppp") return null; // a link ends with its session: close the session
   const actions = level === "session" ? ["close"] : ["drain", "shutdown", "enable", "close"];
   const run = async (action: string) => {
     setAsking(undefined);
@@ -247,6 +250,7 @@ function EventLine(props: { e: Envelope }) {
 }
 
 function DetailPanel(props: {
+  select: (a: Address) => void;
   address: Address | undefined;
   at: number | undefined;
   version: number;
@@ -282,6 +286,11 @@ function DetailPanel(props: {
     }
     ${graph ? html`<div class="chart"><${Statechart} graph=${graph} active=${shown?.state} previous=${shown?.previous} /></div>` : null}
     ${graph ? html`<p class="muted">drawn from ${graph.source}</p>` : null}
+    ${
+      levelOf(props.address) === "session"
+        ? html`<p><a data-testid="to-ppp" onClick=${() => props.select({ ...(props.address as Address), ppp: true })}>its PPP link ›</a></p>`
+        : null
+    }
     <${Actions} address=${props.address} info=${props.info} />
     ${
       shown?.lastCause
@@ -429,7 +438,7 @@ function App() {
         </ul>
       </section>
       <${ListPanel} at=${at} version=${version} select=${setSelected} selected=${selected} />
-      <${DetailPanel} address=${selected} at=${at} version=${version} graphs=${graphs} info=${info} />
+      <${DetailPanel} select=${setSelected} address=${selected} at=${at} version=${version} graphs=${graphs} info=${info} />
     </main>
     ${info.mode === "live" ? html`<${StreamPanel} onBatch=${onBatch} />` : null}
   </div>`;
