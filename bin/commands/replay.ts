@@ -7,13 +7,6 @@
 import { statSync } from "node:fs";
 import process from "node:process";
 import { openEventLog, parseEventLogAddress } from "../../adapters/event-log/index.ts";
-import {
-  createInspector,
-  inspectorUrl,
-  parseListen,
-  RecordedLog,
-  serveInspector,
-} from "../../adapters/inspector/index.ts";
 import type { Envelope } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
 import { type ActorTree, type EventFilter, evolve, initialTree, matchesFilter } from "../../events/replay.ts";
@@ -305,6 +298,10 @@ async function inspectReplay(
   listenText: string,
   fromSeqText: string | undefined,
 ): Promise<number> {
+  // Loaded only here: the timeline and the tree need none of the page (nor the machines it draws).
+  const { createInspector, inspectorUrl, parseListen, RecordedLog, serveInspector } = await import(
+    "../../adapters/inspector/index.ts"
+  );
   const listen = parseListen(listenText);
   if (!listen) throw new Error(`--listen: expected ADDRESS:PORT, e.g. 127.0.0.1:17012, got '${listenText}'`);
   const fromSeq = fromSeqText === undefined ? undefined : Number(fromSeqText);

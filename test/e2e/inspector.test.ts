@@ -153,7 +153,7 @@ describe("inspector page in Chromium", () => {
         );
 
         lac.closeSession(t.id, s.id);
-        await b.page.waitForSelector('[data-testid=statechart][data-active="closed"]', { timeout: 10_000 });
+        await b.page.waitForSelector('[data-testid=statechart][data-active="closed"]', { timeout: 30_000 });
         expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("closed");
         expect(await b.page.locator("[data-testid=last-cause]").textContent()).toContain("admin");
         await b.shot("live-session-closed");

@@ -52,10 +52,15 @@ export interface Density {
 
 const BASE = new URL("./api/", location.href);
 
-/** How long the node has spent answering this page's GETs (ms, summed; read and reset by `answeringSince`). */
+/**
+ * How long this page has had requests in flight (ms of wall time, overlapping requests counted once;
+ * read and reset by `answeringSince`): the time it kept the node busy, which a live page paces itself by.
+ */
 let answering = 0;
+let inFlight = 0;
+let busySince = 0;
 
-/** The time the node spent answering since the last call (a live page paces its refreshes by it). */
+/** The time the node spent answering since the last call. */
 export function answeringSince(): number {
   const ms = answering;
   answering = 0;
@@ -68,10 +73,15 @@ export async function get<T>(path: string, params: Record<string, unknown> = {})
   for (const [key, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
   }
-  const started = performance.now();
-  const res = await fetch(url);
-  const body = await res.json();
-  answering += performance.now() - started;
+  if (inFlight++ === 0) busySince = performance.now();
+  let res: Response;
+  let body: unknown;
+  try {
+    res = await fetch(url);
+    body = await res.json();
+  } finally {
+    if (--inFlight === 0) answering += performance.now() - busySince;
+  }
   if (!res.ok) throw new Error((body as { error?: string }).error ?? `${res.status}`);
   return body as T;
 }

@@ -44,6 +44,8 @@ const html = htm.bind(h);
  */
 const LIVE_REFRESH_MS = 2000;
 const REFRESH_SHARE = 9;
+/** However slow the node answers, the page shows what changed at least this often. */
+const MAX_REFRESH_MS = 10_000;
 
 function sameAddress(a: Address | undefined, b: Address | undefined): boolean {
   return !!a && !!b && addressText(a) === addressText(b);
@@ -398,7 +400,7 @@ function App() {
           }
           next();
         },
-        Math.max(LIVE_REFRESH_MS, REFRESH_SHARE * answeringSince()),
+        Math.min(MAX_REFRESH_MS, Math.max(LIVE_REFRESH_MS, REFRESH_SHARE * answeringSince())),
       );
     };
     next();
