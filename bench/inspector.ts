@@ -23,7 +23,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { inspectorUrl, RecordedLog } from "../adapters/inspector/index.ts";
+import { RecordedLog } from "../adapters/inspector/index.ts";
 import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
 import { replay } from "../events/replay.ts";
@@ -54,7 +54,7 @@ function inspectedLab(
   during: (url: string) => Promise<void>,
 ): { observe: LabObserver; done(): Promise<void> } {
   const inspector = serveLabInspector({ address: "127.0.0.1", port: 0 }, false);
-  const run = async () => during(inspectorUrl(await inspector.url()));
+  const run = async () => during(await inspector.pageUrl());
   return {
     observe: { ...inspector.observe, ...(when === "started" ? { started: run } : { established: run }) },
     done: () => inspector.close(),

@@ -12,12 +12,13 @@ import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
-import { type AdminServer, handleAdminRequest } from "../../adapters/admin/server.ts";
+import { handleAdminRequest } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import {
   createInspector,
   type Inspector,
+  type InspectorServer,
   inspectorUrl,
   parseListen,
   serveInspector,
@@ -602,6 +603,8 @@ export interface LabInspector {
   observe: Pick<LabObserver, "recording" | "created">;
   /** The server's base URL, once the LAC exists. */
   url(): Promise<string>;
+  /** The page's URL (with the admin token in its fragment when actions are allowed). */
+  pageUrl(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -609,9 +612,9 @@ export interface LabInspector {
 export function serveLabInspector(listen: PeerAddress, actions: boolean): LabInspector {
   let log: EventLog | undefined;
   const nodes: L2tpNode[] = [];
-  let resolveServed: (served: { server: AdminServer; inspector: Inspector }) => void = () => {};
+  let resolveServed: (served: { server: InspectorServer; inspector: Inspector }) => void = () => {};
   let failServed: (err: unknown) => void = () => {};
-  const served = new Promise<{ server: AdminServer; inspector: Inspector }>((resolve, reject) => {
+  const served = new Promise<{ server: InspectorServer; inspector: Inspector }>((resolve, reject) => {
     resolveServed = resolve;
     failServed = reject;
   });
@@ -634,6 +637,10 @@ export function serveLabInspector(listen: PeerAddress, actions: boolean): LabIns
       },
     },
     url: async () => (await served).server.url,
+    pageUrl: async () => {
+      const { server } = await served;
+      return inspectorUrl(server.url, actions ? server.token : undefined);
+    },
     async close() {
       if (!started) return;
       const s = await served;
@@ -661,7 +668,7 @@ function labInspector(options: {
       ...inspector.observe,
       started: async () => {
         const url = await inspector.url();
-        options.say(`lab: inspector ${inspectorUrl(url)} (the LAC's admin API is at ${url})`);
+        options.say(`lab: inspector ${await inspector.pageUrl()} (the LAC's admin API is at ${url})`);
       },
       established: async () => {
         options.say(

@@ -3,10 +3,13 @@
  * its admin API on loopback. SIGINT or SIGTERM closes it gracefully (a StopCCN on every tunnel, the
  * RFC 2661 §5.7 hold), a second signal exits at once.
  */
+
+import { readFileSync } from "node:fs";
 import process from "node:process";
 import { createNode } from "../../actors/node.ts";
 import type { Transport } from "../../actors/ports.ts";
 import { openAaa } from "../../adapters/aaa/index.ts";
+import { adminTokenFile } from "../../adapters/admin/access.ts";
 import { createNodeMetrics } from "../../adapters/admin/metrics.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
@@ -151,7 +154,7 @@ export const run: Command = {
     const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
     process.stdout.write(
       `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
-        `l2tp run: inspector ${inspectorUrl(admin.url)}${values["inspect-actions"] ? " (actions allowed)" : ""}\n`,
+        `l2tp run: inspector ${inspectorUrl(admin.url, values["inspect-actions"] ? adminToken(config.admin.token, admin.url) : undefined)}\n`,
     );
 
     let signals = 0;
@@ -173,3 +176,14 @@ export const run: Command = {
     return summary.unstored > 0 ? 1 : 0;
   },
 };
+
+/** The admin token of the API at `url`: the configured one, else the one the node wrote to its file (access.ts). */
+function adminToken(configured: string | undefined, url: string): string | undefined {
+  if (configured !== undefined) return configured;
+  const { hostname, port } = new URL(url);
+  try {
+    return readFileSync(adminTokenFile(hostname.replace(/^\[|\]$/g, ""), Number(port)), "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}

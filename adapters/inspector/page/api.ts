@@ -88,7 +88,13 @@ export async function get<T>(path: string, params: Record<string, unknown> = {})
 
 /** POSTs an admin action; the server answers 403 unless the node allows actions. */
 export async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(new URL(path, BASE), { method: "POST", body: JSON.stringify(body) });
+  // The admin token, when the page's URL carries it in its fragment (never sent by the browser itself).
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  const res = await fetch(new URL(path, BASE), {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   const answer = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(String(answer.error ?? res.status));
   return answer;

@@ -19,6 +19,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
+const TOKEN = "inspector-test-token-0123456789";
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
 interface Pair {
   lac: L2tpNode;
   lns: L2tpNode;
@@ -47,7 +50,11 @@ async function pair(actions: boolean): Promise<Pair> {
   );
   lacRec.attach(lac);
   const inspector = createInspector({ mode: "live", log: recording.log, nodes: [lac, lns], actions });
-  const admin = await startAdminServer(lns, { address: "127.0.0.1", port: 0 }, inspector.handle);
+  const admin = await startAdminServer(
+    lns,
+    { address: "127.0.0.1", port: 0 },
+    { routes: inspector.handle, token: TOKEN },
+  );
   cleanup.push(async () => {
     inspector.close();
     await admin.close();
@@ -202,6 +209,7 @@ describe("inspector routes (live)", () => {
     const off = await pair(false);
     const refused = await fetch(`${off.admin.url}/inspector/api/action`, {
       method: "POST",
+      headers: AUTH,
       body: JSON.stringify({ node: "lns", action: "drain" }),
     });
     expect(refused.status).toBe(403);
@@ -211,17 +219,25 @@ describe("inspector routes (live)", () => {
     // Another site's page in the operator's browser: its Origin, or its hostname rebound to loopback.
     const crossSite = await fetch(`${on.admin.url}/inspector/api/action`, {
       method: "POST",
-      headers: { origin: "http://evil.example" },
+      headers: { ...AUTH, origin: "http://evil.example" },
       body: JSON.stringify({ node: "lns", action: "shutdown" }),
     });
     expect(crossSite.status).toBe(403);
     const rebound = await fetch(`${on.admin.url}/inspector/api/info`, { headers: { host: "evil.example" } });
     expect(rebound.status).toBe(403);
     expect(on.lns.snapshot().system.admin).toBe("enabled");
+    // Without the admin token, the admin API's own rule (access.ts) refuses any action.
+    const tokenless = await fetch(`${on.admin.url}/inspector/api/action`, {
+      method: "POST",
+      body: JSON.stringify({ node: "lns", action: "shutdown" }),
+    });
+    expect(tokenless.status).toBe(401);
     const post = (body: unknown) =>
-      fetch(`${on.admin.url}/inspector/api/action`, { method: "POST", body: JSON.stringify(body) }).then(
-        async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }),
-      );
+      fetch(`${on.admin.url}/inspector/api/action`, {
+        method: "POST",
+        headers: AUTH,
+        body: JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
     expect((await post({ node: "lns", action: "drain" })).status).toBe(200);
     expect(on.lns.snapshot().system.admin).toBe("drain");
     expect((await post({ node: "lns", action: "enable" })).status).toBe(200);
