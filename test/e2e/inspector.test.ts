@@ -112,62 +112,59 @@ describe("inspector page in Chromium", () => {
   test("a lab's tree with the right counts per level and state; a session's statechart follows the call", async () => {
     const sessions = 40;
     const tunnels = 2;
-    await withLiveLab(
-      { sessions, tunnels, dir: eventsDir(), actions: false },
-      async ({ page, nodes }) => {
-        const b = await openPage(page);
-        try {
-          await b.page.waitForFunction(
-            (n) =>
-              document.querySelector('[data-testid=count][data-level="session"][data-state="established"] b')
-                ?.textContent === String(n),
-            sessions * 2,
-            { timeout: 30_000 },
-          );
-          expect(await shownCount(b.page, "session", "established")).toBe(sessions * 2); // both ends
-          expect(await shownTotal(b.page, "session")).toBe(sessions * 2);
-          expect(await shownCount(b.page, "tunnel", "established")).toBe(tunnels * 2);
-          expect(await shownCount(b.page, "system", "running")).toBe(2);
-          expect(await shownTotal(b.page, "destination")).toBe(2);
-          await b.shot("live-tree");
+    await withLiveLab({ sessions, tunnels, dir: eventsDir(), actions: false }, async ({ page, nodes }) => {
+      const b = await openPage(page);
+      try {
+        await b.page.waitForFunction(
+          (n) =>
+            document.querySelector('[data-testid=count][data-level="session"][data-state="established"] b')
+              ?.textContent === String(n),
+          sessions * 2,
+          { timeout: 30_000 },
+        );
+        expect(await shownCount(b.page, "session", "established")).toBe(sessions * 2); // both ends
+        expect(await shownTotal(b.page, "session")).toBe(sessions * 2);
+        expect(await shownCount(b.page, "tunnel", "established")).toBe(tunnels * 2);
+        expect(await shownCount(b.page, "system", "running")).toBe(2);
+        expect(await shownTotal(b.page, "destination")).toBe(2);
+        await b.shot("live-tree");
 
-          // One call of the LAC: its statechart, drawn from SESSION_STATES, has `established` lit.
-          const lac = nodes.get("lac") as L2tpNode;
-          const d = lac.snapshot().destinations[0];
-          const t = d.tunnels[0];
-          const s = t.sessions[0];
-          await b.page.locator("[data-testid=list-search]").fill(`lac/${d.key}/${t.id}/${s.id}`);
-          await b.page.waitForFunction(
-            () => document.querySelector("[data-testid=list-total]")?.textContent === "1",
-          );
-          await b.page.locator("[data-testid=list-row]").first().click();
-          const chart = b.page.locator("[data-testid=statechart][data-kind=session]");
-          await chart.waitFor();
-          await b.page.waitForSelector('[data-testid=statechart][data-active="established"]');
-          expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("established");
-          await b.shot("live-session-established");
+        // One call of the LAC: its statechart, drawn from SESSION_STATES, has `established` lit.
+        const lac = nodes.get("lac") as L2tpNode;
+        const d = lac.snapshot().destinations[0];
+        const t = d.tunnels[0];
+        const s = t.sessions[0];
+        await b.page.locator("[data-testid=list-search]").fill(`lac/${d.key}/${t.id}/${s.id}`);
+        await b.page.waitForFunction(
+          () => document.querySelector("[data-testid=list-total]")?.textContent === "1",
+        );
+        await b.page.locator("[data-testid=list-row]").first().click();
+        const chart = b.page.locator("[data-testid=statechart][data-kind=session]");
+        await chart.waitFor();
+        await b.page.waitForSelector('[data-testid=statechart][data-active="established"]');
+        expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("established");
+        await b.shot("live-session-established");
 
-          // Its PPP link (the lab's subscriber): the phase graph of RFC 1661 §3.2, `opened` lit.
-          expect(await shownCount(b.page, "ppp", "opened")).toBe(sessions * 2);
-          await b.page.locator("[data-testid=to-ppp]").click();
-          await b.page.waitForSelector('[data-testid=statechart][data-kind=ppp][data-active="opened"]');
-          await b.page.locator("[data-testid=list-row]").first().click();
-          await b.page.waitForSelector(
-            '[data-testid=statechart][data-kind=session][data-active="established"]',
-          );
+        // Its PPP link (the lab's subscriber): the phase graph of RFC 1661 §3.2, `opened` lit.
+        expect(await shownCount(b.page, "ppp", "opened")).toBe(sessions * 2);
+        await b.page.locator("[data-testid=to-ppp]").click();
+        await b.page.waitForSelector('[data-testid=statechart][data-kind=ppp][data-active="opened"]');
+        await b.page.locator("[data-testid=list-row]").first().click();
+        await b.page.waitForSelector(
+          '[data-testid=statechart][data-kind=session][data-active="established"]',
+        );
 
-          lac.closeSession(t.id, s.id);
-          await b.page.waitForSelector('[data-testid=statechart][data-active="closed"]', { timeout: 30_000 });
-          expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("closed");
-          expect(await b.page.locator("[data-testid=last-cause]").textContent()).toContain("admin");
-          await b.shot("live-session-closed");
-          expect(b.offLoopback).toEqual([]);
-          expect(b.pageErrors).toEqual([]);
-        } finally {
-          await b.close();
-        }
-      },
-    );
+        lac.closeSession(t.id, s.id);
+        await b.page.waitForSelector('[data-testid=statechart][data-active="closed"]', { timeout: 30_000 });
+        expect(await chart.locator(".state.active").getAttribute("data-state")).toBe("closed");
+        expect(await b.page.locator("[data-testid=last-cause]").textContent()).toContain("admin");
+        await b.shot("live-session-closed");
+        expect(b.offLoopback).toEqual([]);
+        expect(b.pageErrors).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    });
   }, 120_000);
 
   test("shutting a destination down from the page drains the tree to empty, as the node's show says", async () => {
