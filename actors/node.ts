@@ -51,7 +51,7 @@ import {
   PlacedCall,
 } from "./placed-call.ts";
 import type { Clock, PeerAddress, Random, Transport, TransportStats } from "./ports.ts";
-import { PppService, type PppSnapshot } from "./ppp-link.ts";
+import { PppService, type PppSnapshot, type PppStats } from "./ppp-link.ts";
 import { type RestorePlan, sessionSnapshot, tunnelSnapshot } from "./restore.ts";
 import {
   addChannelStats,
@@ -187,6 +187,8 @@ export interface L2tpNode {
   readonly closed: Promise<Cause>;
   /** Records that the node is alive (a system event; a standby following the log watches for it). */
   heartbeat(): void;
+  /** The live counters of the node's PPP (undefined when it runs none): read without a snapshot. */
+  readonly pppStats: Readonly<PppStats> | undefined;
 }
 
 const DEFAULT_MACHINES: Machines = {
@@ -344,6 +346,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       ? this.#transports.find((t) => t.local.address === local.address && t.local.port === local.port)
       : undefined;
     return found ?? this.rt.defaultTransport;
+  }
+
+  get pppStats(): Readonly<PppStats> | undefined {
+    return this.rt.ppp?.stats;
   }
 
   heartbeat(): void {
@@ -585,7 +591,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
         s.bytesIn += packet.length;
         stats.dataDelivered++;
         if (s.ppp) s.ppp.receive(packet);
-        else this.rt.onData?.(s, packet);
+        else if (!this.rt.ppp?.keepEarly(s, packet)) this.rt.onData?.(s, packet);
         return;
       }
       if (tunnelId !== 0) {

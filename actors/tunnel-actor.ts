@@ -718,6 +718,8 @@ export class SessionHandle implements SessionEffectSink {
   ppp: PppLink | undefined;
   /** The ICCN's AVPs (proxy LCP and authentication) until the PPP link takes them. */
   connectAvps: Avps | undefined;
+  /** PPP frames that came before the PPP link, until it takes them (PppService.keepEarly). */
+  earlyFrames: Uint8Array[] | undefined;
   /** When it was created (clock ms): the operator's uptime. */
   readonly createdAt: number;
   /** The Calling Number of the call (RFC 2661 §4.4.5): ours (LAC) or the peer's ICRQ's, for AAA and show. */

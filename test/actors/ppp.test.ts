@@ -4,11 +4,14 @@
  */
 import { describe, expect, test } from "bun:test";
 import type { DataPlane, DataPlaneStats, PppLinkPort } from "../../actors/data-plane.ts";
+import type { Transport } from "../../actors/ports.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
+import { EARLY_FRAMES_KEPT } from "../../actors/ppp-link.ts";
 import { LocalAaa, type LocalUser } from "../../adapters/aaa/local.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
+import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
@@ -60,6 +63,22 @@ function setup(options: { lac?: PppNodeConfig; lns?: PppNodeConfig; users?: Loca
     deps: { aaa: new LocalAaa(options.users ?? USERS), dataPlane: echo },
   });
   return { lab, lac, lns, inbox, echo };
+}
+
+/** A LAC socket (127.0.0.2:1702) that sends its ICCNs `ms` late and everything else at once. */
+function holdingIccn(lab: Lab, ms: number): Transport {
+  const socket = lab.net.bind(LAC.address, 1702);
+  return {
+    local: socket.local,
+    send(packet, to) {
+      // RFC 2661 §3.1: a control message's first AVP, the Message Type, at octets 18-19 (no offset).
+      const iccn = packet[0] & 0x80 && MESSAGE_TYPE_BY_CODE[(packet[18] << 8) | packet[19]]?.name === "ICCN";
+      if (iccn) lab.clock.setTimeout(() => socket.send(packet, to), ms);
+      else socket.send(packet, to);
+    },
+    onReceive: (handler) => socket.onReceive(handler),
+    close: () => socket.close(),
+  };
 }
 
 function sessionsOf(node: ReturnType<typeof setup>["lac"]) {
@@ -179,6 +198,41 @@ describe("PPP over L2TP: subscriber → LAC → LNS", () => {
     });
     expect(sessionsOf(lns)).toHaveLength(0);
     expect(sessionsOf(lac)).toHaveLength(0);
+    await lab.closeAll();
+  });
+
+  test("the subscriber's LCP overtakes the ICCN (held in the LAC's control channel): the LNS keeps it for the link, no restart period lost", async () => {
+    const lab = new Lab(7);
+    // The ICCN is held back 50 ms, as a control channel waiting for its window would, while the
+    // subscriber's first Configure-Request (a data message) leaves at once.
+    const lac = lab.node(LAC.address, lacConfig({ ppp: subscriber("alice", "alice-pw") }), {
+      deps: { transport: holdingIccn(lab, 50) },
+    });
+    const lns = lab.node(LNS.address, lnsConfig({ ppp: lnsPpp() }), { deps: { aaa: new LocalAaa(USERS) } });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    // Well within LCP's restart period (3 s, RFC 1661 §4.6): a dropped first request would take that long.
+    await lab.run(300);
+    expect(lns.pppStats).toMatchObject({ earlyFrames: 1, earlyFramesDropped: 0, up: 1 });
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", address: "10.1.0.1" });
+    expect(lac.pppStats?.up).toBe(1);
+    await lab.closeAll();
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
+  });
+
+  test(`at most ${EARLY_FRAMES_KEPT} early frames are kept per session; the rest are counted and dropped`, async () => {
+    const lab = new Lab(7);
+    // The ICCN waits 16 s: the subscriber sends its Configure-Request every 3 s meanwhile (6 by 15 s).
+    const lac = lab.node(LAC.address, lacConfig({ ppp: subscriber("alice", "alice-pw") }), {
+      deps: { transport: holdingIccn(lab, 16_000) },
+    });
+    const lns = lab.node(LNS.address, lnsConfig({ ppp: lnsPpp() }), { deps: { aaa: new LocalAaa(USERS) } });
+    await lab.until(lac.openSession({ destination: LNS }));
+    await lab.run(15_000);
+    expect(lns.pppStats).toMatchObject({ earlyFrames: EARLY_FRAMES_KEPT, earlyFramesDropped: 2, links: 0 });
+    // The kept requests are stale by now (the LNS acks them, the subscriber ignores Acks of old
+    // Identifiers, RFC 1661 §5.2): the link comes up with the subscriber's next request, at 18 s.
+    await lab.run(4000);
+    expect(lns.pppStats).toMatchObject({ links: 1, up: 1 });
     await lab.closeAll();
   });
 });
