@@ -9,13 +9,23 @@
  * starts, N calls go through a lab LAC and LNS of its own over loopback (the JIT compiles the code
  * of a call before the first real one; bounded, and said on stderr). `registries` answers its
  * registries, counters and RSS now; `--open`: it also accepts any other peer that knows the secret (bench/flood).
+ * `--ppp pap|chap`: it terminates PPP on every call (bench/ppp), asking for that protocol, with an
+ * address pool of a million and AAA from `--users N` local users (the benchmark's subscriber among
+ * them) or from `--radius HOST:AUTHPORT:ACCTPORT:SECRET`; `count` then says how many PPP links are up.
  */
 import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 
-import { runLab, startLabLns } from "../bin/commands/lab.ts";
+import type { Aaa } from "../actors/aaa.ts";
+import { LocalAaa } from "../adapters/aaa/local.ts";
+import { RadiusClient } from "../adapters/aaa/radius.ts";
+import { realClock } from "../adapters/clock/index.ts";
+import { cryptoRandom } from "../adapters/random/index.ts";
+import { bindUdp } from "../adapters/udp/index.ts";
+import { type LabLnsOptions, runLab, startLabLns } from "../bin/commands/lab.ts";
 import { cpuByThread } from "./measure.ts";
+import { BENCH_POOL, benchUsers, LNS_PPP_ADDRESS } from "./ppp-settings.ts";
 
 /** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
 const rss = (): number => process.memoryUsage.rss();
@@ -26,6 +36,9 @@ const { values } = parseArgs({
     secret: { type: "string" },
     "warm-up": { type: "string" },
     open: { type: "boolean" },
+    ppp: { type: "string" },
+    users: { type: "string", default: "1" },
+    radius: { type: "string" },
   },
 });
 if (values["warm-up"]) {
@@ -38,10 +51,12 @@ if (values["warm-up"]) {
     `lns-child: warm-up: ${warm.established} calls through a lab LAC and LNS in this process in ${Math.round(performance.now() - t0)} ms, ${Math.round((c1.user + c1.system) / 1000)} ms of CPU\n`,
   );
 }
+const ppp = values.ppp === undefined ? undefined : await pppOptions(values.ppp, values.users, values.radius);
 const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),
   ...(values.open ? { openToAny: true } : {}),
+  ...(ppp ? { ppp } : {}),
 });
 let peakRss = rss();
 const sampler = setInterval(() => {
@@ -80,4 +95,41 @@ for await (const line of createInterface({ input: process.stdin })) {
     answer({ registries, sent: lns.sent, peakRss, cpuMicros: cpuMicros(), events: lns.events });
     process.exit(0);
   }
+}
+
+/** The LNS's PPP: the protocol it asks for, a pool for every call, local users or a RADIUS server. */
+async function pppOptions(
+  auth: string,
+  users: string,
+  radius: string | undefined,
+): Promise<LabLnsOptions["ppp"]> {
+  if (auth !== "pap" && auth !== "chap")
+    throw new Error(`lns-child: --ppp: expected pap or chap, got '${auth}'`);
+  let aaa: Aaa;
+  if (radius !== undefined) {
+    const [address, authPort, acctPort, secret] = radius.split(":");
+    if (!address || !Number(authPort) || !Number(acctPort) || !secret)
+      throw new Error(`lns-child: --radius: expected HOST:AUTHPORT:ACCTPORT:SECRET, got '${radius}'`);
+    aaa = new RadiusClient(
+      {
+        servers: [{ address, authPort: Number(authPort), acctPort: Number(acctPort), secret }],
+        nasIdentifier: "lns.lab",
+        timeoutMs: 1000,
+        retries: 3,
+        maxInFlight: 256,
+        deadTimeMs: 10_000,
+        requireMessageAuthenticator: false,
+      },
+      { clock: realClock, random: cryptoRandom, bind: (local) => bindUdp(local) },
+    );
+  } else {
+    aaa = new LocalAaa(benchUsers(Number(users)).map(({ name, password }) => ({ name, password })));
+  }
+  return {
+    config: {
+      lns: { authProtocols: [auth], localAddress: LNS_PPP_ADDRESS, dns: ["10.0.0.53", "10.0.0.54"] },
+      pools: [BENCH_POOL],
+    },
+    aaa,
+  };
 }

@@ -98,13 +98,9 @@
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { runLab } from "../bin/commands/lab.ts";
 import { type NatsServer, startNatsServer } from "../test/integration/nats/server.ts";
-import { type ChildLns, profileFlags, runtimeCommand, startChildLns } from "./lns-child-client.ts";
-import { cpuByThread, cpuByThreadPer, runtimeName } from "./measure.ts";
-
-/** Resident set size: `memoryUsage.rss()` reads only that (the full `memoryUsage()` also sizes the heap). */
-const rss = (): number => process.memoryUsage.rss();
+import { measureRound, printRound } from "./lab-rounds.ts";
+import { profileFlags, runtimeCommand, startChildLns } from "./lns-child-client.ts";
 
 const { values } = parseArgs({
   options: {
@@ -124,11 +120,6 @@ if (values.rounds !== "cold" && values.rounds !== "cold,warm") {
   process.exit(2);
 }
 const warm = values.rounds === "cold,warm";
-
-const cpuMicros = (): number => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
 
 if (values.sessions === undefined) {
   // The matrix: every case in a fresh process, so that no case inherits another's heap.
@@ -175,180 +166,4 @@ async function oneCase(sessions: number, tunnels: number, window: number, warm: 
     console.log(JSON.stringify(result));
     if (!result.ok) process.exitCode = 1;
   }
-}
-
-/** One round of a case: what it is and the lab's LNS (the child) it runs against. */
-interface RoundOptions {
-  sessions: number;
-  tunnels: number;
-  window: number;
-  events: string | undefined;
-  round: "cold" | "warm";
-  /** The last round closes the LNS child; an earlier one leaves it running, settled. */
-  last: boolean;
-}
-
-type RoundResult = Awaited<ReturnType<typeof measureRound>>;
-
-/** Runs the lab once against the child LNS and measures rate, CPU, RSS and close of both sides. */
-async function measureRound(lns: ChildLns, o: RoundOptions) {
-  const { sessions, tunnels, window, events } = o;
-  const lacBaseline = rss();
-  const lnsStart = await lns.ask("count");
-  let lacPeak = lacBaseline;
-  const sampler = setInterval(() => {
-    lacPeak = Math.max(lacPeak, rss());
-  }, 20);
-  const lacCpuStart = cpuMicros();
-  const lacThreadsStart = cpuByThread();
-  let lacThreadsSetup = lacThreadsStart;
-  let lacCpuSetup = 0;
-  let lacRssSetup = 0;
-  let lnsAtSetup: Promise<Record<string, unknown>> | undefined;
-  const lacPoints: [number, number][] = [];
-  const lnsPoints: Promise<[number, number]>[] = [];
-  // When each 5% of the calls was up: the rate per quarter of the run shows the cold start apart.
-  const marks: [number, number][] = [[0, performance.now()]];
-  const report = await runLab({
-    sessions,
-    tunnels,
-    holdMs: 0,
-    window,
-    lns: o.last ? lns.lab : lns.settling,
-    ...(events ? { events } : {}),
-    progress: (line, done) => {
-      // RSS of both sides every 5% of the calls: the slope is what one more established call costs.
-      const up = Number(/opening: (\d+)\//.exec(line)?.[1] ?? Number.NaN);
-      if (Number.isFinite(up)) {
-        marks.push([up, performance.now()]);
-        lacPoints.push([up, rss()]);
-        lnsPoints.push(lns.ask("count").then((c): [number, number] => [up, c.rss as number]));
-      }
-      if (!done || lnsAtSetup) return;
-      // The last session is up: the setup phase ends here for both sides.
-      lacCpuSetup = cpuMicros() - lacCpuStart;
-      lacThreadsSetup = cpuByThread();
-      lacRssSetup = rss();
-      lnsAtSetup = lns.ask("count");
-    },
-  });
-  clearInterval(sampler);
-  lacPeak = Math.max(lacPeak, report.rssBytes);
-  const lnsEnd = o.last ? lns.final : await lns.ask("count");
-  const lnsPeakRss = (lnsEnd?.peakRss as number | undefined) ?? 0;
-  const lnsSetup = lnsAtSetup ? await lnsAtSetup : lnsStart;
-  const established = Math.max(1, report.established);
-  // Past the first quarter (code compiled, pools warmed up), RSS grows by this much per call.
-  const marginal = (points: [number, number][]) => slope(points.filter(([n]) => n >= sessions / 4));
-  const lnsSeries = await Promise.all(lnsPoints);
-  const perSession = (peak: number, base: number) => (peak - base) / established;
-  return {
-    bench: "setup",
-    runtime: runtimeName(),
-    round: o.round,
-    sessions,
-    tunnels,
-    established: report.established,
-    failed: report.failed,
-    setupMs: Math.round(report.setupMs),
-    setupPerSecond: Math.round(report.setupPerSecond),
-    setupPerSecondByQuarter: byQuarter(marks, sessions),
-    // [calls up, ms since the start] every 5% of the calls: the shape of the run.
-    setupMarks: marks.map(([up, t]): [number, number] => [up, Math.round(t - marks[0][1])]),
-    closeMs: Math.round(report.closeMs),
-    stopCcnsSent: report.sentByLac.StopCCN ?? 0,
-    cdnsSent: report.sentByLac.CDN ?? 0,
-    lacCpuMicrosPerSession: Math.round(lacCpuSetup / established),
-    lnsCpuMicrosPerSession: Math.round(
-      ((lnsSetup.cpuMicros as number) - (lnsStart.cpuMicros as number)) / established,
-    ),
-    // The CPU per session by thread: the JavaScript thread, the JIT's and the GC's (Linux).
-    lacCpuByThread: cpuByThreadPer(lacThreadsStart, lacThreadsSetup, established),
-    lnsCpuByThread: cpuByThreadPer(
-      (lnsStart.threads ?? {}) as Record<string, number>,
-      (lnsSetup.threads ?? {}) as Record<string, number>,
-      established,
-    ),
-    lacPeakRssMiB: +(lacPeak / 2 ** 20).toFixed(1),
-    lnsPeakRssMiB: +(lnsPeakRss / 2 ** 20).toFixed(1),
-    // RSS per session once every call is up (what an established call costs), and at the peak of the
-    // whole run (closing 60,000 calls allocates too). In a warm round the heap the cold one grew is
-    // reused, so these say less there.
-    lacBytesPerSession: Math.round(perSession(lacRssSetup, lacBaseline)),
-    lnsBytesPerSession: Math.round(perSession(lnsSetup.rss as number, lnsStart.rss as number)),
-    lacMarginalBytesPerSession: Math.round(marginal(lacPoints)),
-    lnsMarginalBytesPerSession: Math.round(marginal(lnsSeries)),
-    lacPeakBytesPerSession: Math.round(perSession(lacPeak, lacBaseline)),
-    lnsPeakBytesPerSession: Math.round(perSession(lnsPeakRss, lnsStart.rss as number)),
-    sentByLac: report.sentByLac,
-    // The child counts from its start: a later round's messages are what it sent since the round before.
-    sentByLns: sentSince(report.sentByLns, o.last ? lns.settling.sent : undefined),
-    events: events ? (events.startsWith("nats:") ? "jetstream" : events.split(":")[0]) : "none",
-    eventsRecorded: Object.values(report.events?.recorded ?? {}).reduce((a, b) => a + b, 0),
-    eventsUnstored: report.events?.unstored ?? 0,
-    eventsMaxQueued: report.events?.maxQueued ?? 0,
-    ok: report.ok,
-    problems: report.problems,
-  };
-}
-
-/** The human line of a round. */
-function printRound(result: RoundResult): void {
-  const n = (x: number) => x.toLocaleString("en-US");
-  const memory =
-    result.round === "cold"
-      ? `RSS/session established LAC ${n(result.lacBytesPerSession)} B, LNS ${n(result.lnsBytesPerSession)} B ` +
-        `(marginal LAC ${n(result.lacMarginalBytesPerSession)} B, LNS ${n(result.lnsMarginalBytesPerSession)} B) ` +
-        `(peak LAC ${result.lacPeakRssMiB} MiB ${n(result.lacPeakBytesPerSession)} B/session, LNS ${result.lnsPeakRssMiB} MiB ${n(result.lnsPeakBytesPerSession)} B/session)`
-      : `peak RSS LAC ${result.lacPeakRssMiB} MiB, LNS ${result.lnsPeakRssMiB} MiB`;
-  console.log(
-    `${result.runtime.padEnd(5)} ${n(result.sessions).padStart(6)} sessions / ${String(result.tunnels).padStart(3)} tunnels ${result.round}: ` +
-      `${n(result.setupPerSecond).padStart(7)} sessions/s (by quarter ${result.setupPerSecondByQuarter.map(n).join(" ")}) (CPU/session LAC ${result.lacCpuMicrosPerSession} µs${threads(result.lacCpuByThread)}, LNS ${result.lnsCpuMicrosPerSession} µs${threads(result.lnsCpuByThread)}), ` +
-      `close ${n(result.closeMs)} ms (${result.stopCcnsSent} StopCCN, ${result.cdnsSent} CDN), ${memory}` +
-      (result.events !== "none"
-        ? `, events ${result.events} ${n(result.eventsRecorded)} (peak queue ${n(result.eventsMaxQueued)})`
-        : "") +
-      (result.ok ? "" : `  PROBLEMS: ${result.problems.join("; ")}`),
-  );
-}
-
-/** " (main 35, JITWorker 7 …)": the CPU per session by thread, when the platform tells. */
-function threads(byThread: Record<string, number>): string {
-  const parts = Object.entries(byThread)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, micros]) => `${name} ${Math.round(micros)}`);
-  return parts.length ? ` (${parts.join(", ")})` : "";
-}
-
-/** Messages sent by type, less those counted `before` (when a round before this one counted them). */
-function sentSince(
-  sent: Record<string, number> | undefined,
-  before: Record<string, number> | undefined,
-): Record<string, number> | undefined {
-  if (!sent || !before) return sent;
-  return Object.fromEntries(Object.entries(sent).map(([type, n]) => [type, n - (before[type] ?? 0)]));
-}
-
-/** Calls per second in each quarter of the calls, from the [calls up, time] marks. */
-function byQuarter(marks: [number, number][], sessions: number): number[] {
-  const at = (calls: number) => marks.find(([up]) => up >= calls) ?? marks[marks.length - 1];
-  return [0, 1, 2, 3].map((q) => {
-    const [c0, t0] = at((q * sessions) / 4);
-    const [c1, t1] = at(((q + 1) * sessions) / 4);
-    return t1 > t0 ? Math.round(((c1 - c0) * 1000) / (t1 - t0)) : 0;
-  });
-}
-
-/** Least-squares slope of y over x (0 with fewer than two points). */
-function slope(points: [number, number][]): number {
-  if (points.length < 2) return 0;
-  const mx = points.reduce((a, [x]) => a + x, 0) / points.length;
-  const my = points.reduce((a, [, y]) => a + y, 0) / points.length;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
 }

@@ -8,7 +8,8 @@ import { resolve } from "node:path";
 import process from "node:process";
 import { setImmediate } from "node:timers";
 import type { InspectionEvent } from "xstate";
-import { createNode, type L2tpNode, type NodeSnapshot } from "../../actors/node.ts";
+import type { Aaa } from "../../actors/aaa.ts";
+import { createNode, type L2tpNode, type NodeDeps, type NodeSnapshot } from "../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
@@ -104,8 +105,11 @@ export interface LabObserver {
 /** How the lab's LNS is made. */
 export interface LabLnsOptions {
   secret?: string;
-  /** Terminate PPP on every call (CHAP through local AAA, an address from the lab's pool). */
-  ppp?: boolean;
+  /**
+   * Terminate PPP on every call: true, the lab's (CHAP through local AAA, an address from the lab's
+   * pool, the echo data plane); or these settings, AAA and data plane (bench/ppp).
+   */
+  ppp?: boolean | { config: PppNodeConfig; aaa?: Aaa; dataPlane?: NodeDeps["dataPlane"] };
   /** Its event log: an address it opens (and closes with itself), or a recording it shares. */
   events?: string | Recording;
   observe?: LabObserver;
@@ -132,6 +136,16 @@ export interface LabOptions {
    * when every subscriber had its address. Default false (the L2TP figures alone).
    */
   ppp?: boolean;
+  /**
+   * The LAC's subscriber (NodeConfig.ppp.subscriber) instead of the lab's (user@lab.example with CHAP),
+   * with `ppp`: its user, password and the protocols it accepts.
+   */
+  subscriber?: PppNodeConfig;
+  /**
+   * With `ppp`: a call counts as established once its subscriber's PPP is up (LCP, authentication,
+   * IPCP), not when its L2TP session is; the set-up time and the progress marks are the subscribers'.
+   */
+  establishedWhenPppUp?: boolean;
 }
 
 /** What a lab run measured and saw. */
@@ -183,6 +197,10 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     ppp = false,
     openToAny,
   } = typeof options === "string" ? { secret: options } : options;
+  const lnsPpp =
+    ppp === true
+      ? { config: LAB_LNS_PPP, aaa: new LocalAaa([LAB_SUBSCRIBER]), dataPlane: new EchoDataPlane() }
+      : ppp || undefined;
   const own = typeof events === "string" ? await openRecording(events, { clock: realClock }) : undefined;
   const recording = own ?? (events as Recording | undefined);
   const recorded = recording?.forNode("lns");
@@ -197,14 +215,15 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
         { address: "127.0.0.2", peerHostName: "lac.lab", secret, hide: ["assignedSessionId"] },
         ...(openToAny ? [{ secret }] : []),
       ],
-      ...(ppp ? { ppp: LAB_LNS_PPP } : {}),
+      ...(lnsPpp ? { ppp: lnsPpp.config } : {}),
     },
     {
       transport: socket.transport,
       clock: realClock,
       random: cryptoRandom,
+      ...(lnsPpp?.aaa ? { aaa: lnsPpp.aaa } : {}),
+      ...(lnsPpp?.dataPlane ? { dataPlane: lnsPpp.dataPlane } : {}),
       ...nodeHooks("lns", recorded, observe),
-      ...(ppp ? { aaa: new LocalAaa([LAB_SUBSCRIBER]), dataPlane: new EchoDataPlane() } : {}),
     },
   );
   recorded?.attach(lns);
@@ -293,7 +312,11 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
         },
       ],
       ...(options.ppp
-        ? { ppp: { subscriber: { user: LAB_SUBSCRIBER.name, password: LAB_SUBSCRIBER.password } } }
+        ? {
+            ppp: options.subscriber ?? {
+              subscriber: { user: LAB_SUBSCRIBER.name, password: LAB_SUBSCRIBER.password },
+            },
+          }
         : {}),
     },
     {
@@ -311,27 +334,52 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const failures: Record<string, number> = {};
   let established = 0;
   let failed = 0;
+  const stride = Math.max(1, Math.floor(options.sessions / 20));
+  const opening = (done: number, up = established) =>
+    progress(
+      `opening: ${done}/${options.sessions} (${up} established, ${failed} failed)`,
+      done === options.sessions,
+    );
   const setupStart = performance.now();
+  // With subscribers a call is up when its PPP is: the LAC's counter of links up is watched instead.
+  const pppUp =
+    options.ppp && options.establishedWhenPppUp
+      ? watchPppUp(lac, options.sessions, stride, opening)
+      : undefined;
+  let sessionsUp = 0;
   await inWindow(options.sessions, options.window, async (i) => {
     const outcome = await lac.openSession({
       destination: lnsPeer,
       requestAvps: { callSerialNumber: i + 1, callingNumber: `555${String(i).padStart(7, "0")}` },
     });
     if (outcome.ok) {
+      sessionsUp++;
+      if (pppUp) return;
       established++;
     } else {
       failed++;
+      pppUp?.lost();
       failures[outcome.cause.reason] = (failures[outcome.cause.reason] ?? 0) + 1;
     }
     const done = established + failed;
-    if (done % Math.max(1, Math.floor(options.sessions / 20)) === 0 || done === options.sessions) {
-      progress(
-        `opening: ${done}/${options.sessions} (${established} established, ${failed} failed)`,
-        done === options.sessions,
-      );
-    }
+    if (done % stride === 0 || done === options.sessions) opening(done);
   });
-  const setupMs = performance.now() - setupStart;
+  let setupMs = performance.now() - setupStart;
+  if (pppUp) {
+    const up = await pppUp.settled;
+    established = up.count;
+    setupMs = up.at - setupStart;
+    const notUp = sessionsUp - established;
+    if (notUp > 0) {
+      failures.ppp = notUp;
+      failed += notUp;
+      problems.push(`${notUp} of ${sessionsUp} L2TP sessions did not bring PPP up`);
+      opening(established + failed);
+    }
+    const lnsUp = (await lnsNode.count()).pppUp;
+    if (lnsUp !== undefined && lnsUp < established)
+      problems.push(`the LNS counted ${lnsUp} PPP links up, the LAC's subscribers ${established}`);
+  }
   let ppp: LabReport["ppp"];
   if (options.ppp && established > 0) {
     // The subscribers' LCP, CHAP and IPCP run on after the calls are up: wait for every address.
@@ -572,6 +620,50 @@ function countSent(transport: Transport): { transport: Transport; sent: Record<s
     send(packet, to);
   };
   return { transport, sent };
+}
+
+/** How often the LAC's counter of PPP links up is read while calls come up (the set-up time's resolution). */
+const PPP_WATCH_MS = 2;
+/** No PPP link came up for this long: the links still down are counted as failed. */
+const PPP_STALL_MS = 10_000;
+
+/**
+ * Watches the LAC's subscribers come up (its PPP links' IPCP Opened, which follows the LNS's: the
+ * LNS acks the subscriber's last IPCP Configure-Request first), reporting progress every `stride` links.
+ * `lost()`: a call that failed before PPP. `settled`: how many came up and when the last did, once every
+ * call is accounted for, or once none has come up for PPP_STALL_MS.
+ */
+function watchPppUp(
+  lac: L2tpNode,
+  sessions: number,
+  stride: number,
+  opening: (done: number, up: number) => void,
+): { lost(): void; settled: Promise<{ count: number; at: number }> } {
+  let lost = 0;
+  let seen = 0;
+  let at = performance.now();
+  const settled = new Promise<{ count: number; at: number }>((resolve) => {
+    const timer = setInterval(() => {
+      const up = lac.pppStats?.up ?? 0;
+      const now = performance.now();
+      if (up > seen) {
+        const crossed = Math.floor(up / stride) > Math.floor(seen / stride);
+        seen = up;
+        at = now;
+        if (crossed || up + lost === sessions) opening(up + lost, up);
+      }
+      if (up + lost >= sessions || now - at > PPP_STALL_MS) {
+        clearInterval(timer);
+        resolve({ count: up, at });
+      }
+    }, PPP_WATCH_MS);
+  });
+  return {
+    lost: () => {
+      lost++;
+    },
+    settled,
+  };
 }
 
 /** Runs `task(i)` for i in 0..count-1 with at most `window` running at once. */

@@ -1,0 +1,214 @@
+/**
+ * bench/ppp (issue 8): full subscriber set-ups per second against our LNS (L2TP call, then LCP, PAP or
+ * CHAP through AAA, IPCP with an address from a pool), CPU per set-up of each process, RSS per
+ * established PPP session on the LNS and the LAC, and the time to close the destination.
+ *
+ *   node_modules/.bin/bun bench/ppp.ts                      the matrix below, each case in fresh processes
+ *   node_modules/.bin/bun bench/ppp.ts --sessions 10000 --tunnels 100 --auth pap --aaa local   one case
+ *   node_modules/.bin/bun bench/ppp.ts --cases 10000x100:chap:local --profile DIR   Bun: CPU profiles of both sides
+ *
+ * The LAC runs in the benchmark's process with a simulated subscriber on every call (NodeConfig.ppp
+ * .subscriber: a PPP client that negotiates LCP, authenticates and asks IPCP for an address and DNS);
+ * the LNS runs in a child (bench/lns-child.ts --ppp) terminating PPP with local AAA (`--users N` in its
+ * database; every call presents the first) or a real FreeRADIUS started here (`--aaa radius`, its own
+ * config on loopback, not in debug mode, `--radius-threads` workers), and a pool big enough for every
+ * call. The LAC sends no proxy LCP, so every set-up is a full negotiation: per call, 2 LCP
+ * Configure-Requests and 2 Acks, the CHAP Challenge, Response and Success (PAP: Request and Ack),
+ * IPCP's Requests, the Nak of the subscriber's 0.0.0.0 and the Acks: ~13 data messages over the
+ * tunnel besides the L2TP call's ICRQ, ICRP, ICCN and ZLB.
+ *
+ * A set-up counts when the LAC's subscriber link is up (its IPCP Opened; the LNS's IPCP opened just
+ * before, when it acked the subscriber's last Configure-Request), read from the LAC's PPP counters every
+ * 2 ms; at the end the LNS's count of links up is checked against it. Each case runs cold (both
+ * processes fresh) then warm (the same processes again, after the cold round's calls are closed).
+ * Prints a human line and a JSON line per round; the reference of each line is bench/setup's rate for
+ * the same calls without PPP, which `--reference` measures in the same run (off: `--reference no`).
+ */
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { type FreeRadius, startFreeRadius } from "../test/integration/radius/freeradius.ts";
+import { measureRound, printRound, type RoundOptions } from "./lab-rounds.ts";
+import { profileFlags, runtimeCommand, startChildLns } from "./lns-child-client.ts";
+import { benchUsers } from "./ppp-settings.ts";
+
+const CASES =
+  "10000x100:chap:local,10000x100:pap:local,60000x100:chap:local,60000x100:pap:local,10000x100:chap:radius";
+
+const { values } = parseArgs({
+  options: {
+    sessions: { type: "string" },
+    tunnels: { type: "string", default: "100" },
+    auth: { type: "string", default: "chap" },
+    aaa: { type: "string", default: "local" },
+    users: { type: "string", default: "10000" },
+    "radius-threads": { type: "string", default: "2" },
+    window: { type: "string", default: "4000" },
+    cases: { type: "string", default: CASES },
+    profile: { type: "string" },
+    rounds: { type: "string", default: "cold,warm" },
+    reference: { type: "string", default: "yes" },
+  },
+});
+
+/** A flag's value when it is one of `allowed`; otherwise the process ends naming the flag and the choices. */
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  console.error(`bench/ppp: --${flag}: expected ${allowed.join(" or ")}, got '${value}'`);
+  process.exit(2);
+}
+
+const rounds = oneOf("rounds", values.rounds, ["cold", "cold,warm"]);
+const reference = oneOf("reference", values.reference, ["yes", "no"]);
+
+if (values.sessions === undefined) {
+  // The matrix: every case in fresh processes, so that no case inherits another's heap.
+  for (const c of values.cases.split(",")) {
+    const [size, auth = "chap", aaa = "local"] = c.split(":");
+    const [sessions, tunnels = "100"] = size.split("x");
+    await runChild([
+      "--sessions",
+      sessions,
+      "--tunnels",
+      tunnels,
+      "--auth",
+      auth,
+      "--aaa",
+      aaa,
+      "--users",
+      values.users,
+      "--radius-threads",
+      values["radius-threads"],
+      "--window",
+      values.window,
+      "--rounds",
+      rounds,
+      "--reference",
+      reference,
+      ...(values.profile ? ["--profile", values.profile] : []),
+    ]);
+  }
+} else {
+  const sessions = Number(values.sessions);
+  const tunnels = Number(values.tunnels);
+  if (!Number.isInteger(sessions) || sessions < 1 || !Number.isInteger(tunnels) || tunnels < 1) {
+    console.error(
+      `bench/ppp: --sessions and --tunnels: expected whole numbers ≥ 1, got '${values.sessions}' and '${values.tunnels}'`,
+    );
+    process.exit(2);
+  }
+  await oneCase({
+    sessions,
+    tunnels,
+    auth: oneOf("auth", values.auth, ["pap", "chap"]),
+    aaa: oneOf("aaa", values.aaa, ["local", "radius"]),
+    users: Number(values.users),
+    window: Number(values.window),
+  });
+}
+
+async function runChild(args: string[]): Promise<void> {
+  const [cmd, argv] = runtimeCommand("./ppp.ts", args, profileFlags(values.profile));
+  const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
+  const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
+  if (code !== 0) process.exitCode = code;
+}
+
+interface PppCase {
+  sessions: number;
+  tunnels: number;
+  auth: "pap" | "chap";
+  aaa: "local" | "radius";
+  users: number;
+  window: number;
+}
+
+async function oneCase(c: PppCase): Promise<void> {
+  const users = benchUsers(c.users);
+  const radius: FreeRadius | undefined =
+    c.aaa === "radius"
+      ? await startFreeRadius({ users, debug: false, threads: Number(values["radius-threads"]) })
+      : undefined;
+  try {
+    const childArgs = [
+      "--ppp",
+      c.auth,
+      ...(radius
+        ? ["--radius", `127.0.0.1:${radius.authPort}:${radius.acctPort}:${radius.secret}`]
+        : ["--users", String(c.users)]),
+    ];
+    const lns = await startChildLns(values.profile, undefined, childArgs);
+    const base: Omit<RoundOptions, "round" | "last"> = {
+      bench: "ppp",
+      sessions: c.sessions,
+      tunnels: c.tunnels,
+      window: c.window,
+      events: undefined,
+      lab: {
+        ppp: true,
+        establishedWhenPppUp: true,
+        subscriber: {
+          subscriber: {
+            user: users[0].name,
+            password: users[0].password,
+            authProtocols: [c.auth],
+            dns: ["0.0.0.0"],
+          },
+        },
+      },
+      ...(radius?.pid !== undefined ? { others: [{ name: "freeradius", pid: radius.pid }] } : {}),
+    };
+    const warm = rounds === "cold,warm";
+    const results = [await measureRound(lns, { ...base, round: "cold", last: !warm })];
+    if (warm) results.push(await measureRound(lns, { ...base, round: "warm", last: true }));
+    // The reference: the same calls without PPP, in fresh processes of the same run (bench/setup's case).
+    const plain = reference === "yes" ? await referenceRate(c) : undefined;
+    const n = (x: unknown) => Number(x).toLocaleString("en-US");
+    for (const result of results) {
+      const line = {
+        ...result,
+        auth: c.auth,
+        aaa: c.aaa,
+        aaaUsers: c.users,
+        reference: plain,
+      };
+      printRound(result, `${c.auth.toUpperCase()}/${c.aaa} set-ups`);
+      if (plain)
+        console.log(
+          `      reference (bench/setup, same run): the same calls without PPP ${n(plain.setupPerSecond)} sessions/s cold (CPU/session LAC ${plain.lacCpuMicrosPerSession} µs, LNS ${plain.lnsCpuMicrosPerSession} µs; RSS/session LNS ${n(plain.lnsBytesPerSession)} B)`,
+        );
+      console.log(JSON.stringify(line));
+      if (!result.ok) process.exitCode = 1;
+    }
+  } finally {
+    await radius?.dispose();
+  }
+}
+
+/** bench/setup's cold round of the same calls (no PPP), in fresh processes of its own: the line's reference. */
+async function referenceRate(c: PppCase): Promise<Record<string, unknown> | undefined> {
+  const args = ["--sessions", String(c.sessions), "--tunnels", String(c.tunnels)];
+  const [cmd, argv] = runtimeCommand("./setup.ts", [
+    ...args,
+    "--window",
+    String(c.window),
+    "--rounds",
+    "cold",
+  ]);
+  const child = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  await new Promise((resolve) => child.on("exit", resolve));
+  const json = out.split("\n").find((line) => line.startsWith("{"));
+  if (!json) return undefined;
+  const r = JSON.parse(json);
+  return {
+    setupPerSecond: r.setupPerSecond,
+    lacCpuMicrosPerSession: r.lacCpuMicrosPerSession,
+    lnsCpuMicrosPerSession: r.lnsCpuMicrosPerSession,
+    lnsBytesPerSession: r.lnsBytesPerSession,
+    ok: r.ok,
+  };
+}
