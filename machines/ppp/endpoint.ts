@@ -898,13 +898,9 @@ function onChap(step: Step, payload: Uint8Array): void {
       if (c.auth === "passed") return;
       c.authId = p.id;
       c.auth = "waiting";
-      const secret = c[SETTINGS].password ?? "";
-      const name = encoder.encode(c[SETTINGS].user ?? c[SETTINGS].hostName);
-      send(
-        step,
-        PppProtocol.CHAP,
-        encodeChap({ code: "Response", id: p.id, value: chapMd5Response(p.id, secret, p.value), name }),
-      );
+      c.challenge = p.value;
+      c.authTries = c[SETTINGS].maxConfigure;
+      sendChapResponse(step);
       return;
     }
     case "Success":
@@ -995,6 +991,21 @@ function sendChallenge(step: Step): void {
   step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].restartMs });
 }
 
+/**
+ * Client: the Response to the current Challenge, sent again each restart period until Success or
+ * Failure comes: a lost Success is otherwise never resent, and the link would hang in the Authenticate
+ * phase (RFC 1994 §4.2: the authenticator answers a repeated Response with Success again).
+ */
+function sendChapResponse(step: Step): void {
+  const c = step.c;
+  c.authTries--;
+  const secret = c[SETTINGS].password ?? "";
+  const name = encoder.encode(c[SETTINGS].user ?? c[SETTINGS].hostName);
+  const value = chapMd5Response(c.authId, secret, c.challenge ?? EMPTY);
+  send(step, PppProtocol.CHAP, encodeChap({ code: "Response", id: c.authId, value, name }));
+  step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].restartMs });
+}
+
 function sendPapRequest(step: Step, first: boolean): void {
   const c = step.c;
   if (first) c.authTries = c[SETTINGS].maxConfigure;
@@ -1013,6 +1024,8 @@ function onAuthTimer(step: Step): void {
   if (c.role === "server" && c.auth === "challenged" && retry) sendChallenge(step);
   else if (c.role === "client" && c.auth === "waiting" && c.authProtocol === "pap" && retry) {
     sendPapRequest(step, false);
+  } else if (c.role === "client" && c.auth === "waiting" && c.challenge !== undefined && retry) {
+    sendChapResponse(step);
   } else if (c.auth === "waiting" || c.auth === "challenged") {
     const protocol = c.authProtocol === "pap" ? PppProtocol.PAP : PppProtocol.CHAP;
     terminate(
