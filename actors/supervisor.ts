@@ -123,8 +123,8 @@ export class Supervisor {
    * when spawn returns; check `ending`.
    */
   spawn<M extends AnyActorLogic>(spec: SpawnSpec<M>): Supervised<M> {
-    const parent = spec.parent;
-    if (parent?.children.has(spec.key)) {
+    const parent = spec.parent as SupervisedActor | undefined;
+    if (parent?.childAt(spec.key)) {
       throw new Error(
         `supervisor: ${parent.level} ${String(parent.key)} already has child ${String(spec.key)}`,
       );
@@ -156,7 +156,7 @@ export class Supervisor {
       spec.owner,
     );
     this.#paths.set(actor, spec.path);
-    if (parent) parent.children.set(spec.key, self);
+    if (parent) parent.addChild(self);
     this.#live++;
     this.#spawned++;
     if (anchor) {
@@ -187,8 +187,7 @@ export class Supervisor {
     self.ending = ending;
     this.#live--;
     if (self.joined) this.#joined.delete(self.actor.id);
-    const parent = self.parent;
-    if (parent && parent.children.get(self.key) === self) parent.children.delete(self.key);
+    (self.parent as SupervisedActor | undefined)?.removeChild(self);
     const onEnd = self.onEnd;
     if (onEnd) this.guard(self, () => onEnd(self, ending));
   }
@@ -256,14 +255,16 @@ export class Supervisor {
 
   /** Stops `self` after stopping every descendant, deepest first. */
   stopTree(self: Supervised): void {
-    if ((self as SupervisedActor).hasChildren) {
-      for (const child of [...self.children.values()]) this.stopTree(child);
-    }
+    for (const child of (self as SupervisedActor).childList()) this.stopTree(child);
     this.stop(self);
   }
 }
 
-/** A Supervised: its children map is made on first use (sessions, the most numerous, never have one). */
+/**
+ * A Supervised. Its children are kept in a Map only from the second one on: a session has one child
+ * (its PPP link) and there are tens of thousands of sessions, where a Map each would cost its
+ * allocation and ~200 bytes (the first child lives in `#only`).
+ */
 class SupervisedActor implements Supervised {
   readonly level: Level;
   readonly key: string | number;
@@ -278,6 +279,8 @@ class SupervisedActor implements Supervised {
   /** What runs once when it ended. */
   readonly onEnd: ((self: Supervised, ending: Ending) => void) | undefined;
   readonly owner: unknown;
+  /** Its one child, while it has at most one and no Map. */
+  #only: Supervised | undefined;
   #children: Map<string | number, Supervised> | undefined;
 
   constructor(
@@ -302,12 +305,36 @@ class SupervisedActor implements Supervised {
     this.anchor = anchor;
   }
 
+  /** Live children by key (a Map is made when this is read: for tests and tools, not the hot path). */
   get children(): Map<string | number, Supervised> {
-    this.#children ??= new Map();
+    if (!this.#children) {
+      this.#children = new Map();
+      if (this.#only) this.#children.set(this.#only.key, this.#only);
+      this.#only = undefined;
+    }
     return this.#children;
   }
 
-  get hasChildren(): boolean {
-    return this.#children !== undefined && this.#children.size > 0;
+  childAt(key: string | number): Supervised | undefined {
+    if (this.#children) return this.#children.get(key);
+    return this.#only?.key === key ? this.#only : undefined;
+  }
+
+  addChild(child: Supervised): void {
+    if (this.#children) this.#children.set(child.key, child);
+    else if (this.#only === undefined) this.#only = child;
+    else this.children.set(child.key, child);
+  }
+
+  /** Removes `child` if it is the live child under its key. */
+  removeChild(child: Supervised): void {
+    if (this.#only === child) this.#only = undefined;
+    else if (this.#children?.get(child.key) === child) this.#children.delete(child.key);
+  }
+
+  /** Its children now, as a list of their own (safe to stop them while walking it). */
+  childList(): Supervised[] {
+    if (this.#children) return this.#children.size > 0 ? [...this.#children.values()] : [];
+    return this.#only ? [this.#only] : [];
   }
 }
