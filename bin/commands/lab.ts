@@ -352,6 +352,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       destination: lnsPeer,
       requestAvps: { callSerialNumber: i + 1, callingNumber: `555${String(i).padStart(7, "0")}` },
     });
+    pppUp?.called();
     if (outcome.ok) {
       sessionsUp++;
       if (pppUp) return;
@@ -630,18 +631,20 @@ const PPP_STALL_MS = 10_000;
 /**
  * Watches the LAC's subscribers come up (its PPP links' IPCP Opened, which follows the LNS's: the
  * LNS acks the subscriber's last IPCP Configure-Request first), reporting progress every `stride` links.
- * `lost()`: a call that failed before PPP. `settled`: how many came up and when the last did, once every
- * call is accounted for, or once none has come up for PPP_STALL_MS.
+ * `lost()`: a call that failed before PPP; `called()`: an L2TP call's outcome came (either way).
+ * `settled`: how many came up and when the last did, once every call is accounted for, or once neither
+ * a link nor a call has come up for PPP_STALL_MS (a slow start of AAA is not a stall while calls flow).
  */
 function watchPppUp(
   lac: L2tpNode,
   sessions: number,
   stride: number,
   opening: (done: number, up: number) => void,
-): { lost(): void; settled: Promise<{ count: number; at: number }> } {
+): { lost(): void; called(): void; settled: Promise<{ count: number; at: number }> } {
   let lost = 0;
   let seen = 0;
   let at = performance.now();
+  let lastCall = at;
   const settled = new Promise<{ count: number; at: number }>((resolve) => {
     const timer = setInterval(() => {
       const up = lac.pppStats?.up ?? 0;
@@ -652,7 +655,7 @@ function watchPppUp(
         at = now;
         if (crossed || up + lost === sessions) opening(up + lost, up);
       }
-      if (up + lost >= sessions || now - at > PPP_STALL_MS) {
+      if (up + lost >= sessions || now - Math.max(at, lastCall) > PPP_STALL_MS) {
         clearInterval(timer);
         resolve({ count: up, at });
       }
@@ -661,6 +664,9 @@ function watchPppUp(
   return {
     lost: () => {
       lost++;
+    },
+    called: () => {
+      lastCall = performance.now();
     },
     settled,
   };
