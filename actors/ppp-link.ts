@@ -276,6 +276,10 @@ export class PppService {
       if (snapshot.context.proxied) this.stats.proxyLcp++;
       else this.stats.lcpRenegotiated++;
     }
+    // XState keeps the input as long as the actor (its options); the started link has what it needs of
+    // the challenge and the proxy AVPs in its context, so the input lets go of them.
+    delete input.challenge;
+    delete input.proxy;
     const early = session.earlyFrames;
     if (early) {
       session.earlyFrames = undefined;

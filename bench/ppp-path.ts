@@ -95,12 +95,17 @@ const root = supervisor.spawn({
   input: { path: { system: "bench" }, hostName: "bench" },
 });
 // Two long-lived parents at the session level (the PPP actor's parent on a node), joined to the root.
-const parents = [0, 1].map((key) =>
+let parents = [0, 1].map((key) =>
   supervisor.spawn({ level: "session", key, path, machine: pppLogic, parent: root, input: inputs(key)[1] }),
 );
 
 /** Both endpoints as the node runs them: XState actors under a session-level parent. */
 function actorSetup(): number {
+  return actorPair(true);
+}
+
+/** One set-up of both ends as actors; `stop`: both are stopped once up (else they stay, for the heap figure). */
+function actorPair(stop: boolean): number {
   const queue: [number, PppEvent][] = [];
   let up = 0;
   const nodes = inputs(n++).map((input, side) =>
@@ -120,7 +125,7 @@ function actorSetup(): number {
     }),
   );
   for (let next = queue.shift(); next; next = queue.shift()) nodes[next[0]].actor.send(next[1]);
-  for (const node of nodes) supervisor.stop(node);
+  if (stop) for (const node of nodes) supervisor.stop(node);
   return up;
 }
 
@@ -150,16 +155,55 @@ function cpuPerCall(
   return { name, micros: samples[Math.floor(rounds / 2)] };
 }
 
+/**
+ * Heap (after a full GC, Bun only) per established link: `count` set-ups of both ends kept alive, each
+ * end under a parent of its own (as each session is the parent of its PPP link).
+ */
+function heapPerLink(count = 10_000): number | undefined {
+  const gc = (globalThis as { Bun?: { gc(full: boolean): void } }).Bun?.gc;
+  if (!gc) return undefined;
+  const heap = () => {
+    gc(true);
+    return process.memoryUsage().heapUsed;
+  };
+  let key = 2;
+  const spawnParent = () =>
+    supervisor.spawn({
+      level: "session",
+      key: key++,
+      path,
+      machine: pppLogic,
+      parent: root,
+      input: inputs(0)[1],
+    });
+  const spawnParents = () => [spawnParent(), spawnParent()];
+  const families = Array.from({ length: count }, spawnParents);
+  const before = heap();
+  for (const family of families) {
+    parents = family;
+    actorPair(false);
+  }
+  const after = heap();
+  if (families.length !== count) throw new Error("unreachable");
+  return (after - before) / (2 * count);
+}
+
 const results = [cpuPerCall("endpoint", endpointSetup), cpuPerCall("actors", actorSetup)];
+const heapBytes = heapPerLink();
 for (const r of results) {
   console.log(
     `${runtimeName()} ppp-path ${r.name.padEnd(9)} ${r.micros.toFixed(1).padStart(6)} µs of CPU per set-up (both ends)`,
   );
 }
+if (heapBytes !== undefined)
+  console.log(
+    `${runtimeName()} ppp-path heap per established link (actor, context, its parent's record): ${Math.round(heapBytes)} B`,
+  );
 console.log(
   JSON.stringify({
     bench: "ppp-path",
     runtime: runtimeName(),
     cpuMicrosPerSetup: Object.fromEntries(results.map((r) => [r.name, +r.micros.toFixed(2)])),
+    heapBytesPerLink: heapBytes === undefined ? null : Math.round(heapBytes),
   }),
 );

@@ -1068,6 +1068,9 @@ function onAuthenticated(step: Step, ok: boolean, message: string): void {
 function authPassed(step: Step): void {
   const c = step.c;
   c.auth = "passed";
+  // Not needed past here (a repeated Response is answered by its Identifier alone, RFC 1994 §4.2); a
+  // client's is a view into the datagram that brought it, which would otherwise live as long as the link.
+  c.challenge = undefined;
   step.out.push({ type: "cancel", timer: "timer.auth" });
   if (c.role === "server") {
     step.out.push({ type: "needAddress" });

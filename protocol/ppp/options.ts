@@ -91,13 +91,13 @@ export function decodeOptions<O extends { kind: string }>(
     }
     const type = bytes[at];
     const length = bytes[at + 1];
-    const label = optionLabel(catalog, type);
-    const where = `${field}.option[${index}] ${label}`;
+    // The field's name is only written for an error: a set-up decodes a dozen option lists.
+    const where = () => `${field}.option[${index}] ${optionLabel(catalog, type)}`;
     // RFC 1661 §6: Length counts Type, Length and Data, so it is at least 2.
-    if (length < 2) return fail(`${where}.length`, `expected at least 2, got ${length}`);
+    if (length < 2) return fail(`${where()}.length`, `expected at least 2, got ${length}`);
     if (at + length > bytes.length) {
       return fail(
-        `${where}.length`,
+        `${where()}.length`,
         `${length} runs past the end of the options (${bytes.length - at} octets left)`,
       );
     }
@@ -105,7 +105,7 @@ export function decodeOptions<O extends { kind: string }>(
     const spec = catalog.byType.get(type);
     if (spec) {
       const read = spec.decode(data);
-      if (!read.ok) return fail(`${where}.${read.part}`, read.reason);
+      if (!read.ok) return fail(`${where()}.${read.part}`, read.reason);
       options.push(read.option);
     } else {
       options.push({ kind: "unknown", type, raw: data });
