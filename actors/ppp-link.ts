@@ -571,6 +571,12 @@ export class PppLink implements PppLinkPort {
         return;
       }
       case "up":
+        // IPCP opened again (the peer renegotiated, RFC 1661 §3.6): the subscriber was set up already,
+        // so nothing is counted, started or accounted twice.
+        if (this.up) {
+          if (this.session.kind === "lac-incoming") this.address = effect.address;
+          return;
+        }
         this.up = true;
         this.user = effect.user;
         if (this.session.kind === "lac-incoming") this.address = effect.address;

@@ -10,8 +10,11 @@ import { EARLY_FRAMES_KEPT } from "../../actors/ppp-link.ts";
 import { LocalAaa, type LocalUser } from "../../adapters/aaa/local.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
+import { pppFrame } from "../../machines/ppp/endpoint.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
+import { encodeIpcp } from "../../protocol/ppp/ipcp.ts";
+import { PppProtocol } from "../../protocol/ppp/numbers.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
@@ -293,6 +296,33 @@ describe("AAA limits on a link", () => {
     expect(cdn[0].message.avps.pppDisconnectCause?.code).toBe(PppDisconnectCode.normal);
     const stop = aaa.records().find((r) => r.status === "stop");
     expect(stop).toMatchObject({ user: "alice", terminateCause: 5 });
+    expect(aaa.records().filter((r) => r.status === "start")).toHaveLength(1);
+    await lab.closeAll();
+  });
+});
+
+describe("IPCP renegotiated on an opened link", () => {
+  test("the subscriber's new IPCP Configure-Request reopens IPCP: counted up once, one accounting Start", async () => {
+    const aaa = new LocalAaa(USERS);
+    const lab = new Lab(11);
+    const lac = lab.node(LAC.address, lacConfig({ ppp: subscriber("alice", "alice-pw") }));
+    const lns = lab.node(LNS.address, lnsConfig({ ppp: lnsPpp({ accounting: { enabled: true } }) }), {
+      deps: { aaa },
+    });
+    const call = await lab.until(lac.openSession({ destination: LNS }));
+    if (!call.ok) throw new Error("the call failed");
+    await lab.run(300);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", address: "10.1.0.1" });
+    // RFC 1661 §4.1: a Configure-Request in Opened takes the layer down (tld) and renegotiates.
+    const request = encodeIpcp({
+      code: "Configure-Request",
+      id: 200,
+      options: [{ kind: "ipAddress", address: "10.1.0.1" }],
+    });
+    expect(lac.sendData(call.tunnelId, call.sessionId, pppFrame(PppProtocol.IPCP, request))).toBe(true);
+    await lab.run(300);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", ipcp: "opened" });
+    expect(lns.pppStats?.up).toBe(1);
     expect(aaa.records().filter((r) => r.status === "start")).toHaveLength(1);
     await lab.closeAll();
   });
