@@ -40,8 +40,10 @@
  *   10,000x100 CHAP FreeRADIUS (2 threads, 10,000 users) cold 438/s (300 193 1,611 3,605)  579 / 649 µs,
  *                                FreeRADIUS 52 µs per set-up; reference 2,205 calls/s at 194 / 183 µs
  *                         warm   900/s (731 701 1,079 6,406)  542 / 536 µs, FreeRADIUS 59 µs
- *   60,000x100 CHAP local cold   744/s (1,865 1,258 550 427)  382 / 384 µs (main 293 / 293)  8.0 / 8.4 KB
- *                                (marginal 5.6 / 7.6); reference 1,858 calls/s at 131 / 115 µs, 2.9 KB
+ *   60,000x100 CHAP local cold   731/s (862 1,144 489 695)  438 / 414 µs (main 340 / 324)  7.6 / 7.6 KB
+ *                                (marginal 5.4 / 6.2); reference 3,790 calls/s at 94 / 87 µs, 3.2 KB
+ *                                an earlier run (before the last commits of this round): 744/s, 382 / 384 µs,
+ *                                8.0 / 8.4 KB (marginal 5.6 / 7.6); reference 1,858 calls/s at 131 / 115 µs
  *
  * Against the goals (8,000 set-ups/s with local AAA, 4,000/s with FreeRADIUS, 6 KB per PPP session at
  * 60,000): not met on this machine as it was. What bounds the rate:
@@ -63,8 +65,9 @@
  *   then the endpoint's context, its snapshot and the parent's record), plus its PppLink, its strings
  *   and its place in the keepalive set; RSS adds the garbage of the negotiation not yet collected when
  *   the set-up phase ends (the cold 60,000 figure is RSS at the end of the set-ups).
- * - Under this load a close of 10,000 PPP sessions took 0.8-10 s and StopCCNs were sent again (103-107
- *   for 100 tunnels: the LNS, busy ending thousands of PPP links, acked them after 1 s); one warm
+ * - Under this load a close of 10,000 PPP sessions took 0.8-10 s (60,000: 6-14 s) and StopCCNs were
+ *   sent again (101-184 for 100 tunnels: the LNS, busy ending thousands of PPP links, acked them after
+ *   1 s); one warm
  *   60,000 round, with both processes near 1 GB, failed 13,000 set-ups (LCP and CHAP timing out) and
  *   left CDNs: the lab reports these as problems and the JSON line says ok: false.
  */
