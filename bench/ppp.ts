@@ -37,6 +37,13 @@
  *                                reference 5,154 calls/s at 155 / 132 µs, 6.1 KB
  *                         warm   714/s (511 - 4,739 7,874)  386 / 386 µs (main 284 / 266)
  *                         --window 500 (a lighter hour, load 5): cold 1,385/s, warm 1,100/s, 480-493 / 387-420 µs
+ *   a lighter hour (load 4-5), after this round's last commits:
+ *   10,000x100 CHAP local cold 1,793/s (1,051 1,412 3,925 15,241)  414 / 413 µs (main 259 / 261);
+ *                                reference 6,810 calls/s at 136 / 121 µs
+ *                         warm 1,086/s  383 / 359 µs (main 274 / 267)
+ *   10,000x100 PAP local  cold 2,295/s (1,871 - 2,582 6,315)  408 / 389 µs (main 252 / 242);
+ *                                reference 3,835 calls/s at 148 / 130 µs
+ *                         warm 1,224/s  358 / 342 µs (main 262 / 249)
  *   10,000x100 CHAP FreeRADIUS (2 threads, 10,000 users) cold 438/s (300 193 1,611 3,605)  579 / 649 µs,
  *                                FreeRADIUS 52 µs per set-up; reference 2,205 calls/s at 194 / 183 µs
  *                         warm   900/s (731 701 1,079 6,406)  542 / 536 µs, FreeRADIUS 59 µs
