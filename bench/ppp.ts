@@ -62,7 +62,7 @@
  *   datagram count (~18 against ~5 per side).
  * - Not the PPP code: bench/ppp-path runs both ends of a set-up in one process without a network,
  *   29-34 µs of CPU as pure endpoints, 53-69 µs as XState actors under a supervisor (both ends): 15-35
- *   µs per side of the 380-660 here. The XState actor doubles the endpoint's cost (a mailbox, a
+ *   µs per side of the 340-660 here. The XState actor doubles the endpoint's cost (a mailbox, a
  *   snapshot and a deferred effect list per frame) but is not what bounds the rate.
  * - Concurrency: the lab places 4,000 calls at once, so 4,000 PPP negotiations run side by side and
  *   the first set-ups complete late (the first quarter is the slowest in every run); the last quarters
