@@ -515,7 +515,9 @@ export class PppLink implements PppLinkPort {
   sessionClosing(): void {
     if (this.node.ending) return;
     const c = this.node.actor.getSnapshot().context;
-    if (c.lcp !== "opened" || c.cause) return;
+    // Only the network side says goodbye into the tunnel: a simulated subscriber on a LAC call just
+    // loses its line (a LAC's real subscribers are told on their own access side).
+    if (c.role !== "server" || c.lcp !== "opened" || c.cause) return;
     const payload = encodeLcp({
       code: "Terminate-Request",
       id: (c.lcpNcp.id + 1) & 0xff,
