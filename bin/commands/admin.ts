@@ -165,7 +165,7 @@ export const lockout: Command = {
   async run(argv) {
     const { values, positionals } = options("lockout", argv);
     const [action, peer] = positionals;
-    const usageText = "usage: l2tp lockout clear|test ADDR:PORT [--admin URL]\n";
+    const usageText = `usage: ${L2TP} lockout clear|test ADDR:PORT [--admin URL]\n`;
     if (values.help) {
       process.stdout.write(usageText);
       return 0;
