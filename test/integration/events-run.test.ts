@@ -93,6 +93,8 @@ test("l2tp run with an event log it cannot open: a clear error, exit 1, nothing 
   const r = l2tp("run", "--config", path, "--events", "kafka://somewhere");
   expect(r.code).toBe(1);
   expect(r.err).toContain("cannot open the event log kafka://somewhere");
-  expect(r.err).toContain("expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]");
+  expect(r.err).toContain(
+    "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]",
+  );
   expect(r.out).toBe("");
 });
