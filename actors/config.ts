@@ -2,6 +2,7 @@
  * Configuration of a node: who we are, which peers we tunnel to and accept tunnels from (destination
  * profiles), and the timers and limits of every level. Plain data; defaults filled by `resolveConfig`.
  */
+import { peerKey } from "../machines/common.ts";
 import type { AvpName } from "../protocol/l2tp/avps.ts";
 import type { ControlChannelOptions } from "./control-channel/channel.ts";
 import type { PeerAddress } from "./ports.ts";
@@ -105,5 +106,5 @@ export function resolveProfiles(profiles: readonly DestinationProfile[] | undefi
 
 /** The key of a destination in the registries and its path: "address:port". */
 export function destinationKey(peer: PeerAddress): string {
-  return peer.address.includes(":") ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+  return peerKey(peer);
 }

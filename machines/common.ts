@@ -118,3 +118,8 @@ export function resultCodeSummary(messageType: "StopCCN" | "CDN", rc: ResultCode
   const error = rc.error ? ` error ${rc.error}` : "";
   return `${messageType} result ${rc.result}${error}${rc.message ? `: ${rc.message}` : ""}`;
 }
+
+/** The key of a destination in the registries and its path: "address:port" ("[v6]:port"). */
+export function peerKey(peer: { address: string; port: number }): string {
+  return peer.address.includes(":") ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
