@@ -52,11 +52,15 @@ export class DestinationHandle implements TunnelOwner {
   node!: Supervised<typeof destinationMachine>;
   /** When the destination last entered `lockedOut` (the operator's "locked out until"). */
   lockedOutAt: number | undefined;
+  /** Tunnel-Assignment-Id (RFC 2868) of the tunnels opened for one, by tunnel id (tunnel selection reads it). */
+  readonly assignments = new Map<number, string>();
   readonly #owner: TunnelOwnerRegistry;
   /** The peer's tunnels in their handshake, each with the release of its half-open count. */
   readonly #handshakes = new Map<number, () => void>();
   /** Whether a tunnel with this peer was ever established (a peer that never authenticated leaves no entry). */
   #everEstablished = false;
+  /** The Tunnel-Assignment-Id a request's new tunnel is for, until the tunnel is opened. */
+  readonly #assignmentOf = new Map<number, string>();
   #admitVerdict: Cause | null = null;
 
   constructor(
@@ -93,7 +97,10 @@ export class DestinationHandle implements TunnelOwner {
         type Of<T extends DestinationEmitted["type"]> = DestinationEmitted & { type: T };
         actor.on(
           "placeOn",
-          l((e: Of<"placeOn">) => this.#placeOn(e.requestId, e.tunnelId)),
+          l((e: Of<"placeOn">) => {
+            const r = this.#take(e.requestId);
+            if (r) this.#placeOn(r, e.tunnelId);
+          }),
         );
         actor.on(
           "openTunnel",
@@ -178,10 +185,31 @@ export class DestinationHandle implements TunnelOwner {
     return this.#admitVerdict;
   }
 
-  /** LAC: asks the destination machine where the request goes. */
-  place(request: SessionRequest): void {
+  /**
+   * LAC: asks the destination machine where the request goes; `how` is a tunnel selection's answer
+   * (machines/tunnel-selection.ts): this tunnel, or a new one (for a Tunnel-Assignment-Id, or as the
+   * last resort of a group whose destinations are all locked out).
+   */
+  place(request: SessionRequest, how?: PlaceHow): void {
     if (this.node.ending) {
       request.onEnded(undefined, cause("refused", `destination ${this.key} has ended`));
+      return;
+    }
+    if (how?.tunnelId !== undefined) {
+      this.#placeOn(request, how.tunnelId);
+      return;
+    }
+    if (how) {
+      if (how.assignmentId !== undefined) this.#assignmentOf.set(request.id, how.assignmentId);
+      this.pending.set(request.id, request);
+      this.node.actor.send({
+        type: "place",
+        requestId: request.id,
+        tunnels: this.#loads(),
+        newTunnel: true,
+        ...(how.lastResort ? { lastResort: true } : {}),
+      });
+      this.#assignmentOf.delete(request.id);
       return;
     }
     // The machine's `hasRoom` → `placeOn` answer, read from its state: while it is available and
@@ -244,10 +272,8 @@ export class DestinationHandle implements TunnelOwner {
     return r;
   }
 
-  #placeOn(requestId: number, tunnelId: number): void {
-    const r = this.#take(requestId);
+  #placeOn(r: SessionRequest, tunnelId: number): void {
     const t = this.tunnels.get(tunnelId);
-    if (!r) return;
     if (!t || !this.#createSession(t, r)) {
       r.onEnded(undefined, cause("refused", `tunnel ${tunnelId} to ${this.key} has no room`));
     }
@@ -263,6 +289,8 @@ export class DestinationHandle implements TunnelOwner {
       test,
     });
     const r = requestId !== undefined ? this.#take(requestId) : undefined;
+    const assignmentId = requestId !== undefined ? this.#assignmentOf.get(requestId) : undefined;
+    if (t && assignmentId !== undefined) this.assignments.set(t.id, assignmentId);
     if (!t) {
       r?.onEnded(undefined, cause("refused", "no tunnel id left"));
       return;
@@ -300,7 +328,10 @@ export class DestinationHandle implements TunnelOwner {
   }
 
   tunnelEnded(t: TunnelHandle, output: TunnelOutput): void {
-    if (this.tunnels.get(t.id) === t) this.tunnels.delete(t.id);
+    if (this.tunnels.get(t.id) === t) {
+      this.tunnels.delete(t.id);
+      this.assignments.delete(t.id);
+    }
     const peerOpened = this.#handshakeOver(t) || t.role === "responder";
     this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output, peerOpened });
     // A peer that never completed a tunnel with us leaves nothing behind: no entry idling for 600 s.
@@ -313,6 +344,14 @@ export class DestinationHandle implements TunnelOwner {
     ) {
       this.send({ type: "close", cause: cause("refused", `peer ${this.key} never completed a tunnel`) });
     }
+  }
+
+  /** While the destination machine holds it locked out: since when (`lockedOutAt`) and until when (ms). */
+  lockoutWindow(): { since: number; until: number } | undefined {
+    const snap = this.node.actor.getSnapshot();
+    if (this.node.ending || snap.value !== "lockedOut") return undefined;
+    const since = this.lockedOutAt ?? this.#owner.rt.clock.now();
+    return { since, until: since + snap.context.lockoutMs };
   }
 
   refusesCalls(t: TunnelHandle): Cause | null {
@@ -344,6 +383,16 @@ export class DestinationHandle implements TunnelOwner {
       });
     return null;
   }
+}
+
+/** A tunnel selection's answer for one request (machines/tunnel-selection.ts). */
+export interface PlaceHow {
+  /** Put it on this tunnel. */
+  tunnelId?: number;
+  /** Otherwise a new tunnel, for this Tunnel-Assignment-Id. */
+  assignmentId?: string;
+  /** Every destination of the group is locked out: this one is tried once more. */
+  lastResort?: boolean;
 }
 
 /** Requests waiting in any destination (placement asked, or queued behind a test tunnel). */

@@ -16,8 +16,9 @@ import type { ActorPath } from "../machines/common.ts";
 import { type AdminState, type Cause, cause } from "../machines/common.ts";
 import { destinationMachine } from "../machines/destination.ts";
 import { sessionLogic } from "../machines/session-logic.ts";
-import { type SystemEmitted, systemMachine } from "../machines/system.ts";
+import { type SystemEmitted, systemMachine, type TunnelSelected } from "../machines/system.ts";
 import { tieBreak, tunnelMachine } from "../machines/tunnel.ts";
+import { groupProblem } from "../machines/tunnel-selection.ts";
 import type { ControlHeader } from "../protocol/l2tp/header.ts";
 import { peekIds } from "../protocol/l2tp/header.ts";
 import {
@@ -40,6 +41,7 @@ import type { DataPlane } from "./data-plane.ts";
 import {
   DestinationHandle,
   type LockoutAction,
+  type PlaceHow,
   pendingRequests,
   type TunnelOwnerRegistry,
 } from "./destination-handle.ts";
@@ -66,6 +68,7 @@ import {
 } from "./runtime.ts";
 import { type Ending, type Supervised, Supervisor } from "./supervisor.ts";
 import { stateName, type TunnelHandle, TunnelHandle as Tunnels } from "./tunnel-actor.ts";
+import { GroupCall, type GroupPlacer } from "./tunnel-group.ts";
 import { type Ended, EndedRecords, type SessionSnapshot, type TunnelSnapshot, tunnelView } from "./views.ts";
 
 export type { LockoutAction } from "./destination-handle.ts";
@@ -213,7 +216,7 @@ export function createNode(config: NodeConfig, deps: NodeDeps): L2tpNode {
   return new Node(config, deps);
 }
 
-class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
+class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   readonly name: string;
   readonly closed: Promise<Cause>;
   readonly rt: NodeRuntime;
@@ -359,9 +362,25 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
   // --- API -------------------------------------------------------------------------------------------
 
   openSession(options: OpenSessionOptions): Promise<OpenSessionOutcome> {
-    return new Promise((resolve) =>
-      this.#place(new PlacedCall(this, this.#nextRequestId++, options, resolve)),
-    );
+    const group = options.group;
+    if (group) {
+      const problem = groupProblem(group);
+      if (problem) return Promise.resolve({ ok: false, cause: cause("refused", problem) });
+    }
+    return new Promise((resolve) => {
+      const call = new PlacedCall(this, this.#nextRequestId++, options, resolve);
+      if (group) new GroupCall(this, group, call).select();
+      else this.#place(call);
+    });
+  }
+
+  /** A tunnel group's choice (actors/tunnel-group.ts) placed on its destination. */
+  placeChosen(request: SessionRequest, how: PlaceHow): void {
+    this.#place(request, how);
+  }
+
+  recordSelection(selected: TunnelSelected): void {
+    if (!this.system.ending) this.system.actor.send({ type: "tunnelSelected", ...selected });
   }
 
   /** A lost tie-breaker moves the call to the winner's tunnel (RFC 2661 §4.4.3), a few times at most. */
@@ -536,7 +555,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
   }
 
   /** LAC: places a request on a tunnel of its destination (or opens one), through the destination machine. */
-  #place(request: SessionRequest): void {
+  #place(request: SessionRequest, how?: PlaceHow): void {
     request.attempts++;
     const refused = this.#systemAdmits("session");
     if (refused) {
@@ -553,7 +572,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer {
       request.onEnded(undefined, cause("refused", `system ${this.name} is closing`));
       return;
     }
-    d.place(request);
+    d.place(request, how);
   }
 
   /** Whether the admission-control hook lets new tunnels and sessions in now (always without one). */

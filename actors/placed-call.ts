@@ -4,14 +4,18 @@
  * fails (and, once established, when it ends).
  */
 import type { ActorPath, Cause } from "../machines/common.ts";
+import type { GroupTunnel, TunnelGroup } from "../machines/tunnel-selection.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { PeerAddress } from "./ports.ts";
 import type { SessionRequest } from "./runtime.ts";
 import type { SessionHandle } from "./tunnel-actor.ts";
 
-/** What `openSession` asks for. */
-export interface OpenSessionOptions {
-  destination: PeerAddress;
+/** What `openSession` asks for: a destination, or a tunnel group to choose one from. */
+export type OpenSessionOptions = CallOptions &
+  ({ destination: PeerAddress; group?: undefined } | { group: TunnelGroup; destination?: undefined });
+
+/** What every call carries. */
+export interface CallOptions {
   /** `incoming` (default): we are the LAC placing a subscriber's call (ICRQ). `outgoing`: we are the LNS asking the LAC to dial (OCRQ). */
   call?: "incoming" | "outgoing";
   requestAvps?: Avps;
@@ -65,7 +69,9 @@ export class PlacedCall implements SessionRequest {
     this.#node = node;
     this.#resolve = resolve;
     this.id = id;
-    this.destination = { address: options.destination.address, port: options.destination.port };
+    // A group call's destination is its selection's (actors/tunnel-group.ts).
+    const peer = options.destination ?? (options.group.tunnels[0] as GroupTunnel).peer;
+    this.destination = { address: peer.address, port: peer.port };
     this.call = options.call ?? "incoming";
     if (options.requestAvps) this.requestAvps = options.requestAvps;
     if (options.connectAvps) this.connectAvps = options.connectAvps;

@@ -82,8 +82,19 @@ export interface TunnelLoad {
 
 /** Every event the destination machine takes. */
 export type DestinationEvent =
-  /** LAC: a session wants a tunnel to this destination. `requestId` is the caller's. */
-  | { type: "place"; requestId: number; tunnels: readonly TunnelLoad[] }
+  /**
+   * LAC: a session wants a tunnel to this destination. `requestId` is the caller's. `newTunnel`: the
+   * caller's tunnel selection wants a tunnel of its own (a sibling of full ones, another
+   * Tunnel-Assignment-Id); `lastResort`: every destination of its group is locked out and this one,
+   * locked out first, is tried once more (a test tunnel, the lockout set aside).
+   */
+  | {
+      type: "place";
+      requestId: number;
+      tunnels: readonly TunnelLoad[];
+      newTunnel?: boolean;
+      lastResort?: boolean;
+    }
   /** LNS: the peer sent an acceptable SCCRQ; may a tunnel be made? */
   | { type: "admit"; requestId: number }
   /** A tunnel was created (either side). */
@@ -177,7 +188,9 @@ export const destinationMachine = setup({
   guards: {
     notEnabled: ({ context }) => context.admin !== "enabled",
     hasRoom: ({ context, event }) =>
-      event.type === "place" && tunnelWithRoom(event.tunnels, context.maxSessionsPerTunnel) !== undefined,
+      event.type === "place" &&
+      event.newTunnel !== true &&
+      tunnelWithRoom(event.tunnels, context.maxSessionsPerTunnel) !== undefined,
     mayOpenTunnel: ({ context, event }) =>
       event.type === "place" && liveTunnels(event.tunnels) < context.maxTunnels,
     /** A tunnel that never got established failed for a reason about the peer (RFC 2661 §5.8 retries, auth, refusal). */
@@ -189,6 +202,7 @@ export const destinationMachine = setup({
       !NOT_A_FAILURE.has(event.output.cause.reason),
     isTestTunnel: ({ event }) =>
       (event.type === "tunnelEnded" || event.type === "tunnelEstablished") && event.test,
+    isLastResort: ({ event }) => event.type === "place" && event.lastResort === true,
     noTunnelsLeft: ({ context }) => context.tunnels === 0,
     hasTunnels: ({ context }) => context.tunnels > 0,
     isShutdown: isShutdownEvent,
@@ -328,7 +342,11 @@ export const destinationMachine = setup({
       entry: "refuseQueued",
       after: { lockout: "probing" },
       on: {
-        place: { actions: "refuseLockedOut" },
+        place: [
+          // E-series: every destination of the group locked out, the first locked out is retried once.
+          { guard: "isLastResort", target: "testing", actions: ["openTestTunnel", "queueRequest"] },
+          { actions: "refuseLockedOut" },
+        ],
         // JUNOSe's "clear l2tp destination lockout" and "test l2tp destination lockout".
         clearLockout: "available",
         testLockout: { target: "testing", actions: "openTestTunnel" },

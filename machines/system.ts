@@ -40,6 +40,19 @@ export interface SystemContext extends SystemInput {
   cause?: Cause;
   /** When the node last said it is alive (ms, its clock): recorded, so that a standby sees a silent primary. */
   heartbeat?: number;
+  /** The last tunnel selection for a group call and its reason (so that `replay` explains where a call went). */
+  selection?: TunnelSelected;
+}
+
+/** A LAC's choice for one call of a tunnel group (machines/tunnel-selection.ts), as recorded. */
+export interface TunnelSelected {
+  requestId: number;
+  group: string;
+  /** reuse, open, lastResort or refuse. */
+  choice: string;
+  destination?: string;
+  tunnelId?: number;
+  reason: string;
 }
 
 /** Every event the system machine takes. */
@@ -51,7 +64,9 @@ export type SystemEvent =
   | CloseEvent
   | AdminEvent
   /** The node is alive (sent every second by a primary that a standby follows). */
-  | { type: "heartbeat"; at: number };
+  | { type: "heartbeat"; at: number }
+  /** A tunnel group call was placed (or refused): recorded for the log. */
+  | ({ type: "tunnelSelected" } & TunnelSelected);
 
 /** What the system asks of the wiring. */
 export type SystemEmitted =
@@ -87,6 +102,13 @@ export const systemMachine = setup({
     setAdmin: assign({ admin: adminAfter }),
     recordHeartbeat: assign({
       heartbeat: ({ context, event }) => (event.type === "heartbeat" ? event.at : context.heartbeat),
+    }),
+    recordSelection: assign({
+      selection: ({ context, event }) => {
+        if (event.type !== "tunnelSelected") return context.selection;
+        const { type: _type, ...selected } = event;
+        return selected;
+      },
     }),
     countOpened: assign({ destinations: ({ context }) => context.destinations + 1 }),
     countEnded: assign({ destinations: ({ context }) => Math.max(0, context.destinations - 1) }),
@@ -125,6 +147,7 @@ export const systemMachine = setup({
     destinationOpened: { actions: "countOpened" },
     destinationEnded: { actions: "countEnded" },
     heartbeat: { actions: "recordHeartbeat" },
+    tunnelSelected: { actions: "recordSelection" },
   },
   states: {
     running: {

@@ -155,7 +155,8 @@ export function selectTunnel(
     const how = group.weightedLoadBalancing
       ? `weighted by max sessions among ${pool.length}`
       : `random among ${pool.length}`;
-    const where = `group ${group.name}: preference ${level}, ${how}${
+    const failover = attempt.failed.length > 0 ? `failover after ${attempt.failed.join(", ")} failed: ` : "";
+    const where = `group ${group.name}: ${failover}preference ${level}, ${how}${
       skipped.length > 0 ? ` (${skipped.join(", ")})` : ""
     }`;
     const { tunnel, destination } = chosen;

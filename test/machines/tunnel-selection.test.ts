@@ -16,6 +16,7 @@ import {
   type TunnelGroup,
   triggersFailover,
 } from "../../machines/tunnel-selection.ts";
+import { group } from "./tunnel-groups.ts";
 
 /**
  * A small node as selection sees it, on the simulated clock: destinations locked out for LOCKOUT_MS
@@ -56,16 +57,6 @@ class World implements SelectionView {
 
 function lns(n: number, preference: number, extra: Partial<GroupTunnel> = {}): GroupTunnel {
   return { peer: { address: `127.0.0.${n}`, port: 1701 }, preference, maxSessions: 0, ...extra };
-}
-
-function group(tunnels: GroupTunnel[], extra: Partial<TunnelGroup> = {}): TunnelGroup {
-  return {
-    name: "isp.example",
-    tunnels,
-    weightedLoadBalancing: false,
-    failoverWithinPreference: false,
-    ...extra,
-  };
 }
 
 const first = () => 0;

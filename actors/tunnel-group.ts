@@ -1,0 +1,140 @@
+/**
+ * A LAC call for a tunnel group (E-series tunnel selection, machines/tunnel-selection.ts): the node's
+ * destinations and tunnels read as the selection's view, each choice placed on its destination and
+ * recorded with its reason (a system event, so that `replay` explains where a call went), and a call
+ * that fails before it is established (its tunnel could not be set up, a CDN "try another") failed over.
+ */
+import type { Cause } from "../machines/common.ts";
+import { hasRoomFor } from "../machines/destination.ts";
+import type { TunnelSelected } from "../machines/system.ts";
+import {
+  type LiveTunnel,
+  newAttempt,
+  recordFailure,
+  type Selection,
+  type SelectionView,
+  selectTunnel,
+  type TunnelGroup,
+  triggersFailover,
+} from "../machines/tunnel-selection.ts";
+import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { DestinationHandle, PlaceHow } from "./destination-handle.ts";
+import type { PeerAddress } from "./ports.ts";
+import type { NodeRuntime, SessionRequest } from "./runtime.ts";
+import type { SessionHandle } from "./tunnel-actor.ts";
+
+/** What a group call needs of its node. */
+export interface GroupPlacer {
+  readonly rt: NodeRuntime;
+  readonly destinations: Map<string, DestinationHandle>;
+  /** Places the request on the destination it names, as the selection said (system admission first). */
+  placeChosen(request: SessionRequest, how: PlaceHow): void;
+  /** Records a choice in the event log. */
+  recordSelection(selected: TunnelSelected): void;
+}
+
+/** Tie-breaker losses (RFC 2661 §4.4.3) a group call is placed again after, before it fails. */
+const MAX_PLACEMENTS = 4;
+
+/** One subscriber's call through a tunnel group: a SessionRequest that chooses its destination. */
+export class GroupCall implements SessionRequest {
+  readonly id: number;
+  readonly call = "incoming" as const;
+  readonly requestAvps?: Avps;
+  readonly connectAvps?: Avps;
+  attempts = 0;
+  /** The destination of the current choice. */
+  destination: PeerAddress;
+  readonly #placer: GroupPlacer;
+  readonly #group: TunnelGroup;
+  readonly #caller: SessionRequest;
+  readonly #attempt = newAttempt();
+  #chosen: Selection | undefined;
+  #established = false;
+
+  constructor(placer: GroupPlacer, group: TunnelGroup, caller: SessionRequest) {
+    this.#placer = placer;
+    this.#group = group;
+    this.#caller = caller;
+    this.id = caller.id;
+    this.destination = caller.destination;
+    if (caller.requestAvps) this.requestAvps = caller.requestAvps;
+    if (caller.connectAvps) this.connectAvps = caller.connectAvps;
+  }
+
+  /** Chooses where the call goes and places it there (or refuses it with the selection's cause). */
+  select(): void {
+    const s = selectTunnel(this.#group, selectionView(this.#placer), this.#attempt, this.#random);
+    this.#chosen = s;
+    this.#placer.recordSelection({
+      // The reason first: a timeline line shows the start of the data.
+      reason: s.reason,
+      requestId: this.id,
+      group: this.#group.name,
+      choice: s.kind,
+      ...(s.kind !== "refuse" ? { destination: s.destination } : {}),
+      ...(s.kind === "reuse" ? { tunnelId: s.tunnelId } : {}),
+    });
+    if (s.kind === "refuse") {
+      this.#caller.onEnded(undefined, s.cause);
+      return;
+    }
+    this.destination = s.tunnel.peer;
+    const how: PlaceHow =
+      s.kind === "reuse"
+        ? { tunnelId: s.tunnelId }
+        : {
+            ...(s.tunnel.assignmentId !== undefined ? { assignmentId: s.tunnel.assignmentId } : {}),
+            ...(s.kind === "lastResort" ? { lastResort: true } : {}),
+          };
+    this.#placer.placeChosen(this, how);
+  }
+
+  onEstablished(session: SessionHandle): void {
+    this.#established = true;
+    this.#caller.onEstablished(session);
+  }
+
+  onEnded(session: SessionHandle | undefined, why: Cause): void {
+    if (!this.#established && this.#chosen && this.#chosen.kind !== "refuse") {
+      // RFC 2661 §4.4.3: our tunnel lost the tie-breaker; the same choice again finds the winner's tunnel.
+      if (session && why.reason === "tie-breaker" && this.attempts < MAX_PLACEMENTS) {
+        this.select();
+        return;
+      }
+      if (triggersFailover(why)) {
+        recordFailure(this.#group, this.#attempt, this.#chosen);
+        this.select();
+        return;
+      }
+    }
+    this.#caller.onEnded(session, why);
+  }
+
+  readonly #random = (): number => this.#placer.rt.random.uint32() / 2 ** 32;
+}
+
+/** The node's destinations and tunnels as tunnel selection reads them. */
+function selectionView(placer: GroupPlacer): SelectionView {
+  const { destinations } = placer;
+  return {
+    now: placer.rt.clock.now(),
+    lockout: (key) => destinations.get(key)?.lockoutWindow(),
+    tunnels: (key) => {
+      const d = destinations.get(key);
+      const live: LiveTunnel[] = [];
+      if (!d) return live;
+      for (const t of d.tunnels.values()) {
+        if (t.phase === "closed") continue;
+        live.push({
+          tunnelId: t.id,
+          sessions: t.sessions.size,
+          usable: hasRoomFor(t.load, Number.POSITIVE_INFINITY),
+          established: t.phase === "established",
+          assignmentId: d.assignments.get(t.id),
+        });
+      }
+      return live;
+    },
+  };
+}

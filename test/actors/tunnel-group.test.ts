@@ -1,0 +1,127 @@
+import { describe, expect, test } from "bun:test";
+import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
+import { createRecorder } from "../../events/recorder.ts";
+import { timelineLine } from "../../events/timeline.ts";
+import type { TunnelSelected } from "../../machines/system.ts";
+import { group } from "../machines/tunnel-groups.ts";
+import { LAC, Lab, lacConfig, lnsConfig } from "./lab.ts";
+
+const LNS_A = { address: "127.0.0.3", port: 1701 };
+const LNS_B = { address: "127.0.0.4", port: 1701 };
+
+/** A LAC that records to a memory event log; `selections()` reads its tunnel selections back from it. */
+function lac(lab: Lab) {
+  const log = new MemoryEventLog();
+  const recorder = createRecorder({ node: "lac", clock: lab.clock, log });
+  const node = lab.node(
+    LAC.address,
+    lacConfig({
+      destinations: [{ secret: "s3cret", accept: false }],
+      channel: { maxRetransmits: 3 },
+    }),
+    { deps: { inspect: recorder.inspect } },
+  );
+  /** The tunnel selections the LAC recorded (its system actor's `selection`), in order, and their timeline lines. */
+  const selections = async () => {
+    await recorder.flush();
+    const recorded = log.envelopes.filter((e) => e.machine === "system" && e.data.selection !== undefined);
+    return {
+      chosen: recorded.map((e) => e.data.selection as TunnelSelected),
+      lines: recorded.map((e) => timelineLine(e, { maxData: 0 })),
+    };
+  };
+  return { node, selections };
+}
+
+describe("node: tunnel groups (E-series tunnel selection)", () => {
+  test("the preference-0 endpoint down: the call fails over to preference 1 and the first is locked out; the next call skips it", async () => {
+    const lab = new Lab(11);
+    const { node, selections } = lac(lab);
+    lab.node(LNS_B.address, lnsConfig());
+    const g = group([
+      { peer: LNS_A, preference: 0, maxSessions: 0 },
+      { peer: LNS_B, preference: 1, maxSessions: 0 },
+    ]);
+    const o = await lab.until(node.openSession({ group: g }));
+    expect(o.ok).toBe(true);
+    expect(o.ok && o.path.destination).toBe("127.0.0.4:1701");
+    const snap = node.snapshot();
+    expect(snap.destinations.find((d) => d.key === "127.0.0.3:1701")?.state).toBe("lockedOut");
+    const again = await lab.until(node.openSession({ group: g }));
+    expect(again.ok && again.tunnelId).toBe(o.ok && o.tunnelId);
+    const { chosen, lines } = await selections();
+    expect(chosen.map((s) => [s.choice, s.destination])).toEqual([
+      ["open", "127.0.0.3:1701"],
+      ["open", "127.0.0.4:1701"],
+      ["reuse", "127.0.0.4:1701"],
+    ]);
+    expect(chosen[1]?.reason).toContain("preference 1");
+    expect(chosen[2]?.reason).toContain("127.0.0.3:1701 locked out until");
+    // What `replay` prints: the system's line says why the call went to B.
+    expect(lines[1]).toContain(
+      "group isp.example: failover after 127.0.0.3:1701 failed: preference 1, random among 1: 127.0.0.4:1701, a new tunnel",
+    );
+    await lab.closeAll();
+  });
+
+  test("max sessions per tunnel: a full tunnel gets a sibling; Tunnel-Assignment-Ids get tunnels of their own", async () => {
+    const lab = new Lab(12);
+    const { node, selections } = lac(lab);
+    lab.node(LNS_A.address, lnsConfig());
+    const full = group([{ peer: LNS_A, preference: 0, maxSessions: 2 }]);
+    const calls = [];
+    for (let i = 0; i < 5; i++) calls.push(await lab.until(node.openSession({ group: full })));
+    const tunnels = calls.map((c) => (c.ok ? c.tunnelId : 0));
+    expect(tunnels.every((t) => t > 0)).toBe(true);
+    expect(new Set(tunnels).size).toBe(3);
+    for (const t of new Set(tunnels)) expect(tunnels.filter((x) => x === t).length).toBeLessThanOrEqual(2);
+
+    const x = group([{ peer: LNS_A, preference: 0, maxSessions: 0, assignmentId: "x" }]);
+    const y = group([{ peer: LNS_A, preference: 0, maxSessions: 0, assignmentId: "y" }]);
+    const x1 = await lab.until(node.openSession({ group: x }));
+    const y1 = await lab.until(node.openSession({ group: y }));
+    const x2 = await lab.until(node.openSession({ group: x }));
+    expect(x1.ok && y1.ok && x2.ok).toBe(true);
+    if (!x1.ok || !y1.ok || !x2.ok) return;
+    expect(x2.tunnelId).toBe(x1.tunnelId);
+    expect(y1.tunnelId).not.toBe(x1.tunnelId);
+    expect(tunnels).not.toContain(x1.tunnelId);
+    await lab.closeAll();
+  });
+
+  test("every endpoint down: the first locked out is retried once, then the call is refused with a cause", async () => {
+    const lab = new Lab(13);
+    const { node, selections } = lac(lab);
+    const g = group([
+      { peer: LNS_A, preference: 0, maxSessions: 0 },
+      { peer: LNS_B, preference: 1, maxSessions: 0 },
+    ]);
+    const o = await lab.until(node.openSession({ group: g }));
+    expect(o.ok).toBe(false);
+    if (o.ok) return;
+    expect(o.cause.reason).toBe("refused");
+    expect(o.cause.message).toContain("retried once");
+    const { chosen, lines } = await selections();
+    expect(chosen.map((s) => [s.choice, s.destination])).toEqual([
+      ["open", "127.0.0.3:1701"],
+      ["open", "127.0.0.4:1701"],
+      ["lastResort", "127.0.0.3:1701"],
+      ["refuse", undefined],
+    ]);
+    // Two tunnels to A: the first and the last resort.
+    expect(lab.sent("SCCRQ").filter((w) => w.to === "127.0.0.3:1701").length).toBe(2);
+    await lab.closeAll();
+  });
+
+  test("a single destination still works as before, and a bad group is refused naming the field", async () => {
+    const lab = new Lab(14);
+    const { node, selections } = lac(lab);
+    lab.node(LNS_A.address, lnsConfig());
+    const o = await lab.until(node.openSession({ destination: LNS_A }));
+    expect(o.ok).toBe(true);
+    const bad = await node.openSession({ group: group([{ peer: LNS_A, preference: 9, maxSessions: 0 }]) });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.cause.message).toContain("tunnels[0].preference: expected an integer 0-7");
+    await lab.closeAll();
+  });
+});
