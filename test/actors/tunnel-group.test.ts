@@ -86,6 +86,11 @@ describe("node: tunnel groups (E-series tunnel selection)", () => {
     expect(x2.tunnelId).toBe(x1.tunnelId);
     expect(y1.tunnelId).not.toBe(x1.tunnelId);
     expect(tunnels).not.toContain(x1.tunnelId);
+    const { chosen } = await selections();
+    expect(chosen.filter((s) => s.reason.includes("its tunnels are full (max 2): a sibling"))).toHaveLength(
+      2,
+    );
+    expect(chosen.at(-2)?.reason).toContain("a new tunnel for Tunnel-Assignment-Id y");
     await lab.closeAll();
   });
 
@@ -108,6 +113,7 @@ describe("node: tunnel groups (E-series tunnel selection)", () => {
       ["lastResort", "127.0.0.3:1701"],
       ["refuse", undefined],
     ]);
+    expect(lines[2]).toContain("every destination is locked out: 127.0.0.3:1701, locked out first");
     // Two tunnels to A: the first and the last resort.
     expect(lab.sent("SCCRQ").filter((w) => w.to === "127.0.0.3:1701").length).toBe(2);
     await lab.closeAll();
@@ -115,7 +121,7 @@ describe("node: tunnel groups (E-series tunnel selection)", () => {
 
   test("a single destination still works as before, and a bad group is refused naming the field", async () => {
     const lab = new Lab(14);
-    const { node, selections } = lac(lab);
+    const { node } = lac(lab);
     lab.node(LNS_A.address, lnsConfig());
     const o = await lab.until(node.openSession({ destination: LNS_A }));
     expect(o.ok).toBe(true);
