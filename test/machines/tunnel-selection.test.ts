@@ -13,7 +13,6 @@ import {
   type Selection,
   type SelectionView,
   selectTunnel,
-  type TunnelGroup,
   triggersFailover,
 } from "../../machines/tunnel-selection.ts";
 import { group } from "./tunnel-groups.ts";
