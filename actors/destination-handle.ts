@@ -59,8 +59,8 @@ export class DestinationHandle implements TunnelOwner {
   readonly #handshakes = new Map<number, () => void>();
   /** Whether a tunnel with this peer was ever established (a peer that never authenticated leaves no entry). */
   #everEstablished = false;
-  /** The Tunnel-Assignment-Id a request's new tunnel is for, until the tunnel is opened. */
-  readonly #assignmentOf = new Map<number, string>();
+  /** What a request's new tunnel is for (Tunnel-Assignment-Id, profile), until the tunnel is opened. */
+  readonly #newTunnelFor = new Map<number, PlaceHow>();
   #admitVerdict: Cause | null = null;
 
   constructor(
@@ -200,7 +200,7 @@ export class DestinationHandle implements TunnelOwner {
       return;
     }
     if (how) {
-      if (how.assignmentId !== undefined) this.#assignmentOf.set(request.id, how.assignmentId);
+      this.#newTunnelFor.set(request.id, how);
       this.pending.set(request.id, request);
       this.node.actor.send({
         type: "place",
@@ -209,7 +209,7 @@ export class DestinationHandle implements TunnelOwner {
         newTunnel: true,
         ...(how.lastResort ? { lastResort: true } : {}),
       });
-      this.#assignmentOf.delete(request.id);
+      this.#newTunnelFor.delete(request.id);
       return;
     }
     // The machine's `hasRoom` → `placeOn` answer, read from its state: while it is available and
@@ -281,16 +281,16 @@ export class DestinationHandle implements TunnelOwner {
 
   #openTunnel(requestId: number | undefined, test: boolean): void {
     const rt = this.#owner.rt;
+    const how = requestId !== undefined ? this.#newTunnelFor.get(requestId) : undefined;
     const t = Tunnels.spawn(rt, this, {
       role: "initiator",
       peer: this.peer,
       transport: rt.defaultTransport,
-      profile: this.profile,
+      profile: how?.profile ?? this.profile,
       test,
     });
     const r = requestId !== undefined ? this.#take(requestId) : undefined;
-    const assignmentId = requestId !== undefined ? this.#assignmentOf.get(requestId) : undefined;
-    if (t && assignmentId !== undefined) this.assignments.set(t.id, assignmentId);
+    if (t && how?.assignmentId !== undefined) this.assignments.set(t.id, how.assignmentId);
     if (!t) {
       r?.onEnded(undefined, cause("refused", "no tunnel id left"));
       return;
@@ -393,6 +393,8 @@ export interface PlaceHow {
   assignmentId?: string;
   /** Every destination of the group is locked out: this one is tried once more. */
   lastResort?: boolean;
+  /** The new tunnel's secret and host names (a RADIUS group's), instead of the destination's profile. */
+  profile?: ResolvedProfile;
 }
 
 /** Requests waiting in any destination (placement asked, or queued behind a test tunnel). */

@@ -8,6 +8,7 @@ import type { Cause } from "../machines/common.ts";
 import { hasRoomFor } from "../machines/destination.ts";
 import type { TunnelSelected } from "../machines/system.ts";
 import {
+  type GroupTunnel,
   type LiveTunnel,
   newAttempt,
   recordFailure,
@@ -18,6 +19,7 @@ import {
   triggersFailover,
 } from "../machines/tunnel-selection.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
+import { matchProfile, type ResolvedProfile } from "./config.ts";
 import type { DestinationHandle, PlaceHow } from "./destination-handle.ts";
 import type { PeerAddress } from "./ports.ts";
 import type { NodeRuntime, SessionRequest } from "./runtime.ts";
@@ -80,12 +82,14 @@ export class GroupCall implements SessionRequest {
       return;
     }
     this.destination = s.tunnel.peer;
+    const profile = tunnelProfile(s.tunnel, matchProfile(this.#placer.rt.profiles, s.tunnel.peer));
     const how: PlaceHow =
       s.kind === "reuse"
         ? { tunnelId: s.tunnelId }
         : {
             ...(s.tunnel.assignmentId !== undefined ? { assignmentId: s.tunnel.assignmentId } : {}),
             ...(s.kind === "lastResort" ? { lastResort: true } : {}),
+            ...(profile ? { profile } : {}),
           };
     this.#placer.placeChosen(this, how);
   }
@@ -112,6 +116,28 @@ export class GroupCall implements SessionRequest {
   }
 
   readonly #random = (): number => this.#placer.rt.random.uint32() / 2 ** 32;
+}
+
+/**
+ * The profile of a new tunnel for a group's tunnel that brings its own secret or host names (RFC 2868
+ * Tunnel-Password, Tunnel-Client-Auth-Id, Tunnel-Server-Auth-Id): those over the destination's profile.
+ * Undefined when it brings none (the destination's profile applies).
+ */
+export function tunnelProfile(
+  t: GroupTunnel,
+  base: ResolvedProfile | undefined,
+): ResolvedProfile | undefined {
+  if (t.secret === undefined && t.clientAuthId === undefined && t.serverAuthId === undefined)
+    return undefined;
+  return {
+    ...base,
+    address: t.peer.address,
+    port: t.peer.port,
+    accept: false,
+    ...(t.secret !== undefined ? { secret: t.secret, secretBytes: t.secret } : {}),
+    ...(t.clientAuthId !== undefined ? { hostName: t.clientAuthId } : {}),
+    ...(t.serverAuthId !== undefined ? { peerHostName: t.serverAuthId } : {}),
+  };
 }
 
 /** The node's destinations and tunnels as tunnel selection reads them. */

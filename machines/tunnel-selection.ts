@@ -36,6 +36,12 @@ export interface GroupTunnel {
   maxSessions: number;
   /** RFC 2868 Tunnel-Assignment-Id: sessions with the same one to the same endpoint share a tunnel. */
   assignmentId?: string;
+  /** The tunnel secret (RFC 2661 §5.1.1; RADIUS Tunnel-Password, decrypted); else the destination profile's. */
+  secret?: Uint8Array;
+  /** Our Host Name toward this LNS (RFC 2868 Tunnel-Client-Auth-Id); else the profile's or the node's. */
+  clientAuthId?: string;
+  /** The Host Name the LNS must present (RFC 2868 Tunnel-Server-Auth-Id); else the profile's. */
+  serverAuthId?: string;
 }
 
 /** A tunnel group: its tunnels and how it chooses among them. */

@@ -130,4 +130,37 @@ describe("node: tunnel groups (E-series tunnel selection)", () => {
     expect(!bad.ok && bad.cause.message).toContain("tunnels[0].preference: expected an integer 0-7");
     await lab.closeAll();
   });
+
+  test("a group tunnel's own secret (RADIUS Tunnel-Password) authenticates the tunnel; a wrong one fails over", async () => {
+    const lab = new Lab(15);
+    // The LAC knows no secret for these peers: only the group's tunnels carry one.
+    const node = lab.node(LAC.address, lacConfig({ destinations: [] }));
+    lab.node(
+      LNS_A.address,
+      lnsConfig({ destinations: [{ secret: "from-radius", peerHostName: "lac.test" }] }),
+    );
+    lab.node(LNS_B.address, lnsConfig({ destinations: [{ secret: "other", peerHostName: "lac-b" }] }));
+    const secret = (s: string) => new TextEncoder().encode(s);
+    const right = await lab.until(
+      node.openSession({
+        group: group([{ peer: LNS_A, preference: 0, maxSessions: 0, secret: secret("from-radius") }]),
+      }),
+    );
+    expect(right.ok).toBe(true);
+    const o = await lab.until(
+      node.openSession({
+        group: group(
+          [
+            { peer: LNS_A, preference: 0, maxSessions: 0, secret: secret("wrong"), assignmentId: "w" },
+            { peer: LNS_B, preference: 1, maxSessions: 0, secret: secret("other"), clientAuthId: "lac-b" },
+          ],
+          { name: "radius:isp.example" },
+        ),
+      }),
+    );
+    expect(o.ok && o.path.destination).toBe("127.0.0.4:1701");
+    // Tunnel-Client-Auth-Id is our Host Name toward B.
+    expect(lab.sent("SCCRQ", LAC.address).at(-1)?.message.avps.hostName).toBe("lac-b");
+    await lab.closeAll();
+  });
 });
