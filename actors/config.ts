@@ -3,6 +3,7 @@
  * profiles), and the timers and limits of every level. Plain data; defaults filled by `resolveConfig`.
  */
 import { peerKey } from "../machines/common.ts";
+import type { LacPolicy } from "../machines/lac-decision.ts";
 import type { AvpName } from "../protocol/l2tp/avps.ts";
 import type { ControlChannelOptions } from "./control-channel/channel.ts";
 import type { PeerAddress } from "./ports.ts";
@@ -76,6 +77,8 @@ export interface NodeConfig {
    * facilities, permanent) instead of claiming a call it never placed.
    */
   outgoingCalls?: boolean;
+  /** LAC: where an authenticated subscriber goes (domain map, RADIUS tunnel groups; machines/lac-decision.ts). */
+  lac?: LacPolicy;
 }
 
 /** A profile with its secret as bytes. */

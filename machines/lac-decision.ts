@@ -35,7 +35,7 @@ export interface LacPolicy {
   /** Subscribers with no domain, or a domain not in the map: a route for them, or refused. */
   defaultRoute?: DomainRoute;
   /** How groups made from RADIUS attributes choose (the map's groups carry their own). */
-  radiusGroup: Pick<TunnelGroup, "weightedLoadBalancing" | "failoverWithinPreference"> & {
+  radiusGroup: Pick<TunnelGroup, "weightedLoadBalancing" | "failoverWithinPreference" | "proxyAvps"> & {
     /** Max sessions per tunnel when RADIUS says nothing (0: no limit). */
     maxSessions: number;
   };
@@ -142,6 +142,7 @@ export function groupFromRadius(
     tunnels,
     weightedLoadBalancing: policy.radiusGroup.weightedLoadBalancing,
     failoverWithinPreference: policy.radiusGroup.failoverWithinPreference,
+    ...(policy.radiusGroup.proxyAvps !== undefined ? { proxyAvps: policy.radiusGroup.proxyAvps } : {}),
   };
   return groupProblem(group) ?? group;
 }

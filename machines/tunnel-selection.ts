@@ -53,6 +53,8 @@ export interface TunnelGroup {
   weightedLoadBalancing: boolean;
   /** After a failure, try the rest of the same level before dropping to the next. */
   failoverWithinPreference: boolean;
+  /** Whether the ICCN carries proxy LCP and authentication (RFC 2661 AVPs 26-33); default true. */
+  proxyAvps?: boolean;
 }
 
 /** A live tunnel to a destination, as selection sees it. */

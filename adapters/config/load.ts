@@ -17,6 +17,8 @@ import { Result, Schema } from "effect";
 import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import type { DestinationProfile, NodeConfig } from "../../actors/config.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
+import type { DomainRoute, LacPolicy } from "../../machines/lac-decision.ts";
+import type { TunnelGroup } from "../../machines/tunnel-selection.ts";
 import {
   type AaaConfig,
   canonicalAddress,
@@ -461,8 +463,52 @@ function resolve(file: RunConfigFile): RunConfig {
     pools: file.pools.map((p) => ({ ...p })),
     ...(file.aaa !== undefined ? { aaa: resolveAaa(file.aaa, file.node.hostName ?? file.node.name) } : {}),
     accounting: { ...file.accounting },
+    ...(file.lac !== undefined ? { lac: structuredClone(file.lac) } : {}),
   };
 }
+
+/** The LAC's decision settings from the file's `lac` (machines/lac-decision.ts). */
+export function toLacPolicy(lac: NonNullable<RunConfig["lac"]>): LacPolicy {
+  const domains = new Map<string, DomainRoute>();
+  for (const d of lac.domains) {
+    const name = d.domain.toLowerCase();
+    if (d.terminate) {
+      domains.set(name, { kind: "terminate" });
+      continue;
+    }
+    const group: TunnelGroup = {
+      name,
+      weightedLoadBalancing: d.weightedLoadBalancing ?? lac.weightedLoadBalancing,
+      failoverWithinPreference: d.failoverWithinPreference ?? lac.failoverWithinPreference,
+      proxyAvps: d.proxyAvps ?? lac.proxyAvps,
+      tunnels: d.tunnels.map((t) => ({
+        peer: { address: t.address, port: t.port },
+        preference: t.preference,
+        maxSessions: t.maxSessions,
+        ...(t.assignmentId !== undefined ? { assignmentId: t.assignmentId } : {}),
+        ...(t.secret !== undefined ? { secret: utf8.encode(t.secret) } : {}),
+        ...(t.hostName !== undefined ? { clientAuthId: t.hostName } : {}),
+        ...(t.peerHostName !== undefined ? { serverAuthId: t.peerHostName } : {}),
+      })),
+    };
+    domains.set(name, { kind: "tunnel", group });
+  }
+  const fallback = lac.defaultDomain !== undefined ? domains.get(lac.defaultDomain.toLowerCase()) : undefined;
+  return {
+    domainSeparator: lac.domainSeparator,
+    stripDomain: lac.stripDomain,
+    domains,
+    ...(fallback ? { defaultRoute: fallback } : {}),
+    radiusGroup: {
+      weightedLoadBalancing: lac.weightedLoadBalancing,
+      failoverWithinPreference: lac.failoverWithinPreference,
+      proxyAvps: lac.proxyAvps,
+      maxSessions: lac.maxSessionsPerTunnel,
+    },
+  };
+}
+
+const utf8 = new TextEncoder();
 
 /** The node's PPP from the file's `ppp` and `pools` (undefined when PPP is off). */
 function toPppConfig(config: RunConfig): PppNodeConfig | undefined {
@@ -557,5 +603,6 @@ export function toNodeConfig(config: RunConfig): NodeConfig {
     ...(ppp ? { ppp } : {}),
     destructTimeoutMs: ms(timers.destructTimeoutSeconds),
     maxEndedRecords: limits.maxEndedRecords,
+    ...(config.lac ? { lac: toLacPolicy(config.lac) } : {}),
   };
 }

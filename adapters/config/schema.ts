@@ -23,6 +23,7 @@ import { LOCKOUT_MS, MAX_SESSIONS_PER_TUNNEL } from "../../machines/destination.
 import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
 import { HANDSHAKE_TIMEOUT_MS, STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
+import { PREFERENCE_LEVELS } from "../../machines/tunnel-selection.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
 import { isLoopback } from "../admin/access.ts";
 import { closestName } from "./suggest.ts";
@@ -609,6 +610,97 @@ const Accounting = section({
   ),
 });
 
+// ---- LAC (issue 9): where an authenticated subscriber goes ---------------------------------------
+
+/** E-series: up to 31 destinations per domain. */
+export const MAX_TUNNELS_PER_DOMAIN = 31;
+
+const preference = numberField("an integer 0-7 (0 the most preferred)", integerIn(0, PREFERENCE_LEVELS - 1));
+const maxSessions = numberField("0 (no limit) or an integer 1-65535", integerIn(0, 65_535));
+const boolean = Schema.Boolean.annotate({ expected: "true or false" });
+
+const LacTunnel = section({
+  address: required(
+    stringField("an IPv4 address such as 192.0.2.20", (s) => isIPv4(s)),
+    "add address: with the LNS's IPv4 address",
+  ),
+  port: withDefault(peerPort, L2TP_PORT),
+  preference: withDefault(preference, 0),
+  maxSessions: withDefault(maxSessions, 0),
+  assignmentId: Schema.optionalKey(boundedString("a Tunnel-Assignment-Id of 1-253 bytes")),
+  secret: Schema.optionalKey(boundedString("a string of 1-255 bytes")),
+  hostName: Schema.optionalKey(hostName),
+  peerHostName: Schema.optionalKey(hostName),
+});
+
+const LacDomain = section({
+  domain: required(
+    stringField("a domain such as isp.example", (s) => s.length > 0 && s.length <= 253 && !/\s/.test(s)),
+    "add domain: with the part of the user name after the separator",
+  ),
+  terminate: withDefault(boolean, false),
+  tunnels: withDefault(
+    Schema.Array(LacTunnel).annotate({ expected: "a list of { address, port, preference, maxSessions }" }),
+    [],
+  ),
+  weightedLoadBalancing: Schema.optionalKey(boolean),
+  failoverWithinPreference: Schema.optionalKey(boolean),
+  proxyAvps: Schema.optionalKey(boolean),
+}).check(
+  Schema.makeFilter((d) => {
+    if (d.terminate && d.tunnels.length > 0)
+      return {
+        path: ["tunnels"],
+        issue: "a terminated domain has no tunnels; remove tunnels: or terminate: true",
+      };
+    if (!d.terminate && d.tunnels.length === 0)
+      return {
+        path: ["tunnels"],
+        issue: "expected at least one tunnel; add one, or terminate: true to end PPP here",
+      };
+    if (d.tunnels.length > MAX_TUNNELS_PER_DOMAIN)
+      return {
+        path: ["tunnels"],
+        issue: `expected at most ${MAX_TUNNELS_PER_DOMAIN} tunnels, got ${d.tunnels.length}; split the domain`,
+      };
+    return undefined;
+  }),
+);
+
+const Lac = section({
+  domainSeparator: withDefault(
+    stringField("a separator of 1-8 characters such as @", (s) => s.length >= 1 && s.length <= 8),
+    "@",
+  ),
+  stripDomain: withDefault(boolean, false),
+  weightedLoadBalancing: withDefault(boolean, false),
+  failoverWithinPreference: withDefault(boolean, false),
+  maxSessionsPerTunnel: withDefault(maxSessions, 0),
+  proxyAvps: withDefault(boolean, true),
+  defaultDomain: Schema.optionalKey(stringField("a domain listed in domains:", (s) => s.length > 0)),
+  domains: withDefault(Schema.Array(LacDomain).annotate({ expected: "a list of { domain, tunnels }" }), []),
+}).check(
+  Schema.makeFilter((lac) => {
+    const issues: { path: (string | number)[]; issue: string }[] = [];
+    lac.domains.forEach((d, j) => {
+      const i = lac.domains.findIndex((o) => o.domain.toLowerCase() === d.domain.toLowerCase());
+      if (i < j) issues.push({ path: ["domains", j], issue: `same domain as domains[${i}]; merge the two` });
+    });
+    const fallback = lac.defaultDomain;
+    if (
+      fallback !== undefined &&
+      !lac.domains.some((d) => d.domain.toLowerCase() === fallback.toLowerCase())
+    ) {
+      const names = lac.domains.map((d) => d.domain).join(", ");
+      issues.push({
+        path: ["defaultDomain"],
+        issue: `no domain ${quoteValue(fallback)} in domains:; ${names ? `domains are: ${names}` : "add it"}`,
+      });
+    }
+    return issues;
+  }),
+);
+
 /** The whole file. Decode with `{ errors: "all", onExcessProperty: "error" }` (as `parseConfig` does). */
 export const RunConfigFileSchema = section({
   node: required(Node, "add node: with at least name:"),
@@ -622,6 +714,7 @@ export const RunConfigFileSchema = section({
   pools: withDefault(Pools, []),
   aaa: Schema.optionalKey(Aaa),
   accounting: withDefault(Accounting, {}),
+  lac: Schema.optionalKey(Lac),
 }).check(
   Schema.makeFilter((file) => {
     const name = file.ppp.defaultPool;
@@ -699,6 +792,8 @@ export interface RunConfig {
   /** How subscribers are authenticated (the LNS terminating PPP); absent: nobody is. */
   aaa?: AaaConfig;
   accounting: AccountingConfig;
+  /** The LAC's decision (domain map, RADIUS groups); absent: this node tunnels nobody by domain. */
+  lac?: RunConfigFile["lac"];
 }
 
 /** The `aaa` section: local users, or RADIUS servers (adapters/aaa's openAaa takes it). */

@@ -782,7 +782,7 @@ describe("file-level errors", () => {
 
   test("a document that is not a map", () => {
     expect(errors("- node\n")).toEqual([
-      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, ppp, pools, aaa, accounting, got a list",
+      "config: expected a map with keys node, listen, admin, events, timers, limits, destinations, ppp, pools, aaa, accounting, lac, got a list",
     ]);
   });
 
@@ -872,5 +872,68 @@ describe("loadConfig", () => {
     const result = await loadConfig(huge);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]).toContain("too large for a configuration file");
+  });
+});
+
+describe("lac: the domain map and RADIUS groups", () => {
+  const base = "node: { name: lac }\n";
+  test("the example's domain map reaches the node: groups with their tunnels, terminate, default route", async () => {
+    const example = new URL("../../../adapters/config/example.yaml", import.meta.url).pathname;
+    const lac = toNodeConfig(config(await loadConfig(example))).lac;
+    expect(lac?.domainSeparator).toBe("@");
+    const isp = lac?.domains.get("isp.example");
+    expect(isp?.kind === "tunnel" && isp.group).toMatchObject({
+      name: "isp.example",
+      failoverWithinPreference: true,
+      proxyAvps: true,
+      tunnels: [
+        {
+          peer: { address: "192.0.2.20", port: 1701 },
+          preference: 0,
+          maxSessions: 1000,
+          assignmentId: "a",
+          secret: new TextEncoder().encode("lns-secret"),
+          clientAuthId: "lac.test",
+          serverAuthId: "lns.test",
+        },
+        { peer: { address: "192.0.2.21", port: 1701 }, preference: 1, maxSessions: 0 },
+      ],
+    });
+    expect(lac?.domains.get("local.example")).toEqual({ kind: "terminate" });
+    expect(lac?.defaultRoute).toBe(isp);
+    expect(lac?.radiusGroup).toEqual({
+      weightedLoadBalancing: false,
+      failoverWithinPreference: false,
+      proxyAvps: true,
+      maxSessions: 0,
+    });
+  });
+
+  test("errors name the field and the fix", () => {
+    const errors = (yaml: string) => {
+      const r = parseConfig(base + yaml);
+      return r.ok ? [] : r.errors;
+    };
+    expect(
+      errors("lac: { domains: [{ domain: a, tunnels: [{ address: 10.0.0.1, preference: 9 }] }] }"),
+    ).toEqual([
+      "config lac.domains[0].tunnels[0].preference: expected an integer 0-7 (0 the most preferred), got 9",
+    ]);
+    expect(errors("lac: { domains: [{ domain: a }] }")[0]).toContain(
+      "lac.domains[0].tunnels: expected at least one tunnel; add one, or terminate: true",
+    );
+    expect(
+      errors("lac: { domains: [{ domain: a, terminate: true, tunnels: [{ address: 10.0.0.1 }] }] }")[0],
+    ).toContain("lac.domains[0].tunnels: a terminated domain has no tunnels");
+    expect(
+      errors("lac: { domains: [{ domain: a, terminate: true }, { domain: A, terminate: true }] }")[0],
+    ).toContain("lac.domains[1]: same domain as domains[0]");
+    expect(errors("lac: { defaultDomain: b, domains: [{ domain: a, terminate: true }] }")[0]).toContain(
+      'lac.defaultDomain: no domain "b" in domains:; domains are: a',
+    );
+    expect(errors("lac: { domains: [{ domain: a, tunnels: [{ address: lns.example }] }] }")[0]).toContain(
+      "lac.domains[0].tunnels[0].address: expected an IPv4 address",
+    );
+    expect(errors("lac: { stripDomian: true }")[0]).toContain("stripDomain");
   });
 });
