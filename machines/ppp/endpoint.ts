@@ -85,6 +85,11 @@ export interface PppSettings {
   /** Client: who we are (PAP Peer-ID, CHAP Name) and our secret. */
   user?: string;
   password?: string;
+  /**
+   * Server on a LAC: keep the raw LCP Configure-Requests (proxy LCP, RFC 2661 §4.4.5 AVPs 26-28) and,
+   * once the subscriber has authenticated, hand the link on (`handOff`) instead of answering it.
+   */
+  lac?: boolean;
 }
 
 /** Defaults of the settings (RFC 1661 §4.6 timers; 1460 bytes fit L2TP over a 1500-byte path). */
@@ -198,6 +203,13 @@ export interface PppContext {
   earlyIpcp: Uint8Array | undefined;
   /** The proxy AVPs, until they are used at the start. */
   proxy: ProxyInfo | undefined;
+  /**
+   * A LAC's server (settings.lac): the options of the first and the last LCP Configure-Request received
+   * and of the last one sent, as they were on the wire (RFC 2661 §4.4.5: the body from the first option).
+   */
+  lcpInitialReceived?: Uint8Array;
+  lcpLastReceived?: Uint8Array;
+  lcpLastSent?: Uint8Array;
 }
 
 /** Events a PPP endpoint takes. */
@@ -217,7 +229,9 @@ export type PppEvent =
   /** Close the link: Terminate-Request, then Closed (administrative, session timeout …). */
   | { type: "close"; cause: PppCause }
   /** The session under the link is gone: end at once, send nothing. */
-  | { type: "lowerDown"; cause: PppCause };
+  | { type: "lowerDown"; cause: PppCause }
+  /** A LAC tunnels the link (settings.lac): it ends here without a word; the LNS answers the subscriber. */
+  | { type: "handOff"; message: string };
 
 /** Effects a PPP endpoint asks of its wiring. */
 export type PppEffect =
@@ -399,6 +413,13 @@ export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]):
     case "lowerDown":
       finish(step, event.cause);
       break;
+    case "handOff":
+      if (step.c[SETTINGS].lac === true) {
+        step.out.push({ type: "cancel", timer: "timer.lcp" });
+        step.out.push({ type: "cancel", timer: "timer.auth" });
+        finish(step, pppCause(PppDisconnectCode.noInformation, 0, PppDirection.local, event.message));
+      }
+      break;
   }
   return settle(step.c, context);
 }
@@ -453,6 +474,12 @@ function onFrame(step: Step, protocol: number, payload: Uint8Array): void {
   }
 }
 
+/** The Length field of an LCP packet (RFC 1661 §5), within the bytes there are. */
+function lcpLength(payload: Uint8Array): number {
+  const length = ((payload[2] ?? 0) << 8) | (payload[3] ?? 0);
+  return Math.min(Math.max(length, 4), payload.length);
+}
+
 function onLcp(step: Step, payload: Uint8Array): void {
   const decoded = decodeLcp(payload);
   if (!decoded.ok) return; // RFC 1661 §5: a malformed packet is silently discarded.
@@ -460,6 +487,12 @@ function onLcp(step: Step, payload: Uint8Array): void {
   const c = step.c;
   switch (p.code) {
     case "Configure-Request": {
+      if (c[SETTINGS].lac === true) {
+        // RFC 2661 §4.4.5: AVPs 26 and 28 carry the request's body from its first option.
+        const options = payload.slice(4, lcpLength(payload));
+        c.lcpInitialReceived ??= options;
+        c.lcpLastReceived = options;
+      }
       const answer = judgeLcpRequest(step, p);
       // The peer's first request while ours is unanswered: ours was most likely lost before the peer
       // listened (a pppd behind a LAC flushes its tty when it starts), so it goes again now rather than a
@@ -1153,6 +1186,8 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
           which === "lcp"
             ? encodeLcp({ code: "Configure-Request", id: ncp.id, options: lcpRequestOptions(c) })
             : encodeIpcp({ code: "Configure-Request", id: ncp.id, options: ipcpRequestOptions(c) });
+        // RFC 2661 §4.4.5 AVP 27: the last Configure-Request sent, from its first option.
+        if (which === "lcp" && c[SETTINGS].lac === true) c.lcpLastSent = payload.subarray(4);
         send(step, protocol, payload);
         armed = true;
         break;

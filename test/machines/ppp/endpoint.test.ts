@@ -309,3 +309,72 @@ describe("a first Configure-Request lost", () => {
     expect(a.c.ipcp).toBe("opened");
   });
 });
+
+describe("a LAC's server endpoint (settings.lac): proxy LCP kept, the link handed on", () => {
+  /** The options of an LCP Configure-Request frame (RFC 2661 §4.4.5: the body from the first option). */
+  const optionsOf = (f: Frame) => f.payload.subarray(4);
+  const isConfReq = (f: Frame) => f.protocol === 0xc021 && f.payload[0] === 1;
+
+  test("the first and last Configure-Request received and the last sent are kept as on the wire; handOff ends it silently", () => {
+    // Each side's first MRU is Nak'd by the other, so first and last requests differ both ways.
+    const { a, b } = pair(
+      { lac: true, authProtocols: ["pap"], mru: 1000 },
+      { mru: 4000, minMru: 1200, maxMru: 4000 },
+    );
+    const fromClient: Frame[] = [];
+    const fromServer: Frame[] = [];
+    let credentials: PppEffect | undefined;
+    // The server's first request is lost: the client's first request is answered by a second one.
+    a.take();
+    for (let round = 0; round < 20 && !credentials; round++) {
+      for (const f of b.take()) {
+        fromClient.push(f);
+        a.receive(f);
+      }
+      for (const f of a.take()) {
+        fromServer.push(f);
+        b.receive(f);
+      }
+      credentials = a.others.find((e) => e.type === "authenticate");
+      if (round === 0) a.step({ type: "timer.lcp" });
+    }
+    expect(credentials).toMatchObject({
+      type: "authenticate",
+      credentials: { method: "pap", user: "alice" },
+    });
+    const received = fromClient.filter(isConfReq);
+    const sent = fromServer.filter(isConfReq);
+    expect(received.length).toBeGreaterThanOrEqual(2);
+    expect(optionsOf(received[0] as Frame)).not.toEqual(optionsOf(received.at(-1) as Frame));
+    expect(optionsOf(sent[0] as Frame)).not.toEqual(optionsOf(sent.at(-1) as Frame));
+    expect(a.c.lcpInitialReceived).toEqual(optionsOf(received[0] as Frame));
+    expect(a.c.lcpLastReceived).toEqual(optionsOf(received.at(-1) as Frame));
+    expect(a.c.lcpLastSent).toEqual(optionsOf(sent.at(-1) as Frame));
+    expect(decodeLcp(concatHeader(a.c.lcpLastSent as Uint8Array)).ok).toBe(true);
+    // Handed on: no PAP Ack from the LAC (the LNS answers), nothing sent, the link over.
+    a.step({ type: "handOff", message: "tunnelled to 127.0.0.3:1701" });
+    expect(a.take()).toEqual([]);
+    expect(a.c.ended).toBe(true);
+    expect(a.others.at(-1)).toMatchObject({
+      type: "finished",
+      cause: { message: "tunnelled to 127.0.0.3:1701" },
+    });
+  });
+
+  test("without settings.lac nothing is kept and handOff is ignored", () => {
+    const { a, b } = pair();
+    converge(a, b);
+    expect(a.c.lcpInitialReceived).toBeUndefined();
+    expect(a.c.lcpLastSent).toBeUndefined();
+    a.step({ type: "handOff", message: "x" });
+    expect(a.c.ended).toBe(false);
+  });
+});
+
+/** An LCP Configure-Request around these options (to check they decode as a request's body). */
+function concatHeader(options: Uint8Array): Uint8Array {
+  const out = new Uint8Array(options.length + 4);
+  out.set([1, 1, (options.length + 4) >> 8, (options.length + 4) & 0xff]);
+  out.set(options, 4);
+  return out;
+}
