@@ -25,7 +25,7 @@ import type {
   TunnelRole,
   tunnelMachine,
 } from "../machines/tunnel.ts";
-import type { Avps } from "../protocol/l2tp/avps.ts";
+import type { AvpName, Avps } from "../protocol/l2tp/avps.ts";
 import type { ControlHeader } from "../protocol/l2tp/header.ts";
 import { encodeDataHeader } from "../protocol/l2tp/header.ts";
 import {
@@ -183,14 +183,18 @@ export class TunnelHandle {
     this.#secret = spec.profile?.secretBytes;
     this.tieBreaker =
       spec.role === "initiator" && rt.config.tieBreaker !== false ? rt.random.bytes(8) : undefined;
-    const hide = spec.profile?.hide;
     const secret = this.#secret;
-    let encodeOptions: (() => EncodeOptions) | undefined;
-    if (secret && hide && hide.length > 0) {
+    const hide = spec.profile?.hide;
+    let encodeOptions: ((message: ControlMessage) => EncodeOptions | undefined) | undefined;
+    if (secret) {
       // One options object per tunnel, a fresh Random Vector (RFC 2661 §4.3) in it per transmission.
+      // A proxied PAP password (Proxy Authen Response, an ICCN's) is hidden whenever there is a secret;
+      // with no hide list, the other messages go without a Random Vector, as before.
       const vectors = randomVectors(rt.random);
-      const options: EncodeOptions = { secret, hide, randomVector: EMPTY };
-      encodeOptions = (): EncodeOptions => {
+      const listed = hide !== undefined && hide.length > 0;
+      const options: EncodeOptions = { secret, hide: withProxyResponse(hide), randomVector: EMPTY };
+      encodeOptions = (message) => {
+        if (!listed && message.avps.proxyAuthenResponse === undefined) return undefined;
         options.randomVector = vectors.next();
         return options;
       };
@@ -835,4 +839,10 @@ export function stateName(value: unknown): string {
   const [k, v] = entries[0];
   const inner = stateName(v);
   return inner ? `${k}.${inner}` : k;
+}
+
+/** The AVPs to hide with Proxy Authen Response among them (the list itself when it already is). */
+function withProxyResponse(hide: readonly AvpName[] | undefined): readonly AvpName[] {
+  if (hide?.includes("proxyAuthenResponse")) return hide;
+  return [...(hide ?? []), "proxyAuthenResponse"];
 }

@@ -72,8 +72,8 @@ export interface ControlChannelDeps {
   deliver(message: ControlMessage, header: ControlHeader): void;
   /** Retransmissions are exhausted: the peer is gone. Called once; the channel is closed by then. */
   onFailure(cause: string): void;
-  /** Secret and hidden AVPs for encoding; asked at every (re)transmission. */
-  encodeOptions?: () => EncodeOptions;
+  /** Secret and hidden AVPs for encoding this message; asked at every (re)transmission. */
+  encodeOptions?: (message: ControlMessage) => EncodeOptions | undefined;
   /**
    * A message that failed to decode after its header was read, in Ns order: it was acknowledged (RFC
    * 2661 §4.1) and the tunnel decides what else to do (StopCCN, CDN, or nothing).
@@ -387,7 +387,7 @@ export class ControlChannel {
     };
     let packet: Uint8Array;
     try {
-      packet = encodeControl(header, out.message, this.#deps.encodeOptions?.());
+      packet = encodeControl(header, out.message, this.#deps.encodeOptions?.(out.message));
     } catch (err) {
       this.#fail(
         `cannot encode ${out.message.type} (Ns=${out.ns}): ${err instanceof Error ? err.message : String(err)}`,

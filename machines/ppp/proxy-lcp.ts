@@ -4,10 +4,12 @@
  * can be taken over as they are, so that LCP goes straight to Opened without a renegotiation. One pure
  * function; each rule has its unit test (test/machines/ppp/proxy-lcp.test.ts).
  */
+import type { Credentials } from "../../actors/aaa.ts";
 import type { Avps } from "../../protocol/l2tp/avps.ts";
 import { type LcpOption, lcpOptions } from "../../protocol/ppp/lcp.ts";
 import { ChapAlgorithm, PppProtocol } from "../../protocol/ppp/numbers.ts";
 import { decodeOptions } from "../../protocol/ppp/options.ts";
+import type { ProxyInfo } from "./endpoint.ts";
 
 /** An authentication protocol a PPP endpoint runs (RFC 1334 PAP, RFC 1994 CHAP with MD5). */
 export type AuthMethod = "pap" | "chap";
@@ -148,4 +150,41 @@ export function judgeProxyLcp(avps: Avps, policy: ProxyLcpPolicy): ProxyLcpVerdi
     };
   }
   return { kind: "acceptable", local, peer, auth: auth.auth };
+}
+
+/**
+ * A LAC's proxy AVPs for the ICCN (RFC 2661 §4.4.5, AVPs 26-33) from its real negotiation with the
+ * subscriber: the LCP Configure-Requests its server endpoint kept (settings.lac) and the credentials
+ * the subscriber presented. PAP's Proxy Authen Response is the password in clear: the tunnel hides it
+ * (RFC 2661 §4.3) whenever it has a secret, and the event log redacts it.
+ */
+export function proxyAvpsOf(
+  negotiated: {
+    lcpInitialReceived?: Uint8Array | undefined;
+    lcpLastSent?: Uint8Array | undefined;
+    lcpLastReceived?: Uint8Array | undefined;
+  },
+  credentials: Credentials,
+): ProxyInfo {
+  const out: ProxyInfo = {};
+  if (negotiated.lcpInitialReceived) out.initialReceivedLcpConfReq = negotiated.lcpInitialReceived;
+  if (negotiated.lcpLastSent) out.lastSentLcpConfReq = negotiated.lcpLastSent;
+  if (negotiated.lcpLastReceived) out.lastReceivedLcpConfReq = negotiated.lcpLastReceived;
+  out.proxyAuthenName = credentials.user;
+  switch (credentials.method) {
+    case "pap":
+      out.proxyAuthenType = ProxyAuthenType.pap;
+      out.proxyAuthenResponse = credentials.password;
+      break;
+    case "chap":
+      out.proxyAuthenType = ProxyAuthenType.chap;
+      out.proxyAuthenChallenge = credentials.challenge;
+      out.proxyAuthenId = credentials.id;
+      out.proxyAuthenResponse = credentials.response;
+      break;
+    case "none":
+      out.proxyAuthenType = ProxyAuthenType.none;
+      break;
+  }
+  return out;
 }

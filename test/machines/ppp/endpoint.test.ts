@@ -15,6 +15,7 @@ import {
   pppStart,
   pppStep,
 } from "../../../machines/ppp/endpoint.ts";
+import { proxyAvpsOf } from "../../../machines/ppp/proxy-lcp.ts";
 import { decodeChap } from "../../../protocol/ppp/chap.ts";
 import { decodeIpcp } from "../../../protocol/ppp/ipcp.ts";
 import { decodeLcp, encodeLcp, type LcpPacket } from "../../../protocol/ppp/lcp.ts";
@@ -359,6 +360,27 @@ describe("a LAC's server endpoint (settings.lac): proxy LCP kept, the link hande
       type: "finished",
       cause: { message: "tunnelled to 127.0.0.3:1701" },
     });
+  });
+
+  test("its proxy AVPs are what our LNS takes over: LCP opened without a Configure-Request, the same credentials checked", () => {
+    for (const method of ["pap", "chap"] as const) {
+      const { a, b } = pair({ lac: true, authProtocols: [method] });
+      let auth: (PppEffect & { type: "authenticate" }) | undefined;
+      for (let round = 0; round < 20 && !auth; round++) {
+        for (const f of b.take()) a.receive(f);
+        for (const f of a.take()) b.receive(f);
+        auth = a.others.find((e) => e.type === "authenticate") as typeof auth;
+      }
+      if (!auth) throw new Error("no authentication");
+      const proxy = proxyAvpsOf(a.c, auth.credentials);
+      expect(proxy.proxyAuthenType).toBe(method === "pap" ? 3 : 2);
+      const lns = new End({ path, settings: server, magic: 0x33333333, challenge: new Uint8Array(16) });
+      const withProxy = new End({ path, settings: server, magic: 0x33333333, proxy });
+      expect(lns.take().some((f) => f.protocol === 0xc021)).toBe(true);
+      expect(withProxy.take()).toEqual([]);
+      expect(withProxy.c.proxied).toBe(true);
+      expect(withProxy.others.find((e) => e.type === "authenticate")).toEqual(auth);
+    }
   });
 
   test("without settings.lac nothing is kept and handOff is ignored", () => {
