@@ -163,6 +163,8 @@ export function proxyAvpsOf(
     lcpInitialReceived?: Uint8Array | undefined;
     lcpLastSent?: Uint8Array | undefined;
     lcpLastReceived?: Uint8Array | undefined;
+    /** The Identifier of the subscriber's PAP Authenticate-Request or of our CHAP Challenge. */
+    authId: number;
   },
   credentials: Credentials,
 ): ProxyInfo {
@@ -174,6 +176,8 @@ export function proxyAvpsOf(
   switch (credentials.method) {
     case "pap":
       out.proxyAuthenType = ProxyAuthenType.pap;
+      // The LNS's Authenticate-Ack must carry the request's Identifier (RFC 1334 §2.2.2).
+      out.proxyAuthenId = negotiated.authId;
       out.proxyAuthenResponse = credentials.password;
       break;
     case "chap":

@@ -1,0 +1,299 @@
+/**
+ * A LAC's subscribers (the E-series sequence): a subscriber's line comes from the Access port; a PPP
+ * actor in role "server" (the shared endpoint with settings.lac) negotiates LCP and takes its
+ * authentication; the decision (machines/lac-decision.ts: RADIUS tunnel attributes, else the domain
+ * map) says where it goes; a tunnelled subscriber's call is placed through tunnel selection with the
+ * proxy LCP and authentication AVPs in its ICCN (RFC 2661 §4.4.5); once the session is established the
+ * PPP actor hands the link on and frames are relayed both ways without an XState step per frame.
+ *
+ * Ends: the subscriber's LCP Terminate-Request after the hand-off gives a CDN with RFC 3145 code 3; a
+ * CDN (or StopCCN) from the LNS gives the subscriber an LCP Terminate-Request, then the line goes down.
+ * A subscriber refused (nothing found, RADIUS rejected, no tunnel) gets an authentication failure with
+ * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind.
+ */
+import { type Actor, createActor, type InspectionEvent } from "xstate";
+import type { Access, AccessLine } from "../adapters/access/index.ts";
+import { type Cause, cause } from "../machines/common.ts";
+import { decide, type LacPolicy } from "../machines/lac-decision.ts";
+import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "../machines/ppp/disconnect.ts";
+import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../machines/ppp/endpoint.ts";
+import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
+import { proxyAvpsOf } from "../machines/ppp/proxy-lcp.ts";
+import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
+import { decodeFrame } from "../protocol/ppp/frame.ts";
+import { encodeLcp } from "../protocol/ppp/lcp.ts";
+import { PppProtocol } from "../protocol/ppp/numbers.ts";
+import type { Aaa, Credentials } from "./aaa.ts";
+import type { L2tpNode } from "./node.ts";
+import type { Clock, Random } from "./ports.ts";
+import type { DataHandler } from "./runtime.ts";
+
+/** What the LAC's subscriber side needs. */
+export interface LacAccessDeps {
+  node: L2tpNode;
+  access: Access;
+  policy: LacPolicy;
+  clock: Clock;
+  random: Random;
+  /** RADIUS (or local) AAA asked for each subscriber: its tunnel attributes win over the domain map. */
+  aaa?: Aaa;
+  /** The LAC's PPP toward subscribers (MRU, auth protocols, timers); defaults as PPP_DEFAULTS. */
+  ppp?: Partial<Omit<PppSettings, "role" | "lac">>;
+  /** The node's inspection observer: each subscriber's PPP actor is recorded like every other actor. */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** Counters of the LAC's subscriber side. */
+export interface LacAccessStats {
+  lines: number;
+  /** Subscribers whose call reached an established session (relayed from then on). */
+  tunnelled: number;
+  /** Subscribers refused with an authentication failure. */
+  refused: number;
+  /** Frames relayed, each way. */
+  framesToLns: number;
+  framesToSubscriber: number;
+  /** Subscribers' LCP Terminate-Requests turned into CDNs (RFC 3145 code 3). */
+  subscriberTerminates: number;
+  /** CDNs (or StopCCNs) from the LNS turned into LCP Terminate-Requests. */
+  lnsDisconnects: number;
+}
+
+/** The LAC's subscriber side: one `Subscriber` per line. */
+export class LacAccess {
+  readonly stats: LacAccessStats = {
+    lines: 0,
+    tunnelled: 0,
+    refused: 0,
+    framesToLns: 0,
+    framesToSubscriber: 0,
+    subscriberTerminates: 0,
+    lnsDisconnects: 0,
+  };
+  /** Relayed subscribers by "tunnel id/session id" (the node's data handler looks them up). */
+  readonly relayed = new Map<string, Subscriber>();
+  readonly deps: LacAccessDeps;
+  readonly settings: PppSettings;
+
+  constructor(deps: LacAccessDeps) {
+    this.deps = deps;
+    this.settings = { ...PPP_DEFAULTS, hostName: "lac", ...deps.ppp, role: "server", lac: true };
+    deps.access.onLine((line) => {
+      this.stats.lines++;
+      new Subscriber(this, line);
+    });
+  }
+
+  /** The node's data handler (NodeDeps.onData): a relayed session's frames go to its subscriber. */
+  readonly onData: DataHandler = (session, packet) => {
+    const sub = this.relayed.get(`${session.tunnel.id}/${session.id}`);
+    if (!sub) return;
+    const at = dataPayloadOffset(packet);
+    if (at >= 0) sub.toSubscriber(packet.slice(at));
+  };
+}
+
+/** One subscriber on the LAC: its PPP actor until the hand-off, then the relay. */
+class Subscriber {
+  readonly #lac: LacAccess;
+  readonly #line: AccessLine;
+  readonly #actor: Actor<PppLogic>;
+  #credentials: Credentials | undefined;
+  /** Set once the session is established: where the relay sends the subscriber's frames. */
+  #session: { tunnelId: number; sessionId: number } | undefined;
+  #done = false;
+
+  constructor(lac: LacAccess, line: AccessLine) {
+    this.#lac = lac;
+    this.#line = line;
+    const { clock, random, inspect } = lac.deps;
+    const settings = lac.settings;
+    this.#actor = createActor(pppLogic, {
+      input: {
+        path: { system: lac.deps.node.name, ppp: true },
+        settings,
+        magic: random.uint32() || 1,
+        ...(settings.authProtocols.includes("chap") ? { challenge: random.bytes(16) } : {}),
+      },
+      clock,
+      ...(inspect ? { inspect } : {}),
+    });
+    sinkPppEffects(this.#actor, this);
+    line.onFrame((frame) => this.#fromSubscriber(frame));
+    line.onDown(() => this.#lineDown());
+    this.#actor.start();
+  }
+
+  /** What the PPP actor asks (PppEffectSink). */
+  pppEffect(effect: PppEffect): void {
+    switch (effect.type) {
+      case "send":
+        this.#line.send(pppFrame(effect.protocol, effect.payload));
+        return;
+      case "authenticate":
+        this.#credentials = effect.credentials;
+        void this.#decide(effect.credentials);
+        return;
+      case "finished":
+        // Handed on: the relay carries the link now. Otherwise the link is over: down with the line.
+        if (this.#session === undefined) this.#end();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A frame of the session (from the LNS) to the subscriber. */
+  toSubscriber(frame: Uint8Array): void {
+    this.#lac.stats.framesToSubscriber++;
+    this.#line.send(frame);
+  }
+
+  /** After authentication: RADIUS (when there is AAA), then the decision, then the call. */
+  async #decide(credentials: Credentials): Promise<void> {
+    const { aaa, policy, node } = this.#lac.deps;
+    let tunnels: Parameters<typeof decide>[1];
+    if (aaa) {
+      const answer = await aaa.authenticate({
+        credentials,
+        ...(this.#line.callingNumber !== undefined ? { callingNumber: this.#line.callingNumber } : {}),
+      });
+      if (this.#done) return;
+      if (!answer.ok) {
+        this.#refuse(cause("auth", `AAA: ${answer.replyMessage ?? answer.message}`));
+        return;
+      }
+      tunnels = answer.authorization.tunnels;
+    }
+    const decision = decide(credentials.user, tunnels, policy);
+    if (decision.kind === "refuse") {
+      this.#refuse(decision.cause);
+      return;
+    }
+    if (decision.kind === "terminate") {
+      this.#refuse(cause("refused", `${decision.reason}, which this LAC does not do yet`));
+      return;
+    }
+    const context = this.#actor.getSnapshot().context;
+    const proxy = decision.group.proxyAvps === false ? undefined : proxyAvpsOf(context, credentials);
+    const outcome = await node.openSession({
+      group: decision.group,
+      ...(proxy ? { connectAvps: proxy } : {}),
+      ...(this.#line.callingNumber !== undefined
+        ? { requestAvps: { callingNumber: this.#line.callingNumber } }
+        : {}),
+    });
+    if (this.#done) {
+      if (outcome.ok)
+        node.closeSession(outcome.tunnelId, outcome.sessionId, cause("ppp", "the subscriber left"));
+      return;
+    }
+    if (!outcome.ok) {
+      this.#refuse(outcome.cause);
+      return;
+    }
+    this.#session = { tunnelId: outcome.tunnelId, sessionId: outcome.sessionId };
+    this.#lac.relayed.set(`${outcome.tunnelId}/${outcome.sessionId}`, this);
+    this.#lac.stats.tunnelled++;
+    this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
+    void outcome.ended.then((why) => this.#sessionEnded(why));
+  }
+
+  /** An authentication failure with the cause (PAP Nak, CHAP Failure); the endpoint ends the link. */
+  #refuse(why: Cause): void {
+    this.#lac.stats.refused++;
+    this.#actor.send({ type: "authenticated", ok: false, message: why.message });
+  }
+
+  #fromSubscriber(frame: Uint8Array): void {
+    if (this.#done) return;
+    const session = this.#session;
+    if (session === undefined) {
+      const decoded = decodeFrame(frame);
+      if (!decoded.ok) return;
+      this.#actor.send({
+        type: "frame",
+        protocol: decoded.value.protocol,
+        payload: decoded.value.payload.slice(),
+      });
+      return;
+    }
+    // RFC 3145 code 3: the subscriber hung up; the CDN says so (and the LNS's PPP sees it as such).
+    if (isLcpTerminateRequest(frame)) {
+      this.#lac.stats.subscriberTerminates++;
+      const ppp = pppCause(
+        PppDisconnectCode.normal,
+        PppProtocol.LCP,
+        PppDirection.peer,
+        "the subscriber sent LCP Terminate-Request",
+      );
+      this.#lac.deps.node.closeSession(session.tunnelId, session.sessionId, {
+        ...cause("ppp", ppp.message, { result: 2, error: 0, message: ppp.message }),
+        ppp,
+      });
+      // RFC 1661 §5.5: acknowledged (once the call is closing, so that the line's end says nothing more).
+      this.#end(terminateAck(frame));
+      return;
+    }
+    this.#lac.stats.framesToLns++;
+    this.#lac.deps.node.sendData(session.tunnelId, session.sessionId, frame);
+  }
+
+  /** The session ended (a CDN from the LNS, its tunnel gone): tell the subscriber, then the line goes. */
+  #sessionEnded(why: Cause): void {
+    if (this.#done) return;
+    this.#lac.stats.lnsDisconnects++;
+    const request = encodeLcp({
+      code: "Terminate-Request",
+      id: 1,
+      data: new TextEncoder().encode(why.message.slice(0, 200)),
+    });
+    this.#end(pppFrame(PppProtocol.LCP, request));
+  }
+
+  #lineDown(): void {
+    if (this.#done) return;
+    const session = this.#session;
+    if (session) {
+      const ppp: PppCause = pppCause(
+        PppDisconnectCode.noInformation,
+        0,
+        PppDirection.peer,
+        "the subscriber's line went down",
+      );
+      this.#lac.deps.node.closeSession(session.tunnelId, session.sessionId, {
+        ...cause("ppp", ppp.message),
+        ppp,
+      });
+    }
+    this.#actor.send({
+      type: "lowerDown",
+      cause: pppCause(PppDisconnectCode.noInformation, 0, PppDirection.peer, "line down"),
+    });
+    this.#end();
+  }
+
+  /** The subscriber is done with: `last` (a Terminate-Request or -Ack) goes out, then the line closes. */
+  #end(last?: Uint8Array): void {
+    if (this.#done) return;
+    this.#done = true;
+    const s = this.#session;
+    if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
+    this.#actor.stop();
+    if (last) this.#line.send(last);
+    this.#line.close();
+  }
+}
+
+function isLcpTerminateRequest(frame: Uint8Array): boolean {
+  const decoded = decodeFrame(frame);
+  return decoded.ok && decoded.value.protocol === PppProtocol.LCP && decoded.value.payload[0] === 5;
+}
+
+/** RFC 1661 §5.5: the Terminate-Ack to a Terminate-Request, same Identifier. */
+function terminateAck(frame: Uint8Array): Uint8Array | undefined {
+  const decoded = decodeFrame(frame);
+  if (!decoded.ok) return undefined;
+  const id = decoded.value.payload[1] ?? 0;
+  return pppFrame(PppProtocol.LCP, encodeLcp({ code: "Terminate-Ack", id, data: new Uint8Array(0) }));
+}

@@ -1,0 +1,133 @@
+/**
+ * The LAC's subscriber side end to end over the memory network: simulated subscribers (real PPP
+ * clients) → our LAC (a PPP server that stops at authentication, the domain map, tunnel selection,
+ * proxy AVPs, the relay) → our LNS (proxy LCP accepted, local AAA, a pool, the echo data plane).
+ */
+import { describe, expect, test } from "bun:test";
+import { LacAccess } from "../../actors/lac-access.ts";
+import type { L2tpNode } from "../../actors/node.ts";
+import { LocalAaa } from "../../adapters/aaa/local.ts";
+import { SubscriberSimulator } from "../../adapters/access/simulator.ts";
+import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
+import { SeededRandom } from "../../adapters/random/seeded.ts";
+import type { LacPolicy } from "../../machines/lac-decision.ts";
+import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
+import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
+import { dataPayloadOffset } from "../../protocol/l2tp/header.ts";
+import { decodeFrame } from "../../protocol/ppp/frame.ts";
+import { group } from "../machines/tunnel-groups.ts";
+import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
+
+const policy: LacPolicy = {
+  domainSeparator: "@",
+  stripDomain: false,
+  domains: new Map([
+    ["isp.example", { kind: "tunnel", group: group([{ peer: LNS, preference: 0, maxSessions: 0 }]) }],
+  ]),
+  radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
+};
+
+function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"]) {
+  const lab = new Lab(31);
+  /** LCP Configure-Requests (code 1) seen inside the tunnel's data messages, either way. */
+  const lcpConfReqsInTunnel: string[] = [];
+  lab.net.tap((packet, from) => {
+    if (((packet[0] as number) & 0x80) !== 0) return;
+    const at = dataPayloadOffset(packet);
+    const f = at >= 0 ? decodeFrame(packet.subarray(at)) : undefined;
+    if (f?.ok && f.value.protocol === 0xc021 && f.value.payload[0] === 1)
+      lcpConfReqsInTunnel.push(from.address);
+  });
+  let access: LacAccess | undefined;
+  const lacNode: L2tpNode = lab.node(LAC.address, lacConfig(), {
+    deps: { onData: (s, p) => access?.onData(s, p) },
+  });
+  const lns = lab.node(
+    LNS.address,
+    lnsConfig({
+      ppp: {
+        lns: { authProtocols: ["chap", "pap"], localAddress: "10.0.0.1" },
+        pools: [{ name: "main", start: "10.1.0.1", end: "10.1.0.100" }],
+      },
+    }),
+    {
+      deps: {
+        aaa: new LocalAaa([{ name: "alice@isp.example", password: "alice-pw" }]),
+        dataPlane: new EchoDataPlane(),
+      },
+    },
+  );
+  const subscribers = new SubscriberSimulator(lab.clock);
+  access = new LacAccess({
+    node: lacNode,
+    access: subscribers,
+    policy,
+    clock: lab.clock,
+    random: new SeededRandom(5),
+    ppp: { authProtocols },
+  });
+  return { lab, lacNode, lns, subscribers, access, lcpConfReqsInTunnel };
+}
+
+describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our LNS", () => {
+  for (const method of ["chap", "pap"] as const) {
+    test(`${method}: exactly one LCP negotiation (with the subscriber), none in the tunnel; the address from the LNS's pool; an ICMP echo answered`, async () => {
+      const { lab, lns, subscribers, access, lcpConfReqsInTunnel } = setup([method]);
+      const alice = subscribers.dial({
+        user: "alice@isp.example",
+        password: "alice-pw",
+        authProtocols: [method],
+      });
+      const address = await lab.until(alice.up, 60_000);
+      expect(address).toBe("10.1.0.1");
+      expect(lns.snapshot().ppp?.proxyLcp).toBe(1);
+      expect(lns.snapshot().ppp?.lcpRenegotiated).toBe(0);
+      expect(lcpConfReqsInTunnel).toEqual([]);
+      expect(access.stats.tunnelled).toBe(1);
+      expect(alice.sendIp(icmpEchoRequest(address, "10.0.0.1", 1, 1, new Uint8Array(8)))).toBe(true);
+      await lab.run(100);
+      expect(alice.received.some((p) => isIcmpEchoReply(p, 1, 1))).toBe(true);
+      await lab.closeAll();
+    });
+  }
+
+  test("the subscriber's LCP Terminate-Request gives a CDN with RFC 3145 code 3; nothing is left", async () => {
+    const { lab, lacNode, subscribers, access } = setup();
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    await lab.until(alice.up, 60_000);
+    alice.hangUp();
+    await lab.run(5_000);
+    const cdn = lab.sent("CDN", LAC.address);
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0]?.message.avps.pppDisconnectCause?.code).toBe(PppDisconnectCode.normal);
+    expect(access.stats.subscriberTerminates).toBe(1);
+    expect(access.relayed.size).toBe(0);
+    expect(lacNode.snapshot().registries.sessions).toBe(0);
+    await lab.closeAll();
+  });
+
+  test("a CDN from the LNS gives the subscriber an LCP Terminate-Request", async () => {
+    const { lab, lns, subscribers, access } = setup();
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    await lab.until(alice.up, 60_000);
+    const s = lns.snapshot().destinations[0]?.tunnels[0];
+    const sessionId = s?.sessions[0]?.id as number;
+    lns.closeSession(s?.id as number, sessionId);
+    const why = await lab.until(alice.ended, 60_000);
+    expect(why.message).toContain("Terminate-Request");
+    expect(access.stats.lnsDisconnects).toBe(1);
+    await lab.closeAll();
+  });
+
+  test("nothing found for the domain: an authentication failure with the cause, no call placed", async () => {
+    const { lab, lacNode, subscribers, access } = setup(["pap"]);
+    const dave = subscribers.dial({ user: "dave@nowhere.example", password: "x", authProtocols: ["pap"] });
+    const why = await lab.until(dave.ended, 60_000);
+    expect(why.code).toBe(PppDisconnectCode.authFailed);
+    expect(why.message).toContain("domain nowhere.example not in the domain map");
+    expect(access.stats.refused).toBe(1);
+    expect(lab.sent("SCCRQ")).toEqual([]);
+    expect(lacNode.snapshot().registries.sessions).toBe(0);
+    await lab.closeAll();
+  });
+});
