@@ -9,10 +9,12 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import type { InspectionEvent } from "xstate";
 import type { Aaa } from "../../actors/aaa.ts";
+import { LacAccess, type LacAccessStats } from "../../actors/lac-access.ts";
 import { createNode, type L2tpNode, type NodeDeps, type NodeSnapshot } from "../../actors/node.ts";
 import type { PeerAddress, Transport } from "../../actors/ports.ts";
 import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
+import { type SimulatedSubscriber, SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { handleAdminRequest } from "../../adapters/admin/server.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
@@ -27,6 +29,9 @@ import {
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import type { EventLog } from "../../events/port.ts";
+import type { LacPolicy } from "../../machines/lac-decision.ts";
+import type { TunnelGroup } from "../../machines/tunnel-selection.ts";
+import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
 import { controlMessageTypeOf } from "../../protocol/l2tp/message-types.ts";
 import { L2TP, parseCommandArgs, UsageError, wholeNumber } from "./cli.ts";
 import type { Command } from "./index.ts";
@@ -37,10 +42,12 @@ export const LAB_EVENTS_DIR = "./var/lab";
 
 const HELP = `usage: ${L2TP} lab [--sessions N] [--tunnels T] [--hold SECONDS] [--events ADDRESS] [--no-ppp] [--json] [--inspect]
 
-An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N sessions are opened over T tunnels (with tunnel
-authentication and hidden AVPs), each carrying a simulated PPP subscriber that the LNS terminates (LCP,
-CHAP through local AAA, an IPCP address from the lab's pool), held, then closed by closing the
-destination on the LAC. Every state transition of both nodes (named lns and lac), PPP links included,
+An LNS (127.0.0.1) and a LAC (127.0.0.2) on loopback: N simulated PPP subscribers dial the LAC, which
+negotiates LCP and takes CHAP with each, sends it by its domain (lab.example, the lab's domain map) over
+one of T tunnels (tunnel authentication, hidden AVPs) with proxy LCP and authentication in the ICCN; the
+LNS takes the proxy LCP over, checks CHAP through local AAA and gives an IPCP address from the lab's
+pool; each subscriber pings the LNS once; all are held, then closed by closing the destination on the
+LAC (each subscriber gets an LCP Terminate-Request). Every state transition of both nodes (named lns and lac), PPP links included,
 is recorded in the event log, and the report ends with the command that replays it
 ('${L2TP} replay ADDRESS').
 
@@ -146,6 +153,12 @@ export interface LabOptions {
    * IPCP), not when its L2TP session is; the set-up time and the progress marks are the subscribers'.
    */
   establishedWhenPppUp?: boolean;
+  /**
+   * With `ppp`: the subscribers dial our LAC instead of riding its calls (actors/lac-access.ts): LCP and
+   * CHAP with the LAC, the lab's domain map, proxy LCP and authentication to the LNS, one ping each. What
+   * `l2tp lab` runs; `subscriber` and `establishedWhenPppUp` are for the stand-in path (bench/ppp).
+   */
+  throughLac?: boolean;
 }
 
 /** What a lab run measured and saw. */
@@ -162,8 +175,11 @@ export interface LabReport {
   sentByLac: Record<string, number>;
   sentByLns?: Record<string, number>;
   tunnelsSeenOnLns: number;
-  /** With PPP: subscribers whose IPCP came up, how long after the first call it took, and the LNS's counters. */
-  ppp?: { up: number; upMs: number; lns: NodeSnapshot["ppp"] };
+  /**
+   * With PPP: subscribers whose IPCP came up, how long after the first call it took, pings answered, the
+   * LNS's PPP counters and the LAC's subscriber side.
+   */
+  ppp?: { up: number; upMs: number; echoes: number; lns: NodeSnapshot["ppp"]; lac?: LacAccessStats };
   /** Registries of both nodes after the close: all zero when nothing leaked. */
   leftover: { lac: NodeSnapshot["registries"]; lns: NodeSnapshot["registries"] };
   rssBytes: number;
@@ -182,11 +198,56 @@ export const LAB_SUBSCRIBER = { name: "user@lab.example", password: "lab-passwor
 /** The lab LNS's address pool: room for the largest lab. */
 const LAB_POOL = { name: "lab", start: "10.64.0.1", end: "10.79.255.254" };
 
-/** The lab LNS's PPP: CHAP, its own address 10.0.0.1, DNS, the lab pool. */
+/** The lab LNS's own PPP address (subscribers ping it). */
+const LAB_LNS_ADDRESS = "10.0.0.1";
+
+/** The lab LNS's PPP: CHAP, its own address, DNS, the lab pool; proxy LCP from the LAC taken over. */
 const LAB_LNS_PPP: PppNodeConfig = {
-  lns: { authProtocols: ["chap"], localAddress: "10.0.0.1", dns: ["10.0.0.53"] },
+  lns: { authProtocols: ["chap"], localAddress: LAB_LNS_ADDRESS, dns: ["10.0.0.53"] },
   pools: [LAB_POOL],
 };
+
+/** What every subscriber pings with. */
+const PING = new Uint8Array(32);
+
+/** The lab LAC's domain map: lab.example → the lab LNS, `perTunnel` sessions per tunnel. */
+function labDomainMap(lns: PeerAddress, perTunnel: number): LacPolicy {
+  const group: TunnelGroup = {
+    name: "lab.example",
+    tunnels: [{ peer: lns, preference: 0, maxSessions: perTunnel }],
+    weightedLoadBalancing: false,
+    failoverWithinPreference: false,
+  };
+  return {
+    domainSeparator: "@",
+    stripDomain: false,
+    domains: new Map([["lab.example", { kind: "tunnel", group }]]),
+    radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
+  };
+}
+
+/** One subscriber dials the LAC: ok once its IPCP is up, else why its link ended. */
+async function subscriberUp(
+  subscribers: SubscriberSimulator,
+  callingNumber: string,
+  dialled: SimulatedSubscriber[],
+): Promise<{ ok: true } | { ok: false; cause: { reason: string } }> {
+  const sub = subscribers.dial({
+    user: LAB_SUBSCRIBER.name,
+    password: LAB_SUBSCRIBER.password,
+    authProtocols: ["chap"],
+    callingNumber,
+  });
+  const outcome = await Promise.race([
+    sub.up.then(() => ({ ok: true as const })),
+    sub.ended.then((why) => ({
+      ok: false as const,
+      cause: { reason: `ppp code ${why.code}: ${why.message}` },
+    })),
+  ]);
+  if (outcome.ok) dialled.push(sub);
+  return outcome;
+}
 
 /** An LNS node on 127.0.0.1 (ephemeral port) in this process, accepting the lab's LAC on 127.0.0.2. */
 export async function startLabLns(options: LabLnsOptions | string = {}): Promise<LabLns> {
@@ -311,7 +372,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
           maxTunnels: options.tunnels,
         },
       ],
-      ...(options.ppp
+      ...(options.ppp && !options.throughLac
         ? {
             ppp: options.subscriber ?? {
               subscriber: { user: LAB_SUBSCRIBER.name, password: LAB_SUBSCRIBER.password },
@@ -324,11 +385,27 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       clock: realClock,
       random: cryptoRandom,
       ...nodeHooks("lac", recorded, options.observe),
+      // With PPP the LAC relays its subscribers' frames (actors/lac-access.ts).
+      ...(options.ppp ? { onData: (s, p) => access?.onData(s, p) } : {}),
     },
   );
   recorded?.attach(lac);
   options.observe?.created?.("lac", lac);
   await options.observe?.started?.();
+  // With PPP: simulated subscribers dial the LAC, which sends each by its domain (the lab's domain map)
+  // to the LNS, proxy LCP and authentication in the ICCN.
+  const subscribers = options.ppp && options.throughLac ? new SubscriberSimulator(realClock) : undefined;
+  const access: LacAccess | undefined = subscribers
+    ? new LacAccess({
+        node: lac,
+        access: subscribers,
+        policy: labDomainMap(lnsPeer, perTunnel),
+        clock: realClock,
+        random: cryptoRandom,
+        ppp: { authProtocols: ["chap"], hostName: "lac.lab" },
+      })
+    : undefined;
+  const dialled: SimulatedSubscriber[] = [];
 
   const problems: string[] = [];
   const failures: Record<string, number> = {};
@@ -348,10 +425,13 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
       : undefined;
   let sessionsUp = 0;
   await inWindow(options.sessions, options.window, async (i) => {
-    const outcome = await lac.openSession({
-      destination: lnsPeer,
-      requestAvps: { callSerialNumber: i + 1, callingNumber: `555${String(i).padStart(7, "0")}` },
-    });
+    const callingNumber = `555${String(i).padStart(7, "0")}`;
+    const outcome = subscribers
+      ? await subscriberUp(subscribers, callingNumber, dialled)
+      : await lac.openSession({
+          destination: lnsPeer,
+          requestAvps: { callSerialNumber: i + 1, callingNumber },
+        });
     pppUp?.called();
     if (outcome.ok) {
       sessionsUp++;
@@ -383,12 +463,29 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   }
   let ppp: LabReport["ppp"];
   if (options.ppp && established > 0) {
-    // The subscribers' LCP, CHAP and IPCP run on after the calls are up: wait for every address.
-    await until(async () => ((await lnsNode.count()).pppUp ?? 0) >= established, 10_000);
+    // The stand-in subscribers' LCP, CHAP and IPCP run on after the calls are up: wait for every address.
+    if (!subscribers) await until(async () => ((await lnsNode.count()).pppUp ?? 0) >= established, 10_000);
+    // Every subscriber through our LAC pings the LNS once (its echo data plane answers).
+    const upMs = performance.now() - setupStart;
     const up = (await lnsNode.count()).pppUp ?? 0;
-    ppp = { up, upMs: performance.now() - setupStart, lns: lnsNode.ppp?.() };
-    progress(`PPP: ${up} of ${established} subscribers have an address`, true);
+    dialled.forEach((sub, i) => {
+      sub.sendIp(icmpEchoRequest(sub.context().address ?? "0.0.0.0", LAB_LNS_ADDRESS, 1, i & 0xffff, PING));
+    });
+    const answered = () => {
+      let n = 0;
+      dialled.forEach((sub, i) => {
+        if (sub.received.some((p) => isIcmpEchoReply(p, 1, i & 0xffff))) n++;
+      });
+      return n;
+    };
+    await until(async () => answered() >= dialled.length, 10_000);
+    const echoes = answered();
+    ppp = { up, upMs, echoes, lns: lnsNode.ppp?.() };
+    progress(`PPP: ${up} of ${established} subscribers have an address, ${echoes} answered pings`, true);
     if (up < established) problems.push(`${established - up} subscribers did not get through PPP`);
+    if (echoes < dialled.length) problems.push(`${dialled.length - echoes} pings were not answered`);
+    if (subscribers && (ppp.lns?.lcpRenegotiated ?? 0) > 0)
+      problems.push(`the LNS renegotiated LCP ${ppp.lns?.lcpRenegotiated} times (proxy LCP not taken)`);
   }
   const rssBytes = process.memoryUsage().rss;
   const tunnelsSeenOnLns = (await lnsNode.count()).tunnels;
@@ -435,6 +532,12 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   }
   if (lacSocket.sent.CDN)
     problems.push(`closing the destination sent ${lacSocket.sent.CDN} CDNs (expected none)`);
+  if (access && access.relayed.size > 0)
+    problems.push(`${access.relayed.size} subscribers still relayed after the close`);
+  if (access && access.stats.lnsDisconnects !== established)
+    problems.push(
+      `${access.stats.lnsDisconnects} of ${established} subscribers were told of the close (LCP Terminate-Request)`,
+    );
   if (failed) problems.push(`${failed} sessions failed to establish`);
 
   return {
@@ -449,7 +552,8 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     sentByLac: lacSocket.sent,
     sentByLns: lnsNode.sent,
     tunnelsSeenOnLns,
-    ...(ppp ? { ppp } : {}),
+    // The LAC's subscriber side as it ended (every subscriber told of the close).
+    ...(ppp ? { ppp: { ...ppp, ...(access ? { lac: { ...access.stats } } : {}) } } : {}),
     leftover,
     rssBytes,
     ...(events ? { events } : {}),
@@ -525,6 +629,7 @@ export const lab: Command = {
       window,
       events,
       ppp: !values["no-ppp"],
+      throughLac: true,
       ...(inspecting ? { observe: inspecting.observe } : {}),
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r\x1b[K${line}${done ? "\n" : ""}`);
@@ -562,7 +667,7 @@ function printReport(r: LabReport, say: (line: string) => void): void {
   if (r.ppp) {
     const first = LAB_POOL.start;
     say(
-      `PPP          ${n(r.ppp.up)} of ${n(r.established)} subscribers up in ${n(r.ppp.upMs)} ms: LCP, CHAP (${n(r.ppp.lns?.authAccepted ?? 0)} accepted by AAA), IPCP addresses from ${first} on`,
+      `PPP          ${n(r.ppp.up)} of ${n(r.established)} subscribers up in ${n(r.ppp.upMs)} ms: LCP with each subscriber on the LAC, CHAP proxied (${n(r.ppp.lns?.proxyLcp ?? 0)} proxy LCPs taken by the LNS, ${n(r.ppp.lns?.authAccepted ?? 0)} accepted by AAA), IPCP addresses from ${first} on, ${n(r.ppp.echoes)} pings answered`,
     );
   }
   say(`closed       the destination in ${n(r.closeMs)} ms`);
