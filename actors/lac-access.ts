@@ -13,17 +13,24 @@
  */
 import { type Actor, createActor, type InspectionEvent } from "xstate";
 import type { Access, AccessLine } from "../adapters/access/index.ts";
-import { type Cause, cause } from "../machines/common.ts";
-import { decide, type LacPolicy } from "../machines/lac-decision.ts";
+import { type Cause, cause, peerKey } from "../machines/common.ts";
+import { decide, type LacPolicy, TUNNEL_MEDIUM_IPV4, TUNNEL_TYPE_L2TP } from "../machines/lac-decision.ts";
 import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "../machines/ppp/disconnect.ts";
 import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
 import { proxyAvpsOf } from "../machines/ppp/proxy-lcp.ts";
+import type { TunnelGroup } from "../machines/tunnel-selection.ts";
 import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
 import { decodeFrame } from "../protocol/ppp/frame.ts";
 import { encodeLcp } from "../protocol/ppp/lcp.ts";
 import { PppProtocol } from "../protocol/ppp/numbers.ts";
-import type { Aaa, Credentials } from "./aaa.ts";
+import {
+  type Aaa,
+  type AccountingRecord,
+  AcctTerminateCause,
+  type Credentials,
+  type SessionCounters,
+} from "./aaa.ts";
 import type { L2tpNode } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
 import type { DataHandler } from "./runtime.ts";
@@ -41,6 +48,8 @@ export interface LacAccessDeps {
   ppp?: Partial<Omit<PppSettings, "role" | "lac">>;
   /** The node's inspection observer: each subscriber's PPP actor is recorded like every other actor. */
   inspect?: (event: InspectionEvent) => void;
+  /** RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Stop; default on when there is AAA). */
+  accounting?: { enabled: boolean };
 }
 
 /** Counters of the LAC's subscriber side. */
@@ -99,6 +108,10 @@ class Subscriber {
   readonly #line: AccessLine;
   readonly #actor: Actor<PppLogic>;
   #credentials: Credentials | undefined;
+  /** The accounting of the tunnelled call, once its Start went out: the Stop is due at the end. */
+  #accounting: { record: AccountingRecord; started: number } | undefined;
+  /** Relayed frames and octets: in = from the subscriber (RFC 2866 §5.3, §5.4). */
+  readonly #counters: SessionCounters = { octetsIn: 0, octetsOut: 0, packetsIn: 0, packetsOut: 0 };
   /** Set once the session is established: where the relay sends the subscriber's frames. */
   #session: { tunnelId: number; sessionId: number } | undefined;
   #done = false;
@@ -146,6 +159,8 @@ class Subscriber {
   /** A frame of the session (from the LNS) to the subscriber. */
   toSubscriber(frame: Uint8Array): void {
     this.#lac.stats.framesToSubscriber++;
+    this.#counters.packetsOut++;
+    this.#counters.octetsOut += frame.length;
     this.#line.send(frame);
   }
 
@@ -196,6 +211,7 @@ class Subscriber {
     this.#lac.relayed.set(`${outcome.tunnelId}/${outcome.sessionId}`, this);
     this.#lac.stats.tunnelled++;
     this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
+    this.#startAccounting(credentials.user, outcome, decision.group);
     void outcome.ended.then((why) => this.#sessionEnded(why));
   }
 
@@ -232,10 +248,12 @@ class Subscriber {
         ppp,
       });
       // RFC 1661 §5.5: acknowledged (once the call is closing, so that the line's end says nothing more).
-      this.#end(terminateAck(frame));
+      this.#end(terminateAck(frame), AcctTerminateCause.userRequest);
       return;
     }
     this.#lac.stats.framesToLns++;
+    this.#counters.packetsIn++;
+    this.#counters.octetsIn += frame.length;
     this.#lac.deps.node.sendData(session.tunnelId, session.sessionId, frame);
   }
 
@@ -248,7 +266,11 @@ class Subscriber {
       id: 1,
       data: new TextEncoder().encode(why.message.slice(0, 200)),
     });
-    this.#end(pppFrame(PppProtocol.LCP, request));
+    const admin = why.reason === "admin" || why.reason === "parent";
+    this.#end(
+      pppFrame(PppProtocol.LCP, request),
+      admin ? AcctTerminateCause.adminReset : AcctTerminateCause.lostService,
+    );
   }
 
   #lineDown(): void {
@@ -270,13 +292,57 @@ class Subscriber {
       type: "lowerDown",
       cause: pppCause(PppDisconnectCode.noInformation, 0, PppDirection.peer, "line down"),
     });
-    this.#end();
+    this.#end(undefined, AcctTerminateCause.lostCarrier);
+  }
+
+  /** RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes). */
+  #startAccounting(
+    user: string,
+    outcome: { tunnelId: number; sessionId: number; path: { destination?: string } },
+    group: TunnelGroup,
+  ): void {
+    const { aaa, accounting, clock } = this.#lac.deps;
+    if (!aaa || accounting?.enabled === false) return;
+    const destination = outcome.path.destination ?? "";
+    const chosen = group.tunnels.find((t) => peerKey(t.peer) === destination);
+    const record: AccountingRecord = {
+      status: "start",
+      sessionId: `${outcome.tunnelId.toString(16).padStart(4, "0")}${outcome.sessionId.toString(16).padStart(4, "0")}-lac`,
+      user,
+      nasPort: outcome.sessionId,
+      tunnel: {
+        tag: 0,
+        type: TUNNEL_TYPE_L2TP,
+        mediumType: TUNNEL_MEDIUM_IPV4,
+        serverEndpoint: chosen?.peer.address ?? destination,
+        ...(chosen?.assignmentId !== undefined ? { assignmentId: chosen.assignmentId } : {}),
+      },
+      ...(this.#line.callingNumber !== undefined ? { callingNumber: this.#line.callingNumber } : {}),
+    };
+    this.#accounting = { record, started: clock.now() };
+    void aaa.account(record);
+  }
+
+  /** RFC 2866 Stop with the session's time, the relayed counters and why it ended. */
+  #stopAccounting(terminateCause: number): void {
+    const a = this.#accounting;
+    const aaa = this.#lac.deps.aaa;
+    if (!a || !aaa) return;
+    this.#accounting = undefined;
+    void aaa.account({
+      ...a.record,
+      status: "stop",
+      sessionTime: Math.max(0, Math.round((this.#lac.deps.clock.now() - a.started) / 1000)),
+      counters: { ...this.#counters },
+      terminateCause,
+    });
   }
 
   /** The subscriber is done with: `last` (a Terminate-Request or -Ack) goes out, then the line closes. */
-  #end(last?: Uint8Array): void {
+  #end(last?: Uint8Array, terminateCause: number = AcctTerminateCause.nasRequest): void {
     if (this.#done) return;
     this.#done = true;
+    this.#stopAccounting(terminateCause);
     const s = this.#session;
     if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
     this.#actor.stop();

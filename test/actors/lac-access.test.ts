@@ -27,7 +27,7 @@ const policy: LacPolicy = {
   radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
 };
 
-function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"]) {
+function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"], lacAaa?: LocalAaa) {
   const lab = new Lab(31);
   /** LCP Configure-Requests (code 1) seen inside the tunnel's data messages, either way. */
   const lcpConfReqsInTunnel: string[] = [];
@@ -65,6 +65,7 @@ function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"]) {
     clock: lab.clock,
     random: new SeededRandom(5),
     ppp: { authProtocols },
+    ...(lacAaa ? { aaa: lacAaa } : {}),
   });
   return { lab, lacNode, lns, subscribers, access, lcpConfReqsInTunnel };
 }
@@ -128,6 +129,49 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(access.stats.refused).toBe(1);
     expect(lab.sent("SCCRQ")).toEqual([]);
     expect(lacNode.snapshot().registries.sessions).toBe(0);
+    await lab.closeAll();
+  });
+
+  test("accounting on the LAC: Start once tunnelled with the tunnel it went into, Stop with counters and User-Request", async () => {
+    const aaa = new LocalAaa([{ name: "alice@isp.example", password: "alice-pw" }]);
+    const { lab, subscribers } = setup(["chap"], aaa);
+    const alice = subscribers.dial({
+      user: "alice@isp.example",
+      password: "alice-pw",
+      callingNumber: "5550100",
+    });
+    const address = await lab.until(alice.up, 60_000);
+    alice.sendIp(icmpEchoRequest(address, "10.0.0.1", 1, 1, new Uint8Array(8)));
+    await lab.run(100);
+    expect(aaa.records().map((r) => r.status)).toEqual(["start"]);
+    expect(aaa.records()[0]).toMatchObject({
+      user: "alice@isp.example",
+      callingNumber: "5550100",
+      tunnel: { type: 3, mediumType: 1, serverEndpoint: LNS.address },
+    });
+    alice.hangUp();
+    await lab.run(1_000);
+    const stop = aaa.records()[1];
+    expect(stop?.status).toBe("stop");
+    expect(stop?.terminateCause).toBe(1);
+    expect(stop?.sessionId).toBe(aaa.records()[0]?.sessionId);
+    expect(stop?.counters?.packetsIn).toBeGreaterThan(0);
+    expect(stop?.counters?.packetsOut).toBeGreaterThan(0);
+    await lab.closeAll();
+  });
+
+  test("the LAC's AAA rejects the subscriber: an authentication failure, no call placed", async () => {
+    const aaa = new LocalAaa([{ name: "alice@isp.example", password: "other" }]);
+    const { lab, subscribers } = setup(["pap"], aaa);
+    const alice = subscribers.dial({
+      user: "alice@isp.example",
+      password: "alice-pw",
+      authProtocols: ["pap"],
+    });
+    const why = await lab.until(alice.ended, 60_000);
+    expect(why.code).toBe(PppDisconnectCode.authFailed);
+    expect(lab.sent("SCCRQ")).toEqual([]);
+    expect(aaa.records()).toEqual([]);
     await lab.closeAll();
   });
 });
