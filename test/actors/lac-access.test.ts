@@ -27,7 +27,11 @@ const policy: LacPolicy = {
   radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
 };
 
-function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"], lacAaa?: LocalAaa) {
+function setup(
+  authProtocols: ("chap" | "pap")[] = ["chap", "pap"],
+  lacAaa?: LocalAaa,
+  proxyLcp: "accept" | "renegotiate-always" = "accept",
+) {
   const lab = new Lab(31);
   /** LCP Configure-Requests (code 1) seen inside the tunnel's data messages, either way. */
   const lcpConfReqsInTunnel: string[] = [];
@@ -46,7 +50,7 @@ function setup(authProtocols: ("chap" | "pap")[] = ["chap", "pap"], lacAaa?: Loc
     LNS.address,
     lnsConfig({
       ppp: {
-        lns: { authProtocols: ["chap", "pap"], localAddress: "10.0.0.1" },
+        lns: { authProtocols: ["chap", "pap"], localAddress: "10.0.0.1", proxyLcp },
         pools: [{ name: "main", start: "10.1.0.1", end: "10.1.0.100" }],
       },
     }),
@@ -172,6 +176,16 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(why.code).toBe(PppDisconnectCode.authFailed);
     expect(lab.sent("SCCRQ")).toEqual([]);
     expect(aaa.records()).toEqual([]);
+    await lab.closeAll();
+  });
+
+  test("an LNS that renegotiates LCP: the relay carries the second negotiation through to the subscriber", async () => {
+    const { lab, lns, subscribers, lcpConfReqsInTunnel } = setup(["chap"], undefined, "renegotiate-always");
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    expect(await lab.until(alice.up, 60_000)).toBe("10.1.0.1");
+    expect(lns.snapshot().ppp?.lcpRenegotiated).toBe(1);
+    // Both sides' Configure-Requests crossed the tunnel this time.
+    expect(new Set(lcpConfReqsInTunnel)).toEqual(new Set([LAC.address, LNS.address]));
     await lab.closeAll();
   });
 });
