@@ -9,7 +9,8 @@
  * Ends: the subscriber's LCP Terminate-Request after the hand-off gives a CDN with RFC 3145 code 3; a
  * CDN (or StopCCN) from the LNS gives the subscriber an LCP Terminate-Request, then the line goes down.
  * A subscriber refused (nothing found, RADIUS rejected, no tunnel) gets an authentication failure with
- * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind.
+ * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind. A domain mapped to
+ * "terminate" is served here: AAA's answer, an address from the local pool, IPCP, IP to a data plane.
  */
 import { type Actor, createActor, type InspectionEvent } from "xstate";
 import type { Access, AccessLine } from "../adapters/access/index.ts";
@@ -28,9 +29,12 @@ import {
   type Aaa,
   type AccountingRecord,
   AcctTerminateCause,
+  type Authorization,
   type Credentials,
   type SessionCounters,
 } from "./aaa.ts";
+import type { AddressPool } from "./address-pool.ts";
+import type { DataPlane, PppLinkPort } from "./data-plane.ts";
 import type { L2tpNode } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
 import type { DataHandler } from "./runtime.ts";
@@ -50,6 +54,11 @@ export interface LacAccessDeps {
   inspect?: (event: InspectionEvent) => void;
   /** RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Stop; default on when there is AAA). */
   accounting?: { enabled: boolean };
+  /**
+   * Subscribers terminated here ("terminate" in the domain map): the pool their IPCP address comes
+   * from (RADIUS Framed-IP-Address first) and where their IP goes. Without a pool they are refused.
+   */
+  local?: { pool: AddressPool; dataPlane: DataPlane };
 }
 
 /** Counters of the LAC's subscriber side. */
@@ -59,6 +68,8 @@ export interface LacAccessStats {
   tunnelled: number;
   /** Subscribers refused with an authentication failure. */
   refused: number;
+  /** Subscribers terminated on this node (the domain map's "terminate"), their IPCP up. */
+  terminatedHere: number;
   /** Frames relayed, each way. */
   framesToLns: number;
   framesToSubscriber: number;
@@ -74,6 +85,7 @@ export class LacAccess {
     lines: 0,
     tunnelled: 0,
     refused: 0,
+    terminatedHere: 0,
     framesToLns: 0,
     framesToSubscriber: 0,
     subscriberTerminates: 0,
@@ -102,8 +114,8 @@ export class LacAccess {
   };
 }
 
-/** One subscriber on the LAC: its PPP actor until the hand-off, then the relay. */
-class Subscriber {
+/** One subscriber on the LAC: its PPP actor until the hand-off, then the relay (or, terminated here, IP). */
+class Subscriber implements PppLinkPort {
   readonly #lac: LacAccess;
   readonly #line: AccessLine;
   readonly #actor: Actor<PppLogic>;
@@ -115,6 +127,11 @@ class Subscriber {
   /** Set once the session is established: where the relay sends the subscriber's frames. */
   #session: { tunnelId: number; sessionId: number } | undefined;
   #done = false;
+  /** Terminated here: the subscriber's address (from the local pool or RADIUS) and whether IP flows. */
+  address: string | undefined;
+  #fromPool = false;
+  #authorization: Authorization | undefined;
+  #up = false;
 
   constructor(lac: LacAccess, line: AccessLine) {
     this.#lac = lac;
@@ -146,6 +163,13 @@ class Subscriber {
       case "authenticate":
         this.#credentials = effect.credentials;
         void this.#decide(effect.credentials);
+        return;
+      case "needAddress":
+        this.#assignAddress();
+        return;
+      case "up":
+        this.#up = true;
+        this.#lac.stats.terminatedHere++;
         return;
       case "finished":
         // Handed on: the relay carries the link now. Otherwise the link is over: down with the line.
@@ -179,6 +203,7 @@ class Subscriber {
         return;
       }
       tunnels = answer.authorization.tunnels;
+      this.#authorization = answer.authorization;
     }
     const decision = decide(credentials.user, tunnels, policy);
     if (decision.kind === "refuse") {
@@ -186,7 +211,17 @@ class Subscriber {
       return;
     }
     if (decision.kind === "terminate") {
-      this.#refuse(cause("refused", `${decision.reason}, which this LAC does not do yet`));
+      // This node is the PPP server: authenticated by AAA above (none: nobody is), IPCP from the pool.
+      if (!aaa || !this.#lac.deps.local) {
+        this.#refuse(
+          cause(
+            "refused",
+            `${decision.reason}, but this node has ${aaa ? "no address pool" : "no AAA"} for it`,
+          ),
+        );
+        return;
+      }
+      this.#actor.send({ type: "authenticated", ok: true, message: "" });
       return;
     }
     const context = this.#actor.getSnapshot().context;
@@ -227,6 +262,11 @@ class Subscriber {
     if (session === undefined) {
       const decoded = decodeFrame(frame);
       if (!decoded.ok) return;
+      if (decoded.value.protocol === PppProtocol.IPv4) {
+        // Terminated here: IP to the data plane, never through the actor.
+        if (this.#up) this.#lac.deps.local?.dataPlane.receive(this, decoded.value.payload);
+        return;
+      }
       this.#actor.send({
         type: "frame",
         protocol: decoded.value.protocol,
@@ -295,6 +335,35 @@ class Subscriber {
     this.#end(undefined, AcctTerminateCause.lostCarrier);
   }
 
+  /** RFC 1332: the subscriber's address, RADIUS Framed-IP-Address first, else the local pool. */
+  #assignAddress(): void {
+    const local = this.#lac.deps.local;
+    const framed = this.#authorization?.framedIpAddress;
+    let address = framed;
+    if (address === undefined) {
+      address = local?.pool.allocate();
+      this.#fromPool = address !== undefined;
+    }
+    this.address = address;
+    this.#actor.send(
+      address !== undefined
+        ? { type: "address", address }
+        : { type: "address", failure: `pool ${local?.pool.name ?? "(none)"} is exhausted` },
+    );
+  }
+
+  /** Our side's address on a link terminated here (PppLinkPort). */
+  get localAddress(): string {
+    return this.#lac.settings.localAddress;
+  }
+
+  /** An IPv4 packet to a subscriber terminated here (PppLinkPort). */
+  sendIp(packet: Uint8Array): boolean {
+    if (!this.#up || this.#done) return false;
+    this.#line.send(pppFrame(PppProtocol.IPv4, packet));
+    return true;
+  }
+
   /** RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes). */
   #startAccounting(
     user: string,
@@ -343,6 +412,8 @@ class Subscriber {
     if (this.#done) return;
     this.#done = true;
     this.#stopAccounting(terminateCause);
+    if (this.#fromPool && this.address !== undefined) this.#lac.deps.local?.pool.release(this.address);
+    this.#fromPool = false;
     const s = this.#session;
     if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
     this.#actor.stop();

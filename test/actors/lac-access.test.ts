@@ -4,13 +4,14 @@
  * proxy AVPs, the relay) → our LNS (proxy LCP accepted, local AAA, a pool, the echo data plane).
  */
 import { describe, expect, test } from "bun:test";
+import { AddressPool } from "../../actors/address-pool.ts";
 import { LacAccess } from "../../actors/lac-access.ts";
 import type { L2tpNode } from "../../actors/node.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
 import { SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
-import type { LacPolicy } from "../../machines/lac-decision.ts";
+import type { DomainRoute, LacPolicy } from "../../machines/lac-decision.ts";
 import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
 import { dataPayloadOffset } from "../../protocol/l2tp/header.ts";
@@ -21,8 +22,9 @@ import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 const policy: LacPolicy = {
   domainSeparator: "@",
   stripDomain: false,
-  domains: new Map([
+  domains: new Map<string, DomainRoute>([
     ["isp.example", { kind: "tunnel", group: group([{ peer: LNS, preference: 0, maxSessions: 0 }]) }],
+    ["local.example", { kind: "terminate" }],
   ]),
   radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
 };
@@ -70,6 +72,10 @@ function setup(
     random: new SeededRandom(5),
     ppp: { authProtocols },
     ...(lacAaa ? { aaa: lacAaa } : {}),
+    local: {
+      pool: new AddressPool({ name: "lac", start: "10.9.0.1", end: "10.9.0.9" }),
+      dataPlane: new EchoDataPlane(),
+    },
   });
   return { lab, lacNode, lns, subscribers, access, lcpConfReqsInTunnel };
 }
@@ -186,6 +192,22 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(lns.snapshot().ppp?.lcpRenegotiated).toBe(1);
     // Both sides' Configure-Requests crossed the tunnel this time.
     expect(new Set(lcpConfReqsInTunnel)).toEqual(new Set([LAC.address, LNS.address]));
+    await lab.closeAll();
+  });
+
+  test("terminate locally: this node is the PPP server (AAA, an address from its own pool, IP answered), no call placed", async () => {
+    const aaa = new LocalAaa([{ name: "carol@local.example", password: "carol-pw" }]);
+    const { lab, subscribers, access } = setup(["chap"], aaa);
+    const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+    const address = await lab.until(carol.up, 60_000);
+    expect(address).toBe("10.9.0.1");
+    expect(access.stats.terminatedHere).toBe(1);
+    expect(lab.sent("SCCRQ")).toEqual([]);
+    expect(carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 7, 1, new Uint8Array(8)))).toBe(true);
+    expect(carol.received.some((p) => isIcmpEchoReply(p, 7, 1))).toBe(true);
+    // A wrong password here is refused by the same AAA.
+    const mallory = subscribers.dial({ user: "carol@local.example", password: "guess" });
+    expect((await lab.until(mallory.ended, 60_000)).code).toBe(PppDisconnectCode.authFailed);
     await lab.closeAll();
   });
 });
