@@ -162,7 +162,10 @@ class Subscriber implements PppLinkPort {
         return;
       case "authenticate":
         this.#credentials = effect.credentials;
-        void this.#decide(effect.credentials);
+        // A fault of ours in deciding ends this subscriber with the cause, never the process.
+        this.#decide(effect.credentials).catch((error: unknown) => {
+          if (!this.#done) this.#refuse(cause("internal", `LAC decision failed: ${String(error)}`));
+        });
         return;
       case "needAddress":
         this.#assignAddress();

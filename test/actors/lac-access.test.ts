@@ -210,4 +210,16 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect((await lab.until(mallory.ended, 60_000)).code).toBe(PppDisconnectCode.authFailed);
     await lab.closeAll();
   });
+
+  test("a fault in deciding (an AAA adapter that breaks its promise and throws) ends that subscriber with the cause, not the process", async () => {
+    const broken = new LocalAaa([]);
+    broken.authenticate = () => Promise.reject(new Error("adapter bug"));
+    const { lab, subscribers, access } = setup(["pap"], broken);
+    const eve = subscribers.dial({ user: "eve@isp.example", password: "x", authProtocols: ["pap"] });
+    const why = await lab.until(eve.ended, 60_000);
+    expect(why.code).toBe(PppDisconnectCode.authFailed);
+    expect(why.message).toContain("LAC decision failed: Error: adapter bug");
+    expect(access.stats.refused).toBe(1);
+    await lab.closeAll();
+  });
 });
