@@ -95,3 +95,27 @@ destinations:
   expect(hide.err).toContain("config destinations[0].hide");
   expect(l2tp("run", "--config", join(dir, "missing.yaml")).err).toContain("no such file");
 }, 30_000);
+
+test("--warm-up N runs N synthetic calls in the process before the node binds, and says so; a bad N exits 2", async () => {
+  const [admin] = [await freePort()];
+  const udp = 20000 + Math.floor(Math.random() * 20000);
+  const node = await startNode(
+    dir,
+    "warm",
+    `node: { name: warm, hostName: warm.test }
+listen: [{ address: 127.0.0.1, port: ${udp} }]
+admin: { address: 127.0.0.1, port: ${admin} }
+events: "memory:"
+`,
+    ["--warm-up", "200"],
+  );
+  expect(node.err()).toMatch(
+    /warm-up: 200 synthetic calls with PPP through a LAC and an LNS in this process/,
+  );
+  const exited = new Promise((resolve) => node.child.on("exit", resolve));
+  node.child.kill("SIGINT");
+  expect(await exited).toBe(0);
+  const bad = l2tp("run", "--config", join(dir, "warm.yaml"), "--warm-up", "lots");
+  expect(bad.code).toBe(2);
+  expect(bad.err).toContain("--warm-up: expected a whole number from 0 to 20,000, got 'lots'");
+}, 60_000);
