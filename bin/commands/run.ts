@@ -186,12 +186,7 @@ export const run: Command = {
       await recording.close();
       throw err;
     }
-    const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
-    process.stdout.write(
-      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
-        `l2tp run: inspector ${inspectorUrl(admin.url, values["inspect-actions"] ? adminToken(config.admin.token, admin.url) : undefined)}\n`,
-    );
-
+    // Signals are handled before the ready line: whoever waits for that line may send one at once.
     let signals = 0;
     const onSignal = (signal: string) => {
       signals++;
@@ -201,6 +196,11 @@ export const run: Command = {
     };
     process.on("SIGINT", () => onSignal("SIGINT"));
     process.on("SIGTERM", () => onSignal("SIGTERM"));
+    const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
+    process.stdout.write(
+      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
+        `l2tp run: inspector ${inspectorUrl(admin.url, values["inspect-actions"] ? adminToken(config.admin.token, admin.url) : undefined)}\n`,
+    );
 
     const why = await node.closed;
     await admin.close();
