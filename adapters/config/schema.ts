@@ -26,6 +26,7 @@ import { HANDSHAKE_TIMEOUT_MS, STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts
 import { PREFERENCE_LEVELS } from "../../machines/tunnel-selection.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
 import { isLoopback } from "../admin/access.ts";
+import { type EventLogAddress, parseEventLogAddress } from "../event-log/index.ts";
 import { closestName } from "./suggest.ts";
 
 // ---- defaults ------------------------------------------------------------------------------------
@@ -64,44 +65,23 @@ export const CONFIG_DEFAULTS = {
   },
 } as const;
 
-/** Where the event log goes: an embedded file log, memory (lost at exit), or NATS JetStream. */
-export type EventLogTarget =
-  | { kind: "file"; directory: string }
-  | { kind: "memory" }
-  | { kind: "nats"; url: string; host: string; port: number; stream?: string };
+/**
+ * Where the event log goes: an embedded file log, memory (lost at exit), or NATS JetStream (one server
+ * or several of a cluster, a stream with replicas): the event log's own reading of the address.
+ */
+export type EventLogTarget = EventLogAddress;
 
 /**
- * Reads the `events` string (`file:DIR`, `memory:`, `nats://HOST:PORT[/STREAM]`, the forms
- * adapters/event-log's openEventLog takes); undefined when it is none of them.
+ * Reads the `events` string with the event log's own parser (adapters/event-log: `file:DIR`, `memory:`,
+ * `nats://HOST:PORT[,HOST:PORT…][/STREAM][?replicas=N]`, the forms --events and replay take); undefined
+ * when it is none of them.
  */
 export function parseEventLogTarget(text: string): EventLogTarget | undefined {
-  if (text === "memory:") return { kind: "memory" };
-  if (text.startsWith("file:")) {
-    const directory = text.slice("file:".length);
-    return directory.length > 0 ? { kind: "file", directory } : undefined;
+  try {
+    return parseEventLogAddress(text);
+  } catch {
+    return undefined;
   }
-  if (text.startsWith("nats://")) {
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      return undefined;
-    }
-    // One optional path segment names the JetStream stream (letters, digits, "-" or "_").
-    const stream = url.pathname.replace(/^\//, "");
-    if (
-      url.hostname === "" ||
-      (stream !== "" && !/^[A-Za-z0-9_-]+$/.test(stream)) ||
-      url.search ||
-      url.hash
-    ) {
-      return undefined;
-    }
-    const port = url.port === "" ? 4222 : Number(url.port);
-    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-    return { kind: "nats", url: `nats://${url.host}`, host, port, ...(stream ? { stream } : {}) };
-  }
-  return undefined;
 }
 
 /**
@@ -330,7 +310,7 @@ const Listen = Schema.Array(Endpoint)
   );
 
 const events = stringField(
-  '"file:DIRECTORY", "memory:" or "nats://HOST:PORT[/STREAM]"',
+  '"file:DIRECTORY", "memory:" or "nats://HOST:PORT[,HOST:PORT…][/STREAM][?replicas=N]"',
   (s) => parseEventLogTarget(s) !== undefined,
 );
 

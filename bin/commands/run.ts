@@ -37,7 +37,7 @@ config's admin address (default 127.0.0.1:17010). SIGINT/SIGTERM: graceful close
 
 Every state transition is recorded in the event log (${L2TP} replay reads it); while the log cannot keep
 up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient resources).
-  --events A   file:DIR, memory: or nats://HOST:PORT[/STREAM]; overrides the config's events
+  --events A   file:DIR, memory: or nats://HOST:PORT[,HOST:PORT…][/STREAM][?replicas=N]; overrides the config's events
 
 The inspector page (the live tree, statecharts, the event stream) is served by the admin API at
 /inspector/; the node does no inspection work while no page is open.

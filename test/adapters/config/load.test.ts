@@ -104,7 +104,7 @@ const FULL: RunConfig = {
   ],
   admin: { address: "127.0.0.1", port: 0 },
   events: "nats://127.0.0.1:4222",
-  eventLog: { kind: "nats", url: "nats://127.0.0.1:4222", host: "127.0.0.1", port: 4222 },
+  eventLog: { kind: "nats", servers: "nats://127.0.0.1:4222" },
   timers: {
     helloSeconds: 0,
     retransmitInitialSeconds: 0.5,
@@ -254,7 +254,7 @@ describe("valid files", () => {
       listen: [{ address: "0.0.0.0", port: 1701 }],
       admin: { address: "127.0.0.1", port: 17010 },
       events: "file:./var/events",
-      eventLog: { kind: "file", directory: "./var/events" },
+      eventLog: { kind: "file", dir: "./var/events" },
       timers: {
         helloSeconds: 60,
         retransmitInitialSeconds: 1,
@@ -381,25 +381,29 @@ pools:
     expect(c.listen).toEqual([{ address: "0.0.0.0", port: 1701 }]);
   });
 
-  test("events: file, memory and nats targets", () => {
+  test("events: file, memory and nats targets, read by the event log's own parser", () => {
     const target = (events: string) => config(parseConfig(withNode(`events: "${events}"`))).eventLog;
-    expect(target("file:/var/lib/l2tp")).toEqual({ kind: "file", directory: "/var/lib/l2tp" });
+    expect(target("file:/var/lib/l2tp")).toEqual({ kind: "file", dir: "/var/lib/l2tp" });
     expect(target("memory:")).toEqual({ kind: "memory" });
-    expect(target("nats://nats.example:4333")).toEqual({
-      kind: "nats",
-      url: "nats://nats.example:4333",
-      host: "nats.example",
-      port: 4333,
-    });
-    expect(target("nats://[::1]")).toEqual({ kind: "nats", url: "nats://[::1]", host: "::1", port: 4222 });
+    expect(target("nats://nats.example:4333")).toEqual({ kind: "nats", servers: "nats://nats.example:4333" });
+    expect(target("nats://[::1]")).toEqual({ kind: "nats", servers: "nats://[::1]:4222" });
     // The JetStream stream, as openEventLog and --events take it.
     expect(target("nats://127.0.0.1:4222/L2TP_lab-1")).toEqual({
       kind: "nats",
-      url: "nats://127.0.0.1:4222",
-      host: "127.0.0.1",
-      port: 4222,
+      servers: "nats://127.0.0.1:4222",
       stream: "L2TP_lab-1",
     });
+    // A cluster: several servers and a stream of 3 replicas.
+    expect(target("nats://127.0.0.1:4222,127.0.0.1:4223,127.0.0.1:4224/L2TP?replicas=3")).toEqual({
+      kind: "nats",
+      servers: ["nats://127.0.0.1:4222", "nats://127.0.0.1:4223", "nats://127.0.0.1:4224"],
+      stream: "L2TP",
+      replicas: 3,
+    });
+    const bad = parseConfig(withNode('events: "nats://127.0.0.1:4222/L2TP?replicas=9"'));
+    expect(bad.ok ? [] : bad.errors).toEqual([
+      'config events: expected "file:DIRECTORY", "memory:" or "nats://HOST:PORT[,HOST:PORT…][/STREAM][?replicas=N]", got "nats://127.0.0.1:4222/L2TP?replicas=9"',
+    ]);
   });
 
   test("a byte-order mark before JSON or YAML is ignored", () => {
@@ -637,7 +641,7 @@ describe("field errors name the field and the fix", () => {
       'config node.name: expected a name of 1-64 letters, digits, "-" or "_", got "lns 1"',
       "config node.hostName: expected a host name of 1-255 bytes, got an empty string",
       "config node.vendorName: expected a vendor name of 1-255 bytes, got 256 bytes",
-      'config events: expected "file:DIRECTORY", "memory:" or "nats://HOST:PORT[/STREAM]", got "kafka://x"',
+      'config events: expected "file:DIRECTORY", "memory:" or "nats://HOST:PORT[,HOST:PORT…][/STREAM][?replicas=N]", got "kafka://x"',
     ]);
     expect(errors(withNode('events: "file:"')).length).toBe(1);
     expect(errors(withNode('events: "nats://host:4222/a/b"')).length).toBe(1);
