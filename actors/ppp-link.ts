@@ -27,6 +27,7 @@ import {
   type PppEffect,
   type PppInput,
   type PppSettings,
+  PROXY_AVPS,
   type ProxyInfo,
   pppFrame,
   settingsOf,
@@ -401,16 +402,9 @@ export class PppService {
 function proxyOf(avps: Avps | undefined): ProxyInfo | undefined {
   if (!avps) return undefined;
   if (avps.lastSentLcpConfReq === undefined && avps.proxyAuthenType === undefined) return undefined;
-  const proxy: ProxyInfo = {};
-  if (avps.initialReceivedLcpConfReq) proxy.initialReceivedLcpConfReq = avps.initialReceivedLcpConfReq;
-  if (avps.lastSentLcpConfReq) proxy.lastSentLcpConfReq = avps.lastSentLcpConfReq;
-  if (avps.lastReceivedLcpConfReq) proxy.lastReceivedLcpConfReq = avps.lastReceivedLcpConfReq;
-  if (avps.proxyAuthenType !== undefined) proxy.proxyAuthenType = avps.proxyAuthenType;
-  if (avps.proxyAuthenName !== undefined) proxy.proxyAuthenName = avps.proxyAuthenName;
-  if (avps.proxyAuthenChallenge) proxy.proxyAuthenChallenge = avps.proxyAuthenChallenge;
-  if (avps.proxyAuthenId !== undefined) proxy.proxyAuthenId = avps.proxyAuthenId;
-  if (avps.proxyAuthenResponse) proxy.proxyAuthenResponse = avps.proxyAuthenResponse;
-  return proxy;
+  const proxy: Record<string, unknown> = {};
+  for (const key of PROXY_AVPS) if (avps[key] !== undefined) proxy[key] = avps[key];
+  return proxy as ProxyInfo;
 }
 
 /** The PPP link of one session: its actor's wiring, address, accounting and keepalive state. */

@@ -13,6 +13,7 @@
  */
 import type { Credentials } from "../../actors/aaa.ts";
 import { concat } from "../../protocol/bytes.ts";
+import type { Avps } from "../../protocol/l2tp/avps.ts";
 import { chapMd5Response, decodeChap, encodeChap } from "../../protocol/ppp/chap.ts";
 import type { ConfigurePacket } from "../../protocol/ppp/control-packet.ts";
 import { decodeIpcp, encodeIpcp, type IpcpKnownOption, type IpcpOption } from "../../protocol/ppp/ipcp.ts";
@@ -109,17 +110,20 @@ export const PPP_DEFAULTS: Omit<PppSettings, "role" | "hostName"> = {
   dns: [],
 };
 
-/** What the LAC told the LNS in the ICCN (RFC 2661 §4.4.5, AVPs 26-33). */
-export interface ProxyInfo {
-  initialReceivedLcpConfReq?: Uint8Array;
-  lastSentLcpConfReq?: Uint8Array;
-  lastReceivedLcpConfReq?: Uint8Array;
-  proxyAuthenType?: number;
-  proxyAuthenName?: string;
-  proxyAuthenChallenge?: Uint8Array;
-  proxyAuthenId?: number;
-  proxyAuthenResponse?: Uint8Array;
-}
+/** The AVPs of proxy LCP and proxy authentication (RFC 2661 §4.4.5, AVPs 26-33). */
+export const PROXY_AVPS = [
+  "initialReceivedLcpConfReq",
+  "lastSentLcpConfReq",
+  "lastReceivedLcpConfReq",
+  "proxyAuthenType",
+  "proxyAuthenName",
+  "proxyAuthenChallenge",
+  "proxyAuthenId",
+  "proxyAuthenResponse",
+] as const;
+
+/** What the LAC told the LNS in the ICCN: its proxy AVPs, as the AVP codec types them. */
+export type ProxyInfo = Pick<Avps, (typeof PROXY_AVPS)[number]>;
 
 /** What a PPP actor is created with. */
 export interface PppInput {
@@ -876,14 +880,7 @@ function onPap(step: Step, payload: Uint8Array): void {
       return;
     }
     if (c.auth !== "waiting") return; // Checking already: the retransmission waits for the answer.
-    c.authId = p.id;
-    c.user = decoder.decode(p.peerId);
-    c.auth = "checking";
-    step.out.push({ type: "cancel", timer: "timer.auth" });
-    step.out.push({
-      type: "authenticate",
-      credentials: { method: "pap", user: c.user, password: p.password },
-    });
+    checkCredentials(step, p.id, { method: "pap", user: decoder.decode(p.peerId), password: p.password });
     return;
   }
   if (c.auth !== "waiting" || p.id !== c.authId) return;
@@ -917,12 +914,13 @@ function onChap(step: Step, payload: Uint8Array): void {
     }
     // RFC 1994 §4.1: a Response must answer our current Challenge's Identifier.
     if (c.auth !== "challenged" || p.id !== c.authId || !c.challenge) return;
-    c.user = decoder.decode(p.name);
-    c.auth = "checking";
-    step.out.push({ type: "cancel", timer: "timer.auth" });
-    step.out.push({
-      type: "authenticate",
-      credentials: { method: "chap", user: c.user, id: p.id, challenge: c.challenge, response: p.value },
+    const user = decoder.decode(p.name);
+    checkCredentials(step, p.id, {
+      method: "chap",
+      user,
+      id: p.id,
+      challenge: c.challenge,
+      response: p.value,
     });
     return;
   }
@@ -987,6 +985,16 @@ function lcpUp(step: Step): void {
     c.auth = "waiting";
     step.out.push({ type: "schedule", timer: "timer.auth", ms: c[SETTINGS].authTimeoutMs });
   }
+}
+
+/** Server: the peer's credentials are in; AAA checks them, and its retransmissions wait for the answer. */
+function checkCredentials(step: Step, id: number, credentials: Credentials): void {
+  const c = step.c;
+  c.authId = id;
+  c.user = credentials.user;
+  c.auth = "checking";
+  step.out.push({ type: "cancel", timer: "timer.auth" });
+  step.out.push({ type: "authenticate", credentials });
 }
 
 /** The credentials of a proxy authentication, when it is complete and of the agreed protocol. */
