@@ -84,6 +84,8 @@ export interface PppStats {
   links: number;
   /** Links whose IPCP came up (a subscriber set up). */
   up: number;
+  /** Links whose IPV6CP came up (dual stack). */
+  ipv6Up: number;
   /** Links that took over the LAC's proxy LCP. */
   proxyLcp: number;
   /** Links that renegotiated LCP although a proxy LCP was present. */
@@ -96,7 +98,7 @@ export interface PppStats {
   echoRequestsSent: number;
   /** Data messages that were not a PPP frame. */
   malformedFrames: number;
-  /** IP packets that came before IPCP was up. */
+  /** IP packets that came before IPCP (IPv6: IPV6CP) was up. */
   ipBeforeUp: number;
   /** Accounting requests that got no answer after every retry. */
   accountingUnanswered: number;
@@ -110,6 +112,7 @@ function zeroStats(): PppStats {
   return {
     links: 0,
     up: 0,
+    ipv6Up: 0,
     proxyLcp: 0,
     lcpRenegotiated: 0,
     authAccepted: 0,
@@ -255,6 +258,7 @@ export class PppService {
     session.connectAvps = undefined;
     const path = { ...session.node.path, ppp: true as const };
     const input: PppInput = { path, settings, magic: rt.random.uint32() || 1 };
+    if (settings.ipv6) input.interfaceId = randomInterfaceId(rt.random.uint32(), rt.random.uint32());
     if (settings.role === "server" && settings.authProtocols.includes("chap"))
       input.challenge = rt.random.bytes(16);
     if (proxy) input.proxy = proxy;
@@ -325,6 +329,11 @@ export class PppService {
       }
     }
     link.up = true;
+    if (c.ipv6cp === "opened") {
+      link.ipv6Up = true;
+      link.interfaceId = c.localInterfaceId;
+      link.peerInterfaceId = c.peerInterfaceId;
+    }
     this.linkUp(link);
     link.resumeAccounting();
   }
@@ -398,6 +407,13 @@ export class PppService {
   }
 }
 
+/** An Interface-Identifier from two random words: never all zeros, the Universal/Local bit clear (RFC 4291). */
+function randomInterfaceId(high: number, low: number): string {
+  const h = (high & 0xfdffffff) >>> 0;
+  const l = h === 0 && low === 0 ? 1 : low >>> 0;
+  return h.toString(16).padStart(8, "0") + l.toString(16).padStart(8, "0");
+}
+
 /** The proxy AVPs of an ICCN (RFC 2661 §4.4.5), or undefined when it has none. */
 function proxyOf(avps: Avps | undefined): ProxyInfo | undefined {
   if (!avps) return undefined;
@@ -419,6 +435,10 @@ export class PppLink implements PppLinkPort {
   up = false;
   user: string | undefined;
   address: string | undefined;
+  /** IPV6CP is up: our Interface-Identifier and the subscriber's. */
+  ipv6Up = false;
+  interfaceId: string | undefined;
+  peerInterfaceId: string | undefined;
   #pool: AddressPool | undefined;
   #authorization: Authorization | undefined;
   /** Accounting runs for this link (a Start went out, or the primary's did): a Stop is due at the end. */
@@ -481,6 +501,18 @@ export class PppLink implements PppLinkPort {
       } else this.service.stats.ipBeforeUp++;
       return;
     }
+    if (protocol === PppProtocol.IPv6) {
+      if (this.ipv6Up) {
+        this.#ipSeen = true;
+        this.service.dataPlane?.receiveIpv6(this, payload);
+        return;
+      }
+      // IPv6 before IPV6CP is up is dropped (RFC 5072 §3); without IPv6 at all the actor rejects the protocol.
+      if (settingsOf(this.node.actor.getSnapshot().context).ipv6) {
+        this.service.stats.ipBeforeUp++;
+        return;
+      }
+    }
     if (!this.node.ending) this.node.actor.send({ type: "frame", protocol, payload });
   }
 
@@ -489,6 +521,13 @@ export class PppLink implements PppLinkPort {
     if (!this.up) return false;
     this.#ipSeen = true;
     return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv4, packet));
+  }
+
+  /** Sends an IPv6 packet to the subscriber (PortLinkPort). */
+  sendIpv6(packet: Uint8Array): boolean {
+    if (!this.ipv6Up) return false;
+    this.#ipSeen = true;
+    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv6, packet));
   }
 
   /** Sends an LCP Echo-Request (keepalive); false when the link cannot. */
@@ -579,6 +618,12 @@ export class PppLink implements PppLinkPort {
         this.service.linkUp(this);
         this.#startTimeouts();
         this.#startAccounting();
+        return;
+      case "ipv6Up":
+        if (!this.ipv6Up) this.service.stats.ipv6Up++;
+        this.ipv6Up = true;
+        this.interfaceId = effect.localInterfaceId;
+        this.peerInterfaceId = effect.peerInterfaceId;
         return;
       case "finished": {
         const ppp = effect.cause;

@@ -8,6 +8,7 @@
  */
 import type { Cause } from "../machines/common.ts";
 import type { SessionKind } from "../machines/session.ts";
+import { linkLocalOf } from "../protocol/ppp/ipv6cp.ts";
 import { destinationKey } from "./config.ts";
 import type { Clock } from "./ports.ts";
 import type { PppLink } from "./ppp-link.ts";
@@ -28,6 +29,9 @@ export interface PppLinkSnapshot {
   address: string | undefined;
   /** LCP was taken over from the LAC's proxy LCP. */
   proxied: boolean;
+  /** With IPv6 on (RFC 5072): IPV6CP's state and the subscriber's link-local address once it is up. */
+  ipv6cp?: string;
+  ipv6Address?: string;
 }
 
 /** What a snapshot says of a PPP link. */
@@ -40,6 +44,8 @@ function pppSnapshot(link: PppLink): PppLinkSnapshot {
     user: s.context.user,
     address: link.address ?? s.context.address,
     proxied: s.context.proxied,
+    ...(s.context.ipv6cp !== "initial" ? { ipv6cp: s.context.ipv6cp } : {}),
+    ...(link.peerInterfaceId !== undefined ? { ipv6Address: linkLocalOf(link.peerInterfaceId) } : {}),
   };
 }
 

@@ -524,6 +524,7 @@ function toPppConfig(config: RunConfig): PppNodeConfig | undefined {
       renegotiateOnMismatch: p.renegotiateOnMismatch,
       localAddress: p.localAddress,
       dns: p.dns,
+      ipv6: p.ipv6,
       restartMs: ms(p.restartSeconds),
       maxConfigure: p.maxConfigure,
       maxFailure: p.maxFailure,

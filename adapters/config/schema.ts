@@ -420,6 +420,7 @@ const Ppp = section({
   ),
   localAddress: withDefault(ipv4, pd.localAddress),
   dns: withDefault(Schema.Array(ipv4).annotate({ expected: "a list of at most two IPv4 addresses" }), []),
+  ipv6: withDefault(Schema.Boolean.annotate({ expected: "true or false" }), pd.ipv6),
   keepaliveSeconds: withDefault(
     numberField("0 (off) or a number of seconds 1-3600", (n) => n === 0 || within(1, 3600)(n)),
     30,

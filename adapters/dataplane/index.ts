@@ -1,17 +1,24 @@
 /**
  * DataPlane adapters (actors/data-plane.ts): `CountingDataPlane` counts and drops, `EchoDataPlane`
- * also answers ICMP echo sent to the link's own address, as a router answers a ping to its interface.
+ * also answers ICMP echo sent to the link's own address (and ICMPv6 echo sent to its link-local
+ * address), as a router answers a ping to its interface.
  */
 
 import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import type { DataPlane, DataPlaneStats, PppLinkPort } from "../../actors/data-plane.ts";
 import { icmpEchoReply } from "../../protocol/ipv4.ts";
+import { icmpv6EchoReply } from "../../protocol/ipv6.ts";
 
 /** Counts every packet and drops it. */
 export class CountingDataPlane implements DataPlane {
   protected readonly counters: DataPlaneStats = { packetsIn: 0, bytesIn: 0, packetsOut: 0, bytesOut: 0 };
 
   receive(_link: PppLinkPort, packet: Uint8Array): void {
+    this.counters.packetsIn++;
+    this.counters.bytesIn += packet.length;
+  }
+
+  receiveIpv6(_link: PppLinkPort, packet: Uint8Array): void {
     this.counters.packetsIn++;
     this.counters.bytesIn += packet.length;
   }
@@ -31,10 +38,19 @@ export class EchoDataPlane extends CountingDataPlane {
     const self = ipv4ToNumber(link.localAddress);
     if (self === undefined) return;
     const reply = icmpEchoReply(packet, self);
-    if (reply && link.sendIp(reply)) {
-      this.echoes++;
-      this.counters.packetsOut++;
-      this.counters.bytesOut += reply.length;
-    }
+    if (reply && link.sendIp(reply)) this.#sent(reply);
+  }
+
+  override receiveIpv6(link: PppLinkPort, packet: Uint8Array): void {
+    super.receiveIpv6(link, packet);
+    if (link.interfaceId === undefined) return;
+    const reply = icmpv6EchoReply(packet, link.interfaceId);
+    if (reply && link.sendIpv6?.(reply)) this.#sent(reply);
+  }
+
+  #sent(reply: Uint8Array): void {
+    this.echoes++;
+    this.counters.packetsOut++;
+    this.counters.bytesOut += reply.length;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * A PPP endpoint (RFC 1661): the link phases (Dead → Establish → Authenticate → Network → Terminate),
- * LCP and IPCP each on the RFC 1661 automaton (fsm.ts), PAP (RFC 1334) and CHAP-MD5 (RFC 1994), with
+ * LCP, IPCP and (when enabled) IPV6CP each on the RFC 1661 automaton (fsm.ts), PAP (RFC 1334) and
+ * CHAP-MD5 (RFC 1994), with
  * proxy LCP and proxy authentication taken over from a LAC (RFC 2661 §4.4.5). One endpoint serves both
  * roles: `server` is the LNS's "dynamic PPP interface" (it authenticates the peer and assigns its
  * address), `client` is a subscriber (the simulator, the stand-in pppd of the interop tests).
@@ -15,8 +16,15 @@ import type { Credentials } from "../../actors/aaa.ts";
 import { concat } from "../../protocol/bytes.ts";
 import type { Avps } from "../../protocol/l2tp/avps.ts";
 import { chapMd5Response, decodeChap, encodeChap } from "../../protocol/ppp/chap.ts";
-import type { ConfigurePacket } from "../../protocol/ppp/control-packet.ts";
+import type { ConfigurePacket, NcpPacket } from "../../protocol/ppp/control-packet.ts";
 import { decodeIpcp, encodeIpcp, type IpcpKnownOption, type IpcpOption } from "../../protocol/ppp/ipcp.ts";
+import {
+  decodeIpv6cp,
+  encodeIpv6cp,
+  type Ipv6cpKnownOption,
+  type Ipv6cpOption,
+  ZERO_INTERFACE_ID,
+} from "../../protocol/ppp/ipv6cp.ts";
 import { decodeLcp, encodeLcp, type LcpKnownOption, type LcpOption } from "../../protocol/ppp/lcp.ts";
 import { ChapAlgorithm, PppProtocol } from "../../protocol/ppp/numbers.ts";
 import { decodePap, encodePap } from "../../protocol/ppp/pap.ts";
@@ -83,6 +91,12 @@ export interface PppSettings {
   localAddress: string;
   /** Server: primary and secondary DNS given to the peer (RFC 1877); client: ask for DNS when non-empty. */
   dns: readonly string[];
+  /**
+   * IPv6 beside IPv4 (dual stack): IPV6CP (RFC 5072) runs in the Network phase next to IPCP. IPCP still
+   * carries the subscriber (its address, accounting, "opened"); a peer that rejects IPV6CP stays up on
+   * IPv4. Off: an IPV6CP packet gets a Protocol-Reject (RFC 1661 §5.7).
+   */
+  ipv6: boolean;
   /** Client: who we are (PAP Peer-ID, CHAP Name) and our secret. */
   user?: string;
   password?: string;
@@ -108,6 +122,7 @@ export const PPP_DEFAULTS: Omit<PppSettings, "role" | "hostName"> = {
   authTimeoutMs: 30_000,
   localAddress: "10.0.0.1",
   dns: [],
+  ipv6: false,
 };
 
 /** The AVPs of proxy LCP and proxy authentication (RFC 2661 §4.4.5, AVPs 26-33). */
@@ -136,9 +151,11 @@ export interface PppInput {
   challenge?: Uint8Array;
   /** Server: the proxy LCP and authentication of the ICCN. */
   proxy?: ProxyInfo;
+  /** With settings.ipv6: our IPV6CP Interface-Identifier (16 hex digits, not all zero), drawn by the wiring. */
+  interfaceId?: string;
 }
 
-/** The state of one negotiated protocol (LCP or IPCP). */
+/** The state of one negotiated protocol (LCP, IPCP or IPV6CP). */
 interface NcpState {
   state: FsmState;
   /** Restart counter (RFC 1661 §4.6). */
@@ -162,6 +179,8 @@ export interface PppContext {
   lcp: FsmState;
   /** IPCP's automaton. */
   ipcp: FsmState;
+  /** IPV6CP's automaton ("initial" while settings.ipv6 is off). */
+  ipv6cp: FsmState;
   auth: AuthState;
   /** The authentication protocol agreed in LCP (undefined: none). */
   authProtocol: AuthMethod | undefined;
@@ -171,6 +190,9 @@ export interface PppContext {
   address: string | undefined;
   /** Server: ours; client: the server's. */
   peerAddress: string | undefined;
+  /** IPV6CP: our Interface-Identifier (undefined once the peer rejected the option), and the peer's. */
+  localInterfaceId: string | undefined;
+  peerInterfaceId: string | undefined;
   localMagic: number;
   peerMagic: number;
   /** The MRU we ask for (RFC 1661 §6.1): the setting, until the peer Naks or Rejects it. */
@@ -192,6 +214,9 @@ export interface PppContext {
   /** Internals below: not interesting to a person but kept in the snapshot for restore. */
   lcpNcp: NcpState;
   ipcpNcp: NcpState;
+  ipv6cpNcp: NcpState;
+  /** IPV6CP: the identifier we last suggested to the peer in a Nak (RFC 5072 §4.1), if any. */
+  interfaceIdSuggested: string | undefined;
   /** Server: index of the auth protocol we ask for; client: unused. */
   authIndex: number;
   authId: number;
@@ -220,9 +245,10 @@ export interface PppContext {
 export type PppEvent =
   /** A PPP control frame of the link (LCP, PAP, CHAP, IPCP, or another protocol to reject). */
   | { type: "frame"; protocol: number; payload: Uint8Array }
-  /** The restart timer of LCP, IPCP or authentication expired. */
+  /** The restart timer of LCP, IPCP, IPV6CP or authentication expired. */
   | { type: "timer.lcp" }
   | { type: "timer.ipcp" }
+  | { type: "timer.ipv6cp" }
   | { type: "timer.auth" }
   /** The answer to an `authenticate` effect. */
   | { type: "authenticated"; ok: boolean; message: string }
@@ -244,10 +270,15 @@ export type PppEffect =
   | { type: "needAddress" }
   /** IPCP is up: IP may flow. */
   | { type: "up"; address: string; user: string | undefined }
-  | { type: "schedule"; timer: "timer.lcp" | "timer.ipcp" | "timer.auth"; ms: number }
-  | { type: "cancel"; timer: "timer.lcp" | "timer.ipcp" | "timer.auth" }
+  /** IPV6CP is up: IPv6 may flow between the two link-local identifiers. */
+  | { type: "ipv6Up"; localInterfaceId: string | undefined; peerInterfaceId: string | undefined }
+  | { type: "schedule"; timer: PppTimer; ms: number }
+  | { type: "cancel"; timer: PppTimer }
   /** The link ended (the actor is final now). */
   | { type: "finished"; cause: PppCause };
+
+/** The restart timers a link runs (delayed events of these types). */
+export type PppTimer = "timer.lcp" | "timer.ipcp" | "timer.ipv6cp" | "timer.auth";
 
 /** One step's working state: the context being built and the effects. */
 interface Step {
@@ -262,6 +293,20 @@ const decoder = new TextDecoder();
 
 function newNcp(): NcpState {
   return { state: "initial", counter: 0, naks: 0, refused: 0, id: 0 };
+}
+
+/**
+ * Another Interface-Identifier than `id` (RFC 5072 §4.1: a suggestion for the peer, or a new one of ours
+ * after a clash): deterministic, never all zeros, the Universal/Local bit clear (RFC 4291 §2.5.1: local).
+ * `salt` is the end's magic number, so that two ends that derive from the same identifier (both chose
+ * it) pick different ones: LCP made their magic numbers differ (RFC 1661 §6.4).
+ */
+export function nextInterfaceId(id: string, salt: number): string {
+  const high = (Number.parseInt(id.slice(0, 8), 16) || 0) ^ salt;
+  const low = Number.parseInt(id.slice(8), 16) || 0;
+  const h = (Math.imul(high ^ 0x9e3779b9, 0x85ebca6b) + low) >>> 0;
+  const l = (Math.imul(low ^ 0xc2b2ae35, 0x27d4eb2f) + h + 1) >>> 0 || 1;
+  return ((h & 0xfdffffff) >>> 0).toString(16).padStart(8, "0") + l.toString(16).padStart(8, "0");
 }
 
 /** The next magic number after a collision: deterministic, never 0 (RFC 1661 §6.4 wants a new one). */
@@ -287,11 +332,14 @@ export function initialPppContext(input: PppInput): PppContext {
     role: input.settings.role,
     lcp: "initial",
     ipcp: "initial",
+    ipv6cp: "initial",
     auth: "idle",
     authProtocol: undefined,
     user: input.settings.role === "client" ? input.settings.user : undefined,
     address: undefined,
     peerAddress: undefined,
+    localInterfaceId: input.settings.ipv6 ? input.interfaceId : undefined,
+    peerInterfaceId: undefined,
     localMagic: input.magic,
     peerMagic: 0,
     localMru: input.settings.mru,
@@ -303,6 +351,8 @@ export function initialPppContext(input: PppInput): PppContext {
     [SETTINGS]: input.settings,
     lcpNcp: newNcp(),
     ipcpNcp: newNcp(),
+    ipv6cpNcp: newNcp(),
+    interfaceIdSuggested: undefined,
     authIndex: 0,
     authId: 0,
     authTries: 0,
@@ -377,7 +427,12 @@ export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
 export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]): PppContext {
   if (context.ended) return context;
   const step: Step = {
-    c: { ...context, lcpNcp: { ...context.lcpNcp }, ipcpNcp: { ...context.ipcpNcp } },
+    c: {
+      ...context,
+      lcpNcp: { ...context.lcpNcp },
+      ipcpNcp: { ...context.ipcpNcp },
+      ipv6cpNcp: { ...context.ipv6cpNcp },
+    },
     out,
   };
   switch (event.type) {
@@ -389,6 +444,9 @@ export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]):
       break;
     case "timer.ipcp":
       fsm(step, "ipcp", step.c.ipcpNcp.counter > 0 ? "to+" : "to-");
+      break;
+    case "timer.ipv6cp":
+      fsm(step, "ipv6cp", step.c.ipv6cpNcp.counter > 0 ? "to+" : "to-");
       break;
     case "timer.auth":
       onAuthTimer(step);
@@ -446,6 +504,7 @@ function sameNcp(a: NcpState, b: NcpState): boolean {
 function settle(c: PppContext, before: PppContext): PppContext {
   if (sameNcp(c.lcpNcp, before.lcpNcp)) c.lcpNcp = before.lcpNcp;
   if (sameNcp(c.ipcpNcp, before.ipcpNcp)) c.ipcpNcp = before.ipcpNcp;
+  if (sameNcp(c.ipv6cpNcp, before.ipv6cpNcp)) c.ipv6cpNcp = before.ipv6cpNcp;
   for (const key in c) {
     if (c[key as keyof PppContext] !== before[key as keyof PppContext]) return c;
   }
@@ -468,13 +527,24 @@ function onFrame(step: Step, protocol: number, payload: Uint8Array): void {
     case PppProtocol.IPCP:
       onIpcp(step, payload);
       return;
-    default:
-      // RFC 1661 §5.7: a protocol we do not run is rejected, once LCP is Opened (before, it is dropped).
-      if (step.c.lcp === "opened") {
-        const id = ++step.c.lcpNcp.id & 0xff;
-        const rejected = payload.subarray(0, Math.max(0, step.c.peerMru - 6));
-        send(step, PppProtocol.LCP, encodeLcp({ code: "Protocol-Reject", id, protocol, rejected }));
+    case PppProtocol.IPv6CP:
+      if (step.c[SETTINGS].ipv6) {
+        onIpv6cp(step, payload);
+        return;
       }
+      rejectProtocol(step, protocol, payload);
+      return;
+    default:
+      rejectProtocol(step, protocol, payload);
+  }
+}
+
+/** RFC 1661 §5.7: a protocol we do not run is rejected, once LCP is Opened (before, it is dropped). */
+function rejectProtocol(step: Step, protocol: number, payload: Uint8Array): void {
+  if (step.c.lcp === "opened") {
+    const id = ++step.c.lcpNcp.id & 0xff;
+    const rejected = payload.subarray(0, Math.max(0, step.c.peerMru - 6));
+    send(step, PppProtocol.LCP, encodeLcp({ code: "Protocol-Reject", id, protocol, rejected }));
   }
 }
 
@@ -564,6 +634,8 @@ function onLcp(step: Step, payload: Uint8Array): void {
 
 function onProtocolReject(step: Step, protocol: number): void {
   if (protocol === PppProtocol.IPCP) fsm(step, "ipcp", "rxj-");
+  // The peer runs no IPv6: IPV6CP stops, the link stays up on IPv4 (ipv6cpFinished).
+  else if (protocol === PppProtocol.IPv6CP) fsm(step, "ipv6cp", "rxj-");
   else if (protocol === PppProtocol.LCP) fsm(step, "lcp", "rxj-");
   // A reject of PAP/CHAP during authentication: the peer will not authenticate (RFC 3145 code 15).
   else if ((protocol === PppProtocol.PAP || protocol === PppProtocol.CHAP) && step.c.auth !== "passed") {
@@ -585,7 +657,7 @@ interface Answer {
   acceptable: boolean;
   /** The Nak or Reject to send when not acceptable. */
   code?: "Configure-Nak" | "Configure-Reject";
-  options?: (LcpOption | IpcpOption)[];
+  options?: (LcpOption | IpcpOption | Ipv6cpOption)[];
   /** The peer's values to adopt when we Ack. */
   adopt?: () => void;
 }
@@ -749,47 +821,78 @@ function onIpcp(step: Step, payload: Uint8Array): void {
   }
   const decoded = decodeIpcp(payload);
   if (!decoded.ok) return;
-  const p = decoded.value;
+  onNcpPacket(step, "ipcp", decoded.value, payload, {
+    judge: (request) => judgeIpcpRequest(step, request),
+    acked: () => {
+      if (c.role === "client") c.address = c.ipcpAsk.ipAddress;
+    },
+    refused: (refusal) => applyIpcpRefusal(c, refusal),
+    notConverging: () =>
+      terminate(
+        step,
+        pppCause(
+          PppDisconnectCode.ncpFailedToConverge,
+          PppProtocol.IPCP,
+          PppDirection.local,
+          "IPCP failed to converge",
+        ),
+      ),
+  });
+}
+
+/** What differs between the NCPs when a packet of theirs comes in. */
+interface NcpHooks<O extends { kind: string }> {
+  /** Our verdict on the peer's Configure-Request. */
+  judge(request: ConfigurePacket<O>): Answer;
+  /** Our request was acked (before the automaton moves). */
+  acked?(): void;
+  /** Our request was Nak'd or rejected: adjust what we ask. */
+  refused(refusal: ConfigurePacket<O>): void;
+  /** More refusals than Max-Configure (RFC 1661 §4.6). */
+  notConverging(): void;
+}
+
+/** An NCP packet (codes 1-7, RFC 1661 §5) through its automaton; an answer must match our last request. */
+function onNcpPacket<O extends { kind: string }>(
+  step: Step,
+  which: "ipcp" | "ipv6cp",
+  p: NcpPacket<O>,
+  payload: Uint8Array,
+  hooks: NcpHooks<O>,
+): void {
+  const ncp = NEGOTIATED[which].ncp(step.c);
   switch (p.code) {
     case "Configure-Request": {
-      const answer = judgeIpcpRequest(step, p);
-      fsm(step, "ipcp", answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
+      const answer = hooks.judge(p);
+      fsm(step, which, answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
       return;
     }
     case "Configure-Ack":
-      if (p.id !== c.ipcpNcp.id) return;
-      if (c.role === "client") c.address = c.ipcpAsk.ipAddress;
-      fsm(step, "ipcp", "rca");
+      if (p.id !== ncp.id) return;
+      hooks.acked?.();
+      fsm(step, which, "rca");
       return;
     case "Configure-Nak":
     case "Configure-Reject":
-      if (p.id !== c.ipcpNcp.id) return;
-      if (++c.ipcpNcp.refused > c[SETTINGS].maxConfigure) {
-        terminate(
-          step,
-          pppCause(
-            PppDisconnectCode.ncpFailedToConverge,
-            PppProtocol.IPCP,
-            PppDirection.local,
-            "IPCP failed to converge",
-          ),
-        );
+      if (p.id !== ncp.id) return;
+      if (++ncp.refused > step.c[SETTINGS].maxConfigure) {
+        hooks.notConverging();
         return;
       }
-      applyIpcpRefusal(c, p);
-      fsm(step, "ipcp", "rcn");
+      hooks.refused(p);
+      fsm(step, which, "rcn");
       return;
     case "Terminate-Request":
-      fsm(step, "ipcp", "rtr", { terminateId: p.id });
+      fsm(step, which, "rtr", { terminateId: p.id });
       return;
     case "Terminate-Ack":
-      fsm(step, "ipcp", "rta");
+      fsm(step, which, "rta");
       return;
     case "Code-Reject":
-      fsm(step, "ipcp", "rxj-");
+      fsm(step, which, "rxj-");
       return;
     default:
-      fsm(step, "ipcp", "ruc", { unknown: payload });
+      fsm(step, which, "ruc", { unknown: payload });
   }
 }
 
@@ -861,6 +964,89 @@ function applyIpcpRefusal(c: PppContext, p: ConfigurePacket<IpcpKnownOption>): v
   }
   c.ipcpAsk = ask;
   c.dnsLearnt = [ask.primaryDns, ask.secondaryDns].filter((d): d is string => !!d && d !== NO_ADDRESS);
+}
+
+// ---- IPV6CP (RFC 5072) ----------------------------------------------------------------------------
+
+function onIpv6cp(step: Step, payload: Uint8Array): void {
+  const c = step.c;
+  // RFC 1661 §3.4: NCP packets before the Network phase are discarded.
+  if (c.lcp !== "opened" || c.auth !== "passed") return;
+  const decoded = decodeIpv6cp(payload);
+  if (!decoded.ok) return;
+  onNcpPacket(step, "ipv6cp", decoded.value, payload, {
+    judge: (request) => judgeIpv6cpRequest(step, request),
+    refused: (refusal) => applyIpv6cpRefusal(c, refusal),
+    // IPv6 is given up, IPv4 goes on (IPV6CP finishing ends nothing else).
+    notConverging: () => fsm(step, "ipv6cp", "close"),
+  });
+}
+
+/**
+ * Judges the peer's IPV6CP Configure-Request (RFC 5072 §4.1): its Interface-Identifier is taken unless it
+ * is zero (a request for one) or ours (a clash), which get a Nak with a suggestion; a request without one
+ * gets a suggestion once; compression (§4.2) and unknown options are rejected.
+ */
+function judgeIpv6cpRequest(step: Step, p: ConfigurePacket<Ipv6cpKnownOption>): Answer {
+  const c = step.c;
+  const reject: Ipv6cpOption[] = [];
+  const nak: Ipv6cpOption[] = [];
+  let peerId: string | undefined;
+  let sawId = false;
+  for (const o of p.options) {
+    if (o.kind !== "interfaceIdentifier") {
+      reject.push(o);
+      continue;
+    }
+    sawId = true;
+    if (o.id === ZERO_INTERFACE_ID || o.id === c.localInterfaceId) nak.push(suggestInterfaceId(c, o.id));
+    else peerId = o.id;
+  }
+  if (!sawId && reject.length === 0 && c.interfaceIdSuggested === undefined) {
+    // RFC 5072 §4.1: ask once for the option the peer left out; if it leaves it out again, accept that.
+    nak.push(suggestInterfaceId(c, ZERO_INTERFACE_ID));
+  }
+  if (reject.length > 0) return { acceptable: false, code: "Configure-Reject", options: reject };
+  if (nak.length > 0) {
+    if (c.ipv6cpNcp.naks >= c[SETTINGS].maxFailure)
+      return { acceptable: false, code: "Configure-Reject", options: nak };
+    return { acceptable: false, code: "Configure-Nak", options: nak };
+  }
+  return {
+    acceptable: true,
+    adopt: () => {
+      c.peerInterfaceId = peerId;
+    },
+  };
+}
+
+/** An identifier for the peer: unlike ours, unlike what it sent, and unlike our last suggestion. */
+function suggestInterfaceId(c: PppContext, sent: string): Ipv6cpKnownOption {
+  let id = nextInterfaceId(c.interfaceIdSuggested ?? sent, c.localMagic);
+  while (id === c.localInterfaceId || id === sent) id = nextInterfaceId(id, c.localMagic);
+  c.interfaceIdSuggested = id;
+  return { kind: "interfaceIdentifier", id };
+}
+
+function ipv6cpRequestOptions(c: PppContext): Ipv6cpOption[] {
+  return c.localInterfaceId === undefined ? [] : [{ kind: "interfaceIdentifier", id: c.localInterfaceId }];
+}
+
+/**
+ * A Nak or Reject of our IPV6CP request (RFC 5072 §4.1): a suggested identifier is taken, unless it is
+ * the one we suggested to the peer (then we pick a new one); a Reject means we stop sending the option.
+ */
+function applyIpv6cpRefusal(c: PppContext, p: ConfigurePacket<Ipv6cpKnownOption>): void {
+  for (const o of p.options) {
+    if (o.kind !== "interfaceIdentifier") continue;
+    if (p.code === "Configure-Reject") c.localInterfaceId = undefined;
+    else if (o.id === ZERO_INTERFACE_ID || o.id === c.interfaceIdSuggested || o.id === c.peerInterfaceId) {
+      let id = nextInterfaceId(c.localInterfaceId ?? o.id, ~c.localMagic);
+      while (id === o.id || id === c.interfaceIdSuggested || id === c.peerInterfaceId)
+        id = nextInterfaceId(id, ~c.localMagic);
+      c.localInterfaceId = id;
+    } else c.localInterfaceId = o.id;
+  }
 }
 
 // ---- authentication -------------------------------------------------------------------------------
@@ -1113,6 +1299,11 @@ function authPassed(step: Step): void {
   // client's is a view into the datagram that brought it, which would otherwise live as long as the link.
   c.challenge = undefined;
   step.out.push({ type: "cancel", timer: "timer.auth" });
+  if (c[SETTINGS].ipv6) {
+    // IPV6CP needs no address from AAA: it starts with the Network phase (RFC 1661 §3.6).
+    fsm(step, "ipv6cp", "up");
+    fsm(step, "ipv6cp", "open");
+  }
   if (c.role === "server") {
     step.out.push({ type: "needAddress" });
     return;
@@ -1157,7 +1348,7 @@ function onAddress(step: Step, address: string | undefined, failure: string | un
 /** What an event brings for the automaton's send actions. */
 interface FsmExtra {
   /** RCR: the request, its raw payload, and our verdict. */
-  request?: ConfigurePacket<LcpKnownOption> | ConfigurePacket<IpcpKnownOption>;
+  request?: { id: number };
   payload?: Uint8Array;
   answer?: Answer;
   /** RTR: the Terminate-Request's Identifier. */
@@ -1166,16 +1357,63 @@ interface FsmExtra {
   unknown?: Uint8Array;
 }
 
-type Which = "lcp" | "ipcp";
+type Which = "lcp" | "ipcp" | "ipv6cp";
+
+type AnyConfigurePacket =
+  | ConfigurePacket<LcpKnownOption>
+  | ConfigurePacket<IpcpKnownOption>
+  | ConfigurePacket<Ipv6cpKnownOption>;
+type AnyPacket =
+  | AnyConfigurePacket
+  | { code: "Terminate-Request" | "Terminate-Ack"; id: number; data: Uint8Array }
+  | {
+      code: "Code-Reject";
+      id: number;
+      rejected: Uint8Array;
+    };
+
+/** What differs between the automata: their protocol, their timer, their codec and their own request. */
+const NEGOTIATED: Record<
+  Which,
+  {
+    protocol: number;
+    timer: PppTimer;
+    ncp: (c: PppContext) => NcpState;
+    encode: (packet: AnyPacket) => Uint8Array;
+    requestOptions: (c: PppContext) => (LcpOption | IpcpOption | Ipv6cpOption)[];
+  }
+> = {
+  lcp: {
+    protocol: PppProtocol.LCP,
+    timer: "timer.lcp",
+    ncp: (c) => c.lcpNcp,
+    encode: (packet) => encodeLcp(packet as Parameters<typeof encodeLcp>[0]),
+    requestOptions: lcpRequestOptions,
+  },
+  ipcp: {
+    protocol: PppProtocol.IPCP,
+    timer: "timer.ipcp",
+    ncp: (c) => c.ipcpNcp,
+    encode: (packet) => encodeIpcp(packet as Parameters<typeof encodeIpcp>[0]),
+    requestOptions: ipcpRequestOptions,
+  },
+  ipv6cp: {
+    protocol: PppProtocol.IPv6CP,
+    timer: "timer.ipv6cp",
+    ncp: (c) => c.ipv6cpNcp,
+    encode: (packet) => encodeIpv6cp(packet as Parameters<typeof encodeIpv6cp>[0]),
+    requestOptions: ipv6cpRequestOptions,
+  },
+};
 
 /** Runs `event` through the automaton of `which` (RFC 1661 §4.1) and performs its actions in order. */
 function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): void {
   const c = step.c;
-  const ncp = which === "lcp" ? c.lcpNcp : c.ipcpNcp;
+  const negotiated = NEGOTIATED[which];
+  const ncp = negotiated.ncp(c);
   const t = fsmStep(ncp.state, event);
   if (!t) return;
-  const protocol = which === "lcp" ? PppProtocol.LCP : PppProtocol.IPCP;
-  const timer = which === "lcp" ? "timer.lcp" : "timer.ipcp";
+  const { protocol, timer, encode } = negotiated;
   let armed = false;
   for (const action of t.actions) {
     switch (action) {
@@ -1190,10 +1428,11 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
       case "scr": {
         ncp.counter--;
         ncp.id = (ncp.id + 1) & 0xff;
-        const payload =
-          which === "lcp"
-            ? encodeLcp({ code: "Configure-Request", id: ncp.id, options: lcpRequestOptions(c) })
-            : encodeIpcp({ code: "Configure-Request", id: ncp.id, options: ipcpRequestOptions(c) });
+        const payload = encode({
+          code: "Configure-Request",
+          id: ncp.id,
+          options: negotiated.requestOptions(c),
+        } as AnyConfigurePacket);
         // RFC 2661 §4.4.5 AVP 27: the last Configure-Request sent, from its first option.
         if (which === "lcp" && c[SETTINGS].lac === true) c.lcpLastSent = payload.subarray(4);
         send(step, protocol, payload);
@@ -1214,13 +1453,10 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
         const answer = extra.answer as Answer;
         const id = extra.request?.id ?? 0;
         if (answer.code === "Configure-Nak") ncp.naks++;
-        const packet = { code: answer.code as "Configure-Nak", id, options: answer.options ?? [] };
         send(
           step,
           protocol,
-          which === "lcp"
-            ? encodeLcp(packet as ConfigurePacket<LcpKnownOption>)
-            : encodeIpcp(packet as ConfigurePacket<IpcpKnownOption>),
+          encode({ code: answer.code, id, options: answer.options ?? [] } as AnyConfigurePacket),
         );
         break;
       }
@@ -1228,45 +1464,44 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
         ncp.counter--;
         ncp.id = (ncp.id + 1) & 0xff;
         const packet = { code: "Terminate-Request" as const, id: ncp.id, data: EMPTY };
-        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        send(step, protocol, encode(packet));
         armed = true;
         break;
       }
       case "sta": {
-        const packet = { code: "Terminate-Ack" as const, id: extra.terminateId ?? 0, data: EMPTY };
-        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        send(step, protocol, encode({ code: "Terminate-Ack", id: extra.terminateId ?? 0, data: EMPTY }));
         break;
       }
       case "scj": {
         ncp.id = (ncp.id + 1) & 0xff;
         const rejected = (extra.unknown ?? EMPTY).subarray(0, Math.max(0, c.peerMru - 8));
-        const packet = { code: "Code-Reject" as const, id: ncp.id, rejected };
-        send(step, protocol, which === "lcp" ? encodeLcp(packet) : encodeIpcp(packet));
+        send(step, protocol, encode({ code: "Code-Reject", id: ncp.id, rejected }));
         break;
       }
       case "ser":
         break; // Echo-Requests are answered in onLcp, where the packet is at hand.
       case "tlu":
         if (which === "lcp") lcpUp(step);
-        else ipcpUp(step);
+        else if (which === "ipcp") ipcpUp(step);
+        else ipv6cpUp(step);
         break;
       case "tld":
         if (which === "lcp") {
           // RFC 1661 §3.7: LCP leaving Opened takes the network layer down with it.
           fsm(step, "ipcp", "down");
+          fsm(step, "ipv6cp", "down");
         }
         break;
       case "tls":
         break;
       case "tlf":
         if (which === "lcp") lcpFinished(step, event);
-        else ipcpFinished(step);
+        else if (which === "ipcp") ipcpFinished(step);
         break;
     }
   }
   ncp.state = t.next;
-  if (which === "lcp") c.lcp = t.next;
-  else c.ipcp = t.next;
+  c[which] = t.next;
   if (armed) step.out.push({ type: "schedule", timer, ms: c[SETTINGS].restartMs });
   else if (!restartTimerRuns(t.next)) step.out.push({ type: "cancel", timer });
 }
@@ -1274,6 +1509,12 @@ function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): v
 function ipcpUp(step: Step): void {
   const c = step.c;
   step.out.push({ type: "up", address: c.address ?? NO_ADDRESS, user: c.user });
+}
+
+/** IPV6CP is up; when it finishes instead (the peer runs no IPv6), the link goes on with IPv4 alone. */
+function ipv6cpUp(step: Step): void {
+  const c = step.c;
+  step.out.push({ type: "ipv6Up", localInterfaceId: c.localInterfaceId, peerInterfaceId: c.peerInterfaceId });
 }
 
 /** IPCP finished (TO-, rejected): no network layer is left, so the link ends (RFC 3145 code 18/19). */
@@ -1308,6 +1549,7 @@ function lcpFinished(step: Step, event: FsmEvent): void {
   c.ended = true;
   step.out.push({ type: "cancel", timer: "timer.auth" });
   step.out.push({ type: "cancel", timer: "timer.ipcp" });
+  if (c[SETTINGS].ipv6) step.out.push({ type: "cancel", timer: "timer.ipv6cp" });
   step.out.push({ type: "finished", cause: c.cause });
 }
 
@@ -1330,8 +1572,10 @@ function finish(step: Step, cause: PppCause): void {
   c.ended = true;
   c.lcp = c.lcpNcp.state = c.lcp === "initial" ? "initial" : "closed";
   if (c.ipcp !== "initial") c.ipcp = c.ipcpNcp.state = "initial";
+  if (c.ipv6cp !== "initial") c.ipv6cp = c.ipv6cpNcp.state = "initial";
   step.out.push({ type: "cancel", timer: "timer.lcp" });
   step.out.push({ type: "cancel", timer: "timer.ipcp" });
+  if (c[SETTINGS].ipv6) step.out.push({ type: "cancel", timer: "timer.ipv6cp" });
   step.out.push({ type: "cancel", timer: "timer.auth" });
   step.out.push({ type: "finished", cause: c.cause });
 }

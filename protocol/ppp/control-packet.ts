@@ -201,3 +201,34 @@ export function describeCommonPacket<O extends { kind: string }>(
       return undefined;
   }
 }
+
+/** The codec of an NCP that uses only codes 1-7 (RFC 1661 §5), given its option catalog. */
+export interface NcpCodec<O extends { kind: string }> {
+  /** Decodes a packet (the PPP payload after the protocol number); never throws. */
+  decode(bytes: Uint8Array): Decoded<NcpPacket<O>>;
+  /** Encodes a packet; throws RangeError on values that do not fit their fields. */
+  encode(packet: NcpPacket<O>): Uint8Array;
+  /** One readable line ("IPCP Configure-Request id=1 Addr=0.0.0.0"). */
+  describe(packet: NcpPacket<O>): string;
+}
+
+const noExtraCodes: ReadonlySet<number> = new Set();
+
+/** Makes the codec of an NCP from its option catalog (IPCP, IPV6CP …). */
+export function ncpCodec<O extends { kind: string }>(catalog: OptionCatalog<O>): NcpCodec<O> {
+  const name = catalog.protocol;
+  return {
+    decode(bytes) {
+      const header = readPacketHeader(bytes, name);
+      if (!header.ok) return header;
+      // With no extra codes, the shared reader answers every code (unknown ones as "Unknown").
+      return decodeCommonPacket(header.value, catalog, noExtraCodes) as Decoded<NcpPacket<O>>;
+    },
+    encode(packet) {
+      const bytes = encodeCommonPacket(packet, catalog);
+      if (!bytes) throw new RangeError(`unknown ${name} packet code ${(packet as { code: string }).code}`);
+      return bytes;
+    },
+    describe: (packet) => describeCommonPacket(packet, catalog) ?? `${name} ${packet.code} id=${packet.id}`,
+  };
+}

@@ -5,6 +5,7 @@
 import { decodeChap, describeChap } from "./chap.ts";
 import { decodeFrame } from "./frame.ts";
 import { decodeIpcp, describeIpcp, ipv4ToString } from "./ipcp.ts";
+import { decodeIpv6cp, describeIpv6cp } from "./ipv6cp.ts";
 import { decodeLcp, describeLcp } from "./lcp.ts";
 import { PppProtocol, protocolName } from "./numbers.ts";
 import { decodePap, describePap } from "./pap.ts";
@@ -19,6 +20,8 @@ export function describePayload(protocol: number, payload: Uint8Array): string {
       return line(decodeLcp(payload), describeLcp, "LCP");
     case PppProtocol.IPCP:
       return line(decodeIpcp(payload), describeIpcp, "IPCP");
+    case PppProtocol.IPv6CP:
+      return line(decodeIpv6cp(payload), describeIpv6cp, "IPv6CP");
     case PppProtocol.PAP:
       return line(decodePap(payload), describePap, "PAP");
     case PppProtocol.CHAP:

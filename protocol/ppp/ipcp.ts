@@ -4,13 +4,7 @@
  * "0.0.0.0" in a Configure-Request asks the peer to supply one (RFC 1332 §3.3, RFC 1877 §1).
  */
 import { be16, concat, hexBytes, u16 } from "../bytes.ts";
-import {
-  decodeCommonPacket,
-  describeCommonPacket,
-  encodeCommonPacket,
-  type NcpPacket,
-  readPacketHeader,
-} from "./control-packet.ts";
+import { type NcpPacket, ncpCodec } from "./control-packet.ts";
 import { PppProtocol, protocolName } from "./numbers.ts";
 import {
   expectLength,
@@ -125,24 +119,13 @@ export const ipcpOptions: OptionCatalog<IpcpKnownOption> = optionCatalog<IpcpKno
   secondaryNbns: addressOption("secondaryNbns", 132, "Secondary-NBNS", "NBNS2"),
 });
 
-const noExtraCodes: ReadonlySet<number> = new Set();
+const codec = ncpCodec(ipcpOptions);
 
 /** Decodes an IPCP packet (the PPP payload after protocol 0x8021); never throws. */
-export function decodeIpcp(bytes: Uint8Array): Decoded<IpcpPacket> {
-  const header = readPacketHeader(bytes, "IPCP");
-  if (!header.ok) return header;
-  // With no extra codes, the shared reader answers every code (unknown ones as "Unknown").
-  return decodeCommonPacket(header.value, ipcpOptions, noExtraCodes) as Decoded<IpcpPacket>;
-}
+export const decodeIpcp: (bytes: Uint8Array) => Decoded<IpcpPacket> = codec.decode;
 
 /** Encodes an IPCP packet; throws RangeError on values that do not fit their fields. */
-export function encodeIpcp(packet: IpcpPacket): Uint8Array {
-  const bytes = encodeCommonPacket(packet, ipcpOptions);
-  if (!bytes) throw new RangeError(`unknown IPCP packet code ${(packet as { code: string }).code}`);
-  return bytes;
-}
+export const encodeIpcp: (packet: IpcpPacket) => Uint8Array = codec.encode;
 
-/** One readable line for an IPCP packet ("IPCP Configure-Request id=1 Addr=0.0.0.0 DNS1=0.0.0.0"). */
-export function describeIpcp(packet: IpcpPacket): string {
-  return describeCommonPacket(packet, ipcpOptions) ?? `IPCP ${packet.code} id=${packet.id}`;
-}
+/** One readable line for an IPCP packet. */
+export const describeIpcp: (packet: IpcpPacket) => string = codec.describe;

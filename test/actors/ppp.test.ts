@@ -12,8 +12,10 @@ import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
 import { pppFrame } from "../../machines/ppp/endpoint.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
+import { icmpv6EchoRequest, isIcmpv6EchoReply } from "../../protocol/ipv6.ts";
 import { MESSAGE_TYPE_BY_CODE } from "../../protocol/l2tp/message-types.ts";
 import { encodeIpcp } from "../../protocol/ppp/ipcp.ts";
+import { linkLocalOf } from "../../protocol/ppp/ipv6cp.ts";
 import { PppProtocol } from "../../protocol/ppp/numbers.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
@@ -22,6 +24,9 @@ import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 class Inbox implements DataPlane {
   readonly packets: Uint8Array[] = [];
   receive(_link: PppLinkPort, packet: Uint8Array): void {
+    this.packets.push(packet.slice());
+  }
+  receiveIpv6(_link: PppLinkPort, packet: Uint8Array): void {
     this.packets.push(packet.slice());
   }
   stats(): DataPlaneStats {
@@ -119,6 +124,57 @@ describe("PPP over L2TP: subscriber → LAC → LNS", () => {
     expect(stats).toMatchObject({ links: 1, up: 1, authAccepted: 1, authRejected: 0, linksUp: 1 });
     await lab.closeAll();
     expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
+  });
+
+  test("dual stack: IPV6CP opens beside IPCP, a ping to the LNS's link-local address is answered over IPv6", async () => {
+    const { lab, lac, lns, inbox, echo } = setup({
+      lac: { subscriber: { user: "alice", password: "alice-pw", authProtocols: ["chap"], ipv6: true } },
+      lns: lnsPpp({}, { ipv6: true }),
+    });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(200);
+    const [server] = sessionsOf(lns);
+    const [client] = sessionsOf(lac);
+    expect(server.ppp).toMatchObject({
+      phase: "opened",
+      ipcp: "opened",
+      ipv6cp: "opened",
+      address: "10.1.0.1",
+    });
+    expect(client.ppp).toMatchObject({ ipv6cp: "opened" });
+    expect(server.ppp?.ipv6Address).toMatch(/^fe80::/);
+    const rt = (
+      lac as unknown as {
+        rt: {
+          tunnels: Map<
+            number,
+            { sessions: Map<number, { ppp: PppLinkPort & { peerInterfaceId?: string } }> }
+          >;
+        };
+      }
+    ).rt;
+    const clientLink = [...rt.tunnels.values()][0].sessions.values().next().value?.ppp as PppLinkPort & {
+      peerInterfaceId: string;
+    };
+    const ours = clientLink.interfaceId as string;
+    expect(server.ppp?.ipv6Address).toBe(linkLocalOf(ours));
+    const request = icmpv6EchoRequest(ours, clientLink.peerInterfaceId, 9, 1, Uint8Array.of(4, 5, 6));
+    expect(clientLink.sendIpv6?.(request)).toBe(true);
+    await lab.run(20);
+    expect(echo.echoes).toBe(1);
+    expect(inbox.packets.some((p) => isIcmpv6EchoReply(p, 9, 1))).toBe(true);
+    expect(lns.snapshot().ppp).toMatchObject({ up: 1, ipv6Up: 1 });
+    await lab.closeAll();
+    expectEmptyRegistries(lac.snapshot().registries, lns.snapshot().registries);
+  });
+
+  test("IPv6 on the LNS, a subscriber without it: the subscriber rejects IPV6CP, IPv4 stays up", async () => {
+    const { lab, lac, lns } = setup({ lns: lnsPpp({}, { ipv6: true }) });
+    expect((await lab.until(lac.openSession({ destination: LNS }))).ok).toBe(true);
+    await lab.run(200);
+    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", ipcp: "opened", ipv6cp: "stopped" });
+    expect(lns.snapshot().ppp).toMatchObject({ up: 1, ipv6Up: 0 });
+    await lab.closeAll();
   });
 
   test("PAP only: the LNS asks for PAP, the Framed-IP-Address of the user is assigned", async () => {

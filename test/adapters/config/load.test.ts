@@ -86,6 +86,7 @@ const DEFAULT_PPP: RunConfig["ppp"] = {
   renegotiateOnMismatch: true,
   localAddress: "10.0.0.1",
   dns: [],
+  ipv6: false,
   keepaliveSeconds: 30,
   keepaliveMisses: 3,
   restartSeconds: 3,
@@ -305,6 +306,7 @@ describe("valid files", () => {
 ppp:
   authProtocols: [pap]
   dns: [10.0.0.53, 10.0.0.54]
+  ipv6: true
   keepaliveSeconds: 10
   defaultPool: main
 pools:
@@ -314,6 +316,7 @@ pools:
     expect(node.ppp?.lns).toMatchObject({
       authProtocols: ["pap"],
       dns: ["10.0.0.53", "10.0.0.54"],
+      ipv6: true,
       restartMs: 3000,
     });
     expect(node.ppp).toMatchObject({
@@ -475,6 +478,7 @@ describe("toNodeConfig", () => {
           renegotiateOnMismatch: true,
           localAddress: "10.0.0.1",
           dns: [],
+          ipv6: false,
           restartMs: 3000,
           maxConfigure: 10,
           maxFailure: 5,

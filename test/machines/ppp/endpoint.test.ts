@@ -4,6 +4,7 @@
  * link, silence, Naks).
  */
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { PppDisconnectCode } from "../../../machines/ppp/disconnect.ts";
 import {
   PPP_DEFAULTS,
@@ -18,6 +19,7 @@ import {
 import { proxyAvpsOf } from "../../../machines/ppp/proxy-lcp.ts";
 import { decodeChap } from "../../../protocol/ppp/chap.ts";
 import { decodeIpcp } from "../../../protocol/ppp/ipcp.ts";
+import { decodeIpv6cp, encodeIpv6cp, type Ipv6cpPacket } from "../../../protocol/ppp/ipv6cp.ts";
 import { decodeLcp, encodeLcp, type LcpPacket } from "../../../protocol/ppp/lcp.ts";
 
 const server: PppSettings = {
@@ -91,7 +93,7 @@ function converge(a: End, b: End, password = "pw", address = "10.1.0.7"): void {
           from.step({ type: "address", address });
           moved = true;
         }
-        if (e.type === "up" || e.type === "finished") from.done.push(e);
+        if (e.type === "up" || e.type === "ipv6Up" || e.type === "finished") from.done.push(e);
       }
     }
     if (!moved) return;
@@ -269,6 +271,169 @@ describe("a scripted peer", () => {
       id: 5,
       options: [{ kind: "ipAddress", address: "10.1.0.7" }],
     });
+  });
+});
+
+describe("IPV6CP (RFC 5072) beside IPCP", () => {
+  const SERVER_ID = "0a0000fffe000001";
+  const CLIENT_ID = "0c0000fffe000002";
+  const ZERO = "0000000000000000";
+
+  function dualStack(serverId = SERVER_ID, clientId = CLIENT_ID, clientIpv6 = true) {
+    const a = new End({
+      path,
+      settings: { ...server, ipv6: true },
+      magic: 0x11111111,
+      challenge: new Uint8Array(16).fill(9),
+      interfaceId: serverId,
+    });
+    const b = new End({
+      path,
+      settings: { ...client, ipv6: clientIpv6 },
+      magic: 0x22222222,
+      interfaceId: clientId,
+    });
+    return { a, b };
+  }
+
+  function ipv6cp(frames: Frame[]): Ipv6cpPacket[] {
+    return frames
+      .filter((f) => f.protocol === 0x8057)
+      .map((f) => decodeIpv6cp(f.payload))
+      .flatMap((d) => (d.ok ? [d.value] : []));
+  }
+
+  test("both ends up: each learns the other's Interface-Identifier; IPCP still carries the address", () => {
+    const { a, b } = dualStack();
+    converge(a, b);
+    expect(a.c).toMatchObject({
+      ipcp: "opened",
+      ipv6cp: "opened",
+      peerInterfaceId: CLIENT_ID,
+      address: "10.1.0.7",
+    });
+    expect(b.c).toMatchObject({ ipcp: "opened", ipv6cp: "opened", peerInterfaceId: SERVER_ID });
+    expect(a.done).toContainEqual({
+      type: "ipv6Up",
+      localInterfaceId: SERVER_ID,
+      peerInterfaceId: CLIENT_ID,
+    });
+    expect(b.done).toContainEqual({
+      type: "ipv6Up",
+      localInterfaceId: CLIENT_ID,
+      peerInterfaceId: SERVER_ID,
+    });
+  });
+
+  test("a client that asks with zero, or with our own identifier, is Nak'd a unique one and takes it", () => {
+    for (const asked of [ZERO, SERVER_ID]) {
+      const { a, b } = dualStack(SERVER_ID, asked);
+      converge(a, b);
+      const given = a.c.peerInterfaceId as string;
+      expect(a.c.ipv6cp).toBe("opened");
+      expect(given).toMatch(/^[0-9a-f]{16}$/);
+      expect(given).not.toBe(ZERO);
+      expect(given).not.toBe(SERVER_ID);
+      expect(b.c.localInterfaceId).toBe(given);
+    }
+  });
+
+  test("property: whatever identifiers both ends start with (zero, equal, any), both open with distinct non-zero ones", () => {
+    const id = fc.oneof(
+      fc.constantFrom(ZERO, SERVER_ID),
+      fc
+        .uint8Array({ minLength: 8, maxLength: 8 })
+        .map((b) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("")),
+    );
+    fc.assert(
+      fc.property(id, id, (serverId, clientId) => {
+        const { a, b } = dualStack(serverId, clientId);
+        converge(a, b);
+        expect(a.c.ipv6cp).toBe("opened");
+        expect(b.c.ipv6cp).toBe("opened");
+        const [ours, theirs] = [a.c.localInterfaceId, b.c.localInterfaceId];
+        expect(a.c.peerInterfaceId).toBe(theirs as string);
+        expect(b.c.peerInterfaceId).toBe(ours as string);
+        expect(ours).not.toBe(theirs);
+        expect(ours).not.toBe(ZERO);
+        expect(theirs).not.toBe(ZERO);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("a client without IPv6 rejects the protocol: IPV6CP stops, the link stays up on IPv4", () => {
+    const { a, b } = dualStack(SERVER_ID, CLIENT_ID, false);
+    converge(a, b);
+    expect(a.c).toMatchObject({ ipcp: "opened", ipv6cp: "stopped", ended: false, cause: undefined });
+    expect(b.c.ipcp).toBe("opened");
+    expect(a.done.some((e) => e.type === "ipv6Up")).toBe(false);
+  });
+
+  test("a request without the option is Nak'd a suggestion once; left out again, it is accepted", () => {
+    const { a, b } = dualStack();
+    converge(a, b);
+    const ask = (id: number) => {
+      a.receive({ protocol: 0x8057, payload: encodeIpv6cp({ code: "Configure-Request", id, options: [] }) });
+      return ipv6cp(a.take());
+    };
+    // The peer renegotiates IPV6CP (RFC 1661 §4.1: RCR in Opened), this time without its identifier.
+    const first = ask(40);
+    expect(first.find((p) => p.code === "Configure-Nak")).toMatchObject({
+      id: 40,
+      options: [{ kind: "interfaceIdentifier" }],
+    });
+    const second = ask(41);
+    expect(second.find((p) => p.code === "Configure-Ack")).toMatchObject({ id: 41, options: [] });
+  });
+
+  test("compression and unknown options are rejected; our identifier, once rejected, is not sent again", () => {
+    const a = new End({
+      path,
+      settings: { ...server, ipv6: true, authProtocols: [] },
+      magic: 5,
+      interfaceId: SERVER_ID,
+    });
+    const b = new End({ path, settings: { ...client, authProtocols: [] }, magic: 6 });
+    for (let i = 0; i < 10; i++) {
+      for (const f of a.take()) if (f.protocol !== 0x8057) b.receive(f);
+      for (const f of b.take()) a.receive(f);
+    }
+    expect(a.c.lcp).toBe("opened");
+    a.receive({
+      protocol: 0x8057,
+      payload: Uint8Array.of(1, 3, 0, 12, 2, 4, 0x00, 0x4f, 9, 4, 0xaa, 0xbb),
+    });
+    const reject = ipv6cp(a.take()).find((p) => p.code === "Configure-Reject") as {
+      options: { type?: number; kind: string }[];
+    };
+    expect(reject.options.map((o) => o.kind)).toEqual(["ipv6Compression", "unknown"]);
+    a.receive({
+      protocol: 0x8057,
+      payload: encodeIpv6cp({
+        code: "Configure-Reject",
+        id: a.c.ipv6cpNcp.id,
+        options: [{ kind: "interfaceIdentifier", id: SERVER_ID }],
+      }),
+    });
+    const next = ipv6cp(a.take()).find((p) => p.code === "Configure-Request") as { options: unknown[] };
+    expect(next.options).toEqual([]);
+    expect(a.c.localInterfaceId).toBeUndefined();
+  });
+
+  test("without settings.ipv6 an IPV6CP request gets a Protocol-Reject and nothing else changes", () => {
+    const { a, b } = pair();
+    converge(a, b);
+    a.receive({
+      protocol: 0x8057,
+      payload: encodeIpv6cp({
+        code: "Configure-Request",
+        id: 1,
+        options: [{ kind: "interfaceIdentifier", id: CLIENT_ID }],
+      }),
+    });
+    expect(lcp(a.take()[0])).toMatchObject({ code: "Protocol-Reject", protocol: 0x8057 });
+    expect(a.c.ipv6cp).toBe("initial");
   });
 });
 
