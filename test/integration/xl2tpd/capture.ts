@@ -15,7 +15,7 @@ export interface LoopbackCapture {
   readonly file: string;
   /**
    * Returns the UDP datagrams tshark saw, in capture order, once every datagram sent before the call is
-   * in the file (a sentinel datagram proves it: about 0.75 s here), then stops tshark.
+   * in the file (a sentinel datagram proves it: about 0.75 s here, up to 20 s allowed), then stops tshark.
    */
   stop(): Promise<CapturedDatagram[]>;
 }
@@ -85,8 +85,14 @@ export async function startLoopbackCapture(ports: number[], timeoutMs = 10000): 
       stopped ??= (async () => {
         try {
           sentinel.send(SENTINEL, sentinelPort, "127.0.0.1");
-          const deadline = Date.now() + 5000;
-          while (Date.now() < deadline && !hasSentinel(file, sentinelPort)) await sleep(25);
+          // Under load dumpcap falls seconds behind; a capture without its tail would fail a test for a
+          // reason that is not the test's, so it is an error of its own.
+          const deadline = Date.now() + 20_000;
+          while (!hasSentinel(file, sentinelPort)) {
+            if (Date.now() > deadline)
+              throw new Error(`tshark wrote no sentinel to ${file} within 20 s: the capture is incomplete`);
+            await sleep(25);
+          }
           child.kill("SIGINT");
           await exited;
           const result = readCapture(readFileSync(file));
