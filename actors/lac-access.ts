@@ -11,11 +11,18 @@
  * A subscriber refused (nothing found, RADIUS rejected, no tunnel) gets an authentication failure with
  * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind. A domain mapped to
  * "terminate" is served here: AAA's answer, an address from the local pool, IPCP, IP to a data plane.
+ *
+ * Each subscriber is an actor of the node's tree, supervised like every other: a `subscriber` actor
+ * (machines/lac-subscriber.ts) under the system, its path `{ system, subscriber: line id }`, whose
+ * transitions record the decision and the placement (and why), with its PPP link as its child (machine
+ * "ppp" at the same path). The subscriber keeps that path for its whole life, wherever its call goes:
+ * docs/LAC.md says why.
  */
-import { type Actor, createActor, type InspectionEvent } from "xstate";
+import type { Actor } from "xstate";
 import type { Access, AccessLine } from "../adapters/access/index.ts";
 import { type Cause, cause, peerKey } from "../machines/common.ts";
 import { decide, type LacPolicy, TUNNEL_MEDIUM_IPV4, TUNNEL_TYPE_L2TP } from "../machines/lac-decision.ts";
+import { type LacSubscriberEvent, lacSubscriberMachine } from "../machines/lac-subscriber.ts";
 import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "../machines/ppp/disconnect.ts";
 import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
@@ -38,6 +45,7 @@ import type { DataPlane, PppLinkPort } from "./data-plane.ts";
 import type { L2tpNode } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
 import type { DataHandler } from "./runtime.ts";
+import type { Ending, Supervised } from "./supervisor.ts";
 
 /** What the LAC's subscriber side needs. */
 export interface LacAccessDeps {
@@ -50,8 +58,6 @@ export interface LacAccessDeps {
   aaa?: Aaa;
   /** The LAC's PPP toward subscribers (MRU, auth protocols, timers); defaults as PPP_DEFAULTS. */
   ppp?: Partial<Omit<PppSettings, "role" | "lac">>;
-  /** The node's inspection observer: each subscriber's PPP actor is recorded like every other actor. */
-  inspect?: (event: InspectionEvent) => void;
   /** RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Stop; default on when there is AAA). */
   accounting?: { enabled: boolean };
   /**
@@ -101,7 +107,14 @@ export class LacAccess {
     this.settings = { ...PPP_DEFAULTS, hostName: "lac", ...deps.ppp, role: "server", lac: true };
     deps.access.onLine((line) => {
       this.stats.lines++;
-      new Subscriber(this, line);
+      try {
+        new Subscriber(this, line);
+      } catch (error) {
+        // A line this node cannot take (an id already in use, the node closed): that line goes, not the node.
+        this.stats.refused++;
+        console.error(`l2tp ${deps.node.name}: subscriber line ${line.id} refused: ${String(error)}`);
+        line.close();
+      }
     });
   }
 
@@ -118,7 +131,9 @@ export class LacAccess {
 class Subscriber implements PppLinkPort {
   readonly #lac: LacAccess;
   readonly #line: AccessLine;
-  readonly #actor: Actor<PppLogic>;
+  /** Its actor in the tree (machine "subscriber"), and its PPP link's (its child) until the link ends. */
+  readonly #node: Supervised<typeof lacSubscriberMachine>;
+  readonly #ppp: Supervised<PppLogic>;
   #credentials: Credentials | undefined;
   /** The accounting of the tunnelled call, once its Start went out: the Stop is due at the end. */
   #accounting: { record: AccountingRecord; started: number } | undefined;
@@ -136,22 +151,55 @@ class Subscriber implements PppLinkPort {
   constructor(lac: LacAccess, line: AccessLine) {
     this.#lac = lac;
     this.#line = line;
-    const { clock, random, inspect } = lac.deps;
+    const { random, node } = lac.deps;
     const settings = lac.settings;
-    this.#actor = createActor(pppLogic, {
+    const supervisor = node.supervisor;
+    if (node.system.ending) throw new Error("the node is closed");
+    const path = { system: node.name, subscriber: line.id };
+    this.#node = supervisor.spawn({
+      level: "subscriber",
+      key: `subscriber ${line.id}`,
+      path,
+      machine: lacSubscriberMachine,
+      input: { path, ...(line.callingNumber !== undefined ? { callingNumber: line.callingNumber } : {}) },
+      parent: node.system,
+      owner: this,
+      onEnd: subscriberEnded,
+    });
+    const pppPath = { ...path, ppp: true as const };
+    this.#ppp = supervisor.spawn({
+      level: "ppp",
+      key: "ppp",
+      path: pppPath,
+      machine: pppLogic,
       input: {
-        path: { system: lac.deps.node.name, ppp: true },
+        path: pppPath,
         settings,
         magic: random.uint32() || 1,
         ...(settings.authProtocols.includes("chap") ? { challenge: random.bytes(16) } : {}),
       },
-      clock,
-      ...(inspect ? { inspect } : {}),
+      parent: this.#node,
+      owner: this,
+      wire: wirePpp,
     });
-    sinkPppEffects(this.#actor, this);
     line.onFrame((frame) => this.#fromSubscriber(frame));
     line.onDown(() => this.#lineDown());
-    this.#actor.start();
+  }
+
+  /** The PPP link's actor (while it lives: after the hand-off or the end, XState refuses nothing but drops it). */
+  get #actor(): Actor<PppLogic> {
+    return this.#ppp.actor;
+  }
+
+  /** Tells the subscriber's actor what happened (a recorded transition). */
+  #record(event: LacSubscriberEvent): void {
+    if (!this.#node.ending) this.#node.actor.send(event);
+  }
+
+  /** The subscriber's actor was stopped from above (the node closing): the line goes with it. */
+  stopped(ending: Ending): void {
+    if (this.#done || ending.kind === "done") return;
+    this.#end(undefined, AcctTerminateCause.nasReboot, cause("parent", "the node closed"));
   }
 
   /** What the PPP actor asks (PppEffectSink). */
@@ -162,6 +210,7 @@ class Subscriber implements PppLinkPort {
         return;
       case "authenticate":
         this.#credentials = effect.credentials;
+        this.#record({ type: "authenticated", user: effect.credentials.user });
         // A fault of ours in deciding ends this subscriber with the cause, never the process.
         this.#decide(effect.credentials).catch((error: unknown) => {
           if (!this.#done) this.#refuse(cause("internal", `LAC decision failed: ${String(error)}`));
@@ -173,10 +222,13 @@ class Subscriber implements PppLinkPort {
       case "up":
         this.#up = true;
         this.#lac.stats.terminatedHere++;
+        this.#record({ type: "up", address: effect.address });
         return;
       case "finished":
         // Handed on: the relay carries the link now. Otherwise the link is over: down with the line.
-        if (this.#session === undefined) this.#end();
+        if (this.#session === undefined) {
+          this.#end(undefined, undefined, { ...cause("ppp", effect.cause.message), ppp: effect.cause });
+        }
         return;
       default:
         return;
@@ -213,6 +265,11 @@ class Subscriber implements PppLinkPort {
       this.#refuse(decision.cause);
       return;
     }
+    this.#record(
+      decision.kind === "terminate"
+        ? { type: "terminate", reason: decision.reason }
+        : { type: "tunnel", group: decision.group.name, reason: decision.reason },
+    );
     if (decision.kind === "terminate") {
       // This node is the PPP server: authenticated by AAA above (none: nobody is), IPCP from the pool.
       if (!aaa || !this.#lac.deps.local) {
@@ -246,6 +303,14 @@ class Subscriber implements PppLinkPort {
       return;
     }
     this.#session = { tunnelId: outcome.tunnelId, sessionId: outcome.sessionId };
+    this.#record({
+      type: "placed",
+      placed: {
+        destination: outcome.path.destination ?? "",
+        tunnel: outcome.tunnelId,
+        session: outcome.sessionId,
+      },
+    });
     this.#lac.relayed.set(`${outcome.tunnelId}/${outcome.sessionId}`, this);
     this.#lac.stats.tunnelled++;
     this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
@@ -256,6 +321,7 @@ class Subscriber implements PppLinkPort {
   /** An authentication failure with the cause (PAP Nak, CHAP Failure); the endpoint ends the link. */
   #refuse(why: Cause): void {
     this.#lac.stats.refused++;
+    this.#record({ type: "refused", cause: why });
     this.#actor.send({ type: "authenticated", ok: false, message: why.message });
   }
 
@@ -291,7 +357,7 @@ class Subscriber implements PppLinkPort {
         ppp,
       });
       // RFC 1661 §5.5: acknowledged (once the call is closing, so that the line's end says nothing more).
-      this.#end(terminateAck(frame), AcctTerminateCause.userRequest);
+      this.#end(terminateAck(frame), AcctTerminateCause.userRequest, cause("ppp", ppp.message));
       return;
     }
     this.#lac.stats.framesToLns++;
@@ -313,6 +379,7 @@ class Subscriber implements PppLinkPort {
     this.#end(
       pppFrame(PppProtocol.LCP, request),
       admin ? AcctTerminateCause.adminReset : AcctTerminateCause.lostService,
+      why,
     );
   }
 
@@ -335,7 +402,7 @@ class Subscriber implements PppLinkPort {
       type: "lowerDown",
       cause: pppCause(PppDisconnectCode.noInformation, 0, PppDirection.peer, "line down"),
     });
-    this.#end(undefined, AcctTerminateCause.lostCarrier);
+    this.#end(undefined, AcctTerminateCause.lostCarrier, cause("ppp", "the subscriber's line went down"));
   }
 
   /** RFC 1332: the subscriber's address, RADIUS Framed-IP-Address first, else the local pool. */
@@ -410,8 +477,15 @@ class Subscriber implements PppLinkPort {
     });
   }
 
-  /** The subscriber is done with: `last` (a Terminate-Request or -Ack) goes out, then the line closes. */
-  #end(last?: Uint8Array, terminateCause: number = AcctTerminateCause.nasRequest): void {
+  /**
+   * The subscriber is done with: `last` (a Terminate-Request or -Ack) goes out, then the line closes;
+   * its actor ends with `why` (its PPP link first, if it still runs).
+   */
+  #end(
+    last: Uint8Array | undefined,
+    terminateCause: number = AcctTerminateCause.nasRequest,
+    why: Cause = cause("ppp", "the subscriber's link ended"),
+  ): void {
     if (this.#done) return;
     this.#done = true;
     this.#stopAccounting(terminateCause);
@@ -419,10 +493,21 @@ class Subscriber implements PppLinkPort {
     this.#fromPool = false;
     const s = this.#session;
     if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
-    this.#actor.stop();
+    const supervisor = this.#lac.deps.node.supervisor;
+    supervisor.stop(this.#ppp);
+    this.#record({ type: "ended", cause: why });
+    if (!this.#node.ending) supervisor.stop(this.#node);
     if (last) this.#line.send(last);
     this.#line.close();
   }
+}
+
+function wirePpp(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
+  sinkPppEffects(actor, self.owner as Subscriber);
+}
+
+function subscriberEnded(self: Supervised, ending: Ending): void {
+  (self.owner as Subscriber).stopped(ending);
 }
 
 function isLcpTerminateRequest(frame: Uint8Array): boolean {

@@ -190,6 +190,10 @@ export interface L2tpNode {
   readonly closed: Promise<Cause>;
   /** Records that the node is alive (a system event; a standby following the log watches for it). */
   heartbeat(): void;
+  /** The supervisor of the node's tree (a LAC's subscribers are spawned in it, under `system`). */
+  readonly supervisor: Supervisor;
+  /** The system actor, the root of the tree. */
+  readonly system: Supervised;
   /** The live counters of the node's PPP (undefined when it runs none): read without a snapshot. */
   readonly pppStats: Readonly<PppStats> | undefined;
 }
@@ -451,6 +455,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
 
   pathOf(actor: AnyActorRef): ActorPath | undefined {
     return this.rt.supervisor.pathOf(actor);
+  }
+
+  get supervisor(): Supervisor {
+    return this.rt.supervisor;
   }
 
   close(why = cause("admin", "node closed")): Promise<Cause> {
@@ -812,6 +820,8 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   #systemEnded(ending: Ending): void {
     this.rt.ppp?.close();
     for (const d of [...this.destinations.values()]) this.rt.supervisor.stopTree(d.node);
+    // What is left under the system: a LAC's subscribers (actors/lac-access.ts) that have no call.
+    for (const child of [...this.system.children.values()]) this.rt.supervisor.stopTree(child);
     for (const t of this.#transports) t.onReceive(() => {});
     const why =
       ending.kind === "done"

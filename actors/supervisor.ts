@@ -23,8 +23,11 @@ import type { ActorPath } from "../machines/common.ts";
 import { type ChildEnding, indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
-/** The four levels of the tree (docs/ARCHITECTURE.md), and a session's PPP link under its session. */
-export type Level = "system" | "destination" | "tunnel" | "session" | "ppp";
+/**
+ * The four levels of the tree (docs/ARCHITECTURE.md), a PPP link under its session (or subscriber), and
+ * a LAC's subscriber under the system (docs/LAC.md).
+ */
+export type Level = "system" | "destination" | "tunnel" | "session" | "ppp" | "subscriber";
 
 /** How an actor ended: its final output, a failure (an action threw), or a forced stop. */
 export type Ending =

@@ -13,10 +13,17 @@ export const ENVELOPE_VERSION = 1;
  * Which level of the tree an event belongs to (docs/ARCHITECTURE.md, "The four levels"), or a session's
  * PPP link ("ppp": its path is its session's).
  */
-export type MachineKind = "system" | "destination" | "tunnel" | "session" | "ppp";
+export type MachineKind = "system" | "destination" | "tunnel" | "session" | "ppp" | "subscriber";
 
-/** Every machine kind, top level first. */
-export const MACHINE_KINDS: readonly MachineKind[] = ["system", "destination", "tunnel", "session", "ppp"];
+/** Every machine kind, top level first (a LAC's subscriber is a level of its own under the system). */
+export const MACHINE_KINDS: readonly MachineKind[] = [
+  "system",
+  "destination",
+  "tunnel",
+  "session",
+  "ppp",
+  "subscriber",
+];
 
 /**
  * Where the actor sits below its node (the system is the node itself): the destination's "address:port",
@@ -26,6 +33,11 @@ export interface EnvelopePath {
   destination?: string;
   tunnel?: number;
   session?: number;
+  /**
+   * A LAC's subscriber (its Access line's id): its own level under the system, never with a
+   * destination (its call's destination, tunnel and session are in its data once placed).
+   */
+  subscriber?: string;
 }
 
 /** One recorded state transition (or context change) of one actor. */
@@ -86,6 +98,7 @@ export function stateValueToString(value: unknown): string {
 /** The machine kind implied by a path: the deepest level it names (`ppp` marks a session's PPP link). */
 export function machineOfPath(path: EnvelopePath & { ppp?: boolean }): MachineKind {
   if (path.ppp === true) return "ppp";
+  if (path.subscriber !== undefined) return "subscriber";
   if (path.session !== undefined) return "session";
   if (path.tunnel !== undefined) return "tunnel";
   if (path.destination !== undefined) return "destination";

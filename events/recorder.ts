@@ -57,11 +57,8 @@ export const pathFromContext: PathOf = (_actorRef, snapshot) => {
   ) {
     return undefined;
   }
-  const { destination, tunnel, session, ppp } = path as EnvelopePath & { ppp?: boolean };
-  const located: EnvelopePath = {};
-  if (destination !== undefined) located.destination = destination;
-  if (tunnel !== undefined) located.tunnel = tunnel;
-  if (session !== undefined) located.session = session;
+  const { ppp } = path as { ppp?: boolean };
+  const located = envelopePathOf(path as EnvelopePath);
   return { machine: ppp === true ? "ppp" : machineOfPath(located), path: located };
 };
 
@@ -87,12 +84,19 @@ export function pathOfNode(node: () => LocatingNode | undefined): PathOf {
     if (!current) return pathFromContext(actorRef, snapshot);
     const found = current.pathOf(actorRef);
     if (!found) return undefined;
-    const path: EnvelopePath = {};
-    if (found.destination !== undefined) path.destination = found.destination;
-    if (found.tunnel !== undefined) path.tunnel = found.tunnel;
-    if (found.session !== undefined) path.session = found.session;
+    const path = envelopePathOf(found);
     return { machine: found.ppp === true ? "ppp" : machineOfPath(path), path };
   };
+}
+
+/** The envelope's part of an actor's path: the levels it names, nothing else (no system, no `ppp`). */
+function envelopePathOf(found: EnvelopePath): EnvelopePath {
+  const path: EnvelopePath = {};
+  if (found.destination !== undefined) path.destination = found.destination;
+  if (found.tunnel !== undefined) path.tunnel = found.tunnel;
+  if (found.session !== undefined) path.session = found.session;
+  if (found.subscriber !== undefined) path.subscriber = found.subscriber;
+  return path;
 }
 
 /** How the recorder is set up. */

@@ -49,11 +49,19 @@ export interface DestinationView {
   tunnels: Record<string, TunnelView>;
 }
 
-/** One node (system) and its destinations, by "address:port". */
+/** A LAC's subscriber and its PPP link (docs/LAC.md: its own level under the system). */
+export interface SubscriberView {
+  actor?: ActorView;
+  ppp?: ActorView;
+}
+
+/** One node (system), its destinations by "address:port", and a LAC's subscribers by line id. */
 export interface NodeView {
   node: string;
   system?: ActorView;
   destinations: Record<string, DestinationView>;
+  /** A LAC's subscribers, by their Access line's id (absent on a node that has none). */
+  subscribers?: Record<string, SubscriberView>;
   /** The seq of the node's last envelope folded in. */
   lastSeq: number;
 }
@@ -92,8 +100,21 @@ export function evolve(tree: ActorTree, envelope: Envelope): ActorTree {
     if (envelope.from === null && node.system) {
       node.system = undefined;
       node.destinations = {};
+      node.subscribers = undefined;
     }
     node.system = nextView(node.system, envelope);
+    return tree;
+  }
+  const subscriberId = envelope.path.subscriber;
+  if (subscriberId !== undefined) {
+    node.subscribers ??= {};
+    let subscriber = node.subscribers[subscriberId];
+    if (!subscriber) {
+      subscriber = {};
+      node.subscribers[subscriberId] = subscriber;
+    }
+    if (envelope.machine === "ppp") subscriber.ppp = nextView(subscriber.ppp, envelope);
+    else subscriber.actor = nextView(subscriber.actor, envelope);
     return tree;
   }
   const key = envelope.path.destination ?? UNKNOWN_DESTINATION;
@@ -150,7 +171,18 @@ export function copyTree(tree: ActorTree): ActorTree {
       }
       destinations[key] = { ...(d.actor ? { actor: copyView(d.actor) } : {}), tunnels };
     }
-    nodes[name] = { ...n, ...(n.system ? { system: copyView(n.system) } : {}), destinations };
+    const copied: NodeView = { ...n, ...(n.system ? { system: copyView(n.system) } : {}), destinations };
+    if (n.subscribers) {
+      const subscribers: Record<string, SubscriberView> = {};
+      for (const [id, s] of Object.entries(n.subscribers)) {
+        subscribers[id] = {
+          ...(s.actor ? { actor: copyView(s.actor) } : {}),
+          ...(s.ppp ? { ppp: copyView(s.ppp) } : {}),
+        };
+      }
+      copied.subscribers = subscribers;
+    }
+    nodes[name] = copied;
   }
   return { nodes, time: tree.time, events: tree.events };
 }
@@ -199,6 +231,8 @@ export interface EventFilter {
   tunnel?: number;
   /** This session (local id). */
   session?: number;
+  /** This subscriber of a LAC (its Access line's id) and its PPP link. */
+  subscriber?: string;
   /** The cause: an exact event type or the reason an actor ended with ("ppp"), or a prefix ending in "*" ("rx.*"). */
   cause?: string;
 }
@@ -212,6 +246,7 @@ export function matchesFilter(envelope: Envelope, filter: EventFilter): boolean 
   if (filter.destination !== undefined && envelope.path.destination !== filter.destination) return false;
   if (filter.tunnel !== undefined && envelope.path.tunnel !== filter.tunnel) return false;
   if (filter.session !== undefined && envelope.path.session !== filter.session) return false;
+  if (filter.subscriber !== undefined && envelope.path.subscriber !== filter.subscriber) return false;
   if (filter.cause !== undefined) {
     const wanted = filter.cause;
     const matches = (text: string): boolean =>

@@ -178,6 +178,7 @@ export const EnvelopePathSchema = Schema.Struct({
   destination: Schema.optionalKey(Schema.String),
   tunnel: Schema.optionalKey(Id16),
   session: Schema.optionalKey(Id16),
+  subscriber: Schema.optionalKey(Schema.String),
 });
 
 /**
@@ -226,11 +227,12 @@ export function encodeEnvelope(envelope: Envelope): EncodedEnvelope {
   // Every recorded event is encoded once: a well-formed envelope is checked and built by hand (the same
   // checks and the same output as the schema, property-tested); anything else meets the schema's error.
   if (!isEncodable(envelope)) return encodeSync(envelope);
-  const { destination, tunnel, session } = envelope.path;
+  const { destination, tunnel, session, subscriber } = envelope.path;
   const path: EncodedEnvelope["path"] = {};
   if (destination !== undefined) (path as { destination?: string }).destination = destination;
   if (tunnel !== undefined) (path as { tunnel?: number }).tunnel = tunnel;
   if (session !== undefined) (path as { session?: number }).session = session;
+  if (subscriber !== undefined) (path as { subscriber?: string }).subscriber = subscriber;
   const data = toEventJson(envelope.data);
   return {
     v: envelope.v,
@@ -383,9 +385,10 @@ function isJson(value: unknown, depth: number): boolean {
 /** A path the schema encodes: its known fields absent or valid (a field present as undefined is not). */
 function isEncodablePath(path: unknown): boolean {
   if (typeof path !== "object" || path === null || Array.isArray(path)) return false;
-  const { destination, tunnel, session } = path as Record<string, unknown>;
+  const { destination, tunnel, session, subscriber } = path as Record<string, unknown>;
   return (
     (destination === undefined ? !("destination" in path) : typeof destination === "string") &&
+    (subscriber === undefined ? !("subscriber" in path) : typeof subscriber === "string") &&
     (tunnel === undefined ? !("tunnel" in path) : isId16(tunnel)) &&
     (session === undefined ? !("session" in path) : isId16(session))
   );
@@ -399,7 +402,7 @@ function isStoredPath(path: unknown): boolean {
   if (typeof path !== "object" || path === null || Array.isArray(path)) return false;
   for (const key in path) {
     const value = (path as Record<string, unknown>)[key];
-    if (key === "destination") {
+    if (key === "destination" || key === "subscriber") {
       if (typeof value !== "string") return false;
     } else if (key === "tunnel" || key === "session") {
       if (!isId16(value)) return false;

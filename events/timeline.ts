@@ -4,10 +4,14 @@
  * shown like `l2tp show`). Pure text functions; `l2tp replay` prints them.
  */
 import type { Envelope, EnvelopePath } from "./envelope.ts";
-import type { ActorTree, ActorView, DestinationView, TunnelView } from "./replay.ts";
+import type { ActorTree, ActorView, DestinationView, SubscriberView, TunnelView } from "./replay.ts";
 
-/** Where an actor sits, as `destination/tunnel/session` ("-" for the node's system actor). */
+/**
+ * Where an actor sits, as `destination/tunnel/session`, `subscriber:ID` for a LAC's subscriber ("-" for
+ * the node's system actor).
+ */
 export function pathText(path: EnvelopePath): string {
+  if (path.subscriber !== undefined) return `subscriber:${path.subscriber}`;
   if (path.destination === undefined && path.tunnel === undefined) return "-";
   let text = path.destination ?? "?";
   if (path.tunnel !== undefined) text += `/${path.tunnel}`;
@@ -87,10 +91,12 @@ export function treeText(tree: ActorTree, options: TreeTextOptions = {}): string
         sessions += Object.keys(t.sessions).length;
       }
     }
+    const subscribers = Object.entries(node.subscribers ?? {}).sort(([a], [b]) => a.localeCompare(b));
     lines.push(
-      `node ${node.node}  system ${actorText(node.system)}  destinations ${destinations.length}  tunnels ${tunnels}  sessions ${sessions}  (last seq ${node.lastSeq})`,
+      `node ${node.node}  system ${actorText(node.system)}  destinations ${destinations.length}  tunnels ${tunnels}  sessions ${sessions}${subscribers.length > 0 ? `  subscribers ${subscribers.length}` : ""}  (last seq ${node.lastSeq})`,
     );
     for (const [key, d] of destinations) lines.push(...destinationLines(key, d, options));
+    lines.push(...subscriberLines(subscribers, options));
   }
   return `${lines.join("\n")}\n`;
 }
@@ -116,6 +122,34 @@ function tunnelLines(id: number, t: TunnelView, options: TreeTextOptions): strin
       const peerSession = s.data.peerSessionId;
       lines.push(`      session ${sid}${peerSession ? ` → ${String(peerSession)}` : ""}  ${actorText(s)}`);
     }
+  }
+  return lines;
+}
+
+/**
+ * A LAC's subscribers: a count per state, or (with `sessions`) a line each with its user, where its
+ * call went (or why not) and its PPP link's phase.
+ */
+function subscriberLines(subscribers: [string, SubscriberView][], options: TreeTextOptions): string[] {
+  if (subscribers.length === 0) return [];
+  const byState = new Map<string, number>();
+  for (const [, s] of subscribers) {
+    const state = s.actor?.state ?? "(no events)";
+    byState.set(state, (byState.get(state) ?? 0) + 1);
+  }
+  const counts = [...byState.entries()].map(([state, n]) => `${state} ${n}`).join(", ");
+  const lines = [`  subscribers ${subscribers.length} (${counts})`];
+  if (!options.sessions) return lines;
+  for (const [id, s] of subscribers) {
+    const data = s.actor?.data ?? {};
+    const placed = data.placed as { destination?: string; tunnel?: number; session?: number } | undefined;
+    const where = placed
+      ? `  → ${placed.destination}/${placed.tunnel}/${placed.session}`
+      : typeof data.reason === "string"
+        ? `  ${data.decision ?? ""}: ${data.reason}`
+        : "";
+    const user = typeof data.user === "string" ? `  ${data.user}` : "";
+    lines.push(`    subscriber ${id}${user}${where}  ${actorText(s.actor)}  ppp ${s.ppp?.state ?? "-"}`);
   }
   return lines;
 }

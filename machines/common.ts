@@ -18,7 +18,12 @@ export interface ActorPath {
   tunnel?: number;
   /** Our local session id within the tunnel (RFC 2661 §4.4.4 Assigned Session ID that we chose). */
   session?: number;
-  /** Set on a session's PPP link (its path is otherwise the session's). */
+  /**
+   * A LAC's subscriber (its Access line's id, "sim:7"): a level of its own under the system, whatever
+   * destination its call goes to (docs/LAC.md). Its PPP link's path is the subscriber's with `ppp`.
+   */
+  subscriber?: string;
+  /** Set on a session's (or a subscriber's) PPP link (its path is otherwise its owner's). */
   ppp?: true;
 }
 

@@ -16,6 +16,7 @@ import { toDirectedGraph } from "@xstate/graph";
 import type { AnyStateMachine, AnyStateNode } from "xstate";
 import type { MachineKind } from "../../events/envelope.ts";
 import { destinationMachine } from "../../machines/destination.ts";
+import { lacSubscriberMachine } from "../../machines/lac-subscriber.ts";
 import { PPP_PHASE_EDGES, PPP_PHASES } from "../../machines/ppp/endpoint.ts";
 import {
   SESSION_ROOT,
@@ -62,6 +63,8 @@ const MACHINE_GRAPHS: Record<MachineKind, () => MachineGraph> = {
   tunnel: () => graphOfMachine("tunnel", "machines/tunnel.ts tunnelMachine", tunnelMachine),
   session: () => graphOfTable("session", "machines/session.ts SESSION_STATES"),
   ppp: () => graphOfPhases("ppp", "machines/ppp/endpoint.ts PPP_PHASE_EDGES (RFC 1661 §3.2)"),
+  subscriber: () =>
+    graphOfMachine("subscriber", "machines/lac-subscriber.ts lacSubscriberMachine", lacSubscriberMachine),
 };
 
 const made = new Map<string, MachineGraph>();

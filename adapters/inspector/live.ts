@@ -201,7 +201,15 @@ function dropActor(tree: ActorTree, envelope: Envelope): void {
     case "tunnel":
       delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)];
       return;
+    case "subscriber":
+      delete node.subscribers?.[p.subscriber ?? ""];
+      return;
     case "ppp":
+      if (p.subscriber !== undefined) {
+        const s = node.subscribers?.[p.subscriber];
+        if (s) s.ppp = undefined;
+        return;
+      }
       delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)]?.ppp?.[
         String(p.session ?? 0)
       ];

@@ -295,8 +295,16 @@ function addressOf(params: URLSearchParams, needNode: boolean): Partial<ActorAdd
     if (key === "session" && address.tunnel === undefined) return "session: give tunnel too";
     address[key] = id;
   }
+  const subscriber = params.get("subscriber");
+  if (subscriber) {
+    if (!address.node) return "subscriber: give node too";
+    if (address.destination !== undefined)
+      return "subscriber: a subscriber is under its node, not a destination (leave destination out)";
+    address.subscriber = subscriber;
+  }
   if (params.get("ppp") === "1") {
-    if (address.session === undefined) return "ppp: give session too (a PPP link is its session's)";
+    if (address.session === undefined && address.subscriber === undefined)
+      return "ppp: give session (or subscriber) too (a PPP link is its session's or its subscriber's)";
     address.ppp = true;
   }
   return address;

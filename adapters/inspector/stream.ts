@@ -68,9 +68,13 @@ export function parseStreamFilter(params: URLSearchParams): StreamFilter | strin
   return filter;
 }
 
-/** An actor as the stream's `actor` filter names it: "lac/127.0.0.1:1701/3/7", its PPP link ".../7/ppp". */
+/**
+ * An actor as the stream's `actor` filter names it: "lac/127.0.0.1:1701/3/7", its PPP link ".../7/ppp",
+ * a LAC's subscriber "lac/subscriber:sim:7" (and ".../ppp").
+ */
 export function actorText(node: string, p: EnvelopePath, machine?: MachineKind): string {
   let text = node;
+  if (p.subscriber !== undefined) text += `/subscriber:${p.subscriber}`;
   if (p.destination !== undefined) text += `/${p.destination}`;
   if (p.tunnel !== undefined) text += `/${p.tunnel}`;
   if (p.session !== undefined) text += `/${p.session}`;

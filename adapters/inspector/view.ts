@@ -7,12 +7,19 @@
  * 100,000 sessions sorts them once, not once per page.
  */
 import { type EnvelopePath, MACHINE_KINDS, type MachineKind } from "../../events/envelope.ts";
-import type { ActorTree, ActorView, DestinationView, NodeView, TunnelView } from "../../events/replay.ts";
+import type {
+  ActorTree,
+  ActorView,
+  DestinationView,
+  NodeView,
+  SubscriberView,
+  TunnelView,
+} from "../../events/replay.ts";
 
 /** Which actor: its node and the path below it, down to the actor's own level. */
 export interface ActorAddress extends EnvelopePath {
   node: string;
-  /** The session's PPP link rather than the session (both have the session's path). */
+  /** The PPP link rather than its session or subscriber (both have their owner's path). */
   ppp?: boolean;
 }
 
@@ -47,6 +54,13 @@ export function* actorsOf(
   for (const name of Object.keys(tree.nodes).sort()) {
     const node = tree.nodes[name] as NodeView;
     if (levels.has("system")) yield () => systemRow(node);
+    if (levels.has("subscriber") || levels.has("ppp")) {
+      for (const id of Object.keys(node.subscribers ?? {}).sort()) {
+        const s = node.subscribers?.[id] as SubscriberView;
+        if (levels.has("subscriber")) yield () => subscriberRow(node.node, id, s);
+        if (levels.has("ppp") && s.ppp) yield () => subscriberPppRow(node.node, id, s.ppp as ActorView);
+      }
+    }
     if (!deeper) continue;
     for (const key of Object.keys(node.destinations).sort()) {
       const d = node.destinations[key] as DestinationView;
@@ -71,7 +85,7 @@ export function* actorsOf(
 const ALL_LEVELS: ReadonlySet<MachineKind> = new Set(MACHINE_KINDS);
 
 function emptyCounts(): LevelCounts {
-  return { system: {}, destination: {}, tunnel: {}, session: {}, ppp: {} };
+  return { system: {}, destination: {}, tunnel: {}, session: {}, ppp: {}, subscriber: {} };
 }
 
 function bump(counts: Record<string, number>, state: string): void {
@@ -84,6 +98,10 @@ export function levelCounts(tree: ActorTree, node?: string): LevelCounts {
   for (const n of Object.values(tree.nodes)) {
     if (node !== undefined && n.node !== node) continue;
     if (n.system) bump(counts.system, n.system.state);
+    for (const s of Object.values(n.subscribers ?? {})) {
+      if (s.actor) bump(counts.subscriber, s.actor.state);
+      if (s.ppp) bump(counts.ppp, s.ppp.state);
+    }
     for (const d of Object.values(n.destinations)) {
       if (d.actor) bump(counts.destination, d.actor.state);
       for (const t of Object.values(d.tunnels)) {
@@ -148,6 +166,17 @@ function pppRow(node: string, key: string, tid: number, sid: number, p: ActorVie
   return baseRow("ppp", { node, destination: key, tunnel: tid, session: sid, ppp: true }, p);
 }
 
+function subscriberRow(node: string, id: string, s: SubscriberView): ActorRow {
+  const row = baseRow("subscriber", { node, subscriber: id }, s.actor);
+  row.children = s.ppp ? 1 : 0;
+  if (s.ppp) row.childStates = { [s.ppp.state]: 1 };
+  return row;
+}
+
+function subscriberPppRow(node: string, id: string, p: ActorView): ActorRow {
+  return baseRow("ppp", { node, subscriber: id, ppp: true }, p);
+}
+
 /** An actor's place in the tree, found from its address (undefined when the tree has no such actor). */
 export interface FoundActor {
   machine: MachineKind;
@@ -159,6 +188,15 @@ export interface FoundActor {
 export function findActor(tree: ActorTree, address: ActorAddress): FoundActor | undefined {
   const n = tree.nodes[address.node];
   if (!n) return undefined;
+  if (address.subscriber !== undefined) {
+    const s = n.subscribers?.[address.subscriber];
+    if (!s) return undefined;
+    if (address.ppp) {
+      if (!s.ppp) return undefined;
+      return { machine: "ppp", view: s.ppp, row: subscriberPppRow(n.node, address.subscriber, s.ppp) };
+    }
+    return { machine: "subscriber", view: s.actor, row: subscriberRow(n.node, address.subscriber, s) };
+  }
   if (address.destination === undefined) return { machine: "system", view: n.system, row: systemRow(n) };
   const d = n.destinations[address.destination];
   if (!d) return undefined;
@@ -210,6 +248,12 @@ export function childrenOf(
   }
   const n = tree.nodes[address.node];
   if (!n) return { rows, total };
+  if (address.subscriber !== undefined) {
+    const p = n.subscribers?.[address.subscriber]?.ppp;
+    const id = address.subscriber;
+    if (p && !address.ppp) take(() => subscriberPppRow(n.node, id, p));
+    return { rows, total };
+  }
   if (address.destination === undefined) {
     for (const [key, d] of Object.entries(n.destinations)) take(() => destinationRow(n.node, key, d));
     return { rows, total };
@@ -287,7 +331,7 @@ function wholeNumber(text: string | null, fallback: number): number | undefined 
 }
 
 function pathKey(row: ActorRow): string {
-  return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}${row.ppp ? "/ppp" : ""}`;
+  return `${row.node}/${row.destination ?? ""}/${row.tunnel ?? ""}/${row.session ?? ""}${row.subscriber !== undefined ? `/subscriber:${row.subscriber}` : ""}${row.ppp ? "/ppp" : ""}`;
 }
 
 /** Plain code-unit order: localeCompare costs a microsecond a call, and 100,000 rows take 1.7 M calls. */

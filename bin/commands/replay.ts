@@ -22,6 +22,7 @@ SOURCE is an event log as --events names it: file:DIR or a plain directory path 
 ${DEFAULT_EVENTS}; each ${L2TP} lab run a folder of its own under ${LAB_EVENTS_DIR}, which it prints), or
 nats://HOST:PORT[/STREAM]. Prints the timeline, one line per state transition:
   time  node  destination/tunnel/session  machine  from → to  cause  changed data
+(a LAC's subscriber: subscriber:LINE, its decision, where its call went and why, its PPP link's phases)
 
   --since TIME        only events at or after TIME
   --until TIME        only events at or before TIME
@@ -29,10 +30,11 @@ nats://HOST:PORT[/STREAM]. Prints the timeline, one line per state transition:
   --destination A:P   only this destination (and its tunnels and sessions)
   --tunnel ID         only this tunnel (local id) and its sessions
   --session ID        only this session (local id)
+  --subscriber LINE   only this subscriber of a LAC (its line's id, e.g. sim:7) and its PPP link
   --cause TYPE        only this cause (an XState event type, e.g. rx.CDN, or a prefix: 'rx.*')
   --at TIME           instead: the tree of actors and their states at TIME (system → destinations →
                       tunnels → sessions); --node, --destination, --tunnel, --session narrow it
-  --sessions          with --at: one line per session (default: counts per state)
+  --sessions          with --at: one line per session and subscriber (default: counts per state)
   --full              the whole changed data on each line (default: cut at 160 characters)
   --json              NDJSON envelopes; with --at, the tree as one JSON object
   --inspect           instead: serve the inspector page over the log (its URL is printed; Ctrl-C ends):
@@ -209,6 +211,7 @@ export const replay: Command = {
         destination: { type: "string" },
         tunnel: { type: "string" },
         session: { type: "string" },
+        subscriber: { type: "string" },
         cause: { type: "string" },
         at: { type: "string" },
         sessions: { type: "boolean", default: false },
@@ -239,6 +242,7 @@ export const replay: Command = {
     if (tunnel !== undefined) filter.tunnel = tunnel;
     const session = idArgument("--session", values.session);
     if (session !== undefined) filter.session = session;
+    if (values.subscriber !== undefined) filter.subscriber = values.subscriber;
     if (values.cause !== undefined) filter.cause = values.cause;
     const at = values.at !== undefined ? parseTime("--at", values.at, now) : undefined;
     if (at !== undefined && (values.since ?? values.until ?? values.cause) !== undefined) {

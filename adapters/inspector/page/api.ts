@@ -13,7 +13,7 @@ export type { Envelope, MachineGraph, Span };
 export type Level = MachineKind;
 export type Row = ActorRow;
 export type Address = ActorAddress;
-export const LEVELS: Level[] = ["system", "destination", "tunnel", "session", "ppp"];
+export const LEVELS: Level[] = ["system", "destination", "tunnel", "session", "ppp", "subscriber"];
 
 export interface Info {
   mode: "live" | "replay";
@@ -114,13 +114,21 @@ export function addressParams(a: Address): Record<string, unknown> {
     destination: a.destination,
     tunnel: a.tunnel,
     session: a.session,
+    subscriber: a.subscriber,
     ppp: a.ppp ? 1 : undefined,
   };
 }
 
 /** "lac/127.0.0.1:1701/3/7" */
 export function addressText(a: Address): string {
-  return [a.node, a.destination, a.tunnel, a.session, a.ppp ? "ppp" : undefined]
+  return [
+    a.node,
+    a.destination,
+    a.tunnel,
+    a.session,
+    a.subscriber !== undefined ? `subscriber:${a.subscriber}` : undefined,
+    a.ppp ? "ppp" : undefined,
+  ]
     .filter((x) => x !== undefined)
     .join("/");
 }
@@ -128,6 +136,7 @@ export function addressText(a: Address): string {
 /** The level an address names. */
 export function levelOf(a: Address): Level {
   if (a.ppp) return "ppp";
+  if (a.subscriber !== undefined) return "subscriber";
   if (a.session !== undefined) return "session";
   if (a.tunnel !== undefined) return "tunnel";
   if (a.destination !== undefined) return "destination";

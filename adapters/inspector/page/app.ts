@@ -84,7 +84,9 @@ function rowLabel(r: Row): string {
     case "session":
       return `session ${r.session}`;
     case "ppp":
-      return `ppp of session ${r.session}`;
+      return r.subscriber !== undefined ? `ppp of subscriber ${r.subscriber}` : `ppp of session ${r.session}`;
+    case "subscriber":
+      return `subscriber ${r.subscriber}`;
   }
 }
 
@@ -213,7 +215,8 @@ function Actions(props: { address: Address; info: Info }) {
   if (!props.info.actions)
     return html`<p class="muted">actions are off (start the node with --inspect-actions)</p>`;
   const level = levelOf(props.address);
-  if (level === "ppp") return null; // a link ends with its session: close the session
+  // A link ends with its session: close the session. A subscriber ends with its line (or its session).
+  if (level === "ppp" || level === "subscriber") return null;
   const actions = level === "session" ? ["close"] : ["drain", "shutdown", "enable", "close"];
   const run = async (action: string) => {
     setAsking(undefined);
@@ -289,7 +292,7 @@ function DetailPanel(props: {
     ${graph ? html`<div class="chart"><${Statechart} graph=${graph} active=${shown?.state} previous=${shown?.previous} /></div>` : null}
     ${graph ? html`<p class="muted">drawn from ${graph.source}</p>` : null}
     ${
-      levelOf(props.address) === "session"
+      levelOf(props.address) === "session" || levelOf(props.address) === "subscriber"
         ? html`<p><a data-testid="to-ppp" onClick=${() => props.select({ ...(props.address as Address), ppp: true })}>its PPP link ›</a></p>`
         : null
     }

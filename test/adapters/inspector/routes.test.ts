@@ -136,7 +136,7 @@ describe("inspector routes (live)", () => {
     expect(page.body.rows).toHaveLength(2);
     expect(page.body.rows[0].session).toBeGreaterThan(page.body.rows[1].session);
     expect((await getJson(`${admin.url}/inspector/api/list?level=call`)).body).toEqual({
-      error: "level: expected one of system, destination, tunnel, session, ppp",
+      error: "level: expected one of system, destination, tunnel, session, ppp, subscriber",
     });
 
     const t = page.body.rows[0] as unknown as {
@@ -165,7 +165,14 @@ describe("inspector routes (live)", () => {
     const graphs = await getJson<Record<string, { states: { id: string }[] }>>(
       `${admin.url}/inspector/api/graphs`,
     );
-    expect(Object.keys(graphs.body).sort()).toEqual(["destination", "ppp", "session", "system", "tunnel"]);
+    expect(Object.keys(graphs.body).sort()).toEqual([
+      "destination",
+      "ppp",
+      "session",
+      "subscriber",
+      "system",
+      "tunnel",
+    ]);
     expect(graphs.body.session.states.map((s) => s.id)).toContain("wait-connect");
   });
 
