@@ -10,7 +10,9 @@
  * CDN (or StopCCN) from the LNS gives the subscriber an LCP Terminate-Request, then the line goes down.
  * A subscriber refused (nothing found, RADIUS rejected, no tunnel) gets an authentication failure with
  * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind. A domain mapped to
- * "terminate" is served here: AAA's answer, an address from the local pool, IPCP, IP to a data plane.
+ * "terminate" is served here by the node's PPP (`PppService`, actors/ppp-link.ts), as an LNS serves its
+ * calls: AAA's answer, an address from RADIUS or the node's pools, IPCP, IP to the node's data plane,
+ * LCP Echo keepalive, RADIUS Session-Timeout and Idle-Timeout, accounting Start and Stop.
  *
  * Each subscriber is an actor of the node's tree, supervised like every other: a `subscriber` actor
  * (machines/lac-subscriber.ts) under the system, its path `{ system, subscriber: line id }`, whose
@@ -40,10 +42,9 @@ import {
   type Credentials,
   type SessionCounters,
 } from "./aaa.ts";
-import type { AddressPool } from "./address-pool.ts";
-import type { DataPlane, PppLinkPort } from "./data-plane.ts";
 import type { L2tpNode } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
+import { PppLinkCore, type PppLinkPlace, type PppService } from "./ppp-link.ts";
 import type { DataHandler } from "./runtime.ts";
 import type { Ending, Supervised } from "./supervisor.ts";
 
@@ -60,11 +61,6 @@ export interface LacAccessDeps {
   ppp?: Partial<Omit<PppSettings, "role" | "lac">>;
   /** RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Stop; default on when there is AAA). */
   accounting?: { enabled: boolean };
-  /**
-   * Subscribers terminated here ("terminate" in the domain map): the pool their IPCP address comes
-   * from (RADIUS Framed-IP-Address first) and where their IP goes. Without a pool they are refused.
-   */
-  local?: { pool: AddressPool; dataPlane: DataPlane };
 }
 
 /** Counters of the LAC's subscriber side. */
@@ -128,7 +124,7 @@ export class LacAccess {
 }
 
 /** One subscriber on the LAC: its PPP actor until the hand-off, then the relay (or, terminated here, IP). */
-class Subscriber implements PppLinkPort {
+class Subscriber {
   readonly #lac: LacAccess;
   readonly #line: AccessLine;
   /** Its actor in the tree (machine "subscriber"), and its PPP link's (its child) until the link ends. */
@@ -142,11 +138,9 @@ class Subscriber implements PppLinkPort {
   /** Set once the session is established: where the relay sends the subscriber's frames. */
   #session: { tunnelId: number; sessionId: number } | undefined;
   #done = false;
-  /** Terminated here: the subscriber's address (from the local pool or RADIUS) and whether IP flows. */
-  address: string | undefined;
-  #fromPool = false;
   #authorization: Authorization | undefined;
-  #up = false;
+  /** Terminated here: its PPP link served by the node's PPP (its address, keepalive, timeouts, accounting). */
+  #local: SubscriberLink | undefined;
 
   constructor(lac: LacAccess, line: AccessLine) {
     this.#lac = lac;
@@ -216,14 +210,6 @@ class Subscriber implements PppLinkPort {
           if (!this.#done) this.#refuse(cause("internal", `LAC decision failed: ${String(error)}`));
         });
         return;
-      case "needAddress":
-        this.#assignAddress();
-        return;
-      case "up":
-        this.#up = true;
-        this.#lac.stats.terminatedHere++;
-        this.#record({ type: "up", address: effect.address });
-        return;
       case "finished":
         // Handed on: the relay carries the link now. Otherwise the link is over: down with the line.
         if (this.#session === undefined) {
@@ -271,17 +257,23 @@ class Subscriber implements PppLinkPort {
         : { type: "tunnel", group: decision.group.name, reason: decision.reason },
     );
     if (decision.kind === "terminate") {
-      // This node is the PPP server: authenticated by AAA above (none: nobody is), IPCP from the pool.
-      if (!aaa || !this.#lac.deps.local) {
+      // This node is the PPP server: authenticated by AAA above (none: nobody is); from here on the
+      // node's PPP serves the link as an LNS serves a call's (address, keepalive, timeouts, accounting).
+      const service = node.ppp;
+      const authorization = this.#authorization;
+      if (!aaa || !authorization || !service) {
         this.#refuse(
           cause(
             "refused",
-            `${decision.reason}, but this node has ${aaa ? "no address pool" : "no AAA"} for it`,
+            `${decision.reason}, but this node has ${aaa ? "no PPP (ppp: in its config, with a pool)" : "no AAA"} for it`,
           ),
         );
         return;
       }
-      this.#actor.send({ type: "authenticated", ok: true, message: "" });
+      const link = new SubscriberLink(service, this, this.#lac);
+      this.#local = link;
+      link.attachActor(this.#actor, this.#ppp);
+      link.acceptAuthenticated(credentials.user, authorization);
       return;
     }
     const context = this.#actor.getSnapshot().context;
@@ -329,13 +321,14 @@ class Subscriber implements PppLinkPort {
     if (this.#done) return;
     const session = this.#session;
     if (session === undefined) {
-      const decoded = decodeFrame(frame);
-      if (!decoded.ok) return;
-      if (decoded.value.protocol === PppProtocol.IPv4) {
-        // Terminated here: IP to the data plane, never through the actor.
-        if (this.#up) this.#lac.deps.local?.dataPlane.receive(this, decoded.value.payload);
+      // Terminated here: the link takes it (IP to the data plane, never through the actor).
+      if (this.#local) {
+        this.#local.receiveFrame(frame);
         return;
       }
+      const decoded = decodeFrame(frame);
+      if (!decoded.ok) return;
+      if (decoded.value.protocol === PppProtocol.IPv4) return;
       this.#actor.send({
         type: "frame",
         protocol: decoded.value.protocol,
@@ -405,33 +398,30 @@ class Subscriber implements PppLinkPort {
     this.#end(undefined, AcctTerminateCause.lostCarrier, cause("ppp", "the subscriber's line went down"));
   }
 
-  /** RFC 1332: the subscriber's address, RADIUS Framed-IP-Address first, else the local pool. */
-  #assignAddress(): void {
-    const local = this.#lac.deps.local;
-    const framed = this.#authorization?.framedIpAddress;
-    let address = framed;
-    if (address === undefined) {
-      address = local?.pool.allocate();
-      this.#fromPool = address !== undefined;
-    }
-    this.address = address;
-    this.#actor.send(
-      address !== undefined
-        ? { type: "address", address }
-        : { type: "address", failure: `pool ${local?.pool.name ?? "(none)"} is exhausted` },
-    );
+  /** Terminated here: its link's IPCP came up. */
+  localUp(address: string): void {
+    this.#lac.stats.terminatedHere++;
+    this.#record({ type: "up", address });
   }
 
-  /** Our side's address on a link terminated here (PppLinkPort). */
-  get localAddress(): string {
-    return this.#lac.settings.localAddress;
-  }
-
-  /** An IPv4 packet to a subscriber terminated here (PppLinkPort). */
-  sendIp(packet: Uint8Array): boolean {
-    if (!this.#up || this.#done) return false;
-    this.#line.send(pppFrame(PppProtocol.IPv4, packet));
+  /** Sends a frame on the line (a link terminated here); false once the subscriber is done. */
+  sendOnLine(frame: Uint8Array): boolean {
+    if (this.#done) return false;
+    this.#line.send(frame);
     return true;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get callingNumber(): string | undefined {
+    return this.#line.callingNumber;
+  }
+
+  /** A link terminated here ended (its PPP finished, or failed): the subscriber ends with it. */
+  localEnded(why: Cause): void {
+    this.#end(undefined, undefined, why);
   }
 
   /** RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes). */
@@ -489,8 +479,8 @@ class Subscriber implements PppLinkPort {
     if (this.#done) return;
     this.#done = true;
     this.#stopAccounting(terminateCause);
-    if (this.#fromPool && this.address !== undefined) this.#lac.deps.local?.pool.release(this.address);
-    this.#fromPool = false;
+    // Terminated here: its address back, keepalive off, the accounting Stop (the node's PPP does it).
+    this.#local?.lowerEnded(why);
     const s = this.#session;
     if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
     const supervisor = this.#lac.deps.node.supervisor;
@@ -499,6 +489,82 @@ class Subscriber implements PppLinkPort {
     if (!this.#node.ending) supervisor.stop(this.#node);
     if (last) this.#line.send(last);
     this.#line.close();
+  }
+}
+
+/**
+ * The PPP link of a subscriber terminated on this LAC: the node's PPP (`PppService`) serves it as an
+ * LNS serves a call's link, carried on the subscriber's Access line instead of an L2TP session.
+ */
+class SubscriberLink extends PppLinkCore {
+  readonly #subscriber: Subscriber;
+  readonly #clock: Clock;
+  readonly #aaa: Aaa | undefined;
+  readonly #nasPort: number;
+  readonly #counters: SessionCounters = { octetsIn: 0, octetsOut: 0, packetsIn: 0, packetsOut: 0 };
+
+  constructor(service: PppService, subscriber: Subscriber, lac: LacAccess) {
+    super(service);
+    this.#subscriber = subscriber;
+    this.#clock = lac.deps.clock;
+    this.#aaa = lac.deps.aaa;
+    this.#nasPort = lac.stats.lines;
+  }
+
+  protected sendFrame(frame: Uint8Array): boolean {
+    if (!this.#subscriber.sendOnLine(frame)) return false;
+    this.#counters.packetsOut++;
+    this.#counters.octetsOut += frame.length;
+    return true;
+  }
+
+  override receiveFrame(frame: Uint8Array): void {
+    this.#counters.packetsIn++;
+    this.#counters.octetsIn += frame.length;
+    super.receiveFrame(frame);
+  }
+
+  override pppEffect(effect: PppEffect): void {
+    super.pppEffect(effect);
+    if (effect.type === "up") this.#subscriber.localUp(effect.address);
+  }
+
+  protected get carrierEnding(): boolean {
+    return this.#subscriber.done;
+  }
+
+  protected linkFinished(ppp: PppCause): void {
+    this.#subscriber.localEnded({ ...cause("ppp", ppp.message), ppp });
+  }
+
+  protected linkFailed(): void {
+    this.#subscriber.localEnded(cause("internal", "the PPP of a subscriber terminated here failed"));
+  }
+
+  protected get clock(): Clock {
+    return this.#clock;
+  }
+
+  protected place(): PppLinkPlace {
+    const callingNumber = this.#subscriber.callingNumber;
+    return { nasPort: this.#nasPort, ...(callingNumber !== undefined ? { callingNumber } : {}) };
+  }
+
+  protected accountingSessionId(magic: string): string {
+    return `${this.#nasPort.toString(16).padStart(8, "0")}-${magic}-local`;
+  }
+
+  protected counters(): SessionCounters {
+    return { ...this.#counters };
+  }
+
+  protected get accounts(): boolean {
+    return true;
+  }
+
+  /** The AAA that authenticated it (the LAC's) gets its accounting. */
+  protected override get aaa(): Aaa | undefined {
+    return this.#aaa;
   }
 }
 

@@ -196,6 +196,8 @@ export interface L2tpNode {
   readonly system: Supervised;
   /** The live counters of the node's PPP (undefined when it runs none): read without a snapshot. */
   readonly pppStats: Readonly<PppStats> | undefined;
+  /** The node's PPP (config `ppp`): pools, keepalive, accounting; a LAC terminates subscribers here with it. */
+  readonly ppp: PppService | undefined;
 }
 
 const DEFAULT_MACHINES: Machines = {
@@ -353,6 +355,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
       ? this.#transports.find((t) => t.local.address === local.address && t.local.port === local.port)
       : undefined;
     return found ?? this.rt.defaultTransport;
+  }
+
+  get ppp(): PppService | undefined {
+    return this.rt.ppp;
   }
 
   get pppStats(): Readonly<PppStats> | undefined {

@@ -46,12 +46,14 @@ import {
   AcctTerminateCause,
   type Authorization,
   type Credentials,
+  type SessionCounters,
 } from "./aaa.ts";
 import { AddressPool, type AddressPoolConfig } from "./address-pool.ts";
 import type { DataPlane, PppLinkPort } from "./data-plane.ts";
+import type { Clock } from "./ports.ts";
 import { pppSnapshot, type RestoredSession } from "./restore.ts";
 import type { NodeRuntime } from "./runtime.ts";
-import type { Ending, Supervised } from "./supervisor.ts";
+import type { Ending, Supervised, Supervisor } from "./supervisor.ts";
 import type { SessionHandle } from "./tunnel-actor.ts";
 
 /** PPP settings of a node (NodeConfig.ppp). */
@@ -168,8 +170,8 @@ export class PppService {
   readonly aaa: Aaa | undefined;
   readonly dataPlane: DataPlane | undefined;
   readonly #defaultPool: AddressPool | undefined;
-  /** Links whose IPCP is up (the keepalive sweep's list). */
-  readonly #upLinks = new Set<PppLink>();
+  /** Links whose IPCP is up (the keepalive sweep's list): sessions' links and a LAC's local subscribers'. */
+  readonly #upLinks = new Set<PppLinkCore>();
   readonly #keepaliveMs: number;
   readonly #keepaliveMisses: number;
   #sweep: unknown;
@@ -203,6 +205,11 @@ export class PppService {
         : this.pools.values().next().value;
     this.#keepaliveMs = config.keepaliveMs ?? KEEPALIVE_DEFAULTS.intervalMs;
     this.#keepaliveMisses = config.keepaliveMisses ?? KEEPALIVE_DEFAULTS.misses;
+  }
+
+  /** The node's supervisor (a link whose wiring throws is stopped through it). */
+  get supervisor(): Supervisor {
+    return this.#rt.supervisor;
   }
 
   /** Links whose IPCP is up now. */
@@ -370,14 +377,14 @@ export class PppService {
     return { address, pool };
   }
 
-  linkUp(link: PppLink): void {
+  linkUp(link: PppLinkCore): void {
     this.stats.up++;
     if (this.#keepaliveMs <= 0) return;
     this.#upLinks.add(link);
     if (this.#sweep === undefined) this.#sweep = this.#rt.clock.setTimeout(this.#sweepNow, this.#keepaliveMs);
   }
 
-  linkDown(link: PppLink): void {
+  linkDown(link: PppLinkCore): void {
     this.#upLinks.delete(link);
   }
 
@@ -423,10 +430,21 @@ function proxyOf(avps: Avps | undefined): ProxyInfo | undefined {
   return proxy as ProxyInfo;
 }
 
-/** The PPP link of one session: its actor's wiring, address, accounting and keepalive state. */
-export class PppLink implements PppLinkPort {
+/** What a PPP link's RADIUS requests say of where it is (RFC 2865 NAS-Port, RFC 2868, Calling-Station-Id). */
+export interface PppLinkPlace {
+  nasPort: number;
+  tunnelClientEndpoint?: string;
+  callingNumber?: string;
+}
+
+/**
+ * One PPP link terminated on this node, whatever carries its frames: its actor's wiring, AAA, address,
+ * RADIUS Session-Timeout and Idle-Timeout, accounting and keepalive state. `PppLink` carries it in an
+ * L2TP session (an LNS); a LAC's subscriber terminated here carries it on its Access line
+ * (actors/lac-access.ts). The carrier says how frames go out, where the link is, and what its end does.
+ */
+export abstract class PppLinkCore implements PppLinkPort {
   readonly service: PppService;
-  readonly session: SessionHandle;
   node!: Supervised<PppLogic>;
   /** Heard from since the last keepalive sweep. */
   heard = true;
@@ -455,9 +473,35 @@ export class PppLink implements PppLinkPort {
   /** The Acct-Terminate-Cause when this link ended it for a reason of its own (a timeout). */
   #terminateCause: number | undefined;
 
-  constructor(service: PppService, session: SessionHandle) {
+  constructor(service: PppService) {
     this.service = service;
-    this.session = session;
+  }
+
+  /** Sends a whole PPP frame to the peer; false when the carrier cannot now. */
+  protected abstract sendFrame(frame: Uint8Array): boolean;
+  /** Whether the carrier is ending (the link's actor is told nothing more then). */
+  protected abstract get carrierEnding(): boolean;
+  /** The link finished (its PPP ended, `ppp` says why): the carrier goes too. */
+  protected abstract linkFinished(ppp: PppCause): void;
+  /** The link's actor failed or was stopped without finishing: the carrier goes with an internal cause. */
+  protected abstract linkFailed(): void;
+  /** The clock of the link's timers. */
+  protected abstract get clock(): Clock;
+  /** Where the link is, for its RADIUS requests. */
+  protected abstract place(): PppLinkPlace;
+  /** Acct-Session-Id: unique per link (`magic` is our LCP magic number, hex). */
+  protected abstract accountingSessionId(magic: string): string;
+  /** Its octets and packets each way (from the subscriber's point of view). */
+  protected abstract counters(): SessionCounters;
+  /** Whether this link sends accounting (when the service has AAA and accounting on). */
+  protected abstract get accounts(): boolean;
+  /** Whether this node is the client of the link (a simulated subscriber: its address is the peer's gift). */
+  protected get clientSide(): boolean {
+    return false;
+  }
+  /** The AAA its accounting goes to (the service's). */
+  protected get aaa(): Aaa | undefined {
+    return this.service.aaa;
   }
 
   /** The pool the link's address was taken from (a restored link reserves it again). */
@@ -468,9 +512,9 @@ export class PppLink implements PppLinkPort {
   /** A restored link: accounting goes on from now (the primary sent the Start; this node sends the Stop). */
   resumeAccounting(): void {
     const accounting = this.service.accounting;
-    if (this.service.aaa && accounting?.enabled && this.session.kind === "lns-incoming") {
+    if (this.aaa && accounting?.enabled && this.accounts) {
       this.#accounting = true;
-      this.#accountingStarted = this.session.tunnel.runtime.clock.now();
+      this.#accountingStarted = this.clock.now();
     }
   }
 
@@ -478,18 +522,12 @@ export class PppLink implements PppLinkPort {
     return settingsOf(this.node.actor.getSnapshot().context).localAddress;
   }
 
-  wire(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
-    this.node = self;
-    sinkPppEffects(actor, this);
-  }
-
-  /** A data message of the session (the whole datagram): PPP control to the actor, IP to the data plane. */
-  receive(packet: Uint8Array): void {
+  /** A PPP frame from the peer: PPP control to the actor, IP to the data plane. */
+  receiveFrame(bytes: Uint8Array): void {
     this.heard = true;
     this.echoMisses = 0;
-    const at = dataPayloadOffset(packet);
-    const frame = at < 0 ? undefined : decodeFrame(packet.subarray(at));
-    if (!frame?.ok) {
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) {
       this.service.stats.malformedFrames++;
       return;
     }
@@ -520,14 +558,14 @@ export class PppLink implements PppLinkPort {
   sendIp(packet: Uint8Array): boolean {
     if (!this.up) return false;
     this.#ipSeen = true;
-    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv4, packet));
+    return this.sendFrame(pppFrame(PppProtocol.IPv4, packet));
   }
 
   /** Sends an IPv6 packet to the subscriber (PortLinkPort). */
   sendIpv6(packet: Uint8Array): boolean {
     if (!this.ipv6Up) return false;
     this.#ipSeen = true;
-    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.IPv6, packet));
+    return this.sendFrame(pppFrame(PppProtocol.IPv6, packet));
   }
 
   /** Sends an LCP Echo-Request (keepalive); false when the link cannot. */
@@ -537,30 +575,28 @@ export class PppLink implements PppLinkPort {
     this.#echoId = (this.#echoId + 1) & 0xff;
     const magic = this.node.actor.getSnapshot().context.localMagic;
     const payload = encodeLcp({ code: "Echo-Request", id: this.#echoId, magic, data: new Uint8Array(0) });
-    return this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.LCP, payload));
+    return this.sendFrame(pppFrame(PppProtocol.LCP, payload));
   }
 
   keepaliveFailed(): void {
     if (!this.node.ending) this.node.actor.send({ type: "keepaliveFailed", misses: this.echoMisses });
   }
 
-  /** The session is sending its CDN (a local close): tell the subscriber first (RFC 1661 §3.7), best effort. */
-  sessionClosing(): void {
-    if (this.node.ending) return;
+  /** The server's LCP Terminate-Request (RFC 1661 §3.7) when its link is open, else undefined. */
+  terminateRequest(): Uint8Array | undefined {
+    if (this.node.ending) return undefined;
     const c = this.node.actor.getSnapshot().context;
-    // Only the network side says goodbye into the tunnel: a simulated subscriber on a LAC call just
-    // loses its line (a LAC's real subscribers are told on their own access side).
-    if (c.role !== "server" || c.lcp !== "opened" || c.cause) return;
+    if (c.role !== "server" || c.lcp !== "opened" || c.cause) return undefined;
     const payload = encodeLcp({
       code: "Terminate-Request",
       id: (c.lcpNcp.id + 1) & 0xff,
       data: new Uint8Array(0),
     });
-    this.session.tunnel.sendData(this.session, pppFrame(PppProtocol.LCP, payload));
+    return pppFrame(PppProtocol.LCP, payload);
   }
 
-  /** The session ended: the link goes down with it, sending nothing. */
-  sessionEnded(why: Cause): void {
+  /** What carries the link ended: the link goes down with it, sending nothing. */
+  lowerEnded(why: Cause): void {
     if (!this.node.ending) {
       const admin = why.reason === "admin" || why.reason === "parent";
       const code = admin ? PppDisconnectCode.adminDisconnect : PppDisconnectCode.noInformation;
@@ -577,19 +613,36 @@ export class PppLink implements PppLinkPort {
     this.#release(why);
   }
 
-  /** What the PPP actor asks (PppEffectSink); a failure here stops only this link's session. */
+  /** The link's PPP actor was wired to it (a session's spawn, or a subscriber taken over to be terminated here). */
+  attachActor(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
+    this.node = self;
+    sinkPppEffects(actor, this);
+  }
+
+  /**
+   * Authenticated already (a LAC asked its AAA before deciding to terminate here): the link takes the
+   * authorization (address, timeouts, Class) and tells its actor yes.
+   */
+  acceptAuthenticated(user: string, authorization: Authorization): void {
+    this.user = user;
+    this.#authorization = authorization;
+    this.service.stats.authAccepted++;
+    this.node.actor.send({ type: "authenticated", ok: true, message: authorization.replyMessage ?? "" });
+  }
+
+  /** What the PPP actor asks (PppEffectSink); a failure here stops only this link's carrier. */
   pppEffect(effect: PppEffect): void {
     try {
       this.#effect(effect);
     } catch (error) {
-      this.session.tunnel.supervisor.fail(this.node, error);
+      this.service.supervisor.fail(this.node, error);
     }
   }
 
   #effect(effect: PppEffect): void {
     switch (effect.type) {
       case "send":
-        this.session.tunnel.sendData(this.session, pppFrame(effect.protocol, effect.payload));
+        this.sendFrame(pppFrame(effect.protocol, effect.payload));
         return;
       case "authenticate":
         this.#authenticate(effect.credentials);
@@ -609,12 +662,12 @@ export class PppLink implements PppLinkPort {
         // IPCP opened again (the peer renegotiated, RFC 1661 §3.6): the subscriber was set up already,
         // so nothing is counted, started or accounted twice.
         if (this.up) {
-          if (this.session.kind === "lac-incoming") this.address = effect.address;
+          if (this.clientSide) this.address = effect.address;
           return;
         }
         this.up = true;
         this.user = effect.user;
-        if (this.session.kind === "lac-incoming") this.address = effect.address;
+        if (this.clientSide) this.address = effect.address;
         this.service.linkUp(this);
         this.#startTimeouts();
         this.#startAccounting();
@@ -625,14 +678,9 @@ export class PppLink implements PppLinkPort {
         this.interfaceId = effect.localInterfaceId;
         this.peerInterfaceId = effect.peerInterfaceId;
         return;
-      case "finished": {
-        const ppp = effect.cause;
-        const s = this.session;
-        if (!s.node.ending) {
-          s.send({ type: "close", cause: { ...cause("ppp", ppp.message, cdnResultFor(ppp)), ppp } });
-        }
+      case "finished":
+        if (!this.carrierEnding) this.linkFinished(effect.cause);
         return;
-      }
       default:
         return;
     }
@@ -647,12 +695,7 @@ export class PppLink implements PppLinkPort {
       return;
     }
     this.user = credentials.user;
-    const request = {
-      credentials,
-      nasPort: this.session.id,
-      tunnelClientEndpoint: this.session.tunnel.peer.address,
-      ...(this.session.callingNumber !== undefined ? { callingNumber: this.session.callingNumber } : {}),
-    };
+    const request = { credentials, ...this.place() };
     aaa.authenticate(request).then(
       (result) => {
         if (this.node.ending) return;
@@ -684,7 +727,7 @@ export class PppLink implements PppLinkPort {
   #startTimeouts(): void {
     const authorization = this.#authorization;
     if (!authorization) return;
-    const clock = this.session.tunnel.runtime.clock;
+    const clock = this.clock;
     const end = (acct: number, message: string): void => {
       if (this.node.ending || this.#released) return;
       this.#terminateCause = acct;
@@ -716,17 +759,14 @@ export class PppLink implements PppLinkPort {
   }
 
   #record(status: AccountingRecord["status"]): AccountingRecord {
-    const s = this.session;
+    const magic = this.node.actor.getSnapshot().context.localMagic.toString(16).padStart(8, "0");
     const record: AccountingRecord = {
       status,
-      // Unique per link and the same on a standby that takes it over: our ids and our magic number.
-      sessionId: `${s.tunnel.id.toString(16).padStart(4, "0")}${s.id.toString(16).padStart(4, "0")}-${this.node.actor.getSnapshot().context.localMagic.toString(16).padStart(8, "0")}`,
+      sessionId: this.accountingSessionId(magic),
       user: this.user ?? "",
-      nasPort: s.id,
-      tunnelClientEndpoint: s.tunnel.peer.address,
+      ...this.place(),
     };
     if (this.address !== undefined) record.framedIpAddress = this.address;
-    if (s.callingNumber !== undefined) record.callingNumber = s.callingNumber;
     const klass = this.#authorization?.class;
     if (klass) record.class = klass;
     return record;
@@ -734,10 +774,10 @@ export class PppLink implements PppLinkPort {
 
   #startAccounting(): void {
     const service = this.service;
-    const aaa = service.aaa;
+    const aaa = this.aaa;
     const accounting = service.accounting;
-    if (!aaa || !accounting?.enabled || this.session.kind !== "lns-incoming") return;
-    const clock = this.session.tunnel.runtime.clock;
+    if (!aaa || !accounting?.enabled || !this.accounts) return;
+    const clock = this.clock;
     this.#accounting = true;
     this.#accountingStarted = clock.now();
     aaa.account(this.#record("start")).then((result) => {
@@ -770,15 +810,8 @@ export class PppLink implements PppLinkPort {
   }
 
   #withCounters(record: AccountingRecord): AccountingRecord {
-    const s = this.session;
-    const clock = s.tunnel.runtime.clock;
-    record.sessionTime = Math.max(0, Math.round((clock.now() - this.#accountingStarted) / 1000));
-    record.counters = {
-      octetsIn: s.bytesIn,
-      octetsOut: s.bytesOut,
-      packetsIn: s.packetsIn,
-      packetsOut: s.packetsOut,
-    };
+    record.sessionTime = Math.max(0, Math.round((this.clock.now() - this.#accountingStarted) / 1000));
+    record.counters = this.counters();
     return record;
   }
 
@@ -789,11 +822,12 @@ export class PppLink implements PppLinkPort {
     this.service.linkDown(this);
     if (this.#pool && this.address !== undefined) this.#pool.release(this.address);
     this.#pool = undefined;
-    const clock = this.session.tunnel.runtime.clock;
+    const clock = this.clock;
     for (const timer of [this.#interim, this.#sessionTimer, this.#idleTimer]) {
       if (timer !== undefined) clock.clearTimeout(timer);
     }
-    if (this.#accounting && this.service.aaa) {
+    const aaa = this.aaa;
+    if (this.#accounting && aaa) {
       const record = this.#withCounters(this.#record("stop"));
       const ppp = this.node?.actor.getSnapshot().context.cause;
       record.terminateCause =
@@ -804,7 +838,7 @@ export class PppLink implements PppLinkPort {
             ? AcctTerminateCause.adminReset
             : AcctTerminateCause.lostCarrier);
       const stats = this.service.stats;
-      void this.service.aaa.account(record).then((r) => {
+      void aaa.account(record).then((r) => {
         if (!r.ok) stats.accountingUnanswered++;
       });
     }
@@ -812,18 +846,98 @@ export class PppLink implements PppLinkPort {
 
   /** The PPP actor ended (its link finished, or it was stopped). */
   ended(ending: Ending): void {
-    if (ending.kind !== "done" && !this.session.node.ending) {
-      this.session.send({
-        type: "close",
-        cause: cause("internal", `PPP of session ${this.session.id} failed`),
-      });
-    }
+    if (ending.kind !== "done" && !this.carrierEnding) this.linkFailed();
     this.#release(undefined);
   }
 }
 
+/** The PPP link of one session (an LNS's server link, or a simulated subscriber on a LAC call). */
+export class PppLink extends PppLinkCore {
+  readonly session: SessionHandle;
+
+  constructor(service: PppService, session: SessionHandle) {
+    super(service);
+    this.session = session;
+  }
+
+  protected sendFrame(frame: Uint8Array): boolean {
+    return this.session.tunnel.sendData(this.session, frame);
+  }
+
+  protected get carrierEnding(): boolean {
+    return this.session.node.ending !== undefined;
+  }
+
+  protected linkFinished(ppp: PppCause): void {
+    this.session.send({ type: "close", cause: { ...cause("ppp", ppp.message, cdnResultFor(ppp)), ppp } });
+  }
+
+  protected linkFailed(): void {
+    this.session.send({
+      type: "close",
+      cause: cause("internal", `PPP of session ${this.session.id} failed`),
+    });
+  }
+
+  protected get clock(): Clock {
+    return this.session.tunnel.runtime.clock;
+  }
+
+  protected place(): PppLinkPlace {
+    const s = this.session;
+    const place: PppLinkPlace = { nasPort: s.id, tunnelClientEndpoint: s.tunnel.peer.address };
+    if (s.callingNumber !== undefined) place.callingNumber = s.callingNumber;
+    return place;
+  }
+
+  protected accountingSessionId(magic: string): string {
+    // Unique per link and the same on a standby that takes it over: our ids and our magic number.
+    const s = this.session;
+    return `${s.tunnel.id.toString(16).padStart(4, "0")}${s.id.toString(16).padStart(4, "0")}-${magic}`;
+  }
+
+  protected counters(): SessionCounters {
+    const s = this.session;
+    return { octetsIn: s.bytesIn, octetsOut: s.bytesOut, packetsIn: s.packetsIn, packetsOut: s.packetsOut };
+  }
+
+  protected get accounts(): boolean {
+    return this.session.kind === "lns-incoming";
+  }
+
+  protected override get clientSide(): boolean {
+    return this.session.kind === "lac-incoming";
+  }
+
+  /** A data message of the session (the whole datagram): its PPP frame to the link. */
+  receive(packet: Uint8Array): void {
+    const at = dataPayloadOffset(packet);
+    if (at < 0) {
+      this.heard = true;
+      this.service.stats.malformedFrames++;
+      return;
+    }
+    this.receiveFrame(packet.subarray(at));
+  }
+
+  /**
+   * The session is sending its CDN (a local close): tell the subscriber first (RFC 1661 §3.7), best
+   * effort. Only the network side says goodbye into the tunnel: a simulated subscriber on a LAC call
+   * just loses its line (a LAC's real subscribers are told on their own access side).
+   */
+  sessionClosing(): void {
+    const request = this.terminateRequest();
+    if (request) this.sendFrame(request);
+  }
+
+  /** The session ended: the link goes down with it, sending nothing. */
+  sessionEnded(why: Cause): void {
+    this.lowerEnded(why);
+  }
+}
+
 function wireLink(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
-  (self.owner as PppLink).wire(actor, self);
+  (self.owner as PppLink).attachActor(actor, self);
 }
 
 function endLink(self: Supervised<PppLogic>, ending: Ending): void {

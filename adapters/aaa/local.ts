@@ -24,6 +24,8 @@ export interface LocalUser {
   framedIpAddress?: string;
   framedPool?: string;
   sessionTimeout?: number;
+  /** RFC 2865 §5.28 Idle-Timeout, seconds. */
+  idleTimeout?: number;
 }
 
 /** How many accounting records are kept for reading (the oldest are dropped first). */
@@ -50,6 +52,7 @@ export class LocalAaa implements Aaa {
             ...(u.framedIpAddress !== undefined ? { framedIpAddress: u.framedIpAddress } : {}),
             ...(u.framedPool !== undefined ? { framedPool: u.framedPool } : {}),
             ...(u.sessionTimeout !== undefined ? { sessionTimeout: u.sessionTimeout } : {}),
+            ...(u.idleTimeout !== undefined ? { idleTimeout: u.idleTimeout } : {}),
           },
         },
       ]),

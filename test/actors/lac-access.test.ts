@@ -4,10 +4,10 @@
  * proxy AVPs, the relay) → our LNS (proxy LCP accepted, local AAA, a pool, the echo data plane).
  */
 import { describe, expect, test } from "bun:test";
-import { AddressPool } from "../../actors/address-pool.ts";
 import { LacAccess } from "../../actors/lac-access.ts";
 import type { L2tpNode } from "../../actors/node.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
+import type { Access, AccessLine } from "../../adapters/access/index.ts";
 import { SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
@@ -18,6 +18,38 @@ import { dataPayloadOffset } from "../../protocol/l2tp/header.ts";
 import { decodeFrame } from "../../protocol/ppp/frame.ts";
 import { group } from "../machines/tunnel-groups.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
+
+const KEEPALIVE_MS = 10_000;
+
+/**
+ * The simulator's lines, each of which can be cut toward the subscriber (frames from the LAC vanish, the
+ * line stays up): a subscriber that went dead without hanging up.
+ */
+class CuttableAccess implements Access {
+  readonly #cut = new Set<string>();
+  readonly #inner: Access;
+  constructor(inner: Access) {
+    this.#inner = inner;
+  }
+  cut(id: string): void {
+    this.#cut.add(id);
+  }
+  onLine(handler: (line: AccessLine) => void): void {
+    this.#inner.onLine((line) => {
+      const cut = this.#cut;
+      handler({
+        id: line.id,
+        ...(line.callingNumber !== undefined ? { callingNumber: line.callingNumber } : {}),
+        send: (frame) => {
+          if (!cut.has(line.id)) line.send(frame);
+        },
+        onFrame: (h) => line.onFrame(h),
+        onDown: (h) => line.onDown(h),
+        close: () => line.close(),
+      });
+    });
+  }
+}
 
 const policy: LacPolicy = {
   domainSeparator: "@",
@@ -45,9 +77,25 @@ function setup(
       lcpConfReqsInTunnel.push(from.address);
   });
   let access: LacAccess | undefined;
-  const lacNode: L2tpNode = lab.node(LAC.address, lacConfig(), {
-    deps: { onData: (s, p) => access?.onData(s, p) },
-  });
+  // The LAC's own PPP (pools, keepalive, accounting): what serves the subscribers it terminates itself.
+  const lacNode: L2tpNode = lab.node(
+    LAC.address,
+    lacConfig({
+      ppp: {
+        pools: [{ name: "lac", start: "10.9.0.1", end: "10.9.0.9" }],
+        keepaliveMs: KEEPALIVE_MS,
+        keepaliveMisses: 2,
+        accounting: { enabled: true },
+      },
+    }),
+    {
+      deps: {
+        onData: (s, p) => access?.onData(s, p),
+        dataPlane: new EchoDataPlane(),
+        ...(lacAaa ? { aaa: lacAaa } : {}),
+      },
+    },
+  );
   const lns = lab.node(
     LNS.address,
     lnsConfig({
@@ -64,20 +112,17 @@ function setup(
     },
   );
   const subscribers = new SubscriberSimulator(lab.clock);
+  const lines = new CuttableAccess(subscribers);
   access = new LacAccess({
     node: lacNode,
-    access: subscribers,
+    access: lines,
     policy,
     clock: lab.clock,
     random: new SeededRandom(5),
     ppp: { authProtocols },
     ...(lacAaa ? { aaa: lacAaa } : {}),
-    local: {
-      pool: new AddressPool({ name: "lac", start: "10.9.0.1", end: "10.9.0.9" }),
-      dataPlane: new EchoDataPlane(),
-    },
   });
-  return { lab, lacNode, lns, subscribers, access, lcpConfReqsInTunnel };
+  return { lab, lacNode, lns, subscribers, access, lcpConfReqsInTunnel, lines };
 }
 
 describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our LNS", () => {
@@ -210,6 +255,83 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect((await lab.until(mallory.ended, 60_000)).code).toBe(PppDisconnectCode.authFailed);
     await lab.closeAll();
   });
+
+  test("terminated locally, the node's PPP serves it as an LNS would: accounting Start (its address) and Stop (User-Request, counters)", async () => {
+    const aaa = new LocalAaa([{ name: "carol@local.example", password: "carol-pw" }]);
+    const { lab, lacNode, subscribers } = setup(["chap"], aaa);
+    const carol = subscribers.dial({
+      user: "carol@local.example",
+      password: "carol-pw",
+      callingNumber: "5550199",
+    });
+    const address = await lab.until(carol.up, 60_000);
+    carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 9, 1, new Uint8Array(8)));
+    await lab.run(100);
+    expect(aaa.records().map((r) => r.status)).toEqual(["start"]);
+    expect(aaa.records()[0]).toMatchObject({
+      user: "carol@local.example",
+      framedIpAddress: address,
+      callingNumber: "5550199",
+    });
+    expect(lacNode.ppp?.linksUp).toBe(1);
+    carol.hangUp();
+    await lab.run(1_000);
+    const stop = aaa.records()[1];
+    expect(stop?.status).toBe("stop");
+    expect(stop?.sessionId).toBe(aaa.records()[0]?.sessionId);
+    expect(stop?.terminateCause).toBe(1); // RFC 2866 §5.10 User-Request
+    expect(stop?.counters?.packetsIn).toBeGreaterThan(0);
+    expect(stop?.counters?.packetsOut).toBeGreaterThan(0);
+    expect(lacNode.ppp?.linksUp).toBe(0);
+    // The address went back to the node's pool.
+    expect(lacNode.ppp?.snapshot().pools[0]?.inUse).toBe(0);
+    await lab.closeAll();
+  });
+
+  test("terminated locally: LCP Echo keepalive; a subscriber that answers stays, one gone silent is ended", async () => {
+    const aaa = new LocalAaa([{ name: "carol@local.example", password: "carol-pw" }]);
+    const { lab, lacNode, subscribers, lines, access } = setup(["chap"], aaa);
+    const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+    const mute = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+    await lab.until(carol.up, 60_000);
+    await lab.until(mute.up, 60_000);
+    lines.cut(mute.id);
+    await lab.run(KEEPALIVE_MS * 6);
+    const stats = lacNode.ppp?.stats;
+    expect(stats?.echoRequestsSent).toBeGreaterThan(2);
+    expect(stats?.keepaliveFailures).toBe(1);
+    expect(lacNode.ppp?.linksUp).toBe(1);
+    expect(carol.context().ended).toBeFalsy();
+    expect(carol.context().lcp).toBe("opened");
+    const stop = aaa.records().find((r) => r.status === "stop");
+    expect(stop?.user).toBe("carol@local.example");
+    expect(access.stats.terminatedHere).toBe(2);
+    await lab.closeAll();
+  });
+
+  for (const timeout of ["session", "idle"] as const) {
+    test(`terminated locally: RADIUS ${timeout === "session" ? "Session-Timeout" : "Idle-Timeout"} ends the link (LCP Terminate-Request, the Stop says why)`, async () => {
+      const aaa = new LocalAaa([
+        {
+          name: "carol@local.example",
+          password: "carol-pw",
+          ...(timeout === "session" ? { sessionTimeout: 30 } : { idleTimeout: 20 }),
+        },
+      ]);
+      const { lab, subscribers } = setup(["chap"], aaa);
+      const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+      await lab.until(carol.up, 60_000);
+      const started = lab.clock.now();
+      const why = await lab.until(carol.ended, 120_000);
+      expect(why.message).toContain("Terminate-Request");
+      expect(lab.clock.now() - started).toBeGreaterThanOrEqual(timeout === "session" ? 29_000 : 19_000);
+      await lab.run(1_000);
+      const stop = aaa.records().find((r) => r.status === "stop");
+      // RFC 2866 §5.10: 5 Session-Timeout, 4 Idle-Timeout.
+      expect(stop?.terminateCause).toBe(timeout === "session" ? 5 : 4);
+      await lab.closeAll();
+    });
+  }
 
   test("a fault in deciding (an AAA adapter that breaks its promise and throws) ends that subscriber with the cause, not the process", async () => {
     const broken = new LocalAaa([]);
