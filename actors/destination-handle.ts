@@ -132,7 +132,20 @@ export class DestinationHandle implements TunnelOwner {
           l(() => {
             const again = [...this.queued.values()];
             this.queued.clear();
-            for (const r of again) this.place(r);
+            // A group call chooses again: its Tunnel-Assignment-Id may not share the test tunnel (nor
+            // another id's), and a RADIUS group's tunnel brings its own secret. It chooses once this
+            // reaction is over, one call after the other, so that each sees the tunnel the one before
+            // it opened (calls of one id share it).
+            const groupCalls: SessionRequest[] = [];
+            for (const r of again) {
+              if (r.reselect) groupCalls.push(r);
+              else this.place(r);
+            }
+            if (groupCalls.length > 0) {
+              queueMicrotask(() => {
+                for (const r of groupCalls) rt.supervisor.guard(self, () => r.reselect?.());
+              });
+            }
           }),
         );
         actor.on(

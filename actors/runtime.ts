@@ -91,6 +91,12 @@ export interface SessionRequest {
   onEstablished(session: SessionHandle): void;
   /** The session ended (before or after established), or the request could not be placed (session undefined). */
   onEnded(session: SessionHandle | undefined, cause: Cause): void;
+  /**
+   * Placed again after waiting behind a destination's test tunnel: a tunnel group's call chooses again
+   * (its Tunnel-Assignment-Id and tunnel profile kept, the choice recorded); without it, the destination
+   * places the request by its own rule.
+   */
+  reselect?(): void;
 }
 
 /** Everything the wiring of one node shares. */

@@ -119,6 +119,43 @@ describe("node: tunnel groups (E-series tunnel selection)", () => {
     await lab.closeAll();
   });
 
+  test("calls queued behind the test tunnel after a lockout keep their Tunnel-Assignment-Id: each id gets its own tunnel, none the test tunnel", async () => {
+    const lab = new Lab(14);
+    const { node, selections } = lac(lab);
+    const x = group([{ peer: LNS_A, preference: 0, maxSessions: 0, assignmentId: "x" }]);
+    const y = group([{ peer: LNS_A, preference: 0, maxSessions: 0, assignmentId: "y" }]);
+    // A is down: the call is refused (after its last resort) and A is locked out.
+    expect((await lab.until(node.openSession({ group: x }))).ok).toBe(false);
+    lab.node(LNS_A.address, lnsConfig());
+    const stateOfA = () => node.snapshot().destinations.find((d) => d.key === "127.0.0.3:1701")?.state;
+    expect(stateOfA()).toBe("lockedOut");
+    await lab.run(301_000, 1_000);
+    expect(stateOfA()).toBe("probing");
+    // The first call opens the test tunnel; all three wait behind it, then are placed again.
+    const calls = Promise.all([
+      node.openSession({ group: x }),
+      node.openSession({ group: y }),
+      node.openSession({ group: x }),
+    ]);
+    expect(node.snapshot().registries.pendingRequests).toBe(3);
+    const [x1, y1, x2] = await lab.until(calls);
+    expect(x1.ok && y1.ok && x2.ok).toBe(true);
+    if (!x1.ok || !y1.ok || !x2.ok) return;
+    expect(x2.tunnelId).toBe(x1.tunnelId);
+    expect(y1.tunnelId).not.toBe(x1.tunnelId);
+    const tunnels = node.snapshot().destinations.find((d) => d.key === "127.0.0.3:1701")?.tunnels ?? [];
+    const test = tunnels.find((t) => t.id !== x1.tunnelId && t.id !== y1.tunnelId);
+    expect(test?.sessions ?? []).toEqual([]);
+    const { chosen } = await selections();
+    // Chosen again once the test tunnel was up, each choice recorded: x and y a tunnel each, x again shares x's.
+    const again = chosen.slice(-3);
+    expect(again.map((s) => s.choice)).toEqual(["open", "open", "reuse"]);
+    expect(again[0]?.reason).toContain("a new tunnel for Tunnel-Assignment-Id x");
+    expect(again[1]?.reason).toContain("a new tunnel for Tunnel-Assignment-Id y");
+    expect(again[2]?.tunnelId).toBe(x1.tunnelId);
+    await lab.closeAll();
+  });
+
   test("a single destination still works as before, and a bad group is refused naming the field", async () => {
     const lab = new Lab(14);
     const { node } = lac(lab);
