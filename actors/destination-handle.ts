@@ -13,6 +13,7 @@ import {
 } from "../machines/destination.ts";
 import type { systemMachine } from "../machines/system.ts";
 import type { TunnelOutput } from "../machines/tunnel.ts";
+import { GeneralError } from "../protocol/l2tp/result.ts";
 import { CdnResult } from "../protocol/l2tp/result-codes.ts";
 import type { ResolvedProfile } from "./config.ts";
 import type { PeerAddress } from "./ports.ts";
@@ -394,6 +395,17 @@ export class DestinationHandle implements TunnelOwner {
         result: CdnResult.noFacilitiesTemporary,
         message: "tunnel not accepting calls",
       });
+    // The peer's tunnel is at the most sessions we take on one tunnel: RFC 2661 §4.4.2 General Error 7,
+    // "try another": a LAC that knows other destinations (a tunnel group) places the call there.
+    const max = this.node.actor.getSnapshot().context.maxSessionsPerTunnel;
+    if (t.sessions.size >= max) {
+      const message = `try another: tunnel ${t.id} has its max of ${max} sessions`;
+      return cause("refused", message, {
+        result: CdnResult.generalError,
+        error: GeneralError.tryAnother,
+        message,
+      });
+    }
     return null;
   }
 }

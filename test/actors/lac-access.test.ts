@@ -345,3 +345,78 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     await lab.closeAll();
   });
 });
+
+describe("LAC: an LNS that answers a call with CDN result 2, error 7 (try another)", () => {
+  test("the subscriber's call is placed on the next destination of its group and gets that LNS's address; the first is not locked out", async () => {
+    const lab = new Lab(32);
+    const LNS_B = { address: "127.0.0.4", port: 1701 };
+    const users = [
+      { name: "alice@isp.example", password: "alice-pw" },
+      { name: "bob@isp.example", password: "bob-pw" },
+    ];
+    let access: LacAccess | undefined;
+    const lacNode = lab.node(
+      LAC.address,
+      lacConfig({ destinations: [{ secret: "s3cret", peerHostName: "lns.test", accept: false }] }),
+      { deps: { onData: (s, p) => access?.onData(s, p) } },
+    );
+    // Two LNSes with their own pools; the preferred one takes one session per tunnel (our LNS then answers
+    // the next ICRQ with CDN 2/7, RFC 2661 §4.4.2).
+    for (const [peer, pool, extra] of [
+      [LNS, "10.1.0.1", { name: "lns-a", maxSessionsPerTunnel: 1 }],
+      [LNS_B, "10.2.0.1", { name: "lns-b" }],
+    ] as const) {
+      lab.node(
+        peer.address,
+        lnsConfig({
+          ...extra,
+          ppp: {
+            lns: { authProtocols: ["chap"], localAddress: "10.0.0.1" },
+            pools: [{ name: "main", start: pool, end: pool.replace(/\.1$/, ".9") }],
+          },
+        }),
+        { deps: { aaa: new LocalAaa(users), dataPlane: new EchoDataPlane() } },
+      );
+    }
+    const subscribers = new SubscriberSimulator(lab.clock);
+    access = new LacAccess({
+      node: lacNode,
+      access: subscribers,
+      policy: {
+        ...policy,
+        domains: new Map<string, DomainRoute>([
+          [
+            "isp.example",
+            {
+              kind: "tunnel",
+              group: group([
+                { peer: LNS, preference: 0, maxSessions: 0 },
+                { peer: LNS_B, preference: 1, maxSessions: 0 },
+              ]),
+            },
+          ],
+        ]),
+      },
+      clock: lab.clock,
+      random: new SeededRandom(6),
+      ppp: { authProtocols: ["chap"] },
+    });
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    expect(await lab.until(alice.up, 60_000)).toBe("10.1.0.1");
+    const bob = subscribers.dial({ user: "bob@isp.example", password: "bob-pw" });
+    expect(await lab.until(bob.up, 60_000)).toBe("10.2.0.1");
+    // The preferred LNS refused bob's first try with "try another"; the LAC went on to the next.
+    const cdn = lab.sent("CDN", LNS.address);
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0]?.message.avps.resultCode).toMatchObject({ result: 2, error: 7 });
+    expect(
+      lab.sent("ICRQ", LAC.address).filter((w) => w.to === `${LNS_B.address}:${LNS_B.port}`),
+    ).toHaveLength(1);
+    expect(access.stats.tunnelled).toBe(2);
+    expect(access.stats.refused).toBe(0);
+    expect(lacNode.snapshot().destinations.find((d) => d.key === "127.0.0.3:1701")?.state).toStartWith(
+      "available",
+    );
+    await lab.closeAll();
+  });
+});
