@@ -24,7 +24,7 @@ import type { Actor } from "xstate";
 import type { Access, AccessLine } from "../adapters/access/index.ts";
 import { type Cause, cause, peerKey } from "../machines/common.ts";
 import { decide, type LacPolicy, TUNNEL_MEDIUM_IPV4, TUNNEL_TYPE_L2TP } from "../machines/lac-decision.ts";
-import { type LacSubscriberEvent, lacSubscriberMachine } from "../machines/lac-subscriber.ts";
+import { type LacSubscriberEvent, lacSubscriberLogic } from "../machines/lac-subscriber.ts";
 import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "../machines/ppp/disconnect.ts";
 import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
@@ -128,7 +128,7 @@ class Subscriber {
   readonly #lac: LacAccess;
   readonly #line: AccessLine;
   /** Its actor in the tree (machine "subscriber"), and its PPP link's (its child) until the link ends. */
-  readonly #node: Supervised<typeof lacSubscriberMachine>;
+  readonly #node: Supervised<typeof lacSubscriberLogic>;
   readonly #ppp: Supervised<PppLogic>;
   #credentials: Credentials | undefined;
   /** The accounting of the tunnelled call, once its Start went out: the Stop is due at the end. */
@@ -154,7 +154,7 @@ class Subscriber {
       level: "subscriber",
       key: `subscriber ${line.id}`,
       path,
-      machine: lacSubscriberMachine,
+      machine: lacSubscriberLogic,
       input: { path, ...(line.callingNumber !== undefined ? { callingNumber: line.callingNumber } : {}) },
       parent: node.system,
       owner: this,
@@ -280,6 +280,8 @@ class Subscriber {
     const proxy = decision.group.proxyAvps === false ? undefined : proxyAvpsOf(context, credentials);
     const outcome = await node.openSession({
       group: decision.group,
+      // Each choice of tunnel selection is this subscriber's event (its own cheap step, not the system's).
+      onSelection: (selection) => this.#record({ type: "selected", selection }),
       ...(proxy ? { connectAvps: proxy } : {}),
       ...(this.#line.callingNumber !== undefined
         ? { requestAvps: { callingNumber: this.#line.callingNumber } }

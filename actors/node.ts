@@ -379,7 +379,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     }
     return new Promise((resolve) => {
       const call = new PlacedCall(this, this.#nextRequestId++, options, resolve);
-      if (group) new GroupCall(this, group, call).select();
+      if (group) new GroupCall(this, group, call, options.onSelection).select();
       else this.#place(call);
     });
   }

@@ -4,6 +4,7 @@
  * fails (and, once established, when it ends).
  */
 import type { ActorPath, Cause } from "../machines/common.ts";
+import type { TunnelSelected } from "../machines/system.ts";
 import type { GroupTunnel, TunnelGroup } from "../machines/tunnel-selection.ts";
 import type { Avps } from "../protocol/l2tp/avps.ts";
 import type { PeerAddress } from "./ports.ts";
@@ -12,7 +13,18 @@ import type { SessionHandle } from "./tunnel-actor.ts";
 
 /** What `openSession` asks for: a destination, or a tunnel group to choose one from. */
 export type OpenSessionOptions = CallOptions &
-  ({ destination: PeerAddress; group?: undefined } | { group: TunnelGroup; destination?: undefined });
+  (
+    | { destination: PeerAddress; group?: undefined }
+    | {
+        group: TunnelGroup;
+        destination?: undefined;
+        /**
+         * Where each choice of the group call (and its reason) is recorded: a LAC's subscriber records
+         * them as its own events (actors/lac-access.ts); default, the system's `selection`.
+         */
+        onSelection?: (selected: TunnelSelected) => void;
+      }
+  );
 
 /** What every call carries. */
 export interface CallOptions {

@@ -51,13 +51,21 @@ export class GroupCall implements SessionRequest {
   readonly #group: TunnelGroup;
   readonly #caller: SessionRequest;
   readonly #attempt = newAttempt();
+  /** Where its choices are recorded (the caller's own actor, or the system's `selection`). */
+  readonly #record: ((selected: TunnelSelected) => void) | undefined;
   #chosen: Selection | undefined;
   #established = false;
 
-  constructor(placer: GroupPlacer, group: TunnelGroup, caller: SessionRequest) {
+  constructor(
+    placer: GroupPlacer,
+    group: TunnelGroup,
+    caller: SessionRequest,
+    record?: (selected: TunnelSelected) => void,
+  ) {
     this.#placer = placer;
     this.#group = group;
     this.#caller = caller;
+    this.#record = record;
     this.id = caller.id;
     this.destination = caller.destination;
     if (caller.requestAvps) this.requestAvps = caller.requestAvps;
@@ -68,7 +76,7 @@ export class GroupCall implements SessionRequest {
   select(): void {
     const s = selectTunnel(this.#group, selectionView(this.#placer), this.#attempt, this.#random);
     this.#chosen = s;
-    this.#placer.recordSelection({
+    const selected: TunnelSelected = {
       // The reason first: a timeline line shows the start of the data.
       reason: s.reason,
       requestId: this.id,
@@ -76,7 +84,9 @@ export class GroupCall implements SessionRequest {
       choice: s.kind,
       ...(s.kind !== "refuse" ? { destination: s.destination } : {}),
       ...(s.kind === "reuse" ? { tunnelId: s.tunnelId } : {}),
-    });
+    };
+    if (this.#record) this.#record(selected);
+    else this.#placer.recordSelection(selected);
     if (s.kind === "refuse") {
       this.#caller.onEnded(undefined, s.cause);
       return;

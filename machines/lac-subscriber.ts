@@ -4,15 +4,24 @@
  * story from its line to its tunnel (or its refusal):
  *
  *   ppp ──authenticated──▶ deciding ──tunnel──▶ placing ──placed──▶ tunnelled ──ended──▶ ended
+ *                                                 └─selected (each choice of tunnel selection, why)─┘
  *                              │ └──terminate──▶ local ──up──▶ local (its address)  ──ended──▶ ended
  *                              └──refused (from deciding or placing)──▶ ended
  *
  * The subscriber's LCP and authentication are its PPP link's own transitions (a child actor, machine
  * "ppp", at this subscriber's path). Pure: the wiring (actors/lac-access.ts) tells it what happened;
  * the frames of a tunnelled subscriber never pass through it.
+ *
+ * Run as an actor logic of its own (the table below, one context copy per step), as the session's table
+ * is (machines/session-logic.ts): XState's statechart interpreter took 12% of a LAC's CPU per subscriber
+ * set-up in bench/lac for these five transitions (docs/LAC.md).
  */
-import { assign, setup } from "xstate";
+import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
 import type { ActorPath, Cause } from "./common.ts";
+import type { TunnelSelected } from "./system.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
+type AnyActorSystem = ActorSystem<any>;
 
 /** What a subscriber actor is created with. */
 export interface LacSubscriberInput {
@@ -39,6 +48,8 @@ export interface LacSubscriberContext extends LacSubscriberInput {
   reason?: string;
   /** The tunnel group its call went to (the domain, or "radius"). */
   group?: string;
+  /** Tunnel selection's last choice for its call and why (each failover is another). */
+  selection?: TunnelSelected;
   placed?: SubscriberPlacement;
   /** Terminated here: its IPCP address. */
   address?: string;
@@ -51,70 +62,117 @@ export type LacSubscriberEvent =
   | { type: "tunnel"; group: string; reason: string }
   | { type: "terminate"; reason: string }
   | { type: "refused"; cause: Cause }
+  | { type: "selected"; selection: TunnelSelected }
   | { type: "placed"; placed: SubscriberPlacement }
   | { type: "up"; address: string }
   | { type: "ended"; cause: Cause };
 
-/** The subscriber machine (machine kind "subscriber"). */
-export const lacSubscriberMachine = setup({
-  types: {
-    input: {} as LacSubscriberInput,
-    context: {} as LacSubscriberContext,
-    events: {} as LacSubscriberEvent,
-    output: {} as { cause: Cause | undefined },
+/** The subscriber's states, the first the initial one, `ended` the final one. */
+export const SUBSCRIBER_STATES = ["ppp", "deciding", "placing", "tunnelled", "local", "ended"] as const;
+export type SubscriberState = (typeof SUBSCRIBER_STATES)[number];
+
+/** Every transition: state → event → target. An event a state does not name is ignored there. */
+export const SUBSCRIBER_TRANSITIONS: Record<
+  SubscriberState,
+  Partial<Record<LacSubscriberEvent["type"], SubscriberState>>
+> = {
+  /** LCP and authentication with the subscriber (its PPP link). */
+  ppp: { authenticated: "deciding", ended: "ended" },
+  /** AAA, then RADIUS tunnel attributes or the domain map. */
+  deciding: { tunnel: "placing", terminate: "local", refused: "ended", ended: "ended" },
+  /** Tunnel selection and the call: each choice (a failover is another) is a `selected` event. */
+  placing: { selected: "placing", placed: "tunnelled", refused: "ended", ended: "ended" },
+  /** Relayed to its session (no step per frame). */
+  tunnelled: { ended: "ended" },
+  /** This node is its PPP server: IPCP from the node's pools, IP to the data plane. */
+  local: { up: "local", ended: "ended" },
+  ended: {},
+};
+
+/** The context after `event` (moving to `target`). */
+function contextAfter(
+  c: LacSubscriberContext,
+  state: SubscriberState,
+  event: LacSubscriberEvent,
+): LacSubscriberContext {
+  switch (event.type) {
+    case "authenticated":
+      return { ...c, user: event.user };
+    case "tunnel":
+      return { ...c, decision: "tunnel", group: event.group, reason: event.reason };
+    case "terminate":
+      return { ...c, decision: "terminate", reason: event.reason };
+    case "refused":
+      return state === "deciding"
+        ? { ...c, decision: "refuse", reason: event.cause.message, cause: event.cause }
+        : { ...c, cause: event.cause };
+    case "selected":
+      return { ...c, selection: event.selection };
+    case "placed":
+      return { ...c, placed: event.placed };
+    case "up":
+      return { ...c, address: event.address };
+    case "ended":
+      return { ...c, cause: event.cause };
+  }
+}
+
+/** The subscriber's output when it ended. */
+export interface LacSubscriberOutput {
+  cause: Cause | undefined;
+}
+
+/** A subscriber's snapshot: what a machine's snapshot says of it (the recorder reads value and context). */
+export type LacSubscriberSnapshot =
+  | {
+      status: "active" | "stopped";
+      value: SubscriberState;
+      context: LacSubscriberContext;
+      output: undefined;
+      error: undefined;
+    }
+  | {
+      status: "done";
+      value: SubscriberState;
+      context: LacSubscriberContext;
+      output: LacSubscriberOutput;
+      error: undefined;
+    };
+
+export type LacSubscriberLogic = ActorLogic<
+  LacSubscriberSnapshot,
+  LacSubscriberEvent,
+  LacSubscriberInput,
+  AnyActorSystem
+>;
+
+type Scope = ActorScope<LacSubscriberSnapshot, LacSubscriberEvent, AnyActorSystem>;
+
+function snapshotOf(value: SubscriberState, context: LacSubscriberContext): LacSubscriberSnapshot {
+  return value === "ended"
+    ? { status: "done", value, context, output: { cause: context.cause }, error: undefined }
+    : { status: "active", value, context, output: undefined, error: undefined };
+}
+
+/** The subscriber table as an XState actor logic (machine kind "subscriber"). */
+export const lacSubscriberLogic: LacSubscriberLogic = {
+  config: { id: "subscriber" },
+  getInitialSnapshot(_scope: Scope, input: LacSubscriberInput): LacSubscriberSnapshot {
+    return snapshotOf("ppp", { ...input });
   },
-  actions: {
-    setCause: assign({ cause: ({ event }) => (event as { cause: Cause }).cause }),
+  transition(snapshot: LacSubscriberSnapshot, event: LacSubscriberEvent): LacSubscriberSnapshot {
+    if ((event as { type: string }).type === "xstate.stop") {
+      return { ...snapshot, status: "stopped", output: undefined, error: undefined };
+    }
+    if (snapshot.status !== "active") return snapshot;
+    const target = SUBSCRIBER_TRANSITIONS[snapshot.value][event.type];
+    if (target === undefined) return snapshot;
+    return snapshotOf(target, contextAfter(snapshot.context, snapshot.value, event));
   },
-}).createMachine({
-  id: "subscriber",
-  context: ({ input }) => ({ ...input }),
-  initial: "ppp",
-  output: ({ context }) => ({ cause: context.cause }),
-  on: { ended: { target: ".ended", actions: "setCause" } },
-  states: {
-    /** LCP and authentication with the subscriber (its PPP link). */
-    ppp: {
-      on: { authenticated: { target: "deciding", actions: assign({ user: ({ event }) => event.user }) } },
-    },
-    /** AAA, then RADIUS tunnel attributes or the domain map. */
-    deciding: {
-      on: {
-        tunnel: {
-          target: "placing",
-          actions: assign({
-            decision: "tunnel",
-            group: ({ event }) => event.group,
-            reason: ({ event }) => event.reason,
-          }),
-        },
-        terminate: {
-          target: "local",
-          actions: assign({ decision: "terminate", reason: ({ event }) => event.reason }),
-        },
-        refused: {
-          target: "ended",
-          actions: assign({
-            decision: "refuse",
-            reason: ({ event }) => event.cause.message,
-            cause: ({ event }) => event.cause,
-          }),
-        },
-      },
-    },
-    /** Tunnel selection and the call (its choices and failovers are the system's `selection` events). */
-    placing: {
-      on: {
-        placed: { target: "tunnelled", actions: assign({ placed: ({ event }) => event.placed }) },
-        refused: { target: "ended", actions: "setCause" },
-      },
-    },
-    /** Relayed to its session (no XState step per frame). */
-    tunnelled: {},
-    /** This node is its PPP server: IPCP from the pool, IP to the data plane. */
-    local: {
-      on: { up: { actions: assign({ address: ({ event }) => event.address }) } },
-    },
-    ended: { type: "final" },
+  getPersistedSnapshot(snapshot: LacSubscriberSnapshot) {
+    return { ...snapshot };
   },
-});
+  restoreSnapshot(persisted) {
+    return persisted as LacSubscriberSnapshot;
+  },
+};

@@ -16,7 +16,7 @@ import { toDirectedGraph } from "@xstate/graph";
 import type { AnyStateMachine, AnyStateNode } from "xstate";
 import type { MachineKind } from "../../events/envelope.ts";
 import { destinationMachine } from "../../machines/destination.ts";
-import { lacSubscriberMachine } from "../../machines/lac-subscriber.ts";
+import { SUBSCRIBER_STATES, SUBSCRIBER_TRANSITIONS } from "../../machines/lac-subscriber.ts";
 import { PPP_PHASE_EDGES, PPP_PHASES } from "../../machines/ppp/endpoint.ts";
 import {
   SESSION_ROOT,
@@ -64,7 +64,12 @@ const MACHINE_GRAPHS: Record<MachineKind, () => MachineGraph> = {
   session: () => graphOfTable("session", "machines/session.ts SESSION_STATES"),
   ppp: () => graphOfPhases("ppp", "machines/ppp/endpoint.ts PPP_PHASE_EDGES (RFC 1661 §3.2)"),
   subscriber: () =>
-    graphOfMachine("subscriber", "machines/lac-subscriber.ts lacSubscriberMachine", lacSubscriberMachine),
+    graphOfTransitions(
+      "subscriber",
+      "machines/lac-subscriber.ts SUBSCRIBER_TRANSITIONS",
+      SUBSCRIBER_STATES,
+      SUBSCRIBER_TRANSITIONS,
+    ),
 };
 
 const made = new Map<string, MachineGraph>();
@@ -192,6 +197,26 @@ function graphOfTable(kind: string, source: string): MachineGraph {
   }
   addOn(ANY_STATE, SESSION_ROOT);
   states.push({ id: ANY_STATE, initial: false, final: false });
+  return { kind, source, states, edges: edges.list() };
+}
+
+/** A table of state → event → target (the first state the initial one, the last the final one). */
+function graphOfTransitions(
+  kind: string,
+  source: string,
+  names: readonly string[],
+  table: Record<string, Partial<Record<string, string>>>,
+): MachineGraph {
+  const states: GraphState[] = names.map((id, i) => ({
+    id,
+    initial: i === 0,
+    final: i === names.length - 1,
+  }));
+  const edges = new EdgeSet();
+  for (const from of names) {
+    for (const [event, to] of Object.entries(table[from] ?? {}))
+      if (to !== undefined) edges.add(from, to, event);
+  }
   return { kind, source, states, edges: edges.list() };
 }
 

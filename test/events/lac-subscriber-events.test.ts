@@ -102,6 +102,11 @@ describe("a LAC's subscriber is a supervised actor in the event log", () => {
     const placed = view?.actor?.data.placed as { destination: string; tunnel: number; session: number };
     expect(placed.destination).toBe(`${LNS.address}:${LNS.port}`);
     expect(tree.nodes.lac?.destinations[placed.destination]?.tunnels[String(placed.tunnel)]).toBeDefined();
+    // Tunnel selection's choice and its reason are the subscriber's own event (not the system's).
+    const selection = view?.actor?.data.selection as { choice: string; destination: string; reason: string };
+    expect(selection).toMatchObject({ choice: "open", destination: placed.destination });
+    expect(selection.reason).toContain("preference 0");
+    expect(log.envelopes.some((e) => e.machine === "system" && e.data.selection !== undefined)).toBe(false);
     expect(treeText(tree, { sessions: true })).toContain(
       `subscriber ${alice.id}  alice@isp.example  → ${placed.destination}/${placed.tunnel}/${placed.session}`,
     );
