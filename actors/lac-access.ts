@@ -93,8 +93,11 @@ export class LacAccess {
     subscriberTerminates: 0,
     lnsDisconnects: 0,
   };
-  /** Relayed subscribers by "tunnel id/session id" (the node's data handler looks them up). */
-  readonly relayed = new Map<string, Subscriber>();
+  /**
+   * Relayed subscribers by `relayKey(tunnel id, session id)` (the node's data handler looks them up for
+   * every frame: a number, not a string made per frame).
+   */
+  readonly relayed = new Map<number, Subscriber>();
   readonly deps: LacAccessDeps;
   readonly settings: PppSettings;
 
@@ -116,7 +119,7 @@ export class LacAccess {
 
   /** The node's data handler (NodeDeps.onData): a relayed session's frames go to its subscriber. */
   readonly onData: DataHandler = (session, packet) => {
-    const sub = this.relayed.get(`${session.tunnel.id}/${session.id}`);
+    const sub = this.relayed.get(relayKey(session.tunnel.id, session.id));
     if (!sub) return;
     const at = dataPayloadOffset(packet);
     if (at >= 0) sub.toSubscriber(packet.slice(at));
@@ -305,7 +308,7 @@ class Subscriber {
         session: outcome.sessionId,
       },
     });
-    this.#lac.relayed.set(`${outcome.tunnelId}/${outcome.sessionId}`, this);
+    this.#lac.relayed.set(relayKey(outcome.tunnelId, outcome.sessionId), this);
     this.#lac.stats.tunnelled++;
     this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
     this.#startAccounting(credentials.user, outcome, decision.group);
@@ -484,7 +487,7 @@ class Subscriber {
     // Terminated here: its address back, keepalive off, the accounting Stop (the node's PPP does it).
     this.#local?.lowerEnded(why);
     const s = this.#session;
-    if (s) this.#lac.relayed.delete(`${s.tunnelId}/${s.sessionId}`);
+    if (s) this.#lac.relayed.delete(relayKey(s.tunnelId, s.sessionId));
     const supervisor = this.#lac.deps.node.supervisor;
     supervisor.stop(this.#ppp);
     this.#record({ type: "ended", cause: why });
@@ -570,6 +573,11 @@ class SubscriberLink extends PppLinkCore {
   }
 }
 
+/** Our tunnel id and session id (16 bits each, RFC 2661 §3.1) as one number. */
+function relayKey(tunnelId: number, sessionId: number): number {
+  return tunnelId * 0x10000 + sessionId;
+}
+
 function wirePpp(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
   sinkPppEffects(actor, self.owner as Subscriber);
 }
@@ -578,9 +586,14 @@ function subscriberEnded(self: Supervised, ending: Ending): void {
   (self.owner as Subscriber).stopped(ending);
 }
 
+/**
+ * Whether a relayed frame is an LCP Terminate-Request, read in place (every relayed frame is asked: no
+ * decode, no allocation). RFC 1662 §3.1: Address and Control (FF 03) may be left out; LCP's Protocol
+ * (0xC021) is never compressed (RFC 1661 §6.5: only values below 0x100).
+ */
 function isLcpTerminateRequest(frame: Uint8Array): boolean {
-  const decoded = decodeFrame(frame);
-  return decoded.ok && decoded.value.protocol === PppProtocol.LCP && decoded.value.payload[0] === 5;
+  const at = frame[0] === 0xff && frame[1] === 0x03 ? 2 : 0;
+  return frame[at] === 0xc0 && frame[at + 1] === 0x21 && frame[at + 2] === 5;
 }
 
 /** RFC 1661 §5.5: the Terminate-Ack to a Terminate-Request, same Identifier. */
