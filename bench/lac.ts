@@ -21,7 +21,7 @@
  *
  * Again 2026-12-07 15:30 (load average 4-7), after the subscriber became a supervised actor (two actors
  * per subscriber on the LAC) and its steps a table of their own: defaults (5,000 subscribers, 2 rounds)
- * 840-1,948/s against 3,010-7,484 L2TP calls/s in the same runs, 25-32 KB each. Process CPU per
+ * 840-1,948/s against 3,010-7,457 L2TP calls/s in the same runs, 25-32 KB each. Process CPU per
  * subscriber (both nodes and the simulator, set-up and close) 0.7-1.0 ms, an L2TP call 0.2 ms: the
  * profile's remaining weight is the PPP engine's steps (a context copy each, machines/ppp/endpoint.ts)
  * on three endpoints (simulator, LAC, LNS) and XState's actor creation, not the LAC's own code.
