@@ -134,9 +134,11 @@ function baseRow(machine: MachineKind, address: ActorAddress, view: ActorView | 
 function systemRow(n: NodeView): ActorRow {
   const row = baseRow("system", { node: n.node }, n.system);
   const destinations = Object.values(n.destinations);
-  row.children = destinations.length;
+  const subscribers = Object.values(n.subscribers ?? {});
+  row.children = destinations.length + subscribers.length;
   row.childStates = {};
   for (const d of destinations) bump(row.childStates, d.actor?.state ?? NO_VIEW);
+  for (const s of subscribers) bump(row.childStates, s.actor?.state ?? NO_VIEW);
   return row;
 }
 
@@ -255,7 +257,9 @@ export function childrenOf(
     return { rows, total };
   }
   if (address.destination === undefined) {
+    // The system's children: its destinations, then a LAC's subscribers (a level of their own under it).
     for (const [key, d] of Object.entries(n.destinations)) take(() => destinationRow(n.node, key, d));
+    for (const [id, s] of Object.entries(n.subscribers ?? {})) take(() => subscriberRow(n.node, id, s));
     return { rows, total };
   }
   const d = n.destinations[address.destination];

@@ -13,7 +13,7 @@ import { LocalAaa } from "../../adapters/aaa/local.ts";
 import { SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { MemoryEventLog } from "../../adapters/event-log/memory.ts";
-import { actorsOf, findActor, levelCounts } from "../../adapters/inspector/view.ts";
+import { actorsOf, childrenOf, findActor, levelCounts } from "../../adapters/inspector/view.ts";
 import { SeededRandom } from "../../adapters/random/seeded.ts";
 import { createRecorder, pathOfNode } from "../../events/recorder.ts";
 import { evolve, initialTree, matchesFilter } from "../../events/replay.ts";
@@ -115,6 +115,12 @@ describe("a LAC's subscriber is a supervised actor in the event log", () => {
     const rows = [...actorsOf(tree, new Set(["subscriber"]))].map((row) => row());
     expect(rows.map((r) => [r.machine, r.subscriber, r.state])).toEqual([["subscriber", alice.id, "ended"]]);
     expect(findActor(tree, { node: "lac", subscriber: alice.id, ppp: true })?.machine).toBe("ppp");
+    // In the tree: a child of its node beside the destinations, its PPP link its own child.
+    const children = childrenOf(tree, { node: "lac" }, 100).rows.map((r) => r.machine);
+    expect(children).toEqual(["destination", "subscriber"]);
+    expect(childrenOf(tree, { node: "lac", subscriber: alice.id }, 100).rows.map((r) => r.machine)).toEqual([
+      "ppp",
+    ]);
     const filtered = log.envelopes.filter((e) => matchesFilter(e, { subscriber: alice.id }));
     expect(filtered).toHaveLength(mine.length);
     expect(timelineLine(subscriber[0] as never)).toContain(
