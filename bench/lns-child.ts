@@ -1,7 +1,7 @@
 /**
  * The LNS side of bench/setup, in a process of its own so that each side's RSS and CPU are its own:
  * the lab's LNS (127.0.0.1, ephemeral port). Prints `{"port":N}`, then answers one JSON line per stdin
- * command: `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far, in all and by thread) and `close` (closes the node, prints
+ * command: `heap` (the heap after a full collection, by object type), `count` (tunnels, sessions, RSS, peak RSS, CPU µs so far, in all and by thread) and `close` (closes the node, prints
  * its registries, the messages it sent, its peak RSS and CPU, and exits) and `settle` (waits until the
  * LNS has no tunnel and no session left, then prints its registries and the messages it sent so far, and
  * goes on serving: the next round of calls finds it warm). `--events ADDRESS`: it records
@@ -75,6 +75,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     const now = rss();
     peakRss = Math.max(peakRss, now);
     answer({ ...(await lns.count()), rss: now, peakRss, cpuMicros: cpuMicros(), threads: cpuByThread() });
+  } else if (line === "heap") {
+    answer(await heapNow());
   } else if (line === "registries") {
     const now = rss();
     peakRss = Math.max(peakRss, now);
@@ -95,6 +97,22 @@ for await (const line of createInterface({ input: process.stdin })) {
     answer({ registries, sent: lns.sent, peakRss, cpuMicros: cpuMicros(), events: lns.events });
     process.exit(0);
   }
+}
+
+/**
+ * The heap after a full collection: its size, its objects and their count by type (Bun: bun:jsc's
+ * heapStats; Deno: V8's heap statistics, without the types).
+ */
+async function heapNow(): Promise<Record<string, unknown>> {
+  if ("Bun" in globalThis) {
+    const jsc = await import("bun:jsc");
+    jsc.fullGC();
+    const { heapSize, objectCount, objectTypeCounts } = jsc.heapStats();
+    return { heapSize, objectCount, objectTypeCounts };
+  }
+  const v8 = await import("node:v8");
+  (globalThis as { gc?: () => void }).gc?.();
+  return { heapSize: v8.getHeapStatistics().used_heap_size, objectCount: 0, objectTypeCounts: {} };
 }
 
 /** The LNS's PPP: the protocol it asks for, a pool for every call, local users or a RADIUS server. */

@@ -14,6 +14,8 @@
  *   … --target HOST:PORT --secret S [--pid PID] [--host NAME]  any other LNS (PID: its process, for CPU and RSS)
  *   … --profile DIR                                            Bun: a CPU profile of our LNS (Markdown) in DIR
  *   … --warm-up N                                              our LNS runs N lab calls in its own process first
+ *   … --heap                                                   our LNS's heap per call by object type while every call is up
+ *   … --lns-env NAME=VALUE                                     a variable for our LNS's process only (repeatable)
  *
  * Our LNS is the lab's (bench/lns-child.ts), in a process of its own, fresh for each case: the cold
  * round meets it just started (a restart's reconnect storm), the warm round is the same process again
@@ -59,6 +61,8 @@ const { values } = parseArgs({
     "receive-window": { type: "string", default: "16" },
     profile: { type: "string" },
     "warm-up": { type: "string" },
+    "lns-env": { type: "string", multiple: true },
+    heap: { type: "boolean" },
   },
 });
 
@@ -100,7 +104,15 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
   const child = await startLns(lnsRuntime as "bun" | "deno", values.secret, values.profile);
   try {
     for (const round of rounds) {
-      const result = await runRound({ lns: child.peer, pid: child.pid, sessions, tunnels, secret, round });
+      const result = await runRound({
+        lns: child.peer,
+        pid: child.pid,
+        sessions,
+        tunnels,
+        secret,
+        round,
+        ...(values.heap ? { heap: () => child.ask("heap") } : {}),
+      });
       // Every tunnel and call of the round gone from the LNS (its StopCCN hold included) before the next.
       const settled = (await child.ask("settle")) as { registries: Record<string, number> };
       const left = Object.entries(settled.registries).filter(
@@ -120,6 +132,17 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
   }
 }
 
+/** `--lns-env NAME=VALUE` (repeatable): variables set for our LNS's process only (e.g. a JSC option). */
+function lnsEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of values["lns-env"] ?? []) {
+    const at = pair.indexOf("=");
+    if (at < 1) usage(`--lns-env: expected NAME=VALUE, got '${pair}'`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
 /** Our LNS (bench/lns-child.ts) in a process of its own, on `runtime`, and its line protocol. */
 async function startLns(runtime: "bun" | "deno", secret: string | undefined, profile: string | undefined) {
   const path = new URL("./lns-child.ts", import.meta.url).pathname;
@@ -137,7 +160,8 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
     ...(secret ? ["--secret", secret] : []),
     ...(values["warm-up"] ? ["--warm-up", values["warm-up"]] : []),
   ];
-  const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const env = { ...process.env, ...lnsEnv() };
+  const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"], env });
   if (!child.stdout || !child.stdin || child.pid === undefined)
     throw new Error("bench/lns-load: the LNS did not start");
   const stdin = child.stdin;
@@ -152,7 +176,7 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
     process: child,
     pid: child.pid,
     peer: { address: "127.0.0.1", port } as PeerAddress,
-    ask(command: "settle" | "close") {
+    ask(command: "settle" | "close" | "heap") {
       stdin.write(`${command}\n`);
       return next();
     },
@@ -236,6 +260,8 @@ interface RoundOptions {
   tunnels: number;
   secret: Uint8Array;
   round: string;
+  /** Our LNS's heap by object type while every call is up (`--heap`), asked before the close. */
+  heap?: () => Promise<Record<string, unknown>>;
 }
 
 type RoundResult = Awaited<ReturnType<typeof runRound>>;
@@ -560,6 +586,7 @@ async function runRound(o: RoundOptions) {
   const cpu1 = process.cpuUsage(cpu0);
   const lnsThreads1 = o.pid ? cpuByThread(o.pid) : {};
   const lnsRss1 = o.pid ? rssOf(o.pid) : 0;
+  const heap = o.heap && !failed ? await o.heap() : undefined;
 
   // ---- close: a StopCCN per tunnel (RFC 2661 §6.4), each until acknowledged ----
   const closeStart = performance.now();
@@ -618,8 +645,28 @@ async function runRound(o: RoundOptions) {
     lnsCpuShare: +(lnsCpuTotal(lnsThreads0, lnsThreads1) / ((setupEnd - start) * 1000)).toFixed(2),
     loadAverage: loadAverage(),
     ...counts,
+    ...(heap ? { lnsHeap: heapPerCall(heap, calls) } : {}),
     ok: problems.length === 0 && established === sessions,
     problems,
+  };
+}
+
+/**
+ * The LNS's live heap while every call is up, per call: bytes, objects, and the 12 object types with
+ * the most instances per call (what each established call holds, after a full collection).
+ */
+function heapPerCall(heap: Record<string, unknown>, calls: number) {
+  const types = (heap.objectTypeCounts ?? {}) as Record<string, number>;
+  const per = (x: number) => +(x / calls).toFixed(2);
+  return {
+    heapBytesPerCall: Math.round(Number(heap.heapSize) / calls),
+    objectsPerCall: per(Number(heap.objectCount)),
+    typesPerCall: Object.fromEntries(
+      Object.entries(types)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 12)
+        .map(([name, count]) => [name, per(count)]),
+    ),
   };
 }
 
@@ -680,6 +727,13 @@ function report(r: RoundResult, lns: string): void {
       (r.lnsCpuShare ? `, LNS busy ${Math.round(r.lnsCpuShare * 100)}%` : "") +
       (r.loadAverage !== undefined ? `, load ${r.loadAverage}` : "") +
       (odd.length ? `; ${odd.join(", ")}` : "") +
+      (r.lnsHeap
+        ? `; LNS heap/call ${n(r.lnsHeap.heapBytesPerCall)} B, ${r.lnsHeap.objectsPerCall} objects (${Object.entries(
+            r.lnsHeap.typesPerCall,
+          )
+            .map(([name, count]) => `${name} ${count}`)
+            .join(", ")})`
+        : "") +
       (r.ok ? "" : `  PROBLEMS: ${r.problems.join("; ")}`),
   );
   console.log(JSON.stringify(r));
@@ -704,6 +758,8 @@ if (values.sessions === undefined) {
     ] as const;
     const args = ["--sessions", sessions, "--tunnels", tunnels];
     for (const key of passOn) if (values[key] !== undefined) args.push(`--${key}`, String(values[key]));
+    for (const pair of values["lns-env"] ?? []) args.push("--lns-env", pair);
+    if (values.heap) args.push("--heap");
     const [cmd, argv] = runtimeCommand("./lns-load.ts", import.meta.url, args);
     const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
     const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
