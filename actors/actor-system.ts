@@ -29,6 +29,8 @@ interface XStateSystem {
   _snapshot: { _scheduledEvents: Record<string, ScheduledEvent> };
   scheduler: Scheduler;
   getSnapshot(): { _scheduledEvents: Record<string, ScheduledEvent> };
+  _register(sessionId: string, actor: AnyActorRef): string;
+  _unregister(actor: AnyActorRef): void;
 }
 
 interface ScheduledEvent {
@@ -79,6 +81,7 @@ export class SystemAnchor {
   constructor(root: AnyActorRef, onChildEnd: (childId: string, ending: ChildEnding) => void) {
     const system = systemOf(root);
     indexScheduler(system);
+    dropActorRegistry(system);
     this.system = system;
     this.#onChildEnd = onChildEnd;
   }
@@ -104,6 +107,26 @@ export class SystemAnchor {
   toJSON(): { xstate$$type: number; id: string } {
     return { xstate$$type: 1, id: this.id };
   }
+}
+
+const UNREGISTERED = Symbol("l2tp.noActorRegistry");
+
+/**
+ * XState's system enters every started actor in a Map by session id (`_register`) and takes it out on
+ * stop (`_unregister`); nothing of XState reads that Map (its `get` reads the `systemId` registry, which
+ * stays). With tens of thousands of sessions it was a Map entry and a rehash share per live actor and
+ * two Map operations per call for nobody: the tree's actors are found through the supervisor and the
+ * router's registries instead. Actors with a `systemId` are still taken out of the `systemId` registry.
+ */
+export function dropActorRegistry(system: XStateSystem): void {
+  const holder = system as XStateSystem & { [UNREGISTERED]?: true };
+  if (holder[UNREGISTERED]) return;
+  holder[UNREGISTERED] = true;
+  const unregister = system._unregister;
+  system._register = (sessionId) => sessionId;
+  system._unregister = (actor) => {
+    if ((actor as { systemId?: string }).systemId !== undefined) unregister(actor);
+  };
 }
 
 const INDEXED = Symbol("l2tp.indexedScheduler");

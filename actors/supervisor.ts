@@ -20,7 +20,7 @@ import {
   type Observer,
 } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
-import { type ChildEnding, indexScheduler, SystemAnchor } from "./actor-system.ts";
+import { type ChildEnding, dropActorRegistry, indexScheduler, SystemAnchor } from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
 /**
@@ -147,7 +147,11 @@ export class Supervisor {
             ...(this.#inspect ? { inspect: this.#inspect } : {}),
           } as never)
     ) as Actor<M>;
-    if (!anchor) indexScheduler((actor as unknown as { system: never }).system);
+    if (!anchor) {
+      const system = (actor as unknown as { system: never }).system;
+      indexScheduler(system);
+      dropActorRegistry(system);
+    }
     const self = new SupervisedActor(
       spec.level,
       spec.key,
@@ -180,6 +184,9 @@ export class Supervisor {
     const typed = self as unknown as Supervised<M>;
     if (spec.wire) this.guard(self, () => spec.wire?.(actor, typed));
     actor.start();
+    // XState keeps `options.input` for the actor's life and reads it only in `start` (its init event):
+    // the context holds what it needs of it, and the input object is one per actor.
+    (actor as unknown as { options: { input?: unknown } }).options.input = undefined;
     // An error while starting is delivered to observers synchronously; `ending` is set by now.
     return typed;
   }
