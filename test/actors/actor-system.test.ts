@@ -126,4 +126,20 @@ describe("SystemAnchor: actors joined to one XState system", () => {
     ).getSnapshot()._scheduledEvents;
     expect(Object.keys(scheduled).filter((k) => k.startsWith(`${a.sessionId}.`))).toHaveLength(1);
   });
+
+  test("without XState's registry of every actor, an actor with a systemId is still found, and leaves it when it ends", () => {
+    const { root, anchor } = world();
+    const keyed = () => {
+      const a = createActor(timed, { parent: anchor, systemId: "keyed" } as never);
+      a.start();
+      return a;
+    };
+    const a = keyed();
+    expect(root.system.get("keyed")).toBe(a);
+    a.send({ type: "finish" });
+    expect(root.system.get("keyed")).toBeUndefined();
+    // The id is free again: XState refuses a second live actor under one systemId.
+    const b = keyed();
+    expect(root.system.get("keyed")).toBe(b);
+  });
 });

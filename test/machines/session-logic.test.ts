@@ -9,7 +9,7 @@ import {
   type SessionKind,
   sessionMachine,
 } from "../../machines/session.ts";
-import { sessionLogic } from "../../machines/session-logic.ts";
+import { sessionLogic, sinkSessionEffects } from "../../machines/session-logic.ts";
 import type { ControlMessage, MessageTypeName } from "../../protocol/l2tp/messages.ts";
 
 const path = { system: "n1", destination: "127.0.0.2:1701", tunnel: 10, session: 500 };
@@ -86,11 +86,16 @@ const input: fc.Arbitrary<SessionInput> = fc
     ...(connectAvps ? { connectAvps } : {}),
   }));
 
-/** Runs a logic on its own simulated clock and records what it emits. */
-function run(logic: AnyActorLogic, start: SessionInput) {
+/**
+ * Runs a logic on its own simulated clock and records what it emits. `sunk`: as the node wires a
+ * session (sinkSessionEffects: a sink first, and the actor's scope with shared methods), the sink's
+ * events recorded apart in `sunk`.
+ */
+function run(logic: AnyActorLogic, start: SessionInput, sunk?: unknown[]) {
   const clock = new SimulatedClock();
   const actor = createActor(logic, { input: start, clock });
   const emitted: unknown[] = [];
+  if (sunk) sinkSessionEffects(actor, { sessionEmitted: (e) => sunk.push(e) });
   actor.on("*", (e) => emitted.push(e));
   actor.start();
   const view = () => {
@@ -113,13 +118,22 @@ describe("sessionLogic is sessionMachine (RFC 2661 §7.3-§7.5)", () => {
       fc.property(input, fc.array(step, { maxLength: 8 }), (start, steps) => {
         const machine = run(sessionMachine, start);
         const logic = run(sessionLogic, start);
-        expect(logic.view()).toEqual(machine.view());
-        expect(logic.pending()).toBe(machine.pending());
+        // As the node runs it: a sink, and the scope whose methods are shared (SessionScope).
+        const sunk: unknown[] = [];
+        const wired = run(sessionLogic, start, sunk);
+        const same = () => {
+          expect(logic.view()).toEqual(machine.view());
+          expect(logic.pending()).toBe(machine.pending());
+          expect(wired.view()).toEqual(machine.view());
+          expect(wired.pending()).toBe(machine.pending());
+          expect(sunk).toEqual(wired.view().emitted);
+        };
+        same();
         for (const s of steps) {
           machine.apply(s);
           logic.apply(s);
-          expect(logic.view()).toEqual(machine.view());
-          expect(logic.pending()).toBe(machine.pending());
+          wired.apply(s);
+          same();
         }
       }),
       { numRuns: 3000 },
