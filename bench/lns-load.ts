@@ -755,6 +755,7 @@ if (values.sessions === undefined) {
       "bind",
       "receive-window",
       "profile",
+      "warm-up",
     ] as const;
     const args = ["--sessions", sessions, "--tunnels", tunnels];
     for (const key of passOn) if (values[key] !== undefined) args.push(`--${key}`, String(values[key]));
