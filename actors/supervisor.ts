@@ -81,6 +81,9 @@ export interface SupervisorOptions {
   onWiringError?: (error: unknown, where: Supervised | undefined) => void;
 }
 
+/** What an actor's `options` are once it started (XState reads them no more). */
+const STARTED: object = Object.freeze({});
+
 /** Owns the tree: spawns actors, links them to their parents, and cleans up when they end. */
 export class Supervisor {
   readonly #clock: Clock;
@@ -184,9 +187,10 @@ export class Supervisor {
     const typed = self as unknown as Supervised<M>;
     if (spec.wire) this.guard(self, () => spec.wire?.(actor, typed));
     actor.start();
-    // XState keeps `options.input` for the actor's life and reads it only in `start` (its init event):
-    // the context holds what it needs of it, and the input object is one per actor.
-    (actor as unknown as { options: { input?: unknown } }).options.input = undefined;
+    // XState keeps the actor's options (its input among them) for the actor's life and reads them only
+    // while creating and starting it: the context holds what it needs of the input, and a session's
+    // options and input were two objects per call for nobody.
+    (actor as unknown as { options: object }).options = STARTED;
     // An error while starting is delivered to observers synchronously; `ending` is set by now.
     return typed;
   }
