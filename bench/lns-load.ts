@@ -150,7 +150,7 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
   // Bun writes a CPU profile (.cpuprofile and Markdown) of the LNS into `profile` when it exits.
   const flags =
     runtime === "deno"
-      ? ["run", "-A"]
+      ? ["run", "-A", ...(values.heap ? ["--v8-flags=--expose-gc"] : [])]
       : profile
         ? ["--cpu-prof", "--cpu-prof-md", "--cpu-prof-interval=250", `--cpu-prof-dir=${profile}`]
         : [];
@@ -728,11 +728,13 @@ function report(r: RoundResult, lns: string): void {
       (r.loadAverage !== undefined ? `, load ${r.loadAverage}` : "") +
       (odd.length ? `; ${odd.join(", ")}` : "") +
       (r.lnsHeap
-        ? `; LNS heap/call ${n(r.lnsHeap.heapBytesPerCall)} B, ${r.lnsHeap.objectsPerCall} objects (${Object.entries(
-            r.lnsHeap.typesPerCall,
-          )
-            .map(([name, count]) => `${name} ${count}`)
-            .join(", ")})`
+        ? `; LNS heap/call ${n(r.lnsHeap.heapBytesPerCall)} B` +
+          // Deno's V8 gives the heap's size, not its objects by type.
+          (r.lnsHeap.objectsPerCall
+            ? `, ${r.lnsHeap.objectsPerCall} objects (${Object.entries(r.lnsHeap.typesPerCall)
+                .map(([name, count]) => `${name} ${count}`)
+                .join(", ")})`
+            : "")
         : "") +
       (r.ok ? "" : `  PROBLEMS: ${r.problems.join("; ")}`),
   );
