@@ -412,8 +412,6 @@ export class TunnelHandle {
     if (id === undefined) return undefined;
     const rt = this.#rt;
     const s = new SessionHandle(this, id, kind, request, rt.clock.now());
-    if (request?.requestAvps?.callingNumber !== undefined)
-      s.callingNumber = request.requestAvps.callingNumber;
     // Built field by field: this runs once per call, and conditional spreads each cost an object.
     const input: SessionInput = {
       path: { system: rt.config.name, destination: this.owner.key, tunnel: this.id, session: id },
@@ -647,7 +645,6 @@ export class TunnelHandle {
       return;
     }
     const s = this.createSession(kind, undefined, message);
-    if (s && message.avps.callingNumber !== undefined) s.callingNumber = message.avps.callingNumber;
     if (!s) {
       this.#refuseCall(
         peerSessionId,
@@ -726,8 +723,6 @@ export class SessionHandle implements SessionEffectSink {
   earlyFrames: Uint8Array[] | undefined;
   /** When it was created (clock ms): the operator's uptime. */
   readonly createdAt: number;
-  /** The Calling Number of the call (RFC 2661 §4.4.5): ours (LAC) or the peer's ICRQ's, for AAA and show. */
-  callingNumber: string | undefined;
 
   /** Made by TunnelHandle.createSession. */
   constructor(
@@ -742,6 +737,15 @@ export class SessionHandle implements SessionEffectSink {
     this.kind = kind;
     this.request = request;
     this.createdAt = createdAt;
+  }
+
+  /**
+   * The Calling Number of the call (RFC 2661 §4.4.5), for AAA and accounting: kept in one place, the
+   * session's context (ours on a LAC, from the call request; the ICRQ's on an LNS), where show, the
+   * events and the inspector read it too.
+   */
+  get callingNumber(): string | undefined {
+    return this.node.actor.getSnapshot().context.callingNumber;
   }
 
   /** The session machine's state value. */

@@ -147,8 +147,8 @@ export function sessionView(s: SessionHandle): SessionSnapshot {
     bytesIn: s.bytesIn,
     bytesOut: s.bytesOut,
   };
-  if (s.callingNumber !== undefined) view.callingNumber = s.callingNumber;
-  // RFC 2661 §4.4.5: the number dialled, kept by the session from its call request.
+  // RFC 2661 §4.4.5: the caller's number and the number dialled, kept by the session from its call request.
+  if (snapshot.context.callingNumber !== undefined) view.callingNumber = snapshot.context.callingNumber;
   if (snapshot.context.calledNumber !== undefined) view.calledNumber = snapshot.context.calledNumber;
   if (s.ppp) {
     view.ppp = pppSnapshot(s.ppp);

@@ -24,7 +24,13 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     // Bound first so that lab.node (which binds address:1701) is not asked to bind it again.
     const lac = lab.node(LAC.address, lacConfig({ channel: { helloIntervalMs: HELLO_MS } }));
     const primary = recordedLns(lab, log);
-    const calls = await lab.until(Promise.all([0, 1, 2].map(() => lac.openSession({ destination: LNS }))));
+    const calls = await lab.until(
+      Promise.all(
+        [0, 1, 2].map((i) =>
+          lac.openSession({ destination: LNS, requestAvps: { callingNumber: `555000${i}` } }),
+        ),
+      ),
+    );
     for (const c of calls) expect(c.ok).toBe(true);
     // Idle for a while: HELLOs both ways, everything acknowledged, every envelope stored.
     await lab.run(5000);
@@ -53,6 +59,16 @@ describe("restore: a standby LNS resumes a recorded LNS's tunnel and calls", () 
     ]);
     expect(restored.destinations[0].tunnels[0].sessions.map((s) => [s.id, s.peerSessionId, s.state])).toEqual(
       tunnelBefore.sessions.map((s) => [s.id, s.peerSessionId, "established"]),
+    );
+    // The subscriber's Calling Number is kept in the session's context alone: restored with it, so
+    // show (and AAA, and the events) still have it after the takeover.
+    expect(tunnelBefore.sessions.map((s) => s.callingNumber).sort()).toEqual([
+      "5550000",
+      "5550001",
+      "5550002",
+    ]);
+    expect(restored.destinations[0].tunnels[0].sessions.map((s) => [s.id, s.callingNumber])).toEqual(
+      tunnelBefore.sessions.map((s) => [s.id, s.callingNumber]),
     );
     expect(restored.registries).toMatchObject({ tunnels: 1, tunnelsByPeer: 1, destinations: 1, sessions: 3 });
 
