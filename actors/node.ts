@@ -25,6 +25,8 @@ import {
   type ControlPacket,
   decodeControl,
   encodeControl,
+  peekSccrqAssignedTunnelId,
+  readdressControl,
   validateMessage,
 } from "../protocol/l2tp/messages.ts";
 import { GeneralError, type ProtocolError } from "../protocol/l2tp/result.ts";
@@ -214,6 +216,18 @@ const INSUFFICIENT = {
   error: GeneralError.insufficientResources,
 } as const;
 
+/**
+ * Tunnel-id-0 datagrams of peers no profile names by address (SCCRQs of wildcard or unknown peers) that
+ * are decoded in one turn of the event loop; more wait for the next turn, so that a flood's burst is read
+ * off the socket at once (a full receive buffer drops everyone's datagrams, and a lost control message
+ * stalls its tunnel for a 1 s retransmission, RFC 2661 §5.8) and the messages of established tunnels
+ * and configured peers, handled as they are read, go first. Refusals by a half-open limit cost nothing
+ * to decode and do not count.
+ */
+const UNNAMED_SCCRQS_PER_TURN = 16;
+/** The most such datagrams kept waiting (about 3 MiB); beyond it they are handled as they come. */
+const MAX_WAITING_SCCRQS = 16_384;
+
 /** Tie-breaker retries of one session before it fails. */
 const MAX_PLACEMENTS = 4;
 
@@ -234,6 +248,13 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   readonly #transports: readonly Transport[];
   readonly #reportError: (error: unknown, path: ActorPath | undefined) => void;
   readonly #admit: (() => boolean) | undefined;
+  /** Tunnel-id-0 datagrams of unnamed peers waiting for a turn (UNNAMED_SCCRQS_PER_TURN), oldest first from `#waitingHead`. */
+  #waiting: { packet: Uint8Array; from: PeerAddress; transport: Transport }[] = [];
+  #waitingHead = 0;
+  /** Such datagrams decoded in this turn; the turn ends when `#turnTimer` fires. */
+  #decodedThisTurn = 0;
+  #turnTimer: unknown;
+  readonly #nextTurn = (): void => this.#takeTurn();
 
   constructor(config: NodeConfig, deps: NodeDeps) {
     this.name = config.name;
@@ -646,6 +667,66 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   /** Tunnel id 0: an SCCRQ, a retransmission of one, or a StopCCN sent before our id was known (RFC 2661 §4.4.3). */
   #routeTunnelZero(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
     const profile = matchProfile(this.rt.profiles, from);
+    if (profile && profile.accept !== false && this.#refusedUnread(packet, from, transport, profile)) return;
+    if (profile?.address === undefined && this.#waits(packet, from, transport)) return;
+    this.#decodeTunnelZero(packet, from, transport, profile);
+  }
+
+  /**
+   * True when a tunnel-id-0 datagram of an unnamed peer waits for a later turn: this turn has decoded
+   * its share of them already, or older ones wait (UNNAMED_SCCRQS_PER_TURN says why).
+   */
+  #waits(packet: Uint8Array, from: PeerAddress, transport: Transport): boolean {
+    if (this.#turnTimer === undefined) this.#turnTimer = this.rt.clock.setTimeout(this.#nextTurn, 0);
+    const waiting = this.#waiting.length - this.#waitingHead;
+    if (waiting === 0 && this.#decodedThisTurn < UNNAMED_SCCRQS_PER_TURN) {
+      this.#decodedThisTurn++;
+      return false;
+    }
+    if (waiting >= MAX_WAITING_SCCRQS) return false;
+    this.#waiting.push({ packet, from, transport });
+    return true;
+  }
+
+  /** A new turn: the oldest waiting datagrams get its share (the half-open limits refuse some unread). */
+  #takeTurn(): void {
+    this.#turnTimer = undefined;
+    this.#decodedThisTurn = 0;
+    const waiting = this.#waiting;
+    while (this.#waitingHead < waiting.length && this.#decodedThisTurn < UNNAMED_SCCRQS_PER_TURN) {
+      const { packet, from, transport } = waiting[this.#waitingHead];
+      waiting[this.#waitingHead++] = undefined as never;
+      if (this.system.ending) continue;
+      try {
+        const profile = matchProfile(this.rt.profiles, from);
+        if (profile && profile.accept !== false && this.#refusedUnread(packet, from, transport, profile))
+          continue;
+        this.#decodedThisTurn++;
+        this.#decodeTunnelZero(packet, from, transport, profile);
+      } catch (error) {
+        this.#reportError(error, undefined);
+      }
+    }
+    if (this.#waitingHead < waiting.length) {
+      // A flood that never lets the list empty: drop what was taken, so that it does not grow.
+      if (this.#waitingHead >= 4096) {
+        waiting.splice(0, this.#waitingHead);
+        this.#waitingHead = 0;
+      }
+      this.#turnTimer = this.rt.clock.setTimeout(this.#nextTurn, 0);
+    } else {
+      this.#waiting = [];
+      this.#waitingHead = 0;
+    }
+  }
+
+  /** A tunnel-id-0 datagram decoded and acted on. */
+  #decodeTunnelZero(
+    packet: Uint8Array,
+    from: PeerAddress,
+    transport: Transport,
+    profile: ResolvedProfile | undefined,
+  ): void {
     const decoded = decodeControl(packet, profile?.secretBytes ? { secret: profile.secretBytes } : undefined);
     if (!decoded.ok) {
       this.#invalidTunnelZero(decoded.error, from, transport, profile);
@@ -663,6 +744,33 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     }
     if (message.type === "SCCRQ") this.#incomingTunnel(decoded.value, from, transport, profile);
     else this.rt.stats.unknownTunnel++;
+  }
+
+  /**
+   * Under a flood most SCCRQs come while a half-open limit is reached: those are refused from the header
+   * and the Assigned Tunnel ID alone (peekSccrqAssignedTunnelId), with the limit's StopCCN 2/4 encoded
+   * once, before anything is decoded or made for them. Only for a peer with no destination here: a peer
+   * with one may be retransmitting the SCCRQ of a tunnel it has, or crossing ours (RFC 2661 §4.4.3),
+   * which the full path below settles. True when refused.
+   */
+  #refusedUnread(
+    packet: Uint8Array,
+    from: PeerAddress,
+    transport: Transport,
+    profile: ResolvedProfile,
+  ): boolean {
+    const busy = this.rt.halfOpen.refuses(from.address, profile.address !== undefined);
+    if (!busy) return false;
+    const peerTunnelId = peekSccrqAssignedTunnelId(packet);
+    if (peerTunnelId <= 0 || this.destinations.has(destinationKey(from))) return false;
+    this.rt.stats.halfOpenRefused++;
+    this.rt.stats.refusedTunnels++;
+    const ns = (packet[8] << 8) | packet[9];
+    transport.send(
+      readdressControl(busy.stopCcn, { tunnelId: peerTunnelId, sessionId: 0, ns: 0, nr: (ns + 1) & 0xffff }),
+      from,
+    );
+    return true;
   }
 
   /**
@@ -771,7 +879,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     const busy = this.rt.halfOpen.refuses(from.address, profile.address !== undefined);
     if (busy) {
       this.rt.stats.halfOpenRefused++;
-      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: busy });
+      this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: busy.message });
       return;
     }
     const d = this.#destination(from, profile);
@@ -825,6 +933,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
 
   #systemEnded(ending: Ending): void {
     this.rt.ppp?.close();
+    if (this.#turnTimer !== undefined) this.rt.clock.clearTimeout(this.#turnTimer);
+    this.#turnTimer = undefined;
+    this.#waiting = [];
+    this.#waitingHead = 0;
     for (const d of [...this.destinations.values()]) this.rt.supervisor.stopTree(d.node);
     // What is left under the system: a LAC's subscribers (actors/lac-access.ts) that have no call.
     for (const child of [...this.system.children.values()]) this.rt.supervisor.stopTree(child);

@@ -6,13 +6,13 @@
  * answers; meanwhile the lab's LAC (this process, 127.0.0.2) sets up calls. Measured:
  * - the LAC's set-up rate during each flood against a round without one, measured just before (the
  *   reference in the same run: the machine is shared and its speed varies);
- * - the LNS's peak RSS, and its RSS after each of the floods (it must settle within 10% of where the
- *   first flood left it), and whether every registry is empty again (no half-open tunnel, no tunnel,
- *   no destination but the lab LAC's);
+ * - the LNS's peak RSS, its RSS just after each flood and once it has settled while idle (settledRss:
+ *   it must settle within 10% of where the first flood left it), and whether every registry is empty
+ *   again (no half-open tunnel, no tunnel, no destination but the lab LAC's);
  * - what the flooder got back: SCCRPs per SCCRQ (amplification) and StopCCN 2/4 refusals.
  *
  *   node_modules/.bin/bun bench/flood.ts [--floods 10] [--sccrqs 10000] [--addresses 40]
- *                                        [--sessions 5000] [--tunnels 50]
+ *                                        [--sessions 5000] [--tunnels 50] [--profile DIR]
  *
  * Prints a human line per flood and at the end, and one JSON line.
  */
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     addresses: { type: "string", default: "40" },
     sessions: { type: "string", default: "5000" },
     tunnels: { type: "string", default: "50" },
+    // A directory for the LNS child's CPU profile (Bun: .cpuprofile and Markdown).
+    profile: { type: "string" },
     // The flooder child's mode: the LNS's port.
     flooder: { type: "string" },
   },
@@ -153,7 +155,7 @@ async function benchmark(): Promise<void> {
   const floods = Number(values.floods);
   const sessions = Number(values.sessions);
   const tunnels = Number(values.tunnels);
-  const lns = await startChildLns(undefined, undefined, ["--open"]);
+  const lns = await startChildLns(values.profile, undefined, ["--open"]);
   const port = lns.lab.peer.port;
   type Registries = {
     registries: Record<string, number>;
@@ -180,11 +182,15 @@ async function benchmark(): Promise<void> {
   // A round to compile the code, then the reference without a flood.
   await round();
   const start = await registries();
+  const heap = async () => (await lns.ask("heap")) as { heapUsed: number; collected: boolean };
+  const heapStart = await heap();
   const results: {
     flood: number;
     withoutPerSecond: number;
     duringPerSecond: number;
     rssAfterMiB: number;
+    rssSettledMiB: number;
+    settledAfterMs: number;
     peakRssMiB: number;
     emptyAfterMs: number;
     udpDrops: number;
@@ -207,6 +213,7 @@ async function benchmark(): Promise<void> {
       now = await registries();
     }
     const emptyAfterMs = performance.now() - began;
+    const settled = await settledRss(registries, now.rss);
     const udpDrops = udpReceiveBufferDrops() - dropsBefore;
     child.stdin?.end();
     await new Promise((resolve) => child.on("exit", resolve));
@@ -215,6 +222,8 @@ async function benchmark(): Promise<void> {
       withoutPerSecond,
       duringPerSecond,
       rssAfterMiB: mib(now.rss),
+      rssSettledMiB: mib(settled.rss),
+      settledAfterMs: settled.afterMs,
       peakRssMiB: mib(now.peakRss),
       emptyAfterMs: Math.round(emptyAfterMs),
       udpDrops,
@@ -224,12 +233,14 @@ async function benchmark(): Promise<void> {
     console.log(
       `flood ${f}/${floods}: ${n(flooder.sent)} SCCRQs, legit set-up ${n(duringPerSecond)}/s during against ${n(withoutPerSecond)}/s without ` +
         `(${Math.round((100 * duringPerSecond) / withoutPerSecond)}%); LNS RSS ${result.rssAfterMiB} MiB after (peak ${result.peakRssMiB}), ` +
+        `${result.rssSettledMiB} MiB settled ${n(settled.afterMs)} ms later, ` +
         `half-open gone ${n(emptyAfterMs)} ms after the legit round; flooder got ${n(flooder.sccrps)} SCCRPs ` +
         `(${(flooder.sccrps / flooder.sent).toFixed(2)} per SCCRQ) and ${n(flooder.refusedNoResources)} StopCCN 2/4; ` +
         `${n(udpDrops)} datagrams dropped by full receive buffers`,
     );
   }
   const end = await registries();
+  const heapEnd = await heap();
   await lns.lab.close();
   const ratios = results.map((r) => r.duringPerSecond / r.withoutPerSecond);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -252,8 +263,15 @@ async function benchmark(): Promise<void> {
     lnsRssStartMiB: mib(start.rss),
     lnsRssAfterFirstFloodMiB: first.rssAfterMiB,
     lnsRssAfterLastFloodMiB: last.rssAfterMiB,
-    lastOverFirst: +(last.rssAfterMiB / first.rssAfterMiB).toFixed(3),
+    lnsRssSettledFirstMiB: first.rssSettledMiB,
+    lnsRssSettledLastMiB: last.rssSettledMiB,
+    lnsRssSettledMinMiB: Math.min(...results.map((r) => r.rssSettledMiB)),
+    lnsRssSettledMaxMiB: Math.max(...results.map((r) => r.rssSettledMiB)),
+    lastOverFirst: +(last.rssSettledMiB / first.rssSettledMiB).toFixed(3),
     lnsPeakRssMiB: Math.max(...results.map((r) => r.peakRssMiB)),
+    lnsHeapLiveStartMiB: mib(heapStart.heapUsed),
+    lnsHeapLiveEndMiB: mib(heapEnd.heapUsed),
+    heapCollected: heapEnd.collected,
     sccrpsPerSccrq: +(
       results.reduce((a, r) => a + r.flooder.sccrps, 0) / results.reduce((a, r) => a + r.flooder.sent, 0)
     ).toFixed(3),
@@ -275,14 +293,41 @@ async function benchmark(): Promise<void> {
     floodDestinations.length === 0;
   console.log(
     `${summary.runtime} flood x${floods}: legit set-up during/without median ${Math.round(100 * summary.duringOverWithoutMedian)}% ` +
-      `(min ${Math.round(100 * summary.duringOverWithoutMin)}%); LNS RSS start ${summary.lnsRssStartMiB} MiB, after flood 1 ${summary.lnsRssAfterFirstFloodMiB}, ` +
-      `after flood ${floods} ${summary.lnsRssAfterLastFloodMiB} (x${summary.lastOverFirst}), peak ${summary.lnsPeakRssMiB} MiB; ` +
+      `(min ${Math.round(100 * summary.duringOverWithoutMin)}%); LNS RSS start ${summary.lnsRssStartMiB} MiB, settled after flood 1 ${summary.lnsRssSettledFirstMiB}, ` +
+      `after flood ${floods} ${summary.lnsRssSettledLastMiB} (x${summary.lastOverFirst}; ${summary.lnsRssSettledMinMiB}-${summary.lnsRssSettledMaxMiB} over the floods), ` +
+      `just after each flood ${Math.min(...results.map((r) => r.rssAfterMiB))}-${Math.max(...results.map((r) => r.rssAfterMiB))}, peak ${summary.lnsPeakRssMiB} MiB; ` +
+      `heap live ${summary.lnsHeapLiveStartMiB} MiB before the floods, ${summary.lnsHeapLiveEndMiB} after${heapEnd.collected ? " (full collections)" : " (not collected: no gc on this runtime)"}; ` +
       `${summary.sccrpsPerSccrq} SCCRPs per SCCRQ (bytes x${summary.byteAmplification}); registries ${empty ? "empty" : `NOT EMPTY ${JSON.stringify(end.registries)} ${JSON.stringify(floodDestinations)}`}; ` +
       `${n(summary.udpReceiveBufferDrops)} datagrams dropped by full receive buffers (kernel, all sockets)`,
   );
   console.log(JSON.stringify(summary));
   if (problems.length > 0) console.log(`PROBLEMS: ${problems.join(" | ")}`);
   if (!empty || problems.length > 0) process.exitCode = 1;
+}
+
+/**
+ * The LNS's RSS once it has given back what the flood left: an idle node keeps the flood's garbage and
+ * the allocator its freed pages until the runtime's own collection and scavenger run (measured on Bun
+ * 1.4: RSS flat for 7-8 s after a flood, then 40-60 MiB lower within 2 s, while the heap live after a
+ * full collection stays at 14-16 MiB from flood to flood). So RSS just after a flood says when the
+ * collector last ran, not what the node holds. Read each second while idle, up to 20 s: settled when it
+ * fell by a tenth or more and then held within 1 MiB for 2 s (or, if it never falls, the last reading).
+ * No collection is forced: this is what an idle node returns by itself.
+ */
+async function settledRss(
+  ask: () => Promise<{ rss: number }>,
+  start: number,
+): Promise<{ rss: number; afterMs: number }> {
+  const began = performance.now();
+  const readings: number[] = [];
+  while (performance.now() - began < 20_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    readings.push((await ask()).rss);
+    const [a, b, c] = readings.slice(-3);
+    const fell = Math.min(...readings) <= 0.9 * start;
+    if (fell && c !== undefined && Math.max(a, b, c) - Math.min(a, b, c) < 2 ** 20) break;
+  }
+  return { rss: readings[readings.length - 1] ?? start, afterMs: Math.round(performance.now() - began) };
 }
 
 /** Datagrams the kernel dropped for a full receive buffer, on every socket (Linux; 0 elsewhere). */

@@ -24,8 +24,8 @@ export interface ChildLns {
   lab: LabLns;
   /** The same LNS, whose close leaves it running once its tunnels are gone (for a round before the last). */
   settling: LabLns;
-  /** Asks the child (`count`, `registries`; see bench/lns-child.ts) and resolves with its answer. */
-  ask(command: "count" | "registries"): Promise<Record<string, unknown>>;
+  /** Asks the child (`count`, `registries`, `heap`; see bench/lns-child.ts) and resolves with its answer. */
+  ask(command: "count" | "registries" | "heap"): Promise<Record<string, unknown>>;
   final?: { peakRss: number; cpuMicros: number };
 }
 

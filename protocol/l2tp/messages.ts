@@ -159,6 +159,38 @@ function avpField(index: number, type: number, vendorId: number): string {
   return `avp[${index}] ${avpLabel(type, vendorId)}`;
 }
 
+/** RFC 2661 §4.4.3: the Assigned Tunnel ID AVP's attribute type. */
+const ASSIGNED_TUNNEL_ID_AVP = 9;
+
+/**
+ * The Assigned Tunnel ID of an SCCRQ read straight from its bytes, without decoding it: for the
+ * router's refusals under a flood, where decoding every SCCRQ only to refuse it cost most of the node's
+ * time. -1 when the datagram is not a well-formed control header followed by the Message Type AVP of an
+ * SCCRQ (RFC 2661 §4.4.1: first, 8 bytes, never hidden), or its AVPs do not hold a visible 8-byte
+ * Assigned Tunnel ID (RFC 2661 §4.4.3) within the message; such a datagram is for decodeControl to explain.
+ * Allocates nothing. The Ns to acknowledge is at bytes 8-9.
+ */
+export function peekSccrqAssignedTunnelId(packet: Uint8Array): number {
+  if (packet.length < 20) return -1;
+  const flags = (packet[0] << 8) | packet[1];
+  const end = (packet[2] << 8) | packet[3];
+  if ((flags & CONTROL_FLAGS_MASK) !== CONTROL_FLAGS || end < 20 || end > packet.length) return -1;
+  // Message Type AVP: flags and length 8, vendor 0, attribute 0, value 1 (SCCRQ).
+  if ((readU16(packet, 12) & (AVP_H | AVP_LENGTH_MASK)) !== 8) return -1;
+  if (readU16(packet, 14) !== 0 || readU16(packet, 16) !== MESSAGE_TYPE_AVP) return -1;
+  if (readU16(packet, 18) !== MESSAGE_TYPE_BY_NAME.SCCRQ.code) return -1;
+  for (let at = 20; at + 6 <= end; ) {
+    const avpFlags = readU16(packet, at);
+    const length = avpFlags & AVP_LENGTH_MASK;
+    if (length < 6 || at + length > end) return -1;
+    if (readU16(packet, at + 2) === 0 && readU16(packet, at + 4) === ASSIGNED_TUNNEL_ID_AVP) {
+      return length === 8 && !(avpFlags & AVP_H) ? readU16(packet, at + 6) : -1;
+    }
+    at += length;
+  }
+  return -1;
+}
+
 /** Decodes a control packet; a ZLB (header only) gives `message: null`. */
 export function decodeControl(packet: Uint8Array, options?: DecodeOptions): Decoded<ControlPacket> {
   // Fast path for a well-formed control header; anything else is explained by decodeHeader.
@@ -506,6 +538,19 @@ function writeOpaque(w: AvpWriter, avp: OpaqueAvp): void {
     out.set(avp.value, at + 6);
   }
   w.at += length;
+}
+
+/**
+ * A copy of an encoded control message under another header (`encoded`'s header is replaced, its AVPs
+ * kept): for an answer that is always the same but for whom it goes to, encoded once (a refusal under a
+ * flood). A view into the shared slab, as encodeControl's packets; `encoded` must have no hidden AVP
+ * (their encryption does not depend on the header, but a Random Vector should not be reused).
+ */
+export function readdressControl(encoded: Uint8Array, header: ControlHeader): Uint8Array {
+  const out = allocatePacket(encoded.length);
+  out.set(encoded);
+  writeControlHeader(out, header);
+  return out;
 }
 
 /**

@@ -3,7 +3,13 @@ import fc from "fast-check";
 import { AVP_CATALOG, type AvpName } from "../../../protocol/l2tp/avps.ts";
 import { encodeZlb } from "../../../protocol/l2tp/header.ts";
 import { MESSAGE_TYPES } from "../../../protocol/l2tp/message-types.ts";
-import { type ControlMessage, decodeControl, encodeControl } from "../../../protocol/l2tp/messages.ts";
+import {
+  type ControlMessage,
+  decodeControl,
+  encodeControl,
+  peekSccrqAssignedTunnelId,
+  readdressControl,
+} from "../../../protocol/l2tp/messages.ts";
 import {
   anyMessageArbitrary,
   avpsArbitrary,
@@ -380,6 +386,73 @@ describe("AVP names are the contract's", () => {
     fc.assert(
       fc.property(avpsArbitrary([], ["hostName"]), (a) => a.hostName === undefined),
       { numRuns: 20 },
+    );
+  });
+});
+
+describe("an SCCRQ's Assigned Tunnel ID read without decoding (the router's refusals under a flood)", () => {
+  test("is what decodeControl reads, for any SCCRQ with its AVPs plain, in any order, opaque ones among them", () => {
+    fc.assert(
+      fc.property(
+        headerArbitrary,
+        messageArbitrary("SCCRQ"),
+        fc.array(opaqueArbitrary, { maxLength: 3 }),
+        (h, message, opaque) => {
+          const packet = encodeControl(h, { ...message, opaque });
+          const decoded = decodeControl(packet);
+          if (!decoded.ok || !decoded.value.message) throw new Error("the arbitrary SCCRQ must decode");
+          expect(peekSccrqAssignedTunnelId(packet)).toBe(decoded.value.message.avps.assignedTunnelId ?? -1);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test("is -1 for any other message, a hidden Assigned Tunnel ID, a truncated SCCRQ, or one whose AVPs overrun it", () => {
+    fc.assert(
+      fc.property(headerArbitrary, anyMessageArbitrary, (h, message) => {
+        if (message.type === "SCCRQ") return;
+        expect(peekSccrqAssignedTunnelId(encodeControl(h, message))).toBe(-1);
+      }),
+      { numRuns: 200 },
+    );
+    const avps = {
+      protocolVersion: { version: 1, revision: 0 },
+      hostName: "lac",
+      framingCapabilities: { sync: true, async: false },
+      assignedTunnelId: 77,
+    };
+    const plain = encodeControl(header, { type: "SCCRQ", avps });
+    expect(peekSccrqAssignedTunnelId(plain)).toBe(77);
+    const hidden = encodeControl(
+      header,
+      { type: "SCCRQ", avps: { ...avps, randomVector: new Uint8Array(16).fill(9) } },
+      { secret, hide: ["assignedTunnelId"] },
+    );
+    expect(peekSccrqAssignedTunnelId(hidden)).toBe(-1);
+    expect(peekSccrqAssignedTunnelId(encodeZlb(header))).toBe(-1);
+    // Cut short: the Length field says more than the datagram has.
+    expect(peekSccrqAssignedTunnelId(plain.subarray(0, plain.length - 1))).toBe(-1);
+    // An AVP whose length runs past the message end, before the Assigned Tunnel ID.
+    const overrun = rawControl([
+      ...avp(0x8000, 0, 0, [0, 1]),
+      ...avp(0x8000, 0, 7, [0x6c, 0x61, 0x63]),
+      ...avp(0x8000, 0, 9, [0, 5]),
+    ]);
+    expect(peekSccrqAssignedTunnelId(overrun)).toBe(5);
+    overrun[20] |= 0x03; // Host Name's Length field: 0x309 bytes, past the end
+    expect(peekSccrqAssignedTunnelId(overrun)).toBe(-1);
+  });
+
+  test("readdressControl: the same message under another header", () => {
+    fc.assert(
+      fc.property(headerArbitrary, headerArbitrary, anyMessageArbitrary, (h1, h2, message) => {
+        expect(decodeControl(readdressControl(encodeControl(h1, message), h2))).toEqual({
+          ok: true,
+          value: { header: h2, message },
+        });
+      }),
+      { numRuns: 100 },
     );
   });
 });
