@@ -13,7 +13,8 @@
  * - what the flooder got back: SCCRPs per SCCRQ (amplification) and StopCCN 2/4 refusals.
  *
  *   node_modules/.bin/bun bench/flood.ts [--floods 10] [--sccrqs 10000] [--addresses 40]
- *                                        [--sessions 5000] [--tunnels 50] [--profile DIR]
+ *                                        [--sessions 5000] [--tunnels 50] [--max-half-open N]
+ *                                        [--profile DIR]
  *
  * Prints a human line per flood and at the end, and one JSON line.
  */
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     addresses: { type: "string", default: "40" },
     sessions: { type: "string", default: "5000" },
     tunnels: { type: "string", default: "50" },
+    // The LNS's node-wide bound on half-open tunnels (default: the node's own).
+    "max-half-open": { type: "string" },
     // A directory for the LNS child's CPU profile (Bun: .cpuprofile and Markdown).
     profile: { type: "string" },
     // The flooder child's mode: the LNS's port.
@@ -156,7 +159,10 @@ async function benchmark(): Promise<void> {
   const floods = Number(values.floods);
   const sessions = Number(values.sessions);
   const tunnels = Number(values.tunnels);
-  const lns = await startChildLns(values.profile, undefined, ["--open"]);
+  const lns = await startChildLns(values.profile, undefined, [
+    "--open",
+    ...(values["max-half-open"] ? ["--max-half-open", values["max-half-open"]] : []),
+  ]);
   const port = lns.lab.peer.port;
   type Registries = {
     registries: Record<string, number>;
@@ -266,6 +272,7 @@ async function benchmark(): Promise<void> {
     addresses: Number(values.addresses),
     sessions,
     tunnels,
+    maxHalfOpen: values["max-half-open"] ? Number(values["max-half-open"]) : "default",
     duringOverWithoutMedian: +median(ratios).toFixed(3),
     duringOverWithoutMin: +Math.min(...ratios).toFixed(3),
     duringOverBracketMedian: +median(bracketed).toFixed(3),

@@ -8,7 +8,9 @@
  * into that event log (and says how many it recorded when it closes). `--warm-up N`: before its LNS
  * starts, N calls go through a lab LAC and LNS of its own over loopback (the JIT compiles the code
  * of a call before the first real one; bounded, and said on stderr). `registries` answers its
- * registries, counters and RSS now; `heap` the heap live after a full collection (Bun); `--open`: it also accepts any other peer that knows the secret (bench/flood).
+ * registries, counters and RSS now; `heap` the heap live after a full collection (Bun). `--open`: it
+ * also accepts any other peer that knows the secret (bench/flood); `--max-half-open N`: its node-wide
+ * bound on half-open tunnels.
  * `--ppp pap|chap`: it terminates PPP on every call (bench/ppp), asking for that protocol, with an
  * address pool of a million and AAA from `--users N` local users (the benchmark's subscriber among
  * them) or from `--radius HOST:AUTHPORT:ACCTPORT:SECRET`; `count` then says how many PPP links are up.
@@ -36,6 +38,7 @@ const { values } = parseArgs({
     secret: { type: "string" },
     "warm-up": { type: "string" },
     open: { type: "boolean" },
+    "max-half-open": { type: "string" },
     ppp: { type: "string" },
     users: { type: "string", default: "1" },
     radius: { type: "string" },
@@ -56,6 +59,7 @@ const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),
   ...(values.open ? { openToAny: true } : {}),
+  ...(values["max-half-open"] ? { maxHalfOpenTunnels: Number(values["max-half-open"]) } : {}),
   ...(ppp ? { ppp } : {}),
 });
 let peakRss = rss();

@@ -122,6 +122,8 @@ export interface LabLnsOptions {
   observe?: LabObserver;
   /** Also accept any other peer that knows the secret (an `address: any` profile, as the example config). */
   openToAny?: boolean;
+  /** Its node-wide bound on half-open tunnels (default: the node's, actors/half-open.ts). */
+  maxHalfOpenTunnels?: number;
 }
 
 /** What a lab run does. */
@@ -257,6 +259,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     observe,
     ppp = false,
     openToAny,
+    maxHalfOpenTunnels,
   } = typeof options === "string" ? { secret: options } : options;
   const lnsPpp =
     ppp === true
@@ -277,6 +280,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
         ...(openToAny ? [{ secret }] : []),
       ],
       ...(lnsPpp ? { ppp: lnsPpp.config } : {}),
+      ...(maxHalfOpenTunnels !== undefined ? { maxHalfOpenTunnels } : {}),
     },
     {
       transport: socket.transport,
