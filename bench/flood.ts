@@ -7,8 +7,9 @@
  * - the LAC's set-up rate during each flood against a round without one, measured just before, and
  *   against the mean of that round and the one after the flood (the references in the same run: the
  *   machine is shared and its speed varies);
- * - the LNS's peak RSS, its RSS just after each flood and once it has settled while idle (settledRss:
- *   it must settle within 10% of where the first flood left it), and whether every registry is empty
+ * - the LNS's peak RSS, its RSS just after each flood and once it has settled after a full collection
+ *   (settledRss: it must settle within 10% of where the first flood left it), the heap live after that
+ *   collection, and whether every registry is empty
  *   again (no half-open tunnel, no tunnel, no destination but the lab LAC's);
  * - what the flooder got back: SCCRPs per SCCRQ (amplification) and StopCCN 2/4 refusals.
  *
@@ -197,6 +198,7 @@ async function benchmark(): Promise<void> {
     duringPerSecond: number;
     rssAfterMiB: number;
     rssSettledMiB: number;
+    heapLiveMiB: number;
     settledAfterMs: number;
     peakRssMiB: number;
     emptyAfterMs: number;
@@ -220,7 +222,7 @@ async function benchmark(): Promise<void> {
       now = await registries();
     }
     const emptyAfterMs = performance.now() - began;
-    const settled = await settledRss(registries, now.rss);
+    const settled = await settledRss(registries, heap);
     const udpDrops = udpReceiveBufferDrops() - dropsBefore;
     child.stdin?.end();
     await new Promise((resolve) => child.on("exit", resolve));
@@ -230,6 +232,7 @@ async function benchmark(): Promise<void> {
       duringPerSecond,
       rssAfterMiB: mib(now.rss),
       rssSettledMiB: mib(settled.rss),
+      heapLiveMiB: mib(settled.heapUsed),
       settledAfterMs: settled.afterMs,
       peakRssMiB: mib(now.peakRss),
       emptyAfterMs: Math.round(emptyAfterMs),
@@ -240,7 +243,7 @@ async function benchmark(): Promise<void> {
     console.log(
       `flood ${f}/${floods}: ${n(flooder.sent)} SCCRQs, legit set-up ${n(duringPerSecond)}/s during against ${n(withoutPerSecond)}/s without ` +
         `(${Math.round((100 * duringPerSecond) / withoutPerSecond)}%); LNS RSS ${result.rssAfterMiB} MiB after (peak ${result.peakRssMiB}), ` +
-        `${result.rssSettledMiB} MiB settled ${n(settled.afterMs)} ms later, ` +
+        `${result.rssSettledMiB} MiB settled after a full collection (${n(settled.afterMs)} ms), heap live ${result.heapLiveMiB} MiB, ` +
         `half-open gone ${n(emptyAfterMs)} ms after the legit round; flooder got ${n(flooder.sccrps)} SCCRPs ` +
         `(${(flooder.sccrps / flooder.sent).toFixed(2)} per SCCRQ) and ${n(flooder.refusedNoResources)} StopCCN 2/4; ` +
         `${n(udpDrops)} datagrams dropped by full receive buffers`,
@@ -324,28 +327,28 @@ async function benchmark(): Promise<void> {
 }
 
 /**
- * The LNS's RSS once it has given back what the flood left: an idle node keeps the flood's garbage and
- * the allocator its freed pages until the runtime's own collection and scavenger run (measured on Bun
- * 1.4: RSS flat for 7-8 s after a flood, then 40-60 MiB lower within 2 s, while the heap live after a
- * full collection stays at 14-16 MiB from flood to flood). So RSS just after a flood says when the
- * collector last ran, not what the node holds. Read each second while idle, up to 20 s: settled when it
- * fell by a tenth or more and then held within 1 MiB for 2 s (or, if it never falls, the last reading).
- * No collection is forced: this is what an idle node returns by itself.
+ * The LNS's RSS once it has given back what the flood left. RSS just after a flood says when the
+ * runtime last collected, not what the node holds: an idle node keeps the flood's garbage, and the
+ * allocator its freed pages, until its collector and scavenger run on their own (measured on Bun 1.4:
+ * RSS flat for 7-8 s after a flood, then 40-60 MiB lower within 2 s; after some floods not within 20 s),
+ * while the heap live after a full collection stays at 14-16 MiB from flood to flood. So the LNS child
+ * runs a full collection (`heap`: Bun.gc; other runtimes none), and RSS is read each second until three
+ * readings agree within 1 MiB (the allocator has returned the freed pages), at most 15 s.
  */
 async function settledRss(
   ask: () => Promise<{ rss: number }>,
-  start: number,
-): Promise<{ rss: number; afterMs: number }> {
+  collect: () => Promise<{ heapUsed: number }>,
+): Promise<{ rss: number; afterMs: number; heapUsed: number }> {
   const began = performance.now();
+  const { heapUsed } = await collect();
   const readings: number[] = [];
-  while (performance.now() - began < 20_000) {
+  while (performance.now() - began < 15_000) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     readings.push((await ask()).rss);
-    const [a, b, c] = readings.slice(-3);
-    const fell = Math.min(...readings) <= 0.9 * start;
-    if (fell && c !== undefined && Math.max(a, b, c) - Math.min(a, b, c) < 2 ** 20) break;
+    const last = readings.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) < 2 ** 20) break;
   }
-  return { rss: readings[readings.length - 1] ?? start, afterMs: Math.round(performance.now() - began) };
+  return { rss: readings[readings.length - 1], afterMs: Math.round(performance.now() - began), heapUsed };
 }
 
 /** Datagrams the kernel dropped for a full receive buffer, on every socket (Linux; 0 elsewhere). */
