@@ -6,6 +6,8 @@
  * The router (`#route`) reads only the header of a datagram (`peekIds`) and finds its tunnel by our
  * tunnel id in a Map. Tunnel id 0 is an SCCRQ (or a retransmission of one, or an early StopCCN): the
  * system finds or creates the destination, settles a tie-breaker, and creates the responder tunnel.
+ * Under a flood, an SCCRQ over a half-open limit is refused from its header (`#refusedUnread`), and
+ * those of peers no profile names are decoded a share per turn (`#waits`), established tunnels first.
  * Data messages go straight to the session's counters and the data handler, never through XState.
  * A destination's own wiring (placement, admission) is in destination-handle.ts, a placed call's in
  * placed-call.ts.
