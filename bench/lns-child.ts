@@ -8,7 +8,7 @@
  * into that event log (and says how many it recorded when it closes). `--warm-up N`: before its LNS
  * starts, N calls go through a lab LAC and LNS of its own over loopback (the JIT compiles the code
  * of a call before the first real one; bounded, and said on stderr). `registries` answers its
- * registries, counters and RSS now; `heap` the heap live after a full collection (Bun). `--open`: it
+ * registries, counters and RSS now. `--open`: it
  * also accepts any other peer that knows the secret (bench/flood); `--max-half-open N`: its node-wide
  * bound on half-open tunnels.
  * `--ppp pap|chap`: it terminates PPP on every call (bench/ppp), asking for that protocol, with an
@@ -85,11 +85,6 @@ for await (const line of createInterface({ input: process.stdin })) {
     const now = rss();
     peakRss = Math.max(peakRss, now);
     answer({ ...lns.snapshot?.(), rss: now, peakRss });
-  } else if (line === "heap") {
-    // The heap live after a full collection (Bun.gc; elsewhere the heap as it is, said by `collected`).
-    const gc = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc;
-    gc?.(true);
-    answer({ heapUsed: process.memoryUsage().heapUsed, collected: gc !== undefined });
   } else if (line === "settle") {
     // A closed tunnel stays for the RFC 2661 §5.7 hold (1 s in the lab) before it leaves the registry.
     const deadline = performance.now() + 10_000;
