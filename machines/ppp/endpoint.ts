@@ -284,15 +284,45 @@ export type PppTimer = "timer.lcp" | "timer.ipcp" | "timer.ipv6cp" | "timer.auth
 interface Step {
   c: PppContext;
   out: PppEffect[];
+  /** The automata whose records this step copied already (bits of NCP_BIT): copy-on-write. */
+  owned: number;
 }
+
+/** Which automaton's record a step has made its own. */
+const NCP_BIT = { lcp: 1, ipcp: 2, ipv6cp: 4 } as const;
 
 const NO_ADDRESS = "0.0.0.0";
 const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function newNcp(): NcpState {
-  return { state: "initial", counter: 0, naks: 0, refused: 0, id: 0 };
+/**
+ * Every automaton's record before its first event: one object shared by all links, never written (a
+ * step copies a record before it changes it, `ncpOf`), so that an automaton that never runs (IPV6CP
+ * without IPv6) costs a link nothing.
+ */
+const INITIAL_NCP: NcpState = Object.freeze({ state: "initial", counter: 0, naks: 0, refused: 0, id: 0 });
+
+/**
+ * The record of `which` that this step may write: a copy of the one it started with, made once per step
+ * (the context it started from, and so its snapshot and the event log's view of it, stays as it was).
+ */
+function ncpOf(step: Step, which: Which): NcpState {
+  const bit = NCP_BIT[which];
+  const c = step.c;
+  if (which === "lcp") {
+    if ((step.owned & bit) === 0) c.lcpNcp = { ...c.lcpNcp };
+    step.owned |= bit;
+    return c.lcpNcp;
+  }
+  if (which === "ipcp") {
+    if ((step.owned & bit) === 0) c.ipcpNcp = { ...c.ipcpNcp };
+    step.owned |= bit;
+    return c.ipcpNcp;
+  }
+  if ((step.owned & bit) === 0) c.ipv6cpNcp = { ...c.ipv6cpNcp };
+  step.owned |= bit;
+  return c.ipv6cpNcp;
 }
 
 /**
@@ -349,9 +379,9 @@ export function initialPppContext(input: PppInput): PppContext {
     cause: undefined,
     ended: false,
     [SETTINGS]: input.settings,
-    lcpNcp: newNcp(),
-    ipcpNcp: newNcp(),
-    ipv6cpNcp: newNcp(),
+    lcpNcp: INITIAL_NCP,
+    ipcpNcp: INITIAL_NCP,
+    ipv6cpNcp: INITIAL_NCP,
     interfaceIdSuggested: undefined,
     authIndex: 0,
     authId: 0,
@@ -372,7 +402,7 @@ export function initialPppContext(input: PppInput): PppContext {
  * otherwise LCP Up and Open (RFC 1661 §4.3): a Configure-Request goes out.
  */
 export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
-  const step: Step = { c: initialPppContext(input), out };
+  const step: Step = { c: initialPppContext(input), out, owned: 0 };
   const c = step.c;
   const proxy = c.proxy;
   if (c.role === "server" && proxy?.lastSentLcpConfReq !== undefined && c[SETTINGS].proxyLcp === "accept") {
@@ -381,7 +411,7 @@ export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
       // RFC 2661 §4.4.5: LCP is Opened with the options the LAC agreed; the LAC's side becomes ours.
       c.proxied = true;
       c.lcp = "opened";
-      c.lcpNcp.state = "opened";
+      ncpOf(step, "lcp").state = "opened";
       c.localMagic = verdict.local.magic;
       c.peerMagic = verdict.peer.magic;
       c.peerMru = verdict.peer.mru;
@@ -426,15 +456,7 @@ export function pppStart(input: PppInput, out: PppEffect[]): PppContext {
 /** Handles one event; returns the next context (a copy, when anything changed). */
 export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]): PppContext {
   if (context.ended) return context;
-  const step: Step = {
-    c: {
-      ...context,
-      lcpNcp: { ...context.lcpNcp },
-      ipcpNcp: { ...context.ipcpNcp },
-      ipv6cpNcp: { ...context.ipv6cpNcp },
-    },
-    out,
-  };
+  const step: Step = { c: copyContext(context), out, owned: 0 };
   switch (event.type) {
     case "frame":
       onFrame(step, event.protocol, event.payload);
@@ -483,7 +505,7 @@ export function pppStep(context: PppContext, event: PppEvent, out: PppEffect[]):
       }
       break;
   }
-  return settle(step.c, context);
+  return settle(step, context);
 }
 
 function sameNcp(a: NcpState, b: NcpState): boolean {
@@ -497,18 +519,110 @@ function sameNcp(a: NcpState, b: NcpState): boolean {
 }
 
 /**
- * The step's context with the unchanged parts of `before` put back (the automata's records), and
- * `before` itself when nothing changed: an ignored frame makes no snapshot, and the event log records
- * only what really moved.
+ * A shallow copy of a context, the step's to change. Written out field by field rather than spread: a
+ * literal of a fixed shape is several times cheaper than a spread of an object with a symbol key (the
+ * spread was 6% of an LNS's CPU in bench/ppp's profile). The automata's records are not copied here but
+ * when a step first writes one (`ncpOf`). test/machines/ppp/endpoint-context.test.ts checks that every
+ * field of the context is copied and compared.
  */
-function settle(c: PppContext, before: PppContext): PppContext {
-  if (sameNcp(c.lcpNcp, before.lcpNcp)) c.lcpNcp = before.lcpNcp;
-  if (sameNcp(c.ipcpNcp, before.ipcpNcp)) c.ipcpNcp = before.ipcpNcp;
-  if (sameNcp(c.ipv6cpNcp, before.ipv6cpNcp)) c.ipv6cpNcp = before.ipv6cpNcp;
-  for (const key in c) {
-    if (c[key as keyof PppContext] !== before[key as keyof PppContext]) return c;
-  }
-  return before;
+export function copyContext(c: PppContext): PppContext {
+  const copy: PppContext = {
+    path: c.path,
+    role: c.role,
+    lcp: c.lcp,
+    ipcp: c.ipcp,
+    ipv6cp: c.ipv6cp,
+    auth: c.auth,
+    authProtocol: c.authProtocol,
+    user: c.user,
+    address: c.address,
+    peerAddress: c.peerAddress,
+    localInterfaceId: c.localInterfaceId,
+    peerInterfaceId: c.peerInterfaceId,
+    localMagic: c.localMagic,
+    peerMagic: c.peerMagic,
+    localMru: c.localMru,
+    lcpHeard: c.lcpHeard,
+    peerMru: c.peerMru,
+    proxied: c.proxied,
+    cause: c.cause,
+    ended: c.ended,
+    [SETTINGS]: c[SETTINGS],
+    lcpNcp: c.lcpNcp,
+    ipcpNcp: c.ipcpNcp,
+    ipv6cpNcp: c.ipv6cpNcp,
+    interfaceIdSuggested: c.interfaceIdSuggested,
+    authIndex: c.authIndex,
+    authId: c.authId,
+    authTries: c.authTries,
+    challenge: c.challenge,
+    magicCollisions: c.magicCollisions,
+    ipcpAsk: c.ipcpAsk,
+    dnsLearnt: c.dnsLearnt,
+    earlyIpcp: c.earlyIpcp,
+    proxy: c.proxy,
+  };
+  // A LAC's server only (settings.lac): absent otherwise, and absent they stay (the event log's fields).
+  if ("lcpInitialReceived" in c) copy.lcpInitialReceived = c.lcpInitialReceived;
+  if ("lcpLastReceived" in c) copy.lcpLastReceived = c.lcpLastReceived;
+  if ("lcpLastSent" in c) copy.lcpLastSent = c.lcpLastSent;
+  return copy;
+}
+
+/** Whether a step's copy `c` differs from the context it was made from, field by field (by reference). */
+export function contextChanged(c: PppContext, before: PppContext): boolean {
+  return (
+    c.lcp !== before.lcp ||
+    c.ipcp !== before.ipcp ||
+    c.ipv6cp !== before.ipv6cp ||
+    c.auth !== before.auth ||
+    c.lcpNcp !== before.lcpNcp ||
+    c.ipcpNcp !== before.ipcpNcp ||
+    c.ipv6cpNcp !== before.ipv6cpNcp ||
+    c.authId !== before.authId ||
+    c.authTries !== before.authTries ||
+    c.lcpHeard !== before.lcpHeard ||
+    c.authProtocol !== before.authProtocol ||
+    c.user !== before.user ||
+    c.address !== before.address ||
+    c.peerAddress !== before.peerAddress ||
+    c.localInterfaceId !== before.localInterfaceId ||
+    c.peerInterfaceId !== before.peerInterfaceId ||
+    c.localMagic !== before.localMagic ||
+    c.peerMagic !== before.peerMagic ||
+    c.localMru !== before.localMru ||
+    c.peerMru !== before.peerMru ||
+    c.proxied !== before.proxied ||
+    c.cause !== before.cause ||
+    c.ended !== before.ended ||
+    c.interfaceIdSuggested !== before.interfaceIdSuggested ||
+    c.authIndex !== before.authIndex ||
+    c.challenge !== before.challenge ||
+    c.magicCollisions !== before.magicCollisions ||
+    c.ipcpAsk !== before.ipcpAsk ||
+    c.dnsLearnt !== before.dnsLearnt ||
+    c.earlyIpcp !== before.earlyIpcp ||
+    c.proxy !== before.proxy ||
+    c.lcpInitialReceived !== before.lcpInitialReceived ||
+    c.lcpLastReceived !== before.lcpLastReceived ||
+    c.lcpLastSent !== before.lcpLastSent ||
+    c.path !== before.path ||
+    c.role !== before.role ||
+    c[SETTINGS] !== before[SETTINGS]
+  );
+}
+
+/**
+ * The step's context with the records it copied but left as they were put back, and `before` itself
+ * when nothing changed: an ignored frame makes no snapshot, and the event log records only what really
+ * moved.
+ */
+function settle(step: Step, before: PppContext): PppContext {
+  const c = step.c;
+  if (step.owned & NCP_BIT.lcp && sameNcp(c.lcpNcp, before.lcpNcp)) c.lcpNcp = before.lcpNcp;
+  if (step.owned & NCP_BIT.ipcp && sameNcp(c.ipcpNcp, before.ipcpNcp)) c.ipcpNcp = before.ipcpNcp;
+  if (step.owned & NCP_BIT.ipv6cp && sameNcp(c.ipv6cpNcp, before.ipv6cpNcp)) c.ipv6cpNcp = before.ipv6cpNcp;
+  return contextChanged(c, before) ? c : before;
 }
 
 // ---- frames ---------------------------------------------------------------------------------------
@@ -542,7 +656,7 @@ function onFrame(step: Step, protocol: number, payload: Uint8Array): void {
 /** RFC 1661 §5.7: a protocol we do not run is rejected, once LCP is Opened (before, it is dropped). */
 function rejectProtocol(step: Step, protocol: number, payload: Uint8Array): void {
   if (step.c.lcp === "opened") {
-    const id = ++step.c.lcpNcp.id & 0xff;
+    const id = ++ncpOf(step, "lcp").id & 0xff;
     const rejected = payload.subarray(0, Math.max(0, step.c.peerMru - 6));
     send(step, PppProtocol.LCP, encodeLcp({ code: "Protocol-Reject", id, protocol, rejected }));
   }
@@ -768,7 +882,7 @@ function applyLcpAck(step: Step, _p: ConfigurePacket<LcpKnownOption>): void {
 function applyLcpRefusal(step: Step, p: ConfigurePacket<LcpKnownOption>): boolean {
   const c = step.c;
   const s = c[SETTINGS];
-  if (++c.lcpNcp.refused > s.maxConfigure) {
+  if (++ncpOf(step, "lcp").refused > s.maxConfigure) {
     terminate(
       step,
       pppCause(
@@ -875,7 +989,7 @@ function onNcpPacket<O extends { kind: string }>(
     case "Configure-Nak":
     case "Configure-Reject":
       if (p.id !== ncp.id) return;
-      if (++ncp.refused > step.c[SETTINGS].maxConfigure) {
+      if (++ncpOf(step, which).refused > step.c[SETTINGS].maxConfigure) {
         hooks.notConverging();
         return;
       }
@@ -1410,9 +1524,9 @@ const NEGOTIATED: Record<
 function fsm(step: Step, which: Which, event: FsmEvent, extra: FsmExtra = {}): void {
   const c = step.c;
   const negotiated = NEGOTIATED[which];
-  const ncp = negotiated.ncp(c);
-  const t = fsmStep(ncp.state, event);
+  const t = fsmStep(negotiated.ncp(c).state, event);
   if (!t) return;
+  const ncp = ncpOf(step, which);
   const { protocol, timer, encode } = negotiated;
   let armed = false;
   for (const action of t.actions) {
@@ -1570,9 +1684,9 @@ function finish(step: Step, cause: PppCause): void {
   const c = step.c;
   if (!c.cause) c.cause = cause;
   c.ended = true;
-  c.lcp = c.lcpNcp.state = c.lcp === "initial" ? "initial" : "closed";
-  if (c.ipcp !== "initial") c.ipcp = c.ipcpNcp.state = "initial";
-  if (c.ipv6cp !== "initial") c.ipv6cp = c.ipv6cpNcp.state = "initial";
+  c.lcp = ncpOf(step, "lcp").state = c.lcp === "initial" ? "initial" : "closed";
+  if (c.ipcp !== "initial") c.ipcp = ncpOf(step, "ipcp").state = "initial";
+  if (c.ipv6cp !== "initial") c.ipv6cp = ncpOf(step, "ipv6cp").state = "initial";
   step.out.push({ type: "cancel", timer: "timer.lcp" });
   step.out.push({ type: "cancel", timer: "timer.ipcp" });
   if (c[SETTINGS].ipv6) step.out.push({ type: "cancel", timer: "timer.ipv6cp" });
