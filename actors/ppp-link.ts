@@ -522,11 +522,11 @@ export abstract class PppLinkCore implements PppLinkPort {
     return settingsOf(this.node.actor.getSnapshot().context).localAddress;
   }
 
-  /** A PPP frame from the peer: PPP control to the actor, IP to the data plane. */
-  receiveFrame(bytes: Uint8Array): void {
+  /** A PPP frame from the peer (from `start` in `bytes`): PPP control to the actor, IP to the data plane. */
+  receiveFrame(bytes: Uint8Array, start = 0): void {
     this.heard = true;
     this.echoMisses = 0;
-    const frame = decodeFrame(bytes);
+    const frame = decodeFrame(bytes, start);
     if (!frame.ok) {
       this.service.stats.malformedFrames++;
       return;
@@ -917,7 +917,7 @@ export class PppLink extends PppLinkCore {
       this.service.stats.malformedFrames++;
       return;
     }
-    this.receiveFrame(packet.subarray(at));
+    this.receiveFrame(packet, at);
   }
 
   /**

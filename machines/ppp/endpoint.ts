@@ -13,7 +13,6 @@
  * other actor's.
  */
 import type { Credentials } from "../../actors/aaa.ts";
-import { concat } from "../../protocol/bytes.ts";
 import type { Avps } from "../../protocol/l2tp/avps.ts";
 import { chapMd5Response, decodeChap, encodeChap } from "../../protocol/ppp/chap.ts";
 import type { ConfigurePacket, NcpPacket } from "../../protocol/ppp/control-packet.ts";
@@ -1700,5 +1699,12 @@ function send(step: Step, protocol: number, payload: Uint8Array): void {
 
 /** The PPP frame of a control packet (RFC 1661 §2; Address and Control kept, as LCP requires). */
 export function pppFrame(protocol: number, payload: Uint8Array): Uint8Array {
-  return concat(Uint8Array.of(0xff, 0x03, protocol >> 8, protocol & 0xff), payload);
+  // Written in place: one allocation, no intermediate header array.
+  const frame = new Uint8Array(4 + payload.length);
+  frame[0] = 0xff;
+  frame[1] = 0x03;
+  frame[2] = protocol >> 8;
+  frame[3] = protocol & 0xff;
+  frame.set(payload, 4);
+  return frame;
 }

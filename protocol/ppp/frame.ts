@@ -25,20 +25,23 @@ export interface FrameCompression {
 const ADDRESS = 0xff;
 const CONTROL = 0x03;
 
-/** Decodes a PPP frame (no flags, no FCS); never throws. */
-export function decodeFrame(bytes: Uint8Array): Decoded<PppFrame> {
-  let at = 0;
+/**
+ * Decodes a PPP frame (no flags, no FCS) that starts at `start` in `bytes` (an L2TP data message's
+ * payload offset: no view of the frame is made first); never throws.
+ */
+export function decodeFrame(bytes: Uint8Array, start = 0): Decoded<PppFrame> {
+  let at = start;
   let addressControl = false;
   // RFC 1661 §2: the Protocol field's first octet is even, so a leading 0xFF can only be the Address.
-  if (bytes.length >= 1 && bytes[0] === ADDRESS) {
-    if (bytes.length < 2) return fail("frame.control", "frame ends after the Address field (0xFF)");
-    if (bytes[1] !== CONTROL) {
+  if (bytes.length >= at + 1 && bytes[at] === ADDRESS) {
+    if (bytes.length < at + 2) return fail("frame.control", "frame ends after the Address field (0xFF)");
+    if (bytes[at + 1] !== CONTROL) {
       return fail(
         "frame.control",
-        `expected 0x03 after Address 0xFF (RFC 1662 §3.1), got 0x${hex8(bytes[1])}`,
+        `expected 0x03 after Address 0xFF (RFC 1662 §3.1), got 0x${hex8(bytes[at + 1])}`,
       );
     }
-    at = 2;
+    at += 2;
     addressControl = true;
   }
   if (at >= bytes.length) return fail("frame.protocol", "frame ends before the Protocol field");
@@ -60,7 +63,10 @@ export function decodeFrame(bytes: Uint8Array): Decoded<PppFrame> {
     }
     at += 2;
   }
-  return { ok: true, value: { protocol, payload: bytes.subarray(at), addressControl } };
+  // A plain Uint8Array view even of a Buffer (a socket's datagram): Buffer's own subarray is several
+  // times slower (it builds a Buffer through its species), and nothing here needs a Buffer.
+  const payload = new Uint8Array(bytes.buffer, bytes.byteOffset + at, bytes.length - at);
+  return { ok: true, value: { protocol, payload, addressControl } };
 }
 
 /** Encodes a PPP frame (no flags, no FCS) with the compressions asked for; throws RangeError on a bad protocol. */

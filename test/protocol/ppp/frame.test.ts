@@ -124,3 +124,36 @@ describe("frame properties", () => {
     );
   });
 });
+
+describe("a frame inside a larger datagram", () => {
+  test("decodeFrame from an offset reads the same frame, and its payload is a view of the datagram", () => {
+    fc.assert(
+      fc.property(
+        pppProtocol,
+        bytes(64),
+        bytes(16),
+        fc.boolean(),
+        fc.boolean(),
+        (protocol, payload, before, acfc, pfc) => {
+          const frame = encodeFrame({ protocol, payload }, { acfc, pfc });
+          const datagram = Buffer.concat([before, frame]);
+          const alone = decodeFrame(frame);
+          const inside = decodeFrame(datagram, before.length);
+          expect(inside).toEqual(alone);
+          if (!inside.ok) return;
+          expect(inside.value.payload.buffer).toBe(datagram.buffer);
+          expect(inside.value.payload.byteOffset).toBe(datagram.byteOffset + datagram.length - payload.length);
+        },
+      ),
+      { seed: 2661, numRuns: 300 },
+    );
+  });
+
+  test("an offset past a short frame fails with the field named", () => {
+    const datagram = hex("0000ff");
+    const decoded = decodeFrame(datagram, 2);
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error.field).toBe("frame.control");
+    expect(decodeFrame(datagram, 3).ok).toBe(false);
+  });
+});
