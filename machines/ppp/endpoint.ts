@@ -295,6 +295,10 @@ const EMPTY = new Uint8Array(0);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A link's IPCP asks and DNS before it has any: shared by every link (replaced, never written). */
+const NOTHING_ASKED: PppContext["ipcpAsk"] = Object.freeze({});
+const NO_DNS = Object.freeze([]) as unknown as string[];
+
 /**
  * Every automaton's record before its first event: one object shared by all links, never written (a
  * step copies a record before it changes it, `ncpOf`), so that an automaton that never runs (IPV6CP
@@ -387,8 +391,8 @@ export function initialPppContext(input: PppInput): PppContext {
     authTries: 0,
     challenge: input.challenge,
     magicCollisions: 0,
-    ipcpAsk: {},
-    dnsLearnt: [],
+    ipcpAsk: NOTHING_ASKED,
+    dnsLearnt: NO_DNS,
     earlyIpcp: undefined,
     proxy: input.proxy,
   };
