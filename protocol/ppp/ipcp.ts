@@ -45,17 +45,33 @@ export function ipv4ToString(bytes: Uint8Array, at = 0): string {
   return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
 }
 
-/** A dotted quad as four octets; throws RangeError when it is not one. */
+/**
+ * A dotted quad as four octets; throws RangeError when it is not one (four parts of 1-3 digits, no
+ * leading zero, each at most 255). Read character by character: it runs for every IPCP option encoded,
+ * and a split with a regular expression per part cost ~1% of an LNS's CPU in bench/ppp.
+ */
 export function ipv4FromString(address: string): Uint8Array {
-  const parts = address.split(".");
   const bytes = new Uint8Array(4);
-  if (parts.length !== 4) throw new RangeError(`"${address}" is not an IPv4 address`);
-  for (let i = 0; i < 4; i++) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(parts[i]) || Number(parts[i]) > 255) {
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= address.length; i++) {
+    const code = i < address.length ? address.charCodeAt(i) : 0x2e;
+    if (code === 0x2e) {
+      // "." (or the end): a part of 1-3 digits, no leading zero, at most 255.
+      if (digits === 0 || value > 255 || part > 3)
+        throw new RangeError(`"${address}" is not an IPv4 address`);
+      bytes[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && digits < 3 && !(digits === 1 && value === 0)) {
+      value = value * 10 + (code - 0x30);
+      digits++;
+    } else {
       throw new RangeError(`"${address}" is not an IPv4 address`);
     }
-    bytes[i] = Number(parts[i]);
   }
+  if (part !== 4) throw new RangeError(`"${address}" is not an IPv4 address`);
   return bytes;
 }
 

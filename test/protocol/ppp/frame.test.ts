@@ -126,7 +126,7 @@ describe("frame properties", () => {
 });
 
 describe("a frame inside a larger datagram", () => {
-  test("decodeFrame from an offset reads the same frame, and its payload is a view of the datagram", () => {
+  test("decodeFrame from an offset reads the same frame, and its payload is a view into the datagram", () => {
     fc.assert(
       fc.property(
         pppProtocol,
@@ -142,7 +142,9 @@ describe("a frame inside a larger datagram", () => {
           expect(inside).toEqual(alone);
           if (!inside.ok) return;
           expect(inside.value.payload.buffer).toBe(datagram.buffer);
-          expect(inside.value.payload.byteOffset).toBe(datagram.byteOffset + datagram.length - payload.length);
+          expect(inside.value.payload.byteOffset).toBe(
+            datagram.byteOffset + datagram.length - payload.length,
+          );
         },
       ),
       { seed: 2661, numRuns: 300 },

@@ -11,6 +11,7 @@ import {
   type IpcpPacket,
   ipcpOptions,
   ipv4FromString,
+  ipv4ToString,
 } from "../../../protocol/ppp/index.ts";
 import { hex, ipcpKnownOption, ipcpOption, ipcpPacket, toHex } from "./arbitraries.ts";
 
@@ -86,10 +87,41 @@ describe("IPCP options", () => {
 
   test("addresses must be dotted quads to be encoded", () => {
     expect(toHex(ipv4FromString("255.0.10.1"))).toBe("ff000a01");
-    for (const bad of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "a.b.c.d", "", "1..2.3"]) {
+    const badAddresses = [
+      "256.0.0.1",
+      "1.2.3",
+      "1.2.3.4.5",
+      "01.2.3.4",
+      "a.b.c.d",
+      "",
+      "1..2.3",
+      "1.2.3.4.",
+      ".1.2.3",
+    ];
+    badAddresses.push(
+      "1.2.3.1000",
+      "1.2.3.00",
+      " 1.2.3.4",
+      "1.2.3.-1",
+      "1.2.3.4a",
+      "1.2.3.+4",
+      "999.1.1.1",
+      "1.2.3.٣",
+    );
+    for (const bad of badAddresses) {
       expect(() => ipv4FromString(bad)).toThrow(RangeError);
     }
     expect(() => encodeOptions([{ kind: "ipAddress", address: "10.0.0" }], ipcpOptions)).toThrow(RangeError);
+  });
+
+  test("every dotted quad encodes to its four octets and back", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (octets) => {
+        const address = ipv4ToString(octets);
+        expect(toHex(ipv4FromString(address))).toBe(toHex(octets));
+      }),
+      { seed: 1332, numRuns: 2000 },
+    );
   });
 });
 
