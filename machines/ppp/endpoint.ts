@@ -170,7 +170,10 @@ interface NcpState {
 /** The authentication's progress. */
 type AuthState = "idle" | "waiting" | "challenged" | "checking" | "passed";
 
-/** A PPP endpoint's context. Plain data, copied per step. */
+/**
+ * A PPP endpoint's context. Plain data, never changed once made (the event log diffs snapshots by
+ * reference): a step copies it (`copyContext`), and an automaton's record when it writes one (`ncpOf`).
+ */
 export interface PppContext {
   path: ActorPath;
   role: "server" | "client";
