@@ -62,6 +62,11 @@
  *                         warm 959/s, 351 / 357 µs (main 275 / 267); reference 1,418 calls/s at 164 / 153 µs)
  *   60,000x100 CHAP local cold 1,561/s (1,120 1,582 1,609 2,490)  320 / 310 µs (main 243 / 232)  8.4 / 7.7 KB
  *                                (marginal 7.2 / 6.7); reference 8,900 calls/s at 81 / 71 µs, 3.6 KB
+ *   A pair run back to back (load 2-3), the code before the cuts then after, each with its reference:
+ *   10,000x100 CHAP local before: cold 1,831/s at 450 µs of LNS CPU (main 292), warm 1,336/s at 355 µs
+ *                                 (main 252); reference 2,809 calls/s at 132 µs, 14.4 KB RSS per session
+ *                          after: cold 1,921/s at 359 µs (main 218), warm 1,335/s at 311 µs (main 221);
+ *                                 reference 2,719 calls/s at 128 µs, 13.0 KB RSS per session
  *   The profile's pppStep spread (6-6.3% of each process's samples, JSC's cloneObject) and settle (2.2%)
  *   became copyContext (1.0-1.3%); bench/ppp-path, alternated with the code before in the same minutes:
  *   endpoint 56-83 -> 29-43 µs, actors 76-116 -> 51-58 µs a set-up (both ends), heap per established link
