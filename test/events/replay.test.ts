@@ -169,6 +169,28 @@ describe("copyTree", () => {
     expect(plain(original)).toEqual(plain(replay(events)));
   });
 
+  test("a LAC's subscribers and their PPP links are copied on write too", () => {
+    const { ev: at } = envelopesOf("lac");
+    const line = { subscriber: "sim:1" };
+    const link = { subscriber: "sim:1", ppp: true } as never;
+    const first = [
+      at(1, "system", {}, null, "running", "xstate.init"),
+      at(2, "subscriber", line, null, "deciding", "xstate.init", { user: "u@isp" }),
+      at(3, "ppp", link, null, "establish", "xstate.init"),
+    ];
+    const then = [
+      at(4, "ppp", link, "establish", "authenticate", "frame"),
+      at(5, "subscriber", line, "deciding", "tunnelled", "decided", { lns: "127.0.0.2:1701" }),
+    ];
+    const tree = replay(first);
+    const before = plain(tree);
+    const copy = copyTree(tree);
+    for (const e of then) evolve(copy, e);
+    expect(plain(tree)).toEqual(before);
+    expect(plain(copy)).toEqual(plain(replay([...first, ...then])));
+    expect(copy.nodes.lac?.subscribers?.["sim:1"]?.ppp?.state).toBe("authenticate");
+  });
+
   test("a copy of a copy, folded in turn, shares what did not change and keeps every tree apart", () => {
     const events = story();
     const first = replay(events.slice(0, 5));
