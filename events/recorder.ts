@@ -130,8 +130,10 @@ export interface RecorderOptions {
   /** Told of each failed append (it is retried). */
   onError?: (error: unknown) => void;
   /**
-   * Told of each batch as it is handed to the log, its seqs given (before the log confirms it; a retry
-   * is not told again). The live inspector folds these in memory rather than reading the log back.
+   * Told of each batch as it is handed to the log, its seqs given (before the log confirms it). A resend
+   * after a failed append is told only when it carries envelopes not told before, and then whole: a
+   * listener skips what it had by seq. The live inspector folds these in memory rather than reading the
+   * log back.
    */
   onBatch?: (batch: readonly Envelope[]) => void;
 }
