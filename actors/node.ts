@@ -161,6 +161,12 @@ export interface NodeSnapshot {
   sockets: ({ local: string } & TransportStats)[];
 }
 
+/** One live actor of a node's tree, as `liveActors` walks it. */
+export interface LiveActor {
+  readonly path: ActorPath;
+  readonly snapshot: { value: unknown; context: unknown; status: string };
+}
+
 /** A running node. */
 export interface L2tpNode {
   readonly name: string;
@@ -188,6 +194,11 @@ export interface L2tpNode {
   snapshot(options?: { sessions?: boolean; ended?: boolean }): NodeSnapshot;
   /** Where an actor sits in the tree (for inspection events). */
   pathOf(actor: AnyActorRef): ActorPath | undefined;
+  /**
+   * Every live actor of the tree now, parents before children, with its path and XState snapshot: what
+   * the live inspector starts from when a page opens (rather than folding the log since the start).
+   */
+  liveActors(): Generator<LiveActor>;
   /** Closes everything (a conversation: StopCCN per tunnel, then the hold); resolves when the system ended. */
   close(why?: Cause): Promise<Cause>;
   /** Resolves when the system actor ended. */
@@ -488,6 +499,12 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
 
   get supervisor(): Supervisor {
     return this.rt.supervisor;
+  }
+
+  *liveActors(): Generator<LiveActor> {
+    for (const self of this.rt.supervisor.walk(this.system)) {
+      yield { path: self.path, snapshot: self.actor.getSnapshot() as LiveActor["snapshot"] };
+    }
   }
 
   close(why = cause("admin", "node closed")): Promise<Cause> {

@@ -267,6 +267,13 @@ export class Supervisor {
     }
   }
 
+  /** `self` and every live descendant, parents before their children (a walk for tools, not the hot path). */
+  *walk(self: Supervised): Generator<Supervised> {
+    if (self.ending) return;
+    yield self;
+    for (const child of (self as SupervisedActor).childList()) yield* this.walk(child);
+  }
+
   /** Stops `self` after stopping every descendant, deepest first. */
   stopTree(self: Supervised): void {
     for (const child of (self as SupervisedActor).childList()) this.stopTree(child);

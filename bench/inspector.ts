@@ -10,7 +10,7 @@
  * 2. Scrolling the 100,000-row session list: frame times measured in the page (requestAnimationFrame
  *    deltas while the list scrolls 300 px a frame). Reference: frame times of the same page at rest.
  * 3. The node's set-up rate with a page open and watching the stream, against no page, in the same run:
- *    rounds alternate (none, page, watcher, none, page, watcher, after a warm-up round) and the medians
+ *    rounds alternate (none, page, watcher, --rounds times, after a warm-up round) and the medians
  *    are compared. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
  *    counts against the node here; the watcher (the page's stream and refetches, no browser) shows the
  *    node's own share.
@@ -19,6 +19,7 @@
  *    checkpoints).
  *
  * Run: node_modules/.bin/bun bench/inspector.ts [--sessions N] [--rate-sessions N] [--envelopes N]
+ *      [--parts render,rate,replay] (which figures: 1 and 2 are "render") [--rounds N] (of figure 3)
  * Prints a line per figure and one JSON line.
  */
 import process from "node:process";
@@ -35,8 +36,12 @@ const { values } = parseArgs({
     sessions: { type: "string", default: "50000" },
     "rate-sessions": { type: "string", default: "20000" },
     envelopes: { type: "string", default: "1000000" },
+    parts: { type: "string", default: "render,rate,replay" },
+    rounds: { type: "string", default: "3" },
   },
 });
+const PARTS = new Set(values.parts.split(","));
+const ROUNDS = Number(values.rounds);
 const SESSIONS = Number(values.sessions);
 const RATE_SESSIONS = Number(values["rate-sessions"]);
 const ENVELOPES = Number(values.envelopes);
@@ -59,6 +64,18 @@ function inspectedLab(
     observe: { ...inspector.observe, ...(when === "started" ? { started: run } : { established: run }) },
     done: () => inspector.close(),
   };
+}
+
+/** A lab of `calls` calls (a tunnel per 1,000) on a memory event log, watched by `observe`. */
+function labOf(calls: number, observe: LabObserver) {
+  return runLab({
+    sessions: calls,
+    tunnels: Math.max(1, Math.ceil(calls / 1000)),
+    holdMs: 0,
+    window: 2000,
+    events: "memory:",
+    observe,
+  });
 }
 
 /** Opens the page and waits until counts, tree and list rows are drawn; returns the ms it took. */
@@ -103,57 +120,56 @@ async function frameTimes(b: TestBrowser): Promise<{ rest: number[]; scrolling: 
   });
 }
 
-const browser = await openBrowser(1500, 950);
 const out: Record<string, unknown> = { bench: "inspector", runtime: runtimeName() };
+const browser =
+  PARTS.has("render") || PARTS.has("rate")
+    ? await openBrowser(1500, 950)
+    : (undefined as never as TestBrowser);
 
 // 1 and 2: render and scroll.
-const render: Record<string, number> = {};
-let frames: { rest: number[]; scrolling: number[] } | undefined;
-for (const [name, calls] of [
-  ["reference", 100],
-  ["large", SESSIONS],
-] as const) {
-  const lab = inspectedLab("established", async (url) => {
-    render[name] = await firstRender(browser, url, calls * 2);
-    if (name === "large") frames = await frameTimes(browser);
-  });
-  const report = await runLab({
-    sessions: calls,
-    tunnels: Math.max(1, Math.ceil(calls / 1000)),
-    holdMs: 0,
-    window: 2000,
-    events: "memory:",
-    observe: lab.observe,
-  });
-  await lab.done();
-  if (!report.ok) console.log(`  (the ${calls}-call lab reported: ${report.problems.join("; ")})`);
+if (PARTS.has("render")) {
+  const render: Record<string, number> = {};
+  let frames: { rest: number[]; scrolling: number[] } | undefined;
+  for (const [name, calls] of [
+    ["reference", 100],
+    ["large", SESSIONS],
+  ] as const) {
+    const lab = inspectedLab("established", async (url) => {
+      render[name] = await firstRender(browser, url, calls * 2);
+      if (name === "large") frames = await frameTimes(browser);
+    });
+    const report = await labOf(calls, lab.observe);
+    await lab.done();
+    if (!report.ok) console.log(`  (the ${calls}-call lab reported: ${report.problems.join("; ")})`);
+  }
+  const scroll = frames as { rest: number[]; scrolling: number[] };
+  console.log(
+    `first complete render: ${SESSIONS.toLocaleString("en-US")} calls (${(SESSIONS * 2).toLocaleString("en-US")} session actors) ${Math.round(render.large ?? 0)} ms; 100 calls (reference) ${Math.round(render.reference ?? 0)} ms (goal ≤ 2,000 ms)`,
+  );
+  console.log(
+    `scrolling the ${(SESSIONS * 2).toLocaleString("en-US")}-row list: frame p50 ${round(median(scroll.scrolling))} ms, p95 ${round(percentile(scroll.scrolling, 95))} ms, max ${round(Math.max(...scroll.scrolling))} ms; at rest (reference) p50 ${round(median(scroll.rest))} ms, p95 ${round(percentile(scroll.rest, 95))} ms`,
+  );
+  out.render = {
+    calls: SESSIONS,
+    ms: Math.round(render.large ?? 0),
+    referenceCalls: 100,
+    referenceMs: Math.round(render.reference ?? 0),
+  };
+  out.scroll = {
+    rows: SESSIONS * 2,
+    p50: round(median(scroll.scrolling)),
+    p95: round(percentile(scroll.scrolling, 95)),
+    max: round(Math.max(...scroll.scrolling)),
+    restP50: round(median(scroll.rest)),
+    restP95: round(percentile(scroll.rest, 95)),
+  };
 }
-const scroll = frames as { rest: number[]; scrolling: number[] };
-console.log(
-  `first complete render: ${SESSIONS.toLocaleString("en-US")} calls (${(SESSIONS * 2).toLocaleString("en-US")} session actors) ${Math.round(render.large ?? 0)} ms; 100 calls (reference) ${Math.round(render.reference ?? 0)} ms (goal ≤ 2,000 ms)`,
-);
-console.log(
-  `scrolling the ${(SESSIONS * 2).toLocaleString("en-US")}-row list: frame p50 ${round(median(scroll.scrolling))} ms, p95 ${round(percentile(scroll.scrolling, 95))} ms, max ${round(Math.max(...scroll.scrolling))} ms; at rest (reference) p50 ${round(median(scroll.rest))} ms, p95 ${round(percentile(scroll.rest, 95))} ms`,
-);
-out.render = {
-  calls: SESSIONS,
-  ms: Math.round(render.large ?? 0),
-  referenceCalls: 100,
-  referenceMs: Math.round(render.reference ?? 0),
-};
-out.scroll = {
-  rows: SESSIONS * 2,
-  p50: round(median(scroll.scrolling)),
-  p95: round(percentile(scroll.scrolling, 95)),
-  max: round(Math.max(...scroll.scrolling)),
-  restP50: round(median(scroll.rest)),
-  restP95: round(percentile(scroll.rest, 95)),
-};
 
 // 3: set-up rate with a page watching, with a watcher without a browser (the node's share alone), and
 // with nothing, alternating; the first round warms the JIT and is left out.
 type Watch = "none" | "page" | "watcher";
 const rates: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
+const cpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
 /** What the page asks of the node, without a browser: the stream, and tree and list refetched as the page paces them. */
 async function watcher(base: string, stop: () => boolean): Promise<void> {
   const res = await fetch(`${base}api/events`);
@@ -171,43 +187,52 @@ async function watcher(base: string, stop: () => boolean): Promise<void> {
     }
   })();
 }
-for (const [i, watch] of (
-  ["none", "none", "page", "watcher", "none", "page", "watcher"] as Watch[]
-).entries()) {
-  let done = false;
-  const lab = inspectedLab("started", async (url) => {
-    if (watch === "page") {
-      await browser.page.goto(url);
-      await browser.page.waitForSelector("[data-testid=stream][data-status=live]", { timeout: 30_000 });
-    } else if (watch === "watcher") await watcher(url, () => done);
-  });
-  const report = await runLab({
-    sessions: RATE_SESSIONS,
-    tunnels: Math.max(1, Math.ceil(RATE_SESSIONS / 1000)),
-    holdMs: 0,
-    window: 2000,
-    events: "memory:",
-    observe: lab.observe,
-  });
-  done = true;
-  await browser.page.goto("about:blank");
-  await lab.done();
-  if (i > 0) rates[watch].push(report.setupPerSecond);
+if (PARTS.has("rate")) {
+  const order: Watch[] = ["none"];
+  for (let r = 0; r < ROUNDS; r++) order.push("none", "page", "watcher");
+  for (const [i, watch] of order.entries()) {
+    let done = false;
+    const lab = inspectedLab("started", async (url) => {
+      if (watch === "page") {
+        await browser.page.goto(url);
+        await browser.page.waitForSelector("[data-testid=stream][data-status=live]", { timeout: 30_000 });
+      } else if (watch === "watcher") await watcher(url, () => done);
+    });
+    const cpu0 = process.cpuUsage();
+    const report = await labOf(RATE_SESSIONS, lab.observe);
+    const cpu = process.cpuUsage(cpu0);
+    done = true;
+    await browser.page.goto("about:blank");
+    await lab.done();
+    if (i > 0) {
+      rates[watch].push(report.setupPerSecond);
+      cpuPerCall[watch].push((cpu.user + cpu.system) / RATE_SESSIONS);
+    }
+  }
+  const dropOf = (watch: Watch) => round((1 - median(rates[watch]) / median(rates.none)) * 100);
+  // The process's own CPU per call (both nodes and the inspector; not the browser's): what the node pays
+  // for being watched, less swayed than the rate by what else the shared machine runs meanwhile.
+  const cpuOf = (watch: Watch) => round(median(cpuPerCall[watch]));
+  const cpuMore = (watch: Watch) => round((cpuOf(watch) / cpuOf("none") - 1) * 100);
+  const callsPerSecond = (watch: Watch) => rates[watch].map((r) => Math.round(r)).join(", ");
+  console.log(
+    `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${callsPerSecond("page")} calls/s (${dropOf("page")}% drop of the medians; goal ≤ 10%; the browser runs on the same cores); the page's requests without a browser ${callsPerSecond("watcher")} (${dropOf("watcher")}%); no page (reference) ${callsPerSecond("none")}`,
+  );
+  console.log(
+    `the node's CPU per call (median): with a page ${cpuOf("page")} µs (${cpuMore("page")}% more), the page's requests without a browser ${cpuOf("watcher")} µs (${cpuMore("watcher")}% more); no page (reference) ${cpuOf("none")} µs`,
+  );
+  out.setupRate = {
+    calls: RATE_SESSIONS,
+    page: rates.page.map(Math.round),
+    watcher: rates.watcher.map(Math.round),
+    none: rates.none.map(Math.round),
+    pageDropPercent: dropOf("page"),
+    watcherDropPercent: dropOf("watcher"),
+    cpuMicrosPerCall: { page: cpuOf("page"), watcher: cpuOf("watcher"), none: cpuOf("none") },
+    cpuMorePercent: { page: cpuMore("page"), watcher: cpuMore("watcher") },
+  };
 }
-const dropOf = (watch: Watch) => round((1 - median(rates[watch]) / median(rates.none)) * 100);
-const callsPerSecond = (watch: Watch) => rates[watch].map((r) => Math.round(r)).join(", ");
-console.log(
-  `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${callsPerSecond("page")} calls/s (${dropOf("page")}% drop of the medians; goal ≤ 10%; the browser runs on the same cores); the page's requests without a browser ${callsPerSecond("watcher")} (${dropOf("watcher")}%); no page (reference) ${callsPerSecond("none")}`,
-);
-out.setupRate = {
-  calls: RATE_SESSIONS,
-  page: rates.page.map(Math.round),
-  watcher: rates.watcher.map(Math.round),
-  none: rates.none.map(Math.round),
-  pageDropPercent: dropOf("page"),
-  watcherDropPercent: dropOf("watcher"),
-};
-await browser.close();
+if (browser) await browser.close();
 
 // 4: a replay of ENVELOPES envelopes.
 function incident(count: number): Envelope[] {
@@ -249,38 +274,40 @@ function incident(count: number): Envelope[] {
   }
   return envelopes;
 }
-const made = incident(ENVELOPES);
-Bun.gc(true);
-const heapBefore = process.memoryUsage().heapUsed;
-let t0 = performance.now();
-const recorded = RecordedLog.of(made);
-const loadMs = performance.now() - t0;
-Bun.gc(true);
-const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
-t0 = performance.now();
-const whole = replay(made);
-const foldMs = performance.now() - t0;
-void whole;
-const seeks: number[] = [];
-let x = 12345;
-for (let i = 0; i < 20; i++) {
-  x = (x * 1103515245 + 12345) % 2 ** 31;
-  const at = x % made.length;
+if (PARTS.has("replay")) {
+  const made = incident(ENVELOPES);
+  Bun.gc(true);
+  const heapBefore = process.memoryUsage().heapUsed;
+  let t0 = performance.now();
+  const recorded = RecordedLog.of(made);
+  const loadMs = performance.now() - t0;
+  Bun.gc(true);
+  const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   t0 = performance.now();
-  recorded.treeAt(at);
-  seeks.push(performance.now() - t0);
+  const whole = replay(made);
+  const foldMs = performance.now() - t0;
+  void whole;
+  const seeks: number[] = [];
+  let x = 12345;
+  for (let i = 0; i < 20; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    const at = x % made.length;
+    t0 = performance.now();
+    recorded.treeAt(at);
+    seeks.push(performance.now() - t0);
+  }
+  console.log(
+    `replay of ${made.length.toLocaleString("en-US")} envelopes: loaded in ${Math.round(loadMs)} ms with ${recorded.checkpoints} checkpoints, ${Math.round(heapMb)} MB of heap beyond the envelopes; 20 random seeks median ${round(median(seeks))} ms, max ${round(Math.max(...seeks))} ms; one fold from the start (reference) ${Math.round(foldMs)} ms`,
+  );
+  out.replay = {
+    envelopes: made.length,
+    loadMs: Math.round(loadMs),
+    checkpoints: recorded.checkpoints,
+    heapMb: Math.round(heapMb),
+    seekMedianMs: round(median(seeks)),
+    seekMaxMs: round(Math.max(...seeks)),
+    fullFoldMs: Math.round(foldMs),
+  };
 }
-console.log(
-  `replay of ${made.length.toLocaleString("en-US")} envelopes: loaded in ${Math.round(loadMs)} ms with ${recorded.checkpoints} checkpoints, ${Math.round(heapMb)} MB of heap beyond the envelopes; 20 random seeks median ${round(median(seeks))} ms, max ${round(Math.max(...seeks))} ms; one fold from the start (reference) ${Math.round(foldMs)} ms`,
-);
-out.replay = {
-  envelopes: made.length,
-  loadMs: Math.round(loadMs),
-  checkpoints: recorded.checkpoints,
-  heapMb: Math.round(heapMb),
-  seekMedianMs: round(median(seeks)),
-  seekMaxMs: round(Math.max(...seeks)),
-  fullFoldMs: Math.round(foldMs),
-};
 console.log(JSON.stringify(out));
 process.exit(0);

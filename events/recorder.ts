@@ -129,6 +129,13 @@ export interface RecorderOptions {
   onBackpressure?: (on: boolean) => void;
   /** Told of each failed append (it is retried). */
   onError?: (error: unknown) => void;
+  /**
+   * Told of each batch as it is handed to the log, its seqs given (before the log confirms it). A resend
+   * after a failed append is told only when it carries envelopes not told before, and then whole: a
+   * listener skips what it had by seq. The live inspector folds these in memory rather than reading the
+   * log back.
+   */
+  onBatch?: (batch: readonly Envelope[]) => void;
 }
 
 /** What the recorder has done so far. */
@@ -170,6 +177,19 @@ export interface Recorder {
   stop(): void;
   /** Counters; `stats.backpressure` is the admission-control signal. */
   readonly stats: Readonly<RecorderStats>;
+  /** The seq of the last envelope handed to the log (0 before the first): what `onBatch` has told. */
+  readonly handedSeq: number;
+}
+
+/**
+ * The envelopes of some nodes' recorders as they are handed to the log, for whoever keeps a live view in
+ * memory (the inspector): no second read of what was just written.
+ */
+export interface EnvelopeFeed {
+  /** Calls `listener` with every batch handed to the log from now on, until the answer is called. */
+  watch(listener: (batch: readonly Envelope[]) => void): () => void;
+  /** The seq of `node`'s last envelope told to watchers so far (0 before its first). */
+  handedSeq(node: string): number;
 }
 
 /** What the recorder remembers of an actor between snapshots. */
@@ -365,8 +385,20 @@ export function createRecorder(options: RecorderOptions): Recorder {
     }
     while (inFlight.length < maxInFlight && sent < pending.length) {
       const batch = pending.slice(sent, sent + batchSize);
-      for (const envelope of batch) if (envelope.seq === 0) envelope.seq = nextSeq++;
+      let fresh = false;
+      for (const envelope of batch) {
+        if (envelope.seq !== 0) continue;
+        envelope.seq = nextSeq++;
+        fresh = true;
+      }
       sent += batch.length;
+      if (fresh && options.onBatch) {
+        try {
+          options.onBatch(batch); // a retried batch may hold envelopes told before: the listener skips by seq
+        } catch {
+          stats.inspectErrors++;
+        }
+      }
       const entry: InFlight = { count: batch.length, state: "pending" };
       inFlight.push(entry);
       log.append(batch).then(
@@ -454,11 +486,14 @@ export function createRecorder(options: RecorderOptions): Recorder {
       lagTimer = undefined;
     },
     stats,
+    get handedSeq() {
+      return nextSeq === undefined ? 0 : nextSeq - 1;
+    },
   };
 }
 
 /** All context fields of an actor's first snapshot, except its path (the envelope carries it). */
-function contextFields(context: unknown): Record<string, unknown> {
+export function contextFields(context: unknown): Record<string, unknown> {
   if (typeof context !== "object" || context === null) return {};
   const data: Record<string, unknown> = {};
   for (const key of Object.keys(context)) {

@@ -34,6 +34,8 @@ export interface ActorView {
   events: number;
   /** The seq of its last envelope. */
   lastSeq: number;
+  /** The tree generation that may change it in place (copy on write, `copyTree`); none: any. */
+  generation?: number;
 }
 
 /** A tunnel and its sessions, by local session id, and the sessions' PPP links (same keys). */
@@ -41,18 +43,21 @@ export interface TunnelView {
   actor?: ActorView;
   sessions: Record<string, ActorView>;
   ppp?: Record<string, ActorView>;
+  generation?: number;
 }
 
 /** A destination and its tunnels, by local tunnel id. */
 export interface DestinationView {
   actor?: ActorView;
   tunnels: Record<string, TunnelView>;
+  generation?: number;
 }
 
 /** A LAC's subscriber and its PPP link (docs/LAC.md: its own level under the system). */
 export interface SubscriberView {
   actor?: ActorView;
   ppp?: ActorView;
+  generation?: number;
 }
 
 /** One node (system), its destinations by "address:port", and a LAC's subscribers by line id. */
@@ -64,6 +69,7 @@ export interface NodeView {
   subscribers?: Record<string, SubscriberView>;
   /** The seq of the node's last envelope folded in. */
   lastSeq: number;
+  generation?: number;
 }
 
 /** The whole tree at one moment. */
@@ -73,6 +79,11 @@ export interface ActorTree {
   time: number | null;
   /** How many envelopes were folded in. */
   events: number;
+  /**
+   * Set once the tree shares parts with another (`copyTree`): a fold copies a node, destination,
+   * tunnel or actor view of another generation before changing it. Unset: everything is its own.
+   */
+  generation?: number;
 }
 
 /** Where an envelope names no destination (a tunnel or session path without one): the key used. */
@@ -85,9 +96,29 @@ export function initialTree(): ActorTree {
 
 /** Folds one envelope into the tree (in place; see the module comment) and returns the tree. */
 export function evolve(tree: ActorTree, envelope: Envelope): ActorTree {
+  evolveActor(tree, envelope);
+  return tree;
+}
+
+/** Folds one envelope into the tree (in place) and returns the view of the actor it is about. */
+export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
+  const g = tree.generation;
   let node = tree.nodes[envelope.node];
   if (!node) {
-    node = { node: envelope.node, destinations: {}, lastSeq: 0 };
+    node = {
+      node: envelope.node,
+      destinations: {},
+      lastSeq: 0,
+      ...(g === undefined ? {} : { generation: g }),
+    };
+    tree.nodes[envelope.node] = node;
+  } else if (g !== undefined && node.generation !== g) {
+    node = {
+      ...node,
+      destinations: { ...node.destinations },
+      ...(node.subscribers ? { subscribers: { ...node.subscribers } } : {}),
+      generation: g,
+    };
     tree.nodes[envelope.node] = node;
   }
   node.lastSeq = Math.max(node.lastSeq, envelope.seq);
@@ -102,95 +133,97 @@ export function evolve(tree: ActorTree, envelope: Envelope): ActorTree {
       node.destinations = {};
       node.subscribers = undefined;
     }
-    node.system = nextView(node.system, envelope);
-    return tree;
+    node.system = nextView(own(node.system, g), envelope, g);
+    return node.system;
   }
   const subscriberId = envelope.path.subscriber;
   if (subscriberId !== undefined) {
     node.subscribers ??= {};
     let subscriber = node.subscribers[subscriberId];
     if (!subscriber) {
-      subscriber = {};
+      subscriber = g === undefined ? {} : { generation: g };
+      node.subscribers[subscriberId] = subscriber;
+    } else if (g !== undefined && subscriber.generation !== g) {
+      subscriber = { ...subscriber, generation: g };
       node.subscribers[subscriberId] = subscriber;
     }
-    if (envelope.machine === "ppp") subscriber.ppp = nextView(subscriber.ppp, envelope);
-    else subscriber.actor = nextView(subscriber.actor, envelope);
-    return tree;
+    if (envelope.machine === "ppp") {
+      subscriber.ppp = nextView(own(subscriber.ppp, g), envelope, g);
+      return subscriber.ppp;
+    }
+    subscriber.actor = nextView(own(subscriber.actor, g), envelope, g);
+    return subscriber.actor;
   }
   const key = envelope.path.destination ?? UNKNOWN_DESTINATION;
   let destination = node.destinations[key];
   if (!destination) {
-    destination = { tunnels: {} };
+    destination = { tunnels: {}, ...(g === undefined ? {} : { generation: g }) };
+    node.destinations[key] = destination;
+  } else if (g !== undefined && destination.generation !== g) {
+    destination = { ...destination, tunnels: { ...destination.tunnels }, generation: g };
     node.destinations[key] = destination;
   }
   if (envelope.machine === "destination") {
-    destination.actor = nextView(destination.actor, envelope);
-    return tree;
+    destination.actor = nextView(own(destination.actor, g), envelope, g);
+    return destination.actor;
   }
-  const tunnelKey = String(envelope.path.tunnel ?? 0);
+  // Ids index the maps as numbers: the same property as their text, without parsing the text each time.
+  const tunnelKey = envelope.path.tunnel ?? 0;
   let tunnel = destination.tunnels[tunnelKey];
   if (!tunnel) {
-    tunnel = { sessions: {} };
+    tunnel = { sessions: {}, ...(g === undefined ? {} : { generation: g }) };
+    destination.tunnels[tunnelKey] = tunnel;
+  } else if (g !== undefined && tunnel.generation !== g) {
+    // A tunnel's sessions are copied once per generation that changes one of them (pointers only).
+    tunnel = {
+      ...tunnel,
+      sessions: { ...tunnel.sessions },
+      ...(tunnel.ppp ? { ppp: { ...tunnel.ppp } } : {}),
+      generation: g,
+    };
     destination.tunnels[tunnelKey] = tunnel;
   }
   if (envelope.machine === "tunnel") {
-    tunnel.actor = nextView(tunnel.actor, envelope);
-    return tree;
+    tunnel.actor = nextView(own(tunnel.actor, g), envelope, g);
+    return tunnel.actor;
   }
-  const sessionKey = String(envelope.path.session ?? 0);
+  const sessionKey = envelope.path.session ?? 0;
   if (envelope.machine === "ppp") {
     tunnel.ppp ??= {};
-    tunnel.ppp[sessionKey] = nextView(tunnel.ppp[sessionKey], envelope);
-    return tree;
+    const link = nextView(own(tunnel.ppp[sessionKey], g), envelope, g);
+    tunnel.ppp[sessionKey] = link;
+    return link;
   }
-  tunnel.sessions[sessionKey] = nextView(tunnel.sessions[sessionKey], envelope);
-  return tree;
+  const session = nextView(own(tunnel.sessions[sessionKey], g), envelope, g);
+  tunnel.sessions[sessionKey] = session;
+  return session;
 }
 
+/** The view itself when generation `g` may change it, else a copy that it may. */
+function own(view: ActorView | undefined, g: number | undefined): ActorView | undefined {
+  if (!view || g === undefined || view.generation === g) return view;
+  return { ...view, data: { ...view.data }, generation: g };
+}
+
+/** The last generation given (see ActorTree.generation). */
+let generations = 0;
+
 /**
- * A copy of a tree that later folds into either leave the other alone, at a fraction of structuredClone's
- * cost: `evolve` replaces an actor's top-level data fields and never changes a value inside one (nor a
- * path), so each actor's view and data object are copied and their values shared.
+ * A copy of a tree that later folds into either leave the other alone, in a time that does not grow
+ * with the actors: both trees share every node, destination, tunnel, subscriber and actor view, and each takes a
+ * new generation, so a fold into either copies what it changes first (copy on write: a changed actor's
+ * view, its tunnel's session map, once per generation). `evolve` replaces an actor's top-level data
+ * fields and never changes a value inside one (nor a path), so a copied view shares its values.
  */
 export function copyTree(tree: ActorTree): ActorTree {
-  const copyView = (view: ActorView): ActorView => ({ ...view, data: { ...view.data } });
-  const nodes: Record<string, NodeView> = {};
-  for (const [name, n] of Object.entries(tree.nodes)) {
-    const destinations: Record<string, DestinationView> = {};
-    for (const [key, d] of Object.entries(n.destinations)) {
-      const tunnels: Record<string, TunnelView> = {};
-      for (const [id, t] of Object.entries(d.tunnels)) {
-        const sessions: Record<string, ActorView> = {};
-        for (const [sid, s] of Object.entries(t.sessions)) sessions[sid] = copyView(s);
-        const tunnel: TunnelView = { ...(t.actor ? { actor: copyView(t.actor) } : {}), sessions };
-        if (t.ppp) {
-          tunnel.ppp = {};
-          for (const [sid, p] of Object.entries(t.ppp)) tunnel.ppp[sid] = copyView(p);
-        }
-        tunnels[id] = tunnel;
-      }
-      destinations[key] = { ...(d.actor ? { actor: copyView(d.actor) } : {}), tunnels };
-    }
-    const copied: NodeView = { ...n, ...(n.system ? { system: copyView(n.system) } : {}), destinations };
-    if (n.subscribers) {
-      const subscribers: Record<string, SubscriberView> = {};
-      for (const [id, s] of Object.entries(n.subscribers)) {
-        subscribers[id] = {
-          ...(s.actor ? { actor: copyView(s.actor) } : {}),
-          ...(s.ppp ? { ppp: copyView(s.ppp) } : {}),
-        };
-      }
-      copied.subscribers = subscribers;
-    }
-    nodes[name] = copied;
-  }
-  return { nodes, time: tree.time, events: tree.events };
+  tree.generation = ++generations;
+  return { nodes: { ...tree.nodes }, time: tree.time, events: tree.events, generation: ++generations };
 }
 
 /** The view of an actor after one more envelope. */
-function nextView(view: ActorView | undefined, envelope: Envelope): ActorView {
+function nextView(view: ActorView | undefined, envelope: Envelope, g: number | undefined): ActorView {
   if (!view) {
-    return {
+    const made: ActorView = {
       machine: envelope.machine,
       node: envelope.node,
       path: envelope.path,
@@ -203,6 +236,8 @@ function nextView(view: ActorView | undefined, envelope: Envelope): ActorView {
       events: 1,
       lastSeq: envelope.seq,
     };
+    if (g !== undefined) made.generation = g;
+    return made;
   }
   if (envelope.to !== view.state) {
     view.previous = view.state;

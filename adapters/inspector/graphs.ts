@@ -220,10 +220,14 @@ function graphOfTransitions(
   return { kind, source, states, edges: edges.list() };
 }
 
-/** A PPP link's phases (RFC 1661 §3.2): the phase graph the endpoint declares; a phase change has no single event. */
+/** A PPP link's phases (RFC 1661 §3.2): the phase graph the endpoint declares, with the events of each move. */
 function graphOfPhases(kind: string, source: string): MachineGraph {
   const states: GraphState[] = PPP_PHASES.map((id, i) => ({ id, initial: i === 0, final: id === "closed" }));
   const edges = new EdgeSet();
-  for (const from of PPP_PHASES) for (const to of PPP_PHASE_EDGES[from]) edges.add(from, to, "");
-  return { kind, source, states, edges: edges.list().map((e) => ({ ...e, events: [] })) };
+  for (const from of PPP_PHASES) {
+    for (const [to, events] of Object.entries(PPP_PHASE_EDGES[from])) {
+      for (const event of events ?? []) edges.add(from, to, event);
+    }
+  }
+  return { kind, source, states, edges: edges.list() };
 }

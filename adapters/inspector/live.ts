@@ -1,52 +1,96 @@
 /**
- * The live side of the inspector: the tree of a running node's actors, made the same way a replay makes
- * it (the fold of its event log, events/replay.ts), so the live page and the replay page show one thing
- * the same way, and the detail of an actor (its context as recorded, secrets redacted; its last cause;
- * its recent events) comes with no extra work on the node's hot path.
+ * The live side of the inspector: the tree of a running node's actors, in the shape a replay makes (the
+ * fold of envelopes, events/replay.ts), so the live page and the replay page show one thing the same
+ * way, and the detail of an actor (its context, secrets redacted on the way out; its last cause; its
+ * recent events) comes with no extra work on the node's hot path.
  *
- * Cost: nothing while no page is open. The first request starts a follow of each node's log (from the
- * start of its log: the fold forgets what came before the node's last start) and the tree is dropped,
- * and the follows stopped, IDLE_MS after the last request once no stream is open. Actors that reach a
- * final state are dropped from the live tree (a node in service ends millions of calls a day); the
- * replay keeps them.
+ * Cost: nothing while no page is open. The first request seeds the tree from the nodes' live actors
+ * (their XState snapshots, `L2tpNode.liveActors`: a node that ran for days is not folded from the start
+ * of its log) and from then on folds the recorders' own batches as they are handed to the log
+ * (`EnvelopeFeed`: in memory, no second read of what was just written). Counts per level and state are
+ * kept as envelopes fold (the state an envelope leaves is uncounted, the one it enters counted), so a
+ * refresh does not walk the tree. The tree is dropped, and the feed let go, IDLE_MS after the last
+ * request once no stream is open. Actors that reach a final state are dropped from the live tree (a
+ * node in service ends millions of calls a day); the replay keeps them.
+ *
+ * The seed is the actors' state at the moment of the first request, and the feed's seq at that moment
+ * (`handedSeq`) is where the tree stands in each node's log. Envelopes recorded before that moment but
+ * handed to the log after it are folded again over a state that already holds them: an envelope carries
+ * the state it enters and the context fields it sets, so folding it twice leaves the same state.
  */
 import process from "node:process";
-import type { Envelope } from "../../events/envelope.ts";
+import type { L2tpNode } from "../../actors/node.ts";
+import {
+  ENVELOPE_VERSION,
+  type Envelope,
+  type EnvelopePath,
+  type MachineKind,
+  machineOfPath,
+  stateValueToString,
+} from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
-import { type ActorTree, evolve, initialTree } from "../../events/replay.ts";
+import { contextFields, type EnvelopeFeed } from "../../events/recorder.ts";
+import {
+  type ActorTree,
+  type ActorView,
+  evolve,
+  evolveActor,
+  initialTree,
+  type NodeView,
+  type TunnelView,
+  UNKNOWN_DESTINATION,
+} from "../../events/replay.ts";
 import { isFinalState } from "./graphs.ts";
 import { BATCH_MS, type SeqVector, type StreamSubscriber } from "./stream.ts";
+import type { LevelCounts } from "./view.ts";
 
 /** How long the tree is kept after the last request while no stream is open. */
 export const IDLE_MS = 30_000;
 /** Envelopes kept in memory for recent events and for resuming streams. */
 export const RING_SIZE = 20_000;
+/** The cause of a seeded actor's first envelope: the page shows where its story in the tree began. */
+export const SEED_CAUSE = "inspector.seed";
+
+/** What the live source needs of a node: its name and its live actors (the seed). */
+export type SeedingNode = Pick<L2tpNode, "name" | "liveActors">;
 
 /** A live tree being kept up to date. */
 interface Watch {
   tree: ActorTree;
-  abort: AbortController;
-  /** The last envelopes, oldest first (a ring: `ringStart` is the oldest). */
+  /** Counts per node, per level and state, kept as envelopes fold. */
+  counts: Map<string, LevelCounts>;
+  /** Lets go of the feed. */
+  unwatch: () => void;
+  /** The last envelopes, oldest first (a ring: `ringStart` is the oldest), as recorded (not redacted). */
   ring: Envelope[];
   ringStart: number;
-  /** Resolves once everything the log held when the watch began is folded in. */
-  caughtUp: Promise<void>;
   subscribers: Set<StreamSubscriber>;
   timer: ReturnType<typeof setInterval>;
   lastUse: number;
   /** The seq folded in per node. */
   folded: SeqVector;
+  /** The seq each node's seed stands at (the ring holds what came after it). */
+  seeded: SeqVector;
+  /** Envelopes folded since the seed: the tree's version. */
+  version: number;
 }
 
-/** The live tree of the nodes that record to `log`, kept only while a page looks at it. */
+/** The live tree of `nodes`, whose recorders feed `feed` and store to `log`, kept only while a page looks. */
 export class LiveSource {
   readonly #log: EventLog;
-  readonly #nodes: readonly string[];
+  readonly #feed: EnvelopeFeed;
+  readonly #nodes: readonly SeedingNode[];
   readonly #idleMs: number;
   #watch: Watch | undefined;
 
-  constructor(log: EventLog, nodes: readonly string[], options: { idleMs?: number } = {}) {
+  constructor(
+    log: EventLog,
+    feed: EnvelopeFeed,
+    nodes: readonly SeedingNode[],
+    options: { idleMs?: number } = {},
+  ) {
     this.#log = log;
+    this.#feed = feed;
     this.#nodes = nodes;
     this.#idleMs = options.idleMs ?? IDLE_MS;
   }
@@ -56,35 +100,60 @@ export class LiveSource {
     return this.#watch !== undefined;
   }
 
-  /** The tree now (after catching up with the log), and its version (envelopes folded). */
-  async tree(): Promise<{ tree: ActorTree; version: number }> {
+  /** The tree now, and its version (envelopes folded since the seed, seed included). */
+  tree(): { tree: ActorTree; version: number } {
     const watch = this.#start();
-    await watch.caughtUp;
-    return { tree: watch.tree, version: watch.tree.events };
+    return { tree: watch.tree, version: watch.version };
   }
 
-  /** The last `limit` envelopes of one actor that are still in memory, newest last. */
-  recent(matches: (envelope: Envelope) => boolean, limit: number): Envelope[] {
+  /** Counts per level and state of every node, or of one. */
+  counts(node?: string): LevelCounts {
+    const watch = this.#start();
+    if (node !== undefined) return watch.counts.get(node) ?? emptyCounts();
+    const total = emptyCounts();
+    for (const counts of watch.counts.values()) {
+      for (const level of Object.keys(counts) as MachineKind[]) {
+        for (const [state, n] of Object.entries(counts[level])) {
+          total[level][state] = (total[level][state] ?? 0) + n;
+        }
+      }
+    }
+    return total;
+  }
+
+  /**
+   * The last `limit` envelopes of `node` that `matches`, newest last, as recorded: from memory, and for
+   * an actor older than the page's first request, from the log's last RING_SIZE envelopes before it
+   * (read only for this request, never on the node's hot path).
+   */
+  async recent(node: string, matches: (envelope: Envelope) => boolean, limit: number): Promise<Envelope[]> {
     const watch = this.#start();
     const out: Envelope[] = [];
     const ring = watch.ring;
     for (let i = 0; i < ring.length && out.length < limit; i++) {
       const envelope = ring[(watch.ringStart - 1 - i + ring.length * 2) % ring.length] as Envelope;
-      if (matches(envelope)) out.push(envelope);
+      if (envelope.node === node && matches(envelope)) out.push(envelope);
     }
-    return out.reverse();
+    out.reverse();
+    const seeded = watch.seeded[node] ?? 0;
+    if (out.length >= limit || seeded === 0) return out;
+    const before: Envelope[] = [];
+    for await (const envelope of this.#log.read({ node, fromSeq: Math.max(1, seeded - RING_SIZE + 1) })) {
+      if (envelope.seq > seeded) break;
+      if (matches(envelope)) before.push(envelope);
+    }
+    return [...before.slice(Math.max(0, before.length - (limit - out.length))), ...out];
   }
 
   /** Opens a stream to a page: what it missed since `from` (Last-Event-ID), then what comes. */
   async subscribe(subscriber: StreamSubscriber, from: SeqVector): Promise<void> {
     const watch = this.#start();
-    await watch.caughtUp;
-    for (const node of this.#nodes) {
+    for (const { name: node } of this.#nodes) {
       const after = from[node];
       if (after === undefined) continue;
       const oldest = this.#oldestKept(watch, node);
-      // What the ring no longer holds comes from the log itself.
-      if (oldest === undefined || after + 1 < oldest) {
+      // What the ring no longer holds (or never held: it starts at the seed) comes from the log itself.
+      if (after < (oldest ?? watch.folded[node] ?? 0) - 1) {
         for await (const envelope of this.#log.read({ node, fromSeq: after + 1 })) {
           if (oldest !== undefined && envelope.seq >= oldest) break;
           subscriber.push(envelope);
@@ -103,7 +172,7 @@ export class LiveSource {
     const watch = this.#watch;
     if (!watch) return;
     this.#watch = undefined;
-    watch.abort.abort();
+    watch.unwatch();
     clearInterval(watch.timer);
     for (const s of watch.subscribers) s.end();
   }
@@ -123,58 +192,100 @@ export class LiveSource {
       this.#watch.lastUse = Date.now();
       return this.#watch;
     }
-    const abort = new AbortController();
     const watch: Watch = {
       tree: initialTree(),
-      abort,
+      counts: new Map(),
+      unwatch: () => {},
       ring: [],
       ringStart: 0,
-      caughtUp: Promise.resolve(),
       subscribers: new Set(),
       timer: setInterval(() => this.#tick(watch), BATCH_MS),
       lastUse: Date.now(),
       folded: {},
+      seeded: {},
+      version: 0,
     };
+    // Seed and watch in one synchronous step: no batch is handed to the log between the two.
+    for (const node of this.#nodes) this.#seed(watch, node);
+    watch.unwatch = this.#feed.watch((batch) => {
+      try {
+        for (const envelope of batch) this.#fold(watch, envelope);
+      } catch (err) {
+        process.stderr.write(
+          `inspector: the live tree could not take an envelope: ${(err as Error).message}\n`,
+        );
+      }
+    });
     this.#watch = watch;
-    watch.caughtUp = Promise.all(this.#nodes.map((node) => this.#follow(watch, node))).then(() => {});
     return watch;
   }
 
-  /** Follows one node's log into the tree; resolves when what the log held at the start is folded in. */
-  async #follow(watch: Watch, node: string): Promise<void> {
-    const target = await this.#log.lastSeq(node);
-    let resolveCaughtUp: () => void = () => {};
-    const caughtUp = new Promise<void>((resolve) => {
-      resolveCaughtUp = resolve;
-    });
-    if (target === 0) resolveCaughtUp();
-    void (async () => {
-      try {
-        for await (const envelope of this.#log.follow({ node, signal: watch.abort.signal })) {
-          this.#fold(watch, envelope);
-          if (envelope.seq >= target) resolveCaughtUp();
-        }
-      } catch (err) {
-        if (!watch.abort.signal.aborted) {
-          process.stderr.write(`inspector: following ${node}'s events stopped: ${(err as Error).message}\n`);
-        }
-      } finally {
-        resolveCaughtUp();
-      }
-    })();
-    return caughtUp;
+  /** The node's live actors as first envelopes at the feed's seq now. */
+  #seed(watch: Watch, node: SeedingNode): void {
+    const seq = this.#feed.handedSeq(node.name);
+    const time = Date.now();
+    watch.counts.set(node.name, emptyCounts());
+    for (const actor of node.liveActors()) {
+      const { system: _, ppp, ...rest } = actor.path;
+      const path = rest as EnvelopePath;
+      const state = stateValueToString(actor.snapshot.value);
+      const envelope: Envelope = {
+        v: ENVELOPE_VERSION,
+        node: node.name,
+        seq,
+        time,
+        path,
+        machine: ppp === true ? "ppp" : machineOfPath(path),
+        from: null,
+        to: state,
+        cause: SEED_CAUSE,
+        data: contextFields(actor.snapshot.context),
+      };
+      this.#foldOne(watch, envelope);
+    }
+    watch.folded[node.name] = seq;
+    watch.seeded[node.name] = seq;
   }
 
   #fold(watch: Watch, envelope: Envelope): void {
-    evolve(watch.tree, envelope);
+    if (envelope.seq <= (watch.folded[envelope.node] ?? 0)) return; // told again (a retried batch), or in the seed
     watch.folded[envelope.node] = envelope.seq;
-    if (isFinalState(envelope.machine, envelope.to)) dropActor(watch.tree, envelope);
+    this.#foldOne(watch, envelope);
     if (watch.ring.length < RING_SIZE) watch.ring.push(envelope);
     else {
       watch.ring[watch.ringStart] = envelope;
       watch.ringStart = (watch.ringStart + 1) % RING_SIZE;
     }
     for (const s of watch.subscribers) s.push(envelope);
+  }
+
+  /** Folds one envelope into the tree and the counts. */
+  #foldOne(watch: Watch, envelope: Envelope): void {
+    watch.version++;
+    let counts = watch.counts.get(envelope.node);
+    if (!counts) {
+      counts = emptyCounts();
+      watch.counts.set(envelope.node, counts);
+    }
+    const tree = watch.tree;
+    if (envelope.machine === "system" && envelope.from === null && tree.nodes[envelope.node]?.system) {
+      // A new life of the node: evolve forgets what the previous one left open.
+      evolve(tree, envelope);
+      watch.counts.set(envelope.node, countNode(tree.nodes[envelope.node] as NodeView));
+      return;
+    }
+    const view = evolveActor(tree, envelope) as LiveView;
+    if (ended(envelope) || (view.counted === undefined && envelope.from !== null)) {
+      // Ended now; or a later envelope of an actor the tree no longer has (it ended, before the seed
+      // perhaps), which the fold just made again.
+      dropActor(tree, envelope, counts);
+      return;
+    }
+    if (view.counted === view.state) return;
+    const levelCounts = counts[envelope.machine];
+    if (view.counted !== undefined) uncount(levelCounts, view.counted);
+    count(levelCounts, view.state);
+    view.counted = view.state;
   }
 
   #tick(watch: Watch): void {
@@ -186,38 +297,129 @@ export class LiveSource {
   }
 }
 
-/** Removes an ended actor (and what is left below it) from the live tree. */
-function dropActor(tree: ActorTree, envelope: Envelope): void {
+/** Whether the actor ended with this envelope: a final state, or stopped (a PPP link stopped with its session). */
+function ended(envelope: Envelope): boolean {
+  const status = envelope.data.status;
+  return isFinalState(envelope.machine, envelope.to) || (status !== undefined && status !== "active");
+}
+
+function emptyCounts(): LevelCounts {
+  return { system: {}, destination: {}, tunnel: {}, session: {}, ppp: {}, subscriber: {} };
+}
+
+function count(counts: Record<string, number>, state: string): void {
+  counts[state] = (counts[state] ?? 0) + 1;
+}
+
+function uncount(counts: Record<string, number>, state: string): void {
+  const n = (counts[state] ?? 0) - 1;
+  if (n > 0) counts[state] = n;
+  else delete counts[state];
+}
+
+/** The counts of one node's part of the tree, walked (a new life of the node only). */
+function countNode(node: NodeView): LevelCounts {
+  const counts = emptyCounts();
+  const add = (level: Record<string, number>, view: LiveView | undefined) => {
+    if (!view) return;
+    count(level, view.state);
+    view.counted = view.state;
+  };
+  add(counts.system, node.system);
+  for (const s of Object.values(node.subscribers ?? {})) {
+    add(counts.subscriber, s.actor);
+    add(counts.ppp, s.ppp);
+  }
+  for (const d of Object.values(node.destinations)) {
+    add(counts.destination, d.actor);
+    for (const t of Object.values(d.tunnels)) {
+      add(counts.tunnel, t.actor);
+      for (const s of Object.values(t.sessions)) add(counts.session, s);
+      for (const p of Object.values(t.ppp ?? {})) add(counts.ppp, p);
+    }
+  }
+  return counts;
+}
+
+/** Removes an ended actor (and what is left below it) from the live tree and from the counts. */
+function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): void {
   const node = tree.nodes[envelope.node];
   if (!node) return;
   const p = envelope.path;
   switch (envelope.machine) {
     case "system":
       delete tree.nodes[envelope.node];
+      for (const level of Object.keys(counts) as MachineKind[]) counts[level] = {};
       return;
-    case "destination":
-      delete node.destinations[p.destination ?? "?"];
+    case "destination": {
+      const key = p.destination ?? UNKNOWN_DESTINATION;
+      const d = node.destinations[key];
+      if (!d) return;
+      uncountView(counts.destination, d.actor);
+      for (const t of Object.values(d.tunnels)) uncountTunnel(t, counts);
+      delete node.destinations[key];
       return;
-    case "tunnel":
-      delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)];
+    }
+    case "tunnel": {
+      const tunnels = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels;
+      const key = String(p.tunnel ?? 0);
+      const t = tunnels?.[key];
+      if (!t) return;
+      uncountTunnel(t, counts);
+      delete tunnels[key];
       return;
-    case "subscriber":
+    }
+    case "subscriber": {
+      const s = node.subscribers?.[p.subscriber ?? ""];
+      if (!s) return;
+      uncountView(counts.subscriber, s.actor);
+      uncountView(counts.ppp, s.ppp); // its PPP link ends with it
       delete node.subscribers?.[p.subscriber ?? ""];
       return;
-    case "ppp":
+    }
+    case "ppp": {
       if (p.subscriber !== undefined) {
         const s = node.subscribers?.[p.subscriber];
-        if (s) s.ppp = undefined;
+        if (s) {
+          uncountView(counts.ppp, s.ppp);
+          s.ppp = undefined;
+        }
         return;
       }
-      delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)]?.ppp?.[
-        String(p.session ?? 0)
-      ];
+      const links =
+        node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[String(p.tunnel ?? 0)]?.ppp;
+      const key = String(p.session ?? 0);
+      uncountView(counts.ppp, links?.[key]);
+      delete links?.[key];
       return;
-    case "session":
-      delete node.destinations[p.destination ?? "?"]?.tunnels[String(p.tunnel ?? 0)]?.sessions[
-        String(p.session ?? 0)
-      ];
+    }
+    case "session": {
+      const t = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[String(p.tunnel ?? 0)];
+      if (!t) return;
+      const key = String(p.session ?? 0);
+      uncountView(counts.session, t.sessions[key]);
+      delete t.sessions[key];
+      // A session's PPP link ends with it.
+      if (t.ppp?.[key]) {
+        uncountView(counts.ppp, t.ppp[key]);
+        delete t.ppp[key];
+      }
       return;
+    }
   }
+}
+
+/** A view of the live tree: the state it is counted under (none once it left the tree). */
+type LiveView = ActorView & { counted?: string };
+
+function uncountView(counts: Record<string, number>, view: LiveView | undefined): void {
+  if (view?.counted === undefined) return;
+  uncount(counts, view.counted);
+  view.counted = undefined;
+}
+
+function uncountTunnel(t: TunnelView, counts: LevelCounts): void {
+  uncountView(counts.tunnel, t.actor);
+  for (const s of Object.values(t.sessions)) uncountView(counts.session, s);
+  for (const p of Object.values(t.ppp ?? {})) uncountView(counts.ppp, p);
 }

@@ -4,9 +4,11 @@
  * outcome) and the density of events over time (the minimap).
  *
  * Seeking folds from checkpoints, never from the start: while loading, a copy of the tree is kept every
- * `max(MIN_CHECKPOINT_GAP, 2 × actors in the tree)` envelopes, so copying costs at most about half of
- * folding, and a seek copies one checkpoint and folds fewer envelopes than that gap. The last tree seeked
- * to is kept too: stepping and playing fold forward from it.
+ * CHECKPOINT_GAP envelopes, and a seek copies the checkpoint before it and folds fewer envelopes than
+ * that gap. Copies share what did not change (events/replay.ts copyTree: copy on write), so a copy costs
+ * no more for 250,000 actors than for ten, and the checkpoints together hold about what the envelopes
+ * changed, not one tree each. The last tree seeked to is kept too: stepping and playing fold forward
+ * from it.
  */
 import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
 import type { EventLog, ReadOptions } from "../../events/port.ts";
@@ -14,8 +16,8 @@ import { type ActorTree, copyTree, evolve, initialTree } from "../../events/repl
 import { isFinalState } from "./graphs.ts";
 import { actorText } from "./stream.ts";
 
-/** Fewest envelopes between two checkpoints. */
-export const MIN_CHECKPOINT_GAP = 10_000;
+/** Envelopes between two checkpoints: what a seek folds at most. */
+export const CHECKPOINT_GAP = 10_000;
 
 /** How a span ended. */
 export type SpanOutcome = "established" | "closed" | "failed" | "pending";
@@ -74,8 +76,6 @@ export class RecordedLog {
 
   #building: ActorTree = initialTree();
   #sinceCheckpoint = 0;
-  /** Envelopes until the next checkpoint: twice the actors of the tree at the last one (see the module comment). */
-  #gap = MIN_CHECKPOINT_GAP;
 
   /** Appends one envelope (in the log's order). */
   add(envelope: Envelope): void {
@@ -85,10 +85,9 @@ export class RecordedLog {
     this.#times.push(Math.max(last, envelope.time));
     evolve(this.#building, envelope);
     this.#sinceCheckpoint++;
-    if (this.#sinceCheckpoint >= this.#gap) {
+    if (this.#sinceCheckpoint >= CHECKPOINT_GAP) {
       this.#checkpoints.push({ index: index + 1, tree: copyTree(this.#building) });
       this.#sinceCheckpoint = 0;
-      this.#gap = Math.max(MIN_CHECKPOINT_GAP, 2 * actorCount(this.#building));
     }
     const actor = actorText(envelope.node, envelope.path, envelope.machine);
     let indices = this.#byActor.get(actor);
@@ -223,16 +222,4 @@ export class RecordedLog {
       span.outcome = span.establishedAt === undefined ? "failed" : "closed";
     }
   }
-}
-
-function actorCount(tree: ActorTree): number {
-  let count = 0;
-  for (const node of Object.values(tree.nodes)) {
-    count++;
-    for (const d of Object.values(node.destinations)) {
-      count++;
-      for (const t of Object.values(d.tunnels)) count += 1 + Object.keys(t.sessions).length;
-    }
-  }
-  return count;
 }

@@ -21,13 +21,15 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { L2tpNode } from "../../actors/node.ts";
 import type { PeerAddress } from "../../actors/ports.ts";
+import type { Envelope } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
+import type { EnvelopeFeed } from "../../events/recorder.ts";
 import { type ActorTree, replay } from "../../events/replay.ts";
 import { toEventJson } from "../../events/schema.ts";
 import { cause } from "../../machines/common.ts";
 import { parsePeer, readJson, reply } from "../admin/server.ts";
 import { machineGraphs } from "./graphs.ts";
-import { LiveSource } from "./live.ts";
+import { LiveSource, SEED_CAUSE } from "./live.ts";
 import type { RecordedLog } from "./recorded.ts";
 import { actorText, parseSeqVector, parseStreamFilter, StreamSubscriber } from "./stream.ts";
 import { type ActorAddress, CountsCache, childrenOf, findActor, ListCache, parseListQuery } from "./view.ts";
@@ -43,7 +45,7 @@ const MAX_CHILDREN = 1000;
 
 /** What the inspector looks at: live nodes (and their event log), or a recorded log. */
 export type InspectorSubject =
-  | { mode: "live"; log: EventLog; nodes: readonly L2tpNode[]; actions: boolean }
+  | { mode: "live"; log: EventLog; feed: EnvelopeFeed; nodes: readonly L2tpNode[]; actions: boolean }
   | { mode: "replay"; recorded: RecordedLog; source: string };
 
 /** The inspector's routes: `handle` answers a request under /inspector and returns false for any other. */
@@ -56,13 +58,7 @@ export interface Inspector {
 
 /** Makes the inspector of `subject`. */
 export function createInspector(subject: InspectorSubject): Inspector {
-  const live =
-    subject.mode === "live"
-      ? new LiveSource(
-          subject.log,
-          subject.nodes.map((n) => n.name),
-        )
-      : undefined;
+  const live = subject.mode === "live" ? new LiveSource(subject.log, subject.feed, subject.nodes) : undefined;
   const lists = new ListCache();
   const counts = new CountsCache();
   let page: { html: string; js: string } | undefined;
@@ -71,7 +67,7 @@ export function createInspector(subject: InspectorSubject): Inspector {
     params: URLSearchParams,
   ): Promise<{ tree: ActorTree; version: number; index: number }> => {
     if (live) {
-      const { tree, version } = await live.tree();
+      const { tree, version } = live.tree();
       return { tree, version, index: version };
     }
     const recorded = (subject as { recorded: RecordedLog }).recorded;
@@ -112,7 +108,7 @@ export function createInspector(subject: InspectorSubject): Inspector {
       return reply(res, 200, {
         at: index,
         time: tree.time,
-        counts: counts.counts(tree, version, address.node),
+        counts: live ? live.counts(address.node) : counts.counts(tree, version, address.node),
         ...children,
       });
     },
@@ -120,7 +116,9 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const query = parseListQuery(params);
       if (typeof query === "string") return reply(res, 400, { error: query });
       const { tree, version, index } = await moment(params);
-      return reply(res, 200, { at: index, ...lists.list(tree, version, query) });
+      // The counts give a path-ordered page its total without walking the whole list (view.ts).
+      const levels = live ? live.counts() : counts.counts(tree, version);
+      return reply(res, 200, { at: index, ...lists.list(tree, version, query, levels) });
     },
     "GET /inspector/api/actor": async (params, _req, res) => {
       const address = addressOf(params, true);
@@ -128,8 +126,9 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const { tree, index } = await moment(params);
       const name = actorName(address as ActorAddress);
       const recent = live
-        ? live.recent(
-            (e) => e.node === address.node && actorText(e.node, e.path, e.machine) === name,
+        ? await live.recent(
+            address.node as string,
+            (e) => actorText(e.node, e.path, e.machine) === name,
             RECENT_EVENTS,
           )
         : (subject as { recorded: RecordedLog }).recorded.recent(name, index, RECENT_EVENTS);
@@ -138,16 +137,19 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const ended = !found && live !== undefined && recent.length > 0;
       if (ended) found = findActor(replay(recent), address as ActorAddress);
       if (!found) return reply(res, 404, { error: `no such actor at this moment: ${name}` });
+      const entered = found.row.cause === SEED_CAUSE ? enteredBy(recent, found.row.state) : undefined;
       return reply(res, 200, {
         at: index,
         ended,
         ...found.row,
-        previous: found.view?.previous ?? null,
+        // An actor older than the page's first look: when and by what it entered its state, from its events.
+        ...(entered ? { since: entered.time, cause: entered.cause } : {}),
+        previous: (entered ? entered.from : found.view?.previous) ?? null,
         // Stored envelopes are redacted already; the walk again keeps a secret out of the page whatever the source.
         context: toEventJson(found.view?.data ?? {}),
         counters: live ? countersOf(subject as { nodes: readonly L2tpNode[] }, found.row) : undefined,
-        lastCause: (found.view?.data.cause as unknown) ?? null,
-        recent,
+        lastCause: toEventJson(found.view?.data.cause ?? null),
+        recent: recent.map(toEventJson),
       });
     },
     "GET /inspector/api/events": async (params, req, res) => {
@@ -264,6 +266,15 @@ function loadPage(): { html: string; js: string } {
       js: `console.error(${JSON.stringify(message)})`,
     };
   }
+}
+
+/** The last of `recent` that moved its actor into `state` (or first made it there). */
+function enteredBy(recent: readonly Envelope[], state: string): Envelope | undefined {
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const e = recent[i] as Envelope;
+    if (e.to === state && e.from !== state) return e;
+  }
+  return undefined;
 }
 
 /** The replay position a request names: `at` (envelopes folded in), `time` (ms), or the end. */

@@ -9,11 +9,20 @@
 import type { ServerResponse } from "node:http";
 import type { Envelope, EnvelopePath, MachineKind } from "../../events/envelope.ts";
 import { MACHINE_KINDS } from "../../events/envelope.ts";
+import { toEventJson } from "../../events/schema.ts";
 
-/** How often a subscriber's queued envelopes are written. */
-export const BATCH_MS = 200;
-/** Most envelopes one batch carries; the rest are counted as skipped. */
-export const MAX_BATCH = 500;
+/**
+ * How often a subscriber's queued envelopes are written: once a second, one write and one render of
+ * the page's lines per second, whatever the node's rate (bench/inspector: the page's browser shares the
+ * node's cores, and each batch costs it a parse and a render).
+ */
+export const BATCH_MS = 1000;
+/**
+ * Most envelopes one batch carries; the rest are counted as skipped. The page keeps its last 200 lines
+ * (page/app.ts MAX_STREAM_LINES): a larger batch would cost the node its encoding and the browser its
+ * parsing for lines nobody sees.
+ */
+export const MAX_BATCH = 200;
 
 /** The sequence reached per node: what a stream's event id carries. */
 export type SeqVector = Record<string, number>;
@@ -150,7 +159,8 @@ export class StreamSubscriber {
   /** Writes what was queued since the last flush as one SSE event. */
   flush(): void {
     if (this.#closed || !this.#changed) return;
-    const batch = { envelopes: this.#queue, skipped: this.#skipped };
+    // Envelopes as the log stores them (secrets redacted, bytes as hex): the live feed hands them as recorded.
+    const batch = { envelopes: this.#queue.map(toEventJson), skipped: this.#skipped };
     this.#queue = [];
     this.#skipped = 0;
     this.#changed = false;

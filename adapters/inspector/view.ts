@@ -392,8 +392,26 @@ export class ListCache {
   #tree: ActorTree | undefined;
   readonly #sorted = new Map<string, ActorRow[]>();
 
-  /** One page of the query over `tree`, whose content is identified by `version`. */
-  list(tree: ActorTree, version: number, query: ListQuery): { rows: ActorRow[]; total: number } {
+  /**
+   * One page of the query over `tree`, whose content is identified by `version`. With the tree's
+   * `counts`, a session or PPP list in path order without a search is answered by walking the tree
+   * only as far as the page (the tree's own order is path order, the counts give the total): what a
+   * live page asks on every refresh costs its page, not the whole list.
+   */
+  list(
+    tree: ActorTree,
+    version: number,
+    query: ListQuery,
+    counts?: LevelCounts,
+  ): { rows: ActorRow[]; total: number } {
+    if (
+      counts &&
+      query.sort === "path" &&
+      query.search === undefined &&
+      (query.level === "session" || query.level === "ppp")
+    ) {
+      return pageInPathOrder(tree, query, counts);
+    }
     if (version !== this.#version || tree !== this.#tree) {
       this.#version = version;
       this.#tree = tree;
@@ -414,13 +432,50 @@ export class ListCache {
       if (this.#sorted.size >= 8) this.#sorted.clear();
       this.#sorted.set(key, rows);
     }
-    const total = rows.length;
-    const start = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
-    const end = query.descending ? total - query.offset : query.offset + query.limit;
-    const page = rows.slice(start, Math.max(start, end));
-    if (query.descending) page.reverse();
-    return { rows: page, total };
+    return pageOf(rows, rows.length, query, 0);
   }
+}
+
+/** The rows of the query's page, from `rows` that hold the sorted list from position `first` on. */
+function pageOf(
+  rows: readonly ActorRow[],
+  total: number,
+  query: ListQuery,
+  first: number,
+): { rows: ActorRow[]; total: number } {
+  const start = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
+  const end = query.descending ? total - query.offset : query.offset + query.limit;
+  const page = rows.slice(start - first, Math.max(start, end) - first);
+  if (query.descending) page.reverse();
+  return { rows: page, total };
+}
+
+/** A page of a path-ordered list with no search, walked only up to the page's end; the total from `counts`. */
+function pageInPathOrder(
+  tree: ActorTree,
+  query: ListQuery,
+  counts: LevelCounts,
+): { rows: ActorRow[]; total: number } {
+  const byState = counts[query.level];
+  const total =
+    query.state !== undefined
+      ? (byState[query.state] ?? 0)
+      : Object.values(byState).reduce((sum, n) => sum + n, 0);
+  const start = query.descending ? Math.max(0, total - query.offset - query.limit) : query.offset;
+  const end = Math.max(start, query.descending ? total - query.offset : query.offset + query.limit);
+  const rows: ActorRow[] = [];
+  let index = 0;
+  for (const row of actorsOf(tree, new Set([query.level]))) {
+    if (index >= end) break;
+    if (query.state === undefined) {
+      if (index++ >= start) rows.push(row());
+      continue;
+    }
+    const r = row();
+    if (r.state !== query.state) continue;
+    if (index++ >= start) rows.push(r);
+  }
+  return pageOf(rows, total, query, start);
 }
 
 function matchesSearch(row: ActorRow, search: string): boolean {

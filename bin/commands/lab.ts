@@ -28,7 +28,6 @@ import {
 } from "../../adapters/inspector/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
-import type { EventLog } from "../../events/port.ts";
 import type { LacPolicy } from "../../machines/lac-decision.ts";
 import type { TunnelGroup } from "../../machines/tunnel-selection.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
@@ -817,7 +816,7 @@ export interface LabInspector {
 
 /** Serves the inspector of the lab's nodes on `listen` (`lab --inspect`, the e2e tests, bench/inspector). */
 export function serveLabInspector(listen: PeerAddress, actions: boolean): LabInspector {
-  let log: EventLog | undefined;
+  let recording: Recording | undefined;
   const nodes: L2tpNode[] = [];
   let resolveServed: (served: { server: InspectorServer; inspector: Inspector }) => void = () => {};
   let failServed: (err: unknown) => void = () => {};
@@ -828,14 +827,20 @@ export function serveLabInspector(listen: PeerAddress, actions: boolean): LabIns
   let started = false;
   return {
     observe: {
-      recording: (recording) => {
-        log = recording.log;
+      recording: (opened) => {
+        recording = opened;
       },
       created: (side, node) => {
         nodes.push(node);
         if (side !== "lac") return;
-        if (!log) throw new Error("lab --inspect needs an event log (--events)");
-        const inspector = createInspector({ mode: "live", log, nodes, actions });
+        if (!recording) throw new Error("lab --inspect needs an event log (--events)");
+        const inspector = createInspector({
+          mode: "live",
+          log: recording.log,
+          feed: recording,
+          nodes,
+          actions,
+        });
         started = true;
         serveInspector(inspector, listen, async (req, res) => {
           await handleAdminRequest(node, req, res);

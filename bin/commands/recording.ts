@@ -10,8 +10,15 @@
 import type { InspectionEvent } from "xstate";
 import type { Clock } from "../../actors/ports.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
+import type { Envelope } from "../../events/envelope.ts";
 import type { EventLog } from "../../events/port.ts";
-import { createRecorder, type LocatingNode, pathOfNode, type Recorder } from "../../events/recorder.ts";
+import {
+  createRecorder,
+  type EnvelopeFeed,
+  type LocatingNode,
+  pathOfNode,
+  type Recorder,
+} from "../../events/recorder.ts";
 
 /**
  * Envelopes queued per node before new work is refused. A burst is not a log that cannot keep up:
@@ -61,8 +68,8 @@ export interface RecordingSummary {
   appendFailures: number;
 }
 
-/** An open event log with the recorders of the nodes that write to it. */
-export interface Recording {
+/** An open event log with the recorders of the nodes that write to it (and their envelopes as a feed). */
+export interface Recording extends EnvelopeFeed {
   readonly log: EventLog;
   readonly where: string;
   /** Makes the recorder of node `name` (one per node). */
@@ -88,6 +95,7 @@ export async function openRecording(address: string, options: RecordingOptions):
   const log = await openEventLog(address, { nats: { window: 1024 } });
   const nodes: NodeRecording[] = [];
   const spells = { count: 0 };
+  const watchers = new Set<(batch: readonly Envelope[]) => void>();
   let closing: Promise<RecordingSummary> | undefined;
 
   const forNode = (name: string): NodeRecording => {
@@ -104,6 +112,9 @@ export async function openRecording(address: string, options: RecordingOptions):
       onBackpressure: (on) => {
         if (on) spells.count++;
         options.onBackpressure?.(name, on);
+      },
+      onBatch: (batch) => {
+        for (const watcher of watchers) watcher(batch);
       },
     });
     const recording: NodeRecording = {
@@ -148,6 +159,11 @@ export async function openRecording(address: string, options: RecordingOptions):
     log,
     where: log.description,
     forNode,
+    watch(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
+    handedSeq: (name) => nodes.find((n) => n.node === name)?.recorder.handedSeq ?? 0,
     close(flushTimeoutMs = 10_000) {
       closing ??= (async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;

@@ -169,6 +169,7 @@ export const run: Command = {
     const inspector = createInspector({
       mode: "live",
       log: recording.log,
+      feed: recording,
       nodes: [node],
       actions: values["inspect-actions"],
     });

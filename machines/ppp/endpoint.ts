@@ -45,14 +45,42 @@ export const PPP_PHASES: readonly PppPhase[] = [
   "closed",
 ];
 
-/** The phase graph (RFC 1661 §3.2 figure), for the inspector's drawing: from → the phases it can go to. */
-export const PPP_PHASE_EDGES: Readonly<Record<PppPhase, readonly PppPhase[]>> = {
-  establish: ["authenticate", "network", "terminate", "closed"],
-  authenticate: ["network", "terminate", "closed"],
-  network: ["opened", "terminate", "closed"],
-  opened: ["terminate", "closed"],
-  terminate: ["closed"],
-  closed: [],
+/**
+ * The phase graph (RFC 1661 §3.2 figure) with the events that move a link from one phase to another
+ * (the envelope's cause), for the inspector's drawing: from → to → events. The phase is derived from
+ * the automata (phaseOf), so a move has no single declaration in pppStep; test/machines/ppp checks that
+ * every move its scenarios make is listed here. Renegotiation goes back: a Configure-Request in the
+ * Authenticate phase restarts LCP (establish), one for IPCP when opened restarts IPCP (network).
+ */
+export const PPP_PHASE_EDGES: Readonly<
+  Record<PppPhase, Partial<Record<PppPhase, readonly PppEvent["type"][]>>>
+> = {
+  establish: {
+    // LCP opened: authenticate, or the Network phase when no protocol was agreed.
+    authenticate: ["frame"],
+    network: ["frame"],
+    terminate: ["frame", "close"],
+    closed: ["timer.lcp", "lowerDown", "close"],
+  },
+  authenticate: {
+    establish: ["frame"],
+    network: ["frame", "authenticated"],
+    terminate: ["frame", "authenticated", "timer.auth", "close"],
+    // A LAC's server ends once the subscriber authenticated: the LNS answers it (handOff).
+    closed: ["handOff", "lowerDown"],
+  },
+  network: {
+    opened: ["frame", "address"],
+    terminate: ["frame", "address", "close"],
+    closed: ["lowerDown"],
+  },
+  opened: {
+    network: ["frame"],
+    terminate: ["frame", "close"],
+    closed: ["lowerDown", "keepaliveFailed"],
+  },
+  terminate: { closed: ["frame", "timer.lcp", "lowerDown"] },
+  closed: {},
 };
 
 /** Where a link's context keeps its settings (see PppContext). */

@@ -149,6 +149,13 @@ describe("inspector page in Chromium", () => {
         expect(await shownCount(b.page, "ppp", "opened")).toBe(sessions * 2);
         await b.page.locator("[data-testid=to-ppp]").click();
         await b.page.waitForSelector('[data-testid=statechart][data-kind=ppp][data-active="opened"]');
+        // The link's context: the address the LNS's pool gave the subscriber, and the user.
+        await b.page.waitForFunction(() =>
+          /"address": "\d+\.\d+\.\d+\.\d+"/.test(
+            document.querySelector("[data-testid=context]")?.textContent ?? "",
+          ),
+        );
+        await b.shot("live-ppp-opened");
         await b.page.locator("[data-testid=list-row]").first().click();
         await b.page.waitForSelector(
           '[data-testid=statechart][data-kind=session][data-active="established"]',

@@ -148,15 +148,59 @@ describe("replay: given these events, then this tree", () => {
 });
 
 describe("copyTree", () => {
+  /** A tree as plain data, without the copy-on-write generations (a fold from the start has none). */
+  const plain = (tree: unknown): unknown =>
+    JSON.parse(JSON.stringify(tree, (key, value) => (key === "generation" ? undefined : value)));
+
   test("a copy equals the tree, and folding into either leaves the other as it was", () => {
     const events = story();
     const tree = replay(events.slice(0, 8));
     const copy = copyTree(tree);
-    expect(copy).toEqual(structuredClone(tree));
-    const before = structuredClone(tree);
+    expect(plain(copy)).toEqual(plain(tree));
+    const before = plain(tree);
     for (const e of events.slice(8)) evolve(copy, e);
-    expect(tree).toEqual(before);
-    expect(copy).toEqual(replay(events));
+    expect(plain(tree)).toEqual(before);
+    expect(plain(copy)).toEqual(plain(replay(events)));
+    // And the other way: folding into the original leaves the copy as it was.
+    const original = replay(events.slice(0, 8));
+    const kept = copyTree(original);
+    for (const e of events.slice(8)) evolve(original, e);
+    expect(plain(kept)).toEqual(before);
+    expect(plain(original)).toEqual(plain(replay(events)));
+  });
+
+  test("a LAC's subscribers and their PPP links are copied on write too", () => {
+    const { ev: at } = envelopesOf("lac");
+    const line = { subscriber: "sim:1" };
+    const link = { subscriber: "sim:1", ppp: true } as never;
+    const first = [
+      at(1, "system", {}, null, "running", "xstate.init"),
+      at(2, "subscriber", line, null, "deciding", "xstate.init", { user: "u@isp" }),
+      at(3, "ppp", link, null, "establish", "xstate.init"),
+    ];
+    const then = [
+      at(4, "ppp", link, "establish", "authenticate", "frame"),
+      at(5, "subscriber", line, "deciding", "tunnelled", "decided", { lns: "127.0.0.2:1701" }),
+    ];
+    const tree = replay(first);
+    const before = plain(tree);
+    const copy = copyTree(tree);
+    for (const e of then) evolve(copy, e);
+    expect(plain(tree)).toEqual(before);
+    expect(plain(copy)).toEqual(plain(replay([...first, ...then])));
+    expect(copy.nodes.lac?.subscribers?.["sim:1"]?.ppp?.state).toBe("authenticate");
+  });
+
+  test("a copy of a copy, folded in turn, shares what did not change and keeps every tree apart", () => {
+    const events = story();
+    const first = replay(events.slice(0, 5));
+    const second = copyTree(first);
+    for (const e of events.slice(5, 9)) evolve(second, e);
+    const third = copyTree(second);
+    for (const e of events.slice(9)) evolve(third, e);
+    expect(plain(first)).toEqual(plain(replay(events.slice(0, 5))));
+    expect(plain(second)).toEqual(plain(replay(events.slice(0, 9))));
+    expect(plain(third)).toEqual(plain(replay(events)));
   });
 });
 

@@ -49,7 +49,13 @@ async function pair(actions: boolean): Promise<Pair> {
     { transport: network.bind("10.0.0.2", 1701), clock, random, ...lacRec },
   );
   lacRec.attach(lac);
-  const inspector = createInspector({ mode: "live", log: recording.log, nodes: [lac, lns], actions });
+  const inspector = createInspector({
+    mode: "live",
+    log: recording.log,
+    feed: recording,
+    nodes: [lac, lns],
+    actions,
+  });
   const admin = await startAdminServer(
     lns,
     { address: "127.0.0.1", port: 0 },
@@ -149,13 +155,22 @@ describe("inspector routes (live)", () => {
       state: string;
       context: Record<string, unknown>;
       counters: Record<string, number>;
-      recent: { to: string }[];
+      cause: string;
+      since: number;
+      recent: { to: string; from: string | null; cause: string; time: number }[];
     }>(
       `${admin.url}/inspector/api/actor?node=${t.node}&destination=${t.destination}&tunnel=${t.tunnel}&session=${t.session}`,
     );
     expect(detail.body.state).toBe("established");
     expect(detail.body.counters).toEqual({ packetsIn: 0, packetsOut: 0 });
     expect(detail.body.recent.at(-1)?.to).toBe("established");
+    // Established before the page's first look: when and by what, from its events, not the seed.
+    const entered = [...detail.body.recent]
+      .reverse()
+      .find((e) => e.to === "established" && e.from !== "established");
+    expect(entered).toBeDefined();
+    expect(detail.body.cause).toBe(entered?.cause as string);
+    expect(detail.body.since).toBe(entered?.time as number);
     const tunnelDetail = await getJson<{ context: Record<string, unknown>; admin: string }>(
       `${admin.url}/inspector/api/actor?node=lac&destination=${t.destination}&tunnel=${t.tunnel}`,
     );

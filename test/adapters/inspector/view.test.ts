@@ -1,6 +1,6 @@
 /** Lists over a tree: path order without a sort, other orders sorted, filters and paging. */
 import { expect, test } from "bun:test";
-import { ListCache, type ListQuery } from "../../../adapters/inspector/view.ts";
+import { ListCache, type ListQuery, levelCounts } from "../../../adapters/inspector/view.ts";
 import { replay } from "../../../events/replay.ts";
 import { envelopesOf } from "../../events/envelopes.ts";
 
@@ -48,4 +48,35 @@ test("a path-ordered list is in path order whatever order the actors appeared in
   ]);
   const search = new ListCache().list(tree, 1, query({ search: "127.0.0.2:1701/45/" }));
   expect(search.total).toBe(3);
+});
+
+test("a path-ordered page walked only as far as the page (totals from the counts) is the page of the whole list", () => {
+  const { ev } = envelopesOf("lns");
+  const envelopes = [];
+  let time = 0;
+  for (const d of ["127.0.0.3:1701", "127.0.0.2:1701"]) {
+    for (const t of [12, 3]) {
+      for (let s = 1; s <= 40; s++) {
+        const path = { destination: d, tunnel: t, session: s };
+        envelopes.push(ev(time++, "session", path, null, "wait-connect", "x"));
+        if (s % 3 !== 0) envelopes.push(ev(time++, "session", path, "wait-connect", "established", "y"));
+      }
+    }
+  }
+  const tree = replay(envelopes);
+  const counts = levelCounts(tree);
+  for (const q of [
+    query({}),
+    query({ offset: 30, limit: 25 }),
+    query({ descending: true, offset: 7, limit: 30 }),
+    query({ state: "established", offset: 50, limit: 40 }),
+    query({ state: "wait-connect", descending: true, offset: 3, limit: 10 }),
+    query({ state: "none-such" }),
+    query({ offset: 158, limit: 10 }),
+  ]) {
+    const walked = new ListCache().list(tree, 1, q, counts);
+    const whole = new ListCache().list(tree, 1, q);
+    expect(walked).toEqual(whole);
+  }
+  expect(new ListCache().list(tree, 1, query({ state: "established" }), counts).total).toBe(108);
 });

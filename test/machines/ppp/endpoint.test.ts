@@ -3,16 +3,18 @@
  * scripted peer for the cases a well-behaved client never shows (unknown protocol and code, looped
  * link, silence, Naks).
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { PppDisconnectCode } from "../../../machines/ppp/disconnect.ts";
 import {
   PPP_DEFAULTS,
+  PPP_PHASE_EDGES,
   type PppContext,
   type PppEffect,
   type PppEvent,
   type PppInput,
   type PppSettings,
+  phaseOf,
   pppStart,
   pppStep,
 } from "../../../machines/ppp/endpoint.ts";
@@ -41,6 +43,18 @@ const path = { system: "t", ppp: true as const };
 
 type Frame = { protocol: number; payload: Uint8Array };
 
+/** Every change of phase the scenarios below made: "from event to". */
+const moves = new Set<string>();
+
+// The inspector draws a link's phases from PPP_PHASE_EDGES: every move made here must be drawn there.
+afterAll(() => {
+  const drawn = Object.entries(PPP_PHASE_EDGES).flatMap(([from, tos]) =>
+    Object.entries(tos).flatMap(([to, events]) => (events ?? []).map((event) => `${from} ${event} ${to}`)),
+  );
+  expect([...moves].filter((move) => !drawn.includes(move))).toEqual([]);
+  expect(moves.size).toBeGreaterThan(5);
+});
+
 /** One endpoint: its context, the effects not yet taken, and the links' ups and ends seen. */
 class End {
   c: PppContext;
@@ -53,7 +67,10 @@ class End {
     this.c = pppStart(input, this.effects);
   }
   step(event: PppEvent): void {
+    const from = phaseOf(this.c);
     this.c = pppStep(this.c, event, this.effects);
+    const to = phaseOf(this.c);
+    if (from !== to) moves.add(`${from} ${event.type} ${to}`);
   }
   /** Hands a frame of the peer to this endpoint. */
   receive(f: Frame): void {

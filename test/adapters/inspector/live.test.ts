@@ -1,0 +1,119 @@
+/**
+ * The live source (adapters/inspector/live.ts) on a LAC and an LNS over the memory network: seeded from
+ * the nodes' live actors when the first page asks, then fed by the recorders' own batches. The event
+ * log it is given refuses every read, so the tree cannot come from reading the log back; the counts
+ * kept as envelopes fold are checked against a walk of the tree after calls open and close.
+ */
+import { afterEach, expect, test } from "bun:test";
+import { createNode } from "../../../actors/node.ts";
+import { SimulatedClock } from "../../../adapters/clock/index.ts";
+import { LiveSource } from "../../../adapters/inspector/index.ts";
+import { SEED_CAUSE } from "../../../adapters/inspector/live.ts";
+import { levelCounts } from "../../../adapters/inspector/view.ts";
+import { SeededRandom } from "../../../adapters/random/index.ts";
+import { MemoryNetwork } from "../../../adapters/udp/index.ts";
+import { openRecording } from "../../../bin/commands/recording.ts";
+import type { EventLog } from "../../../events/port.ts";
+
+let cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+async function settle(clock: SimulatedClock, ms = 2000): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    clock.advance(50);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+test("the live tree is seeded from the live actors and follows the recorders without reading the log", async () => {
+  const clock = new SimulatedClock();
+  const random = new SeededRandom(11);
+  const network = new MemoryNetwork({ clock, random });
+  const recording = await openRecording("memory:", { clock });
+  const lnsRec = recording.forNode("lns");
+  const lacRec = recording.forNode("lac");
+  const lns = createNode(
+    { name: "lns", hostName: "lns.test", destinations: [{ address: "10.0.0.2", secret: "s3cret" }] },
+    { transport: network.bind("10.0.0.1", 1701), clock, random, ...lnsRec },
+  );
+  lnsRec.attach(lns);
+  const lac = createNode(
+    {
+      name: "lac",
+      hostName: "lac.test",
+      destinations: [{ address: "10.0.0.1", port: 1701, secret: "s3cret" }],
+    },
+    { transport: network.bind("10.0.0.2", 1701), clock, random, ...lacRec },
+  );
+  lacRec.attach(lac);
+  const reads: string[] = [];
+  const refusing: EventLog = {
+    ...recording.log,
+    description: recording.log.description,
+    read: (options) => {
+      reads.push(`read ${JSON.stringify(options)}`);
+      throw new Error("the live source read the log back");
+    },
+    follow: (options) => {
+      reads.push(`follow ${JSON.stringify(options)}`);
+      throw new Error("the live source followed the log");
+    },
+  };
+  const live = new LiveSource(refusing, recording, [lac, lns]);
+  cleanup.push(async () => {
+    live.stop();
+    void lac.close();
+    void lns.close();
+    await settle(clock, 5000);
+    await recording.close(100);
+  });
+
+  const destination = { destination: { address: "10.0.0.1", port: 1701 } };
+  const before = [1, 2, 3].map(() => lac.openSession(destination));
+  await settle(clock);
+  const calls = [];
+  for (const c of before) calls.push(await c);
+  expect(calls.every((c) => c.ok)).toBe(true);
+  expect(live.watching).toBe(false);
+
+  // The first look: the actors that live now, each at the feed's seq of this moment.
+  const seeded = live.tree().tree;
+  expect(live.counts().session).toEqual({ established: 6 });
+  expect(live.counts("lac").tunnel).toEqual({ established: 1 });
+  expect(levelCounts(seeded)).toEqual(live.counts());
+  const lacSessions = Object.values(seeded.nodes.lac?.destinations["10.0.0.1:1701"]?.tunnels ?? {})[0]
+    ?.sessions;
+  expect(Object.values(lacSessions ?? {}).map((s) => s.cause)).toEqual([SEED_CAUSE, SEED_CAUSE, SEED_CAUSE]);
+
+  // From then on, the recorders' batches: two more calls, one of the first three closed.
+  const more = [1, 2].map(() => lac.openSession(destination));
+  const first = calls[0];
+  if (!first?.ok) throw new Error("the first call failed");
+  lac.closeSession(first.tunnelId, first.sessionId);
+  await settle(clock);
+  for (const c of more) expect((await c).ok).toBe(true);
+  const { tree } = live.tree();
+  expect(live.counts().session).toEqual({ established: 8 });
+  expect(levelCounts(tree)).toEqual(live.counts());
+  const sessions =
+    Object.values(tree.nodes.lac?.destinations["10.0.0.1:1701"]?.tunnels ?? {})[0]?.sessions ?? {};
+  expect(Object.keys(sessions)).not.toContain(String(first.sessionId)); // closed: gone from the live tree
+  expect(Object.values(sessions).filter((s) => s.cause !== SEED_CAUSE)).toHaveLength(2);
+
+  // Closing the tunnel takes its sessions out of the counts with it.
+  lac.closeTunnel(first.tunnelId);
+  await settle(clock);
+  expect(live.counts("lac")).toEqual({
+    system: { running: 1 },
+    destination: live.counts("lac").destination,
+    tunnel: {},
+    session: {},
+    ppp: {},
+    subscriber: {},
+  });
+  expect(levelCounts(live.tree().tree)).toEqual(live.counts());
+  expect(reads).toEqual([]);
+});
