@@ -149,6 +149,8 @@ export interface NodeSnapshot {
     /** Tunnels peers asked for that are still in their handshake, and the source addresses they came from. */
     halfOpenTunnels: number;
     halfOpenAddresses: number;
+    /** Tunnel-id-0 datagrams of unnamed peers waiting for a turn (a flood's backlog, `#waits`). */
+    waitingSccrqs: number;
   };
   stats: RouterStats;
   /** Control-channel counters summed over every tunnel, live or ended (RFC 2661 §5.8). */
@@ -552,6 +554,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
         pendingRequests: pendingRequests(this.destinations),
         halfOpenTunnels: this.rt.halfOpen.total,
         halfOpenAddresses: this.rt.halfOpen.addresses,
+        waitingSccrqs: this.#waiting.length - this.#waitingHead,
       },
       stats: { ...this.rt.stats },
       channels: this.#channelTotals(),

@@ -195,6 +195,25 @@ export function createNodeMetrics(clock: Clock): NodeMetrics {
       out.sample("l2tp_control_retransmissions_total", {}, snapshot.channels.retransmitted);
 
       const st = snapshot.stats;
+      const r = snapshot.registries;
+      out.family(
+        "l2tp_half_open_tunnels",
+        "gauge",
+        "Tunnels peers asked for that are still in their handshake.",
+      );
+      out.sample("l2tp_half_open_tunnels", {}, r.halfOpenTunnels);
+      out.family(
+        "l2tp_sccrqs_waiting",
+        "gauge",
+        "SCCRQs of peers no profile names, waiting for a turn (a flood's backlog; established tunnels go first).",
+      );
+      out.sample("l2tp_sccrqs_waiting", {}, r.waitingSccrqs);
+      out.family(
+        "l2tp_half_open_refused_total",
+        "counter",
+        "SCCRQs refused because a half-open limit was reached (StopCCN result 2, error 4).",
+      );
+      out.sample("l2tp_half_open_refused_total", {}, st.halfOpenRefused);
       out.family(
         "l2tp_malformed_packets_total",
         "counter",

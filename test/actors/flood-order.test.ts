@@ -32,11 +32,16 @@ describe("a flood of SCCRQs from unnamed peers", () => {
     // Every datagram takes the same 1 ms, so those sent at one instant arrive at one instant, in order.
     lab.net.setDefaultLink({ delayMs: 1 });
     const lac = lab.node(LAC.address, lacConfig());
-    // When the LNS hands the data on, how many of the flood's tunnels it has made.
+    // When the LNS hands the data on, how many of the flood's tunnels it has made, and how many wait.
     const halfOpenAtData: number[] = [];
+    const waitingAtData: number[] = [];
     const lns = lab.node(LNS.address, lnsConfig({ maxHalfOpenTunnels: 1000, maxHalfOpenPerAddress: 1000 }), {
       deps: {
-        onData: () => halfOpenAtData.push(lns.snapshot({ sessions: false }).registries.halfOpenTunnels),
+        onData: () => {
+          const { registries } = lns.snapshot({ sessions: false });
+          halfOpenAtData.push(registries.halfOpenTunnels);
+          waitingAtData.push(registries.waitingSccrqs);
+        },
       },
     });
     const call = await lab.until(lac.openSession({ destination: LNS }));
@@ -51,7 +56,10 @@ describe("a flood of SCCRQs from unnamed peers", () => {
 
     // 16 SCCRQs decoded in the turn that read the burst, then the data, then the rest in later turns.
     expect(halfOpenAtData).toEqual([16]);
-    expect(lns.snapshot({ sessions: false }).registries.halfOpenTunnels).toBe(100);
+    expect(waitingAtData).toEqual([84]);
+    const after = lns.snapshot({ sessions: false }).registries;
+    expect(after.halfOpenTunnels).toBe(100);
+    expect(after.waitingSccrqs).toBe(0);
     await lab.closeAll();
   });
 

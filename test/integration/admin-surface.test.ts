@@ -49,6 +49,9 @@ const FAMILIES: Record<string, string> = {
   l2tp_control_messages_total: "counter",
   l2tp_control_retransmissions_total: "counter",
   l2tp_malformed_packets_total: "counter",
+  l2tp_half_open_tunnels: "gauge",
+  l2tp_sccrqs_waiting: "gauge",
+  l2tp_half_open_refused_total: "counter",
   l2tp_event_log_lag_seconds: "gauge",
   l2tp_event_log_backlog: "gauge",
   l2tp_build_info: "gauge",
@@ -236,6 +239,9 @@ destinations: [{ address: 127.0.0.1, port: ${udp}, secret: ${TUNNEL_SECRET}, hid
     ).toBe(1);
     expect(value(text, "l2tp_control_retransmissions_total", {})).toBe(0);
     expect(value(text, "l2tp_malformed_packets_total", { reason: "not_l2tpv2" })).toBe(0);
+    expect(value(text, "l2tp_half_open_tunnels", {})).toBe(0);
+    expect(value(text, "l2tp_sccrqs_waiting", {})).toBe(0);
+    expect(value(text, "l2tp_half_open_refused_total", {})).toBe(0);
     expect(value(text, "l2tp_event_log_backlog", {})).toBeGreaterThanOrEqual(0);
     expect(value(text, "l2tp_build_info", {})).toBe(1);
     if (role === "lns") {

@@ -15,6 +15,7 @@ export const EMPTY_REGISTRIES: NodeSnapshot["registries"] = {
   pendingRequests: 0,
   halfOpenTunnels: 0,
   halfOpenAddresses: 0,
+  waitingSccrqs: 0,
 };
 
 /** Expects each of these registries (one per node) to be empty. */
