@@ -52,8 +52,10 @@ export interface OurNode {
   readonly wiringErrors: unknown[];
   /** Resolves with the first truthy value of `probe`, polled every 10 ms; rejects after `timeoutMs`. */
   waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs?: number): Promise<T>;
-  /** Our packets, one line each, for failure messages. */
+  /** Our packets (control and data), one line each, for failure messages. */
   trace(): string;
+  /** When the node started (epoch ms): the trace's times count from here. */
+  readonly startedAt: number;
   /** Closes the node, then its socket; resolves with the registries after the node ended. */
   close(): Promise<NodeSnapshot["registries"]>;
 }
@@ -148,6 +150,7 @@ export async function startOurNode(
     pppEndings,
     wiringErrors,
     trace,
+    startedAt: start,
     async waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

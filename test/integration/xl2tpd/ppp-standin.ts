@@ -157,6 +157,8 @@ export function parsePppdOptions(args: readonly string[], readFile: (path: strin
 export type StandInReport =
   | {
       event: "started";
+      /** When it started (epoch ms): how late after xl2tpd's ICCN, on a loaded machine. */
+      startedAt: number;
       tty: string;
       args: string[];
       user?: string;
@@ -502,6 +504,7 @@ function main(): void {
   }
   standIn.report({
     event: "started",
+    startedAt: Date.now(),
     tty,
     args,
     ...(options.user !== undefined ? { user: options.user } : {}),

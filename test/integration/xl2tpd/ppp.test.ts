@@ -50,6 +50,17 @@ const BOB_FRAMED_IP = "10.77.0.9";
 const DNS = ["10.10.0.53", "10.10.0.54"];
 /** A short restart timer: the LNS's Stopping after the subscriber's Terminate-Request lasts this long. */
 const RESTART_MS = 500;
+/**
+ * The LNS's Max-Configure (RFC 1661 §4.6): with RESTART_MS it keeps asking the client for 30 s, the budget
+ * of the defaults (10 × 3 s). The RFC's 10 with the short timer is 5 s, and the client starts only after
+ * xl2tpd has sent its ICCN (a shell, stty, then Bun loading the stand-in): on a loaded machine that can
+ * outlast 5 s, the LNS gives up (its CDN says "LCP: the peer did not answer") and no LCP ever comes up.
+ */
+const LCP_MAX_CONFIGURE = 60;
+/** How long a test waits for one step of the client (LCP, authentication, IPCP, …), generous for CI. */
+const STEP_TIMEOUT_MS = 20_000;
+/** Each test's own limit: several steps, each bounded above. */
+const TEST_TIMEOUT_MS = 60_000;
 
 // --- what each test started, stopped even when the test failed half-way ------------------------------
 
@@ -106,7 +117,13 @@ async function startLns(
 ): Promise<{ lns: OurNode; echo: EchoDataPlane }> {
   const profile: DestinationProfile = { address: XL2TPD_ADDRESS, peerHostName: "lac.test", secret: SECRET };
   const ppp: PppNodeConfig = {
-    lns: { authProtocols, localAddress: LNS_PPP_ADDRESS, restartMs: RESTART_MS, dns: DNS },
+    lns: {
+      authProtocols,
+      localAddress: LNS_PPP_ADDRESS,
+      restartMs: RESTART_MS,
+      maxConfigure: LCP_MAX_CONFIGURE,
+      dns: DNS,
+    },
     pools: [POOL],
     accounting: { enabled: true },
     ...extra,
@@ -126,7 +143,10 @@ async function startLns(
 
 /** The stand-in's report file for one test, and how to read it. */
 class Report {
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly lns: OurNode,
+  ) {}
 
   lines(): StandInReportLine[] {
     return readStandInReport(this.file);
@@ -136,23 +156,59 @@ class Report {
   async wait<E extends StandInReport["event"]>(
     event: E,
     xl2tpd: Xl2tpd,
-    timeoutMs = 8000,
+    timeoutMs = STEP_TIMEOUT_MS,
   ): Promise<Extract<StandInReport, { event: E }> & { pid: number; ms: number }> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines().find((l) => l.event === event);
       if (found) return found as Extract<StandInReport, { event: E }> & { pid: number; ms: number };
-      if (Date.now() > deadline) {
-        throw xl2tpd.failure(
-          `ran a stand-in that reported no ${event} within ${timeoutMs} ms\n${this.text()}`,
-        );
-      }
+      if (Date.now() > deadline) throw this.failure(`reported no ${event} within ${timeoutMs} ms`, xl2tpd);
       await new Promise((done) => setTimeout(done, 20));
     }
   }
 
+  /**
+   * Everything needed to tell where a call stalled, for a failure message: the client's report (what it
+   * saw, when it started), our LNS's PPP state and every control and data packet at its socket, and
+   * xl2tpd's log with the stand-in's own lines (which say when it started and what it dropped).
+   */
+  failure(what: string, xl2tpd: Xl2tpd): Error {
+    const ppp = {
+      sessions: sessionsOf(this.lns).map((s) => s.ppp),
+      stats: this.lns.node.snapshot().ppp,
+      endings: this.lns.pppEndings,
+    };
+    const started = this.lines().find((l) => l.event === "started");
+    return xl2tpd.failure(
+      [
+        `ran a stand-in that ${what}`,
+        started?.event === "started"
+          ? `(it started at ${started.startedAt - this.lns.startedAt} ms on the LNS's clock below)`
+          : "(it never started)",
+        `--- the stand-in's report (${this.file}) ---`,
+        this.text(),
+        "--- our LNS: PPP ---",
+        JSON.stringify(ppp),
+        `--- our LNS: packets at its socket (ms since ${new Date(this.lns.startedAt).toISOString()}) ---`,
+        this.lns.trace(),
+        "--- xl2tpd's log ---",
+      ].join("\n"),
+    );
+  }
+
+  /** `promise`, or its error with everything `failure` gives (for waits on xl2tpd's log or our node). */
+  async during<T>(xl2tpd: Xl2tpd, promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      throw this.failure(`was running when a wait failed: ${String(error).split("\n")[0]}`, xl2tpd);
+    }
+  }
+
   text(): string {
-    return existsSync(this.file) ? readFileSync(this.file, "utf8") : "(no report)";
+    return existsSync(this.file)
+      ? readFileSync(this.file, "utf8")
+      : "(no report: the stand-in never started)";
   }
 }
 
@@ -165,7 +221,7 @@ async function startLac(
   env: Record<string, string> = {},
   overrides: Partial<Xl2tpdOptions> = {},
 ): Promise<{ lac: Xl2tpd; report: Report }> {
-  const report = new Report(join(reportDir, `report-${++reports}.jsonl`));
+  const report = new Report(join(reportDir, `report-${++reports}.jsonl`), lns);
   const lac = await startXl2tpd({
     label: "xl2tpd-lac",
     address: XL2TPD_ADDRESS,
@@ -247,171 +303,211 @@ async function expectSubscriberUp(
 }
 
 describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
-  test("PAP: LCP negotiated (no proxy LCP), alice accepted by FreeRADIUS, a pool address, the echo answered; she hangs up: our CDN carries code 3 from the peer", async () => {
-    const { lns, echo } = await startLns(["pap"]);
-    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw", "usepeerdns"], {
-      PPP_STANDIN_LINGER: "1",
-    });
-    await lac.dial("peer");
-    const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
-    expect((await report.wait("ipcp-up", lac)).dns).toEqual(DNS);
+  test(
+    "PAP: LCP negotiated (no proxy LCP), alice accepted by FreeRADIUS, a pool address, the echo answered; she hangs up: our CDN carries code 3 from the peer",
+    async () => {
+      const { lns, echo } = await startLns(["pap"]);
+      const { lac, report } = await startLac(lns, ["user alice", "password alice-pw", "usepeerdns"], {
+        PPP_STANDIN_LINGER: "1",
+      });
+      await lac.dial("peer");
+      const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
+      expect((await report.wait("ipcp-up", lac)).dns).toEqual(DNS);
 
-    expectNoProxyAvps(lns);
-    expect(sessionsOf(lns)[0].ppp).toMatchObject({
-      phase: "opened",
-      user: "alice",
-      address: POOL.start,
-      proxied: false,
-    });
-    expect(lns.node.snapshot().ppp).toMatchObject({
-      links: 1,
-      up: 1,
-      authAccepted: 1,
-      authRejected: 0,
-      proxyLcp: 0,
-      lcpRenegotiated: 0,
-    });
-    expect(echo.echoes).toBe(1);
-    await radius.waitForOutput(/Sent Access-Accept/);
+      expectNoProxyAvps(lns);
+      expect(sessionsOf(lns)[0].ppp).toMatchObject({
+        phase: "opened",
+        user: "alice",
+        address: POOL.start,
+        proxied: false,
+      });
+      expect(lns.node.snapshot().ppp).toMatchObject({
+        links: 1,
+        up: 1,
+        authAccepted: 1,
+        authRejected: 0,
+        proxyLcp: 0,
+        lcpRenegotiated: 0,
+      });
+      expect(echo.echoes).toBe(1);
+      await radius.waitForOutput(/Sent Access-Accept/, STEP_TIMEOUT_MS);
 
-    // The subscriber hangs up (pppd's SIGINT): LCP Terminate-Request; our LNS acks, waits a restart
-    // period (RFC 1661 §4.1, Stopping), then clears the call itself.
-    const since = lac.lines.length;
-    process.kill(pid, "SIGINT");
-    expect(await report.wait("finished", lac)).toMatchObject({
-      cause: { code: PppDisconnectCode.normal, direction: PppDirection.local },
-    });
-    const closed = await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 5000, since);
-    const [cdn] = messages(lns, "sent", "CDN");
-    expect(cdn?.avps.pppDisconnectCause).toMatchObject({
-      code: PppDisconnectCode.normal,
-      protocol: PppProtocol.LCP,
-      direction: PppDirection.peer,
-    });
-    expect(closed[3]).toContain("Terminate-Request");
-    expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.normal]);
-    expect(lns.wiringErrors).toEqual([]);
-    // RADIUS accounting of the call (RFC 2866): Start, then Stop with the hang-up as User-Request.
-    await radius.waitForOutput(/Acct-Status-Type = Stop/, 5000);
-    const records = radius.detailRecords().filter((r) => r["User-Name"]?.[0] === "alice");
-    expect(records.map((r) => r["Acct-Status-Type"]?.[0])).toEqual(["Start", "Stop"]);
-    expect(records[1]).toMatchObject({
-      "Framed-IP-Address": [POOL.start],
-      "Acct-Terminate-Cause": ["User-Request"],
-    });
-    expect(Number(records[1]["Acct-Input-Packets"]?.[0])).toBeGreaterThan(0);
-    expectEmptyRegistries(await lns.close());
-  }, 30_000);
-
-  test("CHAP: bob accepted by FreeRADIUS, his Framed-IP-Address assigned, the echo answered; he hangs up after a while and exits as pppd does: xl2tpd's CDN, the cause kept by our LNS", async () => {
-    const { lns, echo } = await startLns(["chap"]);
-    // He hangs up by himself HOLD_MS after IPCP is up (PPP_STANDIN_HOLD_MS), and exits as pppd does.
-    const HOLD_MS = 2000;
-    const { lac, report } = await startLac(lns, ["user bob", "password bob-pw", "refuse-pap"], {
-      PPP_STANDIN_HOLD_MS: String(HOLD_MS),
-    });
-    await lac.dial("peer");
-    await expectSubscriberUp(report, lac, { auth: "chap", address: BOB_FRAMED_IP });
-    const since = lac.lines.length;
-
-    expectNoProxyAvps(lns);
-    expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", user: "bob", address: BOB_FRAMED_IP });
-    expect(lns.node.snapshot().ppp).toMatchObject({ up: 1, authAccepted: 1, proxyLcp: 0 });
-    expect(echo.echoes).toBe(1);
-    await radius.waitForOutput(/CHAP-Password/);
-
-    const exited = await lac.waitForLog(XL2TPD_LOG.pppdExited, 5000, since);
-    expect(exited[3]).toBe("5"); // pppd's EXIT_USER_REQUEST
-    expect(await report.wait("hangup", lac)).toMatchObject({ why: `held ${HOLD_MS} ms` });
-    await lac.waitForLog(XL2TPD_LOG.callClosedByUs, 5000, since);
-    await lns.waitFor("the session's end", () => sessionsOf(lns).length === 0);
-    expect(messages(lns, "received", "CDN")).toHaveLength(1);
-    expect(messages(lns, "sent", "CDN")).toHaveLength(0);
-    expect(lns.pppEndings.map((e) => e.cause)).toMatchObject([
-      { code: PppDisconnectCode.normal, protocol: PppProtocol.LCP, direction: PppDirection.peer },
-    ]);
-    expect(lns.wiringErrors).toEqual([]);
-  }, 30_000);
-
-  test("a wrong password: FreeRADIUS rejects, CHAP Failure, LCP Terminate, and our CDN on the wire carries the PPP Disconnect Cause code 16", async () => {
-    const { lns } = await startLns(["chap", "pap"]);
-    const { lac, report } = await startLac(lns, ["user alice", "password not-her-password"], {
-      PPP_STANDIN_LINGER: "1",
-    });
-    capture = await startLoopbackCapture([lac.port]);
-    await lac.dial("peer");
-    const lcp = await report.wait("lcp-up", lac);
-    expect(lcp).toMatchObject({ authProtocol: "chap" });
-    expectNoRequestLost(lcp);
-    const auth = await report.wait("auth", lac);
-    expect(auth).toMatchObject({ ok: false, protocol: "chap" });
-    expect(report.lines().some((l) => l.event === "ipcp-up")).toBe(false);
-    await radius.waitForOutput(/Sent Access-Reject/);
-    await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 8000);
-
-    const datagrams = await capture.stop();
-    capture = undefined;
-    const cdns = datagrams
-      .filter((d) => d.src === OUR_ADDRESS && d.srcPort === lns.endpoint.port && (d.payload[0] & 0x80) !== 0)
-      .map((d) => decodeControl(d.payload, { secret: new TextEncoder().encode(SECRET) }))
-      .flatMap((r) => (r.ok && r.value.message?.type === "CDN" ? [r.value.message] : []));
-    expect(cdns).toHaveLength(1);
-    expect(cdns[0].avps.pppDisconnectCause).toMatchObject({
-      code: PppDisconnectCode.authFailed,
-      protocol: PppProtocol.CHAP,
-      direction: PppDirection.local,
-    });
-    expect(lns.node.snapshot().ppp).toMatchObject({ authAccepted: 0, authRejected: 1, up: 0 });
-    expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.authFailed]);
-    expect(lns.wiringErrors).toEqual([]);
-  }, 30_000);
-
-  test("frames that reach the pty before it is raw are read, not flushed: the wrapper sets it raw with TCSANOW (stty -drain), not TCSAFLUSH", async () => {
-    const { lns } = await startLns(["pap"]);
-    // The LNS sends a Configure-Request every RESTART_MS; the client starts reading the pty after LATE_MS.
-    const LATE_MS = 3 * RESTART_MS;
-    const { lac, report } = await startLac(
-      lns,
-      ["user alice", "password alice-pw"],
-      {
-        LATE_RAW_SECONDS: String(LATE_MS / 1000),
-        LATE_RAW_WRAPPER: STAND_IN_WRAPPER,
-        STAND_IN_PPPD_RUNTIME: process.execPath,
-        STAND_IN_PPPD_MAIN: PPP_STANDIN,
-      },
-      { pppd: { path: LATE_RAW_PPPD } },
-    );
-    await lac.dial("peer");
-    const lcp = await report.wait("lcp-up", lac);
-    // Every request written while the pty was canonical (two at least) was read or counted as mangled.
-    expect(lcp).toMatchObject({ authProtocol: "pap" });
-    expect(lcp.peerRequests + lcp.hdlc.fcsErrors).toBeGreaterThanOrEqual(2);
-    expectNoRequestLost(lcp);
-    expect(await report.wait("ipcp-up", lac)).toMatchObject({ address: POOL.start });
-  }, 30_000);
-
-  test("the subscriber freezes (SIGSTOP): our LNS's LCP Echo-Requests, answered until then, go unanswered, and its CDN carries code 8", async () => {
-    const { lns } = await startLns(["pap"], { keepaliveMs: 400, keepaliveMisses: 2 });
-    const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
-      PPP_STANDIN_LINGER: "1",
-    });
-    await lac.dial("peer");
-    const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
-    try {
-      // Echo-Requests after each quiet period (RFC 1661 §5.8), each answered by our client through xl2tpd.
-      await lns.waitFor("three Echo-Requests", () => (lns.node.snapshot().ppp?.echoRequestsSent ?? 0) >= 3);
-      expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 0, linksUp: 1 });
-      process.kill(pid, "SIGSTOP");
-      const cdn = await lns.waitFor("our CDN", () => messages(lns, "sent", "CDN")[0], 5000);
-      expect(cdn.avps.pppDisconnectCause).toMatchObject({
-        code: PppDisconnectCode.lcpKeepalive,
+      // The subscriber hangs up (pppd's SIGINT): LCP Terminate-Request; our LNS acks, waits a restart
+      // period (RFC 1661 §4.1, Stopping), then clears the call itself.
+      const since = lac.lines.length;
+      process.kill(pid, "SIGINT");
+      expect(await report.wait("finished", lac)).toMatchObject({
+        cause: { code: PppDisconnectCode.normal, direction: PppDirection.local },
+      });
+      const closed = await report.during(
+        lac,
+        lac.waitForLog(XL2TPD_LOG.callClosedByPeer, STEP_TIMEOUT_MS, since),
+      );
+      const [cdn] = messages(lns, "sent", "CDN");
+      expect(cdn?.avps.pppDisconnectCause).toMatchObject({
+        code: PppDisconnectCode.normal,
         protocol: PppProtocol.LCP,
+        direction: PppDirection.peer,
+      });
+      expect(closed[3]).toContain("Terminate-Request");
+      expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.normal]);
+      expect(lns.wiringErrors).toEqual([]);
+      // RADIUS accounting of the call (RFC 2866): Start, then Stop with the hang-up as User-Request.
+      await radius.waitForOutput(/Acct-Status-Type = Stop/, STEP_TIMEOUT_MS);
+      const records = radius.detailRecords().filter((r) => r["User-Name"]?.[0] === "alice");
+      expect(records.map((r) => r["Acct-Status-Type"]?.[0])).toEqual(["Start", "Stop"]);
+      expect(records[1]).toMatchObject({
+        "Framed-IP-Address": [POOL.start],
+        "Acct-Terminate-Cause": ["User-Request"],
+      });
+      expect(Number(records[1]["Acct-Input-Packets"]?.[0])).toBeGreaterThan(0);
+      expectEmptyRegistries(await lns.close());
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "CHAP: bob accepted by FreeRADIUS, his Framed-IP-Address assigned, the echo answered; he hangs up after a while and exits as pppd does: xl2tpd's CDN, the cause kept by our LNS",
+    async () => {
+      const { lns, echo } = await startLns(["chap"]);
+      // He hangs up by himself HOLD_MS after IPCP is up (PPP_STANDIN_HOLD_MS), and exits as pppd does.
+      const HOLD_MS = 2000;
+      const { lac, report } = await startLac(lns, ["user bob", "password bob-pw", "refuse-pap"], {
+        PPP_STANDIN_HOLD_MS: String(HOLD_MS),
+      });
+      await lac.dial("peer");
+      await expectSubscriberUp(report, lac, { auth: "chap", address: BOB_FRAMED_IP });
+      const since = lac.lines.length;
+
+      expectNoProxyAvps(lns);
+      expect(sessionsOf(lns)[0].ppp).toMatchObject({ phase: "opened", user: "bob", address: BOB_FRAMED_IP });
+      expect(lns.node.snapshot().ppp).toMatchObject({ up: 1, authAccepted: 1, proxyLcp: 0 });
+      expect(echo.echoes).toBe(1);
+      await radius.waitForOutput(/CHAP-Password/, STEP_TIMEOUT_MS);
+
+      const exited = await report.during(lac, lac.waitForLog(XL2TPD_LOG.pppdExited, STEP_TIMEOUT_MS, since));
+      expect(exited[3]).toBe("5"); // pppd's EXIT_USER_REQUEST
+      expect(await report.wait("hangup", lac)).toMatchObject({ why: `held ${HOLD_MS} ms` });
+      await report.during(lac, lac.waitForLog(XL2TPD_LOG.callClosedByUs, STEP_TIMEOUT_MS, since));
+      await report.during(
+        lac,
+        lns.waitFor("the session's end", () => sessionsOf(lns).length === 0, STEP_TIMEOUT_MS),
+      );
+      expect(messages(lns, "received", "CDN")).toHaveLength(1);
+      expect(messages(lns, "sent", "CDN")).toHaveLength(0);
+      expect(lns.pppEndings.map((e) => e.cause)).toMatchObject([
+        { code: PppDisconnectCode.normal, protocol: PppProtocol.LCP, direction: PppDirection.peer },
+      ]);
+      expect(lns.wiringErrors).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "a wrong password: FreeRADIUS rejects, CHAP Failure, LCP Terminate, and our CDN on the wire carries the PPP Disconnect Cause code 16",
+    async () => {
+      const { lns } = await startLns(["chap", "pap"]);
+      const { lac, report } = await startLac(lns, ["user alice", "password not-her-password"], {
+        PPP_STANDIN_LINGER: "1",
+      });
+      capture = await startLoopbackCapture([lac.port]);
+      await lac.dial("peer");
+      const lcp = await report.wait("lcp-up", lac);
+      expect(lcp).toMatchObject({ authProtocol: "chap" });
+      expectNoRequestLost(lcp);
+      const auth = await report.wait("auth", lac);
+      expect(auth).toMatchObject({ ok: false, protocol: "chap" });
+      expect(report.lines().some((l) => l.event === "ipcp-up")).toBe(false);
+      await radius.waitForOutput(/Sent Access-Reject/, STEP_TIMEOUT_MS);
+      await report.during(lac, lac.waitForLog(XL2TPD_LOG.callClosedByPeer, STEP_TIMEOUT_MS));
+
+      const datagrams = await capture.stop();
+      capture = undefined;
+      const cdns = datagrams
+        .filter(
+          (d) => d.src === OUR_ADDRESS && d.srcPort === lns.endpoint.port && (d.payload[0] & 0x80) !== 0,
+        )
+        .map((d) => decodeControl(d.payload, { secret: new TextEncoder().encode(SECRET) }))
+        .flatMap((r) => (r.ok && r.value.message?.type === "CDN" ? [r.value.message] : []));
+      expect(cdns).toHaveLength(1);
+      expect(cdns[0].avps.pppDisconnectCause).toMatchObject({
+        code: PppDisconnectCode.authFailed,
+        protocol: PppProtocol.CHAP,
         direction: PppDirection.local,
       });
-      expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 1, linksUp: 0 });
-      await lac.waitForLog(XL2TPD_LOG.callClosedByPeer, 5000);
-    } finally {
-      process.kill(pid, "SIGCONT");
-    }
-  }, 30_000);
+      expect(lns.node.snapshot().ppp).toMatchObject({ authAccepted: 0, authRejected: 1, up: 0 });
+      expect(lns.pppEndings.map((e) => e.cause.code)).toEqual([PppDisconnectCode.authFailed]);
+      expect(lns.wiringErrors).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "a client that starts late (after more restart periods than the RFC's Max-Configure of 10) still gets LCP: the LNS keeps asking, and the frames that reached the pty before it was raw are read, not flushed (TCSANOW, not TCSAFLUSH)",
+    async () => {
+      const { lns } = await startLns(["pap"]);
+      // The LNS sends a Configure-Request every RESTART_MS; the client starts reading the pty after LATE_MS,
+      // when 10 requests (RFC 1661 §4.6's default Max-Configure) would have been spent: the budget a loaded
+      // CI machine once outlasted, with xl2tpd's CDN "LCP: the peer did not answer" and no LCP.
+      const LATE_MS = 12 * RESTART_MS;
+      const { lac, report } = await startLac(
+        lns,
+        ["user alice", "password alice-pw"],
+        {
+          LATE_RAW_SECONDS: String(LATE_MS / 1000),
+          LATE_RAW_WRAPPER: STAND_IN_WRAPPER,
+          STAND_IN_PPPD_RUNTIME: process.execPath,
+          STAND_IN_PPPD_MAIN: PPP_STANDIN,
+        },
+        { pppd: { path: LATE_RAW_PPPD } },
+      );
+      await lac.dial("peer");
+      const lcp = await report.wait("lcp-up", lac);
+      // Every request written while the pty was canonical (two at least) was read or counted as mangled.
+      expect(lcp).toMatchObject({ authProtocol: "pap" });
+      expect(lcp.peerRequests + lcp.hdlc.fcsErrors).toBeGreaterThanOrEqual(2);
+      expectNoRequestLost(lcp);
+      expect(await report.wait("ipcp-up", lac)).toMatchObject({ address: POOL.start });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "the subscriber freezes (SIGSTOP): our LNS's LCP Echo-Requests, answered until then, go unanswered, and its CDN carries code 8",
+    async () => {
+      const { lns } = await startLns(["pap"], { keepaliveMs: 400, keepaliveMisses: 2 });
+      const { lac, report } = await startLac(lns, ["user alice", "password alice-pw"], {
+        PPP_STANDIN_LINGER: "1",
+      });
+      await lac.dial("peer");
+      const pid = await expectSubscriberUp(report, lac, { auth: "pap", address: POOL.start });
+      try {
+        // Echo-Requests after each quiet period (RFC 1661 §5.8), each answered by our client through xl2tpd.
+        await report.during(
+          lac,
+          lns.waitFor(
+            "three Echo-Requests",
+            () => (lns.node.snapshot().ppp?.echoRequestsSent ?? 0) >= 3,
+            STEP_TIMEOUT_MS,
+          ),
+        );
+        expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 0, linksUp: 1 });
+        process.kill(pid, "SIGSTOP");
+        const cdn = await report.during(
+          lac,
+          lns.waitFor("our CDN", () => messages(lns, "sent", "CDN")[0], STEP_TIMEOUT_MS),
+        );
+        expect(cdn.avps.pppDisconnectCause).toMatchObject({
+          code: PppDisconnectCode.lcpKeepalive,
+          protocol: PppProtocol.LCP,
+          direction: PppDirection.local,
+        });
+        expect(lns.node.snapshot().ppp).toMatchObject({ keepaliveFailures: 1, linksUp: 0 });
+        await report.during(lac, lac.waitForLog(XL2TPD_LOG.callClosedByPeer, STEP_TIMEOUT_MS));
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
