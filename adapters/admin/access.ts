@@ -68,8 +68,13 @@ export function adminAccess(listen: PeerAddress, token: string | undefined): Adm
       };
     },
     listening(port) {
-      if (token !== undefined) return;
       const file = adminTokenFile(listen.address, port);
+      if (token !== undefined) {
+        // We hold this address and port now: a token file for it was left by a node that held it before
+        // and died unclean (SIGKILL), and the CLI would send that stale token to us instead of ours.
+        rmSync(file, { force: true });
+        return;
+      }
       const dir = join(file, "..");
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       chmodSync(dir, 0o700);
