@@ -250,28 +250,39 @@ describe("the CLI: l2tp lab --events, then l2tp replay", () => {
   }
 });
 
-describe("l2tp replay: clear errors", () => {
-  test("a bad SOURCE names the valid forms; a missing file log and memory: say why", () => {
-    const bad = l2tp("replay", "kafka://x");
-    expect(bad.code).toBe(1);
-    expect(bad.err).toContain(
-      "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]",
-    );
-    const missing = l2tp("replay", `file:${join(dir, "nothing-here")}`);
-    expect(missing.code).toBe(1);
-    expect(missing.err).toContain("no event log there");
-    expect(l2tp("replay", "memory:").err).toContain("a memory log is gone when its process ends");
-    expect(l2tp("replay").code).toBe(2);
-  });
+/** The tests below run the CLI several times, each a Bun start: seconds on a loaded or fresh machine. */
+const CLI_TEST_TIMEOUT_MS = 60_000;
 
-  test("a bad time names the flag and the forms", () => {
-    const r = l2tp("replay", `file:${dir}`, "--since", "yesterday");
-    expect(r.code).toBe(2); // a mistake of the command line
-    expect(r.err).toContain("--since: 'yesterday' is not a time; expected ISO 8601");
-    expect(l2tp("replay", `file:${dir}`, "--at=-5m", "--cause", "rx.CDN").err).toContain(
-      "--since, --until and --cause are for the timeline only",
-    );
-  });
+describe("l2tp replay: clear errors", () => {
+  test(
+    "a bad SOURCE names the valid forms; a missing file log and memory: say why",
+    () => {
+      const bad = l2tp("replay", "kafka://x");
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain(
+        "expected file:DIR, memory: or nats://host:port[,host:port…][/STREAM][?replicas=N]",
+      );
+      const missing = l2tp("replay", `file:${join(dir, "nothing-here")}`);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain("no event log there");
+      expect(l2tp("replay", "memory:").err).toContain("a memory log is gone when its process ends");
+      expect(l2tp("replay").code).toBe(2);
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "a bad time names the flag and the forms",
+    () => {
+      const r = l2tp("replay", `file:${dir}`, "--since", "yesterday");
+      expect(r.code).toBe(2); // a mistake of the command line
+      expect(r.err).toContain("--since: 'yesterday' is not a time; expected ISO 8601");
+      expect(l2tp("replay", `file:${dir}`, "--at=-5m", "--cause", "rx.CDN").err).toContain(
+        "--since, --until and --cause are for the timeline only",
+      );
+    },
+    CLI_TEST_TIMEOUT_MS,
+  );
 
   test("parseTime: ISO 8601, epoch ms, now, relative", () => {
     const now = Date.parse("2024-05-01T10:00:00Z");

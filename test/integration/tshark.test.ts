@@ -71,6 +71,12 @@ const FIELDS = [
   "lcp.opt.mru",
 ];
 
+/**
+ * Each test runs tshark, which loads every dissector first: seconds on a loaded or fresh machine, where
+ * Bun's default 5 s per test ran out mid-run.
+ */
+const TSHARK_TEST_TIMEOUT_MS = 60_000;
+
 function tshark(args: string[]): string {
   const run = spawnSync("tshark", ["-n", "-r", join(dir, "ours.pcap"), ...args], { encoding: "utf8" });
   if (run.error)
@@ -93,95 +99,103 @@ describe("tshark reads what we write", () => {
     ),
   );
 
-  test("nothing malformed, no expert finding of error severity", () => {
-    expect(tshark(["-Y", "_ws.malformed || _ws.expert.severity >= error"]).trim()).toBe("");
-    const frames = tshark(["-Y", "l2tp", "-T", "fields", "-e", "frame.number"]).trim().split("\n");
-    expect(frames).toHaveLength(packets.length);
-  });
+  test(
+    "nothing malformed, no expert finding of error severity",
+    () => {
+      expect(tshark(["-Y", "_ws.malformed || _ws.expert.severity >= error"]).trim()).toBe("");
+      const frames = tshark(["-Y", "l2tp", "-T", "fields", "-e", "frame.number"]).trim().split("\n");
+      expect(frames).toHaveLength(packets.length);
+    },
+    TSHARK_TEST_TIMEOUT_MS,
+  );
 
-  test("the same AVP types and values as our decoder", () => {
-    const rows = tshark([
-      "-T",
-      "fields",
-      "-E",
-      "occurrence=a",
-      "-E",
-      "aggregator=|",
-      ...FIELDS.flatMap((f) => ["-e", f]),
-    ])
-      .trim()
-      .split("\n")
-      .map((line) => Object.fromEntries(line.split("\t").map((v, i) => [FIELDS[i], v])));
-    expect(rows).toHaveLength(packets.length);
-    let compared = 0;
-    packets.forEach((packet, i) => {
-      const row = rows[i];
-      const ours = decodeControl(packet, { secret });
-      if (!ours.ok) {
-        // Data messages are not control messages: compare the header and the PPP inside.
-        expect(row["l2tp.type"]).toBe("0");
-        expect(row["l2tp.session"]).toBe("77");
-        expect(row["lcp.opt.mru"]).toBe("1500");
-        return;
-      }
-      const { header, message } = ours.value;
-      expect(row["l2tp.tunnel"]).toBe(String(header.tunnelId));
-      expect(row["l2tp.Ns"]).toBe(String(header.ns));
-      expect(row["l2tp.Nr"]).toBe(String(header.nr));
-      if (!message) {
-        expect(row["l2tp.avp.type"]).toBe("");
-        return;
-      }
-      // AVP types on the wire, as tshark saw them, against the AVPs our decoder read (plus Message Type).
-      const theirTypes = row["l2tp.avp.type"]
-        .split("|")
-        .map(Number)
-        .sort((a, b) => a - b);
-      const ourKeys = Object.keys(message.avps) as AvpName[];
-      // tshark does not name the type of a hidden AVP (it cannot reveal it): compare the visible ones.
-      const hidden = new Set<string>(message.hidden ?? []);
-      const ourTypes = [
-        0,
-        ...ourKeys.filter((k) => !hidden.has(k)).map((k) => AVP_BY_NAME[k].type),
-        ...(message.opaque ?? []).map((o) => o.attribute),
-      ];
-      ourTypes.sort((a, b) => a - b);
-      expect(theirTypes).toEqual(ourTypes);
-      if (hidden.size) {
-        // tshark cannot reveal hidden values; it must still see them flagged hidden.
-        expect(row["l2tp.avp.hidden"].split("|").filter((h) => h === "1" || h === "True")).toHaveLength(
-          hidden.size,
-        );
-        return;
-      }
-      const a = message.avps;
-      const same = (field: string, value: unknown) => {
-        if (value === undefined) return;
-        expect(`${message.type} ${field}=${row[field]}`).toBe(`${message.type} ${field}=${String(value)}`);
-        compared++;
-      };
-      same("l2tp.avp.assigned_tunnel_id", a.assignedTunnelId);
-      same("l2tp.avp.assigned_session_id", a.assignedSessionId);
-      same("l2tp.avp.host_name", a.hostName);
-      same("l2tp.avp.vendor_name", a.vendorName);
-      same("l2tp.avp.receive_window_size", a.receiveWindowSize);
-      same("l2tp.result_code", a.resultCode?.result);
-      same("l2tp.avp.error_code", a.resultCode?.error);
-      same("l2tp.avp.error_message", a.resultCode?.message);
-      same("l2tp.avp.call_serial_number", a.callSerialNumber);
-      same("l2tp.avp.calling_number", a.callingNumber);
-      same("l2tp.avp.called_number", a.calledNumber);
-      same("l2tp.avp.proxy_authen_name", a.proxyAuthenName);
-      same("l2tp.avp.proxy_authen_type", a.proxyAuthenType);
-      same("l2tp.avp.send_accm", a.accm?.send);
-      same("l2tp.avp.crc_errors", a.callErrors?.crcErrors);
-      same("l2tp.avp.alignment_errors", a.callErrors?.alignmentErrors);
-      same("l2tp.avp.minimum_bps", a.minimumBps);
-      same("l2tp.avp.maximum_bps", a.maximumBps);
-      same("l2tp.avp.physical_channel", a.physicalChannelId);
-      same("l2tp.avp.rx_connect_speed", a.rxConnectSpeed);
-      same("l2tp.avp.disconnect_code", a.pppDisconnectCause?.code);
-    });
-    expect(compared).toBeGreaterThan(25);
-  });
+  test(
+    "the same AVP types and values as our decoder",
+    () => {
+      const rows = tshark([
+        "-T",
+        "fields",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=|",
+        ...FIELDS.flatMap((f) => ["-e", f]),
+      ])
+        .trim()
+        .split("\n")
+        .map((line) => Object.fromEntries(line.split("\t").map((v, i) => [FIELDS[i], v])));
+      expect(rows).toHaveLength(packets.length);
+      let compared = 0;
+      packets.forEach((packet, i) => {
+        const row = rows[i];
+        const ours = decodeControl(packet, { secret });
+        if (!ours.ok) {
+          // Data messages are not control messages: compare the header and the PPP inside.
+          expect(row["l2tp.type"]).toBe("0");
+          expect(row["l2tp.session"]).toBe("77");
+          expect(row["lcp.opt.mru"]).toBe("1500");
+          return;
+        }
+        const { header, message } = ours.value;
+        expect(row["l2tp.tunnel"]).toBe(String(header.tunnelId));
+        expect(row["l2tp.Ns"]).toBe(String(header.ns));
+        expect(row["l2tp.Nr"]).toBe(String(header.nr));
+        if (!message) {
+          expect(row["l2tp.avp.type"]).toBe("");
+          return;
+        }
+        // AVP types on the wire, as tshark saw them, against the AVPs our decoder read (plus Message Type).
+        const theirTypes = row["l2tp.avp.type"]
+          .split("|")
+          .map(Number)
+          .sort((a, b) => a - b);
+        const ourKeys = Object.keys(message.avps) as AvpName[];
+        // tshark does not name the type of a hidden AVP (it cannot reveal it): compare the visible ones.
+        const hidden = new Set<string>(message.hidden ?? []);
+        const ourTypes = [
+          0,
+          ...ourKeys.filter((k) => !hidden.has(k)).map((k) => AVP_BY_NAME[k].type),
+          ...(message.opaque ?? []).map((o) => o.attribute),
+        ];
+        ourTypes.sort((a, b) => a - b);
+        expect(theirTypes).toEqual(ourTypes);
+        if (hidden.size) {
+          // tshark cannot reveal hidden values; it must still see them flagged hidden.
+          expect(row["l2tp.avp.hidden"].split("|").filter((h) => h === "1" || h === "True")).toHaveLength(
+            hidden.size,
+          );
+          return;
+        }
+        const a = message.avps;
+        const same = (field: string, value: unknown) => {
+          if (value === undefined) return;
+          expect(`${message.type} ${field}=${row[field]}`).toBe(`${message.type} ${field}=${String(value)}`);
+          compared++;
+        };
+        same("l2tp.avp.assigned_tunnel_id", a.assignedTunnelId);
+        same("l2tp.avp.assigned_session_id", a.assignedSessionId);
+        same("l2tp.avp.host_name", a.hostName);
+        same("l2tp.avp.vendor_name", a.vendorName);
+        same("l2tp.avp.receive_window_size", a.receiveWindowSize);
+        same("l2tp.result_code", a.resultCode?.result);
+        same("l2tp.avp.error_code", a.resultCode?.error);
+        same("l2tp.avp.error_message", a.resultCode?.message);
+        same("l2tp.avp.call_serial_number", a.callSerialNumber);
+        same("l2tp.avp.calling_number", a.callingNumber);
+        same("l2tp.avp.called_number", a.calledNumber);
+        same("l2tp.avp.proxy_authen_name", a.proxyAuthenName);
+        same("l2tp.avp.proxy_authen_type", a.proxyAuthenType);
+        same("l2tp.avp.send_accm", a.accm?.send);
+        same("l2tp.avp.crc_errors", a.callErrors?.crcErrors);
+        same("l2tp.avp.alignment_errors", a.callErrors?.alignmentErrors);
+        same("l2tp.avp.minimum_bps", a.minimumBps);
+        same("l2tp.avp.maximum_bps", a.maximumBps);
+        same("l2tp.avp.physical_channel", a.physicalChannelId);
+        same("l2tp.avp.rx_connect_speed", a.rxConnectSpeed);
+        same("l2tp.avp.disconnect_code", a.pppDisconnectCause?.code);
+      });
+      expect(compared).toBeGreaterThan(25);
+    },
+    TSHARK_TEST_TIMEOUT_MS,
+  );
 });
