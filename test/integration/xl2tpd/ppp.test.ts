@@ -411,7 +411,7 @@ describe("xl2tpd LAC with our PPP client → our LNS with FreeRADIUS", () => {
       const { lac, report } = await startLac(lns, ["user alice", "password not-her-password"], {
         PPP_STANDIN_LINGER: "1",
       });
-      capture = await startLoopbackCapture([lac.port]);
+      capture = await startLoopbackCapture([lac.port], STEP_TIMEOUT_MS);
       await lac.dial("peer");
       const lcp = await report.wait("lcp-up", lac);
       expect(lcp).toMatchObject({ authProtocol: "chap" });
