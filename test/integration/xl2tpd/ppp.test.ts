@@ -168,30 +168,46 @@ class Report {
   }
 
   /**
-   * Everything needed to tell where a call stalled, for a failure message: the client's report (what it
-   * saw, when it started), our LNS's PPP state and every control and data packet at its socket, and
-   * xl2tpd's log with the stand-in's own lines (which say when it started and what it dropped).
+   * Everything needed to tell where a call stalled, for a failure message: xl2tpd's log (with the
+   * stand-in's own lines), every control and data packet at our LNS's socket, its PPP state, the client's
+   * report, and last a short summary, since CI repeats only the last 60 lines of a failure (.ci/run).
    */
   failure(what: string, xl2tpd: Xl2tpd): Error {
-    const ppp = {
-      sessions: sessionsOf(this.lns).map((s) => s.ppp),
-      stats: this.lns.node.snapshot().ppp,
-      endings: this.lns.pppEndings,
-    };
-    const started = this.lines().find((l) => l.event === "started");
-    return xl2tpd.failure(
-      [
-        `ran a stand-in that ${what}`,
+    const lns = this.lns;
+    const lines = this.lines();
+    const started = lines.find((l) => l.event === "started");
+    const last = lines.at(-1);
+    const trace = lns.trace().split("\n");
+    const iccn = trace.find((l) => / ← .* ICCN /.test(l));
+    const requestsSent = trace.filter((l) => / → .* LCP Configure-Request /.test(l)).length;
+    const framesIn = trace.filter((l) => / ← .* DATA /.test(l)).length;
+    const summary = [
+      `stand-in: ${
         started?.event === "started"
-          ? `(it started at ${started.startedAt - this.lns.startedAt} ms on the LNS's clock below)`
-          : "(it never started)",
-        `--- the stand-in's report (${this.file}) ---`,
-        this.text(),
+          ? `started at ${started.startedAt - lns.startedAt} ms on the LNS's clock; last said ${last?.event} at +${last?.ms} ms`
+          : "never started"
+      }`,
+      `xl2tpd: ${xl2tpd.matching(XL2TPD_LOG.callEstablished).length} call(s) established, ${
+        xl2tpd.matching(XL2TPD_LOG.pppdExited)[0] ?? "no pppd exit"
+      }, ${xl2tpd.matching(XL2TPD_LOG.callClosedByPeer)[0] ?? "no CDN from our LNS"}`,
+      `our LNS: ICCN ${iccn ? `at ${iccn.trim().split(" ")[0]} ms` : "never received"}; ${requestsSent} LCP Configure-Requests sent; ${framesIn} data messages received; PPP endings: ${JSON.stringify(
+        lns.pppEndings.map((e) => e.cause),
+      )}`,
+    ];
+    const ppp = { sessions: sessionsOf(lns).map((s) => s.ppp), stats: lns.node.snapshot().ppp };
+    return new Error(
+      [
+        `xl2tpd "${xl2tpd.label}" on ${xl2tpd.address}:${xl2tpd.port} ran a stand-in that ${what}`,
+        "--- xl2tpd's log ---",
+        xl2tpd.logText(),
+        `--- our LNS: packets at its socket (ms since ${new Date(lns.startedAt).toISOString()}) ---`,
+        ...trace,
         "--- our LNS: PPP ---",
         JSON.stringify(ppp),
-        `--- our LNS: packets at its socket (ms since ${new Date(this.lns.startedAt).toISOString()}) ---`,
-        this.lns.trace(),
-        "--- xl2tpd's log ---",
+        `--- the stand-in's report (${this.file}) ---`,
+        this.text().trimEnd(),
+        "--- summary ---",
+        ...summary,
       ].join("\n"),
     );
   }
