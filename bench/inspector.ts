@@ -13,7 +13,10 @@
  *    rounds alternate (none, page, watcher, --rounds times, after a warm-up round) and the medians
  *    are compared. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
  *    counts against the node here; the watcher (the page's stream and refetches, no browser) shows the
- *    node's own share.
+ *    node's own share. Beside the rates, the CPU per call of this process (both nodes and the inspector)
+ *    and of the browser (all its processes, from /proc), from the moment the calls start (the page open,
+ *    its stream live) to the lab's end: what watching costs, without the page's own load (its script, its
+ *    first tree), which a page pays once and which happens before the set-up is timed.
  * 4. A replay of 1,000,000 envelopes: loading (fold + checkpoints), memory, and seeks to random
  *    moments. Reference: one fold of the whole log from the start (what a seek would cost without
  *    checkpoints).
@@ -29,7 +32,7 @@ import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab
 import type { Envelope } from "../events/envelope.ts";
 import { replay } from "../events/replay.ts";
 import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
-import { runtimeName } from "./measure.ts";
+import { descendantsCpu, runtimeName } from "./measure.ts";
 
 const { values } = parseArgs({
   options: {
@@ -170,6 +173,7 @@ if (PARTS.has("render")) {
 type Watch = "none" | "page" | "watcher";
 const rates: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
 const cpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
+const browserCpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
 /** What the page asks of the node, without a browser: the stream, and tree and list refetched as the page paces them. */
 async function watcher(base: string, stop: () => boolean): Promise<void> {
   const res = await fetch(`${base}api/events`);
@@ -192,21 +196,27 @@ if (PARTS.has("rate")) {
   for (let r = 0; r < ROUNDS; r++) order.push("none", "page", "watcher");
   for (const [i, watch] of order.entries()) {
     let done = false;
+    // From the calls' start (the started hook's end): what watching costs, the page's load left out.
+    let cpu0 = process.cpuUsage();
+    let browserCpu0 = 0;
     const lab = inspectedLab("started", async (url) => {
       if (watch === "page") {
         await browser.page.goto(url);
         await browser.page.waitForSelector("[data-testid=stream][data-status=live]", { timeout: 30_000 });
       } else if (watch === "watcher") await watcher(url, () => done);
+      cpu0 = process.cpuUsage();
+      browserCpu0 = descendantsCpu();
     });
-    const cpu0 = process.cpuUsage();
     const report = await labOf(RATE_SESSIONS, lab.observe);
     const cpu = process.cpuUsage(cpu0);
+    const browserCpu = descendantsCpu() - browserCpu0;
     done = true;
     await browser.page.goto("about:blank");
     await lab.done();
     if (i > 0) {
       rates[watch].push(report.setupPerSecond);
       cpuPerCall[watch].push((cpu.user + cpu.system) / RATE_SESSIONS);
+      browserCpuPerCall[watch].push(browserCpu / RATE_SESSIONS);
     }
   }
   const dropOf = (watch: Watch) => round((1 - median(rates[watch]) / median(rates.none)) * 100);
@@ -218,8 +228,9 @@ if (PARTS.has("rate")) {
   console.log(
     `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${callsPerSecond("page")} calls/s (${dropOf("page")}% drop of the medians; goal ≤ 10%; the browser runs on the same cores); the page's requests without a browser ${callsPerSecond("watcher")} (${dropOf("watcher")}%); no page (reference) ${callsPerSecond("none")}`,
   );
+  const browserCpuOf = (watch: Watch) => round(median(browserCpuPerCall[watch]));
   console.log(
-    `the node's CPU per call (median): with a page ${cpuOf("page")} µs (${cpuMore("page")}% more), the page's requests without a browser ${cpuOf("watcher")} µs (${cpuMore("watcher")}% more); no page (reference) ${cpuOf("none")} µs`,
+    `the node's CPU per call from the calls' start (median): with a page ${cpuOf("page")} µs (${cpuMore("page")}% more), the page's requests without a browser ${cpuOf("watcher")} µs (${cpuMore("watcher")}% more); no page (reference) ${cpuOf("none")} µs; the browser's own CPU per call meanwhile: with a page ${browserCpuOf("page")} µs, idle on about:blank (reference) ${browserCpuOf("none")} µs`,
   );
   out.setupRate = {
     calls: RATE_SESSIONS,
@@ -230,6 +241,7 @@ if (PARTS.has("rate")) {
     watcherDropPercent: dropOf("watcher"),
     cpuMicrosPerCall: { page: cpuOf("page"), watcher: cpuOf("watcher"), none: cpuOf("none") },
     cpuMorePercent: { page: cpuMore("page"), watcher: cpuMore("watcher") },
+    browserCpuMicrosPerCall: { page: browserCpuOf("page"), none: browserCpuOf("none") },
   };
 }
 if (browser) await browser.close();

@@ -83,6 +83,43 @@ export function cpuByThread(pid: number = process.pid): Record<string, number> {
   return out;
 }
 
+/**
+ * CPU time (µs) of every live process below `pid` (children, theirs …; from /proc/PID/stat, Linux; 0
+ * elsewhere): a browser the benchmark launched, all its processes (renderer, GPU, network) together.
+ */
+export function descendantsCpu(pid: number = process.pid): number {
+  const parentAndCpu = new Map<number, [number, number]>();
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // the process ended meanwhile
+    }
+    // proc(5): after the comm, ppid is field 4, utime and stime fields 14 and 15 (of the whole process).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    parentAndCpu.set(Number(entry), [Number(fields[1]), Number(fields[11]) + Number(fields[12])]);
+  }
+  const ticksPerSecond = 100; // USER_HZ
+  let ticks = 0;
+  for (const [child, [parent, cpu]] of parentAndCpu) {
+    if (child === pid) continue;
+    let ancestor = parent;
+    for (let depth = 0; ancestor > 1 && ancestor !== pid && depth < 32; depth++) {
+      ancestor = parentAndCpu.get(ancestor)?.[0] ?? 0;
+    }
+    if (ancestor === pid) ticks += cpu;
+  }
+  return (ticks * 1e6) / ticksPerSecond;
+}
+
 /** Resident set size of process `pid` in bytes (VmRSS of /proc/PID/status; 0 where it cannot be read). */
 export function rssOf(pid: number): number {
   try {
