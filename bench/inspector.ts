@@ -21,15 +21,22 @@
  *    moments. Reference: one fold of the whole log from the start (what a seek would cost without
  *    checkpoints).
  *
+ * 5. The live tree's fold alone (what a watching page costs the node per envelope it records): a
+ *    node's life of calls (session ids as sparse as a real node's: random 16-bit ids, each call created,
+ *    established, changed and closed, its PPP link beside it) handed to a LiveSource in batches as the
+ *    recorders hand them. Reference: `replay` of the same envelopes (the fold with no counts, no ring,
+ *    no actor dropped).
+ *
  * Run: node_modules/.bin/bun bench/inspector.ts [--sessions N] [--rate-sessions N] [--envelopes N]
- *      [--parts render,rate,replay] (which figures: 1 and 2 are "render") [--rounds N] (of figure 3)
+ *      [--parts render,rate,replay,fold] (which figures: 1 and 2 are "render") [--rounds N] (of figure 3)
  * Prints a line per figure and one JSON line.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { RecordedLog } from "../adapters/inspector/index.ts";
+import { LiveSource, RecordedLog } from "../adapters/inspector/index.ts";
 import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
+import type { EventLog } from "../events/port.ts";
 import { replay } from "../events/replay.ts";
 import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
 import { descendantsCpu, runtimeName } from "./measure.ts";
@@ -39,7 +46,7 @@ const { values } = parseArgs({
     sessions: { type: "string", default: "50000" },
     "rate-sessions": { type: "string", default: "20000" },
     envelopes: { type: "string", default: "1000000" },
-    parts: { type: "string", default: "render,rate,replay" },
+    parts: { type: "string", default: "render,rate,replay,fold" },
     rounds: { type: "string", default: "3" },
   },
 });
@@ -246,19 +253,24 @@ if (PARTS.has("rate")) {
 }
 if (browser) await browser.close();
 
-// 4: a replay of ENVELOPES envelopes.
-function incident(count: number): Envelope[] {
-  const envelopes: Envelope[] = [];
+/** A recorder of node "lns"'s envelopes into `envelopes`, one a millisecond. */
+function recorderInto(envelopes: Envelope[]) {
   let seq = 0;
   let time = 1_700_000_000_000;
-  const ev = (
+  return (
     machine: Envelope["machine"],
     path: Envelope["path"],
     from: string | null,
     to: string,
     cause: string,
-    data = {},
+    data: Record<string, unknown> = {},
   ) => envelopes.push({ v: 1, node: "lns", seq: ++seq, time: time++, path, machine, from, to, cause, data });
+}
+
+// 4: a replay of ENVELOPES envelopes.
+function incident(count: number): Envelope[] {
+  const envelopes: Envelope[] = [];
+  const ev = recorderInto(envelopes);
   const d = "127.0.0.2:1701";
   ev("system", {}, null, "running", "xstate.init", { admin: "enabled" });
   ev("destination", { destination: d }, null, "available.unused", "xstate.init", { admin: "enabled" });
@@ -319,6 +331,99 @@ if (PARTS.has("replay")) {
     seekMedianMs: round(median(seeks)),
     seekMaxMs: round(Math.max(...seeks)),
     fullFoldMs: Math.round(foldMs),
+  };
+}
+// 5: the live fold alone.
+/** A node's life of `calls` calls on 20 tunnels, each a session and its PPP link, ids random as a node draws them. */
+function liveCalls(calls: number): Envelope[] {
+  const envelopes: Envelope[] = [];
+  const ev = recorderInto(envelopes);
+  const d = "127.0.0.2:1701";
+  ev("system", {}, null, "running", "xstate.init", { admin: "enabled" });
+  ev("destination", { destination: d }, null, "available.unused", "xstate.init", { admin: "enabled" });
+  const tunnels = Array.from({ length: 20 }, (_, i) => 1 + ((i * 40503) % 65535));
+  for (const t of tunnels) {
+    ev("tunnel", { destination: d, tunnel: t }, null, "idle", "xstate.init", {
+      admin: "enabled",
+      peerTunnelId: t,
+    });
+    ev("tunnel", { destination: d, tunnel: t }, "idle", "established", "rx.SCCCN");
+  }
+  let x = 7;
+  const open: { path: Envelope["path"] }[] = [];
+  const used = new Set<string>();
+  for (let c = 0; c < calls; c++) {
+    const tunnel = tunnels[c % tunnels.length] as number;
+    let session: number;
+    do {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      session = 1 + (x % 65535);
+    } while (used.has(`${tunnel}/${session}`));
+    used.add(`${tunnel}/${session}`);
+    const path = { destination: d, tunnel, session };
+    ev("session", path, null, "wait-connect", "xstate.init", {
+      kind: "lns-incoming",
+      localSessionId: session,
+      peerSessionId: c,
+      callSerialNumber: c,
+      bearerType: 0,
+      framingType: 1,
+      txConnectSpeed: 10_000_000,
+    });
+    ev("session", path, "wait-connect", "established", "rx.ICCN", { wasEstablished: true });
+    ev("ppp", path, null, "establish", "xstate.init", { user: null, address: null });
+    ev("ppp", path, "establish", "authenticate", "lcp.opened", { magic: c });
+    ev("ppp", path, "authenticate", "network", "auth.ok", { user: `user${c}@lab` });
+    ev("ppp", path, "network", "opened", "ipcp.opened", { address: `10.0.${(c >> 8) & 255}.${c & 255}` });
+    open.push({ path });
+    // Calls end in the order they came, a window of 2,000 open (the lab's).
+    if (open.length > 2000) {
+      const ending = (open.shift() as { path: Envelope["path"] }).path;
+      ev("session", ending, "established", "closed", "rx.CDN", { cause: { reason: "peer", message: "CDN" } });
+      ev("ppp", ending, "opened", "opened", "xstate.stop", { status: "stopped" });
+    }
+  }
+  return envelopes;
+}
+if (PARTS.has("fold")) {
+  const made = liveCalls(100_000);
+  const noLog = {} as EventLog; // the fold never reads the log (test/adapters/inspector/live.test.ts)
+  let listener: (batch: readonly Envelope[]) => void = () => {};
+  const feed = {
+    watch(l: (batch: readonly Envelope[]) => void) {
+      listener = l;
+      return () => {};
+    },
+    handedSeq: () => 0,
+  };
+  const liveMs: number[] = [];
+  const replayMs: number[] = [];
+  for (let r = 0; r < 6; r++) {
+    const live = new LiveSource(noLog, feed, [{ name: "lns", liveActors: function* () {} }]);
+    live.tree(); // starts watching
+    let t0 = performance.now();
+    // In batches of 200, as recorders hand what one synchronous run recorded.
+    for (let i = 0; i < made.length; i += 200) listener(made.slice(i, i + 200));
+    const ms = performance.now() - t0;
+    live.stop();
+    t0 = performance.now();
+    replay(made);
+    const reference = performance.now() - t0;
+    if (r > 0) {
+      liveMs.push(ms);
+      replayMs.push(reference);
+    }
+  }
+  const perEnvelope = (ms: number[]) => round((median(ms) * 1000) / made.length, 3);
+  console.log(
+    `the live tree's fold: ${made.length.toLocaleString("en-US")} envelopes of 100,000 calls (sparse session ids) in ${round(median(liveMs))} ms, ${perEnvelope(liveMs)} µs an envelope (median of 5); replay's fold of the same (reference) ${round(median(replayMs))} ms, ${perEnvelope(replayMs)} µs`,
+  );
+  out.liveFold = {
+    envelopes: made.length,
+    ms: round(median(liveMs)),
+    microsPerEnvelope: perEnvelope(liveMs),
+    replayMs: round(median(replayMs)),
+    replayMicrosPerEnvelope: perEnvelope(replayMs),
   };
 }
 console.log(JSON.stringify(out));

@@ -187,15 +187,19 @@ export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
     tunnel.actor = nextView(own(tunnel.actor, g), envelope, g);
     return tunnel.actor;
   }
+  // A view changed in place is not stored again: session ids are sparse 16-bit keys, and each store
+  // into such a map costs as much as the lookup (bench/inspector.ts, the live tree's fold).
   const sessionKey = envelope.path.session ?? 0;
   if (envelope.machine === "ppp") {
     tunnel.ppp ??= {};
-    const link = nextView(own(tunnel.ppp[sessionKey], g), envelope, g);
-    tunnel.ppp[sessionKey] = link;
+    const was = tunnel.ppp[sessionKey];
+    const link = nextView(own(was, g), envelope, g);
+    if (link !== was) tunnel.ppp[sessionKey] = link;
     return link;
   }
-  const session = nextView(own(tunnel.sessions[sessionKey], g), envelope, g);
-  tunnel.sessions[sessionKey] = session;
+  const was = tunnel.sessions[sessionKey];
+  const session = nextView(own(was, g), envelope, g);
+  if (session !== was) tunnel.sessions[sessionKey] = session;
   return session;
 }
 

@@ -109,12 +109,12 @@ export class LiveSource {
   /** Counts per level and state of every node, or of one. */
   counts(node?: string): LevelCounts {
     const watch = this.#start();
-    if (node !== undefined) return watch.counts.get(node) ?? emptyCounts();
+    if (node !== undefined) return withoutZeros(watch.counts.get(node) ?? emptyCounts());
     const total = emptyCounts();
     for (const counts of watch.counts.values()) {
       for (const level of Object.keys(counts) as MachineKind[]) {
         for (const [state, n] of Object.entries(counts[level])) {
-          total[level][state] = (total[level][state] ?? 0) + n;
+          if (n > 0) total[level][state] = (total[level][state] ?? 0) + n;
         }
       }
     }
@@ -311,10 +311,21 @@ function count(counts: Record<string, number>, state: string): void {
   counts[state] = (counts[state] ?? 0) + 1;
 }
 
+/**
+ * A state's count goes down to 0 and stays (a deleted key would turn the counts into a slow dictionary
+ * object, looked up on every envelope); `withoutZeros` leaves the zeros out of what a page is sent.
+ */
 function uncount(counts: Record<string, number>, state: string): void {
-  const n = (counts[state] ?? 0) - 1;
-  if (n > 0) counts[state] = n;
-  else delete counts[state];
+  counts[state] = Math.max(0, (counts[state] ?? 0) - 1);
+}
+
+/** The counts without the states counted down to 0. */
+function withoutZeros(counts: LevelCounts): LevelCounts {
+  const out = emptyCounts();
+  for (const level of Object.keys(counts) as MachineKind[]) {
+    for (const [state, n] of Object.entries(counts[level])) if (n > 0) out[level][state] = n;
+  }
+  return out;
 }
 
 /** The counts of one node's part of the tree, walked (a new life of the node only). */
@@ -360,9 +371,10 @@ function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): vo
       delete node.destinations[key];
       return;
     }
+    // Ids index the maps as numbers, as the fold does (events/replay.ts): no text made and parsed again.
     case "tunnel": {
       const tunnels = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels;
-      const key = String(p.tunnel ?? 0);
+      const key = p.tunnel ?? 0;
       const t = tunnels?.[key];
       if (!t) return;
       uncountTunnel(t, counts);
@@ -386,17 +398,16 @@ function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): vo
         }
         return;
       }
-      const links =
-        node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[String(p.tunnel ?? 0)]?.ppp;
-      const key = String(p.session ?? 0);
+      const links = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[p.tunnel ?? 0]?.ppp;
+      const key = p.session ?? 0;
       uncountView(counts.ppp, links?.[key]);
       delete links?.[key];
       return;
     }
     case "session": {
-      const t = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[String(p.tunnel ?? 0)];
+      const t = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[p.tunnel ?? 0];
       if (!t) return;
-      const key = String(p.session ?? 0);
+      const key = p.session ?? 0;
       uncountView(counts.session, t.sessions[key]);
       delete t.sessions[key];
       // A session's PPP link ends with it.
