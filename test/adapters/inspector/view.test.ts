@@ -80,3 +80,40 @@ test("a path-ordered page walked only as far as the page (totals from the counts
   }
   expect(new ListCache().list(tree, 1, query({ state: "established" }), counts).total).toBe(108);
 });
+
+test("a path-ordered page of every level is walked only as far as the page and is the page of the whole list", () => {
+  const { ev } = envelopesOf("lac");
+  const envelopes = [];
+  let time = 0;
+  envelopes.push(ev(time++, "system", {}, null, "running", "x"));
+  for (const d of ["127.0.0.3:1701", "127.0.0.2:1701"]) {
+    envelopes.push(ev(time++, "destination", { destination: d }, null, "available.unused", "x"));
+    for (const t of [12, 3, 700]) {
+      envelopes.push(ev(time++, "tunnel", { destination: d, tunnel: t }, null, "idle", "x"));
+      if (t !== 3)
+        envelopes.push(ev(time++, "tunnel", { destination: d, tunnel: t }, "idle", "established", "y"));
+    }
+  }
+  // Subscribers appear out of order; a few get a PPP link.
+  for (const line of [17, 3, 250, 42, 9, 100, 1, 64]) {
+    const path = { subscriber: `sim:${line}` };
+    envelopes.push(ev(time++, "subscriber", path, null, "deciding", "x"));
+    if (line % 2 === 0) envelopes.push(ev(time++, "subscriber", path, "deciding", "tunnelled", "y"));
+    if (line % 3 !== 0) envelopes.push(ev(time++, "ppp", path, null, "establish", "x"));
+  }
+  const tree = replay(envelopes);
+  const counts = levelCounts(tree);
+  for (const level of ["system", "destination", "tunnel", "subscriber", "ppp"] as const) {
+    for (const q of [
+      query({ level }),
+      query({ level, offset: 2, limit: 3 }),
+      query({ level, descending: true, offset: 1, limit: 4 }),
+      query({ level, state: "tunnelled", offset: 1, limit: 2 }),
+      query({ level, state: "established", descending: true }),
+    ]) {
+      expect(new ListCache().list(tree, 1, q, counts)).toEqual(new ListCache().list(tree, 1, q));
+    }
+  }
+  expect(new ListCache().list(tree, 1, query({ level: "subscriber" }), counts).total).toBe(8);
+  expect(new ListCache().list(tree, 1, query({ level: "tunnel", state: "idle" }), counts).total).toBe(2);
+});
