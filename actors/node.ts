@@ -167,6 +167,8 @@ export interface NodeSnapshot {
 export interface LiveActor {
   readonly path: ActorPath;
   readonly snapshot: { value: unknown; context: unknown; status: string };
+  /** The XState actor itself (what a recorder knows it by). */
+  readonly ref: object;
 }
 
 /** A running node. */
@@ -505,7 +507,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
 
   *liveActors(): Generator<LiveActor> {
     for (const self of this.rt.supervisor.walk(this.system)) {
-      yield { path: self.path, snapshot: self.actor.getSnapshot() as LiveActor["snapshot"] };
+      yield { path: self.path, snapshot: self.actor.getSnapshot() as LiveActor["snapshot"], ref: self.actor };
     }
   }
 

@@ -395,6 +395,7 @@ if (PARTS.has("fold")) {
       return () => {};
     },
     handedSeq: () => 0,
+    entered: () => undefined,
   };
   const liveMs: number[] = [];
   const replayMs: number[] = [];

@@ -179,6 +179,8 @@ export interface Recorder {
   readonly stats: Readonly<RecorderStats>;
   /** The seq of the last envelope handed to the log (0 before the first): what `onBatch` has told. */
   readonly handedSeq: number;
+  /** When a live actor (its XState actor ref) entered its current state and by what; undefined for one never recorded. */
+  entered(actorRef: object): EnteredState | undefined;
 }
 
 /**
@@ -190,6 +192,8 @@ export interface EnvelopeFeed {
   watch(listener: (batch: readonly Envelope[]) => void): () => void;
   /** The seq of `node`'s last envelope told to watchers so far (0 before its first). */
   handedSeq(node: string): number;
+  /** When `node`'s live actor (its XState actor ref) entered its current state and by what, if recorded. */
+  entered(node: string, actorRef: object): EnteredState | undefined;
 }
 
 /** What the recorder remembers of an actor between snapshots. */
@@ -198,6 +202,15 @@ interface ActorMemory {
   value: string;
   context: unknown;
   status: string;
+  /** When the actor entered `value`, and the event that took it there (what a live view seeded late shows). */
+  since: number;
+  cause: string;
+}
+
+/** When an actor entered its current state, and the event that took it there. */
+export interface EnteredState {
+  since: number;
+  cause: string;
 }
 
 /** A batch handed to the log, and how it went. */
@@ -306,7 +319,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
     let from: string | null;
     if (!memory) {
       const location = locate(event.actorRef, snapshot);
-      memory = { location, value, context: snapshot.context, status };
+      memory = { location, value, context: snapshot.context, status, since: 0, cause: "" };
       actors.set(ref, memory);
       if (!location) return;
       data = contextFields(snapshot.context);
@@ -336,6 +349,11 @@ export function createRecorder(options: RecorderOptions): Recorder {
     const location = memory.location as ActorLocation;
     const now = clock.now();
     lastTime = Math.max(now, lastTime);
+    const cause = typeof event.event?.type === "string" ? event.event.type : "unknown";
+    if (from !== value) {
+      memory.since = lastTime;
+      memory.cause = cause;
+    }
     pending.push({
       v: ENVELOPE_VERSION,
       node,
@@ -345,7 +363,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       machine: location.machine,
       from,
       to: value,
-      cause: typeof event.event?.type === "string" ? event.event.type : "unknown",
+      cause,
       data,
     });
     stats.recorded++;
@@ -488,6 +506,10 @@ export function createRecorder(options: RecorderOptions): Recorder {
     stats,
     get handedSeq() {
       return nextSeq === undefined ? 0 : nextSeq - 1;
+    },
+    entered(actorRef) {
+      const memory = actors.get(actorRef);
+      return memory?.location ? { since: memory.since, cause: memory.cause } : undefined;
     },
   };
 }

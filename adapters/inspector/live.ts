@@ -48,7 +48,10 @@ import type { LevelCounts } from "./view.ts";
 export const IDLE_MS = 30_000;
 /** Envelopes kept in memory for recent events and for resuming streams. */
 export const RING_SIZE = 20_000;
-/** The cause of a seeded actor's first envelope: the page shows where its story in the tree began. */
+/**
+ * The cause of a seeded actor's first envelope when its recorder does not know what took it to its
+ * state (the moment of the seed stands for its since then); a recorded actor shows its own.
+ */
 export const SEED_CAUSE = "inspector.seed";
 
 /** What the live source needs of a node: its name and its live actors (the seed). */
@@ -229,16 +232,19 @@ export class LiveSource {
       const { system: _, ppp, ...rest } = actor.path;
       const path = rest as EnvelopePath;
       const state = stateValueToString(actor.snapshot.value);
+      // When and by what it entered its state, as its recorder saw it: a list sorted by "since" puts it
+      // where it belongs, not at the moment the page first looked.
+      const entered = this.#feed.entered(node.name, actor.ref);
       const envelope: Envelope = {
         v: ENVELOPE_VERSION,
         node: node.name,
         seq,
-        time,
+        time: entered?.since ?? time,
         path,
         machine: ppp === true ? "ppp" : machineOfPath(path),
         from: null,
         to: state,
-        cause: SEED_CAUSE,
+        cause: entered?.cause ?? SEED_CAUSE,
         data: contextFields(actor.snapshot.context),
       };
       this.#foldOne(watch, envelope);

@@ -29,7 +29,7 @@ import { toEventJson } from "../../events/schema.ts";
 import { cause } from "../../machines/common.ts";
 import { parsePeer, readJson, reply } from "../admin/server.ts";
 import { machineGraphs } from "./graphs.ts";
-import { LiveSource, SEED_CAUSE } from "./live.ts";
+import { LiveSource } from "./live.ts";
 import type { RecordedLog } from "./recorded.ts";
 import { actorText, parseSeqVector, parseStreamFilter, StreamSubscriber } from "./stream.ts";
 import { type ActorAddress, CountsCache, childrenOf, findActor, ListCache, parseListQuery } from "./view.ts";
@@ -137,12 +137,15 @@ export function createInspector(subject: InspectorSubject): Inspector {
       const ended = !found && live !== undefined && recent.length > 0;
       if (ended) found = findActor(replay(recent), address as ActorAddress);
       if (!found) return reply(res, 404, { error: `no such actor at this moment: ${name}` });
-      const entered = found.row.cause === SEED_CAUSE ? enteredBy(recent, found.row.state) : undefined;
+      // Known by its first envelope alone (a seeded actor's, for one older than the page's first look):
+      // the state it came from is in its events.
+      const first = found.view?.previous === null && found.view.events === 1;
+      const entered = first ? enteredBy(recent, found.row.state) : undefined;
       return reply(res, 200, {
         at: index,
         ended,
         ...found.row,
-        // An actor older than the page's first look: when and by what it entered its state, from its events.
+        // When and by what it entered its state, from its events (the seed's own when the log has them no more).
         ...(entered ? { since: entered.time, cause: entered.cause } : {}),
         previous: (entered ? entered.from : found.view?.previous) ?? null,
         // Stored envelopes are redacted already; the walk again keeps a secret out of the page whatever the source.

@@ -164,6 +164,7 @@ export async function openRecording(address: string, options: RecordingOptions):
       return () => watchers.delete(listener);
     },
     handedSeq: (name) => nodes.find((n) => n.node === name)?.recorder.handedSeq ?? 0,
+    entered: (name, actorRef) => nodes.find((n) => n.node === name)?.recorder.entered(actorRef),
     close(flushTimeoutMs = 10_000) {
       closing ??= (async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;

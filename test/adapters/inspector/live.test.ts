@@ -13,6 +13,7 @@ import { levelCounts } from "../../../adapters/inspector/view.ts";
 import { SeededRandom } from "../../../adapters/random/index.ts";
 import { MemoryNetwork } from "../../../adapters/udp/index.ts";
 import { openRecording } from "../../../bin/commands/recording.ts";
+import type { Envelope } from "../../../events/envelope.ts";
 import type { EventLog } from "../../../events/port.ts";
 
 let cleanup: (() => Promise<void> | void)[] = [];
@@ -86,7 +87,25 @@ test("the live tree is seeded from the live actors and follows the recorders wit
   expect(levelCounts(seeded)).toEqual(live.counts());
   const lacSessions = Object.values(seeded.nodes.lac?.destinations["10.0.0.1:1701"]?.tunnels ?? {})[0]
     ?.sessions;
-  expect(Object.values(lacSessions ?? {}).map((s) => s.cause)).toEqual([SEED_CAUSE, SEED_CAUSE, SEED_CAUSE]);
+  // Each seeded actor shows when and by what it entered its state, as its recorder saw it (not the
+  // moment of the first look): its own envelope in the log says the same.
+  const logged: Envelope[] = [];
+  for await (const e of recording.log.read({ node: "lac" })) logged.push(e);
+  for (const s of Object.values(lacSessions ?? {})) {
+    const entering = [...logged]
+      .reverse()
+      .find(
+        (e) =>
+          e.machine === "session" &&
+          e.path.session === s.path.session &&
+          e.to === s.state &&
+          e.from !== s.state,
+      );
+    if (!entering) throw new Error(`no envelope took session ${s.path.session} to ${s.state}`);
+    expect([s.since, s.cause]).toEqual([entering.time, entering.cause]);
+    expect(s.cause).not.toBe(SEED_CAUSE);
+  }
+  expect(Math.max(...Object.values(lacSessions ?? {}).map((s) => s.since))).toBeLessThan(clock.now());
 
   // From then on, the recorders' batches: two more calls, one of the first three closed.
   const more = [1, 2].map(() => lac.openSession(destination));
@@ -101,7 +120,7 @@ test("the live tree is seeded from the live actors and follows the recorders wit
   const sessions =
     Object.values(tree.nodes.lac?.destinations["10.0.0.1:1701"]?.tunnels ?? {})[0]?.sessions ?? {};
   expect(Object.keys(sessions)).not.toContain(String(first.sessionId)); // closed: gone from the live tree
-  expect(Object.values(sessions).filter((s) => s.cause !== SEED_CAUSE)).toHaveLength(2);
+  expect(Object.values(sessions).filter((s) => s.previous !== null)).toHaveLength(2); // seeded: no previous
 
   // Closing the tunnel takes its sessions out of the counts with it.
   lac.closeTunnel(first.tunnelId);
