@@ -18,11 +18,14 @@ import { toEventJson } from "../../events/schema.ts";
  */
 export const BATCH_MS = 1000;
 /**
- * Most envelopes one batch carries; the rest are counted as skipped. The page keeps its last 200 lines
- * (page/app.ts MAX_STREAM_LINES): a larger batch would cost the node its encoding and the browser its
- * parsing for lines nobody sees.
+ * Most envelopes one batch carries; the rest are counted as skipped (the page says how many). At a
+ * node's full rate nobody reads even 50 lines a second: the stream shows a sample of the flow, a
+ * filter (an actor, a cause) narrows it to lines one reads, and the event log keeps them all. Lines
+ * are what a watching page's browser spends most of its CPU on (bench/inspector: three quarters of it
+ * went to 200 lines a second, the browser sharing the node's cores), so the page's last 200 lines
+ * (page/app.ts MAX_STREAM_LINES) are four seconds of the flow, not one.
  */
-export const MAX_BATCH = 200;
+export const MAX_BATCH = 50;
 
 /** The sequence reached per node: what a stream's event id carries. */
 export type SeqVector = Record<string, number>;
