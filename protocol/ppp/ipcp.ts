@@ -3,10 +3,11 @@
  * shared packet codec, with IPCP's own option catalog. Addresses are dotted-quad strings ("10.0.0.1");
  * "0.0.0.0" in a Configure-Request asks the peer to supply one (RFC 1332 §3.3, RFC 1877 §1).
  */
-import { be16, concat, hexBytes, u16 } from "../bytes.ts";
+import { concat } from "../bytes.ts";
 import { type NcpPacket, ncpCodec } from "./control-packet.ts";
-import { PppProtocol, protocolName } from "./numbers.ts";
+import { PppProtocol } from "./numbers.ts";
 import {
+  compressionOption,
   expectLength,
   type OptionCatalog,
   type OptionSpec,
@@ -106,23 +107,12 @@ const ipAddresses: OptionSpec<Opt<"ipAddresses">> = {
   describe: (o) => `Addresses=${o.source},${o.destination}`,
 };
 
-const ipCompression: OptionSpec<Opt<"ipCompression">> = {
-  type: 2,
-  name: "IP-Compression-Protocol",
-  decode: (data) => {
-    if (data.length < 2)
-      return { ok: false, part: "length", reason: `expected at least 4, got ${data.length + 2}` };
-    return { ok: true, option: { kind: "ipCompression", protocol: u16(data, 0), data: data.subarray(2) } };
-  },
-  encode: (o) => concat(be16(o.protocol, "IP-Compression-Protocol"), o.data),
-  describe: (o) => {
-    // RFC 1332 §3.2: Van Jacobson's option carries Max-Slot-Id and Comp-Slot-Id, one octet each.
-    if (o.protocol === PppProtocol.VjCompressed && o.data.length === 2) {
-      return `Compression=VJ(slots=${o.data[0] + 1},comp=${o.data[1]})`;
-    }
-    return `Compression=${protocolName(o.protocol)}${o.data.length ? `(${hexBytes(o.data)})` : ""}`;
-  },
-};
+// RFC 1332 §3.2: Van Jacobson's option carries Max-Slot-Id and Comp-Slot-Id, one octet each.
+const ipCompression = compressionOption("ipCompression", "IP-Compression-Protocol", (o) =>
+  o.protocol === PppProtocol.VjCompressed && o.data.length === 2
+    ? `Compression=VJ(slots=${o.data[0] + 1},comp=${o.data[1]})`
+    : undefined,
+);
 
 /** The IPCP option catalog (RFC 1332 §3, RFC 1877). */
 export const ipcpOptions: OptionCatalog<IpcpKnownOption> = optionCatalog<IpcpKnownOption>("IPCP", {

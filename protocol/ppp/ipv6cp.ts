@@ -4,10 +4,10 @@
  * 16 lowercase hex digits ("0211223344556677"); all zeros in a Configure-Request asks the peer to
  * suggest one (RFC 5072 §4.1).
  */
-import { be16, concat, hexBytes, u16 } from "../bytes.ts";
+import { hexBytes } from "../bytes.ts";
 import { type NcpPacket, ncpCodec } from "./control-packet.ts";
-import { protocolName } from "./numbers.ts";
 import {
+  compressionOption,
   expectLength,
   type OptionCatalog,
   type OptionSpec,
@@ -67,17 +67,7 @@ const interfaceIdentifier: OptionSpec<Opt<"interfaceIdentifier">> = {
   describe: (o) => `IfId=${o.id}`,
 };
 
-const ipv6Compression: OptionSpec<Opt<"ipv6Compression">> = {
-  type: 2,
-  name: "IPv6-Compression-Protocol",
-  decode: (data) => {
-    if (data.length < 2)
-      return { ok: false, part: "length", reason: `expected at least 4, got ${data.length + 2}` };
-    return { ok: true, option: { kind: "ipv6Compression", protocol: u16(data, 0), data: data.subarray(2) } };
-  },
-  encode: (o) => concat(be16(o.protocol, "IPv6-Compression-Protocol"), o.data),
-  describe: (o) => `Compression=${protocolName(o.protocol)}${o.data.length ? `(${hexBytes(o.data)})` : ""}`,
-};
+const ipv6Compression = compressionOption("ipv6Compression", "IPv6-Compression-Protocol");
 
 /** The IPV6CP option catalog (RFC 5072 §4). */
 export const ipv6cpOptions: OptionCatalog<Ipv6cpKnownOption> = optionCatalog<Ipv6cpKnownOption>("IPv6CP", {

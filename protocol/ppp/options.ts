@@ -4,7 +4,8 @@
  * to read them; types it does not know are kept byte-exact, in order, so they can be Configure-Rejected as
  * received (RFC 1661 §5.4).
  */
-import { hexBytes } from "../bytes.ts";
+import { be16, concat, hexBytes, u16 } from "../bytes.ts";
+import { protocolName } from "./numbers.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** An option whose type the protocol's catalog does not know, kept as it arrived. */
@@ -174,4 +175,35 @@ export function describeOptions<O extends { kind: string }>(
 /** Data of exactly `size` octets, or the "length" error worded as the brief shows: "expected 4, got 3". */
 export function expectLength(data: Uint8Array, size: number): string | undefined {
   return data.length === size ? undefined : `expected ${size + 2}, got ${data.length + 2}`;
+}
+
+/** A compression option as IPCP and IPV6CP share it: a protocol number, then protocol-specific data. */
+export interface CompressionOption<K extends string> {
+  kind: K;
+  protocol: number;
+  data: Uint8Array;
+}
+
+/**
+ * The spec of an NCP's Compression-Protocol option (type 2: RFC 1332 §3.2, RFC 5072 §4.2); `describe`
+ * words a protocol the NCP knows better, else undefined for the generic wording.
+ */
+export function compressionOption<K extends string>(
+  kind: K,
+  name: string,
+  describe?: (o: CompressionOption<K>) => string | undefined,
+): OptionSpec<CompressionOption<K>> {
+  return {
+    type: 2,
+    name,
+    decode: (data) => {
+      if (data.length < 2)
+        return { ok: false, part: "length", reason: `expected at least 4, got ${data.length + 2}` };
+      return { ok: true, option: { kind, protocol: u16(data, 0), data: data.subarray(2) } };
+    },
+    encode: (o) => concat(be16(o.protocol, name), o.data),
+    describe: (o) =>
+      describe?.(o) ??
+      `Compression=${protocolName(o.protocol)}${o.data.length ? `(${hexBytes(o.data)})` : ""}`,
+  };
 }

@@ -4,20 +4,11 @@
  * report the LNS's CPU by thread and its RSS from /proc.
  */
 import { describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { benchJson } from "../support/bench.ts";
 
 function run(lns: "bun" | "deno"): Record<string, unknown>[] {
-  const out = spawnSync(
-    "node_modules/.bin/bun",
-    ["bench/lns-load.ts", "--sessions", "300", "--tunnels", "3", "--lns", lns, "--receive-window", "4"],
-    { encoding: "utf8", timeout: 60_000 },
-  );
-  expect(out.stderr).toBe("");
-  expect(out.status).toBe(0);
-  return out.stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+  const args = ["--sessions", "300", "--tunnels", "3", "--lns", lns, "--receive-window", "4"];
+  return benchJson("bench/lns-load.ts", args, 60_000);
 }
 
 describe("bench/lns-load", () => {

@@ -5,31 +5,11 @@
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
+import { benchJson } from "../support/bench.ts";
 
 function run(auth: "pap" | "chap"): Record<string, unknown>[] {
-  const out = spawnSync(
-    "node_modules/.bin/bun",
-    [
-      "bench/ppp.ts",
-      "--sessions",
-      "300",
-      "--tunnels",
-      "3",
-      "--auth",
-      auth,
-      "--users",
-      "50",
-      "--reference",
-      "no",
-    ],
-    { encoding: "utf8", timeout: 120_000 },
-  );
-  expect(out.stderr).toBe("");
-  expect(out.status).toBe(0);
-  return out.stdout
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line));
+  const args = ["--sessions", "300", "--tunnels", "3", "--auth", auth, "--users", "50", "--reference", "no"];
+  return benchJson("bench/ppp.ts", args, 120_000);
 }
 
 describe("bench/ppp", () => {
