@@ -336,11 +336,6 @@ export class PppService {
       }
     }
     link.up = true;
-    if (c.ipv6cp === "opened") {
-      link.ipv6Up = true;
-      link.interfaceId = c.localInterfaceId;
-      link.peerInterfaceId = c.peerInterfaceId;
-    }
     this.linkUp(link);
     link.resumeAccounting();
   }
@@ -453,10 +448,8 @@ export abstract class PppLinkCore implements PppLinkPort {
   up = false;
   user: string | undefined;
   address: string | undefined;
-  /** IPV6CP is up: our Interface-Identifier and the subscriber's. */
-  ipv6Up = false;
-  interfaceId: string | undefined;
-  peerInterfaceId: string | undefined;
+  /** The link's IPV6CP came up once (counted once, renegotiations aside). */
+  #ipv6Counted = false;
   #pool: AddressPool | undefined;
   #authorization: Authorization | undefined;
   /** Accounting runs for this link (a Start went out, or the primary's did): a Stop is due at the end. */
@@ -540,13 +533,14 @@ export abstract class PppLinkCore implements PppLinkPort {
       return;
     }
     if (protocol === PppProtocol.IPv6) {
-      if (this.ipv6Up) {
+      const c = this.node.actor.getSnapshot().context;
+      if (c.ipv6cp === "opened") {
         this.#ipSeen = true;
         this.service.dataPlane?.receiveIpv6(this, payload);
         return;
       }
-      // IPv6 before IPV6CP is up is dropped (RFC 5072 §3); without IPv6 at all the actor rejects the protocol.
-      if (settingsOf(this.node.actor.getSnapshot().context).ipv6) {
+      // IPv6 while IPV6CP is not up is dropped (RFC 5072 §3); without IPv6 at all the actor rejects the protocol.
+      if (settingsOf(c).ipv6) {
         this.service.stats.ipBeforeUp++;
         return;
       }
@@ -559,6 +553,26 @@ export abstract class PppLinkCore implements PppLinkPort {
     if (!this.up) return false;
     this.#ipSeen = true;
     return this.sendFrame(pppFrame(PppProtocol.IPv4, packet));
+  }
+
+  /**
+   * IPV6CP is Opened, so IPv6 may flow (RFC 5072 §3): read from the automaton, so that it follows a
+   * renegotiation or a Terminate of IPV6CP alone, and a link a standby restored.
+   */
+  get ipv6Up(): boolean {
+    return this.node.actor.getSnapshot().context.ipv6cp === "opened";
+  }
+
+  /** Our Interface-Identifier while IPV6CP is up (PppLinkPort: our link-local address is fe80:: + it). */
+  get interfaceId(): string | undefined {
+    const c = this.node.actor.getSnapshot().context;
+    return c.ipv6cp === "opened" ? c.localInterfaceId : undefined;
+  }
+
+  /** The subscriber's Interface-Identifier while IPV6CP is up. */
+  get peerInterfaceId(): string | undefined {
+    const c = this.node.actor.getSnapshot().context;
+    return c.ipv6cp === "opened" ? c.peerInterfaceId : undefined;
   }
 
   /** Sends an IPv6 packet to the subscriber (PortLinkPort). */
@@ -673,10 +687,8 @@ export abstract class PppLinkCore implements PppLinkPort {
         this.#startAccounting();
         return;
       case "ipv6Up":
-        if (!this.ipv6Up) this.service.stats.ipv6Up++;
-        this.ipv6Up = true;
-        this.interfaceId = effect.localInterfaceId;
-        this.peerInterfaceId = effect.peerInterfaceId;
+        if (!this.#ipv6Counted) this.service.stats.ipv6Up++;
+        this.#ipv6Counted = true;
         return;
       case "finished":
         if (!this.carrierEnding) this.linkFinished(effect.cause);
