@@ -15,6 +15,7 @@ import {
   decodeChap,
   decodeFrame,
   decodeIpcp,
+  decodeIpv6cp,
   decodeLcp,
   decodeOptions,
   decodePap,
@@ -23,6 +24,7 @@ import {
   encodeFrame,
   encodeHdlc,
   encodeIpcp,
+  encodeIpv6cp,
   encodeLcp,
   encodePap,
   HdlcDecoder,
@@ -113,8 +115,8 @@ describe("PPP decoders under fuzzing", () => {
   test(`${runs} random and mutated inputs (seed ${seed}): no exception, every rejection named, accepted ones canonical`, () => {
     const pool = seeds();
     expect(pool.length).toBeGreaterThan(200);
-    const accepted = { frame: 0, lcp: 0, ipcp: 0, pap: 0, chap: 0, options: 0 };
-    const rejected = { frame: 0, lcp: 0, ipcp: 0, pap: 0, chap: 0, options: 0 };
+    const accepted = { frame: 0, lcp: 0, ipcp: 0, ipv6cp: 0, pap: 0, chap: 0, options: 0 };
+    const rejected = { frame: 0, lcp: 0, ipcp: 0, ipv6cp: 0, pap: 0, chap: 0, options: 0 };
     const hdlc = new HdlcDecoder({ maxFrameSize: 512 });
     let hdlcResults = 0;
     const count = (name: keyof typeof accepted, result: Decoded<unknown>) => {
@@ -137,6 +139,11 @@ describe("PPP decoders under fuzzing", () => {
         checkRejection(ipcp, stage, input);
         checkCanonical(ipcp, encodeIpcp, input, stage);
         count("ipcp", ipcp);
+        stage = "decodeIpv6cp";
+        const ipv6cp = decodeIpv6cp(input);
+        checkRejection(ipv6cp, stage, input);
+        checkCanonical(ipv6cp, encodeIpv6cp, input, stage);
+        count("ipv6cp", ipv6cp);
         stage = "decodePap";
         const pap = decodePap(input);
         checkRejection(pap, stage, input);
