@@ -1,12 +1,14 @@
 /**
  * UDP on Bun through its native UDP socket (`Bun.udpSocket`, also what Bun's node:dgram is made of):
- * sends made in one turn of the event loop are batched into one `sendMany` call (sendmmsg) at the next
- * microtask, and datagrams are handed over without node:dgram's event and `rinfo` objects.
+ * what the handling of a burst of received datagrams sends leaves in one `sendMany` call (sendmmsg) at
+ * the burst's end (../clock/burst.ts), any other send with what its turn sends at the next microtask, and
+ * datagrams are handed over without node:dgram's event and `rinfo` objects.
  * `Bun.udpSocket` cannot set SO_RCVBUF, so `bindUdp` binds with node:dgram (which can) and drives its
  * native socket through `bunSocketOf` + `bunTransport`; `bindBunUdp` is the plain Bun.udpSocket path.
  * `Bun` is reached through `globalThis` with a local type, so that this file also type-checks under Deno.
  */
 import type { PeerAddress } from "../../actors/ports.ts";
+import { beginBurst, holdOutput, inBurst } from "../clock/burst.ts";
 import { MAX_SEND_ATTEMPTS, newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
 
 /** The data callback of Bun's UDP socket. */
@@ -84,6 +86,7 @@ export function bunTransport(
       return;
     }
     stats.received++;
+    beginBurst();
     handler(data, { address, port });
   };
 
@@ -166,7 +169,10 @@ export function bunTransport(
       batch.push(packet, to.port, to.address);
       if (!flushQueued) {
         flushQueued = true;
-        queueMicrotask(flush);
+        // While a burst of received datagrams is handled, its replies wait for its end (one sendmmsg,
+        // ../clock/burst.ts); otherwise what one turn sends leaves at its next microtask.
+        if (inBurst()) holdOutput(flush);
+        else queueMicrotask(flush);
       }
     },
     onReceive(h) {
