@@ -517,10 +517,12 @@ class SubscriberLink extends PppLinkCore {
   }
 
   protected sendFrame(frame: Uint8Array): boolean {
-    if (!this.#subscriber.sendOnLine(frame)) return false;
+    if (this.#subscriber.done) return false;
+    // Counted before it goes: the line may end the subscriber within the send (its Terminate-Ack answered
+    // at once, the line dropped), and the Stop made then must include the frame that ended it.
     this.#counters.packetsOut++;
     this.#counters.octetsOut += frame.length;
-    return true;
+    return this.#subscriber.sendOnLine(frame);
   }
 
   override receiveFrame(frame: Uint8Array): void {
