@@ -206,7 +206,7 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
 
   test("accounting on the LAC: Start once tunnelled with the tunnel it went into, Stop with counters and User-Request", async () => {
     const aaa = new LocalAaa([{ name: "alice@isp.example", password: "alice-pw" }]);
-    const { lab, subscribers } = setup(["chap"], aaa);
+    const { lab, lacNode, subscribers } = setup(["chap"], aaa);
     const alice = subscribers.dial({
       user: "alice@isp.example",
       password: "alice-pw",
@@ -216,10 +216,15 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     alice.sendIp(icmpEchoRequest(address, "10.0.0.1", 1, 1, new Uint8Array(8)));
     await lab.run(100);
     expect(aaa.records().map((r) => r.status)).toEqual(["start"]);
+    const tunnel = lacNode.snapshot().destinations[0]?.tunnels[0];
+    const session = tunnel?.sessions[0];
+    const hex = (n: number | undefined) => (n ?? -1).toString(16).padStart(4, "0");
+    // RFC 2867 §3, §4.1: the tunnel's type, medium, both endpoints, and both ends' ids of the call.
     expect(aaa.records()[0]).toMatchObject({
       user: "alice@isp.example",
       callingNumber: "5550100",
-      tunnel: { type: 3, mediumType: 1, serverEndpoint: LNS.address },
+      tunnel: { type: 3, mediumType: 1, clientEndpoint: LAC.address, serverEndpoint: LNS.address },
+      tunnelConnection: `${hex(tunnel?.id)}${hex(session?.id)}${hex(tunnel?.peerTunnelId)}${hex(session?.peerSessionId)}`,
     });
     alice.hangUp();
     await lab.run(1_000);
@@ -227,6 +232,8 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(stop?.status).toBe("stop");
     expect(stop?.terminateCause).toBe(1);
     expect(stop?.sessionId).toBe(aaa.records()[0]?.sessionId);
+    expect(stop?.tunnel).toEqual(aaa.records()[0]?.tunnel);
+    expect(stop?.tunnelConnection).toBe(aaa.records()[0]?.tunnelConnection);
     expect(stop?.counters?.packetsIn).toBeGreaterThan(0);
     expect(stop?.counters?.packetsOut).toBeGreaterThan(0);
     await lab.closeAll();
