@@ -137,7 +137,7 @@ async function rig(xl2tpd: Xl2tpd, lacAt: string, lnsAt: string) {
 test("xl2tpd's ip range exhausted: CDN 2/4 to the ICRQ; the subscriber is refused with that cause, nothing goes to our LNS", async () => {
   const xl2tpd = await startXl2tpd({
     label: "xl2tpd-lns-full",
-    address: "127.0.0.71",
+    address: "127.0.0.181",
     secrets: [{ ours: "lns.test", theirs: "lac.test", secret: SECRET }],
     // One address for peers: alice's call takes it, bob's finds none (aaa.c get_addr gives 0).
     lns: { hostname: "lns.test", challenge: true, ipRange: "192.0.2.2-192.0.2.2" },
@@ -152,7 +152,7 @@ test("xl2tpd's ip range exhausted: CDN 2/4 to the ICRQ; the subscriber is refuse
     },
   });
   open.xl2tpds.push(xl2tpd);
-  const { lac, lns, access, subscribers, story } = await rig(xl2tpd, "127.0.0.72", "127.0.0.73");
+  const { lac, lns, access, subscribers, story } = await rig(xl2tpd, "127.0.0.182", "127.0.0.183");
   const xl2tpdKey = peerKey(xl2tpd.endpoint);
 
   const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
@@ -182,14 +182,14 @@ test("xl2tpd's ip range exhausted: CDN 2/4 to the ICRQ; the subscriber is refuse
 test("xl2tpd's pppd cannot start: the connected call gets CDN result 1; the subscriber is told (LCP Terminate-Request), no failover", async () => {
   const xl2tpd = await startXl2tpd({
     label: "xl2tpd-lns-nopppd",
-    address: "127.0.0.74",
+    address: "127.0.0.184",
     secrets: [{ ours: "lns.test", theirs: "lac.test", secret: SECRET }],
     lns: { hostname: "lns.test", challenge: true },
     // A pppd that exits at once (status 1): what xl2tpd sees when its pppd cannot run.
     pppd: { path: "/bin/false" },
   });
   open.xl2tpds.push(xl2tpd);
-  const { lns, access, subscribers, story } = await rig(xl2tpd, "127.0.0.75", "127.0.0.76");
+  const { lns, access, subscribers, story } = await rig(xl2tpd, "127.0.0.185", "127.0.0.186");
 
   const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
   const why = await settled("alice's end", alice.ended, 20_000);
