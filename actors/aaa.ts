@@ -137,8 +137,13 @@ export interface AccountingRecord {
   counters?: SessionCounters;
   /** Stop only (RFC 2866 §5.10). */
   terminateCause?: number;
-  /** On a LAC: the tunnel the session went into. */
+  /** On a LAC: the tunnel the session went into (RFC 2867 §3: its type, medium and both endpoints). */
   tunnel?: TunnelAssignment;
+  /**
+   * On a LAC: Acct-Tunnel-Connection (RFC 2867 §4.1), which names the call within its tunnel; with the
+   * two endpoints it identifies the tunnelled session for auditing.
+   */
+  tunnelConnection?: string;
 }
 
 /** The outcome of an accounting request: answered, or given up after the adapter's retries. */

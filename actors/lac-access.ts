@@ -42,7 +42,7 @@ import {
   type Credentials,
   type SessionCounters,
 } from "./aaa.ts";
-import type { L2tpNode } from "./node.ts";
+import type { L2tpNode, OpenSessionOutcome } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
 import { PppLinkCore, type PppLinkPlace, type PppService } from "./ppp-link.ts";
 import type { DataHandler } from "./runtime.ts";
@@ -432,7 +432,7 @@ class Subscriber {
   /** RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes). */
   #startAccounting(
     user: string,
-    outcome: { tunnelId: number; sessionId: number; path: { destination?: string } },
+    outcome: Extract<OpenSessionOutcome, { ok: true }>,
     group: TunnelGroup,
   ): void {
     const { aaa, accounting, clock } = this.#lac.deps;
@@ -448,9 +448,14 @@ class Subscriber {
         tag: 0,
         type: TUNNEL_TYPE_L2TP,
         mediumType: TUNNEL_MEDIUM_IPV4,
+        clientEndpoint: outcome.local.address,
         serverEndpoint: chosen?.peer.address ?? destination,
         ...(chosen?.assignmentId !== undefined ? { assignmentId: chosen.assignmentId } : {}),
       },
+      // Both ends' tunnel and session ids (RFC 2661 §3.1), 4 hex digits each: ours, then the LNS's.
+      tunnelConnection: [outcome.tunnelId, outcome.sessionId, outcome.peerTunnelId, outcome.peerSessionId]
+        .map((id) => id.toString(16).padStart(4, "0"))
+        .join(""),
       ...(this.#line.callingNumber !== undefined ? { callingNumber: this.#line.callingNumber } : {}),
     };
     this.#accounting = { record, started: clock.now() };
@@ -517,10 +522,12 @@ class SubscriberLink extends PppLinkCore {
   }
 
   protected sendFrame(frame: Uint8Array): boolean {
-    if (!this.#subscriber.sendOnLine(frame)) return false;
+    if (this.#subscriber.done) return false;
+    // Counted before it goes: the line may end the subscriber within the send (its Terminate-Ack answered
+    // at once, the line dropped), and the Stop made then must include the frame that ended it.
     this.#counters.packetsOut++;
     this.#counters.octetsOut += frame.length;
-    return true;
+    return this.#subscriber.sendOnLine(frame);
   }
 
   override receiveFrame(frame: Uint8Array): void {

@@ -43,6 +43,8 @@ export type OpenSessionOutcome =
       sessionId: number;
       peerTunnelId: number;
       peerSessionId: number;
+      /** Our address and port of its tunnel (a LAC's Tunnel-Client-Endpoint, RFC 2868 §3.3). */
+      local: PeerAddress;
       /** Resolves with the cause when the session ends. */
       ended: Promise<Cause>;
     }
@@ -133,6 +135,7 @@ class Established {
   readonly sessionId: number;
   readonly peerTunnelId: number;
   readonly peerSessionId: number;
+  readonly local: PeerAddress;
   readonly #call: PlacedCall;
 
   constructor(call: PlacedCall, s: SessionHandle) {
@@ -142,6 +145,7 @@ class Established {
     this.sessionId = s.id;
     this.peerTunnelId = s.tunnel.channel.peerTunnelId;
     this.peerSessionId = s.peerSessionId;
+    this.local = s.tunnel.transport.local;
   }
 
   /** Resolves with the cause when the session ends. */

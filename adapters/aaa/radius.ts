@@ -342,11 +342,14 @@ export class RadiusClient implements Aaa {
       if (tunnel.type !== undefined) list.push(attribute("Tunnel-Type", { tag, value: tunnel.type }));
       if (tunnel.mediumType !== undefined)
         list.push(attribute("Tunnel-Medium-Type", { tag, value: tunnel.mediumType }));
+      if (tunnel.clientEndpoint)
+        list.push(attribute("Tunnel-Client-Endpoint", { tag, value: tunnel.clientEndpoint }));
       if (tunnel.serverEndpoint)
         list.push(attribute("Tunnel-Server-Endpoint", { tag, value: tunnel.serverEndpoint }));
       if (tunnel.assignmentId)
         list.push(attribute("Tunnel-Assignment-ID", { tag, value: tunnel.assignmentId }));
     }
+    if (record.tunnelConnection) list.push(attribute("Acct-Tunnel-Connection", record.tunnelConnection));
     return list;
   }
 

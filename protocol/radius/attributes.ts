@@ -78,6 +78,7 @@ export const RADIUS_ATTRIBUTES = {
   "Tunnel-Medium-Type": { type: 65, format: "tagged-integer" },
   "Tunnel-Client-Endpoint": { type: 66, format: "tagged-text" },
   "Tunnel-Server-Endpoint": { type: 67, format: "tagged-text" },
+  "Acct-Tunnel-Connection": { type: 68, format: "text" },
   "Tunnel-Password": { type: 69, format: "tunnel-password" },
   "Message-Authenticator": { type: 80, format: "octets" },
   "Tunnel-Private-Group-ID": { type: 81, format: "tagged-text" },

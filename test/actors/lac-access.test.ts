@@ -4,9 +4,11 @@
  * proxy AVPs, the relay) → our LNS (proxy LCP accepted, local AAA, a pool, the echo data plane).
  */
 import { describe, expect, test } from "bun:test";
+import type { Aaa, AccountingRecord, SessionCounters } from "../../actors/aaa.ts";
 import { LacAccess } from "../../actors/lac-access.ts";
 import type { L2tpNode } from "../../actors/node.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
+import { RadiusClient } from "../../adapters/aaa/radius.ts";
 import type { Access, AccessLine } from "../../adapters/access/index.ts";
 import { SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
@@ -16,18 +18,22 @@ import { PppDisconnectCode } from "../../machines/ppp/disconnect.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
 import { dataPayloadOffset } from "../../protocol/l2tp/header.ts";
 import { decodeFrame } from "../../protocol/ppp/frame.ts";
+import { attribute } from "../../protocol/radius/index.ts";
 import { group } from "../machines/tunnel-groups.ts";
+import { type ScriptedRadius, scriptedRadius, value } from "../support/scripted-radius.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 const KEEPALIVE_MS = 10_000;
 
 /**
  * The simulator's lines, each of which can be cut toward the subscriber (frames from the LAC vanish, the
- * line stays up): a subscriber that went dead without hanging up.
+ * line stays up): a subscriber that went dead without hanging up. Each line's frames and octets are
+ * counted as the LAC sees them (in: from the subscriber, RFC 2866 §5.3, §5.4), to hold accounting to.
  */
 class CuttableAccess implements Access {
   readonly #cut = new Set<string>();
   readonly #inner: Access;
+  readonly counts = new Map<string, SessionCounters>();
   constructor(inner: Access) {
     this.#inner = inner;
   }
@@ -37,13 +43,22 @@ class CuttableAccess implements Access {
   onLine(handler: (line: AccessLine) => void): void {
     this.#inner.onLine((line) => {
       const cut = this.#cut;
+      const n: SessionCounters = { octetsIn: 0, octetsOut: 0, packetsIn: 0, packetsOut: 0 };
+      this.counts.set(line.id, n);
       handler({
         id: line.id,
         ...(line.callingNumber !== undefined ? { callingNumber: line.callingNumber } : {}),
         send: (frame) => {
+          n.packetsOut++;
+          n.octetsOut += frame.length;
           if (!cut.has(line.id)) line.send(frame);
         },
-        onFrame: (h) => line.onFrame(h),
+        onFrame: (h) =>
+          line.onFrame((frame) => {
+            n.packetsIn++;
+            n.octetsIn += frame.length;
+            h(frame);
+          }),
         onDown: (h) => line.onDown(h),
         close: () => line.close(),
       });
@@ -63,10 +78,12 @@ const policy: LacPolicy = {
 
 function setup(
   authProtocols: ("chap" | "pap")[] = ["chap", "pap"],
-  lacAaa?: LocalAaa,
+  lacAaaOf?: Aaa | ((lab: Lab) => Aaa),
   proxyLcp: "accept" | "renegotiate-always" = "accept",
+  accounting: { interimMs?: number } = {},
 ) {
   const lab = new Lab(31);
+  const lacAaa = typeof lacAaaOf === "function" ? lacAaaOf(lab) : lacAaaOf;
   /** LCP Configure-Requests (code 1) seen inside the tunnel's data messages, either way. */
   const lcpConfReqsInTunnel: string[] = [];
   lab.net.tap((packet, from) => {
@@ -85,7 +102,7 @@ function setup(
         pools: [{ name: "lac", start: "10.9.0.1", end: "10.9.0.9" }],
         keepaliveMs: KEEPALIVE_MS,
         keepaliveMisses: 2,
-        accounting: { enabled: true },
+        accounting: { enabled: true, ...accounting },
       },
     }),
     {
@@ -189,7 +206,7 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
 
   test("accounting on the LAC: Start once tunnelled with the tunnel it went into, Stop with counters and User-Request", async () => {
     const aaa = new LocalAaa([{ name: "alice@isp.example", password: "alice-pw" }]);
-    const { lab, subscribers } = setup(["chap"], aaa);
+    const { lab, lacNode, subscribers } = setup(["chap"], aaa);
     const alice = subscribers.dial({
       user: "alice@isp.example",
       password: "alice-pw",
@@ -199,10 +216,15 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     alice.sendIp(icmpEchoRequest(address, "10.0.0.1", 1, 1, new Uint8Array(8)));
     await lab.run(100);
     expect(aaa.records().map((r) => r.status)).toEqual(["start"]);
+    const tunnel = lacNode.snapshot().destinations[0]?.tunnels[0];
+    const session = tunnel?.sessions[0];
+    const hex = (n: number | undefined) => (n ?? -1).toString(16).padStart(4, "0");
+    // RFC 2867 §3, §4.1: the tunnel's type, medium, both endpoints, and both ends' ids of the call.
     expect(aaa.records()[0]).toMatchObject({
       user: "alice@isp.example",
       callingNumber: "5550100",
-      tunnel: { type: 3, mediumType: 1, serverEndpoint: LNS.address },
+      tunnel: { type: 3, mediumType: 1, clientEndpoint: LAC.address, serverEndpoint: LNS.address },
+      tunnelConnection: `${hex(tunnel?.id)}${hex(session?.id)}${hex(tunnel?.peerTunnelId)}${hex(session?.peerSessionId)}`,
     });
     alice.hangUp();
     await lab.run(1_000);
@@ -210,6 +232,8 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(stop?.status).toBe("stop");
     expect(stop?.terminateCause).toBe(1);
     expect(stop?.sessionId).toBe(aaa.records()[0]?.sessionId);
+    expect(stop?.tunnel).toEqual(aaa.records()[0]?.tunnel);
+    expect(stop?.tunnelConnection).toBe(aaa.records()[0]?.tunnelConnection);
     expect(stop?.counters?.packetsIn).toBeGreaterThan(0);
     expect(stop?.counters?.packetsOut).toBeGreaterThan(0);
     await lab.closeAll();
@@ -342,6 +366,164 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
     expect(why.code).toBe(PppDisconnectCode.authFailed);
     expect(why.message).toContain("LAC decision failed: Error: adapter bug");
     expect(access.stats.refused).toBe(1);
+    await lab.closeAll();
+  });
+});
+
+const INTERIM_MS = 60_000;
+
+/**
+ * The local AAA, noting the subscriber's line counts at the moment each accounting record is sent: a
+ * record's counters must move exactly as the line's did (the link counts from its start, after LCP and
+ * CHAP on the line, so a record and its line differ by a constant).
+ */
+class LineWatchingAaa extends LocalAaa {
+  readonly atRecord: SessionCounters[] = [];
+  line: (() => SessionCounters) | undefined;
+  override account(record: AccountingRecord) {
+    const line = this.line?.();
+    if (line) this.atRecord.push({ ...line });
+    return super.account(record);
+  }
+}
+
+/** The counters of a record minus those of its line at that moment. */
+function offset(record: AccountingRecord | undefined, line: SessionCounters | undefined) {
+  const r = record?.counters;
+  if (!r || !line) return undefined;
+  return {
+    octetsIn: r.octetsIn - line.octetsIn,
+    octetsOut: r.octetsOut - line.octetsOut,
+    packetsIn: r.packetsIn - line.packetsIn,
+    packetsOut: r.packetsOut - line.packetsOut,
+  };
+}
+
+describe("LAC: interim accounting of a subscriber terminated here (RFC 2866 Interim-Update)", () => {
+  test("every accounting.interimMs an Interim-Update with the session time and the counters so far; the Stop after them has the final counters", async () => {
+    const aaa = new LineWatchingAaa([{ name: "carol@local.example", password: "carol-pw" }]);
+    const { lab, subscribers, lines } = setup(["chap"], aaa, "accept", { interimMs: INTERIM_MS });
+    const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+    aaa.line = () => lines.counts.get(carol.id) as SessionCounters;
+    const address = await lab.until(carol.up, 60_000);
+    // k pings in the k-th interval: each an IPv4 frame in and its echo reply out.
+    for (let k = 1; k <= 3; k++) {
+      for (let i = 0; i < k; i++) {
+        expect(carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 11, k * 10 + i, new Uint8Array(32)))).toBe(
+          true,
+        );
+      }
+      await lab.run(INTERIM_MS, 100);
+    }
+    const records = aaa.records();
+    expect(records.map((r) => r.status)).toEqual(["start", "interim", "interim", "interim"]);
+    const interims = records.slice(1);
+    // RFC 2866 §5.7 Acct-Session-Time: seconds since the Start, one interval apart.
+    expect(interims.map((r) => r.sessionTime)).toEqual([60, 120, 180]);
+    expect(new Set(records.map((r) => r.sessionId)).size).toBe(1);
+    for (const r of interims) expect(r.framedIpAddress).toBe(address);
+    for (let k = 1; k < interims.length; k++) {
+      const before = interims[k - 1]?.counters;
+      const now = interims[k]?.counters;
+      expect(now?.packetsIn).toBeGreaterThanOrEqual((before?.packetsIn ?? 0) + k + 1);
+      expect(now?.packetsOut).toBeGreaterThanOrEqual((before?.packetsOut ?? 0) + k + 1);
+      expect(now?.octetsIn).toBeGreaterThan(before?.octetsIn ?? 0);
+      expect(now?.octetsOut).toBeGreaterThan(before?.octetsOut ?? 0);
+    }
+    carol.hangUp();
+    await lab.run(1_000);
+    const stop = aaa.records()[4];
+    expect(stop?.status).toBe("stop");
+    expect(stop?.sessionId).toBe(records[0]?.sessionId);
+    expect(stop?.sessionTime).toBeGreaterThanOrEqual(180);
+    expect(stop?.sessionTime).toBeLessThanOrEqual(181);
+    // The final counters: the Terminate-Request and -Ack after the last interim are in them.
+    expect(stop?.counters?.packetsIn).toBeGreaterThan(interims[2]?.counters?.packetsIn ?? 0);
+    expect(stop?.counters?.packetsOut).toBeGreaterThan(interims[2]?.counters?.packetsOut ?? 0);
+    // Each record moved exactly as the line did: nothing lost, nothing counted twice, none stale.
+    const first = offset(interims[0], aaa.atRecord[1]);
+    for (const k of [2, 3, 4]) expect(offset(aaa.records()[k], aaa.atRecord[k])).toEqual(first);
+    await lab.closeAll();
+  });
+
+  test("no interim outlives its subscriber (hung up, gone silent, the node closed): several intervals later, no record more and no timer left", async () => {
+    const users = ["carol", "mute", "erin"].map((n) => ({ name: `${n}@local.example`, password: "pw" }));
+    const aaa = new LocalAaa(users);
+    const { lab, subscribers, lines } = setup(["chap"], aaa, "accept", { interimMs: INTERIM_MS });
+    const [carol, mute, erin] = users.map((u) => subscribers.dial({ user: u.name, password: "pw" }));
+    for (const s of [carol, mute, erin]) await lab.until(s?.up as Promise<string>, 60_000);
+    const statuses = (who: string) =>
+      aaa
+        .records()
+        .filter((r) => r.user === `${who}@local.example`)
+        .map((r) => r.status);
+    // mute stops answering: keepalive (2 misses of 10 s) ends it before its first interim would be due.
+    lines.cut(mute?.id as string);
+    await lab.run(INTERIM_MS + 1_000, 100);
+    carol?.hangUp();
+    await lab.run(1_000);
+    expect(statuses("carol")).toEqual(["start", "interim", "stop"]);
+    expect(statuses("mute")).toEqual(["start", "stop"]);
+    await lab.run(5 * INTERIM_MS, 100);
+    expect(statuses("carol")).toEqual(["start", "interim", "stop"]);
+    expect(statuses("mute")).toEqual(["start", "stop"]);
+    expect(statuses("erin")).toEqual(["start", ...Array(6).fill("interim")]);
+    await lab.closeAll();
+    expect(statuses("erin")).toEqual(["start", ...Array(6).fill("interim"), "stop"]);
+    // Nothing of them is left on the clock: no interim timer fires later, even to do nothing.
+    expect(lab.clock.pending).toBe(0);
+    const total = aaa.records().length;
+    await lab.run(5 * INTERIM_MS, 1_000);
+    expect(aaa.records().length).toBe(total);
+  });
+
+  test("RADIUS Acct-Interim-Interval (RFC 2869 §5.16) wins over accounting.interimMs, as on the LNS", async () => {
+    let acct: ScriptedRadius | undefined;
+    const { lab, subscribers } = setup(
+      ["chap"],
+      (lab) => {
+        const auth = scriptedRadius(lab.net, "127.0.0.20", 1812, lab.clock, "radius-secret");
+        auth.acceptAttributes = [attribute("Acct-Interim-Interval", 60)];
+        acct = scriptedRadius(lab.net, "127.0.0.20", 1813, lab.clock, "radius-secret");
+        return new RadiusClient(
+          {
+            servers: [{ address: "127.0.0.20", authPort: 1812, acctPort: 1813, secret: "radius-secret" }],
+            nasIdentifier: "lac",
+            timeoutMs: 1000,
+            retries: 2,
+            maxInFlight: 256,
+            deadTimeMs: 30_000,
+            requireMessageAuthenticator: false,
+          },
+          { clock: lab.clock, random: new SeededRandom(9), bind: async () => lab.net.bind(LAC.address) },
+        );
+      },
+      "accept",
+      // Ten minutes from the config: the server's minute must be the one used.
+      { interimMs: 10 * INTERIM_MS },
+    );
+    const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
+    const address = await lab.until(carol.up, 60_000);
+    expect(address).toBe("10.9.0.1");
+    for (let k = 1; k <= 3; k++) {
+      carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 12, k, new Uint8Array(8)));
+      await lab.run(INTERIM_MS, 100);
+    }
+    // The last interim's way to the server.
+    await lab.run(1_000);
+    const sent = (acct?.seen ?? []).map((s) => ({ at: s.at, attributes: s.packet.attributes }));
+    // Acct-Status-Type (RFC 2866 §5.1): 1 Start, 3 Interim-Update.
+    expect(sent.map((s) => value(s.attributes, "Acct-Status-Type"))).toEqual([1, 3, 3, 3]);
+    const start = sent[0]?.at ?? 0;
+    expect(sent.slice(1).map((s) => Math.round((s.at - start) / 1000))).toEqual([60, 120, 180]);
+    expect(sent.slice(1).map((s) => value(s.attributes, "Acct-Session-Time"))).toEqual([60, 120, 180]);
+    const packetsIn = sent.slice(1).map((s) => value(s.attributes, "Acct-Input-Packets") ?? 0);
+    const packetsOut = sent.slice(1).map((s) => value(s.attributes, "Acct-Output-Packets") ?? 0);
+    for (const k of [1, 2]) {
+      // A ping and its reply in each interval.
+      expect(packetsIn[k]).toBeGreaterThanOrEqual((packetsIn[k - 1] ?? 0) + 1);
+      expect(packetsOut[k]).toBeGreaterThanOrEqual((packetsOut[k - 1] ?? 0) + 1);
+    }
     await lab.closeAll();
   });
 });

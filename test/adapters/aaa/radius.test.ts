@@ -4,63 +4,23 @@
  * Acct-Delay-Time with a new Identifier on each accounting retransmission, and close().
  */
 import { describe, expect, test } from "bun:test";
-import type { PeerAddress } from "../../../actors/ports.ts";
 import { RadiusClient, type RadiusClientOptions } from "../../../adapters/aaa/radius.ts";
 import { SimulatedClock } from "../../../adapters/clock/index.ts";
 import { SeededRandom } from "../../../adapters/random/index.ts";
 import { MemoryNetwork } from "../../../adapters/udp/index.ts";
-import {
-  type AttributeName,
-  type AttributeValue,
-  attribute,
-  decodePacket,
-  encodeResponse,
-  findValue,
-  type RadiusAttribute,
-  RadiusCode,
-  type RadiusPacket,
-} from "../../../protocol/radius/index.ts";
+import { attribute, encodeResponse, RadiusCode, type RadiusPacket } from "../../../protocol/radius/index.ts";
+import { scriptedRadius, value } from "../../support/scripted-radius.ts";
 
 const SECRET = "s3cret";
 const text = (s: string) => new TextEncoder().encode(s);
-
-/** A scripted server on the memory network: records requests, answers through `answer` (or not). */
-function scriptedServer(net: MemoryNetwork, address: string, port: number, clock: SimulatedClock) {
-  const transport = net.bind(address, port);
-  const seen: Array<{ at: number; packet: RadiusPacket }> = [];
-  const server = {
-    seen,
-    answer: true as boolean | ((packet: RadiusPacket) => boolean),
-    transport,
-  };
-  transport.onReceive((bytes, from: PeerAddress) => {
-    const decoded = decodePacket(bytes);
-    if (!decoded.ok) return;
-    const packet = decoded.value;
-    seen.push({ at: clock.now(), packet });
-    const answer = typeof server.answer === "function" ? server.answer(packet) : server.answer;
-    if (!answer) return;
-    const code =
-      packet.code === RadiusCode.accessRequest ? RadiusCode.accessAccept : RadiusCode.accountingResponse;
-    transport.send(
-      encodeResponse(
-        { code, identifier: packet.identifier, attributes: [], messageAuthenticator: false },
-        packet.authenticator,
-        text(SECRET),
-      ),
-      from,
-    );
-  });
-  return server;
-}
 
 function setup(overrides: Partial<RadiusClientOptions> = {}, servers = 1) {
   const clock = new SimulatedClock(1_000_000);
   const random = new SeededRandom(7);
   const net = new MemoryNetwork({ clock, random, defaultLink: { delayMs: 1 } });
   const scripted = Array.from({ length: servers }, (_, i) => ({
-    auth: scriptedServer(net, `127.0.0.${10 + i}`, 1812, clock),
-    acct: scriptedServer(net, `127.0.0.${10 + i}`, 1813, clock),
+    auth: scriptedRadius(net, `127.0.0.${10 + i}`, 1812, clock, SECRET),
+    acct: scriptedRadius(net, `127.0.0.${10 + i}`, 1813, clock, SECRET),
   }));
   const client = new RadiusClient(
     {
@@ -93,14 +53,6 @@ function setup(overrides: Partial<RadiusClientOptions> = {}, servers = 1) {
 }
 
 const pap = { credentials: { method: "pap" as const, user: "u", password: text("p") } };
-
-function value<N extends AttributeName>(
-  attributes: readonly RadiusAttribute[],
-  name: N,
-): AttributeValue<N> | undefined {
-  const found = findValue(attributes, name);
-  return found?.ok ? found.value : undefined;
-}
 
 describe("RadiusClient scheduling", () => {
   test("an unanswered request is resent after 1, 2 s (doubling), then given up after 4 s more: unreachable", async () => {

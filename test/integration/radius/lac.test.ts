@@ -20,6 +20,7 @@ import { realClock } from "../../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../../adapters/dataplane/index.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import { bindUdp } from "../../../adapters/udp/index.ts";
+import { until } from "../../support/until.ts";
 import { type FreeRadius, startFreeRadius } from "./freeradius.ts";
 
 const SECRET_A = "tunnel-secret-a";
@@ -59,6 +60,7 @@ async function startLns(address: string, name: string, secret: string): Promise<
       aaa: new LocalAaa([
         { name: "bob@isp.example", password: "bob-pw" },
         { name: "carol@isp.example", password: "carol-pw" },
+        { name: "dave@isp.example", password: "dave-pw" },
       ]),
       dataPlane: new EchoDataPlane(),
     },
@@ -101,6 +103,11 @@ beforeAll(async () => {
         name: "carol@isp.example",
         password: "carol-pw",
         reply: [...tunnel(1, silent.local, "nobody-answers", 1), ...tunnel(2, peerB, SECRET_B, 2)],
+      },
+      {
+        name: "dave@isp.example",
+        password: "dave-pw",
+        reply: [...tunnel(1, peerA, SECRET_A, 1), ["Tunnel-Assignment-Id:1", "dave-tunnel"]],
       },
     ],
   });
@@ -207,5 +214,36 @@ describe("LAC with FreeRADIUS: RFC 2868 tunnel attributes decide", () => {
     expect(lnsB.snapshot().ppp?.proxyLcp).toBeGreaterThanOrEqual(1);
     carol.hangUp();
     await within(carol.ended, 5000, "carol's hang-up");
+  });
+
+  test("dave@isp.example: the LAC's accounting Start and Stop in FreeRADIUS's detail file carry the tunnel (RFC 2867)", async () => {
+    const { lac, subscribers } = await startLac();
+    const dave = subscribers.dial({ user: "dave@isp.example", password: "dave-pw", authProtocols: ["chap"] });
+    await within(dave.up, 8000, "dave's address");
+    const tunnel = lac.snapshot().destinations[0]?.tunnels[0];
+    const session = tunnel?.sessions[0];
+    dave.hangUp();
+    await within(dave.ended, 5000, "dave's hang-up");
+    const daves = () => radius.detailRecords().filter((r) => r["User-Name"]?.includes("dave@isp.example"));
+    await until(
+      "dave's Stop in the detail file",
+      () => (daves().some((r) => r["Acct-Status-Type"]?.includes("Stop")) ? true : undefined),
+      8000,
+    );
+    const hex = (n: number | undefined) => (n ?? -1).toString(16).padStart(4, "0");
+    const connection = `${hex(tunnel?.id)}${hex(session?.id)}${hex(tunnel?.peerTunnelId)}${hex(session?.peerSessionId)}`;
+    const records = daves();
+    expect(records.map((r) => r["Acct-Status-Type"]?.[0])).toEqual(["Start", "Stop"]);
+    for (const r of records) {
+      // As FreeRADIUS decoded them: tag 0, RFC 2868 §3.1-3.3, §3.7 and RFC 2867 §4.1.
+      expect(r).toMatchObject({
+        "Tunnel-Type:0": ["L2TP"],
+        "Tunnel-Medium-Type:0": ["IPv4"],
+        "Tunnel-Client-Endpoint:0": ["127.0.0.2"],
+        "Tunnel-Server-Endpoint:0": ["127.0.0.3"],
+        "Tunnel-Assignment-Id:0": ["dave-tunnel"],
+        "Acct-Tunnel-Connection": [connection],
+      });
+    }
   });
 });

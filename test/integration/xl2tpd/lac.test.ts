@@ -16,7 +16,8 @@ import { realClock } from "../../../adapters/clock/index.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import { bindUdp } from "../../../adapters/udp/index.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../../protocol/ipv4.ts";
-import { group } from "../../machines/tunnel-groups.ts";
+import { ispPolicy } from "../../machines/tunnel-groups.ts";
+import { until } from "../../support/until.ts";
 import { startXl2tpd, type Xl2tpd } from "./harness.ts";
 
 const SERVER_STANDIN = new URL("./ppp-server-standin.ts", import.meta.url).pathname;
@@ -30,16 +31,6 @@ afterAll(async () => {
   await started.xl2tpd?.stop("SIGINT");
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, check: () => T | undefined, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test("a subscriber through our LAC to xl2tpd's LNS: LCP again through the relay, CHAP, IPCP, an echo answered", async () => {
   const report = join(dir, "server.jsonl");
@@ -80,17 +71,7 @@ test("a subscriber through our LAC to xl2tpd's LNS: LCP again through the relay,
     clock: realClock,
     random: cryptoRandom,
     ppp: { authProtocols: ["chap"] },
-    policy: {
-      domainSeparator: "@",
-      stripDomain: false,
-      domains: new Map([
-        [
-          "isp.example",
-          { kind: "tunnel", group: group([{ peer: xl2tpd.endpoint, preference: 0, maxSessions: 0 }]) },
-        ],
-      ]),
-      radiusGroup: { weightedLoadBalancing: false, failoverWithinPreference: false, maxSessions: 0 },
-    },
+    policy: ispPolicy([{ peer: xl2tpd.endpoint, preference: 0, maxSessions: 0 }]),
   });
   const alice = subscribers.dial({
     user: "alice@isp.example",
