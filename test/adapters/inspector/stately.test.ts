@@ -22,8 +22,9 @@ import { PPP_PHASES } from "../../../machines/ppp/endpoint.ts";
 import { PppProtocol } from "../../../protocol/ppp/numbers.ts";
 import { flush, LAC, Lab, LNS, lacConfig, lnsConfig } from "../../actors/lab.ts";
 import { l2tpAsync } from "../../integration/l2tp-cli.ts";
+import { type StatelyMessage, statelyInspector as startInspector, until } from "../../support/stately.ts";
 
-type Message = Record<string, unknown> & { type: string; id: string; sessionId: string };
+type Message = StatelyMessage;
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -31,31 +32,11 @@ afterEach(async () => {
   cleanup = [];
 });
 
-/** A WebSocket server on 127.0.0.1 that keeps every message it is sent: the "Stately inspector". */
+/** The "Stately inspector", stopped after the test. */
 function statelyInspector() {
-  const received: Message[] = [];
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("WebSocket only", { status: 400 })),
-    websocket: {
-      message(_ws, text) {
-        received.push(JSON.parse(String(text)) as Message);
-      },
-    },
-  });
-  const stop = () => server.stop(true);
-  cleanup.push(stop);
-  return { url: `ws://127.0.0.1:${server.port}`, received, stop };
-}
-
-/** Waits (real time) until `ok`, or fails saying `what`. */
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await Bun.sleep(5);
-  }
+  const inspector = startInspector();
+  cleanup.push(inspector.stop);
+  return inspector;
 }
 
 interface Rig {
