@@ -196,7 +196,12 @@ export class StatelyBridge {
     };
     this.#following = f;
     this.#ended = undefined;
-    this.#send(f, this.#actorMessage(node, f, found.kind));
+    try {
+      this.#send(f, this.#actorMessage(node, f, found.kind));
+    } catch (err) {
+      this.#end(f, "its definition or snapshot could not be written", false);
+      throw new StatelyError("actor", `cannot describe ${actor}: ${(err as Error).message}`, 500);
+    }
     this.hook = (event) => {
       this.calls++;
       if (event.actorRef !== f.ref) return;
