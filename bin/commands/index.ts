@@ -8,6 +8,7 @@ import { replay } from "./replay.ts";
 import { run } from "./run.ts";
 import { show } from "./show.ts";
 import { takeover } from "./standby.ts";
+import { stately } from "./stately.ts";
 
 export interface Command {
   /** One line for `l2tp help`. */
@@ -27,6 +28,7 @@ export const commands: Record<string, Command> = {
   lockout,
   dial,
   takeover,
+  stately,
   replay,
   decode,
 };

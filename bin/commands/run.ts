@@ -16,6 +16,7 @@ import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { createInspector, inspectorUrl } from "../../adapters/inspector/index.ts";
+import { StatelyBridge, statelyRoutes, withStately } from "../../adapters/inspector/stately.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
@@ -42,6 +43,7 @@ up, new tunnels and sessions are refused (RFC 2661 result codes for insufficient
 The inspector page (the live tree, statecharts, the event stream) is served by the admin API at
 /inspector/; the node does no inspection work while no page is open.
   --inspect-actions   let the page drain, shut down, enable and close (default: it only looks)
+For development, '${L2TP} stately' sends one actor's inspection events to a Stately inspector (off until asked).
 
   --warm-up N  before binding, run N synthetic calls (with PPP when the node runs it) through a LAC and an
                LNS in this process on loopback, so that a reconnect storm meets compiled code
@@ -147,14 +149,18 @@ export const run: Command = {
     const recorded = recording.forNode(name);
     // The config's aaa section: local users or RADIUS servers (adapters/aaa); none: nobody authenticated.
     const aaa = config.aaa ? openAaa(config.aaa, { clock: realClock, random: cryptoRandom }) : undefined;
+    // The Stately bridge follows nothing until `l2tp stately` asks (adapters/inspector/stately.ts).
+    const stately = new StatelyBridge({
+      onEnd: (why) => process.stderr.write(`l2tp run: stately: ${why}; following nothing now\n`),
+    });
     const node = createNode(toNodeConfig(config), {
       transport: transports,
       clock: realClock,
       random: cryptoRandom,
-      inspect: (event) => {
+      inspect: withStately(stately, (event) => {
         recorded.inspect(event);
         metrics.inspect(event);
-      },
+      }),
       admit: recorded.admit,
       // A subscriber's ping to the LNS's own PPP address is answered; other IP is counted (no TUN yet).
       dataPlane: new EchoDataPlane(),
@@ -162,6 +168,8 @@ export const run: Command = {
     });
     void node.closed.then(() => aaa?.close());
     recorded.attach(node);
+    stately.attach(node);
+    void node.closed.then(() => stately.stop("the node closed"));
     // A standby following this node's events takes its silence for death (events/standby.ts).
     const heartbeat = setInterval(() => node.heartbeat(), HEARTBEAT_MS);
     void node.closed.then(() => clearInterval(heartbeat));
@@ -174,10 +182,11 @@ export const run: Command = {
       actions: values["inspect-actions"],
     });
     void node.closed.then(() => inspector.close());
+    const statelyApi = statelyRoutes(stately);
     try {
       admin = await startAdminServer(node, config.admin, {
         ...(config.admin.token === undefined ? {} : { token: config.admin.token }),
-        routes: inspector.handle,
+        routes: async (req, res) => (await inspector.handle(req, res)) || statelyApi(req, res),
         metrics: () =>
           metrics.render(node.snapshot({ sessions: true }), recorded.recorder.stats, aaa?.stats()),
       });

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { freePort } from "../support/ports.ts";
 
 /** The CLI's entry point. */
 export const cli = join(import.meta.dir, "../../bin/l2tp.ts");
@@ -59,6 +60,37 @@ export function startNode(
     });
     child.on("exit", (code) => reject(new Error(`${name} exited ${code} before it was up: ${out}${err}`)));
   });
+}
+
+/**
+ * An LNS (lns1 on UDP 127.0.0.1:`udp`) and a LAC (lac1 on 127.0.0.2, toward the LNS) from YAML files in
+ * `dir`, secret s3cret, events in memory, their admin APIs on free loopback ports; `lacDestination` adds
+ * fields to the LAC's destination (`, hide: [assignedSessionId]`).
+ */
+export async function startLnsAndLac(dir: string, lacDestination = "") {
+  const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
+  const udp = 20000 + Math.floor(Math.random() * 20000);
+  const lns = await startNode(
+    dir,
+    "lns",
+    `node: { name: lns1, hostName: lns.test }
+listen: [{ address: 127.0.0.1, port: ${udp} }]
+admin: { address: 127.0.0.1, port: ${lnsAdmin} }
+events: "memory:"
+destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
+`,
+  );
+  const lac = await startNode(
+    dir,
+    "lac",
+    `node: { name: lac1, hostName: lac.test }
+listen: [{ address: 127.0.0.2, port: 0 }]
+admin: { address: 127.0.0.1, port: ${lacAdmin} }
+events: "memory:"
+destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret${lacDestination} }]
+`,
+  );
+  return { lns, lac, udp, lnsUrl: `http://127.0.0.1:${lnsAdmin}`, lacUrl: `http://127.0.0.1:${lacAdmin}` };
 }
 
 /** Kills (SIGKILL) every node `startNode` started that is still there: for `afterEach`. */

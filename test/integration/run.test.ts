@@ -9,37 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { freePort } from "../support/ports.ts";
-import { killStartedNodes, l2tp, startNode } from "./l2tp-cli.ts";
+import { killStartedNodes, l2tp, startLnsAndLac, startNode } from "./l2tp-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "l2tp-run-"));
 afterEach(killStartedNodes);
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
 test("an LNS and a LAC from config files, operated through the CLI", async () => {
-  const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
-  const udp = 20000 + Math.floor(Math.random() * 20000);
-  const lns = await startNode(
-    dir,
-    "lns",
-    `node: { name: lns1, hostName: lns.test }
-listen: [{ address: 127.0.0.1, port: ${udp} }]
-admin: { address: 127.0.0.1, port: ${lnsAdmin} }
-events: "memory:"
-destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
-`,
-  );
-  const lac = await startNode(
-    dir,
-    "lac",
-    `node: { name: lac1, hostName: lac.test }
-listen: [{ address: 127.0.0.2, port: 0 }]
-admin: { address: 127.0.0.1, port: ${lacAdmin} }
-events: "memory:"
-destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret, hide: [assignedSessionId] }]
-`,
-  );
-  const lnsUrl = `http://127.0.0.1:${lnsAdmin}`;
-  const lacUrl = `http://127.0.0.1:${lacAdmin}`;
+  const { lns, lac, udp, lnsUrl, lacUrl } = await startLnsAndLac(dir, ", hide: [assignedSessionId]");
 
   const dialed = l2tp("dial", `127.0.0.1:${udp}`, "--count", "3", "--admin", lacUrl);
   expect(dialed.err).toBe("");
