@@ -620,7 +620,8 @@ describe("LAC: interim accounting of a tunnelled subscriber (RFC 2866 Interim-Up
       if (ending === "destination closed") lacNode.closeDestination(LNS);
       if (ending === "node closed") await lab.until(lacNode.close());
       else await lab.until(alice.ended, 60_000);
-      await lab.run(1_000);
+      // A few seconds for the call's own teardown; its next interim would be due 59 s after the end.
+      await lab.run(5_000);
       expect(aaa.records().map((r) => r.status)).toEqual(["start", "interim", "stop"]);
       // RFC 2866 §5.10: 1 User-Request; the LNS's CDN and our closing of its tunnel (the session sees the
       // tunnel gone, RFC 2661 §5.7) 3 Lost-Service.
