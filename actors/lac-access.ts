@@ -12,7 +12,9 @@
  * the cause (PAP Authenticate-Nak, CHAP Failure) and nothing is left behind. A domain mapped to
  * "terminate" is served here by the node's PPP (`PppService`, actors/ppp-link.ts), as an LNS serves its
  * calls: AAA's answer, an address from RADIUS or the node's pools, IPCP, IP to the node's data plane,
- * LCP Echo keepalive, RADIUS Session-Timeout and Idle-Timeout, accounting Start and Stop.
+ * LCP Echo keepalive, RADIUS Session-Timeout and Idle-Timeout, accounting Start, Interim and Stop.
+ * A tunnelled subscriber's accounting follows the same rules (actors/accounting.ts) with the relay's
+ * counters and the tunnel it went into (RFC 2867).
  *
  * Each subscriber is an actor of the node's tree, supervised like every other: a `subscriber` actor
  * (machines/lac-subscriber.ts) under the system, its path `{ system, subscriber: line id }`, whose
@@ -42,6 +44,7 @@ import {
   type Credentials,
   type SessionCounters,
 } from "./aaa.ts";
+import { type AccountingSettings, interimPeriodMs, SessionAccounting } from "./accounting.ts";
 import type { L2tpNode, OpenSessionOutcome } from "./node.ts";
 import type { Clock, Random } from "./ports.ts";
 import { PppLinkCore, type PppLinkPlace, type PppService } from "./ppp-link.ts";
@@ -59,8 +62,11 @@ export interface LacAccessDeps {
   aaa?: Aaa;
   /** The LAC's PPP toward subscribers (MRU, auth protocols, timers); defaults as PPP_DEFAULTS. */
   ppp?: Partial<Omit<PppSettings, "role" | "lac">>;
-  /** RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Stop; default on when there is AAA). */
-  accounting?: { enabled: boolean };
+  /**
+   * RFC 2866 accounting of tunnelled subscribers through `aaa` (Start, Interim, Stop): over the node's
+   * `accounting` settings (those of its PPP, `ppp.accounting`); on when there is AAA unless `enabled` is false.
+   */
+  accounting?: AccountingSettings;
 }
 
 /** Counters of the LAC's subscriber side. */
@@ -79,6 +85,8 @@ export interface LacAccessStats {
   subscriberTerminates: number;
   /** CDNs (or StopCCNs) from the LNS turned into LCP Terminate-Requests. */
   lnsDisconnects: number;
+  /** Accounting requests of tunnelled subscribers that got no answer after every retry. */
+  accountingUnanswered: number;
 }
 
 /** The LAC's subscriber side: one `Subscriber` per line. */
@@ -92,6 +100,7 @@ export class LacAccess {
     framesToSubscriber: 0,
     subscriberTerminates: 0,
     lnsDisconnects: 0,
+    accountingUnanswered: 0,
   };
   /**
    * Relayed subscribers by `relayKey(tunnel id, session id)` (the node's data handler looks them up for
@@ -117,6 +126,11 @@ export class LacAccess {
     });
   }
 
+  /** The accounting settings of tunnelled subscribers: the node's, then this side's own. */
+  get accounting(): AccountingSettings {
+    return { ...this.deps.node.ppp?.accounting, ...this.deps.accounting };
+  }
+
   /** The node's data handler (NodeDeps.onData): a relayed session's frames go to its subscriber. */
   readonly onData: DataHandler = (session, packet) => {
     const sub = this.relayed.get(relayKey(session.tunnel.id, session.id));
@@ -135,8 +149,11 @@ class Subscriber {
   readonly #ppp: Supervised<PppLogic>;
   #credentials: Credentials | undefined;
   /** The accounting of the tunnelled call, once its Start went out: the Stop is due at the end. */
-  #accounting: { record: AccountingRecord; started: number } | undefined;
-  /** Relayed frames and octets: in = from the subscriber (RFC 2866 §5.3, §5.4). */
+  #accounting: SessionAccounting | undefined;
+  /**
+   * Frames and octets on the line since the hand-off (in = from the subscriber, RFC 2866 §5.3, §5.4):
+   * the relayed ones, and the LCP Terminate-Request and its answer that end the link.
+   */
   readonly #counters: SessionCounters = { octetsIn: 0, octetsOut: 0, packetsIn: 0, packetsOut: 0 };
   /** Set once the session is established: where the relay sends the subscriber's frames. */
   #session: { tunnelId: number; sessionId: number } | undefined;
@@ -342,6 +359,8 @@ class Subscriber {
       return;
     }
     // RFC 3145 code 3: the subscriber hung up; the CDN says so (and the LNS's PPP sees it as such).
+    this.#counters.packetsIn++;
+    this.#counters.octetsIn += frame.length;
     if (isLcpTerminateRequest(frame)) {
       this.#lac.stats.subscriberTerminates++;
       const ppp = pppCause(
@@ -359,8 +378,6 @@ class Subscriber {
       return;
     }
     this.#lac.stats.framesToLns++;
-    this.#counters.packetsIn++;
-    this.#counters.octetsIn += frame.length;
     this.#lac.deps.node.sendData(session.tunnelId, session.sessionId, frame);
   }
 
@@ -368,14 +385,9 @@ class Subscriber {
   #sessionEnded(why: Cause): void {
     if (this.#done) return;
     this.#lac.stats.lnsDisconnects++;
-    const request = encodeLcp({
-      code: "Terminate-Request",
-      id: 1,
-      data: new TextEncoder().encode(why.message.slice(0, 200)),
-    });
     const admin = why.reason === "admin" || why.reason === "parent";
     this.#end(
-      pppFrame(PppProtocol.LCP, request),
+      terminateRequest(why.message),
       admin ? AcctTerminateCause.adminReset : AcctTerminateCause.lostService,
       why,
     );
@@ -429,17 +441,22 @@ class Subscriber {
     this.#end(undefined, undefined, why);
   }
 
-  /** RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes). */
+  /**
+   * RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes), then the
+   * Interim-Updates, as on the LNS: RADIUS Acct-Interim-Interval over the node's `interimMs`.
+   */
   #startAccounting(
     user: string,
     outcome: Extract<OpenSessionOutcome, { ok: true }>,
     group: TunnelGroup,
   ): void {
-    const { aaa, accounting, clock } = this.#lac.deps;
-    if (!aaa || accounting?.enabled === false) return;
+    const lac = this.#lac;
+    const { aaa, clock } = lac.deps;
+    const settings = lac.accounting;
+    if (!aaa || settings.enabled === false) return;
     const destination = outcome.path.destination ?? "";
     const chosen = group.tunnels.find((t) => peerKey(t.peer) === destination);
-    const record: AccountingRecord = {
+    const base: AccountingRecord = {
       status: "start",
       sessionId: `${outcome.tunnelId.toString(16).padStart(4, "0")}${outcome.sessionId.toString(16).padStart(4, "0")}-lac`,
       user,
@@ -458,23 +475,34 @@ class Subscriber {
         .join(""),
       ...(this.#line.callingNumber !== undefined ? { callingNumber: this.#line.callingNumber } : {}),
     };
-    this.#accounting = { record, started: clock.now() };
-    void aaa.account(record);
+    const run = new SessionAccounting({
+      aaa,
+      clock,
+      record: (status) => ({ ...base, status }),
+      counters: () => ({ ...this.#counters }),
+      unanswered: () => lac.stats.accountingUnanswered++,
+    });
+    this.#accounting = run;
+    run.start().then((answered) => {
+      // An unanswered Start ends the subscriber only when accounting is required (as on the LNS).
+      if (!answered && settings.required) this.#accountingRequired();
+    });
+    run.interim(interimPeriodMs(this.#authorization, settings));
   }
 
-  /** RFC 2866 Stop with the session's time, the relayed counters and why it ended. */
-  #stopAccounting(terminateCause: number): void {
-    const a = this.#accounting;
-    const aaa = this.#lac.deps.aaa;
-    if (!a || !aaa) return;
-    this.#accounting = undefined;
-    void aaa.account({
-      ...a.record,
-      status: "stop",
-      sessionTime: Math.max(0, Math.round((this.#lac.deps.clock.now() - a.started) / 1000)),
-      counters: { ...this.#counters },
-      terminateCause,
-    });
+  /** Accounting is required and its Start went unanswered: the call and the subscriber end. */
+  #accountingRequired(): void {
+    const session = this.#session;
+    if (this.#done || !session) return;
+    const ppp = pppCause(
+      PppDisconnectCode.noInformation,
+      0,
+      PppDirection.local,
+      "accounting required and not answered",
+    );
+    const why = { ...cause("ppp", ppp.message), ppp };
+    this.#lac.deps.node.closeSession(session.tunnelId, session.sessionId, why);
+    this.#end(terminateRequest(ppp.message), AcctTerminateCause.nasError, why);
   }
 
   /**
@@ -488,7 +516,13 @@ class Subscriber {
   ): void {
     if (this.#done) return;
     this.#done = true;
-    this.#stopAccounting(terminateCause);
+    if (last && this.#session) {
+      // The link's last frame is the service's too: the Stop counts it.
+      this.#counters.packetsOut++;
+      this.#counters.octetsOut += last.length;
+    }
+    this.#accounting?.stop(terminateCause);
+    this.#accounting = undefined;
     // Terminated here: its address back, keepalive off, the accounting Stop (the node's PPP does it).
     this.#local?.lowerEnded(why);
     const s = this.#session;
@@ -601,6 +635,12 @@ function subscriberEnded(self: Supervised, ending: Ending): void {
 function isLcpTerminateRequest(frame: Uint8Array): boolean {
   const at = frame[0] === 0xff && frame[1] === 0x03 ? 2 : 0;
   return frame[at] === 0xc0 && frame[at + 1] === 0x21 && frame[at + 2] === 5;
+}
+
+/** The LAC's LCP Terminate-Request to the subscriber (RFC 1661 §5.5), its data saying why. */
+function terminateRequest(message: string): Uint8Array {
+  const data = new TextEncoder().encode(message.slice(0, 200));
+  return pppFrame(PppProtocol.LCP, encodeLcp({ code: "Terminate-Request", id: 1, data }));
 }
 
 /** RFC 1661 §5.5: the Terminate-Ack to a Terminate-Request, same Identifier. */

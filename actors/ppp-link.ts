@@ -48,6 +48,7 @@ import {
   type Credentials,
   type SessionCounters,
 } from "./aaa.ts";
+import { type AccountingSettings, interimPeriodMs, SessionAccounting } from "./accounting.ts";
 import { AddressPool, type AddressPoolConfig } from "./address-pool.ts";
 import type { DataPlane, PppLinkPort } from "./data-plane.ts";
 import type { Clock } from "./ports.ts";
@@ -70,14 +71,8 @@ export interface PppNodeConfig {
   pools?: readonly AddressPoolConfig[];
   /** The pool used when AAA names none (default: the first). */
   defaultPool?: string;
-  /** RADIUS accounting of PPP links (RFC 2866). */
-  accounting?: {
-    enabled?: boolean;
-    /** An unanswered Accounting-Start ends the session (default false: it is retried and counted). */
-    required?: boolean;
-    /** Interim-Update period; 0 or absent: none (unless AAA gives Acct-Interim-Interval). */
-    interimMs?: number;
-  };
+  /** RADIUS accounting (RFC 2866) of PPP links, and of a LAC's tunnelled subscribers. */
+  accounting?: AccountingSettings;
 }
 
 /** Counters of a node's PPP, for `show`, metrics and tests. */
@@ -453,11 +448,8 @@ export abstract class PppLinkCore implements PppLinkPort {
   #pool: AddressPool | undefined;
   #authorization: Authorization | undefined;
   /** Accounting runs for this link (a Start went out, or the primary's did): a Stop is due at the end. */
-  #accounting = false;
-  /** When accounting started (Acct-Session-Time counts from here). */
-  #accountingStarted = 0;
+  #accounting: SessionAccounting | undefined;
   #released = false;
-  #interim: unknown;
   /** RADIUS Session-Timeout and Idle-Timeout timers (RFC 2865 §5.27, §5.28). */
   #sessionTimer: unknown;
   #idleTimer: unknown;
@@ -504,11 +496,21 @@ export abstract class PppLinkCore implements PppLinkPort {
 
   /** A restored link: accounting goes on from now (the primary sent the Start; this node sends the Stop). */
   resumeAccounting(): void {
-    const accounting = this.service.accounting;
-    if (this.aaa && accounting?.enabled && this.accounts) {
-      this.#accounting = true;
-      this.#accountingStarted = this.clock.now();
-    }
+    this.#accounting = this.#newAccounting();
+  }
+
+  /** The link's accounting when it has any (AAA, accounting on, a link that accounts), not started yet. */
+  #newAccounting(): SessionAccounting | undefined {
+    const aaa = this.aaa;
+    if (!aaa || !this.service.accounting?.enabled || !this.accounts) return undefined;
+    const stats = this.service.stats;
+    return new SessionAccounting({
+      aaa,
+      clock: this.clock,
+      record: (status) => this.#record(status),
+      counters: () => this.counters(),
+      unanswered: () => stats.accountingUnanswered++,
+    });
   }
 
   get localAddress(): string {
@@ -785,18 +787,13 @@ export abstract class PppLinkCore implements PppLinkPort {
   }
 
   #startAccounting(): void {
-    const service = this.service;
-    const aaa = this.aaa;
-    const accounting = service.accounting;
-    if (!aaa || !accounting?.enabled || !this.accounts) return;
-    const clock = this.clock;
-    this.#accounting = true;
-    this.#accountingStarted = clock.now();
-    aaa.account(this.#record("start")).then((result) => {
-      if (result.ok) return;
-      service.stats.accountingUnanswered++;
+    const run = this.#released ? undefined : this.#newAccounting();
+    if (!run) return;
+    const accounting = this.service.accounting;
+    this.#accounting = run;
+    run.start().then((answered) => {
       // An unanswered Start ends the session only when accounting is required.
-      if (accounting.required && !this.node.ending) {
+      if (!answered && accounting?.required && !this.node.ending) {
         this.node.actor.send({
           type: "close",
           cause: pppCause(
@@ -808,23 +805,7 @@ export abstract class PppLinkCore implements PppLinkPort {
         });
       }
     });
-    const interim = (this.#authorization?.acctInterimInterval ?? 0) * 1000 || accounting.interimMs || 0;
-    if (interim > 0) {
-      const tick = (): void => {
-        if (this.#released) return;
-        void aaa.account(this.#withCounters(this.#record("interim"))).then((r) => {
-          if (!r.ok) service.stats.accountingUnanswered++;
-        });
-        this.#interim = clock.setTimeout(tick, interim);
-      };
-      this.#interim = clock.setTimeout(tick, interim);
-    }
-  }
-
-  #withCounters(record: AccountingRecord): AccountingRecord {
-    record.sessionTime = Math.max(0, Math.round((this.clock.now() - this.#accountingStarted) / 1000));
-    record.counters = this.counters();
-    return record;
+    run.interim(interimPeriodMs(this.#authorization, accounting));
   }
 
   /** Once, when the link or its session ends: the address back to its pool, keepalive off, accounting Stop. */
@@ -835,24 +816,20 @@ export abstract class PppLinkCore implements PppLinkPort {
     if (this.#pool && this.address !== undefined) this.#pool.release(this.address);
     this.#pool = undefined;
     const clock = this.clock;
-    for (const timer of [this.#interim, this.#sessionTimer, this.#idleTimer]) {
+    for (const timer of [this.#sessionTimer, this.#idleTimer]) {
       if (timer !== undefined) clock.clearTimeout(timer);
     }
-    const aaa = this.aaa;
-    if (this.#accounting && aaa) {
-      const record = this.#withCounters(this.#record("stop"));
+    const run = this.#accounting;
+    if (run) {
       const ppp = this.node?.actor.getSnapshot().context.cause;
-      record.terminateCause =
+      run.stop(
         this.#terminateCause ??
-        (ppp && ppp.code !== PppDisconnectCode.noInformation
-          ? acctTerminateCause(ppp)
-          : why?.reason === "admin" || why?.reason === "parent"
-            ? AcctTerminateCause.adminReset
-            : AcctTerminateCause.lostCarrier);
-      const stats = this.service.stats;
-      void aaa.account(record).then((r) => {
-        if (!r.ok) stats.accountingUnanswered++;
-      });
+          (ppp && ppp.code !== PppDisconnectCode.noInformation
+            ? acctTerminateCause(ppp)
+            : why?.reason === "admin" || why?.reason === "parent"
+              ? AcctTerminateCause.adminReset
+              : AcctTerminateCause.lostCarrier),
+      );
     }
   }
 

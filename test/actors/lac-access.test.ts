@@ -80,7 +80,7 @@ function setup(
   authProtocols: ("chap" | "pap")[] = ["chap", "pap"],
   lacAaaOf?: Aaa | ((lab: Lab) => Aaa),
   proxyLcp: "accept" | "renegotiate-always" = "accept",
-  accounting: { interimMs?: number } = {},
+  accounting: { interimMs?: number; required?: boolean } = {},
 ) {
   const lab = new Lab(31);
   const lacAaa = typeof lacAaaOf === "function" ? lacAaaOf(lab) : lacAaaOf;
@@ -399,6 +399,75 @@ function offset(record: AccountingRecord | undefined, line: SessionCounters | un
   };
 }
 
+/** A RADIUS client of the LAC toward scripted servers on 127.0.0.20 (auth 1812, accounting 1813). */
+function scriptedRadiusAaa(
+  lab: Lab,
+  servers: { acct?: ScriptedRadius; auth?: ScriptedRadius },
+  interimS?: number,
+) {
+  const auth = scriptedRadius(lab.net, "127.0.0.20", 1812, lab.clock, "radius-secret");
+  if (interimS !== undefined) auth.acceptAttributes = [attribute("Acct-Interim-Interval", interimS)];
+  servers.auth = auth;
+  servers.acct = scriptedRadius(lab.net, "127.0.0.20", 1813, lab.clock, "radius-secret");
+  return new RadiusClient(
+    {
+      servers: [{ address: "127.0.0.20", authPort: 1812, acctPort: 1813, secret: "radius-secret" }],
+      nasIdentifier: "lac",
+      timeoutMs: 1000,
+      retries: 2,
+      maxInFlight: 256,
+      deadTimeMs: 30_000,
+      requireMessageAuthenticator: false,
+    },
+    { clock: lab.clock, random: new SeededRandom(9), bind: async () => lab.net.bind(LAC.address) },
+  );
+}
+
+/** Acct-Status-Type (RFC 2866 §5.1) of a request: 1 Start, 2 Stop, 3 Interim-Update. */
+const statusOf = (p: { attributes: readonly Parameters<typeof value>[0][number][] }) =>
+  value(p.attributes, "Acct-Status-Type");
+
+/**
+ * k pings (ICMP echo to the far end's 10.0.0.1, id `id`) in the k-th of `intervals` interims' periods:
+ * each an IPv4 frame from the subscriber and its echo reply back.
+ */
+async function pingEachInterval(
+  lab: Lab,
+  who: { sendIp(packet: Uint8Array): boolean },
+  address: string,
+  id: number,
+  intervals = 3,
+): Promise<void> {
+  for (let k = 1; k <= intervals; k++) {
+    for (let i = 0; i < k; i++) {
+      expect(who.sendIp(icmpEchoRequest(address, "10.0.0.1", id, k * 10 + i, new Uint8Array(32)))).toBe(true);
+    }
+    await lab.run(INTERIM_MS, 100);
+  }
+}
+
+/**
+ * A subscriber (tunnelled or terminated here, by its domain) whose RADIUS Accept says Acct-Interim-Interval
+ * 60 s while the config says ten minutes, pinging through three minutes: its accounting requests as the
+ * server saw them, checked to be a Start and an Interim-Update a minute (the server's interval wins).
+ */
+async function underRadiusInterval(user: string, password: string, pingId: number) {
+  const servers: { acct?: ScriptedRadius } = {};
+  const { lab, subscribers } = setup(["chap"], (lab) => scriptedRadiusAaa(lab, servers, 60), "accept", {
+    interimMs: 10 * INTERIM_MS,
+  });
+  const who = subscribers.dial({ user, password });
+  const address = await lab.until(who.up, 60_000);
+  await pingEachInterval(lab, who, address, pingId);
+  // The last interim's way to the server.
+  await lab.run(1_000);
+  const sent = (servers.acct?.seen ?? []).map((s) => ({ at: s.at, attributes: s.packet.attributes }));
+  expect(sent.map(statusOf)).toEqual([1, 3, 3, 3]);
+  const start = sent[0]?.at ?? 0;
+  expect(sent.slice(1).map((s) => Math.round((s.at - start) / 1000))).toEqual([60, 120, 180]);
+  return { lab, address, sent };
+}
+
 describe("LAC: interim accounting of a subscriber terminated here (RFC 2866 Interim-Update)", () => {
   test("every accounting.interimMs an Interim-Update with the session time and the counters so far; the Stop after them has the final counters", async () => {
     const aaa = new LineWatchingAaa([{ name: "carol@local.example", password: "carol-pw" }]);
@@ -406,15 +475,7 @@ describe("LAC: interim accounting of a subscriber terminated here (RFC 2866 Inte
     const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
     aaa.line = () => lines.counts.get(carol.id) as SessionCounters;
     const address = await lab.until(carol.up, 60_000);
-    // k pings in the k-th interval: each an IPv4 frame in and its echo reply out.
-    for (let k = 1; k <= 3; k++) {
-      for (let i = 0; i < k; i++) {
-        expect(carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 11, k * 10 + i, new Uint8Array(32)))).toBe(
-          true,
-        );
-      }
-      await lab.run(INTERIM_MS, 100);
-    }
+    await pingEachInterval(lab, carol, address, 11);
     const records = aaa.records();
     expect(records.map((r) => r.status)).toEqual(["start", "interim", "interim", "interim"]);
     const interims = records.slice(1);
@@ -478,44 +539,8 @@ describe("LAC: interim accounting of a subscriber terminated here (RFC 2866 Inte
   });
 
   test("RADIUS Acct-Interim-Interval (RFC 2869 §5.16) wins over accounting.interimMs, as on the LNS", async () => {
-    let acct: ScriptedRadius | undefined;
-    const { lab, subscribers } = setup(
-      ["chap"],
-      (lab) => {
-        const auth = scriptedRadius(lab.net, "127.0.0.20", 1812, lab.clock, "radius-secret");
-        auth.acceptAttributes = [attribute("Acct-Interim-Interval", 60)];
-        acct = scriptedRadius(lab.net, "127.0.0.20", 1813, lab.clock, "radius-secret");
-        return new RadiusClient(
-          {
-            servers: [{ address: "127.0.0.20", authPort: 1812, acctPort: 1813, secret: "radius-secret" }],
-            nasIdentifier: "lac",
-            timeoutMs: 1000,
-            retries: 2,
-            maxInFlight: 256,
-            deadTimeMs: 30_000,
-            requireMessageAuthenticator: false,
-          },
-          { clock: lab.clock, random: new SeededRandom(9), bind: async () => lab.net.bind(LAC.address) },
-        );
-      },
-      "accept",
-      // Ten minutes from the config: the server's minute must be the one used.
-      { interimMs: 10 * INTERIM_MS },
-    );
-    const carol = subscribers.dial({ user: "carol@local.example", password: "carol-pw" });
-    const address = await lab.until(carol.up, 60_000);
+    const { lab, address, sent } = await underRadiusInterval("carol@local.example", "carol-pw", 12);
     expect(address).toBe("10.9.0.1");
-    for (let k = 1; k <= 3; k++) {
-      carol.sendIp(icmpEchoRequest(address, "10.0.0.1", 12, k, new Uint8Array(8)));
-      await lab.run(INTERIM_MS, 100);
-    }
-    // The last interim's way to the server.
-    await lab.run(1_000);
-    const sent = (acct?.seen ?? []).map((s) => ({ at: s.at, attributes: s.packet.attributes }));
-    // Acct-Status-Type (RFC 2866 §5.1): 1 Start, 3 Interim-Update.
-    expect(sent.map((s) => value(s.attributes, "Acct-Status-Type"))).toEqual([1, 3, 3, 3]);
-    const start = sent[0]?.at ?? 0;
-    expect(sent.slice(1).map((s) => Math.round((s.at - start) / 1000))).toEqual([60, 120, 180]);
     expect(sent.slice(1).map((s) => value(s.attributes, "Acct-Session-Time"))).toEqual([60, 120, 180]);
     const packetsIn = sent.slice(1).map((s) => value(s.attributes, "Acct-Input-Packets") ?? 0);
     const packetsOut = sent.slice(1).map((s) => value(s.attributes, "Acct-Output-Packets") ?? 0);
@@ -524,6 +549,159 @@ describe("LAC: interim accounting of a subscriber terminated here (RFC 2866 Inte
       expect(packetsIn[k]).toBeGreaterThanOrEqual((packetsIn[k - 1] ?? 0) + 1);
       expect(packetsOut[k]).toBeGreaterThanOrEqual((packetsOut[k - 1] ?? 0) + 1);
     }
+    await lab.closeAll();
+  });
+});
+
+describe("LAC: interim accounting of a tunnelled subscriber (RFC 2866 Interim-Update, the relay's counters)", () => {
+  test("every accounting.interimMs an Interim-Update with the tunnel's attributes and the relayed frames so far; the Stop after them has the final counters", async () => {
+    const aaa = new LineWatchingAaa([{ name: "alice@isp.example", password: "alice-pw" }]);
+    const { lab, subscribers, lines, access } = setup(["chap"], aaa, "accept", { interimMs: INTERIM_MS });
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    /** The relay's own counts of frames at each record (one subscriber: all of them are its). */
+    const relayed: { toLns: number; toSubscriber: number }[] = [];
+    aaa.line = () => {
+      relayed.push({ toLns: access.stats.framesToLns, toSubscriber: access.stats.framesToSubscriber });
+      return lines.counts.get(alice.id) as SessionCounters;
+    };
+    // Relayed: the pings to the LNS and their replies.
+    await pingEachInterval(lab, alice, await lab.until(alice.up, 60_000), 13);
+    const records = aaa.records();
+    expect(records.map((r) => r.status)).toEqual(["start", "interim", "interim", "interim"]);
+    const [start, ...interims] = records;
+    // RFC 2866 §5.7 Acct-Session-Time: seconds since the Start, one interval apart.
+    expect(interims.map((r) => r.sessionTime)).toEqual([60, 120, 180]);
+    for (const r of interims) {
+      expect(r.sessionId).toBe(start?.sessionId as string);
+      // RFC 2867: the tunnel it went into and the call's ids in it, as in the Start.
+      expect(r.tunnel).toEqual(start?.tunnel);
+      expect(r.tunnelConnection).toBe(start?.tunnelConnection as string);
+    }
+    for (let k = 0; k < interims.length; k++) {
+      // Every frame relayed so far, each way, and nothing else.
+      expect(interims[k]?.counters?.packetsIn).toBe(relayed[k + 1]?.toLns as number);
+      expect(interims[k]?.counters?.packetsOut).toBe(relayed[k + 1]?.toSubscriber as number);
+      if (k === 0) continue;
+      expect(interims[k]?.counters?.packetsIn).toBeGreaterThanOrEqual(
+        (interims[k - 1]?.counters?.packetsIn ?? 0) + k + 1,
+      );
+      expect(interims[k]?.counters?.octetsOut).toBeGreaterThan(interims[k - 1]?.counters?.octetsOut ?? 0);
+    }
+    // Each record moved exactly as the line did since the hand-off: octets too, none lost or twice.
+    const first = offset(interims[0], aaa.atRecord[1]);
+    for (const k of [2, 3]) expect(offset(records[k], aaa.atRecord[k])).toEqual(first);
+    alice.hangUp();
+    await lab.run(1_000);
+    const stop = aaa.records()[4];
+    expect(stop?.status).toBe("stop");
+    expect(stop?.terminateCause).toBe(1); // RFC 2866 §5.10 User-Request
+    expect(stop?.sessionTime).toBe(180);
+    expect(stop?.tunnel).toEqual(start?.tunnel);
+    // The final counters: the line's at its end, the Terminate-Request and its Ack included.
+    expect(offset(stop, lines.counts.get(alice.id))).toEqual(first);
+    await lab.closeAll();
+  });
+
+  for (const ending of ["hung up", "CDN from the LNS", "destination closed", "node closed"] as const) {
+    test(`no interim outlives a tunnelled subscriber (${ending}): the Stop, then nothing more and no timer left`, async () => {
+      const aaa = new LocalAaa([{ name: "alice@isp.example", password: "alice-pw" }]);
+      const { lab, lacNode, lns, subscribers, access } = setup(["chap"], aaa, "accept", {
+        interimMs: INTERIM_MS,
+      });
+      const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+      await lab.until(alice.up, 60_000);
+      await lab.run(INTERIM_MS + 1_000, 100);
+      expect(aaa.records().map((r) => r.status)).toEqual(["start", "interim"]);
+      if (ending === "hung up") alice.hangUp();
+      if (ending === "CDN from the LNS") {
+        const t = lns.snapshot().destinations[0]?.tunnels[0];
+        lns.closeSession(t?.id as number, t?.sessions[0]?.id as number);
+      }
+      if (ending === "destination closed") lacNode.closeDestination(LNS);
+      if (ending === "node closed") await lab.until(lacNode.close());
+      else await lab.until(alice.ended, 60_000);
+      // A few seconds for the call's own teardown; its next interim would be due 59 s after the end.
+      await lab.run(5_000);
+      expect(aaa.records().map((r) => r.status)).toEqual(["start", "interim", "stop"]);
+      // RFC 2866 §5.10: 1 User-Request; the LNS's CDN and our closing of its tunnel (the session sees the
+      // tunnel gone, RFC 2661 §5.7) 3 Lost-Service.
+      expect(aaa.records()[2]?.terminateCause).toBe(ending === "hung up" ? 1 : 3);
+      expect(access.relayed.size).toBe(0);
+      // Nothing of it is left on the clock once the nodes are closed (well before its next interim was
+      // due): no interim timer fires later, even to do nothing.
+      await lab.closeAll();
+      expect(lab.clock.pending).toBe(0);
+      await lab.run(5 * INTERIM_MS, 1_000);
+      expect(aaa.records()).toHaveLength(3);
+    });
+  }
+
+  test("RADIUS Acct-Interim-Interval wins over accounting.interimMs; each interim carries the RFC 2867 tunnel attributes", async () => {
+    const { lab, sent } = await underRadiusInterval("alice@isp.example", "alice-pw", 14);
+    const connection = value(sent[0]?.attributes ?? [], "Acct-Tunnel-Connection");
+    expect(connection).toMatch(/^[0-9a-f]{16}$/);
+    for (const s of sent.slice(1)) {
+      expect(value(s.attributes, "Tunnel-Type")).toEqual({ tag: 0, value: 3 });
+      expect(value(s.attributes, "Tunnel-Medium-Type")).toEqual({ tag: 0, value: 1 });
+      expect(value(s.attributes, "Tunnel-Client-Endpoint")).toEqual({ tag: 0, value: LAC.address });
+      expect(value(s.attributes, "Tunnel-Server-Endpoint")).toEqual({ tag: 0, value: LNS.address });
+      expect(value(s.attributes, "Acct-Tunnel-Connection")).toBe(connection as string);
+    }
+    const packetsIn = sent.slice(1).map((s) => value(s.attributes, "Acct-Input-Packets") ?? 0);
+    // The relay's counters, a ping more in each interval.
+    expect(packetsIn[0]).toBeGreaterThan(0);
+    for (const k of [1, 2]) expect(packetsIn[k]).toBeGreaterThan(packetsIn[k - 1] ?? 0);
+    await lab.closeAll();
+  });
+
+  for (const required of [false, true]) {
+    test(`an unanswered interim is retried, counted and ends nothing${required ? " (accounting.required: only an unanswered Start ends the subscriber, as on the LNS)" : ""}`, async () => {
+      const servers: { acct?: ScriptedRadius } = {};
+      const { lab, subscribers, access } = setup(
+        ["chap"],
+        (lab) => scriptedRadiusAaa(lab, servers),
+        "accept",
+        {
+          interimMs: INTERIM_MS,
+          required,
+        },
+      );
+      const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+      const address = await lab.until(alice.up, 60_000);
+      // The accounting server answers the Start, then nothing more.
+      if (servers.acct) servers.acct.answer = (p) => statusOf(p) === 1;
+      // Two interims and every retry of the second (timeouts of 1, 2 and 4 s at most).
+      await lab.run(2 * INTERIM_MS + 20_000, 100);
+      const sent = (servers.acct?.seen ?? []).map((s) => statusOf(s.packet));
+      // Each interim tried three times (retries: 2).
+      expect(sent).toEqual([1, 3, 3, 3, 3, 3, 3]);
+      expect(access.stats.accountingUnanswered).toBe(2);
+      expect(access.relayed.size).toBe(1);
+      expect(alice.sendIp(icmpEchoRequest(address, "10.0.0.1", 15, 1, new Uint8Array(8)))).toBe(true);
+      await lab.run(100);
+      expect(alice.received.some((p) => isIcmpEchoReply(p, 15, 1))).toBe(true);
+      await lab.closeAll();
+    });
+  }
+
+  test("accounting.required and the Start unanswered: the call (a CDN) and the subscriber end, counted", async () => {
+    const servers: { acct?: ScriptedRadius } = {};
+    const { lab, subscribers, access } = setup(["chap"], (lab) => scriptedRadiusAaa(lab, servers), "accept", {
+      interimMs: INTERIM_MS,
+      required: true,
+    });
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    if (servers.acct) servers.acct.answer = false;
+    await lab.until(alice.up, 60_000);
+    const why = await lab.until(alice.ended, 60_000);
+    expect(why.message).toContain("Terminate-Request");
+    await lab.run(1_000);
+    expect(lab.sent("CDN", LAC.address)).toHaveLength(1);
+    expect(access.relayed.size).toBe(0);
+    expect(access.stats.accountingUnanswered).toBeGreaterThanOrEqual(1);
+    // No interim after it: the Start (three tries), then only the Stop's.
+    await lab.run(3 * INTERIM_MS, 1_000);
+    expect(new Set((servers.acct?.seen ?? []).map((s) => statusOf(s.packet)))).toEqual(new Set([1, 2]));
     await lab.closeAll();
   });
 });

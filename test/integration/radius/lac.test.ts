@@ -6,6 +6,8 @@
  * - bob@isp.example's Accept has two tagged tunnels: the call goes to the preference-1 endpoint.
  * - carol@isp.example's preference-1 endpoint is down: the call goes to the preference-2 endpoint and
  *   the first is locked out.
+ * - dave's and erin's accounting lands in FreeRADIUS's detail file with the tunnel (RFC 2867): dave's
+ *   Start and Stop, erin's Interim-Updates at the Acct-Interim-Interval of her Accept.
  * - The LAC has no secret of its own for either LNS: the Tunnel-Password FreeRADIUS sent (salted,
  *   RFC 2868 §3.5), decrypted, is what authenticates each tunnel.
  */
@@ -61,6 +63,7 @@ async function startLns(address: string, name: string, secret: string): Promise<
         { name: "bob@isp.example", password: "bob-pw" },
         { name: "carol@isp.example", password: "carol-pw" },
         { name: "dave@isp.example", password: "dave-pw" },
+        { name: "erin@isp.example", password: "erin-pw" },
       ]),
       dataPlane: new EchoDataPlane(),
     },
@@ -108,6 +111,12 @@ beforeAll(async () => {
         name: "dave@isp.example",
         password: "dave-pw",
         reply: [...tunnel(1, peerA, SECRET_A, 1), ["Tunnel-Assignment-Id:1", "dave-tunnel"]],
+      },
+      {
+        // RFC 2869 §5.16: an Interim-Update every second (the LAC's config says none).
+        name: "erin@isp.example",
+        password: "erin-pw",
+        reply: [...tunnel(1, peerA, SECRET_A, 1), ["Acct-Interim-Interval", 1]],
       },
     ],
   });
@@ -180,6 +189,36 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   }
 }
 
+/**
+ * The RFC 2867 attributes of the LAC's one tunnelled call to lns-a, as FreeRADIUS decodes them: tag 0,
+ * RFC 2868 §3.1-3.3, and RFC 2867 §4.1 both ends' tunnel and session ids.
+ */
+function tunnelAttributesOf(lac: L2tpNode): Record<string, string[]> {
+  const tunnel = lac.snapshot().destinations[0]?.tunnels[0];
+  const session = tunnel?.sessions[0];
+  const hex = (n: number | undefined) => (n ?? -1).toString(16).padStart(4, "0");
+  return {
+    "Tunnel-Type:0": ["L2TP"],
+    "Tunnel-Medium-Type:0": ["IPv4"],
+    "Tunnel-Client-Endpoint:0": ["127.0.0.2"],
+    "Tunnel-Server-Endpoint:0": ["127.0.0.3"],
+    "Acct-Tunnel-Connection": [
+      `${hex(tunnel?.id)}${hex(session?.id)}${hex(tunnel?.peerTunnelId)}${hex(session?.peerSessionId)}`,
+    ],
+  };
+}
+
+/** A user's accounting records in the detail file, once its Stop is there. */
+async function recordsTillStop(user: string): Promise<Array<Record<string, string[]>>> {
+  const records = () => radius.detailRecords().filter((r) => r["User-Name"]?.includes(user));
+  await until(
+    `${user}'s Stop in the detail file`,
+    () => (records().some((r) => r["Acct-Status-Type"]?.includes("Stop")) ? true : undefined),
+    8000,
+  );
+  return records();
+}
+
 describe("LAC with FreeRADIUS: RFC 2868 tunnel attributes decide", () => {
   test("bob@isp.example: two tagged tunnels, the call goes to the preference-1 endpoint, authenticated by its Tunnel-Password", async () => {
     const { lac, subscribers, access } = await startLac();
@@ -220,30 +259,38 @@ describe("LAC with FreeRADIUS: RFC 2868 tunnel attributes decide", () => {
     const { lac, subscribers } = await startLac();
     const dave = subscribers.dial({ user: "dave@isp.example", password: "dave-pw", authProtocols: ["chap"] });
     await within(dave.up, 8000, "dave's address");
-    const tunnel = lac.snapshot().destinations[0]?.tunnels[0];
-    const session = tunnel?.sessions[0];
+    const tunnelled = tunnelAttributesOf(lac);
     dave.hangUp();
     await within(dave.ended, 5000, "dave's hang-up");
-    const daves = () => radius.detailRecords().filter((r) => r["User-Name"]?.includes("dave@isp.example"));
-    await until(
-      "dave's Stop in the detail file",
-      () => (daves().some((r) => r["Acct-Status-Type"]?.includes("Stop")) ? true : undefined),
-      8000,
-    );
-    const hex = (n: number | undefined) => (n ?? -1).toString(16).padStart(4, "0");
-    const connection = `${hex(tunnel?.id)}${hex(session?.id)}${hex(tunnel?.peerTunnelId)}${hex(session?.peerSessionId)}`;
-    const records = daves();
+    const records = await recordsTillStop("dave@isp.example");
     expect(records.map((r) => r["Acct-Status-Type"]?.[0])).toEqual(["Start", "Stop"]);
-    for (const r of records) {
-      // As FreeRADIUS decoded them: tag 0, RFC 2868 §3.1-3.3, §3.7 and RFC 2867 §4.1.
-      expect(r).toMatchObject({
-        "Tunnel-Type:0": ["L2TP"],
-        "Tunnel-Medium-Type:0": ["IPv4"],
-        "Tunnel-Client-Endpoint:0": ["127.0.0.2"],
-        "Tunnel-Server-Endpoint:0": ["127.0.0.3"],
-        "Tunnel-Assignment-Id:0": ["dave-tunnel"],
-        "Acct-Tunnel-Connection": [connection],
-      });
-    }
+    for (const r of records)
+      expect(r).toMatchObject({ ...tunnelled, "Tunnel-Assignment-Id:0": ["dave-tunnel"] });
   });
+
+  test("erin@isp.example: the LAC's Interim-Updates at her Acct-Interim-Interval land in the detail file with the tunnel and the relay's counters", async () => {
+    const { lac, subscribers } = await startLac();
+    const erin = subscribers.dial({ user: "erin@isp.example", password: "erin-pw", authProtocols: ["chap"] });
+    await within(erin.up, 8000, "erin's address");
+    const tunnelled = tunnelAttributesOf(lac);
+    const erins = () => radius.detailRecords().filter((r) => r["User-Name"]?.includes("erin@isp.example"));
+    const interims = () => erins().filter((r) => r["Acct-Status-Type"]?.includes("Interim-Update"));
+    await until(
+      "two of erin's Interim-Updates in the detail file",
+      () => (interims().length >= 2 ? true : undefined),
+      15_000,
+    );
+    erin.hangUp();
+    await within(erin.ended, 5000, "erin's hang-up");
+    const records = await recordsTillStop("erin@isp.example");
+    expect(records[0]?.["Acct-Status-Type"]).toEqual(["Start"]);
+    expect(records.filter((r) => r["Acct-Status-Type"]?.includes("Stop"))).toHaveLength(1);
+    const sessionId = records[0]?.["Acct-Session-Id"];
+    for (const r of interims()) {
+      expect(r).toMatchObject({ ...tunnelled, "Acct-Session-Id": sessionId as string[] });
+      // The relay's counters: the LNS's IPCP (and CHAP Success) went through it before any interim.
+      expect(Number(r["Acct-Output-Packets"]?.[0])).toBeGreaterThan(0);
+      expect(Number(r["Acct-Input-Packets"]?.[0])).toBeGreaterThan(0);
+    }
+  }, 40_000);
 });
