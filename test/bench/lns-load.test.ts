@@ -4,6 +4,9 @@
  * report the LNS's CPU by thread and its RSS from /proc.
  */
 import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { LAB_SECRET } from "../../bin/commands/lab.ts";
 import { benchJson } from "../support/bench.ts";
 
 function run(lns: "bun" | "deno"): Record<string, unknown>[] {
@@ -80,3 +83,22 @@ describe("bench/lns-load --ppp", () => {
     }
   }, 120_000);
 });
+
+test("--ppp --target: an LNS the generator did not start (ours, given by address), with --user and --password", async () => {
+  const lns = spawn("node_modules/.bin/bun", ["bench/lns-child.ts", "--ppp", "chap", "--users", "10"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  try {
+    const lines = createInterface({ input: lns.stdout })[Symbol.asyncIterator]();
+    const { port } = JSON.parse((await lines.next()).value as string) as { port: number };
+    const args = ["--target", `127.0.0.1:${port}`, "--secret", LAB_SECRET];
+    const [r] = runPpp("chap", [...args, "--user", "user3", "--password", "pw-3-secret"]);
+    expect(r).toMatchObject({ ok: true, round: "as found", established: 200, setups: 200, setupFailures: 0 });
+    // Another user's password: the LNS's AAA refuses every one.
+    const [wrong] = runPpp("chap", [...args, "--user", "user3", "--password", "pw-4-secret"], 1);
+    expect(wrong).toMatchObject({ setups: 0, failuresByReason: { "auth failed": 200 } });
+  } finally {
+    lns.stdin.write("close\n");
+    await new Promise((resolve) => lns.once("exit", resolve));
+  }
+}, 120_000);
