@@ -16,6 +16,8 @@
  *   … --warm-up N                                              our LNS runs N lab calls in its own process first
  *   … --heap                                                   our LNS's heap per call by object type while every call is up
  *   … --lns-env NAME=VALUE                                     a variable for our LNS's process only (repeatable)
+ *   … --ppp pap|chap [--aaa local|radius] [--users N]          full subscriber set-ups (below)
+ *   … --ppp pap|chap --target HOST:PORT --secret S --user U --password P   the same against any LNS
  *
  * Our LNS is the lab's (bench/lns-child.ts), in a process of its own, fresh for each case: the cold
  * round meets it just started (a restart's reconnect storm), the warm round is the same process again
@@ -28,6 +30,18 @@
  * its RSS per established call; the close time (first StopCCN sent to last acknowledged); and the
  * generator's own CPU per call, the reference measured in the same run (the machine's speed varies).
  * Prints a human line and a JSON line per round.
+ *
+ * `--ppp pap|chap` (issue 13.6): after each call's ICCN the generator is the subscriber's PPP, with no
+ * proxy LCP (bench/lns-load-ppp.ts: LCP, PAP or CHAP-MD5, IPCP taking the address the LNS gives), and a
+ * set-up counts when IPCP is Opened both ways. Our LNS then terminates PPP with local AAA (`--users N`
+ * in its database, default 10,000; every call presents the first, bench/ppp-settings.ts) or a real
+ * FreeRADIUS started here as bench/ppp starts it (`--aaa radius`, `--radius-threads`); `--user` and
+ * `--password` override the credentials (a wrong password makes every set-up fail: "auth failed").
+ * Reported besides the calls': set-ups/s overall and by quarter of the set-ups, the LNS's CPU per set-up
+ * by thread, its RSS per PPP session, FreeRADIUS's CPU per set-up, the Configure-Requests sent again
+ * after 3 s unanswered, failures by reason (auth failed, LCP or IPCP Nak loop, timeout in a phase,
+ * terminated or cleared by the LNS), the LNS's own count of PPP links up (ours only), and the
+ * generator's CPU per set-up, the reference.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -40,11 +54,16 @@ import { LAB_SECRET } from "../bin/commands/lab.ts";
 import {
   type ControlMessage,
   challengeResponse,
+  dataPayloadOffset,
   decodeControl,
   encodeControl,
+  peekIds,
   responsesEqual,
 } from "../protocol/l2tp/index.ts";
+import { startFreeRadius } from "../test/integration/radius/freeradius.ts";
+import { type PppAuth, type PppClientOptions, type PppLink, PppSubscribers } from "./lns-load-ppp.ts";
 import { cpuByThread, cpuByThreadPer, rssOf, runtimeCommand, runtimeName } from "./measure.ts";
+import { benchUsers } from "./ppp-settings.ts";
 
 const { values } = parseArgs({
   options: {
@@ -63,6 +82,12 @@ const { values } = parseArgs({
     "warm-up": { type: "string" },
     "lns-env": { type: "string", multiple: true },
     heap: { type: "boolean" },
+    ppp: { type: "string" },
+    aaa: { type: "string", default: "local" },
+    users: { type: "string", default: "10000" },
+    "radius-threads": { type: "string", default: "2" },
+    user: { type: "string" },
+    password: { type: "string" },
   },
 });
 
@@ -83,6 +108,18 @@ const receiveWindow = Number(values["receive-window"]);
 if (!Number.isInteger(receiveWindow) || receiveWindow < 1 || receiveWindow > 65535) {
   usage(`--receive-window: expected an integer 1-65535, got '${values["receive-window"]}'`);
 }
+if (values.ppp !== undefined && values.ppp !== "pap" && values.ppp !== "chap")
+  usage(`--ppp: expected pap or chap, got '${values.ppp}'`);
+if (values.aaa !== "local" && values.aaa !== "radius")
+  usage(`--aaa: expected local or radius, got '${values.aaa}'`);
+/** The subscriber every call presents: the first of the AAA database unless told otherwise. */
+const pppClient: PppClientOptions | undefined = values.ppp
+  ? {
+      auth: values.ppp as PppAuth,
+      user: values.user ?? benchUsers(1)[0].name,
+      password: values.password ?? benchUsers(1)[0].password,
+    }
+  : undefined;
 
 async function oneCase(sessions: number, tunnels: number): Promise<void> {
   const secret = new TextEncoder().encode(values.secret ?? LAB_SECRET);
@@ -101,7 +138,27 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
     report(result, "external");
     return;
   }
-  const child = await startLns(lnsRuntime as "bun" | "deno", values.secret, values.profile);
+  // With PPP and `--aaa radius`: a FreeRADIUS of its own on loopback, as bench/ppp starts it.
+  const users = pppClient ? benchUsers(Number(values.users)) : [];
+  const radius =
+    pppClient && values.aaa === "radius"
+      ? await startFreeRadius({ users, debug: false, threads: Number(values["radius-threads"]) })
+      : undefined;
+  const pppArgs = pppClient
+    ? [
+        "--ppp",
+        pppClient.auth,
+        ...(radius
+          ? ["--radius", `127.0.0.1:${radius.authPort}:${radius.acctPort}:${radius.secret}`]
+          : ["--users", String(users.length)]),
+      ]
+    : [];
+  const child = await startLns(lnsRuntime as "bun" | "deno", values.secret, values.profile, pppArgs).catch(
+    async (e) => {
+      await radius?.dispose();
+      throw e;
+    },
+  );
   try {
     for (const round of rounds) {
       const result = await runRound({
@@ -112,6 +169,8 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
         secret,
         round,
         ...(values.heap ? { heap: () => child.ask("heap") } : {}),
+        pppUp: async () => Number((await child.ask("count")).pppUp ?? 0),
+        ...(radius?.pid !== undefined ? { radiusPid: radius.pid } : {}),
       });
       // Every tunnel and call of the round gone from the LNS (its StopCCN hold included) before the next.
       const settled = (await child.ask("settle")) as { registries: Record<string, number> };
@@ -129,6 +188,7 @@ async function oneCase(sessions: number, tunnels: number): Promise<void> {
     const timer = setTimeout(() => child.process.kill(), 10_000);
     await exited;
     clearTimeout(timer);
+    await radius?.dispose();
   }
 }
 
@@ -144,7 +204,12 @@ function lnsEnv(): Record<string, string> {
 }
 
 /** Our LNS (bench/lns-child.ts) in a process of its own, on `runtime`, and its line protocol. */
-async function startLns(runtime: "bun" | "deno", secret: string | undefined, profile: string | undefined) {
+async function startLns(
+  runtime: "bun" | "deno",
+  secret: string | undefined,
+  profile: string | undefined,
+  extraArgs: string[],
+) {
   const path = new URL("./lns-child.ts", import.meta.url).pathname;
   const bin = new URL(`../node_modules/.bin/${runtime}`, import.meta.url).pathname;
   // Bun writes a CPU profile (.cpuprofile and Markdown) of the LNS into `profile` when it exits.
@@ -159,6 +224,7 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
     path,
     ...(secret ? ["--secret", secret] : []),
     ...(values["warm-up"] ? ["--warm-up", values["warm-up"]] : []),
+    ...extraArgs,
   ];
   const env = { ...process.env, ...lnsEnv() };
   const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"], env });
@@ -176,7 +242,7 @@ async function startLns(runtime: "bun" | "deno", secret: string | undefined, pro
     process: child,
     pid: child.pid,
     peer: { address: "127.0.0.1", port } as PeerAddress,
-    ask(command: "settle" | "close" | "heap") {
+    ask(command: "settle" | "close" | "heap" | "count") {
       stdin.write(`${command}\n`);
       return next();
     },
@@ -219,6 +285,8 @@ interface Call {
   peerId: number;
   /** The ICRQ, encoded before the run (the header's ids and sequence numbers are written when it leaves). */
   icrq: Uint8Array;
+  /** The subscriber's PPP over the call (`--ppp`), from its ICCN on. */
+  ppp?: PppLink;
 }
 
 interface Sent {
@@ -262,6 +330,10 @@ interface RoundOptions {
   round: string;
   /** Our LNS's heap by object type while every call is up (`--heap`), asked before the close. */
   heap?: () => Promise<Record<string, unknown>>;
+  /** Our LNS's count of PPP links up (`--ppp`). */
+  pppUp?: () => Promise<number>;
+  /** FreeRADIUS's process (`--aaa radius`), for its CPU per set-up. */
+  radiusPid?: number;
 }
 
 type RoundResult = Awaited<ReturnType<typeof runRound>>;
@@ -324,6 +396,27 @@ async function runRound(o: RoundOptions) {
   }).slice();
   const byLocalId = new Map(all.map((t) => [t.localId, t]));
 
+  // `--ppp`: the subscribers' side; a round's set-up ends when every call's PPP is up or has failed.
+  let pppSettled = 0;
+  let pppLastAt = 0;
+  const pppAt: number[] = [];
+  const ppp = pppClient
+    ? new PppSubscribers(
+        pppClient,
+        (packet, to) => socket.send(packet, to),
+        (link, now) => {
+          if (link.phase === "up" && ppp && ppp.counts.up * 4 >= (pppAt.length + 1) * sessions)
+            pppAt.push(now);
+          pppSettled++;
+          pppLastAt = now;
+          checkSetupDone();
+        },
+        (now) => {
+          lastGlobalProgress = now;
+        },
+      )
+    : undefined;
+
   let established = 0;
   /** When a message of any tunnel was last acknowledged: the run gives up after 10 s without. */
   let lastGlobalProgress = performance.now();
@@ -335,6 +428,9 @@ async function runRound(o: RoundOptions) {
   const setupDone = new Promise<void>((r) => {
     resolveSetup = r;
   });
+  const checkSetupDone = (): void => {
+    if (acknowledged === sessions && (!ppp || pppSettled === sessions)) resolveSetup();
+  };
   const closeDone = new Promise<void>((r) => {
     resolveClose = r;
   });
@@ -364,7 +460,10 @@ async function runRound(o: RoundOptions) {
       tunnel.ackOwed = false;
       if (sent.iccnOf) {
         established++;
-        if (established * 4 >= (quarterAt.length + 1) * sessions) quarterAt.push(performance.now());
+        const now = performance.now();
+        if (established * 4 >= (quarterAt.length + 1) * sessions) quarterAt.push(now);
+        // The subscriber's LCP starts once the LAC has sent the ICCN (RFC 2661 §5.4.2 ends the call's set-up).
+        if (ppp) sent.iccnOf.ppp = ppp.start(tunnel.peer, tunnel.peerId, sent.iccnOf.peerId, now);
       }
     }
   };
@@ -410,7 +509,10 @@ async function runRound(o: RoundOptions) {
     while (tunnel.unacked.length > 0 && seqLess(tunnel.unacked[0].ns, nr)) {
       const sent = tunnel.unacked.shift() as Sent;
       progressed = true;
-      if (sent.iccnOf && ++acknowledged === sessions) resolveSetup();
+      if (sent.iccnOf) {
+        acknowledged++;
+        checkSetupDone();
+      }
       if (sent.stop) {
         tunnel.state = "closed";
         if (++closed === tunnels) resolveClose();
@@ -457,16 +559,19 @@ async function runRound(o: RoundOptions) {
         tunnel.urgent.push({ ns: 0, packet, iccnOf: call });
         return;
       }
-      case "CDN":
+      case "CDN": {
         // xl2tpd clears each call ~6 ms after ICCN when its pppd cannot run (docs/INTEROP.md): counted, and
         // acknowledged by a ZLB that names the call (xl2tpd frees the call only then).
         counts.cdnsReceived++;
+        const link = tunnel.calls[sessionId - 1]?.ppp;
+        if (link && ppp) ppp.cleared(link, "call cleared by the LNS (CDN)", performance.now());
         socket.send(
           zlb(tunnel.peerId, tunnel.calls[sessionId - 1]?.peerId ?? 0, tunnel.ns, tunnel.nr),
           tunnel.peer,
         );
         tunnel.ackOwed = false;
         return;
+      }
       case "StopCCN":
         counts.stopCcnsReceived++;
         return;
@@ -476,7 +581,15 @@ async function runRound(o: RoundOptions) {
   };
 
   socket.onReceive((packet, from) => {
-    // Control messages only (T, L, S set; RFC 2661 §3.1); data messages are not expected.
+    // A data message (T clear, RFC 2661 §3.1): PPP of a call, for its subscriber (`--ppp`).
+    if ((packet[0] & 0x80) === 0) {
+      const ids = ppp && peekIds(packet);
+      const link = ids && byLocalId.get(ids.tunnelId)?.calls[ids.sessionId - 1]?.ppp;
+      const at = link ? dataPayloadOffset(packet) : -1;
+      if (link && at >= 0) ppp.receive(link, packet, at, performance.now());
+      return;
+    }
+    // Control messages (T, L, S set).
     if (packet.length < 12 || (packet[0] & 0xc8) !== 0xc8) return;
     const tunnel = byLocalId.get(read16(packet, TUNNEL_ID));
     if (!tunnel) return;
@@ -527,6 +640,7 @@ async function runRound(o: RoundOptions) {
   // Go-back-N: what is unacknowledged 1 s after the last progress is sent again (RFC 2661 §5.8).
   const retransmitter = setInterval(() => {
     const now = performance.now();
+    ppp?.restart(now);
     for (const tunnel of all) {
       if (tunnel.unacked.length === 0 || now - tunnel.lastProgress < 1000) continue;
       tunnel.lastProgress = now;
@@ -539,8 +653,17 @@ async function runRound(o: RoundOptions) {
   const giveUp = (what: string) =>
     new Promise<void>((_, reject) => {
       const check = setInterval(() => {
-        if (performance.now() - lastGlobalProgress > 10_000) {
+        const now = performance.now();
+        if (now - lastGlobalProgress > 10_000) {
           clearInterval(check);
+          // Every call is up at the L2TP level: the subscribers still negotiating fail with a timeout.
+          if (ppp && acknowledged === sessions) {
+            ppp.abandon(
+              all.flatMap((t) => t.calls.map((c) => c.ppp)),
+              now,
+            );
+            return;
+          }
           reject(
             new Error(
               `${what}: no progress for 10 s (${established} established, ${acknowledged} acknowledged)`,
@@ -558,6 +681,7 @@ async function runRound(o: RoundOptions) {
   const startup = o.pid ? await quiet(o.pid) : undefined;
   const lnsThreads0 = o.pid ? cpuByThread(o.pid) : {};
   const lnsRss0 = o.pid ? rssOf(o.pid) : 0;
+  const radius0 = o.radiusPid ? cpuByThread(o.radiusPid) : {};
   const cpu0 = process.cpuUsage();
   const start = performance.now();
   lastGlobalProgress = start;
@@ -586,7 +710,20 @@ async function runRound(o: RoundOptions) {
   const cpu1 = process.cpuUsage(cpu0);
   const lnsThreads1 = o.pid ? cpuByThread(o.pid) : {};
   const lnsRss1 = o.pid ? rssOf(o.pid) : 0;
+  const radius1 = o.radiusPid ? cpuByThread(o.radiusPid) : {};
   const heap = o.heap && !failed ? await o.heap() : undefined;
+  // The LNS's own count of PPP links up: its IPCP may open just after ours (its Ack of our request can
+  // leave before our Ack of its own arrives), so it is read until it matches, for at most 5 s.
+  let lnsPppUp: number | undefined;
+  if (ppp && o.pppUp) {
+    const deadline = performance.now() + 5000;
+    do {
+      lnsPppUp = await o.pppUp();
+      if (lnsPppUp === ppp.counts.up) break;
+      await new Promise((r) => setTimeout(r, 50));
+    } while (performance.now() < deadline);
+  }
+  ppp?.close();
 
   // ---- close: a StopCCN per tunnel (RFC 2661 §6.4), each until acknowledged ----
   const closeStart = performance.now();
@@ -615,9 +752,54 @@ async function runRound(o: RoundOptions) {
 
   const calls = Math.max(1, established);
   const lnsByThread = cpuByThreadPer(lnsThreads0, lnsThreads1, calls);
-  const quarters = quarterAt.map((t, q) =>
-    Math.round(sessions / 4 / ((t - (q === 0 ? start : quarterAt[q - 1]) || 1) / 1000)),
-  );
+  const byQuarter = (at: number[]) =>
+    at.map((t, q) => Math.round(sessions / 4 / ((t - (q === 0 ? start : at[q - 1]) || 1) / 1000)));
+  const quarters = byQuarter(quarterAt);
+  // `--ppp`: the same figures per set-up (IPCP Opened both ways), over the time to the last set-up.
+  const pppEnd = pppAt[3] ?? (pppLastAt || performance.now());
+  const setups = Math.max(1, ppp?.counts.up ?? 0);
+  const lnsBySetup = cpuByThreadPer(lnsThreads0, lnsThreads1, setups);
+  /** A figure per set-up, when any set-up was made. */
+  const perSetup = <T>(figure: T): T | undefined => (ppp?.counts.up ? figure : undefined);
+  const pppFigures =
+    ppp && pppClient
+      ? {
+          auth: pppClient.auth,
+          aaa: values.target ? "the LNS's" : values.aaa,
+          setups: ppp.counts.up,
+          setupsPerSecond: Math.round(ppp.counts.up / ((pppEnd - start) / 1000)),
+          setupsPerSecondByQuarter: byQuarter(pppAt),
+          pppSetupMs: Math.round(pppEnd - start),
+          setupFailures: ppp.counts.failed,
+          failuresByReason: ppp.failures,
+          pppResends: ppp.counts.resends,
+          pppDiscarded: ppp.counts.discarded,
+          lnsPppUp,
+          lnsCpuMicrosPerSetup:
+            o.pid &&
+            perSetup(
+              +Object.values(lnsBySetup)
+                .reduce((a, b) => a + b, 0)
+                .toFixed(1),
+            ),
+          lnsCpuByThreadPerSetup: o.pid ? perSetup(lnsBySetup) : undefined,
+          lnsRssBytesPerSession: o.pid ? perSetup(Math.round((lnsRss1 - lnsRss0) / setups)) : undefined,
+          radiusCpuMicrosPerSetup: o.radiusPid
+            ? perSetup(+(lnsCpuTotal(radius0, radius1) / setups).toFixed(1))
+            : undefined,
+          generatorCpuMicrosPerSetup: perSetup(+((cpu1.user + cpu1.system) / setups).toFixed(1)),
+        }
+      : undefined;
+  if (pppFigures) {
+    if (pppFigures.setupFailures)
+      problems.push(
+        `${pppFigures.setupFailures} set-ups failed (${Object.entries(ppp?.failures ?? {})
+          .map(([reason, n]) => `${n} ${reason}`)
+          .join(", ")})`,
+      );
+    if (lnsPppUp !== undefined && lnsPppUp !== pppFigures.setups)
+      problems.push(`the LNS counts ${lnsPppUp} PPP links up, the generator ${pppFigures.setups}`);
+  }
   return {
     bench: "lns-load",
     generator: runtimeName(),
@@ -642,11 +824,15 @@ async function runRound(o: RoundOptions) {
     generatorCpuMicrosPerCall: +((cpu1.user + cpu1.system) / calls).toFixed(1),
     // The LNS's CPU over the set-up's wall time (1 = one core busy throughout: CPU-bound), and the
     // machine's load: a rate well below 1e6 / CPU per call with a low share means others had the cores.
-    lnsCpuShare: +(lnsCpuTotal(lnsThreads0, lnsThreads1) / ((setupEnd - start) * 1000)).toFixed(2),
+    lnsCpuShare: +(
+      lnsCpuTotal(lnsThreads0, lnsThreads1) /
+      (((pppFigures ? pppEnd : setupEnd) - start) * 1000)
+    ).toFixed(2),
     loadAverage: loadAverage(),
     ...counts,
     ...(heap ? { lnsHeap: heapPerCall(heap, calls) } : {}),
-    ok: problems.length === 0 && established === sessions,
+    ...pppFigures,
+    ok: problems.length === 0 && established === sessions && (!pppFigures || pppFigures.setups === sessions),
     problems,
   };
 }
@@ -738,6 +924,29 @@ function report(r: RoundResult, lns: string): void {
         : "") +
       (r.ok ? "" : `  PROBLEMS: ${r.problems.join("; ")}`),
   );
+  if (r.setups !== undefined) {
+    const perSetup = Object.entries(r.lnsCpuByThreadPerSetup ?? {})
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, micros]) => `${name} ${Math.round(micros)}`)
+      .join(", ");
+    const failures = Object.entries(r.failuresByReason ?? {}).map(([reason, k]) => `${n(k)} ${reason}`);
+    console.log(
+      `  PPP ${r.auth?.toUpperCase()}/${r.aaa}: ${n(r.setups)} set-ups, ${n(r.setupsPerSecond ?? 0)}/s ` +
+        `(by quarter ${(r.setupsPerSecondByQuarter ?? []).map(n).join(" ")})` +
+        (r.lnsCpuMicrosPerSetup !== undefined ? `, LNS CPU/set-up ${r.lnsCpuMicrosPerSetup} µs` : "") +
+        (perSetup ? ` (${perSetup})` : "") +
+        (r.lnsRssBytesPerSession !== undefined ? `, LNS RSS/session ${n(r.lnsRssBytesPerSession)} B` : "") +
+        (r.radiusCpuMicrosPerSetup !== undefined
+          ? `, FreeRADIUS CPU/set-up ${r.radiusCpuMicrosPerSetup} µs`
+          : "") +
+        (r.generatorCpuMicrosPerSetup !== undefined
+          ? `, generator CPU/set-up ${r.generatorCpuMicrosPerSetup} µs (reference)`
+          : "") +
+        (r.lnsPppUp !== undefined ? `, LNS counts ${n(r.lnsPppUp)} links up` : "") +
+        (r.pppResends ? `, ${n(r.pppResends)} requests resent after 3 s` : "") +
+        (failures.length ? `; FAILED: ${failures.join(", ")}` : ""),
+    );
+  }
   console.log(JSON.stringify(r));
   if (!r.ok) process.exitCode = 1;
 }
@@ -749,6 +958,12 @@ if (values.sessions === undefined) {
     const [sessions, tunnels] = c.split("x");
     const passOn = [
       "rounds",
+      "ppp",
+      "aaa",
+      "users",
+      "radius-threads",
+      "user",
+      "password",
       "lns",
       "target",
       "secret",

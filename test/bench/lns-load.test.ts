@@ -4,6 +4,9 @@
  * report the LNS's CPU by thread and its RSS from /proc.
  */
 import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { LAB_SECRET } from "../../bin/commands/lab.ts";
 import { benchJson } from "../support/bench.ts";
 
 function run(lns: "bun" | "deno"): Record<string, unknown>[] {
@@ -32,3 +35,70 @@ describe("bench/lns-load", () => {
     }, 90_000);
   }
 });
+
+/** bench/lns-load --ppp: every call also sets up the subscriber's PPP (LCP, PAP or CHAP, IPCP) with our LNS. */
+function runPpp(auth: "pap" | "chap", extra: string[] = [], status = 0): Record<string, unknown>[] {
+  const args = ["--ppp", auth, "--sessions", "200", "--tunnels", "4", "--users", "50", ...extra];
+  return benchJson("bench/lns-load.ts", args, 90_000, status);
+}
+
+describe("bench/lns-load --ppp", () => {
+  for (const auth of ["pap", "chap"] as const) {
+    test(`${auth.toUpperCase()} with local AAA: 200 subscribers over 4 tunnels, cold then warm, all up on both sides`, () => {
+      const rounds = runPpp(auth);
+      expect(rounds.map((r) => r.round)).toEqual(["cold", "warm"]);
+      for (const r of rounds) {
+        expect(r).toMatchObject({
+          ok: true,
+          auth,
+          aaa: "local",
+          established: 200,
+          setups: 200,
+          lnsPppUp: 200,
+          setupFailures: 0,
+          failuresByReason: {},
+          problems: [],
+        });
+        expect(r.setupsPerSecond).toBeGreaterThan(0);
+        expect((r.setupsPerSecondByQuarter as number[]).length).toBe(4);
+        expect(r.lnsCpuMicrosPerSetup).toBeGreaterThan(0);
+        expect(r.generatorCpuMicrosPerSetup).toBeGreaterThan(0);
+      }
+      expect(rounds[0].lnsRssBytesPerSession).toBeGreaterThan(0);
+    }, 120_000);
+  }
+
+  test("a wrong password: every set-up fails with 'auth failed', the LNS has no link up, the run fails", () => {
+    for (const auth of ["pap", "chap"] as const) {
+      const [r] = runPpp(auth, ["--password", "not-the-password", "--rounds", "cold"], 1);
+      expect(r).toMatchObject({
+        ok: false,
+        auth,
+        established: 200,
+        setups: 0,
+        lnsPppUp: 0,
+        setupFailures: 200,
+        failuresByReason: { "auth failed": 200 },
+      });
+    }
+  }, 120_000);
+});
+
+test("--ppp --target: an LNS the generator did not start (ours, given by address), with --user and --password", async () => {
+  const lns = spawn("node_modules/.bin/bun", ["bench/lns-child.ts", "--ppp", "chap", "--users", "10"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  try {
+    const lines = createInterface({ input: lns.stdout })[Symbol.asyncIterator]();
+    const { port } = JSON.parse((await lines.next()).value as string) as { port: number };
+    const args = ["--target", `127.0.0.1:${port}`, "--secret", LAB_SECRET];
+    const [r] = runPpp("chap", [...args, "--user", "user3", "--password", "pw-3-secret"]);
+    expect(r).toMatchObject({ ok: true, round: "as found", established: 200, setups: 200, setupFailures: 0 });
+    // Another user's password: the LNS's AAA refuses every one.
+    const [wrong] = runPpp("chap", [...args, "--user", "user3", "--password", "pw-4-secret"], 1);
+    expect(wrong).toMatchObject({ setups: 0, failuresByReason: { "auth failed": 200 } });
+  } finally {
+    lns.stdin.write("close\n");
+    await new Promise((resolve) => lns.once("exit", resolve));
+  }
+}, 120_000);
