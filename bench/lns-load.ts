@@ -15,6 +15,7 @@
  *   … --profile DIR                                            Bun: a CPU profile of our LNS (Markdown) in DIR
  *   … --warm-up N                                              our LNS runs N lab calls in its own process first
  *   … --heap                                                   our LNS's heap per call by object type while every call is up
+ *   … --settle S                                               our LNS's RSS per call again after S s with every call up and idle
  *   … --lns-env NAME=VALUE                                     a variable for our LNS's process only (repeatable)
  *   … --ppp pap|chap [--aaa local|radius] [--users N]          full subscriber set-ups (below)
  *   … --ppp pap|chap --target HOST:PORT --secret S --user U --password P   the same against any LNS
@@ -82,6 +83,7 @@ const { values } = parseArgs({
     "warm-up": { type: "string" },
     "lns-env": { type: "string", multiple: true },
     heap: { type: "boolean" },
+    settle: { type: "string", default: "0" },
     ppp: { type: "string" },
     aaa: { type: "string", default: "local" },
     users: { type: "string", default: "10000" },
@@ -711,6 +713,14 @@ async function runRound(o: RoundOptions) {
   const lnsThreads1 = o.pid ? cpuByThread(o.pid) : {};
   const lnsRss1 = o.pid ? rssOf(o.pid) : 0;
   const radius1 = o.radiusPid ? cpuByThread(o.radiusPid) : {};
+  // RSS once the storm is over: the same calls up, idle for --settle seconds (the runtime's own
+  // collector has had its chance at the set-up's garbage; nothing forces one).
+  const settleSeconds = Number(values.settle);
+  let lnsRssSettled: number | undefined;
+  if (o.pid && settleSeconds > 0 && !failed) {
+    await new Promise((r) => setTimeout(r, settleSeconds * 1000));
+    lnsRssSettled = rssOf(o.pid);
+  }
   const heap = o.heap && !failed ? await o.heap() : undefined;
   // The LNS's own count of PPP links up: its IPCP may open just after ours (its Ack of our request can
   // leave before our Ack of its own arrives), so it is read until it matches, for at most 5 s.
@@ -821,6 +831,9 @@ async function runRound(o: RoundOptions) {
     lnsCpuByThread: lnsByThread,
     lnsRssBytesPerCall: o.pid ? Math.round((lnsRss1 - lnsRss0) / calls) : undefined,
     lnsRssMiB: o.pid ? +(lnsRss1 / 2 ** 20).toFixed(1) : undefined,
+    ...(lnsRssSettled !== undefined
+      ? { lnsRssSettledBytesPerCall: Math.round((lnsRssSettled - lnsRss0) / calls), settleSeconds }
+      : {}),
     generatorCpuMicrosPerCall: +((cpu1.user + cpu1.system) / calls).toFixed(1),
     // The LNS's CPU over the set-up's wall time (1 = one core busy throughout: CPU-bound), and the
     // machine's load: a rate well below 1e6 / CPU per call with a low share means others had the cores.
@@ -909,6 +922,9 @@ function report(r: RoundResult, lns: string): void {
       (r.lnsRssBytesPerCall !== undefined
         ? `, LNS RSS/call ${n(r.lnsRssBytesPerCall)} B (${r.lnsRssMiB} MiB)`
         : "") +
+      (r.lnsRssSettledBytesPerCall !== undefined
+        ? ` (${n(r.lnsRssSettledBytesPerCall)} B after ${r.settleSeconds} s idle)`
+        : "") +
       `, close ${n(r.closeMs)} ms, generator CPU/call ${r.generatorCpuMicrosPerCall} µs (reference)` +
       (r.lnsCpuShare ? `, LNS busy ${Math.round(r.lnsCpuShare * 100)}%` : "") +
       (r.loadAverage !== undefined ? `, load ${r.loadAverage}` : "") +
@@ -978,6 +994,7 @@ if (values.sessions === undefined) {
     for (const key of passOn) if (values[key] !== undefined) args.push(`--${key}`, String(values[key]));
     for (const pair of values["lns-env"] ?? []) args.push("--lns-env", pair);
     if (values.heap) args.push("--heap");
+    if (values.settle !== "0") args.push("--settle", values.settle);
     const [cmd, argv] = runtimeCommand("./lns-load.ts", import.meta.url, args);
     const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });
     const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? 1)));
