@@ -26,9 +26,9 @@ export function ipv4ToNumber(address: string): number | undefined {
   return n;
 }
 
-/** 32-bit number → dotted quad. */
+/** 32-bit number → dotted quad (joined, not concatenated: a flat string, see protocol/ppp/ipcp.ts ipv4ToString). */
 export function numberToIpv4(n: number): string {
-  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
 /** The largest pool: a /12 (a bitmap of 128 KiB). */

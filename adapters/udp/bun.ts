@@ -28,7 +28,7 @@ export interface BunUdpSocket {
   send(data: Uint8Array, port: number, address: string): boolean;
   sendMany(packets: readonly (Uint8Array | number | string)[]): number;
   /** Replaces the socket's callbacks (Bun's node:dgram installs its own). */
-  reload?(handlers: BunSocketCallbacks & { socket?: BunSocketCallbacks }): void;
+  reload?(handlers: BunSocketCallbacks & { socket?: BunSocketCallbacks; binaryType?: "uint8array" }): void;
   close(): void;
 }
 

@@ -114,8 +114,9 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
       },
     };
     // Bun 1.4 reads the callbacks from `socket` (as Bun.udpSocket's options nest them), its types from the
-    // top level: give both.
-    native.reload({ ...callbacks, socket: callbacks });
+    // top level: give both. Datagrams come as plain Uint8Arrays, not node:dgram's Buffers, whose `slice`
+    // is a view: the PPP decoders copy what they keep (protocol/ppp/frame.ts says why).
+    native.reload({ ...callbacks, socket: callbacks, binaryType: "uint8array" });
     return made.transport;
   }
   socket.on("message", (msg: Uint8Array, rinfo: { address: string; port: number }) => {

@@ -53,7 +53,7 @@ export function decodeChap(bytes: Uint8Array): Decoded<ChapPacket> {
   }
   return {
     ok: true,
-    value: { code: name, id, value: data.subarray(1, 1 + size), name: data.subarray(1 + size) },
+    value: { code: name, id, value: data.slice(1, 1 + size), name: data.slice(1 + size) },
   };
 }
 

@@ -101,7 +101,8 @@ export function readPacketHeader(bytes: Uint8Array, protocol: string): Decoded<P
   if (length > bytes.length) {
     return fail(`${protocol}.length`, `${length} exceeds the ${bytes.length} octets received`);
   }
-  return { ok: true, value: { code: bytes[0], id: bytes[1], data: bytes.subarray(4, length) } };
+  // A copy, not a view (frame.ts says why).
+  return { ok: true, value: { code: bytes[0], id: bytes[1], data: bytes.slice(4, length) } };
 }
 
 /**

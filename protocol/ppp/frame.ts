@@ -63,9 +63,11 @@ export function decodeFrame(bytes: Uint8Array, start = 0): Decoded<PppFrame> {
     }
     at += 2;
   }
-  // The one view made of a received datagram (its first view costs the most: the engine gives the
-  // datagram an ArrayBuffer of its own then, measured at 1.5-2.5% of an LNS's CPU in bench/ppp).
-  return { ok: true, value: { protocol, payload: bytes.subarray(at), addressControl } };
+  // A copy, not a view: a received datagram is a Uint8Array without an ArrayBuffer on Bun (JSC makes one
+  // at its first view: ~0.4 µs under load, 4.7% of an LNS's samples in bench/lns-load --ppp), while
+  // copying the few dozen octets of a PPP control packet costs a tenth of that. The decoders below make
+  // copies too (control-packet.ts, options.ts): one view anywhere would bring the ArrayBuffer back.
+  return { ok: true, value: { protocol, payload: bytes.slice(at), addressControl } };
 }
 
 /** Encodes a PPP frame (no flags, no FCS) with the compressions asked for; throws RangeError on a bad protocol. */

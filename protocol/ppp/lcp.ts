@@ -116,7 +116,7 @@ const authProtocol: OptionSpec<Opt<"authProtocol">> = {
       if (data.length !== 2) return lengthError(`expected 4 for PAP, got ${data.length + 2}`);
       return { ok: true, option: { kind: "authProtocol", protocol } };
     }
-    return { ok: true, option: { kind: "authProtocol", protocol, data: data.subarray(2) } };
+    return { ok: true, option: { kind: "authProtocol", protocol, data: data.slice(2) } };
   },
   encode: (o) => {
     if (o.protocol === PppProtocol.CHAP) {
@@ -140,7 +140,7 @@ const qualityProtocol: OptionSpec<Opt<"qualityProtocol">> = {
   name: "Quality-Protocol",
   decode: (data) => {
     if (data.length < 2) return lengthError(`expected at least 4, got ${data.length + 2}`);
-    return { ok: true, option: { kind: "qualityProtocol", protocol: u16(data, 0), data: data.subarray(2) } };
+    return { ok: true, option: { kind: "qualityProtocol", protocol: u16(data, 0), data: data.slice(2) } };
   },
   encode: (o) => concat(be16(o.protocol, "Quality-Protocol"), o.data),
   describe: (o) => {
@@ -235,20 +235,20 @@ export function decodeLcp(bytes: Uint8Array): Decoded<LcpPacket> {
         return fail("LCP Protocol-Reject.protocol", `expected 2 octets, got ${data.length}`);
       return {
         ok: true,
-        value: { code: "Protocol-Reject", id, protocol: u16(data, 0), rejected: data.subarray(2) },
+        value: { code: "Protocol-Reject", id, protocol: u16(data, 0), rejected: data.slice(2) },
       };
     case 9:
     case 10:
     case 11: {
       const name = echoCodes[code];
       if (data.length < 4) return fail(`LCP ${name}.magic`, `expected 4 octets, got ${data.length}`);
-      return { ok: true, value: { code: name, id, magic: u32(data, 0), data: data.subarray(4) } };
+      return { ok: true, value: { code: name, id, magic: u32(data, 0), data: data.slice(4) } };
     }
     case 12:
       if (data.length < 4) return fail("LCP Identification.magic", `expected 4 octets, got ${data.length}`);
       return {
         ok: true,
-        value: { code: "Identification", id, magic: u32(data, 0), message: data.subarray(4) },
+        value: { code: "Identification", id, magic: u32(data, 0), message: data.slice(4) },
       };
     default: {
       // Only 13 is left: decodeCommonPacket hands back exactly the codes in lcpOnlyCodes.
@@ -260,7 +260,7 @@ export function decodeLcp(bytes: Uint8Array): Decoded<LcpPacket> {
         id,
         magic: u32(data, 0),
         seconds: u32(data, 4),
-        message: data.subarray(8),
+        message: data.slice(8),
       };
       return { ok: true, value };
     }

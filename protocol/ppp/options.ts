@@ -102,7 +102,7 @@ export function decodeOptions<O extends { kind: string }>(
         `${length} runs past the end of the options (${bytes.length - at} octets left)`,
       );
     }
-    const data = bytes.subarray(at + 2, at + length);
+    const data = bytes.slice(at + 2, at + length); // a copy, not a view (frame.ts says why)
     const spec = catalog.byType.get(type);
     if (spec) {
       const read = spec.decode(data);
@@ -199,7 +199,7 @@ export function compressionOption<K extends string>(
     decode: (data) => {
       if (data.length < 2)
         return { ok: false, part: "length", reason: `expected at least 4, got ${data.length + 2}` };
-      return { ok: true, option: { kind, protocol: u16(data, 0), data: data.subarray(2) } };
+      return { ok: true, option: { kind, protocol: u16(data, 0), data: data.slice(2) } };
     },
     encode: (o) => concat(be16(o.protocol, name), o.data),
     describe: (o) =>

@@ -67,7 +67,7 @@ function counted(data: Uint8Array, at: number, field: string): Decoded<Uint8Arra
   if (at + 1 + length > data.length) {
     return fail(`${field}.length`, `${length} exceeds the ${data.length - at - 1} octets left`);
   }
-  return { ok: true, value: data.subarray(at + 1, at + 1 + length) };
+  return { ok: true, value: data.slice(at + 1, at + 1 + length) };
 }
 
 function lengthPrefixed(bytes: Uint8Array, what: string): Uint8Array {
