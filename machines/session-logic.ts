@@ -18,7 +18,7 @@
  * the setup timeout is a delayed event `xstate.after.setupTimeout.session.<state>` on the system's
  * scheduler (cancelled on exit), a final state ends the actor with its output, `xstate.stop` stops it.
  */
-import { Actor, type ActorLogic, type ActorScope, type ActorSystem } from "xstate";
+import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
 import {
   initialSessionContext,
   SESSION_ROOT,
@@ -36,6 +36,7 @@ import {
   sessionOutput,
   sessionUpdates,
 } from "./session.ts";
+import { shareScope } from "./shared-scope.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: XState's own AnyActorSystem, which it does not export.
 type AnyActorSystem = ActorSystem<any>;
@@ -163,90 +164,11 @@ const SINK = Symbol("l2tp.sessionEffectSink");
  * session a listener, XState's bound copy of it and a Set, and a copy of the listener list per emit
  * (measured: 700 bytes of heap per call on a LAC, and with the lab's promise per call ~10 µs of CPU per
  * call on each side); the sink is one property. Listeners added with `actor.on` still get every event
- * after the sink. It also gives the actor a scope whose methods are shared (SessionScope).
+ * after the sink. It also gives the actor a scope whose methods are shared (./shared-scope.ts).
  */
 export function sinkSessionEffects(actor: object, sink: SessionEffectSink): void {
   (actor as { [SINK]?: SessionEffectSink })[SINK] = sink;
-  shareScope(actor as ScopedActor);
-}
-
-/** The parts of XState's Actor (internal but stable in v5) that a session's scope reads. */
-interface ScopedActor {
-  id: string;
-  sessionId: string;
-  logger: unknown;
-  system: AnyActorSystem;
-  _deferred: Array<() => void>;
-  eventListeners: Map<string, Set<(event: unknown) => void>>;
-  _actorScope: unknown;
-  send: (event: never) => void;
-}
-
-/**
- * A session actor's scope (what XState hands its logic: self, system, defer, emit), with its methods on
- * a prototype. XState makes every actor a scope of its own with four closures over the actor's
- * constructor (defer, emit, stopChild, actionExecutor) and keeps them for the actor's life: ~200 bytes
- * of heap per established call, for methods that only read the actor. This one behaves the same for a
- * session's logic: `defer` queues on the actor, `emit` calls the listeners of the event's type then
- * the wildcard ones (a listener that throws is reported apart, as XState does), and there are no
- * children to stop and no XState actions to run (the session's table runs its own).
- */
-class SessionScope {
-  readonly self: ScopedActor;
-  readonly id: string;
-  readonly sessionId: string;
-  readonly logger: unknown;
-  readonly system: AnyActorSystem;
-
-  constructor(actor: ScopedActor) {
-    this.self = actor;
-    this.id = actor.id;
-    this.sessionId = actor.sessionId;
-    this.logger = actor.logger;
-    this.system = actor.system;
-  }
-
-  defer(fn: () => void): void {
-    this.self._deferred.push(fn);
-  }
-
-  emit(event: { type: string }): void {
-    const listeners = this.self.eventListeners;
-    if (listeners.size === 0) return;
-    const handlers = [...(listeners.get(event.type) ?? []), ...(listeners.get("*") ?? [])];
-    for (const handler of handlers) {
-      try {
-        handler(event);
-      } catch (error) {
-        // As XState reports a listener's error: thrown apart, never into the session's step.
-        setTimeout(() => {
-          throw error;
-        });
-      }
-    }
-  }
-
-  stopChild(child: { id: string }): void {
-    throw new Error(`Cannot stop child actor ${child.id} of ${this.id} because it is not a child`);
-  }
-
-  actionExecutor(action: {
-    exec?: (info: unknown, params: unknown) => void;
-    info: unknown;
-    params: unknown;
-  }): void {
-    action.exec?.(action.info, action.params);
-  }
-}
-
-/**
- * Gives a session actor the shared-method scope (its constructor's closures become garbage), and its
- * prototype's `send` instead of the copy XState binds to every actor (96 bytes of heap a call): a
- * session is sent events as `actor.send(event)` by its handle, never through a detached `send`.
- */
-function shareScope(actor: ScopedActor): void {
-  if (actor._actorScope !== undefined) actor._actorScope = new SessionScope(actor);
-  actor.send = Actor.prototype.send;
+  shareScope(actor);
 }
 
 /** Hands the step's effects to XState's deferred queue: they run after the snapshot is set, as emits do. */

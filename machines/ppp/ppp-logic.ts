@@ -9,6 +9,7 @@
  * timers are delayed events on the system's scheduler (cancelled and re-armed by the endpoint).
  */
 import type { ActorLogic, ActorScope, ActorSystem } from "xstate";
+import { shareScope } from "../shared-scope.ts";
 import type { PppCause } from "./disconnect.ts";
 import {
   type PppContext,
@@ -48,9 +49,13 @@ export interface PppEffectSink {
 
 const SINK = Symbol("l2tp.pppEffectSink");
 
-/** Makes `sink` the receiver of what the PPP actor asks (frames, authentication, address, the end). */
+/**
+ * Makes `sink` the receiver of what the PPP actor asks (frames, authentication, address, the end), and
+ * gives the actor a scope whose methods are shared (../shared-scope.ts: ~300 bytes less per link).
+ */
 export function sinkPppEffects(actor: object, sink: PppEffectSink): void {
   (actor as { [SINK]?: PppEffectSink })[SINK] = sink;
+  shareScope(actor);
 }
 
 function snapshotOf(context: PppContext): PppSnapshot {
