@@ -3,37 +3,16 @@
  * other by hand, frames relayed at once unless the test drops one, timers fired when the test says.
  */
 import { describe, expect, test } from "bun:test";
-import type { ActorPath } from "../../../machines/common.ts";
 import {
-  PPP_DEFAULTS,
   type PppContext,
   type PppEffect,
   type PppEvent,
-  type PppSettings,
   pppStart,
   pppStep,
 } from "../../../machines/ppp/endpoint.ts";
 import { decodeChap } from "../../../protocol/ppp/chap.ts";
 import { PppProtocol } from "../../../protocol/ppp/numbers.ts";
-
-const path: ActorPath = { system: "t", destination: "d", tunnel: 1, session: 1, ppp: true };
-const server: PppSettings = {
-  ...PPP_DEFAULTS,
-  role: "server",
-  hostName: "lns.test",
-  authProtocols: ["chap"],
-  localAddress: "10.0.0.1",
-  dns: [],
-};
-const client: PppSettings = {
-  ...PPP_DEFAULTS,
-  role: "client",
-  hostName: "lac.test",
-  authProtocols: ["chap"],
-  user: "alice",
-  password: "alice-pw",
-  dns: [],
-};
+import { chapClient as client, path, chapServer as server } from "./settings.ts";
 
 /** Two endpoints (0 server, 1 client) and what went between them. */
 class Pair {

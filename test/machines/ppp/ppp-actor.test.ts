@@ -7,34 +7,10 @@ import { expect, test } from "bun:test";
 import { Actor } from "xstate";
 import { Supervisor } from "../../../actors/supervisor.ts";
 import { SimulatedClock } from "../../../adapters/clock/simulated.ts";
-import type { ActorPath } from "../../../machines/common.ts";
-import {
-  PPP_DEFAULTS,
-  type PppEffect,
-  type PppEvent,
-  type PppSettings,
-} from "../../../machines/ppp/endpoint.ts";
+import { PPP_DEFAULTS, type PppEffect, type PppEvent } from "../../../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../../../machines/ppp/ppp-logic.ts";
 import { systemMachine } from "../../../machines/system.ts";
-
-const server: PppSettings = {
-  ...PPP_DEFAULTS,
-  role: "server",
-  hostName: "lns.test",
-  authProtocols: ["chap"],
-  localAddress: "10.0.0.1",
-  dns: ["10.0.0.53"],
-};
-const client: PppSettings = {
-  ...PPP_DEFAULTS,
-  role: "client",
-  hostName: "lac.test",
-  authProtocols: ["chap"],
-  user: "alice",
-  password: "alice-pw",
-  dns: ["0.0.0.0"],
-};
-const path: ActorPath = { system: "t", destination: "d", tunnel: 1, session: 1, ppp: true };
+import { chapClient as client, path, chapServer as server } from "./settings.ts";
 
 test("two PPP actors with shared scopes come up, and lost frames are sent again by the restart timer", () => {
   const clock = new SimulatedClock(0);
