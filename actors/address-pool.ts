@@ -5,30 +5,13 @@
  * 100,000 set-ups and tear-downs).
  */
 
+import { ipv4ToNumber, numberToIpv4 } from "../protocol/ipv4.ts";
+
 /** One pool's configuration: a name and an inclusive range of dotted-quad addresses. */
 export interface AddressPoolConfig {
   name: string;
   start: string;
   end: string;
-}
-
-/** Dotted quad → 32-bit number; undefined when it is not an IPv4 address. */
-export function ipv4ToNumber(address: string): number | undefined {
-  const parts = address.split(".");
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return undefined;
-    const octet = Number(part);
-    if (octet > 255) return undefined;
-    n = n * 256 + octet;
-  }
-  return n;
-}
-
-/** 32-bit number → dotted quad (joined, not concatenated: a flat string, see protocol/ppp/ipcp.ts ipv4ToString). */
-export function numberToIpv4(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
 /** The largest pool: a /12 (a bitmap of 128 KiB). */

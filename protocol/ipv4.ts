@@ -2,7 +2,41 @@
  * Just enough IPv4 (RFC 791) and ICMP (RFC 792) for a PPP endpoint to answer a ping to its own address
  * and for tests to send one: header checksums (RFC 1071), an echo request, and the reply to it. Pure.
  */
-import { ipv4ToNumber } from "../actors/address-pool.ts";
+
+/**
+ * Dotted quad → 32-bit number; undefined when it is not an IPv4 address (four parts of 1-3 digits, no
+ * leading zero, each at most 255). Read character by character: it runs for every address a pool
+ * takes back and every IPCP address encoded, where a split with a regular expression per part cost
+ * ~1% of an LNS's CPU.
+ */
+export function ipv4ToNumber(address: string): number | undefined {
+  let n = 0;
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= address.length; i++) {
+    const code = i < address.length ? address.charCodeAt(i) : 0x2e;
+    if (code === 0x2e) {
+      // "." (or the end) closes a part.
+      if (digits === 0 || value > 255 || parts === 4) return undefined;
+      n = n * 256 + value;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && digits < 3 && !(digits === 1 && value === 0)) {
+      value = value * 10 + (code - 0x30);
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return parts === 4 ? n : undefined;
+}
+
+/** 32-bit number → dotted quad; joined, not concatenated: a flat string (a template literal leaves JSC ropes, ~106 bytes kept against ~38). */
+export function numberToIpv4(n: number): string {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
+}
 
 /** IP protocol number of ICMP. */
 export const IPPROTO_ICMP = 1;

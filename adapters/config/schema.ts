@@ -11,7 +11,6 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { Effect, Schema } from "effect";
-import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import { DEFAULT_CONTROL_CHANNEL_OPTIONS } from "../../actors/control-channel/channel.ts";
 import {
   MAX_HALF_OPEN_PER_ADDRESS,
@@ -24,6 +23,7 @@ import { PPP_DEFAULTS } from "../../machines/ppp/endpoint.ts";
 import { SESSION_SETUP_TIMEOUT_MS } from "../../machines/session.ts";
 import { HANDSHAKE_TIMEOUT_MS, STOP_CCN_HOLD_MS } from "../../machines/tunnel.ts";
 import { PREFERENCE_LEVELS } from "../../machines/tunnel-selection.ts";
+import { ipv4ToNumber } from "../../protocol/ipv4.ts";
 import { AVP_CATALOG, type AvpName } from "../../protocol/l2tp/avps.ts";
 import { isLoopback } from "../admin/access.ts";
 import { type EventLogAddress, parseEventLogAddress } from "../event-log/index.ts";

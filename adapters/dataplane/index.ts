@@ -4,9 +4,8 @@
  * address), as a router answers a ping to its interface.
  */
 
-import { ipv4ToNumber } from "../../actors/address-pool.ts";
 import type { DataPlane, DataPlaneStats, PppLinkPort } from "../../actors/data-plane.ts";
-import { icmpEchoReply } from "../../protocol/ipv4.ts";
+import { icmpEchoReply, ipv4ToNumber } from "../../protocol/ipv4.ts";
 import { icmpv6EchoReply } from "../../protocol/ipv6.ts";
 
 /** Counts every packet and drops it. */

@@ -1,8 +1,9 @@
 /** Address pools: never an address twice, every one back when its link ends, across 100,000 cycles. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { AddressPool, ipv4ToNumber, numberToIpv4 } from "../../actors/address-pool.ts";
+import { AddressPool } from "../../actors/address-pool.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
+import { ipv4ToNumber, numberToIpv4 } from "../../protocol/ipv4.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 describe("AddressPool", () => {

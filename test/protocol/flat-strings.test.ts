@@ -7,7 +7,7 @@
 
 import { isRope } from "bun:jsc";
 import { expect, test } from "bun:test";
-import { numberToIpv4 } from "../../actors/address-pool.ts";
+import { numberToIpv4 } from "../../protocol/ipv4.ts";
 import { decodeUtf8 } from "../../protocol/l2tp/text.ts";
 import { ipv4ToString } from "../../protocol/ppp/ipcp.ts";
 

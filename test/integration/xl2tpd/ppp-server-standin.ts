@@ -13,7 +13,6 @@
  * - PPP_SERVER_LOCAL, PPP_SERVER_PEER: its own address and the one it gives the peer.
  */
 import { appendFileSync, read, writeSync } from "node:fs";
-import { ipv4ToNumber } from "../../../actors/address-pool.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import {
   PPP_DEFAULTS,
@@ -26,7 +25,7 @@ import {
   pppStep,
 } from "../../../machines/ppp/endpoint.ts";
 import { equalConstantTime } from "../../../protocol/bytes.ts";
-import { icmpEchoReply } from "../../../protocol/ipv4.ts";
+import { icmpEchoReply, ipv4ToNumber } from "../../../protocol/ipv4.ts";
 import { chapMd5Response } from "../../../protocol/ppp/chap.ts";
 import { decodeFrame } from "../../../protocol/ppp/frame.ts";
 import { HdlcDecoder } from "../../../protocol/ppp/hdlc.ts";

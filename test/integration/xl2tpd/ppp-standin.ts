@@ -21,7 +21,6 @@
  */
 
 import { appendFileSync, existsSync, read, readFileSync, readlinkSync, writeSync } from "node:fs";
-import { numberToIpv4 } from "../../../actors/address-pool.ts";
 import { cryptoRandom } from "../../../adapters/random/index.ts";
 import type { PppCause } from "../../../machines/ppp/disconnect.ts";
 import { PppDirection, PppDisconnectCode, pppCause } from "../../../machines/ppp/disconnect.ts";
@@ -36,7 +35,7 @@ import {
   pppStep,
 } from "../../../machines/ppp/endpoint.ts";
 import type { AuthMethod } from "../../../machines/ppp/proxy-lcp.ts";
-import { icmpEchoRequest, isIcmpEchoReply, readIpv4 } from "../../../protocol/ipv4.ts";
+import { icmpEchoRequest, isIcmpEchoReply, numberToIpv4, readIpv4 } from "../../../protocol/ipv4.ts";
 import { decodeFrame } from "../../../protocol/ppp/frame.ts";
 import { HdlcDecoder } from "../../../protocol/ppp/hdlc.ts";
 import { decodeLcp } from "../../../protocol/ppp/lcp.ts";
