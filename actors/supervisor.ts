@@ -84,13 +84,18 @@ export interface SupervisorOptions {
 /** What an actor's `options` are once it started (XState reads them no more). */
 const STARTED: object = Object.freeze({});
 
+/**
+ * Where an actor sits, kept on the actor itself: readable for late inspection events after it ended,
+ * gone with it (a WeakMap did the same at 5 times the cost of a set, and added weak entries to every
+ * collection: two per call).
+ */
+const PATH = Symbol("l2tp.path");
+
 /** Owns the tree: spawns actors, links them to their parents, and cleans up when they end. */
 export class Supervisor {
   readonly #clock: Clock;
   readonly #inspect: Observer<InspectionEvent> | undefined;
   readonly #onWiringError: (error: unknown, where: Supervised | undefined) => void;
-  /** Weak, so an ended actor's path stays readable for late inspection events and is never a leak. */
-  readonly #paths = new WeakMap<AnyActorRef, ActorPath>();
   #live = 0;
   #spawned = 0;
   /** Actors joined to a root's system, by XState id, until they end. */
@@ -120,7 +125,7 @@ export class Supervisor {
 
   /** Where an actor sits in the tree (also for actors that ended). */
   pathOf(actor: AnyActorRef): ActorPath | undefined {
-    return this.#paths.get(actor);
+    return (actor as { [PATH]?: ActorPath })[PATH];
   }
 
   /**
@@ -165,7 +170,7 @@ export class Supervisor {
       spec.onEnd as ((self: Supervised, ending: Ending) => void) | undefined,
       spec.owner,
     );
-    this.#paths.set(actor, spec.path);
+    (actor as { [PATH]?: ActorPath })[PATH] = spec.path;
     if (parent) parent.addChild(self);
     this.#live++;
     this.#spawned++;
