@@ -4,10 +4,12 @@
  * authentication in the ICCN) → our LNS (proxy LCP taken over, CHAP by local AAA, an IPCP address) over
  * loopback UDP, and RSS per subscriber. A set-up is complete when the subscriber has its address.
  *
- *   node_modules/.bin/bun bench/lac.ts [--subscribers N] [--tunnels T] [--rounds R]
+ *   node_modules/.bin/bun bench/lac.ts [--subscribers N] [--tunnels T] [--rounds R] [--lns child|here]
  *
- * Both nodes and the subscribers run in this one process (runLab), so the RSS figure is both nodes'
- * together. The reference, measured in the same run and alternated with it, is the same lab with L2TP
+ * The subscribers and the LAC run in this process (runLab); the LNS in a process of its own
+ * (bench/lns-child.ts --ppp lab, the lab's own PPP: the default, as two nodes run), or in this one too
+ * with `--lns here` (one JavaScript thread for everything). The RSS figure is this process's: with the
+ * LNS here, both nodes' together; else the LAC's, and the LNS's is told beside it. The reference, measured in the same run and alternated with it, is the same lab with L2TP
  * calls only (no PPP): the machine is shared and its speed varies, so compare the two, not runs.
  * (bench/ppp measures the LNS's PPP with the simulated subscriber riding each LAC call instead.)
  * Prints a human line per round and one JSON line at the end.
@@ -25,10 +27,18 @@
  * subscriber (both nodes and the simulator, set-up and close) 0.7-1.0 ms, an L2TP call 0.2 ms: the
  * profile's remaining weight is the PPP engine's steps (a context copy each, machines/ppp/endpoint.ts)
  * on three endpoints (simulator, LAC, LNS) and XState's actor creation, not the LAC's own code.
+ *
+ * Quiet machine the same evening (load average 1-2), after the burst send, the PPP actors' shared scope,
+ * flat strings and the PPP decoders' copies, `--rounds 3`: the LNS in a child 2,094 (both cold), then
+ * 3,154-3,338 subscribers/s against 7,865-11,817 L2TP calls/s; everything here (`--lns here`) 2,807-3,425
+ * against 12,001-20,467. The process of the LAC and the subscribers is what bounds it (it runs two of
+ * the three PPP endpoints, the relay and the simulator), so the LNS's own process adds nothing; the
+ * profile is spread thin (sendmmsg 10%, the rest under 2% a function). 6,000/s is not reached.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { runLab } from "../bin/commands/lab.ts";
+import { type ChildLns, startChildLns } from "./lns-child-client.ts";
 import { runtimeName } from "./measure.ts";
 
 const { values } = parseArgs({
@@ -36,8 +46,13 @@ const { values } = parseArgs({
     subscribers: { type: "string", default: "5000" },
     tunnels: { type: "string", default: "10" },
     rounds: { type: "string", default: "2" },
+    lns: { type: "string", default: "child" },
   },
 });
+if (values.lns !== "child" && values.lns !== "here") {
+  console.error(`bench/lac: --lns: expected child or here, got '${values.lns}'`);
+  process.exit(2);
+}
 const subscribers = Number(values.subscribers);
 const tunnels = Number(values.tunnels);
 const rounds = Number(values.rounds);
@@ -57,12 +72,29 @@ interface Round {
   perSecond: number;
   ms: number;
   rssPerCallKB: number;
+  /** The LNS's, when it runs in a child. */
+  lnsRssPerCallKB?: number;
   ok: boolean;
 }
 
-async function round(kind: Round["kind"]): Promise<Round> {
+/**
+ * The LNS of each kind of round: a child process of its own, one per kind for every round (as this
+ * process serves every round: the first rounds are cold on both sides, the later ones warm), or none
+ * (runLab's, here).
+ */
+const children: Partial<Record<Round["kind"], ChildLns>> = {};
+async function lnsOf(kind: Round["kind"]): Promise<ChildLns | undefined> {
+  if (values.lns === "here") return undefined;
+  children[kind] ??= await startChildLns(undefined, undefined, kind === "ppp" ? ["--ppp", "lab"] : []);
+  return children[kind];
+}
+
+async function round(kind: Round["kind"], last: boolean): Promise<Round> {
   Bun?.gc?.(true);
+  const lns = await lnsOf(kind);
   const before = process.memoryUsage().rss;
+  const lnsBefore = lns ? ((await lns.ask("count")).rss as number) : 0;
+  let lnsRssPerCallKB: number | undefined;
   const r = await runLab({
     sessions: subscribers,
     tunnels,
@@ -70,6 +102,14 @@ async function round(kind: Round["kind"]): Promise<Round> {
     window: 2000,
     ppp: kind === "ppp",
     throughLac: true,
+    // The last round closes the child; the others leave it running once its tunnels are gone.
+    ...(lns ? { lns: last ? lns.lab : lns.settling } : {}),
+    observe: {
+      established: async () => {
+        if (lns)
+          lnsRssPerCallKB = (((await lns.ask("count")).rss as number) - lnsBefore) / 1024 / subscribers;
+      },
+    },
   });
   const up = kind === "ppp" ? (r.ppp?.up ?? 0) : r.established;
   const ms = kind === "ppp" ? (r.ppp?.upMs ?? r.setupMs) : r.setupMs;
@@ -78,6 +118,7 @@ async function round(kind: Round["kind"]): Promise<Round> {
     perSecond: up / (ms / 1000),
     ms,
     rssPerCallKB: Math.max(0, r.rssBytes - before) / 1024 / Math.max(1, up),
+    ...(lnsRssPerCallKB !== undefined ? { lnsRssPerCallKB } : {}),
     ok: r.ok && up === subscribers,
   };
 }
@@ -87,11 +128,11 @@ declare const Bun: { gc?: (force: boolean) => void } | undefined;
 const results: Round[] = [];
 for (let i = 0; i < rounds; i++) {
   for (const kind of ["l2tp", "ppp"] as const) {
-    const r = await round(kind);
+    const r = await round(kind, i === rounds - 1);
     results.push(r);
     const what = kind === "ppp" ? "subscribers with an address" : "L2TP calls (reference)";
     console.log(
-      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (both nodes)${r.ok ? "" : "  FAILED"}`,
+      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (${r.lnsRssPerCallKB === undefined ? "both nodes" : `LAC and subscribers; LNS in its own process +${r.lnsRssPerCallKB.toFixed(1)} KB`})${r.ok ? "" : "  FAILED"}`,
     );
   }
 }
@@ -105,7 +146,12 @@ console.log(
     tunnels,
     pppPerSecond: of("ppp"),
     l2tpPerSecond: of("l2tp"),
+    lns: values.lns,
     rssPerSubscriberKB: results.filter((r) => r.kind === "ppp").map((r) => Number(r.rssPerCallKB.toFixed(1))),
+    lnsRssPerSubscriberKB: results
+      .filter((r) => r.kind === "ppp" && r.lnsRssPerCallKB !== undefined)
+      .map((r) => Number((r.lnsRssPerCallKB as number).toFixed(1))),
     ok: results.every((r) => r.ok),
   }),
 );
+if (!results.every((r) => r.ok)) process.exit(1);

@@ -54,7 +54,14 @@ if (values["warm-up"]) {
     `lns-child: warm-up: ${warm.established} calls through a lab LAC and LNS in this process in ${Math.round(performance.now() - t0)} ms, ${Math.round((c1.user + c1.system) / 1000)} ms of CPU\n`,
   );
 }
-const ppp = values.ppp === undefined ? undefined : await pppOptions(values.ppp, values.users, values.radius);
+// `--ppp lab`: the lab's own PPP (CHAP through local AAA, the lab's pool, the echo data plane), for a LAC
+// lab whose subscribers dial through our LAC (bench/lac); pap or chap: bench/ppp's settings.
+const ppp =
+  values.ppp === undefined
+    ? undefined
+    : values.ppp === "lab"
+      ? true
+      : await pppOptions(values.ppp, values.users, values.radius);
 const lns = await startLabLns({
   ...(values.secret ? { secret: values.secret } : {}),
   ...(values.events ? { events: values.events } : {}),
