@@ -26,6 +26,7 @@ import {
   parseListen,
   serveInspector,
 } from "../../adapters/inspector/index.ts";
+import { spareTopTier } from "../../adapters/jit/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import type { LacPolicy } from "../../machines/lac-decision.ts";
@@ -268,6 +269,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
   const recording = own ?? (events as Recording | undefined);
   const recorded = recording?.forNode("lns");
   const socket = countSent(await bindUdp({ address: "127.0.0.1", port: 0 }));
+  void spareTopTier(); // adapters/jit: the engine kept out of JSC's top tier (Bun)
   const lns = createNode(
     {
       name: "lns",
@@ -357,6 +359,7 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
   const lacSocket = countSent(await bindUdp({ address: "127.0.0.2", port: 0 }));
   const perTunnel = Math.ceil(options.sessions / options.tunnels);
   const lnsPeer: PeerAddress = lnsNode.peer;
+  void spareTopTier(); // adapters/jit: the engine kept out of JSC's top tier (Bun)
   const lac = createNode(
     {
       maxSessionsPerTunnel: perTunnel,

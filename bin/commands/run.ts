@@ -17,6 +17,7 @@ import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import { createInspector, inspectorUrl } from "../../adapters/inspector/index.ts";
 import { StatelyBridge, statelyRoutes, withStately } from "../../adapters/inspector/stately.ts";
+import { spareTopTier } from "../../adapters/jit/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
 import { DEFAULT_TAKEOVER_AFTER_MS, HEARTBEAT_MS } from "../../events/standby.ts";
@@ -153,6 +154,7 @@ export const run: Command = {
     const stately = new StatelyBridge({
       onEnd: (why) => process.stderr.write(`l2tp run: stately: ${why}; following nothing now\n`),
     });
+    void spareTopTier(); // adapters/jit: the engine kept out of JSC's top tier (Bun)
     const node = createNode(toNodeConfig(config), {
       transport: transports,
       clock: realClock,

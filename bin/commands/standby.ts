@@ -22,6 +22,7 @@ import { realClock } from "../../adapters/clock/index.ts";
 import type { RunConfig } from "../../adapters/config/index.ts";
 import { toNodeConfig } from "../../adapters/config/index.ts";
 import { openEventLog } from "../../adapters/event-log/index.ts";
+import { spareTopTier } from "../../adapters/jit/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
 import { bindUdp } from "../../adapters/udp/index.ts";
 import { followPrimary, HEARTBEAT_MS, type PrimaryFollower } from "../../events/standby.ts";
@@ -120,6 +121,7 @@ export async function runStandby(config: RunConfig, options: StandbyOptions): Pr
       });
       transports = await bindAll(config, options.configPath);
       const recorded = recording.forNode(name);
+      void spareTopTier(); // adapters/jit: the engine kept out of JSC's top tier (Bun)
       node = createNode(toNodeConfig(config), {
         transport: transports,
         clock: realClock,

@@ -1,0 +1,103 @@
+/**
+ * JIT tuning by runtime. On Bun, the engine's own functions and XState's Actor are kept out of JSC's
+ * top tier (FTL, through `bun:jsc`'s `noFTL`); its lower optimising tier (DFG) still compiles them.
+ *
+ * Why: the code of a call is allocation and calls, not the loops FTL speeds up, and FTL compiles each
+ * hot function late and at great cost. Measured with bench/lns-load (5,000 calls × 10 tunnels, an LNS
+ * in a fresh process): FTL compiles went on through the second 5,000 calls (56 of ~100 after the cold
+ * round), and the JIT threads took as much CPU as the JavaScript thread. With these functions kept out
+ * of FTL, four alternated pairs at 5,000 × 10 (medians): LNS CPU per call 106 → 99 µs cold, 77 → 70 µs
+ * warm, the JIT threads' share 38-48 → 30-40 µs cold; full PPP set-ups (lns-load --ppp pap, 20,000 × 10,
+ * two pairs) 230-240 → 207-218 µs cold, the JIT 56-57 → 32-38 µs; the JavaScript thread no slower.
+ * The whole tier off
+ * (`BUN_JSC_useFTLJIT=0`, README) does more, but Bun calls its BUN_JSC_* options unstable and refuses
+ * to start with one it does not know; `noFTL` is a function of `bun:jsc`, checked before it is used.
+ * Elsewhere (Deno) nothing is done.
+ */
+import { Actor } from "xstate";
+
+/** Functions kept out of the top tier so far (for tests). */
+const marked = new Set<unknown>();
+let started: Promise<number> | undefined;
+
+/**
+ * Once per process: on Bun, every function the engine's hot modules export, the methods of the classes
+ * they export and of XState's Actor, and the function properties of the objects they export (an actor
+ * logic's `transition`), are kept out of the top tier. Resolves with how many were (0 off Bun).
+ */
+export function spareTopTier(): Promise<number> {
+  started ??= mark();
+  return started;
+}
+
+/** Whether `fn` was kept out of the top tier. */
+export function keptOutOfTopTier(fn: unknown): boolean {
+  return marked.has(fn);
+}
+
+async function mark(): Promise<number> {
+  if (typeof (globalThis as { Bun?: unknown }).Bun === "undefined") return 0;
+  let noFTL: ((fn: unknown) => unknown) | undefined;
+  try {
+    noFTL = ((await import("bun:jsc" as string)) as { noFTL?: (fn: unknown) => unknown }).noFTL;
+  } catch {
+    return 0;
+  }
+  if (typeof noFTL !== "function") return 0;
+  const keep = noFTL;
+  const one = (fn: unknown): void => {
+    if (typeof fn !== "function" || marked.has(fn)) return;
+    keep(fn);
+    marked.add(fn);
+  };
+  const methods = (value: unknown): void => {
+    const prototype = (value as { prototype?: object }).prototype;
+    if (!prototype) return;
+    for (const key of Object.getOwnPropertyNames(prototype)) {
+      if (key === "constructor") continue;
+      const d = Object.getOwnPropertyDescriptor(prototype, key);
+      one(d?.value);
+      one(d?.get);
+    }
+  };
+  // The modules a call goes through, from the datagram to the actors and back (docs/ARCHITECTURE.md).
+  const modules = await Promise.all([
+    import("../../protocol/l2tp/messages.ts"),
+    import("../../protocol/l2tp/header.ts"),
+    import("../../protocol/l2tp/hidden.ts"),
+    import("../../protocol/l2tp/md5.ts"),
+    import("../../protocol/l2tp/text.ts"),
+    import("../../protocol/l2tp/validate.ts"),
+    import("../../protocol/ppp/frame.ts"),
+    import("../../protocol/ppp/control-packet.ts"),
+    import("../../protocol/ppp/options.ts"),
+    import("../../machines/session-logic.ts"),
+    import("../../machines/shared-scope.ts"),
+    import("../../machines/ppp/ppp-logic.ts"),
+    import("../../machines/ppp/endpoint.ts"),
+    import("../../actors/node.ts"),
+    import("../../actors/tunnel-actor.ts"),
+    import("../../actors/destination-handle.ts"),
+    import("../../actors/supervisor.ts"),
+    import("../../actors/actor-system.ts"),
+    import("../../actors/ppp-link.ts"),
+    import("../../actors/control-channel/channel.ts"),
+    import("../../actors/control-channel/ack-timer.ts"),
+    import("../../actors/control-channel/retransmit.ts"),
+    import("../../actors/control-channel/timer.ts"),
+    import("../udp/bun.ts"),
+    import("../clock/burst.ts"),
+  ]);
+  for (const namespace of modules) {
+    for (const value of Object.values(namespace)) {
+      if (typeof value === "function") {
+        one(value);
+        methods(value);
+      } else if (value && typeof value === "object") {
+        for (const property of Object.values(value)) one(property);
+      }
+    }
+  }
+  methods(Actor);
+  return marked.size;
+}
