@@ -262,3 +262,9 @@ export function indexScheduler(system: XStateSystem): void {
     return { _scheduledEvents: events };
   };
 }
+
+/**
+ * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
+ * (it reaches nothing else: they are not exported to be called).
+ */
+export const hotInternals: readonly unknown[] = [findTimer, removeTimer];

@@ -6,9 +6,11 @@
  * hot function late and at great cost. Measured with bench/lns-load (5,000 calls × 10 tunnels, an LNS
  * in a fresh process): FTL compiles went on through the second 5,000 calls (56 of ~100 after the cold
  * round), and the JIT threads took as much CPU as the JavaScript thread. With these functions kept out
- * of FTL, four alternated pairs at 5,000 × 10 (medians): LNS CPU per call 106 → 99 µs cold, 77 → 70 µs
- * warm, the JIT threads' share 38-48 → 30-40 µs cold; full PPP set-ups (lns-load --ppp pap, 20,000 × 10,
- * two pairs) 230-240 → 207-218 µs cold, the JIT 56-57 → 32-38 µs; the JavaScript thread no slower.
+ * of FTL, three alternated pairs at 5,000 × 10: LNS CPU per call 92-112 → 78-100 µs cold, 64-80 →
+ * 54-74 µs warm, the JIT threads 38-48 → 24-36 µs cold and 32-38 → 18-24 warm; full PPP set-ups
+ * (lns-load --ppp pap, 20,000 × 10, two pairs, fewer modules marked then) 230-240 → 207-218 µs cold, the
+ * JIT 56-57 → 32-38 µs; the JavaScript thread no slower. The modules below are those a call goes
+ * through; a module's private hot functions are reached through its `hotInternals`.
  * The whole tier off
  * (`BUN_JSC_useFTLJIT=0`, README) does more, but Bun calls its BUN_JSC_* options unstable and refuses
  * to start with one it does not know; `noFTL` is a function of `bun:jsc`, checked before it is used.
@@ -68,6 +70,19 @@ async function mark(): Promise<number> {
     import("../../protocol/l2tp/md5.ts"),
     import("../../protocol/l2tp/text.ts"),
     import("../../protocol/l2tp/validate.ts"),
+    import("../../protocol/l2tp/message-types.ts"),
+    import("../../protocol/l2tp/avps.ts"),
+    import("../../protocol/l2tp/auth.ts"),
+    import("../../protocol/bytes.ts"),
+    import("../../protocol/ppp/lcp.ts"),
+    import("../../protocol/ppp/ipcp.ts"),
+    import("../../protocol/ppp/chap.ts"),
+    import("../../protocol/ppp/pap.ts"),
+    import("../../protocol/ipv4.ts"),
+    import("../../machines/ppp/fsm.ts"),
+    import("../../actors/ids.ts"),
+    import("../../actors/address-pool.ts"),
+    import("../../events/recorder.ts"),
     import("../../protocol/ppp/frame.ts"),
     import("../../protocol/ppp/control-packet.ts"),
     import("../../protocol/ppp/options.ts"),
@@ -94,6 +109,7 @@ async function mark(): Promise<number> {
         one(value);
         methods(value);
       } else if (value && typeof value === "object") {
+        // An actor logic's methods; a module's `hotInternals`.
         for (const property of Object.values(value)) one(property);
       }
     }

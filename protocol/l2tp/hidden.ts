@@ -60,3 +60,9 @@ export function hideSubformat(
     for (let i = block; i < stop; i++) out[i] ^= key[i - block];
   }
 }
+
+/**
+ * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
+ * (it reaches nothing else: they are not exported to be called).
+ */
+export const hotInternals: readonly unknown[] = [firstKey];
