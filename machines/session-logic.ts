@@ -174,23 +174,26 @@ export function sinkSessionEffects(actor: object, sink: SessionEffectSink): void
 /** Hands the step's effects to XState's deferred queue: they run after the snapshot is set, as emits do. */
 function defer(out: Deferred, scope: Scope): void {
   if (out.length === 0) return;
-  scope.defer(() => {
-    const self = scope.self;
-    const scheduler = scope.system.scheduler;
-    const sink = (self as { [SINK]?: SessionEffectSink })[SINK];
-    for (const item of out) {
-      if ("schedule" in item) {
-        const type = setupTimeoutEvent(item.schedule);
-        const context = self.getSnapshot().context;
-        scheduler.schedule(self, self, { type }, context.setupTimeoutMs, type);
-      } else if ("cancel" in item) {
-        scheduler.cancel(self, setupTimeoutEvent(item.cancel));
-      } else {
-        sink?.sessionEmitted(item);
-        scope.emit(item);
-      }
+  scope.defer(() => runDeferred(out, scope));
+}
+
+/** The step's effects, once the new snapshot is in place (module-level: adapters/jit reaches it). */
+function runDeferred(out: Deferred, scope: Scope): void {
+  const self = scope.self;
+  const scheduler = scope.system.scheduler;
+  const sink = (self as { [SINK]?: SessionEffectSink })[SINK];
+  for (const item of out) {
+    if ("schedule" in item) {
+      const type = setupTimeoutEvent(item.schedule);
+      const context = self.getSnapshot().context;
+      scheduler.schedule(self, self, { type }, context.setupTimeoutMs, type);
+    } else if ("cancel" in item) {
+      scheduler.cancel(self, setupTimeoutEvent(item.cancel));
+    } else {
+      sink?.sessionEmitted(item);
+      scope.emit(item);
     }
-  });
+  }
 }
 
 /**
@@ -242,4 +245,4 @@ export const sessionLogic: SessionLogic = {
  * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
  * (it reaches nothing else: they are not exported to be called).
  */
-export const hotInternals: readonly unknown[] = [holds, select, run, take];
+export const hotInternals: readonly unknown[] = [holds, select, run, take, runDeferred];

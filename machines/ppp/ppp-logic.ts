@@ -74,23 +74,32 @@ function snapshotOf(context: PppContext): PppSnapshot {
 /** Runs the step's effects once the new snapshot is in place (XState's deferred queue), in order. */
 function defer(out: PppEffect[], scope: Scope): void {
   if (out.length === 0) return;
-  scope.defer(() => {
-    const self = scope.self;
-    const scheduler = scope.system.scheduler;
-    const sink = (self as { [SINK]?: PppEffectSink })[SINK];
-    for (const effect of out) {
-      if (effect.type === "schedule") {
-        // XState's scheduler keeps the old timer running when an id is scheduled again: cancel first.
-        scheduler.cancel(self, effect.timer);
-        scheduler.schedule(self, self, { type: effect.timer }, effect.ms, effect.timer);
-      } else if (effect.type === "cancel") {
-        scheduler.cancel(self, effect.timer);
-      } else {
-        sink?.pppEffect(effect);
-      }
-    }
-  });
+  scope.defer(() => runDeferred(out, scope));
 }
+
+/** The step's effects, once the new snapshot is in place (module-level: adapters/jit reaches it). */
+function runDeferred(out: PppEffect[], scope: Scope): void {
+  const self = scope.self;
+  const scheduler = scope.system.scheduler;
+  const sink = (self as { [SINK]?: PppEffectSink })[SINK];
+  for (const effect of out) {
+    if (effect.type === "schedule") {
+      // XState's scheduler keeps the old timer running when an id is scheduled again: cancel first.
+      scheduler.cancel(self, effect.timer);
+      scheduler.schedule(self, self, { type: effect.timer }, effect.ms, effect.timer);
+    } else if (effect.type === "cancel") {
+      scheduler.cancel(self, effect.timer);
+    } else {
+      sink?.pppEffect(effect);
+    }
+  }
+}
+
+/**
+ * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
+ * (it reaches nothing else: they are not exported to be called).
+ */
+export const hotInternals: readonly unknown[] = [runDeferred, snapshotOf];
 
 /** The PPP endpoint as an XState actor logic: `createActor(pppLogic, { input })`. */
 export const pppLogic: PppLogic = {
