@@ -12,18 +12,19 @@ export const MAX_ID = 0xffff;
 const PROBES = 16;
 
 /**
- * Picks a random non-zero 16-bit id for which `inUse` is false, or undefined when all 65,535 are
- * taken. A few random probes, then a scan from a random start, so a nearly full space still answers.
+ * Picks a random non-zero 16-bit id that `inUse` does not have (the registry of its scope itself, a Map
+ * or a Set: no closure per allocation), or undefined when all 65,535 are taken. A few random probes,
+ * then a scan from a random start, so a nearly full space still answers.
  */
-export function allocateId(random: Random, inUse: (id: number) => boolean): number | undefined {
+export function allocateId(random: Random, inUse: { has(id: number): boolean }): number | undefined {
   for (let i = 0; i < PROBES; i++) {
     const id = random.uint32() & MAX_ID;
-    if (id !== 0 && !inUse(id)) return id;
+    if (id !== 0 && !inUse.has(id)) return id;
   }
   const start = (random.uint32() % MAX_ID) + 1;
   for (let i = 0; i < MAX_ID; i++) {
     const id = ((start - 1 + i) % MAX_ID) + 1;
-    if (!inUse(id)) return id;
+    if (!inUse.has(id)) return id;
   }
   return undefined;
 }

@@ -224,7 +224,7 @@ export class TunnelHandle {
   static spawn(rt: NodeRuntime, owner: TunnelOwner, spec: TunnelSpec): TunnelHandle | undefined {
     const restoreId = spec.restore?.id;
     if (restoreId !== undefined && rt.tunnels.has(restoreId)) return undefined;
-    const id = restoreId ?? allocateId(rt.random, (i) => rt.tunnels.has(i));
+    const id = restoreId ?? allocateId(rt.random, rt.tunnels);
     if (id === undefined) return undefined;
     const t = new TunnelHandle(rt, owner, id, spec);
     const secret = t.#secret;
@@ -408,7 +408,7 @@ export class TunnelHandle {
     request?: SessionRequest,
     message?: ControlMessage,
   ): SessionHandle | undefined {
-    const id = allocateId(this.#rt.random, (i) => this.sessions.has(i));
+    const id = allocateId(this.#rt.random, this.sessions);
     if (id === undefined) return undefined;
     const rt = this.#rt;
     const s = new SessionHandle(this, id, kind, request, rt.clock.now());
