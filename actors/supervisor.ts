@@ -190,7 +190,14 @@ export class Supervisor {
       });
     }
     const typed = self as unknown as Supervised<M>;
-    if (spec.wire) this.guard(self, () => spec.wire?.(actor, typed));
+    // As `guard` does, without a closure per actor.
+    if (spec.wire) {
+      try {
+        spec.wire(actor, typed);
+      } catch (error) {
+        this.fail(self, error);
+      }
+    }
     actor.start();
     // XState keeps the actor's options (its input among them) for the actor's life and reads them only
     // while creating and starting it: the context holds what it needs of the input, and a session's
@@ -208,7 +215,14 @@ export class Supervisor {
     if (self.joined) this.#joined.delete(self.actor.id);
     (self.parent as SupervisedActor | undefined)?.removeChild(self);
     const onEnd = self.onEnd;
-    if (onEnd) this.guard(self, () => onEnd(self, ending));
+    if (onEnd) {
+      // As `guard` does, without a closure per ending.
+      try {
+        onEnd(self, ending);
+      } catch (error) {
+        this.fail(self, error);
+      }
+    }
   }
 
   /** A joined actor reached a final state or failed (XState told its parent, the anchor). */
