@@ -190,12 +190,15 @@ export class Supervisor {
       });
     }
     const typed = self as unknown as Supervised<M>;
-    // As `guard` does, without a closure per actor.
     if (spec.wire) {
       try {
         spec.wire(actor, typed);
       } catch (error) {
-        this.fail(self, error);
+        // A wiring that failed is reported and its actor never starts: it ends here, once (`stop` on an
+        // actor not started yet would leave it to be started below).
+        this.#onWiringError(error, self);
+        this.#end(self, { kind: "stopped" });
+        return typed;
       }
     }
     actor.start();

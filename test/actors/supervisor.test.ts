@@ -91,6 +91,49 @@ describe("Supervisor", () => {
     expect(parent.children.size).toBe(0);
   });
 
+  test("a spawn's wire that throws is reported and stops only that actor, whose onEnd runs once", () => {
+    const { sup, parent, spawn, endings, errors } = tree();
+    const good = spawn(1);
+    const bad = sup.spawn({
+      level: "session",
+      key: 9,
+      path: { system: "s" },
+      machine: child,
+      input: {},
+      parent,
+      wire: () => {
+        throw new Error("wire");
+      },
+      onEnd: (self, e) => endings.push([self.key, e.kind]),
+    });
+    expect(errors.map(String)).toEqual(["Error: wire"]);
+    expect(bad.ending?.kind).toBe("stopped");
+    expect(endings).toEqual([[9, "stopped"]]);
+    expect(good.ending).toBeUndefined();
+    expect([...parent.children.keys()]).toEqual([1]);
+  });
+
+  test("an onEnd that throws is reported; the actor is gone all the same and the others go on", () => {
+    const { sup, parent, errors } = tree();
+    const a = sup.spawn({
+      level: "session",
+      key: 7,
+      path: { system: "s" },
+      machine: child,
+      input: {},
+      parent,
+      onEnd: () => {
+        throw new Error("onEnd");
+      },
+    });
+    const live = sup.live;
+    a.actor.send({ type: "finish" });
+    expect(errors.map(String)).toEqual(["Error: onEnd"]);
+    expect(a.ending?.kind).toBe("done");
+    expect(sup.live).toBe(live - 1);
+    expect(parent.children.size).toBe(0);
+  });
+
   test("stopTree stops the deepest first; the shared inspect observer saw every actor; paths stay known", () => {
     const { sup, parent, spawn, endings, inspected } = tree();
     const a = spawn(1);
