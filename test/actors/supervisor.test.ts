@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { setup } from "xstate";
-import { type Ending, Supervisor } from "../../actors/supervisor.ts";
+import { type Ending, type SpawnSpec, Supervisor } from "../../actors/supervisor.ts";
 import { SimulatedClock } from "../../adapters/clock/simulated.ts";
 
 const child = setup({
@@ -35,7 +35,8 @@ function tree() {
     machine: child,
     input: {},
   });
-  const spawn = (key: number) =>
+  /** A session under the tunnel; `hooks` replace the onEnd that records endings, or add a wire. */
+  const spawn = (key: number, hooks: Pick<SpawnSpec<typeof child>, "wire" | "onEnd"> = {}) =>
     sup.spawn({
       level: "session",
       key,
@@ -44,6 +45,7 @@ function tree() {
       input: {},
       parent,
       onEnd: (self, ending) => endings.push([self.key, ending.kind]),
+      ...hooks,
     });
   return { sup, parent, spawn, endings, inspected, errors };
 }
@@ -92,19 +94,12 @@ describe("Supervisor", () => {
   });
 
   test("a spawn's wire that throws is reported and stops only that actor, whose onEnd runs once", () => {
-    const { sup, parent, spawn, endings, errors } = tree();
+    const { parent, spawn, endings, errors } = tree();
     const good = spawn(1);
-    const bad = sup.spawn({
-      level: "session",
-      key: 9,
-      path: { system: "s" },
-      machine: child,
-      input: {},
-      parent,
+    const bad = spawn(9, {
       wire: () => {
         throw new Error("wire");
       },
-      onEnd: (self, e) => endings.push([self.key, e.kind]),
     });
     expect(errors.map(String)).toEqual(["Error: wire"]);
     expect(bad.ending?.kind).toBe("stopped");
@@ -114,14 +109,8 @@ describe("Supervisor", () => {
   });
 
   test("an onEnd that throws is reported; the actor is gone all the same and the others go on", () => {
-    const { sup, parent, errors } = tree();
-    const a = sup.spawn({
-      level: "session",
-      key: 7,
-      path: { system: "s" },
-      machine: child,
-      input: {},
-      parent,
+    const { sup, parent, spawn, errors } = tree();
+    const a = spawn(7, {
       onEnd: () => {
         throw new Error("onEnd");
       },
