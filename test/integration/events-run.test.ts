@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ActorTree } from "../../events/replay.ts";
-import { freePort } from "../support/ports.ts";
-import { killStartedNodes, l2tp, startNode } from "./l2tp-cli.ts";
+import { killStartedNodes, l2tp, startLnsAndLac } from "./l2tp-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "l2tp-events-run-"));
 afterEach(killStartedNodes);
@@ -19,33 +18,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("l2tp run --events file:DIR overrides the config, records both nodes, says so on close", async () => {
   const events = `file:${join(dir, "events")}`;
-  const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
-  const udp = 20000 + Math.floor(Math.random() * 20000);
-  const lns = await startNode(
-    dir,
-    "lns",
-    `node: { name: lns-1, hostName: lns.test }
-listen: [{ address: 127.0.0.1, port: ${udp} }]
-admin: { address: 127.0.0.1, port: ${lnsAdmin} }
-events: "memory:"
-destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
-`,
-    ["--events", events],
-  );
-  const lac = await startNode(
-    dir,
-    "lac",
-    `node: { name: lac_1, hostName: lac.test }
-listen: [{ address: 127.0.0.2, port: 0 }]
-admin: { address: 127.0.0.1, port: ${lacAdmin} }
-events: "memory:"
-destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret }]
-`,
-    ["--events", events],
-  );
+  const { lns, lac, udp, lacUrl } = await startLnsAndLac(dir, {
+    names: ["lns-1", "lac_1"],
+    args: ["--events", events],
+  });
   expect(lns.out()).toContain(`events file:${join(dir, "events")};`);
 
-  const dialed = l2tp("dial", `127.0.0.1:${udp}`, "--count", "3", "--admin", `http://127.0.0.1:${lacAdmin}`);
+  const dialed = l2tp("dial", `127.0.0.1:${udp}`, "--count", "3", "--admin", lacUrl);
   expect(dialed.out.match(/^established: /gm)).toHaveLength(3);
 
   for (const node of [lac, lns]) {

@@ -62,33 +62,45 @@ export function startNode(
   });
 }
 
+/** How `startLnsAndLac` differs from its defaults. */
+export interface LnsAndLacOptions {
+  /** Fields added to the LAC's destination (`, hide: [assignedSessionId]`). */
+  lacDestination?: string;
+  /** The nodes' names (default lns1 and lac1). */
+  names?: [lns: string, lac: string];
+  /** Options added to both `l2tp run` command lines (`--events file:DIR`). */
+  args?: string[];
+}
+
 /**
- * An LNS (lns1 on UDP 127.0.0.1:`udp`) and a LAC (lac1 on 127.0.0.2, toward the LNS) from YAML files in
- * `dir`, secret s3cret, events in memory, their admin APIs on free loopback ports; `lacDestination` adds
- * fields to the LAC's destination (`, hide: [assignedSessionId]`).
+ * An LNS (UDP 127.0.0.1:`udp`) and a LAC (127.0.0.2, toward the LNS) from YAML files in `dir`, secret
+ * s3cret, events in memory unless `args` say otherwise, their admin APIs on free loopback ports.
  */
-export async function startLnsAndLac(dir: string, lacDestination = "") {
+export async function startLnsAndLac(dir: string, options: LnsAndLacOptions = {}) {
+  const { lacDestination = "", names = ["lns1", "lac1"], args = [] } = options;
   const [lnsAdmin, lacAdmin] = [await freePort(), await freePort()];
   const udp = 20000 + Math.floor(Math.random() * 20000);
   const lns = await startNode(
     dir,
     "lns",
-    `node: { name: lns1, hostName: lns.test }
+    `node: { name: ${names[0]}, hostName: lns.test }
 listen: [{ address: 127.0.0.1, port: ${udp} }]
 admin: { address: 127.0.0.1, port: ${lnsAdmin} }
 events: "memory:"
 destinations: [{ address: 127.0.0.2, secret: s3cret, peerHostName: lac.test }]
 `,
+    args,
   );
   const lac = await startNode(
     dir,
     "lac",
-    `node: { name: lac1, hostName: lac.test }
+    `node: { name: ${names[1]}, hostName: lac.test }
 listen: [{ address: 127.0.0.2, port: 0 }]
 admin: { address: 127.0.0.1, port: ${lacAdmin} }
 events: "memory:"
 destinations: [{ address: 127.0.0.1, port: ${udp}, secret: s3cret${lacDestination} }]
 `,
+    args,
   );
   return { lns, lac, udp, lnsUrl: `http://127.0.0.1:${lnsAdmin}`, lacUrl: `http://127.0.0.1:${lacAdmin}` };
 }

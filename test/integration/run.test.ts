@@ -16,7 +16,9 @@ afterEach(killStartedNodes);
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
 test("an LNS and a LAC from config files, operated through the CLI", async () => {
-  const { lns, lac, udp, lnsUrl, lacUrl } = await startLnsAndLac(dir, ", hide: [assignedSessionId]");
+  const { lns, lac, udp, lnsUrl, lacUrl } = await startLnsAndLac(dir, {
+    lacDestination: ", hide: [assignedSessionId]",
+  });
 
   const dialed = l2tp("dial", `127.0.0.1:${udp}`, "--count", "3", "--admin", lacUrl);
   expect(dialed.err).toBe("");
