@@ -9,10 +9,13 @@ import { flushHeldOutput, outputHeld } from "./burst.ts";
  */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) =>
-    globalThis.setTimeout(() => {
-      if (outputHeld()) flushHeldOutput();
-      fn();
-    }, ms),
+  // The callback goes as the timer's argument: no closure per timer (one is set per call and message).
+  setTimeout: (fn, ms) => globalThis.setTimeout(fire, ms, fn),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
+
+/** A timer of the real clock: held output out first, then the timer's own work. */
+function fire(fn: () => void): void {
+  if (outputHeld()) flushHeldOutput();
+  fn();
+}

@@ -63,10 +63,11 @@ export function decodeFrame(bytes: Uint8Array, start = 0): Decoded<PppFrame> {
     }
     at += 2;
   }
-  // A copy, not a view: a received datagram is a Uint8Array without an ArrayBuffer on Bun (JSC makes one
-  // at its first view: ~0.4 µs under load, 4.7% of an LNS's samples in bench/lns-load --ppp), while
-  // copying the few dozen octets of a PPP control packet costs a tenth of that. The decoders below make
-  // copies too (control-packet.ts, options.ts): one view anywhere would bring the ArrayBuffer back.
+  // `slice`, a copy of a Uint8Array: a received datagram is one without an ArrayBuffer on Bun (JSC makes
+  // one at its first view: ~0.4 µs under load, 4.7% of an LNS's samples in bench/lns-load --ppp), while
+  // copying the few dozen octets of a PPP control packet costs a tenth of that. The decoders below slice
+  // too (control-packet.ts, options.ts): one view anywhere would bring the ArrayBuffer back. (Where the
+  // datagram is a Buffer, node:dgram's on Deno, its `slice` is a view: V8 has the buffer already.)
   return { ok: true, value: { protocol, payload: bytes.slice(at), addressControl } };
 }
 
