@@ -103,6 +103,11 @@ const rounds = values.rounds.split(",");
 if (values.rounds !== "cold" && values.rounds !== "cold,warm") {
   usage(`--rounds: expected 'cold' or 'cold,warm', got '${values.rounds}'`);
 }
+/** Seconds to wait, every call up and idle, before reading the LNS's RSS again (0: not read again). */
+const settleSeconds = Number(values.settle);
+if (!(settleSeconds >= 0 && settleSeconds <= 600)) {
+  usage(`--settle: expected seconds from 0 to 600, got '${values.settle}'`);
+}
 const lnsRuntime: string = values.lns ?? ("Deno" in globalThis ? "deno" : "bun");
 if (lnsRuntime !== "bun" && lnsRuntime !== "deno")
   usage(`--lns: expected 'bun' or 'deno', got '${values.lns}'`);
@@ -715,7 +720,6 @@ async function runRound(o: RoundOptions) {
   const radius1 = o.radiusPid ? cpuByThread(o.radiusPid) : {};
   // RSS once the storm is over: the same calls up, idle for --settle seconds (the runtime's own
   // collector has had its chance at the set-up's garbage; nothing forces one).
-  const settleSeconds = Number(values.settle);
   let lnsRssSettled: number | undefined;
   if (o.pid && settleSeconds > 0 && !failed) {
     await new Promise((r) => setTimeout(r, settleSeconds * 1000));

@@ -4,7 +4,7 @@
  * report the LNS's CPU by thread and its RSS from /proc.
  */
 import { describe, expect, test } from "bun:test";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { LAB_SECRET } from "../../bin/commands/lab.ts";
 import { benchJson } from "../support/bench.ts";
@@ -15,6 +15,21 @@ function run(lns: "bun" | "deno"): Record<string, unknown>[] {
 }
 
 describe("bench/lns-load", () => {
+  test("--settle S reads the LNS's RSS again after S s idle; a bad value is refused naming the flag", () => {
+    const [cold] = benchJson(
+      "bench/lns-load.ts",
+      ["--sessions", "100", "--tunnels", "2", "--rounds", "cold", "--settle", "1"],
+      60_000,
+    );
+    expect(cold).toMatchObject({ ok: true, established: 100, settleSeconds: 1 });
+    expect(typeof cold.lnsRssSettledBytesPerCall).toBe("number");
+    const bad = spawnSync("node_modules/.bin/bun", ["bench/lns-load.ts", "--settle", "soon"], {
+      encoding: "utf8",
+    });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--settle: expected seconds from 0 to 600, got 'soon'");
+  }, 90_000);
+
   for (const lns of ["bun", "deno"] as const) {
     test(`against our LNS on ${lns}: 300 calls over 3 tunnels, cold then warm`, () => {
       const rounds = run(lns);
