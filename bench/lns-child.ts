@@ -133,7 +133,7 @@ async function pppOptions(
   radius: string | undefined,
 ): Promise<LabLnsOptions["ppp"]> {
   if (auth !== "pap" && auth !== "chap")
-    throw new Error(`lns-child: --ppp: expected pap or chap, got '${auth}'`);
+    throw new Error(`lns-child: --ppp: expected lab, pap or chap, got '${auth}'`);
   let aaa: Aaa;
   if (radius !== undefined) {
     const [address, authPort, acctPort, secret] = radius.split(":");
