@@ -650,3 +650,9 @@ function terminateAck(frame: Uint8Array): Uint8Array | undefined {
   const id = decoded.value.payload[1] ?? 0;
   return pppFrame(PppProtocol.LCP, encodeLcp({ code: "Terminate-Ack", id, data: new Uint8Array(0) }));
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [Subscriber, SubscriberLink];

@@ -3,7 +3,7 @@
  * channel, and the ports. The tree is system → destination → tunnel → session, every one a root
  * XState actor observed by the same `inspect` callback and linked to its parent by the supervisor.
  *
- * The router (`#route`) reads only the header of a datagram (`peekIds`) and finds its tunnel by our
+ * The router (`route`) reads only the header of a datagram (`peekIds`) and finds its tunnel by our
  * tunnel id in a Map. Tunnel id 0 is an SCCRQ (or a retransmission of one, or an early StopCCN): the
  * system finds or creates the destination, settles a tie-breaker, and creates the responder tunnel.
  * Under a flood, an SCCRQ over a half-open limit is refused from its header (`#refusedUnread`), and
@@ -353,7 +353,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
       onEnd: (_self, ending) => this.#systemEnded(ending),
     });
     if (deps.restore) this.#restore(deps.restore);
-    for (const t of this.#transports) t.onReceive((packet, from) => this.#route(packet, from, t));
+    for (const t of this.#transports) t.onReceive((packet, from) => this.route(packet, from, t));
   }
 
   /** Resumes a recorded node's tunnels and sessions (failover; actors/restore.ts says what and why). */
@@ -646,7 +646,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
 
   // --- ingress --------------------------------------------------------------------------------------
 
-  #route(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
+  private route(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
     try {
       const ids = peekIds(packet);
       const stats = this.rt.stats;
@@ -980,3 +980,9 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     return this.system.actor.getSnapshot().context.admin;
   }
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [Node];

@@ -153,3 +153,9 @@ class Established {
     return this.#call.ended();
   }
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [Established];

@@ -140,7 +140,7 @@ export class Supervisor {
         `supervisor: ${parent.level} ${String(parent.key)} already has child ${String(spec.key)}`,
       );
     }
-    const anchor = parent ? this.#anchorOf(parent) : undefined;
+    const anchor = parent ? this.anchorOf(parent) : undefined;
     const actor = (
       anchor
         ? createActor(spec.machine, {
@@ -175,18 +175,18 @@ export class Supervisor {
     this.#live++;
     this.#spawned++;
     if (anchor) {
-      // Its done and error events reach the anchor (#childEnded); a stop is seen in `stop`.
+      // Its done and error events reach the anchor (childEnded); a stop is seen in `stop`.
       this.#joined.set(actor.id, self);
     } else {
       actor.subscribe({
         complete: () => {
           const snap = actor.getSnapshot() as { status: string; output?: unknown };
-          this.#end(
+          this.end(
             self,
             snap.status === "done" ? { kind: "done", output: snap.output } : { kind: "stopped" },
           );
         },
-        error: (error) => this.#end(self, { kind: "error", error }),
+        error: (error) => this.end(self, { kind: "error", error }),
       });
     }
     const typed = self as unknown as Supervised<M>;
@@ -197,7 +197,7 @@ export class Supervisor {
         // A wiring that failed is reported and its actor never starts: it ends here, once (`stop` on an
         // actor not started yet would leave it to be started below).
         this.#onWiringError(error, self);
-        this.#end(self, { kind: "stopped" });
+        this.end(self, { kind: "stopped" });
         return typed;
       }
     }
@@ -211,7 +211,7 @@ export class Supervisor {
   }
 
   /** `self` ended: it leaves its parent's children and the registry, then its `onEnd` runs, once. */
-  #end(self: SupervisedActor, ending: Ending): void {
+  private end(self: SupervisedActor, ending: Ending): void {
     if (self.ending) return;
     self.ending = ending;
     this.#live--;
@@ -229,16 +229,16 @@ export class Supervisor {
   }
 
   /** A joined actor reached a final state or failed (XState told its parent, the anchor). */
-  #childEnded(childId: string, ending: ChildEnding): void {
+  private childEnded(childId: string, ending: ChildEnding): void {
     const self = this.#joined.get(childId);
-    if (self) this.#end(self, ending);
+    if (self) this.end(self, ending);
   }
 
   /** The anchor that makes actors under `parent` join the tree's one XState system. */
-  #anchorOf(parent: Supervised): SystemAnchor {
+  private anchorOf(parent: Supervised): SystemAnchor {
     const known = (parent as SupervisedActor).anchor;
     if (known) return known;
-    const anchor = new SystemAnchor(parent.actor, (id, ending) => this.#childEnded(id, ending));
+    const anchor = new SystemAnchor(parent.actor, (id, ending) => this.childEnded(id, ending));
     (parent as SupervisedActor).anchor = anchor;
     return anchor;
   }
@@ -280,7 +280,7 @@ export class Supervisor {
       (self.actor as unknown as { _stop(): void })._stop();
       // The stop is done now, or, asked from inside the actor's own step, right after that step.
       const stopped = () => {
-        if (self.actor.getSnapshot().status === "stopped") this.#end(joined, { kind: "stopped" });
+        if (self.actor.getSnapshot().status === "stopped") this.end(joined, { kind: "stopped" });
       };
       stopped();
       if (!self.ending) queueMicrotask(stopped);
@@ -381,3 +381,9 @@ class SupervisedActor implements Supervised {
     return this.#only ? [this.#only] : [];
   }
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [SupervisedActor];

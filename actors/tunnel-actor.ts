@@ -208,9 +208,9 @@ export class TunnelHandle {
       clock: rt.clock,
       transmit: (packet) => {
         this.transport.send(packet, this.peer);
-        this.#channelTouched();
+        this.channelTouched();
       },
-      deliver: (message, header) => this.#deliver(message, header),
+      deliver: (message, header) => this.deliver(message, header),
       deliverInvalid: (error, header) => this.#deliverInvalid(error, header),
       onFailure: (why) => this.#send({ type: "channelFailed", cause: cause("retries", why) }),
       ...(encodeOptions ? { encodeOptions } : {}),
@@ -309,7 +309,7 @@ export class TunnelHandle {
    * datagram, so a microtask made a tunnel step (and a recorded event) per datagram, 15-20 µs of CPU per
    * call on each side (20,000 calls/s fell to 15,000); the timer fires once after the turn's datagrams.
    */
-  #channelTouched(): void {
+  private channelTouched(): void {
     if (this.#channelPending || !this.#rt.recordsChannel) return;
     this.#channelPending = true;
     this.#rt.clock.setTimeout(this.#reportChannel, 0);
@@ -386,7 +386,7 @@ export class TunnelHandle {
     } else if (decoded.error.header) {
       this.peer = from;
       this.channel.receiveInvalid(decoded.error);
-      this.#channelTouched();
+      this.channelTouched();
     } else {
       this.#rt.stats.undecodable++;
     }
@@ -396,7 +396,7 @@ export class TunnelHandle {
   receiveDecoded(packet: ControlPacket, from: PeerAddress): void {
     this.peer = from;
     this.channel.receive(packet);
-    this.#channelTouched();
+    this.channelTouched();
   }
 
   /**
@@ -583,7 +583,7 @@ export class TunnelHandle {
     this.#rt.ended.session(s, why);
   }
 
-  #deliver(message: ControlMessage, header: ControlHeader): void {
+  private deliver(message: ControlMessage, header: ControlHeader): void {
     const problem = validateMessage(message);
     if (problem) {
       problem.avps = message.avps;
@@ -769,13 +769,13 @@ export class SessionHandle implements SessionEffectSink {
   /** An event the session actor emitted (SessionEffectSink); a failure here stops only this session. */
   sessionEmitted(e: SessionEmitted): void {
     try {
-      this.#onEmitted(e);
+      this.onEmitted(e);
     } catch (error) {
       this.tunnel.supervisor.fail(this.node, error);
     }
   }
 
-  #onEmitted(e: SessionEmitted): void {
+  private onEmitted(e: SessionEmitted): void {
     if (e.type === "send") {
       // Once the tunnel is closing its StopCCN speaks for every session (RFC 2661 §5.7).
       if (this.tunnel.phase === "closing" || this.tunnel.phase === "closed") return;
@@ -850,3 +850,9 @@ function withProxyResponse(hide: readonly AvpName[] | undefined): readonly AvpNa
   if (hide?.includes("proxyAuthenResponse")) return hide;
   return [...(hide ?? []), "proxyAuthenResponse"];
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [RandomVectors, wireSession, endSession, withProxyResponse];

@@ -180,14 +180,14 @@ export class EndedRecords {
   tunnel(t: TunnelHandle, why: Cause): void {
     if (this.max === 0) return;
     const view = tunnelView(t, false);
-    this.#add({ ...view, state: "ended", cause: why, destination: t.owner.key, endedAt: this.#clock.now() });
+    this.add({ ...view, state: "ended", cause: why, destination: t.owner.key, endedAt: this.#clock.now() });
   }
 
   /** A session ended: keep its last view. */
   session(s: SessionHandle, why: Cause): void {
     if (this.max === 0) return;
     const view = sessionView(s);
-    this.#add({
+    this.add({
       ...view,
       state: "ended",
       cause: why,
@@ -198,7 +198,7 @@ export class EndedRecords {
 
   /** What is kept now, oldest first. */
   list(): { tunnels: Ended<TunnelSnapshot>[]; sessions: Ended<SessionSnapshot>[] } {
-    this.#expire();
+    this.expire();
     const tunnels: Ended<TunnelSnapshot>[] = [];
     const sessions: Ended<SessionSnapshot>[] = [];
     for (let i = 0; i < this.#size; i++) {
@@ -212,12 +212,12 @@ export class EndedRecords {
 
   /** How many are kept now. */
   get size(): number {
-    this.#expire();
+    this.expire();
     return this.#size;
   }
 
-  #add(record: Ended<TunnelSnapshot> | Ended<SessionSnapshot>): void {
-    this.#expire();
+  private add(record: Ended<TunnelSnapshot> | Ended<SessionSnapshot>): void {
+    this.expire();
     if (this.#size === this.max) {
       // Full: the oldest gives way.
       this.#records[this.#head] = undefined;
@@ -229,7 +229,7 @@ export class EndedRecords {
   }
 
   /** Drops the records older than the destruct timeout (they are in end order). */
-  #expire(): void {
+  private expire(): void {
     const oldest = this.#clock.now() - this.keepMs;
     while (this.#size > 0) {
       const r = this.#records[this.#head];

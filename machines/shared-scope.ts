@@ -89,3 +89,9 @@ export function shareScope(target: object): void {
   if (actor._actorScope !== undefined) actor._actorScope = new SharedScope(actor);
   actor.send = Actor.prototype.send;
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
+ */
+export const hotInternals: readonly unknown[] = [SharedScope];

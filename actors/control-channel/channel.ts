@@ -213,7 +213,7 @@ export class ControlChannel {
   set peerReceiveWindow(size: number) {
     this.#peerReceiveWindow = clampWindow(size);
     this.#congestion.setPeerWindow(this.#peerReceiveWindow);
-    this.#pump();
+    this.pump();
   }
 
   /** Messages not yet acknowledged: in flight plus queued behind the window. */
@@ -265,7 +265,7 @@ export class ControlChannel {
     if (onTransmit) out.onTransmit = onTransmit;
     if (sessionId !== 0) this.#known.push(out);
     else this.#fresh.push(out);
-    this.#pump();
+    this.pump();
   }
 
   /**
@@ -290,14 +290,14 @@ export class ControlChannel {
   receive(packet: ControlPacket): void {
     if (this.#closed) return;
     this.#hello.heard();
-    this.#acknowledge(packet.header.nr);
+    this.acknowledge(packet.header.nr);
     if (packet.message === null) {
       this.#stats.zlbsReceived++;
     } else {
-      this.#accept(packet.header, { kind: "message", message: packet.message, header: packet.header });
+      this.accept(packet.header, { kind: "message", message: packet.message, header: packet.header });
     }
-    this.#pump();
-    this.#ackIfBlocked();
+    this.pump();
+    this.ackIfBlocked();
   }
 
   /**
@@ -306,7 +306,7 @@ export class ControlChannel {
    * ZLB then goes once this turn's datagrams are handled rather than after the ack delay (RFC 2661 §5.8
    * leaves the delay to the implementation; a ZLB may be sent at any time).
    */
-  #ackIfBlocked(): void {
+  private ackIfBlocked(): void {
     if (this.#ack.owed && this.#known.length + this.#fresh.length > 0) this.#ack.expedite();
   }
 
@@ -319,9 +319,9 @@ export class ControlChannel {
     if (this.#closed || !error.header) return;
     const header = error.header;
     this.#hello.heard();
-    this.#acknowledge(header.nr);
-    this.#accept(header, { kind: "invalid", error, header });
-    this.#pump();
+    this.acknowledge(header.nr);
+    this.accept(header, { kind: "invalid", error, header });
+    this.pump();
   }
 
   /**
@@ -355,7 +355,7 @@ export class ControlChannel {
   // --- sending -------------------------------------------------------------------------------------
 
   /** Lets queued messages out while the window has room, and times the oldest in flight. */
-  #pump(): void {
+  private pump(): void {
     if (this.#closed) return;
     const window = this.#congestion.window;
     while (this.#inFlight.length < window) {
@@ -365,7 +365,7 @@ export class ControlChannel {
       this.#nextNs = seqAdd(this.#nextNs, 1);
       this.#inFlight.push(out);
       if (this.#inFlight.length > this.#stats.maxInFlight) this.#stats.maxInFlight = this.#inFlight.length;
-      this.#transmit(out);
+      this.transmit(out);
       if (this.#closed) return;
       const transmitted = out.onTransmit;
       if (transmitted) {
@@ -378,7 +378,7 @@ export class ControlChannel {
   }
 
   /** Encodes with the current Nr (so every transmission acknowledges all we have) and sends. */
-  #transmit(out: Outgoing): void {
+  private transmit(out: Outgoing): void {
     const header: ControlHeader = {
       tunnelId: this.peerTunnelId,
       sessionId: out.sessionId,
@@ -423,7 +423,7 @@ export class ControlChannel {
   // --- acknowledgements ----------------------------------------------------------------------------
 
   /** Nr acknowledges every message with a smaller Ns (RFC 2661 §5.8): release them and open the window. */
-  #acknowledge(nr: number): void {
+  private acknowledge(nr: number): void {
     const base = this.#inFlight.length > 0 ? this.#inFlight[0].ns : this.#nextNs;
     const acked = seqDistance(base, nr);
     if (acked === 0) return;
@@ -442,7 +442,7 @@ export class ControlChannel {
       // (it would have acknowledged past it, holding what followed), so resend it now, not a second later.
       oldest.beforeLoss = false;
       this.#stats.retransmitted++;
-      this.#transmit(oldest);
+      this.transmit(oldest);
     }
     if (this.outstanding === 0) this.#resolveDrained();
   }
@@ -455,7 +455,7 @@ export class ControlChannel {
     const oldest = this.#inFlight[0];
     oldest.beforeLoss = false;
     this.#stats.retransmitted++;
-    this.#transmit(oldest);
+    this.transmit(oldest);
   }
 
   #onExhausted(retransmits: number, elapsedMs: number): void {
@@ -471,7 +471,7 @@ export class ControlChannel {
 
   // --- receiving -----------------------------------------------------------------------------------
 
-  #accept(header: ControlHeader, incoming: Incoming): void {
+  private accept(header: ControlHeader, incoming: Incoming): void {
     const { verdict, ready } = this.#receiveWindow.offer(header.ns, incoming);
     switch (verdict) {
       case "duplicate":

@@ -42,7 +42,7 @@ export class RetransmitTimer {
     this.#schedule = schedule;
     this.#observer = observer;
     this.#intervalMs = schedule.initialMs;
-    this.#timer = new OneShotTimer(clock, () => this.#expire());
+    this.#timer = new OneShotTimer(clock, () => this.expire());
   }
 
   /** Whether a message is being timed. */
@@ -63,7 +63,7 @@ export class RetransmitTimer {
   /** Starts timing a newly sent oldest message, unless one is already timed. */
   ensureRunning(): void {
     if (this.#active) return;
-    this.#restart();
+    this.restart();
   }
 
   /**
@@ -79,10 +79,10 @@ export class RetransmitTimer {
       this.#timer.stop();
       return;
     }
-    this.#restart();
+    this.restart();
   }
 
-  #restart(): void {
+  private restart(): void {
     this.#active = true;
     const now = this.#clock.now();
     this.#since = now;
@@ -98,7 +98,7 @@ export class RetransmitTimer {
     this.#intervalMs = this.#schedule.initialMs;
   }
 
-  #expire(): void {
+  private expire(): void {
     if (!this.#active) return;
     const early = this.#dueAt - this.#clock.now();
     if (early > 0) {

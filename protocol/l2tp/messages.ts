@@ -698,4 +698,11 @@ export function encodeControl(
  * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
  * (it reaches nothing else: they are not exported to be called).
  */
-export const hotInternals: readonly unknown[] = [readAvp, writeAvpHeader, writeTyped, writeOpaque];
+export const hotInternals: readonly unknown[] = [
+  readAvp,
+  writeAvpHeader,
+  writeTyped,
+  writeOpaque,
+  writeRandomVector,
+  avpLengthOrThrow,
+];
