@@ -267,4 +267,4 @@ export function indexScheduler(system: XStateSystem): void {
  * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
  * (it reaches nothing else: they are not exported to be called).
  */
-export const hotInternals: readonly unknown[] = [findTimer, removeTimer];
+export const hotInternals: readonly unknown[] = [findTimer, removeTimer, addTimer];

@@ -328,7 +328,7 @@ class Subscriber {
     this.#lac.relayed.set(relayKey(outcome.tunnelId, outcome.sessionId), this);
     this.#lac.stats.tunnelled++;
     this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
-    this.#startAccounting(credentials.user, outcome, decision.group);
+    this.startAccounting(credentials.user, outcome, decision.group);
     void outcome.ended.then((why) => this.#sessionEnded(why));
   }
 
@@ -445,7 +445,7 @@ class Subscriber {
    * RFC 2866 Start of a tunnelled call, with the tunnel it went into (RFC 2867 attributes), then the
    * Interim-Updates, as on the LNS: RADIUS Acct-Interim-Interval over the node's `interimMs`.
    */
-  #startAccounting(
+  private startAccounting(
     user: string,
     outcome: Extract<OpenSessionOutcome, { ok: true }>,
     group: TunnelGroup,
@@ -655,4 +655,10 @@ function terminateAck(frame: Uint8Array): Uint8Array | undefined {
  * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
  * reaches nothing else: these are not exported to be used): functions, and classes with their methods.
  */
-export const hotInternals: readonly unknown[] = [Subscriber, SubscriberLink];
+export const hotInternals: readonly unknown[] = [
+  Subscriber,
+  SubscriberLink,
+  relayKey,
+  wirePpp,
+  subscriberEnded,
+];

@@ -170,7 +170,7 @@ export class PppService {
   readonly #keepaliveMs: number;
   readonly #keepaliveMisses: number;
   #sweep: unknown;
-  readonly #sweepNow = () => this.#keepaliveSweep();
+  readonly #sweepNow = () => this.keepaliveSweep();
 
   constructor(
     rt: NodeRuntime,
@@ -228,7 +228,7 @@ export class PppService {
   }
 
   /** The settings of the links of a session of this kind; undefined: this node runs no PPP on it. */
-  #settingsFor(session: SessionHandle): PppSettings | undefined {
+  private settingsFor(session: SessionHandle): PppSettings | undefined {
     return session.kind === "lns-incoming"
       ? this.#server
       : session.kind === "lac-incoming"
@@ -241,7 +241,7 @@ export class PppService {
    * socket's) until the link is attached, when this node runs PPP on the session. False: not ours.
    */
   keepEarly(session: SessionHandle, packet: Uint8Array): boolean {
-    if (!this.#settingsFor(session)) return false;
+    if (!this.settingsFor(session)) return false;
     session.earlyFrames ??= [];
     if (session.earlyFrames.length >= EARLY_FRAMES_KEPT) this.stats.earlyFramesDropped++;
     else {
@@ -253,7 +253,7 @@ export class PppService {
 
   /** Puts a PPP link on a session that just became established, when this node runs PPP for its kind. */
   attach(session: SessionHandle): void {
-    const settings = this.#settingsFor(session);
+    const settings = this.settingsFor(session);
     if (!settings) return;
     const rt = this.#rt;
     const proxy = settings.role === "server" ? proxyOf(session.connectAvps) : undefined;
@@ -300,7 +300,7 @@ export class PppService {
    * from the takeover (the primary's Start stands; this node sends the Stop).
    */
   restore(session: SessionHandle, recorded: RestoredSession): void {
-    const settings = this.#settingsFor(session);
+    const settings = this.settingsFor(session);
     if (!settings) return;
     const path = { ...session.node.path, ppp: true as const };
     const input: PppInput = { path, settings, magic: 1 };
@@ -379,7 +379,7 @@ export class PppService {
   }
 
   /** RFC 1661 §5.8: an Echo-Request to each link silent for a whole period; too many unanswered end it. */
-  #keepaliveSweep(): void {
+  private keepaliveSweep(): void {
     this.#sweep = undefined;
     for (const link of this.#upLinks) {
       if (link.heard) {
@@ -496,18 +496,18 @@ export abstract class PppLinkCore implements PppLinkPort {
 
   /** A restored link: accounting goes on from now (the primary sent the Start; this node sends the Stop). */
   resumeAccounting(): void {
-    this.#accounting = this.#newAccounting();
+    this.#accounting = this.newAccounting();
   }
 
   /** The link's accounting when it has any (AAA, accounting on, a link that accounts), not started yet. */
-  #newAccounting(): SessionAccounting | undefined {
+  private newAccounting(): SessionAccounting | undefined {
     const aaa = this.aaa;
     if (!aaa || !this.service.accounting?.enabled || !this.accounts) return undefined;
     const stats = this.service.stats;
     return new SessionAccounting({
       aaa,
       clock: this.clock,
-      record: (status) => this.#record(status),
+      record: (status) => this.record(status),
       counters: () => this.counters(),
       unanswered: () => stats.accountingUnanswered++,
     });
@@ -626,7 +626,7 @@ export abstract class PppLinkCore implements PppLinkPort {
         ),
       });
     }
-    this.#release(why);
+    this.release(why);
   }
 
   /** The link's PPP actor was wired to it (a session's spawn, or a subscriber taken over to be terminated here). */
@@ -649,19 +649,19 @@ export abstract class PppLinkCore implements PppLinkPort {
   /** What the PPP actor asks (PppEffectSink); a failure here stops only this link's carrier. */
   pppEffect(effect: PppEffect): void {
     try {
-      this.#effect(effect);
+      this.effect(effect);
     } catch (error) {
       this.service.supervisor.fail(this.node, error);
     }
   }
 
-  #effect(effect: PppEffect): void {
+  private effect(effect: PppEffect): void {
     switch (effect.type) {
       case "send":
         this.sendFrame(pppFrame(effect.protocol, effect.payload));
         return;
       case "authenticate":
-        this.#authenticate(effect.credentials);
+        this.authenticate(effect.credentials);
         return;
       case "needAddress": {
         const { address, pool, failure } = this.service.assignAddress(this.#authorization);
@@ -685,8 +685,8 @@ export abstract class PppLinkCore implements PppLinkPort {
         this.user = effect.user;
         if (this.clientSide) this.address = effect.address;
         this.service.linkUp(this);
-        this.#startTimeouts();
-        this.#startAccounting();
+        this.startTimeouts();
+        this.startAccounting();
         return;
       case "ipv6Up":
         if (!this.#ipv6Counted) this.service.stats.ipv6Up++;
@@ -700,7 +700,7 @@ export abstract class PppLinkCore implements PppLinkPort {
     }
   }
 
-  #authenticate(credentials: Credentials): void {
+  private authenticate(credentials: Credentials): void {
     const service = this.service;
     const aaa = service.aaa;
     if (!aaa) {
@@ -738,7 +738,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   }
 
   /** RFC 2865 §5.27 Session-Timeout and §5.28 Idle-Timeout from AAA: the link ends (code 3, local). */
-  #startTimeouts(): void {
+  private startTimeouts(): void {
     const authorization = this.#authorization;
     if (!authorization) return;
     const clock = this.clock;
@@ -772,7 +772,7 @@ export abstract class PppLinkCore implements PppLinkPort {
     }
   }
 
-  #record(status: AccountingRecord["status"]): AccountingRecord {
+  private record(status: AccountingRecord["status"]): AccountingRecord {
     const magic = this.node.actor.getSnapshot().context.localMagic.toString(16).padStart(8, "0");
     const record: AccountingRecord = {
       status,
@@ -786,8 +786,8 @@ export abstract class PppLinkCore implements PppLinkPort {
     return record;
   }
 
-  #startAccounting(): void {
-    const run = this.#released ? undefined : this.#newAccounting();
+  private startAccounting(): void {
+    const run = this.#released ? undefined : this.newAccounting();
     if (!run) return;
     const accounting = this.service.accounting;
     this.#accounting = run;
@@ -809,7 +809,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   }
 
   /** Once, when the link or its session ends: the address back to its pool, keepalive off, accounting Stop. */
-  #release(why: Cause | undefined): void {
+  private release(why: Cause | undefined): void {
     if (this.#released) return;
     this.#released = true;
     this.service.linkDown(this);
@@ -836,7 +836,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   /** The PPP actor ended (its link finished, or it was stopped). */
   ended(ending: Ending): void {
     if (ending.kind !== "done" && !this.carrierEnding) this.linkFailed();
-    this.#release(undefined);
+    this.release(undefined);
   }
 }
 
@@ -932,3 +932,9 @@ function wireLink(actor: Actor<PppLogic>, self: Supervised<PppLogic>): void {
 function endLink(self: Supervised<PppLogic>, ending: Ending): void {
   (self.owner as PppLink).ended(ending);
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used).
+ */
+export const hotInternals: readonly unknown[] = [zeroStats, cdnResultFor, proxyOf, wireLink, endLink];

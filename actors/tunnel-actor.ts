@@ -604,10 +604,10 @@ export class TunnelHandle {
     }
     switch (message.type) {
       case "ICRQ":
-        this.#incomingCall("lns-incoming", message);
+        this.incomingCall("lns-incoming", message);
         return;
       case "OCRQ":
-        this.#incomingCall("lac-outgoing", message);
+        this.incomingCall("lac-outgoing", message);
         return;
       case "CDN": {
         // RFC 2661 §4.4.4: a CDN sent before the peer learnt our id names its own session in the AVP.
@@ -627,7 +627,7 @@ export class TunnelHandle {
   }
 
   /** RFC 2661 §5.0, §7.3, §7.4: a new call from the peer (ICRQ on the LNS, OCRQ on the LAC). */
-  #incomingCall(kind: "lns-incoming" | "lac-outgoing", message: ControlMessage): void {
+  private incomingCall(kind: "lns-incoming" | "lac-outgoing", message: ControlMessage): void {
     // After a StopCCN (ours or the peer's) it speaks for every call, this one included: no CDN (§5.7).
     if (this.phase === "closing" || this.phase === "closed") return;
     const peerSessionId = message.avps.assignedSessionId ?? 0;

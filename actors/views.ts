@@ -240,3 +240,9 @@ export class EndedRecords {
     }
   }
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used).
+ */
+export const hotInternals: readonly unknown[] = [pppSnapshot];

@@ -245,4 +245,4 @@ export const sessionLogic: SessionLogic = {
  * The module's own hot functions, which adapters/jit keeps out of JSC's top tier with what it exports
  * (it reaches nothing else: they are not exported to be called).
  */
-export const hotInternals: readonly unknown[] = [holds, select, run, take, runDeferred];
+export const hotInternals: readonly unknown[] = [holds, select, run, take, runDeferred, snapshotOf];

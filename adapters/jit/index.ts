@@ -129,6 +129,8 @@ async function mark(): Promise<number> {
     import("../../machines/tunnel.ts"),
     import("../../protocol/l2tp/packet-buffer.ts"),
     import("../random/crypto.ts"),
+    import("../aaa/local.ts"),
+    import("../../actors/aaa.ts"),
     import("../udp/bun.ts"),
     import("../clock/burst.ts"),
   ]);

@@ -1751,3 +1751,53 @@ export function pppFrame(protocol: number, payload: Uint8Array): Uint8Array {
   frame.set(payload, 4);
   return frame;
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used).
+ */
+export const hotInternals: readonly unknown[] = [
+  ncpOf,
+  nextMagic,
+  sameNcp,
+  settle,
+  onFrame,
+  rejectProtocol,
+  lcpLength,
+  onLcp,
+  onProtocolReject,
+  authOption,
+  authMethodOf,
+  judgeLcpRequest,
+  lcpRequestOptions,
+  applyLcpAck,
+  applyLcpRefusal,
+  onIpcp,
+  onNcpPacket,
+  judgeIpcpRequest,
+  ipcpRequestOptions,
+  applyIpcpRefusal,
+  onIpv6cp,
+  judgeIpv6cpRequest,
+  ipv6cpRequestOptions,
+  onPap,
+  onChap,
+  lcpUp,
+  checkCredentials,
+  proxyCredentials,
+  sendChallenge,
+  sendChapResponse,
+  sendPapRequest,
+  onAuthTimer,
+  onAuthenticated,
+  authPassed,
+  onAddress,
+  fsm,
+  ipcpUp,
+  ipv6cpUp,
+  ipcpFinished,
+  lcpFinished,
+  terminate,
+  finish,
+  send,
+];

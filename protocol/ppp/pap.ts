@@ -103,3 +103,9 @@ export function describePap(packet: PapPacket): string {
   }
   return packet.message.length ? `${head} message=${printable(packet.message)}` : head;
 }
+
+/**
+ * The module's own hot code, which adapters/jit keeps out of JSC's top tier with what it exports (it
+ * reaches nothing else: these are not exported to be used).
+ */
+export const hotInternals: readonly unknown[] = [counted, lengthPrefixed];
