@@ -48,7 +48,14 @@ if (values["warm-up"]) {
   const sessions = Number(values["warm-up"]);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  const warm = await runLab({ sessions, tunnels: 10, holdMs: 0, window: 1000 });
+  // With PPP when this LNS runs it, as `l2tp run --warm-up` does (bin/commands/run.ts).
+  const warm = await runLab({
+    sessions,
+    tunnels: 10,
+    holdMs: 0,
+    window: 1000,
+    ppp: values.ppp !== undefined,
+  });
   const c1 = process.cpuUsage(c0);
   process.stderr.write(
     `lns-child: warm-up: ${warm.established} calls through a lab LAC and LNS in this process in ${Math.round(performance.now() - t0)} ms, ${Math.round((c1.user + c1.system) / 1000)} ms of CPU\n`,
