@@ -99,18 +99,18 @@ export class DestinationHandle implements TunnelOwner {
         actor.on(
           "placeOn",
           l((e: Of<"placeOn">) => {
-            const r = this.#take(e.requestId);
-            if (r) this.#placeOn(r, e.tunnelId);
+            const r = this.take(e.requestId);
+            if (r) this.placeOn(r, e.tunnelId);
           }),
         );
         actor.on(
           "openTunnel",
-          l((e: Of<"openTunnel">) => this.#openTunnel(e.requestId, e.test)),
+          l((e: Of<"openTunnel">) => this.openTunnel(e.requestId, e.test)),
         );
         actor.on(
           "queue",
           l((e: Of<"queue">) => {
-            const r = this.#take(e.requestId);
+            const r = this.take(e.requestId);
             if (r) this.queued.set(r.id, r);
           }),
         );
@@ -121,7 +121,7 @@ export class DestinationHandle implements TunnelOwner {
               this.#admitVerdict = e.cause;
               return;
             }
-            this.#take(e.requestId)?.onEnded(undefined, e.cause);
+            this.take(e.requestId)?.onEnded(undefined, e.cause);
           }),
         );
         actor.on(
@@ -210,7 +210,7 @@ export class DestinationHandle implements TunnelOwner {
       return;
     }
     if (how?.tunnelId !== undefined) {
-      this.#placeOn(request, how.tunnelId);
+      this.placeOn(request, how.tunnelId);
       return;
     }
     if (how) {
@@ -219,7 +219,7 @@ export class DestinationHandle implements TunnelOwner {
       this.node.actor.send({
         type: "place",
         requestId: request.id,
-        tunnels: this.#loads(),
+        tunnels: this.loads(),
         newTunnel: true,
         ...(how.lastResort ? { lastResort: true } : {}),
       });
@@ -240,7 +240,7 @@ export class DestinationHandle implements TunnelOwner {
         if (!best || preferredOver(t.load, best.load)) best = t;
       }
       if (best) {
-        if (!this.#createSession(best, request)) {
+        if (!this.createSession(best, request)) {
           request.onEnded(undefined, cause("refused", `tunnel ${best.id} to ${this.key} has no room`));
         }
         return;
@@ -249,7 +249,7 @@ export class DestinationHandle implements TunnelOwner {
     // The answer (placeOn, openTunnel, queue or refuse) takes the request out of `pending`. It comes at
     // once, or, when asked from inside the destination's own reaction, when the event leaves its mailbox.
     this.pending.set(request.id, request);
-    this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.#loads() });
+    this.node.actor.send({ type: "place", requestId: request.id, tunnels: this.loads() });
   }
 
   /** Fails every request waiting for the test tunnel (and any not answered yet). */
@@ -263,7 +263,7 @@ export class DestinationHandle implements TunnelOwner {
     for (const r of waiting) r.onEnded(undefined, why);
   }
 
-  #loads(): TunnelLoad[] {
+  private loads(): TunnelLoad[] {
     const loads: TunnelLoad[] = [];
     for (const t of this.tunnels.values()) {
       if (t.phase === "closed") continue;
@@ -280,20 +280,20 @@ export class DestinationHandle implements TunnelOwner {
   }
 
   /** Takes a request out of `pending` (it is being answered). */
-  #take(requestId: number): SessionRequest | undefined {
+  private take(requestId: number): SessionRequest | undefined {
     const r = this.pending.get(requestId);
     this.pending.delete(requestId);
     return r;
   }
 
-  #placeOn(r: SessionRequest, tunnelId: number): void {
+  private placeOn(r: SessionRequest, tunnelId: number): void {
     const t = this.tunnels.get(tunnelId);
-    if (!t || !this.#createSession(t, r)) {
+    if (!t || !this.createSession(t, r)) {
       r.onEnded(undefined, cause("refused", `tunnel ${tunnelId} to ${this.key} has no room`));
     }
   }
 
-  #openTunnel(requestId: number | undefined, test: boolean): void {
+  private openTunnel(requestId: number | undefined, test: boolean): void {
     const rt = this.#owner.rt;
     const how = requestId !== undefined ? this.#newTunnelFor.get(requestId) : undefined;
     const t = Tunnels.spawn(rt, this, {
@@ -303,18 +303,18 @@ export class DestinationHandle implements TunnelOwner {
       profile: how?.profile ?? this.profile,
       test,
     });
-    const r = requestId !== undefined ? this.#take(requestId) : undefined;
+    const r = requestId !== undefined ? this.take(requestId) : undefined;
     if (t && how?.assignmentId !== undefined) this.assignments.set(t.id, how.assignmentId);
     if (!t) {
       r?.onEnded(undefined, cause("refused", "no tunnel id left"));
       return;
     }
     this.send({ type: "tunnelOpened", tunnelId: t.id, test });
-    if (r && !this.#createSession(t, r)) r.onEnded(undefined, cause("internal", "no session id left"));
+    if (r && !this.createSession(t, r)) r.onEnded(undefined, cause("internal", "no session id left"));
     t.open();
   }
 
-  #createSession(t: TunnelHandle, r: SessionRequest): SessionHandle | undefined {
+  private createSession(t: TunnelHandle, r: SessionRequest): SessionHandle | undefined {
     return t.createSession(r.call === "outgoing" ? "lns-outgoing" : "lac-incoming", r);
   }
 
@@ -326,7 +326,7 @@ export class DestinationHandle implements TunnelOwner {
   }
 
   /** The tunnel left its handshake (established or ended): no longer half-open. */
-  #handshakeOver(t: TunnelHandle): boolean {
+  private handshakeOver(t: TunnelHandle): boolean {
     const release = this.#handshakes.get(t.id);
     if (!release) return false;
     this.#handshakes.delete(t.id);
@@ -337,7 +337,7 @@ export class DestinationHandle implements TunnelOwner {
   tunnelEstablished(t: TunnelHandle): void {
     this.#everEstablished = true;
     // The peer authenticated: its tunnel retransmits as much as any other from now on.
-    if (this.#handshakeOver(t)) t.channel.limitRetransmits(undefined);
+    if (this.handshakeOver(t)) t.channel.limitRetransmits(undefined);
     this.send({ type: "tunnelEstablished", tunnelId: t.id, test: t.test });
   }
 
@@ -346,7 +346,7 @@ export class DestinationHandle implements TunnelOwner {
       this.tunnels.delete(t.id);
       this.assignments.delete(t.id);
     }
-    const peerOpened = this.#handshakeOver(t) || t.role === "responder";
+    const peerOpened = this.handshakeOver(t) || t.role === "responder";
     this.send({ type: "tunnelEnded", tunnelId: t.id, test: t.test, output, peerOpened });
     // A peer that never completed a tunnel with us leaves nothing behind: no entry idling for 600 s.
     if (

@@ -196,8 +196,8 @@ class Subscriber {
       owner: this,
       wire: wirePpp,
     });
-    line.onFrame((frame) => this.#fromSubscriber(frame));
-    line.onDown(() => this.#lineDown());
+    line.onFrame((frame) => this.fromSubscriber(frame));
+    line.onDown(() => this.lineDown());
   }
 
   /** The PPP link's actor (while it lives: after the hand-off or the end, XState refuses nothing but drops it). */
@@ -206,14 +206,14 @@ class Subscriber {
   }
 
   /** Tells the subscriber's actor what happened (a recorded transition). */
-  #record(event: LacSubscriberEvent): void {
+  private record(event: LacSubscriberEvent): void {
     if (!this.#node.ending) this.#node.actor.send(event);
   }
 
   /** The subscriber's actor was stopped from above (the node closing): the line goes with it. */
   stopped(ending: Ending): void {
     if (this.#done || ending.kind === "done") return;
-    this.#end(undefined, AcctTerminateCause.nasReboot, cause("parent", "the node closed"));
+    this.end(undefined, AcctTerminateCause.nasReboot, cause("parent", "the node closed"));
   }
 
   /** What the PPP actor asks (PppEffectSink). */
@@ -224,16 +224,16 @@ class Subscriber {
         return;
       case "authenticate":
         this.#credentials = effect.credentials;
-        this.#record({ type: "authenticated", user: effect.credentials.user });
+        this.record({ type: "authenticated", user: effect.credentials.user });
         // A fault of ours in deciding ends this subscriber with the cause, never the process.
-        this.#decide(effect.credentials).catch((error: unknown) => {
-          if (!this.#done) this.#refuse(cause("internal", `LAC decision failed: ${String(error)}`));
+        this.decide(effect.credentials).catch((error: unknown) => {
+          if (!this.#done) this.refuse(cause("internal", `LAC decision failed: ${String(error)}`));
         });
         return;
       case "finished":
         // Handed on: the relay carries the link now. Otherwise the link is over: down with the line.
         if (this.#session === undefined) {
-          this.#end(undefined, undefined, { ...cause("ppp", effect.cause.message), ppp: effect.cause });
+          this.end(undefined, undefined, { ...cause("ppp", effect.cause.message), ppp: effect.cause });
         }
         return;
       default:
@@ -250,7 +250,7 @@ class Subscriber {
   }
 
   /** After authentication: RADIUS (when there is AAA), then the decision, then the call. */
-  async #decide(credentials: Credentials): Promise<void> {
+  private async decide(credentials: Credentials): Promise<void> {
     const { aaa, policy, node } = this.#lac.deps;
     let tunnels: Parameters<typeof decide>[1];
     if (aaa) {
@@ -260,7 +260,7 @@ class Subscriber {
       });
       if (this.#done) return;
       if (!answer.ok) {
-        this.#refuse(cause("auth", `AAA: ${answer.replyMessage ?? answer.message}`));
+        this.refuse(cause("auth", `AAA: ${answer.replyMessage ?? answer.message}`));
         return;
       }
       tunnels = answer.authorization.tunnels;
@@ -268,10 +268,10 @@ class Subscriber {
     }
     const decision = decide(credentials.user, tunnels, policy);
     if (decision.kind === "refuse") {
-      this.#refuse(decision.cause);
+      this.refuse(decision.cause);
       return;
     }
-    this.#record(
+    this.record(
       decision.kind === "terminate"
         ? { type: "terminate", reason: decision.reason }
         : { type: "tunnel", group: decision.group.name, reason: decision.reason },
@@ -282,7 +282,7 @@ class Subscriber {
       const service = node.ppp;
       const authorization = this.#authorization;
       if (!aaa || !authorization || !service) {
-        this.#refuse(
+        this.refuse(
           cause(
             "refused",
             `${decision.reason}, but this node has ${aaa ? "no PPP (ppp: in its config, with a pool)" : "no AAA"} for it`,
@@ -301,7 +301,7 @@ class Subscriber {
     const outcome = await node.openSession({
       group: decision.group,
       // Each choice of tunnel selection is this subscriber's event (its own cheap step, not the system's).
-      onSelection: (selection) => this.#record({ type: "selected", selection }),
+      onSelection: (selection) => this.record({ type: "selected", selection }),
       ...(proxy ? { connectAvps: proxy } : {}),
       ...(this.#line.callingNumber !== undefined
         ? { requestAvps: { callingNumber: this.#line.callingNumber } }
@@ -313,11 +313,11 @@ class Subscriber {
       return;
     }
     if (!outcome.ok) {
-      this.#refuse(outcome.cause);
+      this.refuse(outcome.cause);
       return;
     }
     this.#session = { tunnelId: outcome.tunnelId, sessionId: outcome.sessionId };
-    this.#record({
+    this.record({
       type: "placed",
       placed: {
         destination: outcome.path.destination ?? "",
@@ -329,17 +329,17 @@ class Subscriber {
     this.#lac.stats.tunnelled++;
     this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
     this.startAccounting(credentials.user, outcome, decision.group);
-    void outcome.ended.then((why) => this.#sessionEnded(why));
+    void outcome.ended.then((why) => this.sessionEnded(why));
   }
 
   /** An authentication failure with the cause (PAP Nak, CHAP Failure); the endpoint ends the link. */
-  #refuse(why: Cause): void {
+  private refuse(why: Cause): void {
     this.#lac.stats.refused++;
-    this.#record({ type: "refused", cause: why });
+    this.record({ type: "refused", cause: why });
     this.#actor.send({ type: "authenticated", ok: false, message: why.message });
   }
 
-  #fromSubscriber(frame: Uint8Array): void {
+  private fromSubscriber(frame: Uint8Array): void {
     if (this.#done) return;
     const session = this.#session;
     if (session === undefined) {
@@ -374,7 +374,7 @@ class Subscriber {
         ppp,
       });
       // RFC 1661 §5.5: acknowledged (once the call is closing, so that the line's end says nothing more).
-      this.#end(terminateAck(frame), AcctTerminateCause.userRequest, cause("ppp", ppp.message));
+      this.end(terminateAck(frame), AcctTerminateCause.userRequest, cause("ppp", ppp.message));
       return;
     }
     this.#lac.stats.framesToLns++;
@@ -382,18 +382,18 @@ class Subscriber {
   }
 
   /** The session ended (a CDN from the LNS, its tunnel gone): tell the subscriber, then the line goes. */
-  #sessionEnded(why: Cause): void {
+  private sessionEnded(why: Cause): void {
     if (this.#done) return;
     this.#lac.stats.lnsDisconnects++;
     const admin = why.reason === "admin" || why.reason === "parent";
-    this.#end(
+    this.end(
       terminateRequest(why.message),
       admin ? AcctTerminateCause.adminReset : AcctTerminateCause.lostService,
       why,
     );
   }
 
-  #lineDown(): void {
+  private lineDown(): void {
     if (this.#done) return;
     const session = this.#session;
     if (session) {
@@ -412,13 +412,13 @@ class Subscriber {
       type: "lowerDown",
       cause: pppCause(PppDisconnectCode.noInformation, 0, PppDirection.peer, "line down"),
     });
-    this.#end(undefined, AcctTerminateCause.lostCarrier, cause("ppp", "the subscriber's line went down"));
+    this.end(undefined, AcctTerminateCause.lostCarrier, cause("ppp", "the subscriber's line went down"));
   }
 
   /** Terminated here: its link's IPCP came up. */
   localUp(address: string): void {
     this.#lac.stats.terminatedHere++;
-    this.#record({ type: "up", address });
+    this.record({ type: "up", address });
   }
 
   /** Sends a frame on the line (a link terminated here); false once the subscriber is done. */
@@ -438,7 +438,7 @@ class Subscriber {
 
   /** A link terminated here ended (its PPP finished, or failed): the subscriber ends with it. */
   localEnded(why: Cause): void {
-    this.#end(undefined, undefined, why);
+    this.end(undefined, undefined, why);
   }
 
   /**
@@ -485,13 +485,13 @@ class Subscriber {
     this.#accounting = run;
     run.start().then((answered) => {
       // An unanswered Start ends the subscriber only when accounting is required (as on the LNS).
-      if (!answered && settings.required) this.#accountingRequired();
+      if (!answered && settings.required) this.accountingRequired();
     });
     run.interim(interimPeriodMs(this.#authorization, settings));
   }
 
   /** Accounting is required and its Start went unanswered: the call and the subscriber end. */
-  #accountingRequired(): void {
+  private accountingRequired(): void {
     const session = this.#session;
     if (this.#done || !session) return;
     const ppp = pppCause(
@@ -502,14 +502,14 @@ class Subscriber {
     );
     const why = { ...cause("ppp", ppp.message), ppp };
     this.#lac.deps.node.closeSession(session.tunnelId, session.sessionId, why);
-    this.#end(terminateRequest(ppp.message), AcctTerminateCause.nasError, why);
+    this.end(terminateRequest(ppp.message), AcctTerminateCause.nasError, why);
   }
 
   /**
    * The subscriber is done with: `last` (a Terminate-Request or -Ack) goes out, then the line closes;
    * its actor ends with `why` (its PPP link first, if it still runs).
    */
-  #end(
+  private end(
     last: Uint8Array | undefined,
     terminateCause: number = AcctTerminateCause.nasRequest,
     why: Cause = cause("ppp", "the subscriber's link ended"),
@@ -529,7 +529,7 @@ class Subscriber {
     if (s) this.#lac.relayed.delete(relayKey(s.tunnelId, s.sessionId));
     const supervisor = this.#lac.deps.node.supervisor;
     supervisor.stop(this.#ppp);
-    this.#record({ type: "ended", cause: why });
+    this.record({ type: "ended", cause: why });
     if (!this.#node.ending) supervisor.stop(this.#node);
     if (last) this.#line.send(last);
     this.#line.close();

@@ -271,7 +271,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   /** Such datagrams decoded in this turn; the turn ends when `#turnTimer` fires. */
   #decodedThisTurn = 0;
   #turnTimer: unknown;
-  readonly #nextTurn = (): void => this.#takeTurn();
+  readonly #nextTurn = (): void => this.takeTurn();
 
   constructor(config: NodeConfig, deps: NodeDeps) {
     this.name = config.name;
@@ -362,14 +362,14 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     const system = this.rt.config.name;
     for (const rd of plan.destinations) {
       const profile = matchProfile(this.rt.profiles, rd.peer);
-      const d = this.#destination(rd.peer, profile);
+      const d = this.destination(rd.peer, profile);
       if (!d) continue;
       for (const rt of rd.tunnels) {
         const snapshot = tunnelSnapshot(rt, { system, destination: d.key, tunnel: rt.id }, profile);
         const t = Tunnels.spawn(this.rt, d, {
           role: rt.role,
           peer: rt.channel.peer,
-          transport: this.#transportAt(rt.channel.local),
+          transport: this.transportAt(rt.channel.local),
           profile,
           test: false,
           restore: { id: rt.id, snapshot, ...rt.channel },
@@ -388,7 +388,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** The socket bound at `local` (the one a recorded tunnel ran on), else the first. */
-  #transportAt(local: PeerAddress | undefined): Transport {
+  private transportAt(local: PeerAddress | undefined): Transport {
     const found = local
       ? this.#transports.find((t) => t.local.address === local.address && t.local.port === local.port)
       : undefined;
@@ -418,13 +418,13 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
     return new Promise((resolve) => {
       const call = new PlacedCall(this, this.#nextRequestId++, options, resolve);
       if (group) new GroupCall(this, group, call, options.onSelection).select();
-      else this.#place(call);
+      else this.place(call);
     });
   }
 
   /** A tunnel group's choice (actors/tunnel-group.ts) placed on its destination. */
   placeChosen(request: SessionRequest, how: PlaceHow): void {
-    this.#place(request, how);
+    this.place(request, how);
   }
 
   recordSelection(selected: TunnelSelected): void {
@@ -434,7 +434,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   /** A lost tie-breaker moves the call to the winner's tunnel (RFC 2661 §4.4.3), a few times at most. */
   replace(call: PlacedCall): boolean {
     if (call.attempts >= MAX_PLACEMENTS || this.system.ending) return false;
-    this.#place(call);
+    this.place(call);
     return true;
   }
 
@@ -578,7 +578,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   // --- admission and placement --------------------------------------------------------------------
 
   /** Asks the system actor whether new work (a session or a tunnel) is admitted now. */
-  #systemAdmits(what: "session" | "tunnel"): Cause | null {
+  private systemAdmits(what: "session" | "tunnel"): Cause | null {
     if (this.system.ending) return cause("refused", `system ${this.name} is closed`);
     // The machine's answer read from its state (its `enabled` guard): an event per call would cost a
     // whole XState step per session for no change of state. Refusals still go through the machine.
@@ -604,7 +604,10 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** Finds or creates the destination for a peer. */
-  #destination(peer: PeerAddress, profile: ResolvedProfile | undefined): DestinationHandle | undefined {
+  private destination(
+    peer: PeerAddress,
+    profile: ResolvedProfile | undefined,
+  ): DestinationHandle | undefined {
     const key = destinationKey(peer);
     const existing = this.destinations.get(key);
     if (existing) return existing;
@@ -614,9 +617,9 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** LAC: places a request on a tunnel of its destination (or opens one), through the destination machine. */
-  #place(request: SessionRequest, how?: PlaceHow): void {
+  private place(request: SessionRequest, how?: PlaceHow): void {
     request.attempts++;
-    const refused = this.#systemAdmits("session");
+    const refused = this.systemAdmits("session");
     if (refused) {
       request.onEnded(undefined, refused);
       return;
@@ -626,7 +629,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
       return;
     }
     const profile = matchProfile(this.rt.profiles, request.destination);
-    const d = this.#destination(request.destination, profile);
+    const d = this.destination(request.destination, profile);
     if (!d) {
       request.onEnded(undefined, cause("refused", `system ${this.name} is closing`));
       return;
@@ -681,7 +684,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
         t.receive(packet, from);
         return;
       }
-      this.#routeTunnelZero(packet, from, transport);
+      this.routeTunnelZero(packet, from, transport);
     } catch (error) {
       // A bug in the wiring must not take the socket's receive loop down.
       this.#reportError(error, undefined);
@@ -689,18 +692,18 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** Tunnel id 0: an SCCRQ, a retransmission of one, or a StopCCN sent before our id was known (RFC 2661 §4.4.3). */
-  #routeTunnelZero(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
+  private routeTunnelZero(packet: Uint8Array, from: PeerAddress, transport: Transport): void {
     const profile = matchProfile(this.rt.profiles, from);
     if (profile && profile.accept !== false && this.#refusedUnread(packet, from, transport, profile)) return;
-    if (profile?.address === undefined && this.#waits(packet, from, transport)) return;
-    this.#decodeTunnelZero(packet, from, transport, profile);
+    if (profile?.address === undefined && this.waits(packet, from, transport)) return;
+    this.decodeTunnelZero(packet, from, transport, profile);
   }
 
   /**
    * True when a tunnel-id-0 datagram of an unnamed peer waits for a later turn: this turn has decoded
    * its share of them already, or older ones wait (UNNAMED_SCCRQS_PER_TURN says why).
    */
-  #waits(packet: Uint8Array, from: PeerAddress, transport: Transport): boolean {
+  private waits(packet: Uint8Array, from: PeerAddress, transport: Transport): boolean {
     if (this.#turnTimer === undefined) this.#turnTimer = this.rt.clock.setTimeout(this.#nextTurn, 0);
     const waiting = this.#waiting.length - this.#waitingHead;
     if (waiting === 0 && this.#decodedThisTurn < UNNAMED_SCCRQS_PER_TURN) {
@@ -713,7 +716,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** A new turn: the oldest waiting datagrams get its share (the half-open limits refuse some unread). */
-  #takeTurn(): void {
+  private takeTurn(): void {
     this.#turnTimer = undefined;
     this.#decodedThisTurn = 0;
     const waiting = this.#waiting;
@@ -726,7 +729,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
         if (profile && profile.accept !== false && this.#refusedUnread(packet, from, transport, profile))
           continue;
         this.#decodedThisTurn++;
-        this.#decodeTunnelZero(packet, from, transport, profile);
+        this.decodeTunnelZero(packet, from, transport, profile);
       } catch (error) {
         this.#reportError(error, undefined);
       }
@@ -745,7 +748,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** A tunnel-id-0 datagram decoded and acted on. */
-  #decodeTunnelZero(
+  private decodeTunnelZero(
     packet: Uint8Array,
     from: PeerAddress,
     transport: Transport,
@@ -766,7 +769,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
         return;
       }
     }
-    if (message.type === "SCCRQ") this.#incomingTunnel(decoded.value, from, transport, profile);
+    if (message.type === "SCCRQ") this.incomingTunnel(decoded.value, from, transport, profile);
     else this.rt.stats.unknownTunnel++;
   }
 
@@ -830,7 +833,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
   }
 
   /** RFC 2661 §5.1, §7.2: an SCCRQ from a peer. */
-  #incomingTunnel(
+  private incomingTunnel(
     packet: ControlPacket,
     from: PeerAddress,
     transport: Transport,
@@ -894,7 +897,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
       this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: INSUFFICIENT_RESOURCES });
       return;
     }
-    const refused = this.#systemAdmits("tunnel");
+    const refused = this.systemAdmits("tunnel");
     if (refused) {
       this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: refused.message });
       return;
@@ -906,7 +909,7 @@ class Node implements L2tpNode, TunnelOwnerRegistry, CallPlacer, GroupPlacer {
       this.#refuseSccrq(sccrq, from, transport, { ...INSUFFICIENT, message: busy.message });
       return;
     }
-    const d = this.#destination(from, profile);
+    const d = this.destination(from, profile);
     const admitted = d ? d.admit() : cause("refused", `system ${this.name} is closing`);
     if (!d || admitted) {
       this.#refuseSccrq(sccrq, from, transport, {

@@ -203,7 +203,7 @@ export class TunnelHandle {
     const channelOptions = restore
       ? { ...rt.config.channel, initialNs: restore.ns, initialNr: restore.nr }
       : (rt.config.channel ?? {});
-    this.#reportChannel = () => this.#recordChannel();
+    this.#reportChannel = () => this.recordChannel();
     this.channel = new ControlChannel(channelOptions, {
       clock: rt.clock,
       transmit: (packet) => {
@@ -254,15 +254,15 @@ export class TunnelHandle {
       input,
       ...(spec.restore ? { snapshot: spec.restore.snapshot } : {}),
       parent: owner.node,
-      wire: (actor, self) => t.#wire(actor, self),
+      wire: (actor, self) => t.wire(actor, self),
       onEnd: (_self, ending) => t.#ended(ending),
     });
-    if (spec.restore) t.#resume(spec.restore);
+    if (spec.restore) t.resume(spec.restore);
     return t;
   }
 
   /** A restored tunnel: the channel and the registries as the recorded tunnel had them (failover). */
-  #resume(r: TunnelRestore): void {
+  private resume(r: TunnelRestore): void {
     this.channel.peerTunnelId = r.peerTunnelId;
     this.channel.peerReceiveWindow = r.peerReceiveWindow;
     this.peerKey = `${this.owner.key}/${r.peerTunnelId}`;
@@ -316,7 +316,7 @@ export class TunnelHandle {
   }
 
   /** Tells the tunnel actor the channel's state when it changed, so that it is recorded (failover). */
-  #recordChannel(): void {
+  private recordChannel(): void {
     this.#channelPending = false;
     if (!this.node || this.node.ending || this.channel.closed) return;
     const { ns, nr, peerTunnelId } = this.channel.state();
@@ -467,7 +467,7 @@ export class TunnelHandle {
     this.#send(event);
   }
 
-  #wire(actor: Actor<typeof tunnelMachine>, self: Supervised<typeof tunnelMachine>): void {
+  private wire(actor: Actor<typeof tunnelMachine>, self: Supervised<typeof tunnelMachine>): void {
     this.node = self;
     const sup = this.#rt.supervisor;
     actor.on(
@@ -525,7 +525,7 @@ export class TunnelHandle {
         // peer's is acknowledged, before thousands of sessions are torn down and recorded (60,000 of
         // them took longer than the 1 s retransmission timeout with an event log, and every StopCCN went twice).
         const why = e.cause;
-        this.#rt.clock.setTimeout(() => this.#endSessions(why), 0);
+        this.#rt.clock.setTimeout(() => this.endSessions(why), 0);
         if (e.stopSent) {
           this.channel.whenDrained().then(
             () => this.#send({ type: "drained" }),
@@ -537,7 +537,7 @@ export class TunnelHandle {
   }
 
   /** Ends every session without a CDN; the cause says why (the tunnel's own cause if it never came up). */
-  #endSessions(why: Cause): void {
+  private endSessions(why: Cause): void {
     if (this.sessions.size === 0) return;
     const sessionCause =
       this.#wasEstablished || why.reason === "admin" || why.reason === "parent"
@@ -570,7 +570,7 @@ export class TunnelHandle {
             wasEstablished: this.#wasEstablished,
           };
     // Paths that skip `closing` (lost tie-breaker, retries exhausted, a failure) still end the sessions.
-    this.#endSessions(output.cause);
+    this.endSessions(output.cause);
     // A session that could not take the event (it failed meanwhile) is stopped: nothing outlives its tunnel.
     for (const s of [...this.sessions.values()]) this.#rt.supervisor.stop(s.node);
     this.sessions.clear();
@@ -641,12 +641,12 @@ export class TunnelHandle {
             })
           : this.owner.refusesCalls(this);
     if (refusal) {
-      this.#refuseCall(peerSessionId, refusal);
+      this.refuseCall(peerSessionId, refusal);
       return;
     }
     const s = this.createSession(kind, undefined, message);
     if (!s) {
-      this.#refuseCall(
+      this.refuseCall(
         peerSessionId,
         cause("refused", `tunnel ${this.id} has no session id left`, { result: 2, error: 4 }),
       );
@@ -657,7 +657,7 @@ export class TunnelHandle {
   }
 
   /** A CDN for a call we never created a session for (RFC 2661 §6.14: Assigned Session ID 0). */
-  #refuseCall(peerSessionId: number, why: Cause): void {
+  private refuseCall(peerSessionId: number, why: Cause): void {
     const resultCode = why.resultCode ?? { result: CDN_NO_FACILITIES, message: why.message };
     this.channel.send({ type: "CDN", avps: { resultCode, assignedSessionId: 0 } }, peerSessionId);
   }
@@ -697,7 +697,7 @@ export class TunnelHandle {
     // After a StopCCN (ours or the peer's) it speaks for every call, this one included (§5.7).
     if (this.phase === "closing" || this.phase === "closed") return;
     stats.invalidCallsRefused++;
-    this.#refuseCall(peerSessionId, why);
+    this.refuseCall(peerSessionId, why);
   }
 }
 

@@ -27,7 +27,7 @@ export class AckTimer {
     this.#clock = clock;
     this.#delayMs = delayMs;
     this.#sendZlb = sendZlb;
-    this.#timer = new OneShotTimer(clock, () => this.#fire());
+    this.#timer = new OneShotTimer(clock, () => this.fire());
   }
 
   /** Whether an ack is owed. */
@@ -74,7 +74,7 @@ export class AckTimer {
     this.#timer.stop();
   }
 
-  #fire(): void {
+  private fire(): void {
     if (!this.#owed) return;
     const early = this.#dueAt - this.#clock.now();
     if (early > 0) {

@@ -200,9 +200,9 @@ export class ControlChannel {
       onRetransmit: () => this.#onRetransmitTimeout(),
       onExhausted: (n, ms) => this.#onExhausted(n, ms),
     });
-    this.#ack = new AckTimer(deps.clock, o.ackDelayMs, () => this.#sendZlb());
+    this.#ack = new AckTimer(deps.clock, o.ackDelayMs, () => this.sendZlb());
     this.#ackEvery = Math.max(1, o.ackEveryMessages ?? Math.floor(clampWindow(o.receiveWindow) / 2));
-    this.#hello = new HelloTimer(deps.clock, o.helloIntervalMs, () => this.#onIdle());
+    this.#hello = new HelloTimer(deps.clock, o.helloIntervalMs, () => this.onIdle());
   }
 
   /** The peer's Receive Window Size (RFC 2661 §4.4.3; 4 until told): never more in flight than this. */
@@ -404,7 +404,7 @@ export class ControlChannel {
    * session it does not know and then drops our next real message (docs/INTEROP.md), but it frees a call it
    * cleared with a CDN only on a ZLB naming that call, and keeps it "closing" forever otherwise.
    */
-  #sendZlb(sessionId = 0): void {
+  private sendZlb(sessionId = 0): void {
     if (this.#closed) return;
     this.#stats.zlbsSent++;
     this.#deps.transmit(
@@ -413,7 +413,7 @@ export class ControlChannel {
   }
 
   /** RFC 2661 §6.5: the peer has been silent for the hello interval: probe it through the reliable path. */
-  #onIdle(): void {
+  private onIdle(): void {
     // Messages already in flight probe the peer by their retransmissions.
     if (this.outstanding > 0) return;
     this.#stats.hellos++;
@@ -506,16 +506,16 @@ export class ControlChannel {
         if (clearedCalls) {
           // A ZLB naming each cleared call, even if a reply carried the ack (see #sendZlb).
           this.#ack.paid();
-          for (const sessionId of clearedCalls) this.#sendZlb(sessionId);
+          for (const sessionId of clearedCalls) this.sendZlb(sessionId);
         } else if (stopReceived) {
           // RFC 2661 §5.7: nothing will carry the StopCCN's ack but a ZLB; sent now, not after the ack
           // delay, so that the peer's hold ends without a retransmission.
           this.#ack.paid();
-          this.#sendZlb();
+          this.sendZlb();
         } else if (this.#ack.owedMessages >= this.#ackEvery) {
           // No reply carried the ack and the peer may be stalled on our window: acknowledge now.
           this.#ack.paid();
-          this.#sendZlb();
+          this.sendZlb();
         }
       }
     }

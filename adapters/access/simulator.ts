@@ -111,14 +111,14 @@ class SimulatedClient implements SimulatedSubscriber {
     this.lacSide = {
       id,
       ...(callingNumber !== undefined ? { callingNumber } : {}),
-      send: (frame) => this.#fromLac(frame),
+      send: (frame) => this.fromLac(frame),
       onFrame: (handler) => {
         this.#toLac = handler;
       },
       onDown: (handler) => {
         this.#lineDown = handler;
       },
-      close: () => this.#hangUpLine(),
+      close: () => this.hangUpLine(),
     };
   }
 
@@ -128,7 +128,7 @@ class SimulatedClient implements SimulatedSubscriber {
       { path: { system: this.id, ppp: true }, settings: this.#settings, magic: this.#magic },
       out,
     );
-    this.#run(out);
+    this.run(out);
   }
 
   context(): PppContext {
@@ -142,13 +142,13 @@ class SimulatedClient implements SimulatedSubscriber {
   }
 
   hangUp(): void {
-    this.#step({
+    this.step({
       type: "close",
       cause: { code: 3, protocol: PppProtocol.LCP, direction: 1, message: "the subscriber hung up" },
     });
   }
 
-  #fromLac(frame: Uint8Array): void {
+  private fromLac(frame: Uint8Array): void {
     if (this.#closed) return;
     const decoded = decodeFrame(frame);
     if (!decoded.ok) return;
@@ -157,17 +157,17 @@ class SimulatedClient implements SimulatedSubscriber {
       this.received.push(payload.slice());
       return;
     }
-    this.#step({ type: "frame", protocol, payload: payload.slice() });
+    this.step({ type: "frame", protocol, payload: payload.slice() });
   }
 
-  #step(event: Parameters<typeof pppStep>[1]): void {
+  private step(event: Parameters<typeof pppStep>[1]): void {
     if (!this.#c || this.#c.ended) return;
     const out: PppEffect[] = [];
     this.#c = pppStep(this.#c, event, out);
-    this.#run(out);
+    this.run(out);
   }
 
-  #run(out: PppEffect[]): void {
+  private run(out: PppEffect[]): void {
     for (const e of out) {
       switch (e.type) {
         case "send":
@@ -180,7 +180,7 @@ class SimulatedClient implements SimulatedSubscriber {
             e.timer,
             this.#clock.setTimeout(() => {
               this.#timers.delete(e.timer);
-              this.#step({ type: e.timer });
+              this.step({ type: e.timer });
             }, e.ms),
           );
           break;
@@ -195,7 +195,7 @@ class SimulatedClient implements SimulatedSubscriber {
           this.#resolveUp(e.address);
           break;
         case "finished":
-          this.#end(e.cause);
+          this.end(e.cause);
           break;
         default:
           break;
@@ -204,16 +204,16 @@ class SimulatedClient implements SimulatedSubscriber {
   }
 
   /** The LAC took the line down. */
-  #hangUpLine(): void {
+  private hangUpLine(): void {
     if (this.#closed) return;
-    this.#step({
+    this.step({
       type: "lowerDown",
       cause: { code: 0, protocol: 0, direction: 0, message: "the LAC closed the line" },
     });
-    this.#end(this.#c?.cause ?? { code: 0, protocol: 0, direction: 0, message: "the LAC closed the line" });
+    this.end(this.#c?.cause ?? { code: 0, protocol: 0, direction: 0, message: "the LAC closed the line" });
   }
 
-  #end(why: PppCause): void {
+  private end(why: PppCause): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers.values()) this.#clock.clearTimeout(t);
