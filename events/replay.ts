@@ -28,7 +28,10 @@ export interface ActorView {
   updated: number;
   /** The XState event type of its last envelope. */
   cause: string;
-  /** Its last known context fields (each envelope's data merged over the previous). */
+  /**
+   * Its last known context fields (each envelope's data merged over the previous). After one envelope
+   * it is that envelope's own `data` object (shared, never written into: see `nextView`).
+   */
   data: Record<string, unknown>;
   /** How many envelopes it has had. */
   events: number;
@@ -236,7 +239,11 @@ function nextView(view: ActorView | undefined, envelope: Envelope, g: number | u
       since: envelope.time,
       updated: envelope.time,
       cause: envelope.cause,
-      data: { ...envelope.data },
+      // Shared with the envelope until a second one changes it (copy on write, below): a live tree's
+      // sessions mostly end with their third envelope, and an envelope is kept as it was recorded (the
+      // log, the inspector's ring). bench/live-fold.ts, three alternated pairs: the live fold 75-82 →
+      // 70-73 ms (min of 15) over 126,000 envelopes.
+      data: envelope.data,
       events: 1,
       lastSeq: envelope.seq,
     };
@@ -250,7 +257,9 @@ function nextView(view: ActorView | undefined, envelope: Envelope, g: number | u
   }
   view.updated = envelope.time;
   view.cause = envelope.cause;
-  Object.assign(view.data, envelope.data);
+  // One envelope so far: its data is the envelope's own; the merge is a new object.
+  if (view.events === 1) view.data = { ...view.data, ...envelope.data };
+  else Object.assign(view.data, envelope.data);
   view.events++;
   view.lastSeq = envelope.seq;
   return view;
