@@ -58,6 +58,8 @@ const nodes = [...new Set(envelopes.map((e) => e.node))].map((name) => ({
   liveActors: function* () {},
 }));
 const liveMs: number[] = [];
+/** The process's CPU time over each live fold: less swayed than its duration by what else the machine runs. */
+const liveCpuMs: number[] = [];
 const replayMs: number[] = [];
 for (let r = 0; r <= ROUNDS; r++) {
   let listener: (batch: readonly Envelope[]) => void = () => {};
@@ -72,15 +74,18 @@ for (let r = 0; r <= ROUNDS; r++) {
   const live = new LiveSource(noLog, feed, nodes);
   const from = Object.fromEntries(nodes.map((n) => [n.name, 0]));
   await live.subscribe(new StreamSubscriber(nullResponse(), {}, from), from);
+  const cpu0 = process.cpuUsage();
   let t0 = performance.now();
   for (const batch of batches) listener(batch);
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   live.stop();
   t0 = performance.now();
   replay(envelopes);
   const reference = performance.now() - t0;
   if (r > 0) {
     liveMs.push(ms);
+    liveCpuMs.push((cpu.user + cpu.system) / 1000);
     replayMs.push(reference);
   }
 }
@@ -88,7 +93,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const perEnvelope = (ms: number[]) => round((median(ms) * 1000) / envelopes.length, 3);
 console.log(
-  `the live tree's fold of a lab's ${envelopes.length.toLocaleString("en-US")} envelopes (${CALLS.toLocaleString("en-US")} calls, ${batches.length.toLocaleString("en-US")} batches) with a stream open: ${round(median(liveMs))} ms, ${perEnvelope(liveMs)} µs an envelope (median of ${ROUNDS}; min ${round(Math.min(...liveMs))} ms); replay's fold of the same (reference) ${round(median(replayMs))} ms, ${perEnvelope(replayMs)} µs`,
+  `the live tree's fold of a lab's ${envelopes.length.toLocaleString("en-US")} envelopes (${CALLS.toLocaleString("en-US")} calls, ${batches.length.toLocaleString("en-US")} batches) with a stream open: ${round(median(liveMs))} ms, ${perEnvelope(liveMs)} µs an envelope (median of ${ROUNDS}; min ${round(Math.min(...liveMs))} ms), CPU ${round(median(liveCpuMs))} ms; replay's fold of the same (reference) ${round(median(replayMs))} ms, ${perEnvelope(replayMs)} µs`,
 );
 console.log(
   JSON.stringify({
@@ -97,6 +102,7 @@ console.log(
     envelopes: envelopes.length,
     batches: batches.length,
     liveMs: liveMs.map((ms) => round(ms)),
+    liveCpuMs: liveCpuMs.map((ms) => round(ms)),
     replayMs: replayMs.map((ms) => round(ms)),
     microsPerEnvelope: perEnvelope(liveMs),
     replayMicrosPerEnvelope: perEnvelope(replayMs),
