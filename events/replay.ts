@@ -124,9 +124,7 @@ export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
     };
     tree.nodes[envelope.node] = node;
   }
-  node.lastSeq = Math.max(node.lastSeq, envelope.seq);
-  tree.time = tree.time === null ? envelope.time : Math.max(tree.time, envelope.time);
-  tree.events++;
+  countEnvelope(tree, node, envelope);
 
   if (envelope.machine === "system") {
     // A system's first snapshot starts a new life of the node (a restart, a standby that took over): what
@@ -204,6 +202,17 @@ export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
   const session = nextView(own(was, g), envelope, g);
   if (session !== was) tunnel.sessions[sessionKey] = session;
   return session;
+}
+
+/**
+ * Counts an envelope in the tree and in its node (`node` is `tree.nodes[envelope.node]`) without folding
+ * it into an actor: what `evolveActor` does besides the actor's view (the live tree drops an actor that
+ * ends without bringing its view up to date first, adapters/inspector/live.ts).
+ */
+export function countEnvelope(tree: ActorTree, node: NodeView, envelope: Envelope): void {
+  node.lastSeq = Math.max(node.lastSeq, envelope.seq);
+  tree.time = tree.time === null ? envelope.time : Math.max(tree.time, envelope.time);
+  tree.events++;
 }
 
 /** The view itself when generation `g` may change it, else a copy that it may. */
