@@ -248,10 +248,11 @@ function nextView(view: ActorView | undefined, envelope: Envelope, g: number | u
       since: envelope.time,
       updated: envelope.time,
       cause: envelope.cause,
-      // Shared with the envelope until a second one changes it (copy on write, below): a live tree's
-      // sessions mostly end with their third envelope, and an envelope is kept as it was recorded (the
-      // log, the inspector's ring). bench/live-fold.ts, three alternated pairs: the live fold 75-82 →
-      // 70-73 ms (min of 15) over 126,000 envelopes.
+      // Shared with the envelope until a second one changes it (copy on write, below): one copy per actor,
+      // not a copy and then merges into it (a lab's session has three envelopes, and the live tree drops
+      // an actor at its last without folding it). An envelope is kept as it was recorded (the log, the
+      // inspector's ring). bench/live-fold.ts, three alternated pairs with that drop in place: the live
+      // fold 75-82 → 70-73 ms (min of 15) over 126,000 envelopes.
       data: envelope.data,
       events: 1,
       lastSeq: envelope.seq,
