@@ -9,6 +9,10 @@
  * several times. Reference: `replay` of the same envelopes (the fold with no counts, no ring, no
  * subscriber, no actor dropped).
  *
+ * Noise: on the shared 2-core machine the same code's fold varied 77-114 ms (min of 15) from run to
+ * run, so a change of 10% needs many alternated runs; the profile of a watched lab (the inspector's
+ * samples against the process's) was the steadier judge of the fold's changes.
+ *
  * Run: node_modules/.bin/bun bench/live-fold.ts [--calls N] [--rounds N]
  * Prints one line and one JSON line.
  */
