@@ -28,7 +28,10 @@ export interface ActorView {
   updated: number;
   /** The XState event type of its last envelope. */
   cause: string;
-  /** Its last known context fields (each envelope's data merged over the previous). */
+  /**
+   * Its last known context fields (each envelope's data merged over the previous). After one envelope
+   * it is that envelope's own `data` object (shared, never written into: see `nextView`).
+   */
   data: Record<string, unknown>;
   /** How many envelopes it has had. */
   events: number;
@@ -121,9 +124,7 @@ export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
     };
     tree.nodes[envelope.node] = node;
   }
-  node.lastSeq = Math.max(node.lastSeq, envelope.seq);
-  tree.time = tree.time === null ? envelope.time : Math.max(tree.time, envelope.time);
-  tree.events++;
+  countEnvelope(tree, node, envelope);
 
   if (envelope.machine === "system") {
     // A system's first snapshot starts a new life of the node (a restart, a standby that took over): what
@@ -203,6 +204,17 @@ export function evolveActor(tree: ActorTree, envelope: Envelope): ActorView {
   return session;
 }
 
+/**
+ * Counts an envelope in the tree and in its node (`node` is `tree.nodes[envelope.node]`) without folding
+ * it into an actor: what `evolveActor` does besides the actor's view (the live tree drops an actor that
+ * ends without bringing its view up to date first, adapters/inspector/live.ts).
+ */
+export function countEnvelope(tree: ActorTree, node: NodeView, envelope: Envelope): void {
+  node.lastSeq = Math.max(node.lastSeq, envelope.seq);
+  tree.time = tree.time === null ? envelope.time : Math.max(tree.time, envelope.time);
+  tree.events++;
+}
+
 /** The view itself when generation `g` may change it, else a copy that it may. */
 function own(view: ActorView | undefined, g: number | undefined): ActorView | undefined {
   if (!view || g === undefined || view.generation === g) return view;
@@ -236,7 +248,12 @@ function nextView(view: ActorView | undefined, envelope: Envelope, g: number | u
       since: envelope.time,
       updated: envelope.time,
       cause: envelope.cause,
-      data: { ...envelope.data },
+      // Shared with the envelope until a second one changes it (copy on write, below): one copy per actor,
+      // not a copy and then merges into it (a lab's session has three envelopes, and the live tree drops
+      // an actor at its last without folding it). An envelope is kept as it was recorded (the log, the
+      // inspector's ring). With that drop, five alternated profiles of a watched lab (3 × 20,000 calls):
+      // this module's samples 600-640 → 312-464 ms, the live tree's own (live.ts) 808-884 → 712-819 ms.
+      data: envelope.data,
       events: 1,
       lastSeq: envelope.seq,
     };
@@ -250,7 +267,9 @@ function nextView(view: ActorView | undefined, envelope: Envelope, g: number | u
   }
   view.updated = envelope.time;
   view.cause = envelope.cause;
-  Object.assign(view.data, envelope.data);
+  // One envelope so far: its data is the envelope's own; the merge is a new object.
+  if (view.events === 1) view.data = { ...view.data, ...envelope.data };
+  else Object.assign(view.data, envelope.data);
   view.events++;
   view.lastSeq = envelope.seq;
   return view;

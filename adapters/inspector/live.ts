@@ -33,6 +33,7 @@ import { contextFields, type EnvelopeFeed } from "../../events/recorder.ts";
 import {
   type ActorTree,
   type ActorView,
+  countEnvelope,
   evolve,
   evolveActor,
   initialTree,
@@ -280,8 +281,20 @@ export class LiveSource {
       watch.counts.set(envelope.node, countNode(tree.nodes[envelope.node] as NodeView));
       return;
     }
+    const ending = ended(envelope);
+    if (ending && envelope.machine !== "system") {
+      // An actor that ends leaves the live tree: its view is dropped as it stands, not brought up to date
+      // first (a third of a lab's envelopes end a session). With replay's copy on write of the data, five
+      // alternated profiles of a watched lab (3 × 20,000 calls): the fold (live.ts and what it calls)
+      // 808-884 → 712-819 ms of samples; the lookups the fold no longer makes, dropActor makes.
+      const node = tree.nodes[envelope.node];
+      if (node && dropActor(tree, envelope, counts)) {
+        countEnvelope(tree, node, envelope);
+        return;
+      }
+    }
     const view = evolveActor(tree, envelope) as LiveView;
-    if (ended(envelope) || (view.counted === undefined && envelope.from !== null)) {
+    if (ending || (view.counted === undefined && envelope.from !== null)) {
       // Ended now; or a later envelope of an actor the tree no longer has (it ended, before the seed
       // perhaps), which the fold just made again.
       dropActor(tree, envelope, counts);
@@ -358,62 +371,66 @@ function countNode(node: NodeView): LevelCounts {
   return counts;
 }
 
-/** Removes an ended actor (and what is left below it) from the live tree and from the counts. */
-function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): void {
+/**
+ * Removes an ended actor (and what is left below it) from the live tree and from the counts; false,
+ * changing nothing, when the tree has no view of the actor itself.
+ */
+function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): boolean {
   const node = tree.nodes[envelope.node];
-  if (!node) return;
+  if (!node) return false;
   const p = envelope.path;
   switch (envelope.machine) {
     case "system":
+      if (!node.system) return false;
       delete tree.nodes[envelope.node];
       for (const level of Object.keys(counts) as MachineKind[]) counts[level] = {};
-      return;
+      return true;
     case "destination": {
       const key = p.destination ?? UNKNOWN_DESTINATION;
       const d = node.destinations[key];
-      if (!d) return;
+      if (!d?.actor) return false;
       uncountView(counts.destination, d.actor);
       for (const t of Object.values(d.tunnels)) uncountTunnel(t, counts);
       delete node.destinations[key];
-      return;
+      return true;
     }
     // Ids index the maps as numbers, as the fold does (events/replay.ts): no text made and parsed again.
     case "tunnel": {
       const tunnels = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels;
       const key = p.tunnel ?? 0;
       const t = tunnels?.[key];
-      if (!t) return;
+      if (!t?.actor) return false;
       uncountTunnel(t, counts);
       delete tunnels[key];
-      return;
+      return true;
     }
     case "subscriber": {
       const s = node.subscribers?.[p.subscriber ?? ""];
-      if (!s) return;
+      if (!s?.actor) return false;
       uncountView(counts.subscriber, s.actor);
       uncountView(counts.ppp, s.ppp); // its PPP link ends with it
       delete node.subscribers?.[p.subscriber ?? ""];
-      return;
+      return true;
     }
     case "ppp": {
       if (p.subscriber !== undefined) {
         const s = node.subscribers?.[p.subscriber];
-        if (s) {
-          uncountView(counts.ppp, s.ppp);
-          s.ppp = undefined;
-        }
-        return;
+        if (!s?.ppp) return false;
+        uncountView(counts.ppp, s.ppp);
+        s.ppp = undefined;
+        return true;
       }
       const links = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[p.tunnel ?? 0]?.ppp;
       const key = p.session ?? 0;
-      uncountView(counts.ppp, links?.[key]);
-      delete links?.[key];
-      return;
+      if (!links?.[key]) return false;
+      uncountView(counts.ppp, links[key]);
+      delete links[key];
+      return true;
     }
     case "session": {
       const t = node.destinations[p.destination ?? UNKNOWN_DESTINATION]?.tunnels[p.tunnel ?? 0];
-      if (!t) return;
       const key = p.session ?? 0;
+      if (!t?.sessions[key]) return false;
       uncountView(counts.session, t.sessions[key]);
       delete t.sessions[key];
       // A session's PPP link ends with it.
@@ -421,7 +438,7 @@ function dropActor(tree: ActorTree, envelope: Envelope, counts: LevelCounts): vo
         uncountView(counts.ppp, t.ppp[key]);
         delete t.ppp[key];
       }
-      return;
+      return true;
     }
   }
 }

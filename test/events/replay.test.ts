@@ -121,6 +121,30 @@ describe("replay: given these events, then this tree", () => {
     });
   });
 
+  test("an actor's first data is its envelope's own object until a second envelope, and no envelope is written into", () => {
+    restart();
+    const call = { destination: D, tunnel: 3, session: 8 };
+    const envelopes = [
+      ev(10, "session", call, null, "wait-connect", "xstate.init", {
+        peerSessionId: 4,
+        kind: "lns-incoming",
+      }),
+      ev(20, "session", call, "wait-connect", "established", "rx.ICCN", { wasEstablished: true }),
+      ev(30, "session", call, "established", "established", "rx.SLI", { peerSessionId: 5 }),
+    ];
+    const recorded = envelopes.map((e) => structuredClone(e.data));
+    const tree = initialTree();
+    const view = () => tree.nodes["lns-1"]?.destinations[D]?.tunnels["3"]?.sessions["8"];
+    evolve(tree, envelopes[0] as Envelope);
+    expect(view()?.data).toBe(envelopes[0]?.data as Record<string, unknown>); // shared, not copied
+    evolve(tree, envelopes[1] as Envelope);
+    expect(view()?.data).not.toBe(envelopes[0]?.data as Record<string, unknown>);
+    evolve(tree, envelopes[2] as Envelope);
+    expect(view()?.data).toEqual({ peerSessionId: 5, kind: "lns-incoming", wasEstablished: true });
+    // Every envelope's data as it was recorded (the log and the inspector's ring keep them).
+    expect(envelopes.map((e) => e.data)).toEqual(recorded);
+  });
+
   test("a session seen before its tunnel (a log read from the middle) still has a place", () => {
     restart();
     const tree = [ev(1, "session", { tunnel: 5, session: 2 }, "a", "b", "x")].reduce(evolve, initialTree());

@@ -15,6 +15,9 @@ import { MemoryNetwork } from "../../../adapters/udp/index.ts";
 import { openRecording } from "../../../bin/commands/recording.ts";
 import type { Envelope } from "../../../events/envelope.ts";
 import type { EventLog } from "../../../events/port.ts";
+import type { EnvelopeFeed } from "../../../events/recorder.ts";
+import { type NodeView, replay } from "../../../events/replay.ts";
+import { envelopesOf } from "../../events/envelopes.ts";
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -135,4 +138,98 @@ test("the live tree is seeded from the live actors and follows the recorders wit
   });
   expect(levelCounts(live.tree().tree)).toEqual(live.counts());
   expect(reads).toEqual([]);
+});
+
+/** A live source fed by hand: `hand` gives it a batch as a recorder would. */
+function fedByHand(nodes: string[]): { live: LiveSource; hand: (batch: Envelope[]) => void } {
+  let listener: (batch: readonly Envelope[]) => void = () => {};
+  const feed: EnvelopeFeed = {
+    watch(l) {
+      listener = l;
+      return () => {};
+    },
+    handedSeq: () => 0,
+    entered: () => undefined,
+  };
+  const live = new LiveSource(
+    {} as EventLog,
+    feed,
+    nodes.map((name) => ({ name, liveActors: function* () {} })),
+  );
+  live.tree(); // starts watching
+  cleanup.push(() => live.stop());
+  return { live, hand: (batch) => listener(batch) };
+}
+
+/** The tree as plain data, without the live tree's own bookkeeping (the state each view is counted under). */
+const plain = (tree: unknown): unknown =>
+  JSON.parse(JSON.stringify(tree, (key, value) => (key === "counted" ? undefined : value)));
+
+test("an actor that ends leaves the live tree as if its last envelope had been folded first: the tree is the replay of the actors that live on", async () => {
+  const { ev } = envelopesOf("lac");
+  const D = "10.0.0.1:1701";
+  const tunnel = { destination: D, tunnel: 40_000 };
+  const call = (session: number) => ({ ...tunnel, session });
+  const link = call; // a PPP link has its session's path (machine "ppp")
+  const line = (id: string) => ({ subscriber: id });
+  const lineLink = line;
+  const doomed = { destination: D, tunnel: 7 };
+  const stays = [
+    ev(1, "system", {}, null, "running", "xstate.init", { admin: "enabled" }),
+    ev(2, "destination", { destination: D }, null, "available", "xstate.init", { admin: "enabled" }),
+    ev(3, "tunnel", tunnel, null, "established", "xstate.init", { peerTunnelId: 9 }),
+    ev(4, "session", call(30_001), null, "wait-connect", "xstate.init", { peerSessionId: 1 }),
+    ev(5, "session", call(30_001), "wait-connect", "established", "rx.ICCN", { wasEstablished: true }),
+    ev(6, "ppp", link(30_001), null, "network", "xstate.init", { user: "u@isp" }),
+    ev(7, "subscriber", line("sim:1"), null, "ppp", "xstate.init", { callingNumber: "1" }),
+  ];
+  const ending = [
+    // A session and its PPP link: the session's end takes the link with it.
+    ev(10, "session", call(2), null, "wait-connect", "xstate.init", { peerSessionId: 2 }),
+    ev(11, "ppp", link(2), null, "network", "xstate.init", { user: "v@isp" }),
+    ev(12, "session", call(2), "wait-connect", "closed", "rx.CDN", { status: "done" }),
+    // A PPP link stopped on its own.
+    ev(13, "session", call(3), null, "established", "xstate.init", { peerSessionId: 3 }),
+    ev(14, "ppp", link(3), null, "network", "xstate.init", { user: "w@isp" }),
+    ev(15, "ppp", link(3), "network", "network", "xstate.stop", { status: "stopped" }),
+    ev(16, "session", call(3), "established", "closed", "rx.CDN", { status: "done" }),
+    // A tunnel with a session still up: both go.
+    ev(17, "tunnel", doomed, null, "established", "xstate.init", { peerTunnelId: 8 }),
+    ev(18, "session", { ...doomed, session: 5 }, null, "established", "xstate.init"),
+    ev(19, "tunnel", doomed, "established", "closed", "rx.StopCCN", { status: "done" }),
+    // A subscriber and its link; another whose link ends first.
+    ev(20, "subscriber", line("sim:2"), null, "ppp", "xstate.init", { callingNumber: "2" }),
+    ev(21, "ppp", lineLink("sim:2"), null, "establish", "xstate.init"),
+    ev(22, "subscriber", line("sim:2"), "ppp", "ended", "hangup", { status: "done" }),
+    ev(23, "ppp", lineLink("sim:1"), null, "establish", "xstate.init"),
+    ev(24, "ppp", lineLink("sim:1"), "establish", "closed", "lcp.down", { status: "done" }),
+    // The end of a session the tree never had (a log read from the middle), and a late envelope of an
+    // actor that ended: each folded, then dropped again.
+    ev(25, "session", { destination: D, tunnel: 9, session: 6 }, "established", "closed", "rx.CDN"),
+    ev(26, "session", call(2), "closed", "closed", "late", { status: "done" }),
+  ];
+  const envelopes = [...stays, ...ending];
+  const recorded = envelopes.map((e) => structuredClone(e.data));
+  const { live, hand } = fedByHand(["lac"]);
+  for (let i = 0; i < envelopes.length; i += 3) hand(envelopes.slice(i, i + 3));
+
+  const { tree, version } = live.tree();
+  const expected = replay([
+    ...stays,
+    ev(25, "session", { destination: D, tunnel: 9, session: 6 }, null, "x", "x"),
+  ]);
+  // What the fold of every envelope counts, whatever it dropped.
+  const all = replay(envelopes);
+  expected.events = all.events;
+  expected.time = all.time;
+  (expected.nodes.lac as NodeView).lastSeq = (all.nodes.lac as NodeView).lastSeq;
+  delete expected.nodes.lac?.destinations[D]?.tunnels[9]?.sessions[6]; // made and dropped: its tunnel stays
+  expect(plain(tree)).toEqual(plain(expected));
+  expect(version).toBe(envelopes.length);
+  expect(live.counts()).toEqual(levelCounts(tree));
+  expect(live.counts().session).toEqual({ established: 1 });
+  // The ring keeps every envelope as it was recorded.
+  const kept = await live.recent("lac", () => true, 100);
+  expect(kept).toEqual(envelopes);
+  expect(kept.map((e) => e.data)).toEqual(recorded);
 });

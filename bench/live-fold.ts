@@ -1,0 +1,115 @@
+/**
+ * The live tree's fold alone, on a real lab's envelopes: what a watching page costs the node per
+ * envelope it records, without the lab's own work around it (bench/inspector.ts figure 3 measures the
+ * set-up rate, swayed by whatever else the shared machine runs; this is the inspector's part alone).
+ *
+ * A lab (L2TP calls, no PPP: the lab of figure 3, default 20,000 calls on 20 tunnels, a window of 2,000)
+ * runs once with the recorders' batches captured as they are handed to the log; then they are handed,
+ * batch by batch, to a fresh LiveSource with one stream subscriber (a page's stream, its writes dropped)
+ * several times. Reference: `replay` of the same envelopes (the fold with no counts, no ring, no
+ * subscriber, no actor dropped).
+ *
+ * Noise: on the shared 2-core machine the same code's fold varied 77-114 ms (min of 15) from run to
+ * run, so a change of 10% needs many alternated runs; the profile of a watched lab (the inspector's
+ * samples against the process's) was the steadier judge of the fold's changes.
+ *
+ * Run: node_modules/.bin/bun bench/live-fold.ts [--calls N] [--rounds N]
+ * Prints one line and one JSON line.
+ */
+import type { ServerResponse } from "node:http";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { LiveSource } from "../adapters/inspector/index.ts";
+import { StreamSubscriber } from "../adapters/inspector/stream.ts";
+import { runLab } from "../bin/commands/lab.ts";
+import type { Envelope } from "../events/envelope.ts";
+import type { EventLog } from "../events/port.ts";
+import { replay } from "../events/replay.ts";
+import { runtimeName } from "./measure.ts";
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "7" },
+  },
+});
+const CALLS = Number(values.calls);
+const ROUNDS = Number(values.rounds);
+
+const batches: (readonly Envelope[])[] = [];
+await runLab({
+  sessions: CALLS,
+  tunnels: Math.max(1, Math.ceil(CALLS / 1000)),
+  holdMs: 0,
+  window: 2000,
+  events: "memory:",
+  observe: {
+    recording: (recording) => {
+      recording.watch((batch) => batches.push([...batch]));
+    },
+  },
+});
+const envelopes = batches.flat();
+
+/** A page's response: its writes dropped. */
+function nullResponse(): ServerResponse {
+  return { writeHead() {}, write: () => true, on() {}, end() {} } as unknown as ServerResponse;
+}
+
+const noLog = {} as EventLog; // the fold never reads the log (test/adapters/inspector/live.test.ts)
+const nodes = [...new Set(envelopes.map((e) => e.node))].map((name) => ({
+  name,
+  liveActors: function* () {},
+}));
+const liveMs: number[] = [];
+/** The process's CPU time over each live fold: less swayed than its duration by what else the machine runs. */
+const liveCpuMs: number[] = [];
+const replayMs: number[] = [];
+for (let r = 0; r <= ROUNDS; r++) {
+  let listener: (batch: readonly Envelope[]) => void = () => {};
+  const feed = {
+    watch(l: (batch: readonly Envelope[]) => void) {
+      listener = l;
+      return () => {};
+    },
+    handedSeq: () => 0,
+    entered: () => undefined,
+  };
+  const live = new LiveSource(noLog, feed, nodes);
+  const from = Object.fromEntries(nodes.map((n) => [n.name, 0]));
+  await live.subscribe(new StreamSubscriber(nullResponse(), {}, from), from);
+  const cpu0 = process.cpuUsage();
+  let t0 = performance.now();
+  for (const batch of batches) listener(batch);
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  live.stop();
+  t0 = performance.now();
+  replay(envelopes);
+  const reference = performance.now() - t0;
+  if (r > 0) {
+    liveMs.push(ms);
+    liveCpuMs.push((cpu.user + cpu.system) / 1000);
+    replayMs.push(reference);
+  }
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const perEnvelope = (ms: number[]) => round((median(ms) * 1000) / envelopes.length, 3);
+console.log(
+  `the live tree's fold of a lab's ${envelopes.length.toLocaleString("en-US")} envelopes (${CALLS.toLocaleString("en-US")} calls, ${batches.length.toLocaleString("en-US")} batches) with a stream open: ${round(median(liveMs))} ms, ${perEnvelope(liveMs)} µs an envelope (median of ${ROUNDS}; min ${round(Math.min(...liveMs))} ms), CPU ${round(median(liveCpuMs))} ms; replay's fold of the same (reference) ${round(median(replayMs))} ms, ${perEnvelope(replayMs)} µs`,
+);
+console.log(
+  JSON.stringify({
+    bench: "live-fold",
+    runtime: runtimeName(),
+    envelopes: envelopes.length,
+    batches: batches.length,
+    liveMs: liveMs.map((ms) => round(ms)),
+    liveCpuMs: liveCpuMs.map((ms) => round(ms)),
+    replayMs: replayMs.map((ms) => round(ms)),
+    microsPerEnvelope: perEnvelope(liveMs),
+    replayMicrosPerEnvelope: perEnvelope(replayMs),
+  }),
+);
+process.exit(0);
