@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { bunSocketOf, bunTransport } from "./bun.ts";
+import { denoUdpUnavailable } from "./deno.ts";
 import { MAX_SEND_ATTEMPTS, newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
 
 /** Receive buffer asked for by default: 4 MiB. */
@@ -43,21 +44,25 @@ function kernelDefaultReceiveBuffer(): number | undefined {
 
 /**
  * A warning for the operator when this runtime's UDP sockets keep the kernel's default receive buffer
- * (Deno: its node:dgram does not pass SO_RCVBUF on) and that default is small; undefined otherwise.
- * A burst of calls then overflows the socket, and each message lost stalls its tunnel for a
- * retransmission timeout (RFC 2661 §5.8: 1 s).
+ * (Deno when it cannot use libc over FFI, deno.ts, and falls back to node:dgram, which does not pass
+ * SO_RCVBUF on) and that default is small; undefined otherwise. A burst of calls then overflows the
+ * socket, and each message lost stalls its tunnel for a retransmission timeout (RFC 2661 §5.8: 1 s).
  */
 export function receiveBufferWarning(
   deno: boolean = isDeno(),
   readKernelDefault: () => number | undefined = kernelDefaultReceiveBuffer,
+  ffiUnavailable: () => string | undefined = denoUdpUnavailable,
 ): string | undefined {
   if (!deno) return undefined;
+  const why = ffiUnavailable();
+  if (why === undefined) return undefined;
   const kernelDefault = readKernelDefault();
   if (kernelDefault === undefined || kernelDefault >= RECOMMENDED_KERNEL_RECEIVE_BUFFER) return undefined;
   return (
-    `UDP on Deno keeps the kernel's default receive buffer (net.core.rmem_default = ${kernelDefault} bytes): ` +
+    `UDP on Deno goes through node:dgram here (${why}), which keeps the kernel's default receive buffer ` +
+    `(net.core.rmem_default = ${kernelDefault} bytes): ` +
     "a burst of calls overflows it and each message lost stalls its tunnel for a 1 s retransmission. " +
-    `Raise it (sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}) or run on Bun, which sets its own.`
+    `Run with --allow-ffi (or -A), raise it (sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}) or run on Bun, which sets its own.`
   );
 }
 
@@ -132,6 +137,7 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
   return {
     local: { address: bound.address, port: bound.port },
     stats,
+    implementation: "node:dgram",
     send(packet, to) {
       if (closed) {
         stats.sendErrors++;
