@@ -7,24 +7,8 @@
  */
 import process from "node:process";
 import type { PeerAddress } from "../../../actors/ports.ts";
-import { bindUdp, denoUdpUnavailable, type UdpTransport } from "../../../adapters/udp/index.ts";
-
-const WAIT_MS = 3000;
-
-/** Resolves with the datagrams `t` receives until `n` came, or WAIT_MS passed. */
-function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from: PeerAddress }[]> {
-  const got: { packet: Uint8Array; from: PeerAddress }[] = [];
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(got), WAIT_MS);
-    t.onReceive((packet, from) => {
-      got.push({ packet, from });
-      if (got.length === n) {
-        clearTimeout(timer);
-        resolve(got);
-      }
-    });
-  });
-}
+import { bindUdp, denoUdpUnavailable } from "../../../adapters/udp/index.ts";
+import { collect } from "./send-checks.ts";
 
 /** A datagram of `length` bytes (at least 2) numbered `n`: n in its first two bytes, then n's low byte. */
 function numbered(n: number, length = 60): Uint8Array {

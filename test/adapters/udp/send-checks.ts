@@ -31,7 +31,7 @@ export type Implementation = NonNullable<BindUdpOptions["implementation"]>;
 const WAIT_MS = 2000;
 
 /** Resolves with the first `n` datagrams `t` receives, or with what came within WAIT_MS. */
-function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from: PeerAddress }[]> {
+export function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from: PeerAddress }[]> {
   const got: { packet: Uint8Array; from: PeerAddress }[] = [];
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(got), WAIT_MS);
