@@ -89,8 +89,8 @@ const SYMBOLS = {
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
-/** The symbols as called here. */
-interface Libc {
+/** The symbols as called here (exported for the tests' stand-in, test/adapters/udp/deno-logic.test.ts). */
+export interface Libc {
   socket(domain: number, type: number, protocol: number): number;
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, length: number): number;
   bind(fd: number, address: Uint8Array, length: number): number;
@@ -240,8 +240,17 @@ export async function bindDenoUdp(local: PeerAddress, options: DenoUdpOptions): 
   return denoTransport(libc, errno, fd, bound);
 }
 
-/** The transport over a bound socket `fd`. */
-function denoTransport(libc: Libc, errno: () => number, fd: number, local: PeerAddress): UdpTransport {
+/**
+ * The transport over a bound socket `fd`. Exported for the tests, which drive it with a stand-in for
+ * libc on any runtime (`pointerOf` then names buffers with made-up addresses the stand-in resolves).
+ */
+export function denoTransport(
+  libc: Libc,
+  errno: () => number,
+  fd: number,
+  local: PeerAddress,
+  pointerOf: (buffer: ArrayBuffer) => bigint = addressOf,
+): UdpTransport {
   const stats: UdpStats = newUdpStats();
   let handler: ((packet: Uint8Array, from: PeerAddress) => void) | undefined;
   let closing = false;
@@ -249,8 +258,8 @@ function denoTransport(libc: Libc, errno: () => number, fd: number, local: PeerA
 
   // Receiving and sending each have their vector of mmsghdrs; a sent datagram is copied to its slot,
   // its destination written to its slot's name.
-  const incoming = new Slots(RECEIVE_BATCH, RECEIVE_SLOT);
-  const outgoing = new Slots(SEND_BATCH, SEND_SLOT);
+  const incoming = new Slots(RECEIVE_BATCH, RECEIVE_SLOT, pointerOf);
+  const outgoing = new Slots(SEND_BATCH, SEND_SLOT, pointerOf);
   for (let i = 0; i < SEND_BATCH; i++) outgoing.names.setUint16(i * SOCKADDR_IN, AF_INET, true);
   // A datagram longer than SEND_SLOT, with its destination, for sendto.
   const bigName = new Uint8Array(SOCKADDR_IN);
@@ -463,15 +472,15 @@ class Slots {
   readonly names: DataView;
   readonly data: Uint8Array;
 
-  constructor(count: number, slot: number) {
+  constructor(count: number, slot: number, pointerOf: (buffer: ArrayBuffer) => bigint) {
     this.vector = new Uint8Array(count * MMSGHDR);
     this.vectorView = new DataView(this.vector.buffer);
     this.iovecs = new DataView(new ArrayBuffer(count * IOVEC));
     this.names = new DataView(new ArrayBuffer(count * SOCKADDR_IN));
     this.data = new Uint8Array(new ArrayBuffer(count * slot));
-    const namesAt = addressOf(this.names.buffer as ArrayBuffer);
-    const iovecsAt = addressOf(this.iovecs.buffer as ArrayBuffer);
-    const dataAt = addressOf(this.data.buffer as ArrayBuffer);
+    const namesAt = pointerOf(this.names.buffer as ArrayBuffer);
+    const iovecsAt = pointerOf(this.iovecs.buffer as ArrayBuffer);
+    const dataAt = pointerOf(this.data.buffer as ArrayBuffer);
     for (let i = 0; i < count; i++) {
       this.iovecs.setBigUint64(i * IOVEC, dataAt + BigInt(i * slot), true); // iov_base
       this.iovecs.setBigUint64(i * IOVEC + 8, BigInt(slot), true); // iov_len
