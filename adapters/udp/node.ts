@@ -47,6 +47,7 @@ function kernelDefaultReceiveBuffer(): number | undefined {
  * (Deno when it cannot use libc over FFI, deno.ts, and falls back to node:dgram, which does not pass
  * SO_RCVBUF on) and that default is small; undefined otherwise. A burst of calls then overflows the
  * socket, and each message lost stalls its tunnel for a retransmission timeout (RFC 2661 §5.8: 1 s).
+ * Also when the default cannot be read: that one line is where a fallback to node:dgram shows.
  */
 export function receiveBufferWarning(
   deno: boolean = isDeno(),
@@ -56,11 +57,13 @@ export function receiveBufferWarning(
   if (!deno) return undefined;
   const why = ffiUnavailable();
   if (why === undefined) return undefined;
+  // Deno 2.9 reads /proc/sys only with --allow-all, which would have allowed FFI: without it the value is
+  // unknown, and the warning goes out without it.
   const kernelDefault = readKernelDefault();
-  if (kernelDefault === undefined || kernelDefault >= RECOMMENDED_KERNEL_RECEIVE_BUFFER) return undefined;
+  if (kernelDefault !== undefined && kernelDefault >= RECOMMENDED_KERNEL_RECEIVE_BUFFER) return undefined;
   return (
     `UDP on Deno goes through node:dgram here (${why}), which keeps the kernel's default receive buffer ` +
-    `(net.core.rmem_default = ${kernelDefault} bytes): ` +
+    `(net.core.rmem_default${kernelDefault === undefined ? "" : ` = ${kernelDefault} bytes`}): ` +
     "a burst of calls overflows it and each message lost stalls its tunnel for a 1 s retransmission. " +
     `Run with --allow-ffi (or -A), raise it (sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}) or run on Bun, which sets its own.`
   );
