@@ -11,6 +11,9 @@
  * registries, counters and RSS now. `--open`: it
  * also accepts any other peer that knows the secret (bench/flood); `--max-half-open N`: its node-wide
  * bound on half-open tunnels.
+ * `L2TP_UDP=deno|node|bun` in its environment (`bench/lns-load.ts --lns-env L2TP_UDP=node`): its socket
+ * goes through that UDP adapter (adapters/udp/index.ts; on Deno the default is libc over FFI, `node`
+ * forces node:dgram for a comparison); the adapter it got is then said on stderr.
  * `--ppp pap|chap`: it terminates PPP on every call (bench/ppp), asking for that protocol, with an
  * address pool of a million and AAA from `--users N` local users (the benchmark's subscriber among
  * them) or from `--radius HOST:AUTHPORT:ACCTPORT:SECRET`; `count` then says how many PPP links are up.
@@ -75,7 +78,10 @@ const lns = await startLabLns({
   ...(values.open ? { openToAny: true } : {}),
   ...(values["max-half-open"] ? { maxHalfOpenTunnels: Number(values["max-half-open"]) } : {}),
   ...(ppp ? { ppp } : {}),
+  ...(udpChoice() ? { udp: udpChoice() } : {}),
 });
+// Said only when asked for, so that the comparison shows it took (the benchmarks' tests want no stderr).
+if (udpChoice()) process.stderr.write(`lns-child: UDP through ${lns.udp} (L2TP_UDP=${udpChoice()})\n`);
 let peakRss = rss();
 const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, rss());
@@ -131,6 +137,15 @@ async function heapNow(): Promise<Record<string, unknown>> {
   const v8 = await import("node:v8");
   (globalThis as { gc?: () => void }).gc?.();
   return { heapSize: v8.getHeapStatistics().used_heap_size, objectCount: 0, objectTypeCounts: {} };
+}
+
+/** `L2TP_UDP`, bindUdp's `implementation` for the LNS's socket; unset: the runtime's default. */
+function udpChoice(): "deno" | "node" | "bun" | undefined {
+  const value = process.env.L2TP_UDP;
+  if (value === undefined || value === "") return undefined;
+  if (value === "deno" || value === "node" || value === "bun") return value;
+  process.stderr.write(`lns-child: L2TP_UDP: expected deno, node or bun, got '${value}'\n`);
+  process.exit(2);
 }
 
 /** The LNS's PPP: the protocol it asks for, a pool for every call, local users or a RADIUS server. */

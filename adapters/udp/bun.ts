@@ -161,6 +161,7 @@ export function bunTransport(
   const transport: UdpTransport = {
     local,
     stats,
+    implementation: "bun",
     send(packet, to) {
       if (closed) {
         stats.sendErrors++;

@@ -1,13 +1,17 @@
 /**
- * UDP transports: `bindUdp` picks the fastest socket API of the running runtime (Bun.udpSocket on Bun,
- * node:dgram elsewhere); `MemoryNetwork` is the lossy simulated network of the protocol tests.
+ * UDP transports: `bindUdp` picks the socket API of the running runtime (libc over FFI on Deno for IPv4,
+ * node:dgram elsewhere, driving Bun's native socket on Bun); `MemoryNetwork` is the lossy simulated
+ * network of the protocol tests.
  */
+import { isIPv4 } from "node:net";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { bindBunUdp } from "./bun.ts";
-import { bindNodeUdp } from "./node.ts";
+import { bindDenoUdp, denoUdpUnavailable } from "./deno.ts";
+import { bindNodeUdp, DEFAULT_RECEIVE_BUFFER } from "./node.ts";
 import type { UdpTransport } from "./stats.ts";
 
 export { bindBunUdp, isBun } from "./bun.ts";
+export { bindDenoUdp, denoUdpUnavailable } from "./deno.ts";
 export { type LinkOptions, MemoryNetwork, type MemoryNetworkStats } from "./memory.ts";
 export {
   bindNodeUdp,
@@ -16,30 +20,41 @@ export {
   RECOMMENDED_KERNEL_RECEIVE_BUFFER,
   receiveBufferWarning,
 } from "./node.ts";
-export type { UdpStats, UdpTransport } from "./stats.ts";
+export type { UdpImplementation, UdpStats, UdpTransport } from "./stats.ts";
 
 /** Options of `bindUdp`. */
 export interface BindUdpOptions {
-  /** Force one implementation (tests of both on one runtime); default "node" (see bindUdp). */
-  implementation?: "bun" | "node";
-  /** SO_RCVBUF for node:dgram (Bun.udpSocket offers no way to set it). */
+  /**
+   * Force one implementation (tests of several on one runtime; a comparison): "deno" is libc over FFI
+   * (Deno, Linux, IPv4, --allow-ffi: it throws elsewhere), "bun" Bun.udpSocket, "node" node:dgram.
+   * Default: "deno" where it can work, else "node" (see bindUdp).
+   */
+  implementation?: "deno" | "bun" | "node";
+  /** SO_RCVBUF for node:dgram and FFI (Bun.udpSocket offers no way to set it; Deno's node:dgram ignores it). */
   receiveBufferBytes?: number;
 }
 
 /**
  * Binds one UDP socket at `local` (port 0: an ephemeral port, told in the transport's `local`).
- * node:dgram is the default on every runtime: on Bun it is a little slower than Bun.udpSocket (about
+ * On Deno an IPv4 socket goes through libc over FFI (deno.ts) when it can: no permission (--allow-ffi),
+ * not Linux or no glibc, and it silently takes node:dgram instead (`denoUdpUnavailable()` says why, the
+ * transport's `implementation` which; `receiveBufferWarning` words it at start of run and lab when the
+ * small default buffer makes it matter). Otherwise node:dgram is the default: on Bun it is a little slower than Bun.udpSocket (about
  * 6.7 against 4.7 µs of CPU per echo here) but it can raise SO_RCVBUF (8 MiB against the kernel's
  * default 208 KiB), and a datagram dropped by a full receive buffer stalls its tunnel for a whole
  * retransmission timeout (RFC 2661 §5.8: 1 s): 10,000 calls over 100 tunnels in one process went from
  * 2,900/s with 60 such timeouts to 11,500/s with none.
  */
 export async function bindUdp(local: PeerAddress, options: BindUdpOptions = {}): Promise<UdpTransport> {
-  const implementation = options.implementation ?? "node";
+  const implementation =
+    options.implementation ?? (isIPv4(local.address) && denoUdpUnavailable() === undefined ? "deno" : "node");
+  const receiveBufferBytes = options.receiveBufferBytes ?? DEFAULT_RECEIVE_BUFFER;
   try {
-    return implementation === "bun"
-      ? await bindBunUdp(local)
-      : await bindNodeUdp(local, { receiveBufferBytes: options.receiveBufferBytes });
+    return implementation === "deno"
+      ? await bindDenoUdp(local, { receiveBufferBytes })
+      : implementation === "bun"
+        ? await bindBunUdp(local)
+        : await bindNodeUdp(local, { receiveBufferBytes });
   } catch (err) {
     throw bindError(local, err);
   }

@@ -104,6 +104,7 @@ export class MemoryNetwork {
     return {
       local: endpoint.local,
       stats: endpoint.stats,
+      implementation: "memory",
       send: (packet, to) => {
         if (closed) {
           endpoint.stats.sendErrors++;

@@ -1,6 +1,7 @@
 /**
- * UDP through `node:dgram`, on every runtime. The receive buffer is raised (SO_RCVBUF) because unpaced
- * bursts overflow the default one (docs/ARCHITECTURE.md); the kernel caps it at net.core.rmem_max, and
+ * UDP through `node:dgram`: Bun's default, and Deno's for IPv6 or without FFI (deno.ts is its default,
+ * 1.5-3 times cheaper under load). The receive buffer is raised (SO_RCVBUF) because unpaced bursts
+ * overflow the default one (docs/ARCHITECTURE.md); the kernel caps it at net.core.rmem_max, and
  * runtimes that cannot set it keep their default. On Bun the bound socket's native socket is then
  * driven directly (bun.ts: batched sendMany, no per-datagram event objects).
  */
@@ -9,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import type { PeerAddress } from "../../actors/ports.ts";
 import { bunSocketOf, bunTransport } from "./bun.ts";
+import { denoUdpUnavailable } from "./deno.ts";
 import { MAX_SEND_ATTEMPTS, newUdpStats, type UdpStats, type UdpTransport } from "./stats.ts";
 
 /** Receive buffer asked for by default: 4 MiB. */
@@ -43,21 +45,28 @@ function kernelDefaultReceiveBuffer(): number | undefined {
 
 /**
  * A warning for the operator when this runtime's UDP sockets keep the kernel's default receive buffer
- * (Deno: its node:dgram does not pass SO_RCVBUF on) and that default is small; undefined otherwise.
- * A burst of calls then overflows the socket, and each message lost stalls its tunnel for a
- * retransmission timeout (RFC 2661 §5.8: 1 s).
+ * (Deno when it cannot use libc over FFI, deno.ts, and falls back to node:dgram, which does not pass
+ * SO_RCVBUF on) and that default is small; undefined otherwise. A burst of calls then overflows the
+ * socket, and each message lost stalls its tunnel for a retransmission timeout (RFC 2661 §5.8: 1 s).
+ * Also when the default cannot be read: that one line is where a fallback to node:dgram shows.
  */
 export function receiveBufferWarning(
   deno: boolean = isDeno(),
   readKernelDefault: () => number | undefined = kernelDefaultReceiveBuffer,
+  ffiUnavailable: () => string | undefined = denoUdpUnavailable,
 ): string | undefined {
   if (!deno) return undefined;
+  const why = ffiUnavailable();
+  if (why === undefined) return undefined;
+  // Deno 2.9 reads /proc/sys only with --allow-all, which would have allowed FFI: without it the value is
+  // unknown, and the warning goes out without it.
   const kernelDefault = readKernelDefault();
-  if (kernelDefault === undefined || kernelDefault >= RECOMMENDED_KERNEL_RECEIVE_BUFFER) return undefined;
+  if (kernelDefault !== undefined && kernelDefault >= RECOMMENDED_KERNEL_RECEIVE_BUFFER) return undefined;
   return (
-    `UDP on Deno keeps the kernel's default receive buffer (net.core.rmem_default = ${kernelDefault} bytes): ` +
+    `UDP on Deno goes through node:dgram here (${why}), which keeps the kernel's default receive buffer ` +
+    `(net.core.rmem_default${kernelDefault === undefined ? "" : ` = ${kernelDefault} bytes`}): ` +
     "a burst of calls overflows it and each message lost stalls its tunnel for a 1 s retransmission. " +
-    `Raise it (sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}) or run on Bun, which sets its own.`
+    `Run with --allow-ffi (or -A), raise it (sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}) or run on Bun, which sets its own.`
   );
 }
 
@@ -132,6 +141,7 @@ export async function bindNodeUdp(local: PeerAddress, options: NodeUdpOptions = 
   return {
     local: { address: bound.address, port: bound.port },
     stats,
+    implementation: "node:dgram",
     send(packet, to) {
       if (closed) {
         stats.sendErrors++;

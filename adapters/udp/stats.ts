@@ -16,6 +16,13 @@ export interface UdpStats {
    * the peer it reached.
    */
   peerErrors: number;
+  /**
+   * Times a send found the socket's send buffer full (EAGAIN, ENOBUFS) and waited for room (deno.ts;
+   * the other adapters leave that to their runtime).
+   */
+  sendWaits: number;
+  /** Receive calls that failed (deno.ts; the other runtimes do not report them). */
+  receiveErrors: number;
 }
 
 /**
@@ -25,13 +32,18 @@ export interface UdpStats {
  */
 export const MAX_SEND_ATTEMPTS = 3;
 
+/** Which adapter a transport is: the runtime's socket API it went through. */
+export type UdpImplementation = "deno-ffi" | "node:dgram" | "bun" | "memory";
+
 /** A bound UDP socket with its counters. */
 export interface UdpTransport extends Transport {
   /** The counters so far (a live object: read it, do not keep it). */
   readonly stats: Readonly<UdpStats>;
+  /** The adapter bound (a diagnostic: on Deno, whether bindUdp fell back to node:dgram). */
+  readonly implementation?: UdpImplementation;
 }
 
 /** Fresh zeroed counters. */
 export function newUdpStats(): UdpStats {
-  return { sent: 0, received: 0, sendErrors: 0, unhandled: 0, peerErrors: 0 };
+  return { sent: 0, received: 0, sendErrors: 0, unhandled: 0, peerErrors: 0, sendWaits: 0, receiveErrors: 0 };
 }

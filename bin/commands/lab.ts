@@ -28,7 +28,13 @@ import {
 } from "../../adapters/inspector/index.ts";
 import { spareTopTier } from "../../adapters/jit/index.ts";
 import { cryptoRandom } from "../../adapters/random/index.ts";
-import { bindUdp, receiveBufferWarning } from "../../adapters/udp/index.ts";
+import {
+  type BindUdpOptions,
+  bindUdp,
+  receiveBufferWarning,
+  type UdpImplementation,
+  type UdpTransport,
+} from "../../adapters/udp/index.ts";
 import type { LacPolicy } from "../../machines/lac-decision.ts";
 import type { TunnelGroup } from "../../machines/tunnel-selection.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../protocol/ipv4.ts";
@@ -86,6 +92,8 @@ export interface LabLns {
   close(): Promise<NodeSnapshot["registries"]>;
   /** Control messages it sent, by type, when it can tell. */
   sent?: Record<string, number>;
+  /** The UDP adapter its socket went through, when it runs in this process. */
+  udp?: UdpImplementation;
   /** What its own event log recorded (set by close, when it had one of its own). */
   events?: RecordingSummary;
 }
@@ -124,6 +132,8 @@ export interface LabLnsOptions {
   openToAny?: boolean;
   /** Its node-wide bound on half-open tunnels (default: the node's, actors/half-open.ts). */
   maxHalfOpenTunnels?: number;
+  /** Its UDP adapter (bindUdp's `implementation`; default: the runtime's, adapters/udp/index.ts). */
+  udp?: BindUdpOptions["implementation"];
 }
 
 /** What a lab run does. */
@@ -260,6 +270,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
     ppp = false,
     openToAny,
     maxHalfOpenTunnels,
+    udp,
   } = typeof options === "string" ? { secret: options } : options;
   const lnsPpp =
     ppp === true
@@ -268,7 +279,9 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
   const own = typeof events === "string" ? await openRecording(events, { clock: realClock }) : undefined;
   const recording = own ?? (events as Recording | undefined);
   const recorded = recording?.forNode("lns");
-  const socket = countSent(await bindUdp({ address: "127.0.0.1", port: 0 }));
+  const socket = countSent(
+    await bindUdp({ address: "127.0.0.1", port: 0 }, udp ? { implementation: udp } : {}),
+  );
   void spareTopTier(); // adapters/jit: the engine kept out of JSC's top tier (Bun)
   const lns = createNode(
     {
@@ -298,6 +311,7 @@ export async function startLabLns(options: LabLnsOptions | string = {}): Promise
   const handle: LabLns = {
     peer: socket.transport.local,
     sent: socket.sent,
+    udp: (socket.transport as UdpTransport).implementation,
     async count() {
       const snapshot = lns.snapshot({ sessions: false });
       const { tunnels, sessions } = snapshot.registries;

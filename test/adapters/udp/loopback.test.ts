@@ -100,16 +100,30 @@ for (const implementation of ["bun", "node"] as const) {
 }
 
 describe("receiveBufferWarning", () => {
-  test("on Deno with the usual 208 KiB default: names the sysctl and the value to set", () => {
-    const warning = receiveBufferWarning(true, () => 212992);
+  const noFfi = () => "no FFI permission (--allow-ffi)";
+  test("on Deno without FFI, with the usual 208 KiB default: says why, names the sysctl and the value to set", () => {
+    const warning = receiveBufferWarning(true, () => 212992, noFfi);
+    expect(warning).toContain("node:dgram here (no FFI permission (--allow-ffi))");
     expect(warning).toContain("net.core.rmem_default = 212992");
     expect(warning).toContain(`sysctl -w net.core.rmem_default=${RECOMMENDED_KERNEL_RECEIVE_BUFFER}`);
   });
 
-  test("nothing to say with a large enough default, where it cannot be read, or off Deno", () => {
-    expect(receiveBufferWarning(true, () => RECOMMENDED_KERNEL_RECEIVE_BUFFER)).toBeUndefined();
-    expect(receiveBufferWarning(true, () => undefined)).toBeUndefined();
-    expect(receiveBufferWarning(false, () => 212992)).toBeUndefined();
+  test("without FFI and a default it cannot read (Deno reads /proc/sys only with -A): the fallback said all the same", () => {
+    const warning = receiveBufferWarning(true, () => undefined, noFfi);
+    expect(warning).toContain("node:dgram here (no FFI permission (--allow-ffi))");
+    expect(warning).toContain("(net.core.rmem_default):");
+  });
+
+  test("nothing to say with FFI (it raises SO_RCVBUF), a large enough default, or off Deno", () => {
+    expect(
+      receiveBufferWarning(
+        true,
+        () => 212992,
+        () => undefined,
+      ),
+    ).toBeUndefined();
+    expect(receiveBufferWarning(true, () => RECOMMENDED_KERNEL_RECEIVE_BUFFER, noFfi)).toBeUndefined();
+    expect(receiveBufferWarning(false, () => 212992, noFfi)).toBeUndefined();
     // Bun sets its own SO_RCVBUF: no warning on the runtime these tests run on.
     expect(receiveBufferWarning()).toBeUndefined();
   });

@@ -1,7 +1,8 @@
 /**
  * Two checks of the UDP adapter over real loopback UDP, written once for both runtimes: the bun:test file
  * (send-checks.test.ts) calls them on Bun, and runs this file under Deno (`deno run -A`, which prints
- * their JSON results: a bun:test file cannot run under Deno, docs/ARCHITECTURE.md).
+ * their JSON results: a bun:test file cannot run under Deno, docs/ARCHITECTURE.md), once with Deno's
+ * default adapter (libc over FFI) and once with `--implementation node` (node:dgram).
  *
  * - `controlBurstOrder`: a burst of 64 control messages on one tunnel (Ns 0…63, as a control channel
  *   with an open window sends them in one turn) leaves the socket in the order it was sent (issue 13.1:
@@ -21,13 +22,16 @@ import {
 } from "../../../adapters/udp/index.ts";
 import { decodeControl, encodeControl } from "../../../protocol/l2tp/index.ts";
 
-/** The adapters of this runtime: Bun has two (node:dgram driving Bun's native socket, and Bun.udpSocket). */
+/**
+ * The adapters of a runtime: Bun has two (node:dgram driving Bun's native socket, and Bun.udpSocket), Deno
+ * two (libc over FFI, node:dgram); undefined: bindUdp's default.
+ */
 export type Implementation = NonNullable<BindUdpOptions["implementation"]>;
 
 const WAIT_MS = 2000;
 
 /** Resolves with the first `n` datagrams `t` receives, or with what came within WAIT_MS. */
-function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from: PeerAddress }[]> {
+export function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from: PeerAddress }[]> {
   const got: { packet: Uint8Array; from: PeerAddress }[] = [];
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(got), WAIT_MS);
@@ -43,13 +47,15 @@ function collect(t: UdpTransport, n: number): Promise<{ packet: Uint8Array; from
 
 /** What `controlBurstOrder` saw. */
 export interface BurstResult {
+  /** The adapter the sender got. */
+  implementation: UdpTransport["implementation"];
   /** The Ns of each message, in the order the peer received them. */
   received: number[];
   sender: UdpStats;
 }
 
 /** Sends 64 ICRPs on one tunnel, Ns 0…63, in one turn; returns the Ns in the order they arrived. */
-export async function controlBurstOrder(implementation: Implementation = "node"): Promise<BurstResult> {
+export async function controlBurstOrder(implementation?: Implementation): Promise<BurstResult> {
   const count = 64;
   const lns = await bindUdp({ address: "127.0.0.1", port: 0 }, { implementation });
   const lac = await bindUdp({ address: "127.0.0.2", port: 0 }, { implementation });
@@ -67,7 +73,7 @@ export async function controlBurstOrder(implementation: Implementation = "node")
       if (!decoded.ok) throw new Error(`controlBurstOrder: undecodable datagram: ${decoded.error.reason}`);
       return decoded.value.header.ns;
     });
-    return { received, sender: { ...lns.stats } };
+    return { implementation: lns.implementation, received, sender: { ...lns.stats } };
   } finally {
     await Promise.all([lns.close(), lac.close()]);
   }
@@ -102,7 +108,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the next batch before the event loop reads the socket (the ICMP error still queued on it); and after
  * a turn of the event loop. Returns what the healthy peer received.
  */
-export async function peerErrorLoss(implementation: Implementation = "node"): Promise<PeerErrorResult> {
+export async function peerErrorLoss(implementation?: Implementation): Promise<PeerErrorResult> {
   const lns = await bindUdp({ address: "127.0.0.1", port: 0 }, { implementation });
   const healthy = await bindUdp({ address: "127.0.0.2", port: 0 }, { implementation });
   const gone: PeerAddress = { address: "127.0.0.3", port: await closedPort("127.0.0.3") };
@@ -136,9 +142,15 @@ export async function peerErrorLoss(implementation: Implementation = "node"): Pr
   }
 }
 
-// `deno run -A test/adapters/udp/send-checks.ts`: both checks with this runtime's default adapter, as JSON.
+// `deno run -A test/adapters/udp/send-checks.ts [--implementation node]`: both checks with this runtime's
+// default adapter or the one named, as JSON.
 if (import.meta.main) {
-  const result = { burst: await controlBurstOrder(), peerError: await peerErrorLoss() };
+  const at = process.argv.indexOf("--implementation");
+  const implementation = at > 0 ? (process.argv[at + 1] as Implementation) : undefined;
+  const result = {
+    burst: await controlBurstOrder(implementation),
+    peerError: await peerErrorLoss(implementation),
+  };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
 }
