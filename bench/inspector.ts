@@ -10,13 +10,14 @@
  * 2. Scrolling the 100,000-row session list: frame times measured in the page (requestAnimationFrame
  *    deltas while the list scrolls 300 px a frame). Reference: frame times of the same page at rest.
  * 3. The node's set-up rate with a page open and watching the stream, against no page, in the same run:
- *    rounds alternate (none, page, watcher, --rounds times, after a warm-up round) and the medians
- *    are compared. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
+ *    rounds alternate (none, page, watcher, --rounds times in a rotated order, after a warm-up round)
+ *    and the medians are compared. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
  *    counts against the node here; the watcher (the page's stream and refetches, no browser) shows the
  *    node's own share. Beside the rates, the CPU per call of this process (both nodes and the inspector)
  *    and of the browser (all its processes, from /proc), from the moment the calls start (the page open,
- *    its stream live) to the lab's end: what watching costs, without the page's own load (its script, its
- *    first tree), which a page pays once and which happens before the set-up is timed.
+ *    its stream live, its first tree drawn, then SETTLE_MS for every kind) to the lab's end: what
+ *    watching costs, without the page's own load (its script, its first tree, its statecharts), which a
+ *    page pays once and which happens before the set-up is timed.
  * 4. A replay of 1,000,000 envelopes: loading (fold + checkpoints), memory, and seeks to random
  *    moments. Reference: one fold of the whole log from the start (what a seek would cost without
  *    checkpoints).
@@ -178,6 +179,8 @@ if (PARTS.has("render")) {
 // 3: set-up rate with a page watching, with a watcher without a browser (the node's share alone), and
 // with nothing, alternating; the first round warms the JIT and is left out.
 type Watch = "none" | "page" | "watcher";
+/** How long each kind waits between its page's or watcher's start and its calls. */
+const SETTLE_MS = 2000;
 const rates: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
 const cpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
 const browserCpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
@@ -199,8 +202,12 @@ async function watcher(base: string, stop: () => boolean): Promise<void> {
   })();
 }
 if (PARTS.has("rate")) {
+  // Each round's three labs in a rotated order (none, page, watcher; then page, watcher, none; …): the
+  // process's own drift over its 30-odd labs (its JavaScript thread per call went from 88 to 113 µs over
+  // nine unwatched labs in one process) falls on each kind alike, not always on the last two.
+  const kinds: Watch[] = ["none", "page", "watcher"];
   const order: Watch[] = ["none"];
-  for (let r = 0; r < ROUNDS; r++) order.push("none", "page", "watcher");
+  for (let r = 0; r < ROUNDS; r++) for (let k = 0; k < 3; k++) order.push(kinds[(r + k) % 3] as Watch);
   for (const [i, watch] of order.entries()) {
     let done = false;
     // From the calls' start (the started hook's end): what watching costs, the page's load left out.
@@ -210,7 +217,12 @@ if (PARTS.has("rate")) {
       if (watch === "page") {
         await browser.page.goto(url);
         await browser.page.waitForSelector("[data-testid=stream][data-status=live]", { timeout: 30_000 });
+        await browser.page.waitForSelector("[data-testid=app][data-ready='1']", { timeout: 30_000 });
       } else if (watch === "watcher") await watcher(url, () => done);
+      // Every kind waits the same before its calls: an open page's load (its bundle compiled, the first
+      // tree and the statecharts laid out) goes on after the stream is live and took the renderer about
+      // 5 µs per call of the next 20,000 when the calls started at once; the goal is a page watching.
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       cpu0 = process.cpuUsage();
       browserCpu0 = descendantsCpu();
     });
