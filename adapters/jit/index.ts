@@ -21,7 +21,7 @@
  * actor made for it: 29 ms of FTL compiles left. Three alternated pairs, LNS CPU per call: warm 50-58 →
  * 38-44 µs (the JIT threads 16-20 → 4-6), cold 68-82 → 74 µs.
  * The whole tier off
- * (`BUN_JSC_useFTLJIT=0`, README) does more, but Bun calls its BUN_JSC_* options unstable and refuses
+ * (`BUN_JSC_useFTLJIT=0`, docs/PERFORMANCE.md) does more, but Bun calls its BUN_JSC_* options unstable and refuses
  * to start with one it does not know; `noFTL` is a function of `bun:jsc`, checked before it is used.
  * Elsewhere (Deno) nothing is done.
  */
