@@ -61,7 +61,7 @@ command). The admin address must differ from the primary's (port 0 picks a free 
  * Runs `calls` synthetic calls (with PPP subscribers when the node runs PPP) through a lab LAC and LNS in
  * this process, on ephemeral loopback ports that no peer knows, recording nothing, before the node
  * starts: the JIT compiles the code a reconnect storm needs before the storm (issue 13: a cold process
- * spent as much CPU compiling as working; 2,000 calls took the LNS's cold CPU per call at 5,000 × 10 from 68-86 to 36-44 µs, bench/lns-load).
+ * spent as much CPU compiling as working; 2,000 calls took the LNS's cold CPU per call at 5,000 × 10 from 68-86 to 36-52 µs (median 42, six runs), bench/lns-load).
  * Bounded and said in the log.
  */
 async function warmUpCode(calls: number, ppp: boolean): Promise<void> {
