@@ -12,6 +12,7 @@
  *   node_modules/.bin/bun bench/lns-load.ts --lns deno …       our LNS on Deno (`deno run -A`), the generator on Bun
  *   node_modules/.bin/deno run -A bench/lns-load.ts …          both on Deno
  *   … --target HOST:PORT --secret S [--pid PID] [--host NAME]  any other LNS (PID: its process, for CPU and RSS)
+ *   … --socket-per-tunnel                                      each tunnel from a port of its own (l2tpns needs it)
  *   … --profile DIR                                            Bun: a CPU profile of our LNS (Markdown) in DIR
  *   … --warm-up N                                              our LNS runs N lab calls in its own process first
  *   … --heap                                                   our LNS's heap per call by object type while every call is up
@@ -83,6 +84,7 @@ const { values } = parseArgs({
     "warm-up": { type: "string" },
     "lns-env": { type: "string", multiple: true },
     heap: { type: "boolean" },
+    "socket-per-tunnel": { type: "boolean" },
     settle: { type: "string", default: "0" },
     ppp: { type: "string" },
     aaa: { type: "string", default: "local" },
@@ -347,7 +349,17 @@ type RoundResult = Awaited<ReturnType<typeof runRound>>;
 
 async function runRound(o: RoundOptions) {
   const { sessions, tunnels, secret } = o;
-  const socket: UdpTransport = await bindUdp({ address: values.bind, port: 0 });
+  // One socket for every tunnel (tunnels told apart by their ids, RFC 2661 §3.1), or with
+  // --socket-per-tunnel one each: l2tpns 2.4.1 takes a second SCCRQ from the same address and port for
+  // a copy of the first ("Duplicate SCCRQ?") whatever its Assigned Tunnel ID, so its tunnels must come
+  // from ports of their own.
+  const sockets: UdpTransport[] = [];
+  for (let t = 0; t < (values["socket-per-tunnel"] ? tunnels : 1); t++) {
+    sockets.push(await bindUdp({ address: values.bind, port: 0 }));
+  }
+  const socketOf = (tunnel: Tunnel): UdpTransport => sockets[(tunnel.localId - 1) % sockets.length];
+  /** Tunnels by the LNS's id for them, for the PPP frames the subscribers send (which name only that). */
+  const byPeerId = new Map<number, Tunnel>();
   const problems: string[] = [];
   const counts = {
     retransmitted: 0,
@@ -360,7 +372,9 @@ async function runRound(o: RoundOptions) {
     authFailures: 0,
     undecodable: 0,
   };
-  const hidden = { secret, hide: ["assignedSessionId" as const] };
+  // The hidden value padded to one MD5 block (RFC 2661 §4.3 allows padding): l2tpns 2.4.1 refuses a
+  // hidden value under 8 bytes ("Short hidden AVP", StopCCN), and a 2-byte session id makes 4.
+  const hidden = { secret, hide: ["assignedSessionId" as const], hiddenPadding: 12 };
 
   // Before the clock starts: every tunnel, and every call's ICRQ encoded (hidden AVP and all).
   const all: Tunnel[] = [];
@@ -410,7 +424,11 @@ async function runRound(o: RoundOptions) {
   const ppp = pppClient
     ? new PppSubscribers(
         pppClient,
-        (packet, to) => socket.send(packet, to),
+        (packet, to) => {
+          const ids = sockets.length > 1 ? peekIds(packet) : undefined;
+          const tunnel = ids ? byPeerId.get(ids.tunnelId) : undefined;
+          (tunnel ? socketOf(tunnel) : sockets[0]).send(packet, to);
+        },
         (link, now) => {
           if (link.phase === "up" && ppp && ppp.counts.up * 4 >= (pppAt.length + 1) * sessions)
             pppAt.push(now);
@@ -446,7 +464,7 @@ async function runRound(o: RoundOptions) {
     write16(sent.packet, TUNNEL_ID, tunnel.peerId);
     write16(sent.packet, NS, sent.ns);
     write16(sent.packet, NR, tunnel.nr);
-    socket.send(sent.packet, tunnel.peer);
+    socketOf(tunnel).send(sent.packet, tunnel.peer);
   };
 
   /** Sends what the peer's window lets out: urgent messages first, then new calls' ICRQs. */
@@ -498,7 +516,7 @@ async function runRound(o: RoundOptions) {
       tunnel.ackOwed = false;
       counts.zlbsSent++;
       // Session 0 (xl2tpd advances its Nr on a ZLB naming a session it does not know: docs/INTEROP.md).
-      socket.send(zlb(tunnel.peerId, 0, tunnel.ns, tunnel.nr), tunnel.peer);
+      socketOf(tunnel).send(zlb(tunnel.peerId, 0, tunnel.ns, tunnel.nr), tunnel.peer);
     }
     owing.clear();
   };
@@ -543,6 +561,7 @@ async function runRound(o: RoundOptions) {
           );
         }
         tunnel.peerId = message.avps.assignedTunnelId ?? 0;
+        byPeerId.set(tunnel.peerId, tunnel);
         tunnel.peerWindow = message.avps.receiveWindowSize ?? 4;
         const theirs = message.avps.challenge;
         tunnel.state = "up";
@@ -572,7 +591,7 @@ async function runRound(o: RoundOptions) {
         counts.cdnsReceived++;
         const link = tunnel.calls[sessionId - 1]?.ppp;
         if (link && ppp) ppp.cleared(link, "call cleared by the LNS (CDN)", performance.now());
-        socket.send(
+        socketOf(tunnel).send(
           zlb(tunnel.peerId, tunnel.calls[sessionId - 1]?.peerId ?? 0, tunnel.ns, tunnel.nr),
           tunnel.peer,
         );
@@ -587,7 +606,7 @@ async function runRound(o: RoundOptions) {
     }
   };
 
-  socket.onReceive((packet, from) => {
+  const onPacket = (packet: Uint8Array, from: PeerAddress): void => {
     // A data message (T clear, RFC 2661 §3.1): PPP of a call, for its subscriber (`--ppp`).
     if ((packet[0] & 0x80) === 0) {
       const ids = ppp && peekIds(packet);
@@ -642,7 +661,8 @@ async function runRound(o: RoundOptions) {
       }
     }
     pump(tunnel);
-  });
+  };
+  for (const s of sockets) s.onReceive(onPacket);
 
   // Go-back-N: what is unacknowledged 1 s after the last progress is sent again (RFC 2661 §5.8).
   const retransmitter = setInterval(() => {
@@ -760,7 +780,7 @@ async function runRound(o: RoundOptions) {
   clearInterval(retransmitter);
   // The last acks (of the LNS's ZLB-less replies) leave before the socket closes.
   await new Promise((r) => setTimeout(r, 20));
-  await socket.close();
+  await Promise.all(sockets.map((s) => s.close()));
   if (failed) problems.push(failed);
   if (counts.authFailures) problems.push(`${counts.authFailures} tunnels failed the LNS's authentication`);
 
@@ -839,6 +859,7 @@ async function runRound(o: RoundOptions) {
       ? { lnsRssSettledBytesPerCall: Math.round((lnsRssSettled - lnsRss0) / calls), settleSeconds }
       : {}),
     generatorCpuMicrosPerCall: +((cpu1.user + cpu1.system) / calls).toFixed(1),
+    generatorSockets: sockets.length,
     // The LNS's CPU over the set-up's wall time (1 = one core busy throughout: CPU-bound), and the
     // machine's load: a rate well below 1e6 / CPU per call with a low share means others had the cores.
     lnsCpuShare: +(
@@ -998,6 +1019,7 @@ if (values.sessions === undefined) {
     for (const key of passOn) if (values[key] !== undefined) args.push(`--${key}`, String(values[key]));
     for (const pair of values["lns-env"] ?? []) args.push("--lns-env", pair);
     if (values.heap) args.push("--heap");
+    if (values["socket-per-tunnel"]) args.push("--socket-per-tunnel");
     if (values.settle !== "0") args.push("--settle", values.settle);
     const [cmd, argv] = runtimeCommand("./lns-load.ts", import.meta.url, args);
     const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit"] });

@@ -83,6 +83,11 @@ describe("bench/lns-load --ppp", () => {
     }, 120_000);
   }
 
+  test("--socket-per-tunnel: each tunnel from a port of its own (as l2tpns needs), every set-up up", () => {
+    const [r] = runPpp("pap", ["--socket-per-tunnel", "--rounds", "cold"]);
+    expect(r).toMatchObject({ ok: true, generatorSockets: 4, established: 200, setups: 200, lnsPppUp: 200 });
+  }, 120_000);
+
   test("a wrong password: every set-up fails with 'auth failed', the LNS has no link up, the run fails", () => {
     for (const auth of ["pap", "chap"] as const) {
       const [r] = runPpp(auth, ["--password", "not-the-password", "--rounds", "cold"], 1);
