@@ -100,11 +100,15 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 /** Length of the Random Vectors we send (RFC 2661 §4.3 leaves it to us; 16 bytes, an MD5 block's worth). */
 const RANDOM_VECTOR_BYTES = 16;
 
+/** The least length of a hidden AVP's subformat (original length, value, padding): one MD5 block. */
+export const HIDDEN_MINIMUM = 16;
+
 /**
  * Random Vectors drawn from the node's Random 64 at a time: every message with hidden AVPs needs a
- * fresh one, and asking for 16 bytes at a time cost a typed array, a subarray and a getRandomValues
- * call each (2-3% of the LAC's CPU at 20,000 calls/s). Each block is a new array, never refilled in
- * place, so a vector handed out is never overwritten (the encoder only copies it into the packet).
+ * fresh one (and fresh padding), and asking for 16 bytes at a time cost a typed array, a subarray and
+ * a getRandomValues call each (2-3% of the LAC's CPU at 20,000 calls/s). Each block is a new array,
+ * never refilled in place, so a vector handed out is never overwritten (the encoder only copies it
+ * into the packet).
  */
 class RandomVectors {
   readonly #random: Random;
@@ -192,10 +196,19 @@ export class TunnelHandle {
       // with no hide list, the other messages go without a Random Vector, as before.
       const vectors = randomVectors(rt.random);
       const listed = hide !== undefined && hide.length > 0;
-      const options: EncodeOptions = { secret, hide: withProxyResponse(hide), randomVector: EMPTY };
+      // Each hidden value padded with random bytes to one MD5 block (RFC 2661 §4.3): a short PAP
+      // password's length stays hidden, and l2tpns 2.4.1 refuses a hidden part under 8 bytes.
+      const options: EncodeOptions = {
+        secret,
+        hide: withProxyResponse(hide),
+        randomVector: EMPTY,
+        hiddenMinimum: HIDDEN_MINIMUM,
+        hiddenPaddingBytes: EMPTY,
+      };
       encodeOptions = (message) => {
         if (!listed && message.avps.proxyAuthenResponse === undefined) return undefined;
         options.randomVector = vectors.next();
+        options.hiddenPaddingBytes = vectors.next();
         return options;
       };
     }

@@ -84,6 +84,14 @@ export interface EncodeOptions {
   randomVector?: Uint8Array;
   /** Zero bytes appended to each hidden value before it is hidden, to conceal its length (RFC 2661 §4.3). */
   hiddenPadding?: number;
+  /**
+   * Each hidden subformat (original length, value, padding) padded up to at least this many bytes,
+   * the padding taken from `hiddenPaddingBytes` (RFC 2661 §4.3 makes padding optional; l2tpns 2.4.1
+   * refuses a hidden part under 8 bytes, and a padded value hides a short password's length).
+   */
+  hiddenMinimum?: number;
+  /** Random bytes for the padding `hiddenMinimum` adds (repeated if shorter; zero bytes if absent). */
+  hiddenPaddingBytes?: Uint8Array;
 }
 
 /** How to decode. */
@@ -494,7 +502,22 @@ interface AvpWriter {
   at: number;
   secret: Uint8Array | undefined;
   randomVector: Uint8Array | undefined;
+  /** Fixed padding of every hidden value (EncodeOptions.hiddenPadding). */
   padding: number;
+  /** The least subformat length, and the bytes its extra padding is taken from. */
+  minimum: number;
+  paddingBytes: Uint8Array | undefined;
+}
+
+/** The padding after a hidden value of `size` bytes: the fixed one, then up to the writer's minimum. */
+function paddingFor(padding: number, minimum: number, size: number): number {
+  return Math.max(padding, minimum - 2 - size);
+}
+
+/** Writes `count` padding bytes at `at`: from `bytes`, repeated, or zeros (fresh packet memory) without. */
+function writePadding(out: Uint8Array, at: number, count: number, bytes: Uint8Array | undefined): void {
+  if (!bytes || bytes.length === 0) return;
+  for (let i = 0; i < count; i++) out[at + i] = bytes[i % bytes.length] as number;
 }
 
 /** Catalog position by name. */
@@ -531,12 +554,14 @@ function writeRandomVector(w: AvpWriter, randomVector: Uint8Array): void {
 function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, size: number, hidden: boolean): void {
   const { out, at } = w;
   const codec = spec.codec as AvpSpec["codec"];
-  const length = hidden ? 6 + 2 + size + w.padding : 6 + size;
+  const pad = hidden ? paddingFor(w.padding, w.minimum, size) : 0;
+  const length = hidden ? 6 + 2 + size + pad : 6 + size;
   writeAvpHeader(out, at, (spec.mandatory ? AVP_M : 0) | (hidden ? AVP_H : 0) | length, 0, spec.type);
   if (hidden) {
     writeU16(out, at + 6, size); // RFC 2661 §4.3: the original length leads the hidden subformat
-    // The padding after the value is left as it is: zero, as the packet's memory is fresh.
     codec.write(value as never, out, at + 8);
+    // The fixed padding stays zero (the packet's memory is fresh); what the minimum adds is random.
+    writePadding(out, at + 8 + size + w.padding, pad - w.padding, w.paddingBytes);
     hideSubformat(spec.type, w.secret as Uint8Array, w.randomVector as Uint8Array, out, at + 6, at + length);
   } else {
     codec.write(value as never, out, at + 6);
@@ -547,13 +572,15 @@ function writeTyped(w: AvpWriter, spec: AvpSpec, value: unknown, size: number, h
 function writeOpaque(w: AvpWriter, avp: OpaqueAvp): void {
   const { out, at } = w;
   const hideNow = avp.hidden && w.secret !== undefined;
-  const length = 6 + avp.value.length + (hideNow ? 2 + w.padding : 0);
+  const pad = hideNow ? paddingFor(w.padding, w.minimum, avp.value.length) : 0;
+  const length = 6 + avp.value.length + (hideNow ? 2 + pad : 0);
   // A hidden opaque AVP with no secret is passed through as it arrived (still hidden).
   const flags = (avp.mandatory ? AVP_M : 0) | (avp.hidden ? AVP_H : 0);
   writeAvpHeader(out, at, flags | length, avp.vendorId, avp.attribute);
   if (hideNow) {
     writeU16(out, at + 6, avp.value.length);
     out.set(avp.value, at + 8);
+    writePadding(out, at + 8 + avp.value.length + w.padding, pad - w.padding, w.paddingBytes);
     hideSubformat(
       avp.attribute,
       w.secret as Uint8Array,
@@ -602,6 +629,7 @@ export function encodeControl(
   const secret = options?.secret;
   const hide = options?.hide;
   const padding = options?.hiddenPadding ?? 0;
+  const minimum = options?.hiddenMinimum ?? 0;
   const randomVector = options?.randomVector ?? message.avps.randomVector;
 
   // Pass 1: which typed AVPs are present (as catalog indexes, sorted), their sizes, which go
@@ -628,7 +656,7 @@ export function encodeControl(
     sizeAt[i] = size;
     writtenAt[i] = 0;
     if (isHidden) hiding = true;
-    total += avpLengthOrThrow(spec, 6 + size + (isHidden ? 2 + padding : 0));
+    total += avpLengthOrThrow(spec, 6 + size + (isHidden ? 2 + paddingFor(padding, minimum, size) : 0));
   }
   if (message.opaque) {
     for (const avp of message.opaque) {
@@ -636,7 +664,7 @@ export function encodeControl(
       if (hideNow) hiding = true;
       total += avpLengthOrThrow(
         { name: avpLabel(avp.attribute, avp.vendorId) },
-        6 + avp.value.length + (hideNow ? 2 + padding : 0),
+        6 + avp.value.length + (hideNow ? 2 + paddingFor(padding, minimum, avp.value.length) : 0),
       );
     }
   }
@@ -654,7 +682,15 @@ export function encodeControl(
   writeControlHeader(out, header);
   writeAvpHeader(out, 12, AVP_M | 8, 0, MESSAGE_TYPE_AVP);
   writeU16(out, 18, typeInfo.code);
-  const writer: AvpWriter = { out, at: 20, secret, randomVector, padding };
+  const writer: AvpWriter = {
+    out,
+    at: 20,
+    secret,
+    randomVector,
+    padding,
+    minimum,
+    paddingBytes: options?.hiddenPaddingBytes,
+  };
   let opaqueDone: boolean[] | undefined;
   let randomVectorDone = false;
   if (message.order) {
@@ -705,4 +741,6 @@ export const hotInternals: readonly unknown[] = [
   writeOpaque,
   writeRandomVector,
   avpLengthOrThrow,
+  paddingFor,
+  writePadding,
 ];

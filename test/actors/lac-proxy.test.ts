@@ -8,18 +8,19 @@ import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 const PASSWORD = new TextEncoder().encode("pap-Secret-4711");
 
-/** The AVPs of a control packet on the wire: [type, hidden] in order (RFC 2661 §3.1, §4.1). */
-function rawAvps(packet: Uint8Array): [number, boolean][] {
+/** The AVPs of a control packet on the wire: [type, hidden, length] in order (RFC 2661 §3.1, §4.1). */
+function rawAvps(packet: Uint8Array): [number, boolean, number][] {
   const flags = packet[0] as number;
   let at = 6 + (flags & 0x40 ? 2 : 0) + (flags & 0x08 ? 4 : 0);
   if (flags & 0x02) at += 2 + (((packet[at] as number) << 8) | (packet[at + 1] as number));
-  const out: [number, boolean][] = [];
+  const out: [number, boolean, number][] = [];
   while (at + 6 <= packet.length) {
     const length = (((packet[at] as number) & 0x03) << 8) | (packet[at + 1] as number);
     if (length < 6) break;
     out.push([
       ((packet[at + 4] as number) << 8) | (packet[at + 5] as number),
       ((packet[at] as number) & 0x40) !== 0,
+      length,
     ]);
     at += length;
   }
@@ -29,7 +30,7 @@ function rawAvps(packet: Uint8Array): [number, boolean][] {
 describe("LAC: proxy authentication in the ICCN", () => {
   test("a tunnel with a secret hides Proxy Authen Response; the LNS reads the password back; nothing else gains a Random Vector", async () => {
     const lab = new Lab(21);
-    const packets: { type: number; avps: [number, boolean][] }[] = [];
+    const packets: { type: number; avps: [number, boolean, number][] }[] = [];
     lab.net.tap((packet, from) => {
       if (from.address !== LAC.address || ((packet[0] as number) & 0x80) === 0 || packet.length <= 12) return;
       const avps = rawAvps(packet);
@@ -48,13 +49,36 @@ describe("LAC: proxy authentication in the ICCN", () => {
     );
     expect(o.ok).toBe(true);
     const iccn = packets.find((p) => p.type === 12);
-    expect(iccn?.avps.find(([t]) => t === 33)).toEqual([33, true]);
+    expect(iccn?.avps.find(([t]) => t === 33)?.slice(0, 2)).toEqual([33, true]);
     expect(iccn?.avps.some(([t]) => t === 36)).toBe(true); // its Random Vector
     const others = packets.filter((p) => p.type !== 12 && p.type !== -1);
     expect(others.length).toBeGreaterThan(1);
     for (const p of others) expect(p.avps.some(([t]) => t === 36)).toBe(false);
     // The decoded ICCN (the lab decodes with the secret) carries the password as sent.
     expect(lab.sent("ICCN")[0]?.message.avps.proxyAuthenResponse).toEqual(PASSWORD);
+    await lab.closeAll();
+  });
+
+  test("a short password is padded with random bytes to one MD5 block before it is hidden (l2tpns refuses a hidden part under 8 bytes)", async () => {
+    const lab = new Lab(22);
+    const lengths: number[] = [];
+    lab.net.tap((packet, from) => {
+      if (from.address !== LAC.address || ((packet[0] as number) & 0x80) === 0 || packet.length <= 12) return;
+      for (const [type, hidden, length] of rawAvps(packet)) if (type === 33 && hidden) lengths.push(length);
+    });
+    const lac = lab.node(LAC.address, lacConfig());
+    lab.node(LNS.address, lnsConfig());
+    const short = new TextEncoder().encode("pw");
+    const o = await lab.until(
+      lac.openSession({
+        destination: LNS,
+        connectAvps: { proxyAuthenType: 3, proxyAuthenName: "carol", proxyAuthenResponse: short },
+      }),
+    );
+    expect(o.ok).toBe(true);
+    // The AVP header (6) and the subformat padded to 16: original length (2), "pw" (2), 12 random bytes.
+    expect(lengths).toEqual([22]);
+    expect(lab.sent("ICCN")[0]?.message.avps.proxyAuthenResponse).toEqual(short);
     await lab.closeAll();
   });
 });

@@ -212,4 +212,40 @@ describe("decoding hidden AVPs", () => {
     ]);
     expect(p).toEqual(expected);
   });
+
+  test("hiddenMinimum pads a short hidden value with the given random bytes to that length, and it reads back", () => {
+    const padding = new Uint8Array(16).map((_, i) => 0xa0 + i);
+    const options = {
+      secret,
+      randomVector: rv,
+      hide: ["proxyAuthenResponse" as const],
+      hiddenMinimum: 16,
+      hiddenPaddingBytes: padding,
+    };
+    const password = new TextEncoder().encode("pw");
+    const p = encodeControl(header, { type: "ICCN", avps: { proxyAuthenResponse: password } }, options);
+    const expected = packet([
+      ...avp(M, 0, [0, 12]),
+      ...avp(M, 36, rv),
+      // 2 (original length) + 2 (value) + 12 padding bytes, the first 12 of `padding`, then hidden.
+      ...avp(
+        H, // Proxy Authen Response goes without the M bit (RFC 2661 §4.4.5)
+        33,
+        referenceHide(33, secret, rv, new Uint8Array([0, 2, ...password, ...padding.slice(0, 12)])),
+      ),
+    ]);
+    expect(p).toEqual(expected);
+    const r = decodeControl(p, { secret });
+    expect(r.ok && Array.from(r.value.message?.avps.proxyAuthenResponse ?? [])).toEqual(Array.from(password));
+    // A value already as long as the minimum gets no padding; the fixed padding still adds its zeros.
+    const long = new Uint8Array(14).fill(7);
+    const q = encodeControl(header, { type: "ICCN", avps: { proxyAuthenResponse: long } }, options);
+    expect(q.length).toBe(p.length);
+    const withFixed = encodeControl(
+      header,
+      { type: "ICCN", avps: { proxyAuthenResponse: password } },
+      { ...options, hiddenPadding: 20 },
+    );
+    expect(withFixed.length).toBe(p.length + 20 - 12);
+  });
 });
