@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project and its tests need on a fresh Debian machine: npm packages (Bun and Deno
-# come with them) and the real peers the integration tests run (tshark, xl2tpd, nats-server, FreeRADIUS, Chromium) and
+# come with them) and the real peers the integration tests run (tshark, xl2tpd, l2tpns, nats-server, FreeRADIUS, Chromium) and
 # promtool (Prometheus's own parser of the metrics format).
 # Safe to run again; daemons are kept from auto-starting (docs/INTEROP.md).
 set -euo pipefail
@@ -27,6 +27,7 @@ command -v freeradius >/dev/null || need+=(freeradius)
 command -v radclient >/dev/null || need+=(freeradius-utils)
 [ -x /usr/lib/chromium/chromium ] || need+=(chromium)
 command -v promtool >/dev/null || need+=(prometheus) # promtool checks the admin API's /metrics
+[ -x /usr/sbin/l2tpns ] || need+=(l2tpns) # an independent LNS (test/integration/l2tpns)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   ours=""

@@ -8,16 +8,11 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LacAccess } from "../../../actors/lac-access.ts";
-import { createNode, type L2tpNode } from "../../../actors/node.ts";
+import type { L2tpNode } from "../../../actors/node.ts";
 import type { Transport } from "../../../actors/ports.ts";
-import { SubscriberSimulator } from "../../../adapters/access/simulator.ts";
-import { realClock } from "../../../adapters/clock/index.ts";
-import { cryptoRandom } from "../../../adapters/random/index.ts";
-import { bindUdp } from "../../../adapters/udp/index.ts";
 import { icmpEchoRequest, isIcmpEchoReply } from "../../../protocol/ipv4.ts";
-import { ispPolicy } from "../../machines/tunnel-groups.ts";
 import { until } from "../../support/until.ts";
+import { startOurLac } from "../our-lac.ts";
 import { startXl2tpd, type Xl2tpd } from "./harness.ts";
 
 const SERVER_STANDIN = new URL("./ppp-server-standin.ts", import.meta.url).pathname;
@@ -50,29 +45,11 @@ test("a subscriber through our LAC to xl2tpd's LNS: LCP again through the relay,
     },
   });
   started.xl2tpd = xl2tpd;
-  const socket = await bindUdp({ address: "127.0.0.62", port: 0 });
+  const { node, socket, access, subscribers } = await startOurLac("127.0.0.62", xl2tpd.endpoint, SECRET, [
+    "chap",
+  ]);
   started.socket = socket;
-  let access: LacAccess | undefined;
-  const node = createNode(
-    {
-      name: "lac",
-      hostName: "lac.test",
-      destinations: [
-        { address: xl2tpd.endpoint.address, port: xl2tpd.endpoint.port, secret: SECRET, accept: false },
-      ],
-    },
-    { transport: socket, clock: realClock, random: cryptoRandom, onData: (s, p) => access?.onData(s, p) },
-  );
   started.node = node;
-  const subscribers = new SubscriberSimulator(realClock);
-  access = new LacAccess({
-    node,
-    access: subscribers,
-    clock: realClock,
-    random: cryptoRandom,
-    ppp: { authProtocols: ["chap"] },
-    policy: ispPolicy([{ peer: xl2tpd.endpoint, preference: 0, maxSessions: 0 }]),
-  });
   const alice = subscribers.dial({
     user: "alice@isp.example",
     password: "alice-pw",
