@@ -34,12 +34,12 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { LiveSource, RecordedLog } from "../adapters/inspector/index.ts";
+import { RecordedLog } from "../adapters/inspector/index.ts";
 import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
-import type { EventLog } from "../events/port.ts";
 import { replay } from "../events/replay.ts";
 import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
+import { liveFedByHand } from "../test/support/live-fed.ts";
 import { descendantsCpu, runtimeName } from "./measure.ts";
 
 const { values } = parseArgs({
@@ -399,20 +399,10 @@ function liveCalls(calls: number): Envelope[] {
 }
 if (PARTS.has("fold")) {
   const made = liveCalls(100_000);
-  const noLog = {} as EventLog; // the fold never reads the log (test/adapters/inspector/live.test.ts)
-  let listener: (batch: readonly Envelope[]) => void = () => {};
-  const feed = {
-    watch(l: (batch: readonly Envelope[]) => void) {
-      listener = l;
-      return () => {};
-    },
-    handedSeq: () => 0,
-    entered: () => undefined,
-  };
   const liveMs: number[] = [];
   const replayMs: number[] = [];
   for (let r = 0; r < 6; r++) {
-    const live = new LiveSource(noLog, feed, [{ name: "lns", liveActors: function* () {} }]);
+    const { live, hand: listener } = liveFedByHand(["lns"]);
     live.tree(); // starts watching
     let t0 = performance.now();
     // In batches of 200, as recorders hand what one synchronous run recorded.

@@ -19,12 +19,11 @@
 import type { ServerResponse } from "node:http";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { LiveSource } from "../adapters/inspector/index.ts";
 import { StreamSubscriber } from "../adapters/inspector/stream.ts";
 import { runLab } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
-import type { EventLog } from "../events/port.ts";
 import { replay } from "../events/replay.ts";
+import { liveFedByHand } from "../test/support/live-fed.ts";
 import { runtimeName } from "./measure.ts";
 
 const { values } = parseArgs({
@@ -56,27 +55,14 @@ function nullResponse(): ServerResponse {
   return { writeHead() {}, write: () => true, on() {}, end() {} } as unknown as ServerResponse;
 }
 
-const noLog = {} as EventLog; // the fold never reads the log (test/adapters/inspector/live.test.ts)
-const nodes = [...new Set(envelopes.map((e) => e.node))].map((name) => ({
-  name,
-  liveActors: function* () {},
-}));
+const nodes = [...new Set(envelopes.map((e) => e.node))];
 const liveMs: number[] = [];
 /** The process's CPU time over each live fold: less swayed than its duration by what else the machine runs. */
 const liveCpuMs: number[] = [];
 const replayMs: number[] = [];
 for (let r = 0; r <= ROUNDS; r++) {
-  let listener: (batch: readonly Envelope[]) => void = () => {};
-  const feed = {
-    watch(l: (batch: readonly Envelope[]) => void) {
-      listener = l;
-      return () => {};
-    },
-    handedSeq: () => 0,
-    entered: () => undefined,
-  };
-  const live = new LiveSource(noLog, feed, nodes);
-  const from = Object.fromEntries(nodes.map((n) => [n.name, 0]));
+  const { live, hand: listener } = liveFedByHand(nodes);
+  const from = Object.fromEntries(nodes.map((name) => [name, 0]));
   await live.subscribe(new StreamSubscriber(nullResponse(), {}, from), from);
   const cpu0 = process.cpuUsage();
   let t0 = performance.now();

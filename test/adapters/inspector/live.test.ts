@@ -15,9 +15,9 @@ import { MemoryNetwork } from "../../../adapters/udp/index.ts";
 import { openRecording } from "../../../bin/commands/recording.ts";
 import type { Envelope } from "../../../events/envelope.ts";
 import type { EventLog } from "../../../events/port.ts";
-import type { EnvelopeFeed } from "../../../events/recorder.ts";
 import { type NodeView, replay } from "../../../events/replay.ts";
 import { envelopesOf } from "../../events/envelopes.ts";
+import { liveFedByHand } from "../../support/live-fed.ts";
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -140,25 +140,12 @@ test("the live tree is seeded from the live actors and follows the recorders wit
   expect(reads).toEqual([]);
 });
 
-/** A live source fed by hand: `hand` gives it a batch as a recorder would. */
+/** A live source fed by hand (test/support/live-fed.ts), watching from the start and stopped after the test. */
 function fedByHand(nodes: string[]): { live: LiveSource; hand: (batch: Envelope[]) => void } {
-  let listener: (batch: readonly Envelope[]) => void = () => {};
-  const feed: EnvelopeFeed = {
-    watch(l) {
-      listener = l;
-      return () => {};
-    },
-    handedSeq: () => 0,
-    entered: () => undefined,
-  };
-  const live = new LiveSource(
-    {} as EventLog,
-    feed,
-    nodes.map((name) => ({ name, liveActors: function* () {} })),
-  );
-  live.tree(); // starts watching
-  cleanup.push(() => live.stop());
-  return { live, hand: (batch) => listener(batch) };
+  const fed = liveFedByHand(nodes);
+  fed.live.tree(); // starts watching
+  cleanup.push(() => fed.live.stop());
+  return fed;
 }
 
 /** The tree as plain data, without the live tree's own bookkeeping (the state each view is counted under). */
