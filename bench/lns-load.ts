@@ -374,7 +374,7 @@ async function runRound(o: RoundOptions) {
   };
   // The hidden value padded to one MD5 block (RFC 2661 §4.3 allows padding): l2tpns 2.4.1 refuses a
   // hidden value under 8 bytes ("Short hidden AVP", StopCCN), and a 2-byte session id makes 4.
-  const hidden = { secret, hide: ["assignedSessionId" as const], hiddenPadding: 12 };
+  const hidden = { secret, hide: ["assignedSessionId" as const], hiddenMinimum: 16 };
 
   // Before the clock starts: every tunnel, and every call's ICRQ encoded (hidden AVP and all).
   const all: Tunnel[] = [];

@@ -149,7 +149,7 @@ async function mark(): Promise<number> {
     }
   };
   for (const namespace of modules) for (const value of Object.values(namespace)) reach(value, 0);
-  markXState(one, methods);
+  markXState(one, (fn) => reach(fn, 3));
   return marked.size;
 }
 
@@ -159,11 +159,8 @@ async function mark(): Promise<number> {
  * scheduler, the mailbox, an actor's scope), reached through one actor made here and never started.
  * Marking one closure marks its code for every closure made from it.
  */
-function markXState(one: (fn: unknown) => void, methods: (value: unknown) => void): void {
-  for (const value of Object.values(xstate)) {
-    one(value);
-    methods(value);
-  }
+function markXState(one: (fn: unknown) => void, withMethods: (fn: unknown) => void): void {
+  for (const value of Object.values(xstate)) withMethods(value);
   const probe = xstate.createActor(xstate.fromTransition((state: number) => state, 0)) as unknown as {
     system: Parameters<typeof indexScheduler>[0] & Record<string, unknown>;
     mailbox: object;
@@ -173,5 +170,5 @@ function markXState(one: (fn: unknown) => void, methods: (value: unknown) => voi
   for (const fn of Object.values(probe.system)) one(fn);
   for (const fn of Object.values(probe.system.scheduler)) one(fn);
   for (const fn of Object.values(probe._actorScope)) one(fn);
-  methods(probe.mailbox.constructor);
+  withMethods(probe.mailbox.constructor);
 }
