@@ -107,6 +107,13 @@ export interface PppSettings {
   renegotiateOnMismatch: boolean;
   /** RFC 1661 §4.6. */
   restartMs: number;
+  /**
+   * The peer's first Configure-Request came while ours is unanswered: ours goes again this long after
+   * (0: at once) unless the peer answers it meanwhile, instead of a whole restart period later. A pppd
+   * behind a LAC flushes its tty when it starts, so our first request is often lost; on a fast path the
+   * peer's request merely crossed ours, and its answer follows within a round trip.
+   */
+  earlyResendMs: number;
   maxConfigure: number;
   maxFailure: number;
   maxTerminate: number;
@@ -143,6 +150,7 @@ export const PPP_DEFAULTS: Omit<PppSettings, "role" | "hostName"> = {
   proxyLcp: "accept",
   renegotiateOnMismatch: true,
   restartMs: FSM_DEFAULTS.restartMs,
+  earlyResendMs: 100,
   maxConfigure: FSM_DEFAULTS.maxConfigure,
   maxFailure: FSM_DEFAULTS.maxFailure,
   maxTerminate: FSM_DEFAULTS.maxTerminate,
@@ -716,20 +724,31 @@ function onLcp(step: Step, payload: Uint8Array): void {
         c.lcpLastReceived = options;
       }
       const answer = judgeLcpRequest(step, p);
-      // The peer's first request while ours is unanswered: ours was most likely lost before the peer
-      // listened (a pppd behind a LAC flushes its tty when it starts), so it goes again now rather than a
-      // whole restart period later. Any later request of ours answers the same (RFC 1661 §5.2 Identifiers).
+      // The peer's first request while ours is unanswered: ours may have been lost before the peer
+      // listened, or merely crossed the peer's. Ours goes again soon (earlyResendMs) unless answered
+      // meanwhile. Any later request of ours answers the same (RFC 1661 §5.2 Identifiers).
       const resend = !c.lcpHeard && c.lcp === "req-sent";
       c.lcpHeard = true;
       fsm(step, "lcp", answer.acceptable ? "rcr+" : "rcr-", { request: p, payload, answer });
-      if (resend && (c.lcp === "req-sent" || c.lcp === "ack-sent")) fsm(step, "lcp", "to+");
+      if (resend && (c.lcp === "req-sent" || c.lcp === "ack-sent")) {
+        const soon = c[SETTINGS].earlyResendMs;
+        if (soon > 0) step.out.push({ type: "schedule", timer: "timer.lcp", ms: soon });
+        else fsm(step, "lcp", "to+");
+      }
       return;
     }
-    case "Configure-Ack":
+    case "Configure-Ack": {
       if (p.id !== c.lcpNcp.id) return; // RFC 1661 §5.2: an Ack must match our last request.
       applyLcpAck(step, p);
+      // The early resend's short timer may still run: in Ack-Rcvd the timer waits for the peer's next
+      // request a whole restart period (RFC 1661 §4.1 TO+), so it starts again at that length.
+      const early = c.lcpHeard && c.lcp === "req-sent" && c[SETTINGS].earlyResendMs > 0;
       fsm(step, "lcp", "rca");
+      if (early && c.lcp === "ack-rcvd") {
+        step.out.push({ type: "schedule", timer: "timer.lcp", ms: c[SETTINGS].restartMs });
+      }
       return;
+    }
     case "Configure-Nak":
     case "Configure-Reject":
       if (p.id !== c.lcpNcp.id) return;

@@ -479,17 +479,63 @@ describe("our LCP request refused", () => {
 });
 
 describe("a first Configure-Request lost", () => {
-  test("the peer's first request makes ours go again at once, not a restart period later; then LCP opens", () => {
+  /** The restart timer of LCP scheduled by the effects taken so far, the last one (undefined: none). */
+  const lcpTimer = (e: End) =>
+    e.others.filter((o) => o.type === "schedule" && o.timer === "timer.lcp").at(-1) as
+      | { ms: number }
+      | undefined;
+
+  test("the peer's first request makes ours go again earlyResendMs later, not a restart period later; then LCP opens", () => {
     const { a, b } = pair();
     const lost = a.take(); // the LNS's first request, sent before the subscriber listened
     expect(lost.map(lcp).map((p) => p.code)).toEqual(["Configure-Request"]);
     for (const f of b.take()) a.receive(f); // the subscriber's request
+    const ack = a.take();
+    expect(ack.map(lcp).map((p) => p.code)).toEqual(["Configure-Ack"]);
+    expect(lcpTimer(a)?.ms).toBe(PPP_DEFAULTS.earlyResendMs);
+    for (const f of ack) b.receive(f);
+    a.step({ type: "timer.lcp" });
+    const again = a.take();
+    expect(again.map(lcp).map((p) => p.code)).toEqual(["Configure-Request"]);
+    expect(lcp(again[0]).id).not.toBe(lcp(lost[0]).id);
+    expect(lcpTimer(a)?.ms).toBe(PPP_DEFAULTS.restartMs);
+    for (const f of again) b.receive(f);
+    converge(a, b);
+    expect(a.c.lcp).toBe("opened");
+    expect(a.c.ipcp).toBe("opened");
+  });
+
+  test("with earlyResendMs 0 ours goes again at once", () => {
+    const { a, b } = pair({ earlyResendMs: 0 });
+    a.take();
+    for (const f of b.take()) a.receive(f);
     const answered = a.take();
     expect(answered.map(lcp).map((p) => p.code)).toEqual(["Configure-Ack", "Configure-Request"]);
     for (const f of answered) b.receive(f);
     converge(a, b);
     expect(a.c.lcp).toBe("opened");
-    expect(a.c.ipcp).toBe("opened");
+  });
+
+  test("requests that merely crossed: the peer's answer comes before the short timer, and ours is sent once", () => {
+    // The client asks for an MRU the server Naks: the server's Ack comes back while it is in Req-Sent,
+    // and the short timer gives way to a whole restart period (RFC 1661 §4.1, Ack-Rcvd).
+    const { a, b } = pair({}, { mru: 4000 });
+    const ours = a.take();
+    const theirs = b.take();
+    for (const f of ours) b.receive(f);
+    for (const f of theirs) a.receive(f);
+    const nak = a.take();
+    expect(nak.map(lcp).map((p) => p.code)).toEqual(["Configure-Nak"]);
+    expect(lcpTimer(a)?.ms).toBe(PPP_DEFAULTS.earlyResendMs);
+    for (const f of b.take()) a.receive(f); // the client's Ack of ours
+    expect(a.c.lcp).toBe("ack-rcvd");
+    const sent = [...ours, ...nak, ...a.take()];
+    expect(lcpTimer(a)?.ms).toBe(PPP_DEFAULTS.restartMs);
+    for (const f of nak) b.receive(f);
+    converge(a, b);
+    expect(a.c.lcp).toBe("opened");
+    const requests = sent.filter((f) => f.protocol === 0xc021 && lcp(f).code === "Configure-Request");
+    expect(requests).toHaveLength(1);
   });
 });
 
