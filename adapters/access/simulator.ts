@@ -92,6 +92,8 @@ class SimulatedClient implements SimulatedSubscriber {
   readonly #clock: Clock;
   readonly #timers = new Map<string, unknown>();
   #toLac: ((frame: Uint8Array) => void) | undefined;
+  /** What the LAC sent before the client started: on the line, not lost (the client reads it once up). */
+  #early: Uint8Array[] | undefined;
   #lineDown: (() => void) | undefined;
   #closed = false;
   #resolveUp!: (address: string) => void;
@@ -129,6 +131,9 @@ class SimulatedClient implements SimulatedSubscriber {
       out,
     );
     this.run(out);
+    const early = this.#early;
+    this.#early = undefined;
+    for (const frame of early ?? []) this.fromLac(frame);
   }
 
   context(): PppContext {
@@ -150,6 +155,11 @@ class SimulatedClient implements SimulatedSubscriber {
 
   private fromLac(frame: Uint8Array): void {
     if (this.#closed) return;
+    if (!this.#c) {
+      // The LAC answers the line before the client has started (dial hands the line over first).
+      (this.#early ??= []).push(frame.slice());
+      return;
+    }
     const decoded = decodeFrame(frame);
     if (!decoded.ok) return;
     const { protocol, payload } = decoded.value;

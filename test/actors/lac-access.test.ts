@@ -34,6 +34,8 @@ class CuttableAccess implements Access {
   readonly #cut = new Set<string>();
   readonly #inner: Access;
   readonly counts = new Map<string, SessionCounters>();
+  /** LCP Configure-Requests on each line, each way. */
+  readonly lcpRequests = new Map<string, { toSubscriber: number; fromSubscriber: number }>();
   constructor(inner: Access) {
     this.#inner = inner;
   }
@@ -45,18 +47,26 @@ class CuttableAccess implements Access {
       const cut = this.#cut;
       const n: SessionCounters = { octetsIn: 0, octetsOut: 0, packetsIn: 0, packetsOut: 0 };
       this.counts.set(line.id, n);
+      const requests = { toSubscriber: 0, fromSubscriber: 0 };
+      this.lcpRequests.set(line.id, requests);
+      const isLcpRequest = (frame: Uint8Array) => {
+        const f = decodeFrame(frame);
+        return f.ok && f.value.protocol === 0xc021 && f.value.payload[0] === 1;
+      };
       handler({
         id: line.id,
         ...(line.callingNumber !== undefined ? { callingNumber: line.callingNumber } : {}),
         send: (frame) => {
           n.packetsOut++;
           n.octetsOut += frame.length;
+          if (isLcpRequest(frame)) requests.toSubscriber++;
           if (!cut.has(line.id)) line.send(frame);
         },
         onFrame: (h) =>
           line.onFrame((frame) => {
             n.packetsIn++;
             n.octetsIn += frame.length;
+            if (isLcpRequest(frame)) requests.fromSubscriber++;
             h(frame);
           }),
         onDown: (h) => line.onDown(h),
@@ -163,6 +173,17 @@ describe("LAC: subscribers tunnelled by their domain, proxy LCP accepted by our 
       await lab.closeAll();
     });
   }
+
+  test("the LAC answers a line before its subscriber has started: its first LCP request waits on the line, not lost (one request each way, none sent again)", async () => {
+    const { lab, subscribers, lines } = setup(["chap"]);
+    const alice = subscribers.dial({ user: "alice@isp.example", password: "alice-pw" });
+    const dialled = lab.clock.now();
+    await lab.until(alice.up, 60_000);
+    expect(lines.lcpRequests.get(alice.id)).toEqual({ toSubscriber: 1, fromSubscriber: 1 });
+    // Well within the LAC's early resend (100 ms): nothing waited for a timer.
+    expect(lab.clock.now() - dialled).toBeLessThan(100);
+    await lab.closeAll();
+  });
 
   test("the subscriber's LCP Terminate-Request gives a CDN with RFC 3145 code 3; nothing is left", async () => {
     const { lab, lacNode, subscribers, access } = setup();
