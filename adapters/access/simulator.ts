@@ -157,7 +157,8 @@ class SimulatedClient implements SimulatedSubscriber {
     if (this.#closed) return;
     if (!this.#c) {
       // The LAC answers the line before the client has started (dial hands the line over first).
-      (this.#early ??= []).push(frame.slice());
+      this.#early ??= [];
+      this.#early.push(frame.slice());
       return;
     }
     const decoded = decodeFrame(frame);
