@@ -20,7 +20,13 @@ import {
   type Observer,
 } from "xstate";
 import type { ActorPath } from "../machines/common.ts";
-import { type ChildEnding, dropActorRegistry, indexScheduler, SystemAnchor } from "./actor-system.ts";
+import {
+  type ChildEnding,
+  dropActorRegistry,
+  indexScheduler,
+  quietRelay,
+  SystemAnchor,
+} from "./actor-system.ts";
 import type { Clock } from "./ports.ts";
 
 /**
@@ -159,6 +165,7 @@ export class Supervisor {
       const system = (actor as unknown as { system: never }).system;
       indexScheduler(system);
       dropActorRegistry(system);
+      quietRelay(system);
     }
     const self = new SupervisedActor(
       spec.level,

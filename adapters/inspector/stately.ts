@@ -28,6 +28,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AnyActorRef, InspectionEvent } from "xstate";
+import { inspectRelayedEvents } from "../../actors/actor-system.ts";
 import type { L2tpNode } from "../../actors/node.ts";
 import { type EnvelopePath, type MachineKind, machineOfPath } from "../../events/envelope.ts";
 import { contextFields } from "../../events/recorder.ts";
@@ -195,6 +196,8 @@ export class StatelyBridge {
       made: 0,
     };
     this.#following = f;
+    // The node's system leaves out the events it relays unless asked (actors/actor-system.ts quietRelay).
+    inspectRelayedEvents(f.ref, true);
     this.#ended = undefined;
     try {
       this.#send(f, this.#actorMessage(node, f, found.kind));
@@ -270,6 +273,7 @@ export class StatelyBridge {
     if (this.#following !== f) return;
     this.#following = undefined;
     this.hook = undefined;
+    inspectRelayedEvents(f.ref, false);
     this.#ended = why;
     this.#last = { sent: f.sent, dropped: f.dropped + f.queue.length };
     f.queue = [];

@@ -26,7 +26,7 @@
  * Elsewhere (Deno) nothing is done.
  */
 import * as xstate from "xstate";
-import { indexScheduler } from "../../actors/actor-system.ts";
+import { dropActorRegistry, indexScheduler, quietRelay } from "../../actors/actor-system.ts";
 
 /** Functions kept out of the top tier so far (for tests). */
 const marked = new Set<unknown>();
@@ -167,6 +167,10 @@ function markXState(one: (fn: unknown) => void, withMethods: (fn: unknown) => vo
     _actorScope: Record<string, unknown>;
   };
   indexScheduler(probe.system);
+  for (const fn of Object.values(probe.system)) one(fn);
+  // The project's replacements of the system's own (its relay, its registry), as every node's system has them.
+  dropActorRegistry(probe.system);
+  quietRelay(probe.system);
   for (const fn of Object.values(probe.system)) one(fn);
   for (const fn of Object.values(probe.system.scheduler)) one(fn);
   for (const fn of Object.values(probe._actorScope)) one(fn);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createActor, type InspectionEvent, setup } from "xstate";
-import { type ChildEnding, SystemAnchor } from "../../actors/actor-system.ts";
+import { type ChildEnding, inspectRelayedEvents, SystemAnchor } from "../../actors/actor-system.ts";
 import { SimulatedClock } from "../../adapters/clock/simulated.ts";
 
 const timed = setup({
@@ -43,6 +43,33 @@ function world() {
 }
 
 describe("SystemAnchor: actors joined to one XState system", () => {
+  test("events relayed to actors reach them without an @xstate.event each, unless asked for (and until given up)", () => {
+    const { child, inspected } = world();
+    const a = child();
+    // Starting tells of its init event (XState says so directly, not by relaying): events after it count.
+    const relayedTo = (x: unknown) =>
+      inspected.filter(
+        (e) => e.type === "@xstate.event" && e.actorRef === x && e.event.type !== "xstate.init",
+      );
+    const relayed = () => relayedTo(a).length;
+    const snapshots = () => inspected.filter((e) => e.type === "@xstate.snapshot" && e.actorRef === a).length;
+    const before = snapshots();
+    a.send({ type: "leave" });
+    expect(a.getSnapshot().value).toBe("idle");
+    expect(snapshots()).toBe(before + 1); // the recorder's view is whole
+    expect(relayed()).toBe(0);
+    inspectRelayedEvents(a, true);
+    inspectRelayedEvents(a, true);
+    inspectRelayedEvents(a, false); // one of two gave up: still asked for
+    a.send({ type: "finish" });
+    expect(a.getSnapshot().status).toBe("done");
+    expect(relayed()).toBe(1);
+    inspectRelayedEvents(a, false);
+    const b = child();
+    b.send({ type: "leave" });
+    expect(relayedTo(b)).toEqual([]);
+  });
+
   test("a joined actor shares the root's system, clock and inspect observer, and is nobody's XState child", () => {
     const { root, child, inspected } = world();
     const a = child();

@@ -6,6 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { Actor, createActor, fromTransition } from "xstate";
+import { quietRelay } from "../../../actors/actor-system.ts";
 import { ControlChannel } from "../../../actors/control-channel/channel.ts";
 import { hotInternals as supervisorInternals } from "../../../actors/supervisor.ts";
 import { keptOutOfTopTier, spareTopTier } from "../../../adapters/jit/index.ts";
@@ -39,6 +40,10 @@ test.skipIf(!onBun)("the call path's functions are kept out of the top tier, onc
     mailbox: { enqueue: unknown };
   };
   expect(keptOutOfTopTier(other.mailbox.enqueue)).toBe(true);
+  // The project's replacement of any system's relay (actors/actor-system.ts quietRelay).
+  const system = (other as unknown as { system: Parameters<typeof quietRelay>[0] }).system;
+  quietRelay(system);
+  expect(keptOutOfTopTier(system._relay)).toBe(true);
   expect(await spareTopTier()).toBe(count);
   // Still the same functions: a ZLB decodes as one.
   const zlb = encodeControl({ tunnelId: 1, sessionId: 0, ns: 2, nr: 3 }, null);
