@@ -3,13 +3,13 @@
  * (Configure-Request … Code-Reject) mean the same in LCP and IPCP (RFC 1332 §2), so they are read and
  * written here once; `lcp.ts` adds LCP's codes 8-13.
  */
-import { concat, hexBytes, printable } from "../bytes.ts";
+import { hexBytes, printable } from "../bytes.ts";
 import {
   decodeOptions,
   describeOptions,
-  encodeOptions,
   type OptionCatalog,
   type UnknownOption,
+  writeOptionsPacket,
 } from "./options.ts";
 import { type Decoded, fail } from "./result.ts";
 
@@ -121,7 +121,7 @@ export function decodeCommonPacket<O extends { kind: string }>(
     case 3:
     case 4: {
       const name = codeNames.get(code) as ConfigureCode;
-      const options = decodeOptions(data, catalog, `${catalog.protocol} ${name}`);
+      const options = decodeOptions(data, catalog, name, catalog.protocol);
       if (!options.ok) return options;
       return { ok: true, value: { code: name, id, options: options.value } };
     }
@@ -140,15 +140,20 @@ export function decodeCommonPacket<O extends { kind: string }>(
 export function writePacket(code: number, id: number, ...data: Uint8Array[]): Uint8Array {
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`identifier ${id} is not an octet`);
   if (!Number.isInteger(code) || code < 0 || code > 255) throw new RangeError(`code ${code} is not an octet`);
-  const body = concat(...data);
-  const length = 4 + body.length;
+  // Written in place: the parts are not joined into a body first.
+  let length = 4;
+  for (const part of data) length += part.length;
   if (length > 0xffff) throw new RangeError(`packet of ${length} octets exceeds 65535`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = id;
   out[2] = length >> 8;
   out[3] = length & 0xff;
-  out.set(body, 4);
+  let at = 4;
+  for (const part of data) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -163,7 +168,7 @@ export function encodeCommonPacket<O extends { kind: string }>(
     case "Configure-Ack":
     case "Configure-Nak":
     case "Configure-Reject":
-      return writePacket(ControlCode[p.code], p.id, encodeOptions(p.options, catalog));
+      return writeOptionsPacket(ControlCode[p.code], p.id, p.options, catalog);
     case "Terminate-Request":
     case "Terminate-Ack":
       return writePacket(ControlCode[p.code], p.id, p.data);

@@ -60,10 +60,10 @@ function addressOption<
   return {
     type,
     name,
-    decode: (data) => {
-      const bad = expectLength(data, 4);
+    decode: (bytes, at, length) => {
+      const bad = expectLength(length, 4);
       if (bad) return { ok: false, part: "length", reason: bad };
-      return { ok: true, option: { kind, address: ipv4ToString(data) } as Opt<K> };
+      return { ok: true, option: { kind, address: ipv4ToString(bytes, at) } as Opt<K> };
     },
     encode: (o) => ipv4FromString((o as { address: string }).address),
     describe: (o) => `${token}=${(o as { address: string }).address}`,
@@ -73,12 +73,16 @@ function addressOption<
 const ipAddresses: OptionSpec<Opt<"ipAddresses">> = {
   type: 1,
   name: "IP-Addresses",
-  decode: (data) => {
-    const bad = expectLength(data, 8);
+  decode: (bytes, at, length) => {
+    const bad = expectLength(length, 8);
     if (bad) return { ok: false, part: "length", reason: bad };
     return {
       ok: true,
-      option: { kind: "ipAddresses", source: ipv4ToString(data, 0), destination: ipv4ToString(data, 4) },
+      option: {
+        kind: "ipAddresses",
+        source: ipv4ToString(bytes, at),
+        destination: ipv4ToString(bytes, at + 4),
+      },
     };
   },
   encode: (o) => concat(ipv4FromString(o.source), ipv4FromString(o.destination)),

@@ -4,7 +4,6 @@
  * 16 lowercase hex digits ("0211223344556677"); all zeros in a Configure-Request asks the peer to
  * suggest one (RFC 5072 §4.1).
  */
-import { hexBytes } from "../bytes.ts";
 import { type NcpPacket, ncpCodec } from "./control-packet.ts";
 import {
   compressionOption,
@@ -38,7 +37,10 @@ const INTERFACE_ID = /^[0-9a-f]{16}$/;
 
 /** Eight octets as an Interface-Identifier string. */
 export function interfaceIdToString(bytes: Uint8Array, at = 0): string {
-  return hexBytes(bytes.subarray(at, at + 8));
+  // Read where it lies: a view would make JSC give a received packet its ArrayBuffer (frame.ts).
+  let id = "";
+  for (let i = at; i < at + 8; i++) id += (bytes[i] ?? 0).toString(16).padStart(2, "0");
+  return id;
 }
 
 /** An Interface-Identifier string as eight octets; throws RangeError when it is not 16 hex digits. */
@@ -58,10 +60,10 @@ export function linkLocalOf(id: string): string {
 const interfaceIdentifier: OptionSpec<Opt<"interfaceIdentifier">> = {
   type: 1,
   name: "Interface-Identifier",
-  decode: (data) => {
-    const bad = expectLength(data, 8);
+  decode: (bytes, at, length) => {
+    const bad = expectLength(length, 8);
     if (bad) return { ok: false, part: "length", reason: bad };
-    return { ok: true, option: { kind: "interfaceIdentifier", id: interfaceIdToString(data) } };
+    return { ok: true, option: { kind: "interfaceIdentifier", id: interfaceIdToString(bytes, at) } };
   },
   encode: (o) => interfaceIdFromString(o.id),
   describe: (o) => `IfId=${o.id}`,

@@ -73,9 +73,9 @@ function numberOption<K extends "mru" | "accm" | "magicNumber">(
   return {
     type,
     name,
-    decode: (data) => {
-      const bad = expectLength(data, width);
-      return bad ? lengthError(bad) : { ok: true, option: { kind, value: read(data, 0) } as Opt<K> };
+    decode: (bytes, at, length) => {
+      const bad = expectLength(length, width);
+      return bad ? lengthError(bad) : { ok: true, option: { kind, value: read(bytes, at) } as Opt<K> };
     },
     encode: (o) => write((o as { value: number }).value, name),
     describe: (o) => `${token}=${show((o as { value: number }).value)}`,
@@ -91,8 +91,8 @@ function flagOption<K extends "pfc" | "acfc">(
   return {
     type,
     name,
-    decode: (data) => {
-      const bad = expectLength(data, 0);
+    decode: (_bytes, _at, length) => {
+      const bad = expectLength(length, 0);
       return bad ? lengthError(bad) : { ok: true, option: { kind } as Opt<K> };
     },
     encode: () => new Uint8Array(0),
@@ -103,20 +103,20 @@ function flagOption<K extends "pfc" | "acfc">(
 const authProtocol: OptionSpec<Opt<"authProtocol">> = {
   type: 3,
   name: "Authentication-Protocol",
-  decode: (data) => {
-    if (data.length < 2) return lengthError(`expected at least 4, got ${data.length + 2}`);
-    const protocol = u16(data, 0);
+  decode: (bytes, at, length) => {
+    if (length < 2) return lengthError(`expected at least 4, got ${length + 2}`);
+    const protocol = u16(bytes, at);
     // RFC 1994 §3: CHAP's option is exactly 5 octets, its last one the algorithm.
     if (protocol === PppProtocol.CHAP) {
-      if (data.length !== 3) return lengthError(`expected 5 for CHAP, got ${data.length + 2}`);
-      return { ok: true, option: { kind: "authProtocol", protocol, algorithm: data[2] } };
+      if (length !== 3) return lengthError(`expected 5 for CHAP, got ${length + 2}`);
+      return { ok: true, option: { kind: "authProtocol", protocol, algorithm: bytes[at + 2] as number } };
     }
     // RFC 1334 §2.1 (PAP): exactly 4 octets.
     if (protocol === PppProtocol.PAP) {
-      if (data.length !== 2) return lengthError(`expected 4 for PAP, got ${data.length + 2}`);
+      if (length !== 2) return lengthError(`expected 4 for PAP, got ${length + 2}`);
       return { ok: true, option: { kind: "authProtocol", protocol } };
     }
-    return { ok: true, option: { kind: "authProtocol", protocol, data: data.slice(2) } };
+    return { ok: true, option: { kind: "authProtocol", protocol, data: bytes.slice(at + 2, at + length) } };
   },
   encode: (o) => {
     if (o.protocol === PppProtocol.CHAP) {
@@ -138,9 +138,12 @@ const authProtocol: OptionSpec<Opt<"authProtocol">> = {
 const qualityProtocol: OptionSpec<Opt<"qualityProtocol">> = {
   type: 4,
   name: "Quality-Protocol",
-  decode: (data) => {
-    if (data.length < 2) return lengthError(`expected at least 4, got ${data.length + 2}`);
-    return { ok: true, option: { kind: "qualityProtocol", protocol: u16(data, 0), data: data.slice(2) } };
+  decode: (bytes, at, length) => {
+    if (length < 2) return lengthError(`expected at least 4, got ${length + 2}`);
+    return {
+      ok: true,
+      option: { kind: "qualityProtocol", protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) },
+    };
   },
   encode: (o) => concat(be16(o.protocol, "Quality-Protocol"), o.data),
   describe: (o) => {
