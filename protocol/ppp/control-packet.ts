@@ -8,8 +8,9 @@ import {
   decodeOptions,
   describeOptions,
   type OptionCatalog,
+  optionData,
   type UnknownOption,
-  writeOptionsPacket,
+  writeOptions,
 } from "./options.ts";
 import { type Decoded, fail } from "./result.ts";
 
@@ -136,24 +137,50 @@ export function decodeCommonPacket<O extends { kind: string }>(
   }
 }
 
-/** Writes Code, Identifier, Length and Data; throws RangeError when the packet would exceed 65535 octets. */
-export function writePacket(code: number, id: number, ...data: Uint8Array[]): Uint8Array {
+/**
+ * A packet of `bodyLength` octets after its header, the header written (Code, Identifier, Length); throws
+ * RangeError when the packet would exceed 65535 octets or a field is not an octet.
+ */
+function startPacket(code: number, id: number, bodyLength: number): Uint8Array {
   if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`identifier ${id} is not an octet`);
   if (!Number.isInteger(code) || code < 0 || code > 255) throw new RangeError(`code ${code} is not an octet`);
-  // Written in place: the parts are not joined into a body first.
-  let length = 4;
-  for (const part of data) length += part.length;
+  const length = 4 + bodyLength;
   if (length > 0xffff) throw new RangeError(`packet of ${length} octets exceeds 65535`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = id;
   out[2] = length >> 8;
   out[3] = length & 0xff;
+  return out;
+}
+
+/** Writes Code, Identifier, Length and Data; throws RangeError when the packet would exceed 65535 octets. */
+export function writePacket(code: number, id: number, ...data: Uint8Array[]): Uint8Array {
+  // Written in place: the parts are not joined into a body first.
+  let length = 0;
+  for (const part of data) length += part.length;
+  const out = startPacket(code, id, length);
   let at = 4;
   for (const part of data) {
     out.set(part, at);
     at += part.length;
   }
+  return out;
+}
+
+/**
+ * A packet of Code, Identifier, Length and an option list (RFC 1661 §5.1-5.4), written in one buffer;
+ * throws RangeError as encodeOptions does, or when the packet would exceed 65535 octets.
+ */
+export function writeOptionsPacket<O extends { kind: string }>(
+  code: number,
+  id: number,
+  options: readonly (O | UnknownOption)[],
+  catalog: OptionCatalog<O>,
+): Uint8Array {
+  const { data, length } = optionData(options, catalog);
+  const out = startPacket(code, id, length);
+  writeOptions(options, catalog, data, out, 4);
   return out;
 }
 

@@ -148,7 +148,7 @@ function optionField<O extends { kind: string }>(
  * Each option's Data (written by its spec) and the list's length on the wire; throws RangeError for an
  * option whose Data exceeds 253 octets or an unknown kind.
  */
-function optionData<O extends { kind: string }>(
+export function optionData<O extends { kind: string }>(
   options: readonly (O | UnknownOption)[],
   catalog: OptionCatalog<O>,
 ): { data: Uint8Array[]; length: number } {
@@ -177,7 +177,7 @@ function optionData<O extends { kind: string }>(
 }
 
 /** Writes an option list into `out` from `at`, each option's Data as optionData made it. */
-function writeOptions<O extends { kind: string }>(
+export function writeOptions<O extends { kind: string }>(
   options: readonly (O | UnknownOption)[],
   catalog: OptionCatalog<O>,
   data: readonly Uint8Array[],
@@ -205,29 +205,6 @@ export function encodeOptions<O extends { kind: string }>(
   const { data, length } = optionData(options, catalog);
   const out = new Uint8Array(length);
   writeOptions(options, catalog, data, out, 0);
-  return out;
-}
-
-/**
- * A packet of Code, Identifier, Length and an option list (RFC 1661 §5.1-5.4), written in one buffer;
- * throws RangeError as encodeOptions does, or when the packet would exceed 65535 octets.
- */
-export function writeOptionsPacket<O extends { kind: string }>(
-  code: number,
-  id: number,
-  options: readonly (O | UnknownOption)[],
-  catalog: OptionCatalog<O>,
-): Uint8Array {
-  if (!Number.isInteger(id) || id < 0 || id > 255) throw new RangeError(`identifier ${id} is not an octet`);
-  const { data, length } = optionData(options, catalog);
-  const total = 4 + length;
-  if (total > 0xffff) throw new RangeError(`packet of ${total} octets exceeds 65535`);
-  const out = new Uint8Array(total);
-  out[0] = code;
-  out[1] = id;
-  out[2] = total >> 8;
-  out[3] = total & 0xff;
-  writeOptions(options, catalog, data, out, 4);
   return out;
 }
 
