@@ -555,8 +555,9 @@ class SubscriberLink extends PppLinkCore {
     this.#nasPort = lac.stats.lines;
   }
 
-  protected sendFrame(frame: Uint8Array): boolean {
+  protected sendFrame(protocol: number, payload: Uint8Array): boolean {
     if (this.#subscriber.done) return false;
+    const frame = pppFrame(protocol, payload);
     // Counted before it goes: the line may end the subscriber within the send (its Terminate-Ack answered
     // at once, the line dropped), and the Stop made then must include the frame that ended it.
     this.#counters.packetsOut++;

@@ -29,7 +29,6 @@ import {
   type PppSettings,
   PROXY_AVPS,
   type ProxyInfo,
-  pppFrame,
   settingsOf,
 } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
@@ -463,7 +462,11 @@ export abstract class PppLinkCore implements PppLinkPort {
   }
 
   /** Sends a whole PPP frame to the peer; false when the carrier cannot now. */
-  protected abstract sendFrame(frame: Uint8Array): boolean;
+  /**
+   * Sends a PPP packet of `protocol` as one frame (Address and Control kept, RFC 1662 §3.1): the carrier
+   * frames it as it writes it (an L2TP data message is written once, PPP header and all).
+   */
+  protected abstract sendFrame(protocol: number, payload: Uint8Array): boolean;
   /** Whether the carrier is ending (the link's actor is told nothing more then). */
   protected abstract get carrierEnding(): boolean;
   /** The link finished (its PPP ended, `ppp` says why): the carrier goes too. */
@@ -554,7 +557,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   sendIp(packet: Uint8Array): boolean {
     if (!this.up) return false;
     this.#ipSeen = true;
-    return this.sendFrame(pppFrame(PppProtocol.IPv4, packet));
+    return this.sendFrame(PppProtocol.IPv4, packet);
   }
 
   /**
@@ -581,7 +584,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   sendIpv6(packet: Uint8Array): boolean {
     if (!this.ipv6Up) return false;
     this.#ipSeen = true;
-    return this.sendFrame(pppFrame(PppProtocol.IPv6, packet));
+    return this.sendFrame(PppProtocol.IPv6, packet);
   }
 
   /** Sends an LCP Echo-Request (keepalive); false when the link cannot. */
@@ -591,7 +594,7 @@ export abstract class PppLinkCore implements PppLinkPort {
     this.#echoId = (this.#echoId + 1) & 0xff;
     const magic = this.node.actor.getSnapshot().context.localMagic;
     const payload = encodeLcp({ code: "Echo-Request", id: this.#echoId, magic, data: new Uint8Array(0) });
-    return this.sendFrame(pppFrame(PppProtocol.LCP, payload));
+    return this.sendFrame(PppProtocol.LCP, payload);
   }
 
   keepaliveFailed(): void {
@@ -599,16 +602,16 @@ export abstract class PppLinkCore implements PppLinkPort {
   }
 
   /** The server's LCP Terminate-Request (RFC 1661 §3.7) when its link is open, else undefined. */
+  /** Our LCP Terminate-Request now (the packet, without the PPP header), if the link is up and ours to end. */
   terminateRequest(): Uint8Array | undefined {
     if (this.node.ending) return undefined;
     const c = this.node.actor.getSnapshot().context;
     if (c.role !== "server" || c.lcp !== "opened" || c.cause) return undefined;
-    const payload = encodeLcp({
+    return encodeLcp({
       code: "Terminate-Request",
       id: (c.lcpNcp.id + 1) & 0xff,
       data: new Uint8Array(0),
     });
-    return pppFrame(PppProtocol.LCP, payload);
   }
 
   /** What carries the link ended: the link goes down with it, sending nothing. */
@@ -658,7 +661,7 @@ export abstract class PppLinkCore implements PppLinkPort {
   private effect(effect: PppEffect): void {
     switch (effect.type) {
       case "send":
-        this.sendFrame(pppFrame(effect.protocol, effect.payload));
+        this.sendFrame(effect.protocol, effect.payload);
         return;
       case "authenticate":
         this.authenticate(effect.credentials);
@@ -849,8 +852,8 @@ export class PppLink extends PppLinkCore {
     this.session = session;
   }
 
-  protected sendFrame(frame: Uint8Array): boolean {
-    return this.session.tunnel.sendData(this.session, frame);
+  protected sendFrame(protocol: number, payload: Uint8Array): boolean {
+    return this.session.tunnel.sendPpp(this.session, protocol, payload);
   }
 
   protected get carrierEnding(): boolean {
@@ -916,7 +919,7 @@ export class PppLink extends PppLinkCore {
    */
   sessionClosing(): void {
     const request = this.terminateRequest();
-    if (request) this.sendFrame(request);
+    if (request) this.sendFrame(PppProtocol.LCP, request);
   }
 
   /** The session ended: the link goes down with it, sending nothing. */

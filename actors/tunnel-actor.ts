@@ -27,7 +27,7 @@ import type {
 } from "../machines/tunnel.ts";
 import type { AvpName, Avps } from "../protocol/l2tp/avps.ts";
 import type { ControlHeader } from "../protocol/l2tp/header.ts";
-import { encodeDataHeader } from "../protocol/l2tp/header.ts";
+import { encodeDataHeader, encodePppData } from "../protocol/l2tp/header.ts";
 import {
   type ControlMessage,
   type ControlPacket,
@@ -37,6 +37,7 @@ import {
 } from "../protocol/l2tp/messages.ts";
 import { GeneralError, type ProtocolError } from "../protocol/l2tp/result.ts";
 import { CdnResult } from "../protocol/l2tp/result-codes.ts";
+import { PPP_HEADER_LENGTH } from "../protocol/ppp/frame.ts";
 import type { ResolvedProfile } from "./config.ts";
 import { ControlChannel } from "./control-channel/channel.ts";
 import { allocateId } from "./ids.ts";
@@ -466,6 +467,19 @@ export class TunnelHandle {
     );
     session.packetsOut++;
     session.bytesOut += payload.length;
+    this.transport.send(packet, this.peer);
+    return true;
+  }
+
+  /**
+   * Sends a PPP packet of `protocol` to the peer as one data message (RFC 2661 §3.1; the PPP frame with
+   * its Address and Control, RFC 1662 §3.1), written once; false when the session cannot carry it.
+   */
+  sendPpp(session: SessionHandle, protocol: number, payload: Uint8Array): boolean {
+    if (this.phase !== "established" || !session.established) return false;
+    const packet = encodePppData(this.channel.peerTunnelId, session.peerSessionId, protocol, payload);
+    session.packetsOut++;
+    session.bytesOut += PPP_HEADER_LENGTH + payload.length;
     this.transport.send(packet, this.peer);
     return true;
   }

@@ -16,6 +16,7 @@ import type { Credentials } from "../../actors/aaa.ts";
 import type { Avps } from "../../protocol/l2tp/avps.ts";
 import { chapMd5Response, decodeChap, encodeChap } from "../../protocol/ppp/chap.ts";
 import type { ConfigurePacket, NcpPacket } from "../../protocol/ppp/control-packet.ts";
+import { PPP_HEADER_LENGTH, writePppHeader } from "../../protocol/ppp/frame.ts";
 import { decodeIpcp, encodeIpcp, type IpcpKnownOption, type IpcpOption } from "../../protocol/ppp/ipcp.ts";
 import {
   decodeIpv6cp,
@@ -1762,12 +1763,9 @@ function send(step: Step, protocol: number, payload: Uint8Array): void {
 /** The PPP frame of a control packet (RFC 1661 §2; Address and Control kept, as LCP requires). */
 export function pppFrame(protocol: number, payload: Uint8Array): Uint8Array {
   // Written in place: one allocation, no intermediate header array.
-  const frame = new Uint8Array(4 + payload.length);
-  frame[0] = 0xff;
-  frame[1] = 0x03;
-  frame[2] = protocol >> 8;
-  frame[3] = protocol & 0xff;
-  frame.set(payload, 4);
+  const frame = new Uint8Array(PPP_HEADER_LENGTH + payload.length);
+  writePppHeader(frame, 0, protocol);
+  frame.set(payload, PPP_HEADER_LENGTH);
   return frame;
 }
 

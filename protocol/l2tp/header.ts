@@ -10,6 +10,7 @@
  * |      Offset Size (opt)        |    Offset pad... (opt)
  */
 import { writeU16 } from "../bytes.ts";
+import { PPP_HEADER_LENGTH, writePppHeader } from "../ppp/frame.ts";
 import { allocatePacket } from "./packet-buffer.ts";
 import { type Decoded, fail } from "./result.ts";
 
@@ -257,6 +258,27 @@ export function encodeDataHeader(h: DataHeader, payload: Uint8Array): Uint8Array
   // The pad stays zero: the packet's memory is fresh.
   if (hasOffset) at = writeU16(out, at, h.offsetSize ?? 0) + (h.offsetSize ?? 0);
   out.set(payload, at);
+  return out;
+}
+
+/**
+ * A data message of the plainest form (RFC 2661 §3.1: no Length, no sequence, no offset; what a session
+ * sends) carrying a PPP packet of `protocol` as its frame, written once: header, PPP header, packet. The
+ * same bytes as encodeDataHeader over the frame, without the frame made first.
+ */
+export function encodePppData(
+  tunnelId: number,
+  sessionId: number,
+  protocol: number,
+  payload: Uint8Array,
+): Uint8Array {
+  const out = allocatePacket(6 + PPP_HEADER_LENGTH + payload.length);
+  out[0] = L2TP_VERSION >>> 8;
+  out[1] = L2TP_VERSION & 0xff;
+  writeU16(out, 2, tunnelId);
+  writeU16(out, 4, sessionId);
+  writePppHeader(out, 6, protocol);
+  out.set(payload, 6 + PPP_HEADER_LENGTH);
   return out;
 }
 

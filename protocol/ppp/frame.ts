@@ -71,6 +71,17 @@ export function decodeFrame(bytes: Uint8Array, start = 0): Decoded<PppFrame> {
   return { ok: true, value: { protocol, payload: bytes.slice(at), addressControl } };
 }
 
+/** The PPP header of a control or data packet with Address and Control kept (RFC 1662 §3.1, as LCP requires). */
+export const PPP_HEADER_LENGTH = 4;
+
+/** Writes that header (0xFF, 0x03, the two-octet Protocol) at `at` in `out`. */
+export function writePppHeader(out: Uint8Array, at: number, protocol: number): void {
+  out[at] = ADDRESS;
+  out[at + 1] = CONTROL;
+  out[at + 2] = protocol >> 8;
+  out[at + 3] = protocol & 0xff;
+}
+
 /** Encodes a PPP frame (no flags, no FCS) with the compressions asked for; throws RangeError on a bad protocol. */
 export function encodeFrame(
   frame: { protocol: number; payload: Uint8Array },

@@ -4,6 +4,7 @@ import {
   type DataHeader,
   decodeHeader,
   encodeDataHeader,
+  encodePppData,
   encodeZlb,
   peekIds,
   writeControlHeader,
@@ -195,6 +196,25 @@ describe("encodeDataHeader", () => {
         expect(packet.subarray(r.value.payloadOffset, r.value.payloadEnd)).toEqual(payload);
         return true;
       }),
+    );
+  });
+});
+
+describe("encodePppData", () => {
+  test("the same bytes as a data header over the PPP frame (Address, Control, Protocol, packet)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.uint8Array({ maxLength: 200 }),
+        (tunnelId, sessionId, protocol, payload) => {
+          const frame = Uint8Array.of(0xff, 0x03, protocol >> 8, protocol & 0xff, ...payload);
+          expect([...encodePppData(tunnelId, sessionId, protocol, payload)]).toEqual([
+            ...encodeDataHeader({ tunnelId, sessionId }, frame),
+          ]);
+        },
+      ),
     );
   });
 });
