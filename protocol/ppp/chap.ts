@@ -5,7 +5,7 @@
 
 import { createHash } from "node:crypto";
 import { hexBytes, printable } from "../bytes.ts";
-import { readPacketHeader, writePacket } from "./control-packet.ts";
+import { packetData, readPacketHeader, writePacket } from "./control-packet.ts";
 
 import { type Decoded, fail } from "./result.ts";
 
@@ -38,7 +38,8 @@ export function isChapChallengeOrResponse(packet: ChapPacket): packet is ChapCha
 export function decodeChap(bytes: Uint8Array): Decoded<ChapPacket> {
   const header = readPacketHeader(bytes, "CHAP");
   if (!header.ok) return header;
-  const { code, id, data } = header.value;
+  const { code, id } = header.value;
+  const data = packetData(header.value);
   if (code < 1 || code > 4) {
     return fail("CHAP.code", `expected 1 (Challenge), 2 (Response), 3 (Success) or 4 (Failure), got ${code}`);
   }

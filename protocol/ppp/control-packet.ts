@@ -83,11 +83,16 @@ export function controlCodeName(code: number): ControlCodeName | undefined {
   return codeNames.get(code);
 }
 
-/** The packet header, read and checked; `data` is what Length covers after the 4 header octets. */
+/**
+ * The packet header, read and checked: Code, Identifier, and where the part Length covers after the 4
+ * header octets ends in `bytes` (`packetData` copies that part out; option lists are read in place).
+ */
 export interface PacketHeader {
   code: number;
   id: number;
-  data: Uint8Array;
+  bytes: Uint8Array;
+  /** Length: the packet's end in `bytes` (octets past it are padding). */
+  end: number;
 }
 
 /**
@@ -102,8 +107,12 @@ export function readPacketHeader(bytes: Uint8Array, protocol: string): Decoded<P
   if (length > bytes.length) {
     return fail(`${protocol}.length`, `${length} exceeds the ${bytes.length} octets received`);
   }
-  // A copy, not a view (frame.ts says why).
-  return { ok: true, value: { code: bytes[0], id: bytes[1], data: bytes.slice(4, length) } };
+  return { ok: true, value: { code: bytes[0], id: bytes[1], bytes, end: length } };
+}
+
+/** What Length covers after the header: a copy, not a view (frame.ts says why). */
+export function packetData(header: PacketHeader): Uint8Array {
+  return header.bytes.slice(4, header.end);
 }
 
 /**
@@ -115,25 +124,27 @@ export function decodeCommonPacket<O extends { kind: string }>(
   catalog: OptionCatalog<O>,
   extraCodes: ReadonlySet<number>,
 ): Decoded<NcpPacket<O>> | undefined {
-  const { code, id, data } = header;
+  const { code, id } = header;
   switch (code) {
     case 1:
     case 2:
     case 3:
     case 4: {
       const name = codeNames.get(code) as ConfigureCode;
-      const options = decodeOptions(data, catalog, name, catalog.protocol);
+      const options = decodeOptions(header.bytes, catalog, name, catalog.protocol, 4, header.end);
       if (!options.ok) return options;
       return { ok: true, value: { code: name, id, options: options.value } };
     }
     case 5:
-    case 6:
-      return { ok: true, value: { code: code === 5 ? "Terminate-Request" : "Terminate-Ack", id, data } };
+    case 6: {
+      const code5 = code === 5 ? "Terminate-Request" : "Terminate-Ack";
+      return { ok: true, value: { code: code5, id, data: packetData(header) } };
+    }
     case 7:
-      return { ok: true, value: { code: "Code-Reject", id, rejected: data } };
+      return { ok: true, value: { code: "Code-Reject", id, rejected: packetData(header) } };
     default:
       if (extraCodes.has(code)) return undefined;
-      return { ok: true, value: { code: "Unknown", codeNumber: code, id, data } };
+      return { ok: true, value: { code: "Unknown", codeNumber: code, id, data: packetData(header) } };
   }
 }
 

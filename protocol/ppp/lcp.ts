@@ -231,39 +231,39 @@ export function decodeLcp(bytes: Uint8Array): Decoded<LcpPacket> {
   if (!header.ok) return header;
   const common = decodeCommonPacket(header.value, lcpOptions, lcpOnlyCodes);
   if (common) return common;
-  const { code, id, data } = header.value;
+  // The LCP-only codes read their fields where they lie (from octet 4 to Length), copying what they keep.
+  const { code, id, bytes: packet, end } = header.value;
+  const size = end - 4;
   switch (code) {
     case 8:
-      if (data.length < 2)
-        return fail("LCP Protocol-Reject.protocol", `expected 2 octets, got ${data.length}`);
+      if (size < 2) return fail("LCP Protocol-Reject.protocol", `expected 2 octets, got ${size}`);
       return {
         ok: true,
-        value: { code: "Protocol-Reject", id, protocol: u16(data, 0), rejected: data.slice(2) },
+        value: { code: "Protocol-Reject", id, protocol: u16(packet, 4), rejected: packet.slice(6, end) },
       };
     case 9:
     case 10:
     case 11: {
       const name = echoCodes[code];
-      if (data.length < 4) return fail(`LCP ${name}.magic`, `expected 4 octets, got ${data.length}`);
-      return { ok: true, value: { code: name, id, magic: u32(data, 0), data: data.slice(4) } };
+      if (size < 4) return fail(`LCP ${name}.magic`, `expected 4 octets, got ${size}`);
+      return { ok: true, value: { code: name, id, magic: u32(packet, 4), data: packet.slice(8, end) } };
     }
     case 12:
-      if (data.length < 4) return fail("LCP Identification.magic", `expected 4 octets, got ${data.length}`);
+      if (size < 4) return fail("LCP Identification.magic", `expected 4 octets, got ${size}`);
       return {
         ok: true,
-        value: { code: "Identification", id, magic: u32(data, 0), message: data.slice(4) },
+        value: { code: "Identification", id, magic: u32(packet, 4), message: packet.slice(8, end) },
       };
     default: {
       // Only 13 is left: decodeCommonPacket hands back exactly the codes in lcpOnlyCodes.
-      if (data.length < 4) return fail("LCP Time-Remaining.magic", `expected 4 octets, got ${data.length}`);
-      if (data.length < 8)
-        return fail("LCP Time-Remaining.seconds", `expected 4 octets, got ${data.length - 4}`);
+      if (size < 4) return fail("LCP Time-Remaining.magic", `expected 4 octets, got ${size}`);
+      if (size < 8) return fail("LCP Time-Remaining.seconds", `expected 4 octets, got ${size - 4}`);
       const value: TimeRemainingPacket = {
         code: "Time-Remaining",
         id,
-        magic: u32(data, 0),
-        seconds: u32(data, 4),
-        message: data.slice(8),
+        magic: u32(packet, 4),
+        seconds: u32(packet, 8),
+        message: packet.slice(12, end),
       };
       return { ok: true, value };
     }

@@ -76,8 +76,9 @@ export function optionLabel<O extends { kind: string }>(catalog: OptionCatalog<O
 }
 
 /**
- * Reads an option list; `field` prefixes error fields ("LCP Configure-Request", or "Configure-Request"
- * with `protocol` "LCP": the two are joined only for an error). Never throws, never loops on a bad
+ * Reads an option list (from `start` to `end` in `bytes`: all of it by default); `field` prefixes error
+ * fields ("LCP Configure-Request", or "Configure-Request" with `protocol` "LCP": the two are joined only
+ * for an error). Never throws, never loops on a bad
  * length: every option advances by at least its two header octets.
  *
  * Each option's Data is read where it lies, and nothing is made per option but the option itself: a set-up
@@ -90,11 +91,13 @@ export function decodeOptions<O extends { kind: string }>(
   catalog: OptionCatalog<O>,
   field: string,
   protocol?: string,
+  start = 0,
+  end = bytes.length,
 ): Decoded<(O | UnknownOption)[]> {
   const options: (O | UnknownOption)[] = [];
-  let at = 0;
-  for (let index = 0; at < bytes.length; index++) {
-    if (at + 2 > bytes.length) {
+  let at = start;
+  for (let index = 0; at < end; index++) {
+    if (at + 2 > end) {
       return fail(
         `${fieldName(protocol, field)}.option[${index}]`,
         `1 octet left where an option needs at least 2 (Type, Length)`,
@@ -109,10 +112,10 @@ export function decodeOptions<O extends { kind: string }>(
         `expected at least 2, got ${length}`,
       );
     }
-    if (at + length > bytes.length) {
+    if (at + length > end) {
       return fail(
         `${optionField(protocol, field, index, catalog, type)}.length`,
-        `${length} runs past the end of the options (${bytes.length - at} octets left)`,
+        `${length} runs past the end of the options (${end - at} octets left)`,
       );
     }
     const spec = catalog.byType.get(type);

@@ -3,7 +3,7 @@
  * by `describePap` shows only its length.
  */
 import { printable } from "../bytes.ts";
-import { readPacketHeader, writePacket } from "./control-packet.ts";
+import { packetData, readPacketHeader, writePacket } from "./control-packet.ts";
 import { type Decoded, fail } from "./result.ts";
 
 /** Authenticate-Request (RFC 1334 §2.2.1): the peer's name and password, as octets. */
@@ -28,7 +28,8 @@ export type PapPacket = PapRequest | PapReply;
 export function decodePap(bytes: Uint8Array): Decoded<PapPacket> {
   const header = readPacketHeader(bytes, "PAP");
   if (!header.ok) return header;
-  const { code, id, data } = header.value;
+  const { code, id } = header.value;
+  const data = packetData(header.value);
   if (code === 1) {
     const peerId = counted(data, 0, "PAP Authenticate-Request.peerId");
     if (!peerId.ok) return peerId;
