@@ -75,6 +75,14 @@ function setupTimeoutEvent(state: SessionState): string {
   return SETUP_TIMEOUT_EVENT[state];
 }
 
+/** The same events as the scheduler is given them: one shared object each, not one made per call. */
+const SETUP_TIMEOUT = Object.fromEntries(
+  (Object.keys(SETUP_TIMEOUT_EVENT) as SessionState[]).map((state) => [
+    state,
+    Object.freeze({ type: SETUP_TIMEOUT_EVENT[state] }),
+  ]),
+) as Record<SessionState, { readonly type: string }>;
+
 function holds(guard: SessionRule["guard"], context: SessionContext, event: SessionEvent): boolean {
   if (guard === undefined) return true;
   if (typeof guard === "string") return sessionGuards[guard](context, event);
@@ -184,9 +192,9 @@ function runDeferred(out: Deferred, scope: Scope): void {
   const sink = (self as { [SINK]?: SessionEffectSink })[SINK];
   for (const item of out) {
     if ("schedule" in item) {
-      const type = setupTimeoutEvent(item.schedule);
+      const event = SETUP_TIMEOUT[item.schedule];
       const context = self.getSnapshot().context;
-      scheduler.schedule(self, self, { type }, context.setupTimeoutMs, type);
+      scheduler.schedule(self, self, event, context.setupTimeoutMs, event.type);
     } else if ("cancel" in item) {
       scheduler.cancel(self, setupTimeoutEvent(item.cancel));
     } else {

@@ -17,6 +17,7 @@ import {
   type PppEvent,
   type PppInput,
   type PppPhase,
+  type PppTimer,
   phaseOf,
   pppStart,
   pppStep,
@@ -71,6 +72,14 @@ function snapshotOf(context: PppContext): PppSnapshot {
     : { status: "active", value, context, output: undefined, error: undefined };
 }
 
+/** Each restart timer's event, one shared object each (the scheduler is given it per schedule). */
+const TIMER_EVENTS: Record<PppTimer, { readonly type: PppTimer }> = {
+  "timer.lcp": Object.freeze({ type: "timer.lcp" }),
+  "timer.ipcp": Object.freeze({ type: "timer.ipcp" }),
+  "timer.ipv6cp": Object.freeze({ type: "timer.ipv6cp" }),
+  "timer.auth": Object.freeze({ type: "timer.auth" }),
+};
+
 /** Runs the step's effects once the new snapshot is in place (XState's deferred queue), in order. */
 function defer(out: PppEffect[], scope: Scope): void {
   if (out.length === 0) return;
@@ -86,7 +95,7 @@ function runDeferred(out: PppEffect[], scope: Scope): void {
     if (effect.type === "schedule") {
       // XState's scheduler keeps the old timer running when an id is scheduled again: cancel first.
       scheduler.cancel(self, effect.timer);
-      scheduler.schedule(self, self, { type: effect.timer }, effect.ms, effect.timer);
+      scheduler.schedule(self, self, TIMER_EVENTS[effect.timer], effect.ms, effect.timer);
     } else if (effect.type === "cancel") {
       scheduler.cancel(self, effect.timer);
     } else {
