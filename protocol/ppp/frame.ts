@@ -25,50 +25,90 @@ export interface FrameCompression {
 const ADDRESS = 0xff;
 const CONTROL = 0x03;
 
+// What frameHeader answers for a malformed frame (decodeFrame words each).
+const NO_CONTROL = -1;
+const BAD_CONTROL = -2;
+const NO_PROTOCOL = -3;
+const SHORT_PROTOCOL = -4;
+const BAD_PROTOCOL = -5;
+
+/**
+ * The header of the PPP frame (no flags, no FCS) that starts at `start` in `bytes`, read without making
+ * anything: `protocol * 16 + header length` (1 to 4 octets: Address and Control, if present, and a one- or
+ * two-octet Protocol), or a negative number when it is malformed (decodeFrame says why). The receive path
+ * reads every frame's header with it; `payloadAt` and `frameProtocol` unpack it.
+ */
+export function frameHeader(bytes: Uint8Array, start = 0): number {
+  let at = start;
+  // RFC 1661 §2: the Protocol field's first octet is even, so a leading 0xFF can only be the Address.
+  if (at < bytes.length && bytes[at] === ADDRESS) {
+    if (bytes.length < at + 2) return NO_CONTROL;
+    if (bytes[at + 1] !== CONTROL) return BAD_CONTROL;
+    at += 2;
+  }
+  if (at >= bytes.length) return NO_PROTOCOL;
+  const first = bytes[at] as number;
+  // RFC 1661 §6.5: an odd first octet is a compressed (one-octet) Protocol field.
+  if (first & 1) return first * 16 + (at + 1 - start);
+  if (at + 2 > bytes.length) return SHORT_PROTOCOL;
+  const protocol = (first << 8) | (bytes[at + 1] as number);
+  if (!isValidProtocol(protocol)) return BAD_PROTOCOL;
+  return protocol * 16 + (at + 2 - start);
+}
+
+/** The Protocol of a frameHeader answer (not negative). */
+export function frameProtocol(header: number): number {
+  return header >>> 4;
+}
+
+/** Where the payload of the frame at `start` begins, from its frameHeader answer (not negative). */
+export function payloadAt(start: number, header: number): number {
+  return start + (header & 15);
+}
+
 /**
  * Decodes a PPP frame (no flags, no FCS) that starts at `start` in `bytes` (an L2TP data message's
  * payload offset: no view of the frame is made first); never throws.
  */
 export function decodeFrame(bytes: Uint8Array, start = 0): Decoded<PppFrame> {
-  let at = start;
-  let addressControl = false;
-  // RFC 1661 §2: the Protocol field's first octet is even, so a leading 0xFF can only be the Address.
-  if (bytes.length >= at + 1 && bytes[at] === ADDRESS) {
-    if (bytes.length < at + 2) return fail("frame.control", "frame ends after the Address field (0xFF)");
-    if (bytes[at + 1] !== CONTROL) {
-      return fail(
-        "frame.control",
-        `expected 0x03 after Address 0xFF (RFC 1662 §3.1), got 0x${hex8(bytes[at + 1])}`,
-      );
-    }
-    at += 2;
-    addressControl = true;
-  }
-  if (at >= bytes.length) return fail("frame.protocol", "frame ends before the Protocol field");
-  const first = bytes[at];
-  let protocol: number;
-  if (first & 1) {
-    // RFC 1661 §6.5: an odd first octet is a compressed (one-octet) Protocol field.
-    protocol = first;
-    at += 1;
-  } else {
-    if (at + 2 > bytes.length)
-      return fail("frame.protocol", "frame ends inside the two-octet Protocol field");
-    protocol = (first << 8) | bytes[at + 1];
-    if (!isValidProtocol(protocol)) {
-      return fail(
-        "frame.protocol",
-        `0x${hex8(first)}${hex8(bytes[at + 1])} has an even low octet (RFC 1661 §2)`,
-      );
-    }
-    at += 2;
-  }
+  const header = frameHeader(bytes, start);
+  if (header < 0) return frameError(header, bytes, start);
   // `slice`, a copy of a Uint8Array: a received datagram is one without an ArrayBuffer on Bun (JSC makes
   // one at its first view: ~0.4 µs under load, 4.7% of an LNS's samples in bench/lns-load --ppp), while
   // copying the few dozen octets of a PPP control packet costs a tenth of that. The decoders below slice
   // too (control-packet.ts, options.ts): one view anywhere would bring the ArrayBuffer back. (Where the
   // datagram is a Buffer, node:dgram's on Deno, its `slice` is a view: V8 has the buffer already.)
-  return { ok: true, value: { protocol, payload: bytes.slice(at), addressControl } };
+  return {
+    ok: true,
+    value: {
+      protocol: frameProtocol(header),
+      payload: bytes.slice(payloadAt(start, header)),
+      addressControl: (header & 15) >= 3,
+    },
+  };
+}
+
+/** Why the frame at `start` is malformed, from frameHeader's negative answer. */
+function frameError(code: number, bytes: Uint8Array, start: number): Decoded<PppFrame> {
+  const at = bytes[start] === ADDRESS ? start + 2 : start;
+  switch (code) {
+    case NO_CONTROL:
+      return fail("frame.control", "frame ends after the Address field (0xFF)");
+    case BAD_CONTROL:
+      return fail(
+        "frame.control",
+        `expected 0x03 after Address 0xFF (RFC 1662 §3.1), got 0x${hex8(bytes[start + 1] as number)}`,
+      );
+    case NO_PROTOCOL:
+      return fail("frame.protocol", "frame ends before the Protocol field");
+    case SHORT_PROTOCOL:
+      return fail("frame.protocol", "frame ends inside the two-octet Protocol field");
+    default:
+      return fail(
+        "frame.protocol",
+        `0x${hex8(bytes[at] as number)}${hex8(bytes[at + 1] as number)} has an even low octet (RFC 1661 §2)`,
+      );
+  }
 }
 
 /** The PPP header of a control or data packet with Address and Control kept (RFC 1662 §3.1, as LCP requires). */

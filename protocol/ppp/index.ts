@@ -45,6 +45,7 @@ export {
   type OptionCatalog,
   type OptionSpec,
   type OptionSpecs,
+  OptionValueError,
   type OptionValueResult,
   optionCatalog,
   optionLabel,

@@ -12,6 +12,7 @@ import {
   expectLength,
   type OptionCatalog,
   type OptionSpec,
+  OptionValueError,
   optionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -62,8 +63,8 @@ function addressOption<
     name,
     decode: (bytes, at, length) => {
       const bad = expectLength(length, 4);
-      if (bad) return { ok: false, part: "length", reason: bad };
-      return { ok: true, option: { kind, address: ipv4ToString(bytes, at) } as Opt<K> };
+      if (bad) return new OptionValueError("length", bad);
+      return { kind, address: ipv4ToString(bytes, at) } as Opt<K>;
     },
     encode: (o) => ipv4FromString((o as { address: string }).address),
     describe: (o) => `${token}=${(o as { address: string }).address}`,
@@ -75,14 +76,11 @@ const ipAddresses: OptionSpec<Opt<"ipAddresses">> = {
   name: "IP-Addresses",
   decode: (bytes, at, length) => {
     const bad = expectLength(length, 8);
-    if (bad) return { ok: false, part: "length", reason: bad };
+    if (bad) return new OptionValueError("length", bad);
     return {
-      ok: true,
-      option: {
-        kind: "ipAddresses",
-        source: ipv4ToString(bytes, at),
-        destination: ipv4ToString(bytes, at + 4),
-      },
+      kind: "ipAddresses",
+      source: ipv4ToString(bytes, at),
+      destination: ipv4ToString(bytes, at + 4),
     };
   },
   encode: (o) => concat(ipv4FromString(o.source), ipv4FromString(o.destination)),

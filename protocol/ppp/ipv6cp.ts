@@ -10,6 +10,7 @@ import {
   expectLength,
   type OptionCatalog,
   type OptionSpec,
+  OptionValueError,
   optionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -62,8 +63,8 @@ const interfaceIdentifier: OptionSpec<Opt<"interfaceIdentifier">> = {
   name: "Interface-Identifier",
   decode: (bytes, at, length) => {
     const bad = expectLength(length, 8);
-    if (bad) return { ok: false, part: "length", reason: bad };
-    return { ok: true, option: { kind: "interfaceIdentifier", id: interfaceIdToString(bytes, at) } };
+    if (bad) return new OptionValueError("length", bad);
+    return { kind: "interfaceIdentifier", id: interfaceIdToString(bytes, at) };
   },
   encode: (o) => interfaceIdFromString(o.id),
   describe: (o) => `IfId=${o.id}`,

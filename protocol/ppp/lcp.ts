@@ -20,6 +20,7 @@ import {
   expectLength,
   type OptionCatalog,
   type OptionSpec,
+  OptionValueError,
   type OptionValueResult,
   optionCatalog,
   type UnknownOption,
@@ -52,7 +53,7 @@ export type LcpOption = LcpKnownOption | UnknownOption;
 type Opt<K extends LcpKnownOption["kind"]> = Extract<LcpKnownOption, { kind: K }>;
 
 function lengthError<O>(reason: string): OptionValueResult<O> {
-  return { ok: false, part: "length", reason };
+  return new OptionValueError("length", reason);
 }
 
 /** The codec of each width of a numeric option: how it is read, written and shown. */
@@ -75,7 +76,7 @@ function numberOption<K extends "mru" | "accm" | "magicNumber">(
     name,
     decode: (bytes, at, length) => {
       const bad = expectLength(length, width);
-      return bad ? lengthError(bad) : { ok: true, option: { kind, value: read(bytes, at) } as Opt<K> };
+      return bad ? lengthError(bad) : ({ kind, value: read(bytes, at) } as Opt<K>);
     },
     encode: (o) => write((o as { value: number }).value, name),
     describe: (o) => `${token}=${show((o as { value: number }).value)}`,
@@ -93,7 +94,7 @@ function flagOption<K extends "pfc" | "acfc">(
     name,
     decode: (_bytes, _at, length) => {
       const bad = expectLength(length, 0);
-      return bad ? lengthError(bad) : { ok: true, option: { kind } as Opt<K> };
+      return bad ? lengthError(bad) : ({ kind } as Opt<K>);
     },
     encode: () => new Uint8Array(0),
     describe: () => token,
@@ -109,14 +110,14 @@ const authProtocol: OptionSpec<Opt<"authProtocol">> = {
     // RFC 1994 §3: CHAP's option is exactly 5 octets, its last one the algorithm.
     if (protocol === PppProtocol.CHAP) {
       if (length !== 3) return lengthError(`expected 5 for CHAP, got ${length + 2}`);
-      return { ok: true, option: { kind: "authProtocol", protocol, algorithm: bytes[at + 2] as number } };
+      return { kind: "authProtocol", protocol, algorithm: bytes[at + 2] as number };
     }
     // RFC 1334 §2.1 (PAP): exactly 4 octets.
     if (protocol === PppProtocol.PAP) {
       if (length !== 2) return lengthError(`expected 4 for PAP, got ${length + 2}`);
-      return { ok: true, option: { kind: "authProtocol", protocol } };
+      return { kind: "authProtocol", protocol };
     }
-    return { ok: true, option: { kind: "authProtocol", protocol, data: bytes.slice(at + 2, at + length) } };
+    return { kind: "authProtocol", protocol, data: bytes.slice(at + 2, at + length) };
   },
   encode: (o) => {
     if (o.protocol === PppProtocol.CHAP) {
@@ -140,10 +141,7 @@ const qualityProtocol: OptionSpec<Opt<"qualityProtocol">> = {
   name: "Quality-Protocol",
   decode: (bytes, at, length) => {
     if (length < 2) return lengthError(`expected at least 4, got ${length + 2}`);
-    return {
-      ok: true,
-      option: { kind: "qualityProtocol", protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) },
-    };
+    return { kind: "qualityProtocol", protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) };
   },
   encode: (o) => concat(be16(o.protocol, "Quality-Protocol"), o.data),
   describe: (o) => {

@@ -16,10 +16,21 @@ export interface UnknownOption {
   raw: Uint8Array;
 }
 
-/** The outcome of reading one option's Data: the option, or which part is wrong and why. */
-export type OptionValueResult<O> =
-  | { ok: true; option: O }
-  | { ok: false; part: "length" | "value"; reason: string };
+/** Which part of an option's Data is wrong, and why. */
+export class OptionValueError {
+  readonly part: "length" | "value";
+  readonly reason: string;
+  constructor(part: "length" | "value", reason: string) {
+    this.part = part;
+    this.reason = reason;
+  }
+}
+
+/**
+ * The outcome of reading one option's Data: the option itself (no wrapper: a set-up reads a few dozen
+ * options), or an OptionValueError.
+ */
+export type OptionValueResult<O> = O | OptionValueError;
 
 /** How one known option type is read, written and shown. */
 export interface OptionSpec<O extends { kind: string }> {
@@ -121,9 +132,9 @@ export function decodeOptions<O extends { kind: string }>(
     const spec = catalog.byType.get(type);
     if (spec) {
       const read = spec.decode(bytes, at + 2, length - 2);
-      if (!read.ok)
+      if (read instanceof OptionValueError)
         return fail(`${optionField(protocol, field, index, catalog, type)}.${read.part}`, read.reason);
-      options.push(read.option);
+      options.push(read);
     } else {
       options.push({ kind: "unknown", type, raw: bytes.slice(at + 2, at + length) });
     }
@@ -256,8 +267,8 @@ export function compressionOption<K extends string>(
     type: 2,
     name,
     decode: (bytes, at, length) => {
-      if (length < 2) return { ok: false, part: "length", reason: `expected at least 4, got ${length + 2}` };
-      return { ok: true, option: { kind, protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) } };
+      if (length < 2) return new OptionValueError("length", `expected at least 4, got ${length + 2}`);
+      return { kind, protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) };
     },
     encode: (o) => concat(be16(o.protocol, name), o.data),
     describe: (o) =>

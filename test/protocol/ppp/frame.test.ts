@@ -1,7 +1,15 @@
 /** PPP frame (RFC 1661 §2, RFC 1662 §3): Address/Control present or compressed, Protocol one or two octets. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { decodeFrame, encodeFrame, isValidProtocol, PppProtocol } from "../../../protocol/ppp/index.ts";
+import {
+  decodeFrame,
+  encodeFrame,
+  frameHeader,
+  frameProtocol,
+  isValidProtocol,
+  PppProtocol,
+  payloadAt,
+} from "../../../protocol/ppp/index.ts";
 import { bytes, hex, pppProtocol, toHex } from "./arbitraries.ts";
 
 describe("decodeFrame", () => {
@@ -161,5 +169,32 @@ describe("a frame inside a larger datagram", () => {
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error.field).toBe("frame.control");
     expect(decodeFrame(datagram, 3).ok).toBe(false);
+  });
+});
+
+describe("frameHeader (the receive path's header read, nothing made)", () => {
+  test("says what decodeFrame says for any bytes from any start: malformed, or the protocol and where the payload begins", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 8 }),
+          fc.uint8Array({ maxLength: 8 }).map((b) => Uint8Array.of(0xff, 0x03, ...b)),
+        ),
+        fc.nat(3),
+        (input, shift) => {
+          const start = Math.min(shift, input.length);
+          const decoded = decodeFrame(input, start);
+          const header = frameHeader(input, start);
+          if (!decoded.ok) {
+            expect(header).toBeLessThan(0);
+            return;
+          }
+          expect(header).toBeGreaterThanOrEqual(0);
+          expect(frameProtocol(header)).toBe(decoded.value.protocol);
+          expect(input.slice(payloadAt(start, header))).toEqual(decoded.value.payload);
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
