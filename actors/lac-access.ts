@@ -33,7 +33,7 @@ import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-log
 import { proxyAvpsOf } from "../machines/ppp/proxy-lcp.ts";
 import type { TunnelGroup } from "../machines/tunnel-selection.ts";
 import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
-import { decodeFrame } from "../protocol/ppp/frame.ts";
+import { decodeFrame, frameHeader, frameProtocol, payloadAt } from "../protocol/ppp/frame.ts";
 import { encodeLcp } from "../protocol/ppp/lcp.ts";
 import { PppProtocol } from "../protocol/ppp/numbers.ts";
 import {
@@ -348,14 +348,11 @@ class Subscriber {
         this.#local.receiveFrame(frame);
         return;
       }
-      const decoded = decodeFrame(frame);
-      if (!decoded.ok) return;
-      if (decoded.value.protocol === PppProtocol.IPv4) return;
-      this.#actor.send({
-        type: "frame",
-        protocol: decoded.value.protocol,
-        payload: decoded.value.payload.slice(),
-      });
+      const header = frameHeader(frame);
+      if (header < 0) return;
+      const protocol = frameProtocol(header);
+      if (protocol === PppProtocol.IPv4) return;
+      this.#actor.send({ type: "frame", protocol, payload: frame.slice(payloadAt(0, header)) });
       return;
     }
     // RFC 3145 code 3: the subscriber hung up; the CDN says so (and the LNS's PPP sees it as such).

@@ -14,7 +14,7 @@ import {
   pppStart,
   pppStep,
 } from "../../machines/ppp/endpoint.ts";
-import { decodeFrame } from "../../protocol/ppp/frame.ts";
+import { frameHeader, frameProtocol, payloadAt } from "../../protocol/ppp/frame.ts";
 import { PppProtocol } from "../../protocol/ppp/numbers.ts";
 import type { Access, AccessLine } from "./index.ts";
 
@@ -161,14 +161,16 @@ class SimulatedClient implements SimulatedSubscriber {
       this.#early.push(frame.slice());
       return;
     }
-    const decoded = decodeFrame(frame);
-    if (!decoded.ok) return;
-    const { protocol, payload } = decoded.value;
+    const header = frameHeader(frame);
+    if (header < 0) return;
+    const protocol = frameProtocol(header);
+    // A copy: the frame is the sender's (frame.ts says why not a view).
+    const payload = frame.slice(payloadAt(0, header));
     if (protocol === PppProtocol.IPv4) {
-      this.received.push(payload.slice());
+      this.received.push(payload);
       return;
     }
-    this.step({ type: "frame", protocol, payload: payload.slice() });
+    this.step({ type: "frame", protocol, payload });
   }
 
   private step(event: Parameters<typeof pppStep>[1]): void {
