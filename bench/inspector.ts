@@ -35,12 +35,13 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { RecordedLog } from "../adapters/inspector/index.ts";
-import { type LabObserver, runLab, serveLabInspector } from "../bin/commands/lab.ts";
+import { type LabObserver, serveLabInspector } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
 import { replay } from "../events/replay.ts";
 import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
 import { liveFedByHand } from "../test/support/live-fed.ts";
-import { descendantsCpu, runtimeName } from "./measure.ts";
+import { descendantsCpu, median, percentile, round, runtimeName } from "./measure.ts";
+import { memoryLab } from "./memory-lab.ts";
 
 const { values } = parseArgs({
   options: {
@@ -57,13 +58,6 @@ const SESSIONS = Number(values.sessions);
 const RATE_SESSIONS = Number(values["rate-sessions"]);
 const ENVELOPES = Number(values.envelopes);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-const median = (values: number[]) => percentile(values, 50);
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
-
 /** The inspector of a lab's nodes, with `during` called at a moment of the lab. */
 function inspectedLab(
   when: "started" | "established",
@@ -75,18 +69,6 @@ function inspectedLab(
     observe: { ...inspector.observe, ...(when === "started" ? { started: run } : { established: run }) },
     done: () => inspector.close(),
   };
-}
-
-/** A lab of `calls` calls (a tunnel per 1,000) on a memory event log, watched by `observe`. */
-function labOf(calls: number, observe: LabObserver) {
-  return runLab({
-    sessions: calls,
-    tunnels: Math.max(1, Math.ceil(calls / 1000)),
-    holdMs: 0,
-    window: 2000,
-    events: "memory:",
-    observe,
-  });
 }
 
 /** Opens the page and waits until counts, tree and list rows are drawn; returns the ms it took. */
@@ -149,7 +131,7 @@ if (PARTS.has("render")) {
       render[name] = await firstRender(browser, url, calls * 2);
       if (name === "large") frames = await frameTimes(browser);
     });
-    const report = await labOf(calls, lab.observe);
+    const report = await memoryLab(calls, lab.observe);
     await lab.done();
     if (!report.ok) console.log(`  (the ${calls}-call lab reported: ${report.problems.join("; ")})`);
   }
@@ -226,7 +208,7 @@ if (PARTS.has("rate")) {
       cpu0 = process.cpuUsage();
       browserCpu0 = descendantsCpu();
     });
-    const report = await labOf(RATE_SESSIONS, lab.observe);
+    const report = await memoryLab(RATE_SESSIONS, lab.observe);
     const cpu = process.cpuUsage(cpu0);
     const browserCpu = descendantsCpu() - browserCpu0;
     done = true;

@@ -20,11 +20,11 @@ import type { ServerResponse } from "node:http";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { StreamSubscriber } from "../adapters/inspector/stream.ts";
-import { runLab } from "../bin/commands/lab.ts";
 import type { Envelope } from "../events/envelope.ts";
 import { replay } from "../events/replay.ts";
 import { liveFedByHand } from "../test/support/live-fed.ts";
-import { runtimeName } from "./measure.ts";
+import { median, round, runtimeName } from "./measure.ts";
+import { memoryLab } from "./memory-lab.ts";
 
 const { values } = parseArgs({
   options: {
@@ -36,16 +36,9 @@ const CALLS = Number(values.calls);
 const ROUNDS = Number(values.rounds);
 
 const batches: (readonly Envelope[])[] = [];
-await runLab({
-  sessions: CALLS,
-  tunnels: Math.max(1, Math.ceil(CALLS / 1000)),
-  holdMs: 0,
-  window: 2000,
-  events: "memory:",
-  observe: {
-    recording: (recording) => {
-      recording.watch((batch) => batches.push([...batch]));
-    },
+await memoryLab(CALLS, {
+  recording: (recording) => {
+    recording.watch((batch) => batches.push([...batch]));
   },
 });
 const envelopes = batches.flat();
@@ -79,8 +72,6 @@ for (let r = 0; r <= ROUNDS; r++) {
     replayMs.push(reference);
   }
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const perEnvelope = (ms: number[]) => round((median(ms) * 1000) / envelopes.length, 3);
 console.log(
   `the live tree's fold of a lab's ${envelopes.length.toLocaleString("en-US")} envelopes (${CALLS.toLocaleString("en-US")} calls, ${batches.length.toLocaleString("en-US")} batches) with a stream open: ${round(median(liveMs))} ms, ${perEnvelope(liveMs)} µs an envelope (median of ${ROUNDS}; min ${round(Math.min(...liveMs))} ms), CPU ${round(median(liveCpuMs))} ms; replay's fold of the same (reference) ${round(median(replayMs))} ms, ${perEnvelope(replayMs)} µs`,

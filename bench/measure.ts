@@ -156,3 +156,19 @@ export function cpuByThreadPer(
   }
   return out;
 }
+
+/** The p-th percentile of `values` (nearest rank; NaN when there are none). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** `n` rounded to `digits` decimals, for printing. */
+export function round(n: number, digits = 1): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
+}
