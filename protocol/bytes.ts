@@ -90,10 +90,15 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 
 /** Lower-case hex of some bytes, shortened with "…" past 32 octets so output stays one readable line. */
 export function hexBytes(bytes: Uint8Array, limit = 32): string {
-  let text = "";
-  const shown = Math.min(bytes.length, limit);
-  for (let i = 0; i < shown; i++) text += bytes[i].toString(16).padStart(2, "0");
+  const text = hexRange(bytes, 0, Math.min(bytes.length, limit));
   return bytes.length > limit ? `${text}…(${bytes.length})` : text;
+}
+
+/** Lower-case hex of the octets from `from` to `to` in `bytes`, read where they lie (no view made). */
+export function hexRange(bytes: Uint8Array, from: number, to: number): string {
+  let text = "";
+  for (let i = from; i < to; i++) text += (bytes[i] ?? 0).toString(16).padStart(2, "0");
+  return text;
 }
 
 /** Bytes as a quoted string when they are printable ASCII, else as hex: for names and messages in output. */

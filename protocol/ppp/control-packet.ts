@@ -137,8 +137,8 @@ export function decodeCommonPacket<O extends { kind: string }>(
     }
     case 5:
     case 6: {
-      const code5 = code === 5 ? "Terminate-Request" : "Terminate-Ack";
-      return { ok: true, value: { code: code5, id, data: packetData(header) } };
+      const name = code === 5 ? "Terminate-Request" : "Terminate-Ack";
+      return { ok: true, value: { code: name, id, data: packetData(header) } };
     }
     case 7:
       return { ok: true, value: { code: "Code-Reject", id, rejected: packetData(header) } };

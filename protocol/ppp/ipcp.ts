@@ -12,7 +12,6 @@ import {
   expectLength,
   type OptionCatalog,
   type OptionSpec,
-  OptionValueError,
   optionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -61,11 +60,8 @@ function addressOption<
   return {
     type,
     name,
-    decode: (bytes, at, length) => {
-      const bad = expectLength(length, 4);
-      if (bad) return new OptionValueError("length", bad);
-      return { kind, address: ipv4ToString(bytes, at) } as Opt<K>;
-    },
+    decode: (bytes, at, length) =>
+      expectLength(length, 4) ?? ({ kind, address: ipv4ToString(bytes, at) } as Opt<K>),
     encode: (o) => ipv4FromString((o as { address: string }).address),
     describe: (o) => `${token}=${(o as { address: string }).address}`,
   };
@@ -74,15 +70,12 @@ function addressOption<
 const ipAddresses: OptionSpec<Opt<"ipAddresses">> = {
   type: 1,
   name: "IP-Addresses",
-  decode: (bytes, at, length) => {
-    const bad = expectLength(length, 8);
-    if (bad) return new OptionValueError("length", bad);
-    return {
+  decode: (bytes, at, length) =>
+    expectLength(length, 8) ?? {
       kind: "ipAddresses",
       source: ipv4ToString(bytes, at),
       destination: ipv4ToString(bytes, at + 4),
-    };
-  },
+    },
   encode: (o) => concat(ipv4FromString(o.source), ipv4FromString(o.destination)),
   describe: (o) => `Addresses=${o.source},${o.destination}`,
 };

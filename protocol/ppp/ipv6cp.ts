@@ -4,13 +4,13 @@
  * 16 lowercase hex digits ("0211223344556677"); all zeros in a Configure-Request asks the peer to
  * suggest one (RFC 5072 §4.1).
  */
+import { hexRange } from "../bytes.ts";
 import { type NcpPacket, ncpCodec } from "./control-packet.ts";
 import {
   compressionOption,
   expectLength,
   type OptionCatalog,
   type OptionSpec,
-  OptionValueError,
   optionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -39,9 +39,7 @@ const INTERFACE_ID = /^[0-9a-f]{16}$/;
 /** Eight octets as an Interface-Identifier string. */
 export function interfaceIdToString(bytes: Uint8Array, at = 0): string {
   // Read where it lies: a view would make JSC give a received packet its ArrayBuffer (frame.ts).
-  let id = "";
-  for (let i = at; i < at + 8; i++) id += (bytes[i] ?? 0).toString(16).padStart(2, "0");
-  return id;
+  return hexRange(bytes, at, at + 8);
 }
 
 /** An Interface-Identifier string as eight octets; throws RangeError when it is not 16 hex digits. */
@@ -61,11 +59,8 @@ export function linkLocalOf(id: string): string {
 const interfaceIdentifier: OptionSpec<Opt<"interfaceIdentifier">> = {
   type: 1,
   name: "Interface-Identifier",
-  decode: (bytes, at, length) => {
-    const bad = expectLength(length, 8);
-    if (bad) return new OptionValueError("length", bad);
-    return { kind: "interfaceIdentifier", id: interfaceIdToString(bytes, at) };
-  },
+  decode: (bytes, at, length) =>
+    expectLength(length, 8) ?? { kind: "interfaceIdentifier", id: interfaceIdToString(bytes, at) },
   encode: (o) => interfaceIdFromString(o.id),
   describe: (o) => `IfId=${o.id}`,
 };

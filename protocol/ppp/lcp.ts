@@ -18,10 +18,9 @@ import {
 import { authProtocolName, hex32, PppProtocol, protocolName } from "./numbers.ts";
 import {
   expectLength,
+  lengthError,
   type OptionCatalog,
   type OptionSpec,
-  OptionValueError,
-  type OptionValueResult,
   optionCatalog,
   type UnknownOption,
 } from "./options.ts";
@@ -52,10 +51,6 @@ export type LcpOption = LcpKnownOption | UnknownOption;
 
 type Opt<K extends LcpKnownOption["kind"]> = Extract<LcpKnownOption, { kind: K }>;
 
-function lengthError<O>(reason: string): OptionValueResult<O> {
-  return new OptionValueError("length", reason);
-}
-
 /** The codec of each width of a numeric option: how it is read, written and shown. */
 const NUMBER_WIDTHS = {
   2: { read: u16, write: be16, show: String },
@@ -74,10 +69,8 @@ function numberOption<K extends "mru" | "accm" | "magicNumber">(
   return {
     type,
     name,
-    decode: (bytes, at, length) => {
-      const bad = expectLength(length, width);
-      return bad ? lengthError(bad) : ({ kind, value: read(bytes, at) } as Opt<K>);
-    },
+    decode: (bytes, at, length) =>
+      expectLength(length, width) ?? ({ kind, value: read(bytes, at) } as Opt<K>),
     encode: (o) => write((o as { value: number }).value, name),
     describe: (o) => `${token}=${show((o as { value: number }).value)}`,
   };
@@ -92,10 +85,7 @@ function flagOption<K extends "pfc" | "acfc">(
   return {
     type,
     name,
-    decode: (_bytes, _at, length) => {
-      const bad = expectLength(length, 0);
-      return bad ? lengthError(bad) : ({ kind } as Opt<K>);
-    },
+    decode: (_bytes, _at, length) => expectLength(length, 0) ?? ({ kind } as Opt<K>),
     encode: () => new Uint8Array(0),
     describe: () => token,
   };

@@ -89,8 +89,8 @@ export function optionLabel<O extends { kind: string }>(catalog: OptionCatalog<O
 /**
  * Reads an option list (from `start` to `end` in `bytes`: all of it by default); `field` prefixes error
  * fields ("LCP Configure-Request", or "Configure-Request" with `protocol` "LCP": the two are joined only
- * for an error). Never throws, never loops on a bad
- * length: every option advances by at least its two header octets.
+ * for an error). Never throws, never loops on a bad length: every option advances by at least its two
+ * header octets.
  *
  * Each option's Data is read where it lies, and nothing is made per option but the option itself: a set-up
  * decodes a dozen option lists, and a copy of each Data field, a closure naming the field, and the
@@ -242,9 +242,14 @@ export function describeOptions<O extends { kind: string }>(
 
 // Small readers and writers for option Data fields, shared by the catalogs.
 
+/** An option's Length is wrong: `reason` says how. */
+export function lengthError(reason: string): OptionValueError {
+  return new OptionValueError("length", reason);
+}
+
 /** Data of exactly `size` octets, or the "length" error worded as the brief shows: "expected 4, got 3". */
-export function expectLength(length: number, size: number): string | undefined {
-  return length === size ? undefined : `expected ${size + 2}, got ${length + 2}`;
+export function expectLength(length: number, size: number): OptionValueError | undefined {
+  return length === size ? undefined : lengthError(`expected ${size + 2}, got ${length + 2}`);
 }
 
 /** A compression option as IPCP and IPV6CP share it: a protocol number, then protocol-specific data. */
@@ -267,7 +272,7 @@ export function compressionOption<K extends string>(
     type: 2,
     name,
     decode: (bytes, at, length) => {
-      if (length < 2) return new OptionValueError("length", `expected at least 4, got ${length + 2}`);
+      if (length < 2) return lengthError(`expected at least 4, got ${length + 2}`);
       return { kind, protocol: u16(bytes, at), data: bytes.slice(at + 2, at + length) };
     },
     encode: (o) => concat(be16(o.protocol, name), o.data),
