@@ -461,10 +461,10 @@ export abstract class PppLinkCore implements PppLinkPort {
     this.service = service;
   }
 
-  /** Sends a whole PPP frame to the peer; false when the carrier cannot now. */
   /**
-   * Sends a PPP packet of `protocol` as one frame (Address and Control kept, RFC 1662 §3.1): the carrier
-   * frames it as it writes it (an L2TP data message is written once, PPP header and all).
+   * Sends a PPP packet of `protocol` as one frame (Address and Control kept, RFC 1662 §3.1); false when
+   * the carrier cannot now. The carrier frames it as it writes it (an L2TP data message is written once,
+   * PPP header and all).
    */
   protected abstract sendFrame(protocol: number, payload: Uint8Array): boolean;
   /** Whether the carrier is ending (the link's actor is told nothing more then). */
@@ -603,8 +603,10 @@ export abstract class PppLinkCore implements PppLinkPort {
     if (!this.node.ending) this.node.actor.send({ type: "keepaliveFailed", misses: this.echoMisses });
   }
 
-  /** The server's LCP Terminate-Request (RFC 1661 §3.7) when its link is open, else undefined. */
-  /** Our LCP Terminate-Request now (the packet, without the PPP header), if the link is up and ours to end. */
+  /**
+   * The server's LCP Terminate-Request (RFC 1661 §3.7; the packet, without the PPP header) when its link
+   * is open, else undefined.
+   */
   terminateRequest(): Uint8Array | undefined {
     if (this.node.ending) return undefined;
     const c = this.node.actor.getSnapshot().context;

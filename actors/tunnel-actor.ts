@@ -460,14 +460,9 @@ export class TunnelHandle {
 
   /** Sends a data message (T=0) of an established session to the peer; false when it cannot. */
   sendData(session: SessionHandle, payload: Uint8Array): boolean {
-    if (this.phase !== "established" || !session.established) return false;
-    const packet = encodeDataHeader(
-      { tunnelId: this.channel.peerTunnelId, sessionId: session.peerSessionId },
-      payload,
-    );
-    session.packetsOut++;
-    session.bytesOut += payload.length;
-    this.transport.send(packet, this.peer);
+    if (!this.carries(session)) return false;
+    const ids = { tunnelId: this.channel.peerTunnelId, sessionId: session.peerSessionId };
+    this.sendCounted(session, encodeDataHeader(ids, payload), payload.length);
     return true;
   }
 
@@ -476,12 +471,22 @@ export class TunnelHandle {
    * its Address and Control, RFC 1662 §3.1), written once; false when the session cannot carry it.
    */
   sendPpp(session: SessionHandle, protocol: number, payload: Uint8Array): boolean {
-    if (this.phase !== "established" || !session.established) return false;
+    if (!this.carries(session)) return false;
     const packet = encodePppData(this.channel.peerTunnelId, session.peerSessionId, protocol, payload);
-    session.packetsOut++;
-    session.bytesOut += PPP_HEADER_LENGTH + payload.length;
-    this.transport.send(packet, this.peer);
+    this.sendCounted(session, packet, PPP_HEADER_LENGTH + payload.length);
     return true;
+  }
+
+  /** Whether `session` can send data messages now (this tunnel and the session established). */
+  private carries(session: SessionHandle): boolean {
+    return this.phase === "established" && session.established;
+  }
+
+  /** Sends a data message of `session` carrying a PPP frame of `frameBytes` octets, counted. */
+  private sendCounted(session: SessionHandle, packet: Uint8Array, frameBytes: number): void {
+    session.packetsOut++;
+    session.bytesOut += frameBytes;
+    this.transport.send(packet, this.peer);
   }
 
   /** Sends an event to the tunnel actor, unless it has ended. */

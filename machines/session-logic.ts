@@ -63,25 +63,20 @@ export type SessionLogic = ActorLogic<
 type Scope = ActorScope<SessionSnapshot, SessionEvent, AnyActorSystem, SessionEmitted>;
 type ActionName = keyof typeof sessionUpdates | keyof typeof sessionEffects;
 
-/** The delayed event of each state's setup timeout, named as XState names an `after` delay (made once, not per step). */
-const SETUP_TIMEOUT_EVENT = Object.fromEntries(
+/**
+ * The delayed event of each state's setup timeout, named as XState names an `after` delay: one shared
+ * object each (the scheduler is given it per call), made once.
+ */
+const SETUP_TIMEOUT = Object.fromEntries(
   (Object.keys(SESSION_STATES) as SessionState[]).map((state) => [
     state,
-    `xstate.after.setupTimeout.session.${state}`,
-  ]),
-) as Record<SessionState, string>;
-
-function setupTimeoutEvent(state: SessionState): string {
-  return SETUP_TIMEOUT_EVENT[state];
-}
-
-/** The same events as the scheduler is given them: one shared object each, not one made per call. */
-const SETUP_TIMEOUT = Object.fromEntries(
-  (Object.keys(SETUP_TIMEOUT_EVENT) as SessionState[]).map((state) => [
-    state,
-    Object.freeze({ type: SETUP_TIMEOUT_EVENT[state] }),
+    Object.freeze({ type: `xstate.after.setupTimeout.session.${state}` }),
   ]),
 ) as Record<SessionState, { readonly type: string }>;
+
+function setupTimeoutEvent(state: SessionState): string {
+  return SETUP_TIMEOUT[state].type;
+}
 
 function holds(guard: SessionRule["guard"], context: SessionContext, event: SessionEvent): boolean {
   if (guard === undefined) return true;
