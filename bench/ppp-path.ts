@@ -11,6 +11,12 @@
  *   session-level parent, frames sent to them with actor.send, effects through their sink, stopped at
  *   the end: what a node runs per set-up, less the L2TP session and the sockets.
  * The difference is what the actor machinery costs. Prints a human line per case and one JSON line.
+ *
+ * On Bun it also reports the bytes each case allocates per set-up: what the garbage collector's threads
+ * (JSCWarmUp, HeapHelper) and the main thread's collections cost in proportion to. JSC says nothing of
+ * it through an API, so the bench runs itself again with JSC's GC log on (`BUN_JSC_logGC=1`: a line at
+ * each collection with the bytes allocated since the last) and adds those up between its marks, over
+ * 20,000 set-ups a case (one collection's worth, ~8 MB, is the error: under 2%).
  */
 
 import process from "node:process";
@@ -188,13 +194,59 @@ function heapPerLink(count = 10_000): number | undefined {
   return (after - before) / (2 * count);
 }
 
-const results = [cpuPerCall("endpoint", endpointSetup), cpuPerCall("actors", actorSetup)];
+/** The cases, by name, as `op`s of cpuPerCall. */
+const CASES = { endpoint: endpointSetup, actors: actorSetup };
+const ALLOCATION_SETUPS = 20_000;
+const MARK = "bench/ppp-path allocation";
+
+if (process.argv.includes("--allocation-child")) {
+  // The child of allocationPerSetup: each case between two marks on stderr, where JSC's GC log goes.
+  for (const [name, op] of Object.entries(CASES)) {
+    for (let i = 0; i < 2000; i++) op();
+    process.stderr.write(`${MARK} ${name} begin\n`);
+    for (let i = 0; i < ALLOCATION_SETUPS; i++) op();
+    process.stderr.write(`${MARK} ${name} end\n`);
+  }
+  process.exit(0);
+}
+
+/** Bytes each case allocates per set-up (Bun: JSC's GC log of a run of this bench in a child), or undefined. */
+function allocationPerSetup(): Record<string, number> | undefined {
+  const bun = (globalThis as { Bun?: { spawnSync(options: object): { stderr: Uint8Array } } }).Bun;
+  if (!bun) return undefined;
+  const child = bun.spawnSync({
+    cmd: [process.execPath, import.meta.path, "--allocation-child"],
+    env: { ...process.env, BUN_JSC_logGC: "1" },
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const bytes: Record<string, number> = {};
+  let current: string | undefined;
+  for (const line of new TextDecoder().decode(child.stderr).split("\n")) {
+    const mark = line.startsWith(MARK) ? line.slice(MARK.length + 1).split(" ") : undefined;
+    if (mark) current = mark[1] === "begin" ? mark[0] : undefined;
+    const allocated = /bytes allocated this cycle: (\d+)/.exec(line);
+    if (current && allocated) bytes[current] = (bytes[current] ?? 0) + Number(allocated[1]);
+  }
+  // No GC line at all: this JSC words its log otherwise, and the figure is unknown rather than zero.
+  if (Object.keys(bytes).length === 0) return undefined;
+  return Object.fromEntries(
+    Object.entries(bytes).map(([name, n]) => [name, Math.round(n / ALLOCATION_SETUPS)]),
+  );
+}
+
+const results = [cpuPerCall("endpoint", CASES.endpoint), cpuPerCall("actors", CASES.actors)];
 const heapBytes = heapPerLink();
+const allocated = allocationPerSetup();
 for (const r of results) {
   console.log(
     `${runtimeName()} ppp-path ${r.name.padEnd(9)} ${r.micros.toFixed(1).padStart(6)} µs of CPU per set-up (both ends)`,
   );
 }
+for (const [name, bytes] of Object.entries(allocated ?? {}))
+  console.log(
+    `${runtimeName()} ppp-path ${name.padEnd(9)} ${bytes.toLocaleString("en-US")} B allocated per set-up (both ends)`,
+  );
 if (heapBytes !== undefined)
   console.log(
     `${runtimeName()} ppp-path heap per established link (actor, context, its parent's record): ${Math.round(heapBytes)} B`,
@@ -205,5 +257,6 @@ console.log(
     runtime: runtimeName(),
     cpuMicrosPerSetup: Object.fromEntries(results.map((r) => [r.name, +r.micros.toFixed(2)])),
     heapBytesPerLink: heapBytes === undefined ? null : Math.round(heapBytes),
+    allocatedBytesPerSetup: allocated ?? null,
   }),
 );
