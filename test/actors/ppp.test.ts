@@ -296,6 +296,33 @@ describe("PPP over L2TP: subscriber → LAC → LNS", () => {
   });
 });
 
+describe("malformed PPP frames on an up link", () => {
+  test("are counted and dropped, each kind; the link stays up and still answers IP", async () => {
+    const { lab, lac, lns, echo } = setup();
+    const call = await lab.until(lac.openSession({ destination: LNS }));
+    if (!call.ok) throw new Error("no call");
+    await lab.run(500);
+    expect(lns.snapshot().ppp?.linksUp).toBe(1);
+    for (const frame of [
+      Uint8Array.of(), // no header at all
+      Uint8Array.of(0xff), // Address without Control
+      Uint8Array.of(0xff, 0x05, 0xc0, 0x21), // Address then not 0x03
+      Uint8Array.of(0xff, 0x03), // no Protocol
+      Uint8Array.of(0xff, 0x03, 0xc0), // half a Protocol
+      Uint8Array.of(0xff, 0x03, 0xc0, 0x20), // an even low octet (RFC 1661 §2)
+    ]) {
+      lac.sendData(call.tunnelId, call.sessionId, frame);
+    }
+    await lab.run(200);
+    expect(lns.snapshot().ppp).toMatchObject({ malformedFrames: 6, linksUp: 1 });
+    const ping = icmpEchoRequest("10.1.0.1", "10.0.0.1", 7, 1, new Uint8Array(4));
+    lac.sendData(call.tunnelId, call.sessionId, Uint8Array.of(0xff, 0x03, 0x00, 0x21, ...ping));
+    await lab.run(50);
+    expect(echo.echoes).toBe(1);
+    await lab.closeAll();
+  });
+});
+
 describe("PPP keepalive (RFC 1661 §5.8 Echo)", () => {
   function keepaliveSetup() {
     return setup({ lns: lnsPpp({ keepaliveMs: 1000, keepaliveMisses: 3 }) });
