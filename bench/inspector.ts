@@ -10,8 +10,10 @@
  * 2. Scrolling the 100,000-row session list: frame times measured in the page (requestAnimationFrame
  *    deltas while the list scrolls 300 px a frame). Reference: frame times of the same page at rest.
  * 3. The node's set-up rate with a page open and watching the stream, against no page, in the same run:
- *    rounds alternate (none, page, watcher, --rounds times in a rotated order, after a warm-up round)
- *    and the medians are compared. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
+ *    rounds alternate (none, page, watcher, control, --rounds times in a rotated order, after a warm-up
+ *    round); the medians are compared, and each round's labs with that round's "none" (the median of
+ *    those ratios: the machine's speed drifts by the minute). The control is a second "none": what the
+ *    method reports for two identical labs is its noise floor. Goal: ≤ 10% drop. The browser runs on the same 2 cores as both nodes, so its own CPU
  *    counts against the node here; the watcher (the page's stream and refetches, no browser) shows the
  *    node's own share. Beside the rates, the CPU per call of this process (both nodes and the inspector)
  *    and of the browser (all its processes, from /proc), from the moment the calls start (the page open,
@@ -40,7 +42,15 @@ import type { Envelope } from "../events/envelope.ts";
 import { replay } from "../events/replay.ts";
 import { openBrowser, type TestBrowser } from "../test/e2e/browser.ts";
 import { liveFedByHand } from "../test/support/live-fed.ts";
-import { descendantsCpu, median, percentile, round, runtimeName } from "./measure.ts";
+import {
+  cpuByThread,
+  cpuByThreadPer,
+  descendantsCpu,
+  median,
+  percentile,
+  round,
+  runtimeName,
+} from "./measure.ts";
 import { memoryLab } from "./memory-lab.ts";
 
 const { values } = parseArgs({
@@ -159,13 +169,19 @@ if (PARTS.has("render")) {
 }
 
 // 3: set-up rate with a page watching, with a watcher without a browser (the node's share alone), and
-// with nothing, alternating; the first round warms the JIT and is left out.
-type Watch = "none" | "page" | "watcher";
+// with nothing, twice (the second "none", the control, is the same lab as the first: its figures against
+// the first are the noise floor of the method); the first round warms the JIT and is left out.
+type Watch = "none" | "page" | "watcher" | "control";
+const WATCHES: readonly Watch[] = ["none", "page", "watcher", "control"];
 /** How long each kind waits between its page's or watcher's start and its calls. */
 const SETTLE_MS = 2000;
-const rates: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
-const cpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
-const browserCpuPerCall: Record<Watch, number[]> = { none: [], page: [], watcher: [] };
+const byWatch = <T>(): Record<Watch, T[]> => ({ none: [], page: [], watcher: [], control: [] });
+const rates = byWatch<number>();
+const cpuPerCall = byWatch<number>();
+const mainCpuPerCall = byWatch<number>();
+const browserCpuPerCall = byWatch<number>();
+/** Per round, each kind's rate over the "none" lab of the same round (the rounds drift apart). */
+const roundRatios = byWatch<number>();
 /** What the page asks of the node, without a browser: the stream, and tree and list refetched as the page paces them. */
 async function watcher(base: string, stop: () => boolean): Promise<void> {
   const res = await fetch(`${base}api/events`);
@@ -184,16 +200,21 @@ async function watcher(base: string, stop: () => boolean): Promise<void> {
   })();
 }
 if (PARTS.has("rate")) {
-  // Each round's three labs in a rotated order (none, page, watcher; then page, watcher, none; …): the
-  // process's own drift over its 30-odd labs (its JavaScript thread per call went from 88 to 113 µs over
-  // nine unwatched labs in one process) falls on each kind alike, not always on the last two.
-  const kinds: Watch[] = ["none", "page", "watcher"];
-  const order: Watch[] = ["none"];
-  for (let r = 0; r < ROUNDS; r++) for (let k = 0; k < 3; k++) order.push(kinds[(r + k) % 3] as Watch);
-  for (const [i, watch] of order.entries()) {
+  // Each round's labs in a rotated order (none, page, watcher, control; then page, watcher, control,
+  // none; …): the process's own drift over its 40-odd labs (its JavaScript thread per call went from 88
+  // to 113 µs over nine unwatched labs in one process) falls on each kind alike, not always on the last.
+  const order: { watch: Watch; round: number }[] = [{ watch: "none", round: -1 }];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < WATCHES.length; k++) {
+      order.push({ watch: WATCHES[(r + k) % WATCHES.length] as Watch, round: r });
+    }
+  }
+  const thisRound = new Map<Watch, number>();
+  for (const { watch, round: r } of order) {
     let done = false;
     // From the calls' start (the started hook's end): what watching costs, the page's load left out.
     let cpu0 = process.cpuUsage();
+    let threads0 = cpuByThread();
     let browserCpu0 = 0;
     const lab = inspectedLab("started", async (url) => {
       if (watch === "page") {
@@ -206,42 +227,72 @@ if (PARTS.has("rate")) {
       // 5 µs per call of the next 20,000 when the calls started at once; the goal is a page watching.
       await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
       cpu0 = process.cpuUsage();
+      threads0 = cpuByThread();
       browserCpu0 = descendantsCpu();
     });
     const report = await memoryLab(RATE_SESSIONS, lab.observe);
     const cpu = process.cpuUsage(cpu0);
+    const threads = cpuByThreadPer(threads0, cpuByThread(), RATE_SESSIONS);
     const browserCpu = descendantsCpu() - browserCpu0;
     done = true;
     await browser.page.goto("about:blank");
     await lab.done();
-    if (i > 0) {
-      rates[watch].push(report.setupPerSecond);
-      cpuPerCall[watch].push((cpu.user + cpu.system) / RATE_SESSIONS);
-      browserCpuPerCall[watch].push(browserCpu / RATE_SESSIONS);
+    // What this lab left (its memory log, a live tree) is collected now, not in the next lab's time.
+    (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc(true);
+    if (r < 0) continue;
+    rates[watch].push(report.setupPerSecond);
+    cpuPerCall[watch].push((cpu.user + cpu.system) / RATE_SESSIONS);
+    mainCpuPerCall[watch].push(threads.main ?? 0);
+    browserCpuPerCall[watch].push(browserCpu / RATE_SESSIONS);
+    thisRound.set(watch, report.setupPerSecond);
+    if (thisRound.size === WATCHES.length) {
+      const none = thisRound.get("none") as number;
+      for (const w of WATCHES) roundRatios[w].push((thisRound.get(w) as number) / none);
+      thisRound.clear();
     }
   }
   const dropOf = (watch: Watch) => round((1 - median(rates[watch]) / median(rates.none)) * 100);
+  const pairedDropOf = (watch: Watch) => round((1 - median(roundRatios[watch])) * 100);
   // The process's own CPU per call (both nodes and the inspector; not the browser's): what the node pays
   // for being watched, less swayed than the rate by what else the shared machine runs meanwhile.
   const cpuOf = (watch: Watch) => round(median(cpuPerCall[watch]));
+  const mainOf = (watch: Watch) => round(median(mainCpuPerCall[watch]));
   const cpuMore = (watch: Watch) => round((cpuOf(watch) / cpuOf("none") - 1) * 100);
   const callsPerSecond = (watch: Watch) => rates[watch].map((r) => Math.round(r)).join(", ");
   console.log(
-    `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${callsPerSecond("page")} calls/s (${dropOf("page")}% drop of the medians; goal ≤ 10%; the browser runs on the same cores); the page's requests without a browser ${callsPerSecond("watcher")} (${dropOf("watcher")}%); no page (reference) ${callsPerSecond("none")}`,
+    `set-up rate, ${RATE_SESSIONS.toLocaleString("en-US")} calls, event log memory: with a page watching ${callsPerSecond("page")} calls/s (${dropOf("page")}% drop of the medians, ${pairedDropOf("page")}% the median of the rounds' own; goal ≤ 10%; the browser runs on the same cores); the page's requests without a browser ${callsPerSecond("watcher")} (${dropOf("watcher")}%, ${pairedDropOf("watcher")}%); no page (reference) ${callsPerSecond("none")}; no page again (the control: the method's noise) ${callsPerSecond("control")} (${dropOf("control")}%, ${pairedDropOf("control")}%)`,
   );
   const browserCpuOf = (watch: Watch) => round(median(browserCpuPerCall[watch]));
   console.log(
-    `the node's CPU per call from the calls' start (median): with a page ${cpuOf("page")} µs (${cpuMore("page")}% more), the page's requests without a browser ${cpuOf("watcher")} µs (${cpuMore("watcher")}% more); no page (reference) ${cpuOf("none")} µs; the browser's own CPU per call meanwhile: with a page ${browserCpuOf("page")} µs, idle on about:blank (reference) ${browserCpuOf("none")} µs`,
+    `the node's CPU per call from the calls' start (median; its JavaScript thread in brackets): with a page ${cpuOf("page")} µs (${mainOf("page")}; ${cpuMore("page")}% more), the page's requests without a browser ${cpuOf("watcher")} µs (${mainOf("watcher")}; ${cpuMore("watcher")}% more); no page (reference) ${cpuOf("none")} µs (${mainOf("none")}), again ${cpuOf("control")} µs (${mainOf("control")}; ${cpuMore("control")}%); the browser's own CPU per call meanwhile: with a page ${browserCpuOf("page")} µs, idle on about:blank (reference) ${browserCpuOf("none")} µs`,
   );
   out.setupRate = {
     calls: RATE_SESSIONS,
     page: rates.page.map(Math.round),
     watcher: rates.watcher.map(Math.round),
     none: rates.none.map(Math.round),
+    control: rates.control.map(Math.round),
     pageDropPercent: dropOf("page"),
     watcherDropPercent: dropOf("watcher"),
-    cpuMicrosPerCall: { page: cpuOf("page"), watcher: cpuOf("watcher"), none: cpuOf("none") },
-    cpuMorePercent: { page: cpuMore("page"), watcher: cpuMore("watcher") },
+    controlDropPercent: dropOf("control"),
+    pairedDropPercent: {
+      page: pairedDropOf("page"),
+      watcher: pairedDropOf("watcher"),
+      control: pairedDropOf("control"),
+    },
+    cpuMicrosPerCall: {
+      page: cpuOf("page"),
+      watcher: cpuOf("watcher"),
+      none: cpuOf("none"),
+      control: cpuOf("control"),
+    },
+    mainThreadMicrosPerCall: {
+      page: mainOf("page"),
+      watcher: mainOf("watcher"),
+      none: mainOf("none"),
+      control: mainOf("control"),
+    },
+    cpuMorePercent: { page: cpuMore("page"), watcher: cpuMore("watcher"), control: cpuMore("control") },
     browserCpuMicrosPerCall: { page: browserCpuOf("page"), none: browserCpuOf("none") },
   };
 }

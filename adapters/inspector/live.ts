@@ -7,7 +7,12 @@
  * Cost: nothing while no page is open. The first request seeds the tree from the nodes' live actors
  * (their XState snapshots, `L2tpNode.liveActors`: a node that ran for days is not folded from the start
  * of its log) and from then on folds the recorders' own batches as they are handed to the log
- * (`EnvelopeFeed`: in memory, no second read of what was just written). Counts per level and state are
+ * (`EnvelopeFeed`: in memory, no second read of what was just written). The batches wait and are folded
+ * together when the page asks or its stream is due (BATCH_MS), or once MAX_PENDING envelopes wait: one
+ * loop over thousands of envelopes, not a fold squeezed between every few steps of the node's actors
+ * (labs of 20,000 calls in one process, unwatched, folded as handed and folded in the tick, alternated:
+ * the JavaScript thread per call +4.5 and +8.5 µs over the unwatched labs as handed, +2 and +6.5 in the
+ * tick, in two runs of 10 and 12 rounds; small, and the same work). Counts per level and state are
  * kept as envelopes fold (the state an envelope leaves is uncounted, the one it enters counted), so a
  * refresh does not walk the tree. The tree is dropped, and the feed let go, IDLE_MS after the last
  * request once no stream is open. Actors that reach a final state are dropped from the live tree (a
@@ -50,6 +55,11 @@ export const IDLE_MS = 30_000;
 /** Envelopes kept in memory for recent events and for resuming streams. */
 export const RING_SIZE = 20_000;
 /**
+ * Envelopes handed but not folded yet beyond which they are folded at once: what waits between two
+ * ticks at a node's full rate (20,000 calls/s are about 120,000 envelopes a second), a few MB at most.
+ */
+export const MAX_PENDING = 50_000;
+/**
  * The cause of a seeded actor's first envelope when its recorder does not know what took it to its
  * state (the moment of the seed stands for its since then); a recorded actor shows its own.
  */
@@ -77,6 +87,9 @@ interface Watch {
   seeded: SeqVector;
   /** Envelopes folded since the seed: the tree's version. */
   version: number;
+  /** Batches handed and not folded yet, oldest first, and how many envelopes they hold. */
+  pending: (readonly Envelope[])[];
+  pendingEnvelopes: number;
 }
 
 /** The live tree of `nodes`, whose recorders feed `feed` and store to `log`, kept only while a page looks. */
@@ -194,6 +207,7 @@ export class LiveSource {
   #start(): Watch {
     if (this.#watch) {
       this.#watch.lastUse = Date.now();
+      this.#catchUp(this.#watch);
       return this.#watch;
     }
     const watch: Watch = {
@@ -208,17 +222,15 @@ export class LiveSource {
       folded: {},
       seeded: {},
       version: 0,
+      pending: [],
+      pendingEnvelopes: 0,
     };
     // Seed and watch in one synchronous step: no batch is handed to the log between the two.
     for (const node of this.#nodes) this.#seed(watch, node);
     watch.unwatch = this.#feed.watch((batch) => {
-      try {
-        for (const envelope of batch) this.#fold(watch, envelope);
-      } catch (err) {
-        process.stderr.write(
-          `inspector: the live tree could not take an envelope: ${(err as Error).message}\n`,
-        );
-      }
+      watch.pending.push(batch);
+      watch.pendingEnvelopes += batch.length;
+      if (watch.pendingEnvelopes >= MAX_PENDING) this.#catchUp(watch);
     });
     this.#watch = watch;
     return watch;
@@ -252,6 +264,23 @@ export class LiveSource {
     }
     watch.folded[node.name] = seq;
     watch.seeded[node.name] = seq;
+  }
+
+  /** Folds what waits (see the module comment). */
+  #catchUp(watch: Watch): void {
+    const batches = watch.pending;
+    if (batches.length === 0) return;
+    watch.pending = [];
+    watch.pendingEnvelopes = 0;
+    for (const batch of batches) {
+      try {
+        for (const envelope of batch) this.#fold(watch, envelope);
+      } catch (err) {
+        process.stderr.write(
+          `inspector: the live tree could not take an envelope: ${(err as Error).message}\n`,
+        );
+      }
+    }
   }
 
   #fold(watch: Watch, envelope: Envelope): void {
@@ -308,6 +337,7 @@ export class LiveSource {
   }
 
   #tick(watch: Watch): void {
+    this.#catchUp(watch);
     for (const s of watch.subscribers) {
       if (s.closed) watch.subscribers.delete(s);
       else s.flush();

@@ -8,7 +8,8 @@ import { afterEach, expect, test } from "bun:test";
 import { createNode } from "../../../actors/node.ts";
 import { SimulatedClock } from "../../../adapters/clock/index.ts";
 import { LiveSource } from "../../../adapters/inspector/index.ts";
-import { SEED_CAUSE } from "../../../adapters/inspector/live.ts";
+import { MAX_PENDING, SEED_CAUSE } from "../../../adapters/inspector/live.ts";
+import { BATCH_MS, type StreamSubscriber } from "../../../adapters/inspector/stream.ts";
 import { levelCounts } from "../../../adapters/inspector/view.ts";
 import { SeededRandom } from "../../../adapters/random/index.ts";
 import { MemoryNetwork } from "../../../adapters/udp/index.ts";
@@ -219,4 +220,47 @@ test("an actor that ends leaves the live tree as if its last envelope had been f
   const kept = await live.recent("lac", () => true, 100);
   expect(kept).toEqual(envelopes);
   expect(kept.map((e) => e.data)).toEqual(recorded);
+});
+
+test("handed batches wait until a page asks, its stream is due or MAX_PENDING wait; then they fold in order, nothing lost", async () => {
+  const { ev } = envelopesOf("lns");
+  const { live, hand } = liveFedByHand(["lns"]);
+  cleanup.push(() => live.stop());
+  const pushed: number[] = [];
+  let flushes = 0;
+  // A page's stream, as the live source sees one (push and flush; never closed).
+  const page = {
+    closed: false,
+    push: (e: Envelope) => pushed.push(e.seq),
+    flush: () => void flushes++,
+    end: () => {},
+  } as unknown as StreamSubscriber;
+  await live.subscribe(page, { lns: 0 });
+  const D = "10.0.0.1:1701";
+  const session = (n: number) => ({ destination: D, tunnel: 1, session: n });
+
+  // Waits: the stream has nothing yet; a request folds first, so the page sees everything handed.
+  hand([ev(1, "session", session(1), null, "wait-connect", "rx.ICRQ")]);
+  hand([ev(2, "session", session(1), "wait-connect", "established", "rx.ICCN")]);
+  expect(pushed).toEqual([]);
+  expect(live.counts().session).toEqual({ established: 1 });
+  expect(pushed).toEqual([1, 2]);
+
+  // Without a request, the stream's tick folds and flushes what waits.
+  hand([ev(3, "session", session(2), null, "wait-connect", "rx.ICRQ")]);
+  const flushed = flushes;
+  await Bun.sleep(BATCH_MS + 200);
+  expect(pushed).toEqual([1, 2, 3]);
+  expect(flushes).toBeGreaterThan(flushed);
+
+  // MAX_PENDING waiting envelopes fold at once, before any tick.
+  const many = Array.from({ length: MAX_PENDING }, (_, i) =>
+    ev(4 + i, "session", session(100 + (i % 1000)), null, "wait-connect", "rx.ICRQ"),
+  );
+  hand(many.slice(0, MAX_PENDING - 1));
+  expect(pushed).toHaveLength(3);
+  hand(many.slice(MAX_PENDING - 1));
+  expect(pushed).toHaveLength(3 + MAX_PENDING);
+  expect(pushed.at(-1)).toBe(3 + MAX_PENDING);
+  expect(live.counts().session).toEqual({ established: 1, "wait-connect": 1001 });
 });
