@@ -56,7 +56,8 @@ export const IDLE_MS = 30_000;
 export const RING_SIZE = 20_000;
 /**
  * Envelopes handed but not folded yet beyond which they are folded at once: what waits between two
- * ticks at a node's full rate (20,000 calls/s are about 120,000 envelopes a second), a few MB at most.
+ * ticks at a node's full rate (20,000 calls/s are about 120,000 envelopes a second); at a few hundred
+ * bytes an envelope, some 15 MB held at most.
  */
 export const MAX_PENDING = 50_000;
 /**
