@@ -47,7 +47,8 @@ The inspector page (the live tree, statecharts, the event stream) is served by t
 For development, '${L2TP} stately' sends one actor's inspection events to a Stately inspector (off until asked).
 
   --warm-up N  before binding, run N synthetic calls (with PPP when the node runs it) through a LAC and an
-               LNS in this process on loopback, so that a reconnect storm meets compiled code
+               LNS in this process on loopback, so that a reconnect storm meets compiled code; a
+               --standby does it before it follows, so that it takes over warm
                (0-${MAX_WARM_UP.toLocaleString("en-US")}; default 0; the log says what it did)
 
 A running node records a heartbeat every second. With --standby the node binds no L2TP address: it
@@ -109,6 +110,8 @@ export const run: Command = {
     const address = values.events ?? config.events;
     const warmUp =
       values["warm-up"] === undefined ? 0 : wholeNumber("--warm-up", values["warm-up"], 0, MAX_WARM_UP);
+    // A standby warms up before it follows: it takes over, and meets the LACs' retries, with compiled code.
+    if (warmUp > 0) await warmUpCode(warmUp, config.ppp.enabled);
     if (values.standby) {
       const after = Number(values["takeover-after"] ?? DEFAULT_TAKEOVER_AFTER_MS / 1000);
       if (!Number.isFinite(after) || after < 0) {
@@ -121,7 +124,6 @@ export const run: Command = {
         takeoverAfterMs: after * 1000,
       });
     }
-    if (warmUp > 0) await warmUpCode(warmUp, config.ppp.enabled);
     let recording: Recording;
     try {
       recording = await openRecording(address, {

@@ -337,8 +337,10 @@ async function afterTheTakeover(ctx: Awaited<ReturnType<typeof upToTheKill>>): P
 }
 
 describe("standby takeover with a real xl2tpd LAC", () => {
-  test("l2tp takeover: the standby resumes both tunnels and calls; xl2tpd notices nothing", async () => {
-    const ctx = await upToTheKill("L2TP", ["--takeover-after", "0"]);
+  test("l2tp takeover: the standby (warmed up while it waits) resumes both tunnels and calls; xl2tpd notices nothing", async () => {
+    const ctx = await upToTheKill("L2TP", ["--takeover-after", "0", "--warm-up", "100"]);
+    // The warm-up ran in the standby before it followed (the config runs no PPP: calls alone).
+    expect(ctx.standby.out()).toMatch(/warm-up: 100 synthetic calls through a LAC and an LNS/);
     const result = l2tp("takeover", "--admin", ctx.standby.admin);
     expect(result.err).toBe("");
     expect(result.out).toBe("took over (admin command): 2 tunnels, 2 sessions resumed\n");
