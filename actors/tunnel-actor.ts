@@ -28,6 +28,7 @@ import type {
 import type { AvpName, Avps } from "../protocol/l2tp/avps.ts";
 import type { ControlHeader } from "../protocol/l2tp/header.ts";
 import { encodeDataHeader, encodePppData } from "../protocol/l2tp/header.ts";
+import { HIDDEN_MINIMUM } from "../protocol/l2tp/hidden.ts";
 import {
   type ControlMessage,
   type ControlPacket,
@@ -100,9 +101,6 @@ const EMPTY: Uint8Array = new Uint8Array(0);
 
 /** Length of the Random Vectors we send (RFC 2661 §4.3 leaves it to us; 16 bytes, an MD5 block's worth). */
 const RANDOM_VECTOR_BYTES = 16;
-
-/** The least length of a hidden AVP's subformat (original length, value, padding): one MD5 block. */
-export const HIDDEN_MINIMUM = 16;
 
 /**
  * Random Vectors drawn from the node's Random 64 at a time: every message with hidden AVPs needs a
@@ -197,8 +195,7 @@ export class TunnelHandle {
       // with no hide list, the other messages go without a Random Vector, as before.
       const vectors = randomVectors(rt.random);
       const listed = hide !== undefined && hide.length > 0;
-      // Each hidden value padded with random bytes to one MD5 block (RFC 2661 §4.3): a short PAP
-      // password's length stays hidden, and l2tpns 2.4.1 refuses a hidden part under 8 bytes.
+      // Each hidden value padded with random bytes to HIDDEN_MINIMUM (protocol/l2tp/hidden.ts says why).
       const options: EncodeOptions = {
         secret,
         hide: withProxyResponse(hide),

@@ -143,9 +143,9 @@ for await (const line of createInterface({ input: process.stdin })) {
     answer({ registries: lns.registries?.(), sent: { ...lns.sent } });
   } else if (line === "close") {
     clearInterval(sampler);
-    peakRssNow(rss());
+    const peak = peakRssNow(rss());
     const registries = await lns.close();
-    answer({ registries, sent: lns.sent, peakRss, cpuMicros: cpuMicros(), events: lns.events });
+    answer({ registries, sent: lns.sent, peakRss: peak, cpuMicros: cpuMicros(), events: lns.events });
     process.exit(0);
   }
 }

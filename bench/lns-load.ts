@@ -59,6 +59,7 @@ import {
   dataPayloadOffset,
   decodeControl,
   encodeControl,
+  HIDDEN_MINIMUM,
   peekIds,
   responsesEqual,
 } from "../protocol/l2tp/index.ts";
@@ -372,9 +373,9 @@ async function runRound(o: RoundOptions) {
     authFailures: 0,
     undecodable: 0,
   };
-  // The hidden value padded to one MD5 block (RFC 2661 §4.3 allows padding): l2tpns 2.4.1 refuses a
-  // hidden value under 8 bytes ("Short hidden AVP", StopCCN), and a 2-byte session id makes 4.
-  const hidden = { secret, hide: ["assignedSessionId" as const], hiddenMinimum: 16 };
+  // The hidden value padded as our LAC pads it (a 2-byte session id alone makes a 4-byte subformat,
+  // which l2tpns 2.4.1 refuses: protocol/l2tp/hidden.ts).
+  const hidden = { secret, hide: ["assignedSessionId" as const], hiddenMinimum: HIDDEN_MINIMUM };
 
   // Before the clock starts: every tunnel, and every call's ICRQ encoded (hidden AVP and all).
   const all: Tunnel[] = [];

@@ -235,7 +235,7 @@ function allocationPerSetup(): Record<string, number> | undefined {
   );
 }
 
-const results = [cpuPerCall("endpoint", CASES.endpoint), cpuPerCall("actors", CASES.actors)];
+const results = Object.entries(CASES).map(([name, op]) => cpuPerCall(name, op));
 const heapBytes = heapPerLink();
 const allocated = allocationPerSetup();
 for (const r of results) {

@@ -8,6 +8,13 @@
  */
 import { md5Into } from "./md5.ts";
 
+/**
+ * The least length we give a hidden subformat (original length, value, padding): one MD5 block, padded
+ * with random octets. RFC 2661 §4.3 makes padding optional; it hides a short value's length (a PAP
+ * password's), and l2tpns 2.4.1 refuses a hidden part under 8 octets ("Short hidden AVP": StopCCN).
+ */
+export const HIDDEN_MINIMUM = 16;
+
 const typeBytes = new Uint8Array(2);
 const key = new Uint8Array(16);
 const EMPTY = new Uint8Array(0);

@@ -12,6 +12,7 @@
 export * from "./auth.ts";
 export * from "./avps.ts";
 export * from "./header.ts";
+export { HIDDEN_MINIMUM } from "./hidden.ts";
 export * from "./message-types.ts";
 export * from "./messages.ts";
 export * from "./result.ts";
