@@ -274,12 +274,15 @@ export class LiveSource {
     watch.pending = [];
     watch.pendingEnvelopes = 0;
     for (const batch of batches) {
-      try {
-        for (const envelope of batch) this.#fold(watch, envelope);
-      } catch (err) {
-        process.stderr.write(
-          `inspector: the live tree could not take an envelope: ${(err as Error).message}\n`,
-        );
+      for (const envelope of batch) {
+        // One envelope the tree cannot take is said and skipped: the rest of its batch still folds.
+        try {
+          this.#fold(watch, envelope);
+        } catch (err) {
+          process.stderr.write(
+            `inspector: the live tree could not take envelope ${envelope.node}:${envelope.seq}: ${(err as Error).message}\n`,
+          );
+        }
       }
     }
   }

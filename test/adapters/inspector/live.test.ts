@@ -5,6 +5,7 @@
  * kept as envelopes fold are checked against a walk of the tree after calls open and close.
  */
 import { afterEach, expect, test } from "bun:test";
+import process from "node:process";
 import { createNode } from "../../../actors/node.ts";
 import { SimulatedClock } from "../../../adapters/clock/index.ts";
 import { LiveSource } from "../../../adapters/inspector/index.ts";
@@ -263,4 +264,28 @@ test("handed batches wait until a page asks, its stream is due or MAX_PENDING wa
   expect(pushed).toHaveLength(3 + MAX_PENDING);
   expect(pushed.at(-1)).toBe(3 + MAX_PENDING);
   expect(live.counts().session).toEqual({ established: 1, "wait-connect": 1001 });
+});
+
+test("an envelope the live tree cannot take is said on stderr and skipped; the rest of its batch folds", () => {
+  const { ev } = envelopesOf("lns");
+  const { live, hand } = liveFedByHand(["lns"]);
+  cleanup.push(() => live.stop());
+  live.counts(); // watching from here
+  const session = (n: number) => ({ destination: "10.0.0.1:1701", tunnel: 1, session: n });
+  // No data at all: the fold reads its status, and throws. The envelope after it in its batch still folds.
+  const bad = { ...ev(1, "session", session(1), null, "wait-connect", "rx.ICRQ"), data: null } as never;
+  const next = ev(2, "session", session(2), null, "wait-connect", "rx.ICRQ");
+  const said: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((text: string) => said.push(text) > 0) as typeof process.stderr.write;
+  try {
+    hand([bad, next]);
+    hand([]);
+    hand([bad, ev(3, "session", session(3), null, "wait-connect", "rx.ICRQ")]);
+    expect(live.counts().session).toEqual({ "wait-connect": 2 });
+  } finally {
+    process.stderr.write = write;
+  }
+  // Said once: handed again, it is below the seq already taken (a retried batch) and skipped quietly.
+  expect(said.filter((line) => line.includes("could not take envelope lns:1"))).toHaveLength(1);
 });
