@@ -22,7 +22,7 @@
  * "ppp" at the same path). The subscriber keeps that path for its whole life, wherever its call goes:
  * docs/LAC.md says why.
  */
-import type { Actor } from "xstate";
+import type { Actor, EventFromLogic } from "xstate";
 import type { Access, AccessLine } from "../adapters/access/index.ts";
 import { type Cause, cause, peerKey } from "../machines/common.ts";
 import { decide, type LacPolicy, TUNNEL_MEDIUM_IPV4, TUNNEL_TYPE_L2TP } from "../machines/lac-decision.ts";
@@ -146,8 +146,11 @@ class Subscriber {
   readonly #line: AccessLine;
   /** Its actor in the tree (machine "subscriber"), and its PPP link's (its child) until the link ends. */
   readonly #node: Supervised<typeof lacSubscriberLogic>;
-  readonly #ppp: Supervised<PppLogic>;
-  #credentials: Credentials | undefined;
+  /**
+   * Its PPP link's actor, until the hand-off ends it: then let go, so that a tunnelled subscriber does
+   * not keep an ended actor, its context and the negotiation's bytes for the life of its call.
+   */
+  #ppp: Supervised<PppLogic> | undefined;
   /** The accounting of the tunnelled call, once its Start went out: the Stop is due at the end. */
   #accounting: SessionAccounting | undefined;
   /**
@@ -200,9 +203,12 @@ class Subscriber {
     line.onDown(() => this.lineDown());
   }
 
-  /** The PPP link's actor (while it lives: after the hand-off or the end, XState refuses nothing but drops it). */
-  get #actor(): Actor<PppLogic> {
-    return this.#ppp.actor;
+  /**
+   * The PPP link's actor, to tell it what happened (before the hand-off, or to a link terminated here):
+   * once it ended XState drops what it is sent, and after the hand-off there is none to tell.
+   */
+  private tellPpp(event: EventFromLogic<PppLogic>): void {
+    this.#ppp?.actor.send(event);
   }
 
   /** Tells the subscriber's actor what happened (a recorded transition). */
@@ -223,7 +229,6 @@ class Subscriber {
         this.#line.send(pppFrame(effect.protocol, effect.payload));
         return;
       case "authenticate":
-        this.#credentials = effect.credentials;
         this.record({ type: "authenticated", user: effect.credentials.user });
         // A fault of ours in deciding ends this subscriber with the cause, never the process.
         this.decide(effect.credentials).catch((error: unknown) => {
@@ -290,14 +295,17 @@ class Subscriber {
         );
         return;
       }
+      const ppp = this.#ppp;
+      if (!ppp) return; // Never: the link's actor lives until the hand-off, which is further down.
       const link = new SubscriberLink(service, this, this.#lac);
       this.#local = link;
-      link.attachActor(this.#actor, this.#ppp);
+      link.attachActor(ppp.actor, ppp);
       link.acceptAuthenticated(credentials.user, authorization);
       return;
     }
-    const context = this.#actor.getSnapshot().context;
-    const proxy = decision.group.proxyAvps === false ? undefined : proxyAvpsOf(context, credentials);
+    const context = this.#ppp?.actor.getSnapshot().context;
+    const proxy =
+      decision.group.proxyAvps === false || !context ? undefined : proxyAvpsOf(context, credentials);
     const outcome = await node.openSession({
       group: decision.group,
       // Each choice of tunnel selection is this subscriber's event (its own cheap step, not the system's).
@@ -327,7 +335,9 @@ class Subscriber {
     });
     this.#lac.relayed.set(relayKey(outcome.tunnelId, outcome.sessionId), this);
     this.#lac.stats.tunnelled++;
-    this.#actor.send({ type: "handOff", message: `tunnelled: ${decision.reason}` });
+    this.tellPpp({ type: "handOff", message: `tunnelled: ${decision.reason}` });
+    // The relay carries the link now: its ended actor is let go (one still running is stopped by `end`).
+    if (this.#ppp?.ending) this.#ppp = undefined;
     this.startAccounting(credentials.user, outcome, decision.group);
     void outcome.ended.then((why) => this.sessionEnded(why));
   }
@@ -336,7 +346,7 @@ class Subscriber {
   private refuse(why: Cause): void {
     this.#lac.stats.refused++;
     this.record({ type: "refused", cause: why });
-    this.#actor.send({ type: "authenticated", ok: false, message: why.message });
+    this.tellPpp({ type: "authenticated", ok: false, message: why.message });
   }
 
   private fromSubscriber(frame: Uint8Array): void {
@@ -352,7 +362,7 @@ class Subscriber {
       if (header < 0) return;
       const protocol = frameProtocol(header);
       if (protocol === PppProtocol.IPv4) return;
-      this.#actor.send({ type: "frame", protocol, payload: frame.slice(payloadAt(0, header)) });
+      this.tellPpp({ type: "frame", protocol, payload: frame.slice(payloadAt(0, header)) });
       return;
     }
     // RFC 3145 code 3: the subscriber hung up; the CDN says so (and the LNS's PPP sees it as such).
@@ -405,7 +415,7 @@ class Subscriber {
         ppp,
       });
     }
-    this.#actor.send({
+    this.tellPpp({
       type: "lowerDown",
       cause: pppCause(PppDisconnectCode.noInformation, 0, PppDirection.peer, "line down"),
     });
@@ -525,7 +535,7 @@ class Subscriber {
     const s = this.#session;
     if (s) this.#lac.relayed.delete(relayKey(s.tunnelId, s.sessionId));
     const supervisor = this.#lac.deps.node.supervisor;
-    supervisor.stop(this.#ppp);
+    if (this.#ppp) supervisor.stop(this.#ppp);
     this.record({ type: "ended", cause: why });
     if (!this.#node.ending) supervisor.stop(this.#node);
     if (last) this.#line.send(last);

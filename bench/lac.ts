@@ -74,6 +74,9 @@ interface Round {
   rssPerCallKB: number;
   /** The LNS's, when it runs in a child. */
   lnsRssPerCallKB?: number;
+  /** CPU per set-up, µs, from the round's start to every address and one ping each: this process (the LAC and its subscribers), and the LNS's child. */
+  cpuPerCallUs: number;
+  lnsCpuPerCallUs?: number;
   ok: boolean;
 }
 
@@ -93,8 +96,12 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
   Bun?.gc?.(true);
   const lns = await lnsOf(kind);
   const before = process.memoryUsage().rss;
-  const lnsBefore = lns ? ((await lns.ask("count")).rss as number) : 0;
+  const lnsAtStart = lns ? await lns.ask("count") : undefined;
+  const lnsBefore = (lnsAtStart?.rss as number | undefined) ?? 0;
   let lnsRssPerCallKB: number | undefined;
+  let lnsCpuPerCallUs: number | undefined;
+  let cpuPerCallUs = 0;
+  const cpuAtStart = process.cpuUsage();
   const r = await runLab({
     sessions: subscribers,
     tunnels,
@@ -106,8 +113,12 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
     ...(lns ? { lns: last ? lns.lab : lns.settling } : {}),
     observe: {
       established: async () => {
-        if (lns)
-          lnsRssPerCallKB = (((await lns.ask("count")).rss as number) - lnsBefore) / 1024 / subscribers;
+        const cpu = process.cpuUsage(cpuAtStart);
+        cpuPerCallUs = (cpu.user + cpu.system) / subscribers;
+        if (!lns) return;
+        const count = await lns.ask("count");
+        lnsRssPerCallKB = ((count.rss as number) - lnsBefore) / 1024 / subscribers;
+        lnsCpuPerCallUs = ((count.cpuMicros as number) - (lnsAtStart?.cpuMicros as number)) / subscribers;
       },
     },
   });
@@ -119,6 +130,8 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
     ms,
     rssPerCallKB: Math.max(0, r.rssBytes - before) / 1024 / Math.max(1, up),
     ...(lnsRssPerCallKB !== undefined ? { lnsRssPerCallKB } : {}),
+    cpuPerCallUs,
+    ...(lnsCpuPerCallUs !== undefined ? { lnsCpuPerCallUs } : {}),
     ok: r.ok && up === subscribers,
   };
 }
@@ -132,7 +145,7 @@ for (let i = 0; i < rounds; i++) {
     results.push(r);
     const what = kind === "ppp" ? "subscribers with an address" : "L2TP calls (reference)";
     console.log(
-      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (${r.lnsRssPerCallKB === undefined ? "both nodes" : `LAC and subscribers; LNS in its own process +${r.lnsRssPerCallKB.toFixed(1)} KB`})${r.ok ? "" : "  FAILED"}`,
+      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (${r.lnsRssPerCallKB === undefined ? "both nodes" : `LAC and subscribers; LNS in its own process +${r.lnsRssPerCallKB.toFixed(1)} KB`}), CPU ${Math.round(r.cpuPerCallUs)} µs each${r.lnsCpuPerCallUs === undefined ? "" : ` (LNS ${Math.round(r.lnsCpuPerCallUs)} µs)`}${r.ok ? "" : "  FAILED"}`,
     );
   }
 }
