@@ -31,6 +31,7 @@ import { type PppCause, PppDirection, PppDisconnectCode, pppCause } from "../mac
 import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../machines/ppp/endpoint.ts";
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
 import { proxyAvpsOf } from "../machines/ppp/proxy-lcp.ts";
+import { shareScope } from "../machines/shared-scope.ts";
 import type { TunnelGroup } from "../machines/tunnel-selection.ts";
 import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
 import { decodeFrame, frameHeader, frameProtocol, payloadAt } from "../protocol/ppp/frame.ts";
@@ -182,6 +183,7 @@ class Subscriber {
       parent: node.system,
       owner: this,
       onEnd: subscriberEnded,
+      wire: shareScope,
     });
     const pppPath = { ...path, ppp: true as const };
     this.#ppp = supervisor.spawn({

@@ -50,6 +50,7 @@ export class SubscriberSimulator implements Access {
   #handler: ((line: AccessLine) => void) | undefined;
   #next = 1;
   #magic = 0x5eed0001;
+  readonly #settings = new Map<string, PppSettings>();
 
   constructor(clock: Clock) {
     this.#clock = clock;
@@ -62,20 +63,35 @@ export class SubscriberSimulator implements Access {
   /** A new subscriber dials in: its line goes to the LAC, and its PPP client starts. */
   dial(options: SubscriberOptions): SimulatedSubscriber {
     const id = `sim:${this.#next++}`;
-    const settings: PppSettings = {
-      ...PPP_DEFAULTS,
-      role: "client",
-      hostName: options.user,
-      user: options.user,
-      password: options.password,
-      authProtocols: options.authProtocols ?? ["chap", "pap"],
-    };
+    const settings = this.settingsOf(options);
     this.#magic = (Math.imul(this.#magic, 1_103_515_245) + 12_345) >>> 0 || 1;
     const client = new SimulatedClient(id, settings, this.#magic, this.#clock, options.callingNumber);
     if (!this.#handler) throw new Error("SubscriberSimulator: no LAC listens (onLine was not called)");
     this.#handler(client.lacSide);
     client.start();
     return client;
+  }
+
+  /**
+   * A client's PPP settings, one object for all the subscribers that dial alike (the lab's thousands):
+   * the endpoint only reads them, and a copy of the defaults per subscriber was ~400 bytes each.
+   */
+  private settingsOf(options: SubscriberOptions): PppSettings {
+    const authProtocols = options.authProtocols ?? ["chap", "pap"];
+    const key = `${options.user}\0${options.password}\0${authProtocols.join(",")}`;
+    let settings = this.#settings.get(key);
+    if (!settings) {
+      settings = {
+        ...PPP_DEFAULTS,
+        role: "client",
+        hostName: options.user,
+        user: options.user,
+        password: options.password,
+        authProtocols,
+      };
+      this.#settings.set(key, settings);
+    }
+    return settings;
   }
 }
 
