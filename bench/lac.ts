@@ -39,7 +39,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { runLab } from "../bin/commands/lab.ts";
 import { type ChildLns, startChildLns } from "./lns-child-client.ts";
-import { runtimeName } from "./measure.ts";
+import { cpuByThread, cpuByThreadPer, runtimeName, threadsLine } from "./measure.ts";
 
 const { values } = parseArgs({
   options: {
@@ -77,6 +77,9 @@ interface Round {
   /** CPU per set-up, µs, from the round's start to every address and one ping each: this process (the LAC and its subscribers), and the LNS's child. */
   cpuPerCallUs: number;
   lnsCpuPerCallUs?: number;
+  /** The same by thread (Linux; empty elsewhere). */
+  cpuByThread: Record<string, number>;
+  lnsCpuByThread?: Record<string, number>;
   ok: boolean;
 }
 
@@ -101,7 +104,10 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
   let lnsRssPerCallKB: number | undefined;
   let lnsCpuPerCallUs: number | undefined;
   let cpuPerCallUs = 0;
+  let threads: Record<string, number> = {};
+  let lnsThreads: Record<string, number> | undefined;
   const cpuAtStart = process.cpuUsage();
+  const threadsAtStart = cpuByThread();
   const r = await runLab({
     sessions: subscribers,
     tunnels,
@@ -115,10 +121,16 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
       established: async () => {
         const cpu = process.cpuUsage(cpuAtStart);
         cpuPerCallUs = (cpu.user + cpu.system) / subscribers;
+        threads = cpuByThreadPer(threadsAtStart, cpuByThread(), subscribers);
         if (!lns) return;
         const count = await lns.ask("count");
         lnsRssPerCallKB = ((count.rss as number) - lnsBefore) / 1024 / subscribers;
         lnsCpuPerCallUs = ((count.cpuMicros as number) - (lnsAtStart?.cpuMicros as number)) / subscribers;
+        lnsThreads = cpuByThreadPer(
+          (lnsAtStart?.threads ?? {}) as Record<string, number>,
+          (count.threads ?? {}) as Record<string, number>,
+          subscribers,
+        );
       },
     },
   });
@@ -132,6 +144,8 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
     ...(lnsRssPerCallKB !== undefined ? { lnsRssPerCallKB } : {}),
     cpuPerCallUs,
     ...(lnsCpuPerCallUs !== undefined ? { lnsCpuPerCallUs } : {}),
+    cpuByThread: threads,
+    ...(lnsThreads ? { lnsCpuByThread: lnsThreads } : {}),
     ok: r.ok && up === subscribers,
   };
 }
@@ -145,7 +159,7 @@ for (let i = 0; i < rounds; i++) {
     results.push(r);
     const what = kind === "ppp" ? "subscribers with an address" : "L2TP calls (reference)";
     console.log(
-      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (${r.lnsRssPerCallKB === undefined ? "both nodes" : `LAC and subscribers; LNS in its own process +${r.lnsRssPerCallKB.toFixed(1)} KB`}), CPU ${Math.round(r.cpuPerCallUs)} µs each${r.lnsCpuPerCallUs === undefined ? "" : ` (LNS ${Math.round(r.lnsCpuPerCallUs)} µs)`}${r.ok ? "" : "  FAILED"}`,
+      `${runtimeName()} round ${i + 1} ${kind.padEnd(4)} ${subscribers} ${what} over ${tunnels} tunnels: ${Math.round(r.perSecond)}/s (${Math.round(r.ms)} ms), RSS +${r.rssPerCallKB.toFixed(1)} KB each (${r.lnsRssPerCallKB === undefined ? "both nodes" : `LAC and subscribers; LNS in its own process +${r.lnsRssPerCallKB.toFixed(1)} KB`}), CPU ${Math.round(r.cpuPerCallUs)} µs each (${threadsLine(r.cpuByThread)})${r.lnsCpuPerCallUs === undefined ? "" : `, the LNS's ${Math.round(r.lnsCpuPerCallUs)} µs (${threadsLine(r.lnsCpuByThread ?? {})})`}${r.ok ? "" : "  FAILED"}`,
     );
   }
 }

@@ -65,7 +65,7 @@ import {
 } from "../protocol/l2tp/index.ts";
 import { startFreeRadius } from "../test/integration/radius/freeradius.ts";
 import { type PppAuth, type PppClientOptions, type PppLink, PppSubscribers } from "./lns-load-ppp.ts";
-import { cpuByThread, cpuByThreadPer, rssOf, runtimeCommand, runtimeName } from "./measure.ts";
+import { cpuByThread, cpuByThreadPer, rssOf, runtimeCommand, runtimeName, threadsLine } from "./measure.ts";
 import { benchUsers } from "./ppp-settings.ts";
 
 const { values } = parseArgs({
@@ -930,10 +930,7 @@ function loadAverage(): number | undefined {
 /** The human line and the JSON line of a round. */
 function report(r: RoundResult, lns: string): void {
   const n = (x: number) => x.toLocaleString("en-US");
-  const threads = Object.entries(r.lnsCpuByThread)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, micros]) => `${name} ${Math.round(micros)}`)
-    .join(", ");
+  const threads = threadsLine(r.lnsCpuByThread);
   const odd = [
     r.retransmitted && `${n(r.retransmitted)} resent`,
     r.outOfOrder && `${n(r.outOfOrder)} received out of order`,

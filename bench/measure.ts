@@ -157,6 +157,14 @@ export function cpuByThreadPer(
   return out;
 }
 
+/** Per-thread CPU as a reader wants it: the busiest first, "main 98, JSCWarmUp 16, …" (µs). */
+export function threadsLine(byThread: Record<string, number>): string {
+  return Object.entries(byThread)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, micros]) => `${name} ${Math.round(micros)}`)
+    .join(", ");
+}
+
 /** The p-th percentile of `values` (nearest rank; NaN when there are none). */
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
