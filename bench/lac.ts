@@ -37,9 +37,14 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { tuneAllocator } from "../adapters/allocator/index.ts";
 import { runLab } from "../bin/commands/lab.ts";
 import { type ChildLns, startChildLns } from "./lns-child-client.ts";
 import { cpuByThread, cpuByThreadPer, runtimeName, threadsLine } from "./measure.ts";
+
+// As `l2tp run` and `l2tp lab` do: the node's allocator options, this process started again with them
+// if need be (adapters/allocator).
+tuneAllocator();
 
 const { values } = parseArgs({
   options: {

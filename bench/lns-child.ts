@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import type { Aaa } from "../actors/aaa.ts";
 import { LocalAaa } from "../adapters/aaa/local.ts";
 import { RadiusClient } from "../adapters/aaa/radius.ts";
+import { tuneAllocator } from "../adapters/allocator/index.ts";
 import { realClock } from "../adapters/clock/index.ts";
 import { cryptoRandom } from "../adapters/random/index.ts";
 import { bindUdp } from "../adapters/udp/index.ts";
@@ -49,6 +50,10 @@ function kernelPeakRss(): number | undefined {
     return undefined;
   }
 }
+
+// As `l2tp run` and `l2tp lab` do: the node's allocator options, this process started again with them
+// if need be (adapters/allocator).
+tuneAllocator();
 
 const { values } = parseArgs({
   options: {

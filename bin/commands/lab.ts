@@ -16,6 +16,7 @@ import type { PppNodeConfig } from "../../actors/ppp-link.ts";
 import { LocalAaa } from "../../adapters/aaa/local.ts";
 import { type SimulatedSubscriber, SubscriberSimulator } from "../../adapters/access/simulator.ts";
 import { handleAdminRequest } from "../../adapters/admin/server.ts";
+import { describeAllocator } from "../../adapters/allocator/index.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
 import {
@@ -694,6 +695,7 @@ function printReport(r: LabReport, say: (line: string) => void): void {
   say(`LAC sent     ${messagesText(r.sentByLac)}`);
   if (r.sentByLns) say(`LNS sent     ${messagesText(r.sentByLns)}`);
   say(`memory       ${(r.rssBytes / 2 ** 20).toFixed(0)} MiB RSS (both nodes in this process) at peak`);
+  say(`allocator    ${describeAllocator()}`);
   if (r.events) say(`events       ${summaryText(r.events)}`);
   say(
     `leftovers    ${r.problems.length ? "see problems" : "none: every actor ended, every registry is empty"}`,

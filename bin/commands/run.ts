@@ -12,6 +12,7 @@ import { openAaa } from "../../adapters/aaa/index.ts";
 import { adminTokenFile } from "../../adapters/admin/access.ts";
 import { createNodeMetrics } from "../../adapters/admin/metrics.ts";
 import { startAdminServer } from "../../adapters/admin/server.ts";
+import { describeAllocator } from "../../adapters/allocator/index.ts";
 import { realClock } from "../../adapters/clock/index.ts";
 import { loadConfig, toNodeConfig } from "../../adapters/config/index.ts";
 import { EchoDataPlane } from "../../adapters/dataplane/index.ts";
@@ -212,7 +213,8 @@ export const run: Command = {
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     const where = transports.map((t) => `${t.local.address}:${t.local.port}`).join(", ");
     process.stdout.write(
-      `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
+      `l2tp run: allocator: ${describeAllocator()}\n` +
+        `l2tp run: node ${name} (${config.node.hostName}) on UDP ${where}; events ${recording.where}; admin API ${admin.url}\n` +
         `l2tp run: inspector ${inspectorUrl(admin.url, values["inspect-actions"] ? adminToken(config.admin.token, admin.url) : undefined)}\n`,
     );
 

@@ -20,6 +20,11 @@ test("an LNS and a LAC from config files, operated through the CLI", async () =>
     lacDestination: ", hide: [assignedSessionId]",
   });
 
+  // Each node started again with its allocator's options (adapters/allocator) and says so.
+  if (process.env.MIMALLOC_PURGE_DELAY === undefined)
+    for (const node of [lns, lac])
+      expect(node.out()).toContain("allocator: mimalloc keeps the pages it frees");
+
   const dialed = l2tp("dial", `127.0.0.1:${udp}`, "--count", "3", "--admin", lacUrl);
   expect(dialed.err).toBe("");
   expect(dialed.out.match(/^established: tunnel \d+ session \d+$/gm)).toHaveLength(3);
