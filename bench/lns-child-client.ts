@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { NODE_ALLOCATOR_ENV } from "../adapters/allocator/index.ts";
 import type { LabLns, LabReport } from "../bin/commands/lab.ts";
 import type { RecordingSummary } from "../bin/commands/recording.ts";
 import { runtimeCommand as benchCommand } from "./measure.ts";
@@ -40,7 +41,12 @@ export async function startChildLns(
     [...(events ? ["--events", events] : []), ...extraArgs],
     profileFlags(profile),
   );
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  // The node's allocator options (adapters/allocator) in its environment: a profiled child cannot start
+  // itself again with them. The caller's own environment wins.
+  const child = spawn(cmd, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...NODE_ALLOCATOR_ENV, ...process.env },
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   // One command at a time: answers come back in order.
   let queue: Promise<unknown> = Promise.resolve();

@@ -51,6 +51,7 @@ import process from "node:process";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { PeerAddress } from "../actors/ports.ts";
+import { NODE_ALLOCATOR_ENV } from "../adapters/allocator/index.ts";
 import { bindUdp, type UdpTransport } from "../adapters/udp/index.ts";
 import { LAB_SECRET } from "../bin/commands/lab.ts";
 import {
@@ -236,7 +237,9 @@ async function startLns(
     ...(values["warm-up"] ? ["--warm-up", values["warm-up"]] : []),
     ...extraArgs,
   ];
-  const env = { ...process.env, ...lnsEnv() };
+  // The node's allocator options, as `l2tp run` sets them (adapters/allocator), given here so that the
+  // child need not start again (which a profiled one cannot); the caller's own environment wins.
+  const env = { ...NODE_ALLOCATOR_ENV, ...process.env, ...lnsEnv() };
   const child: ChildProcess = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"], env });
   if (!child.stdout || !child.stdin || child.pid === undefined)
     throw new Error("bench/lns-load: the LNS did not start");

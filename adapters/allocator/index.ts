@@ -45,7 +45,7 @@ export function describeAllocator(env: Record<string, string | undefined> = proc
     case "operator's own":
       return `mimalloc as the environment sets it (${options(env)}; the node's own would be ${options(NODE_ALLOCATOR_ENV)})`;
     case "defaults":
-      return `mimalloc's defaults: this runtime could not start again with ${options(NODE_ALLOCATOR_ENV)} (set it in the environment)`;
+      return `mimalloc's defaults: this process could not start again with ${options(NODE_ALLOCATOR_ENV)} (profiled, or no execve here: set it in the environment)`;
     case "not on Bun":
       return "the runtime's own (no mimalloc options off Bun)";
   }
@@ -59,6 +59,10 @@ export function describeAllocator(env: Record<string, string | undefined> = proc
 export function tuneAllocator(): AllocatorState {
   const state = allocatorState(process.env);
   if (state !== "defaults") return state;
+  // A runtime that samples its threads for a CPU profile signals them all the time: a signal that
+  // arrives while the new image starts kills it (Bun 1.4 with --cpu-prof-interval=250: SIGPWR). A
+  // profiled process stays as it is; give it the options in its environment instead.
+  if (process.execArgv.some((flag) => flag.startsWith("--cpu-prof"))) return state;
   const execve = (process as { execve?: (file: string, args: string[], env: object) => never }).execve;
   if (typeof execve !== "function") return state;
   try {
