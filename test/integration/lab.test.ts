@@ -3,7 +3,9 @@
  * closed on the LAC: exactly 10 StopCCNs and no CDN, every actor ended, every registry empty on both sides.
  */
 import { expect, test } from "bun:test";
-import { runLab } from "../../bin/commands/lab.ts";
+import type { SimulatedSubscriber } from "../../adapters/access/simulator.ts";
+import { LAB_LNS_ADDRESS, pingAll, runLab } from "../../bin/commands/lab.ts";
+import { icmpEchoReply, ipv4ToNumber } from "../../protocol/ipv4.ts";
 import { expectEmptyRegistries } from "../support/registries.ts";
 
 test("closing a destination of 10 tunnels × 100 sessions sends exactly 10 StopCCNs and leaves nothing", async () => {
@@ -39,3 +41,30 @@ test("with PPP: 200 simulated subscribers through our LAC (domain map, proxy LCP
   expect(report.sentByLac.StopCCN).toBe(2);
   expect(report.sentByLac.CDN).toBeUndefined();
 }, 60_000);
+
+test("the lab's pings go out a window at a time, each window answered before the next (20,000 at once overflowed the LNS's socket)", async () => {
+  const lns = ipv4ToNumber(LAB_LNS_ADDRESS) as number;
+  let outstanding = 0;
+  let most = 0;
+  // Stand-ins for subscribers: each ping is answered on a later turn, as over UDP; the last one never is.
+  const subscribers = Array.from({ length: 25 }, (_, i) => {
+    const sub = {
+      received: [] as Uint8Array[],
+      context: () => ({ address: `10.64.0.${i + 1}` }),
+      sendIp(packet: Uint8Array) {
+        outstanding++;
+        most = Math.max(most, outstanding);
+        if (i === 24) return true;
+        setTimeout(() => {
+          outstanding--;
+          sub.received.push(icmpEchoReply(packet, lns) as Uint8Array);
+        }, 1);
+        return true;
+      },
+    };
+    return sub;
+  });
+  const answered = await pingAll(subscribers as unknown as SimulatedSubscriber[], 10, 200);
+  expect(answered).toBe(24);
+  expect(most).toBe(10);
+}, 10_000);
