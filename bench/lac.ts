@@ -4,7 +4,7 @@
  * authentication in the ICCN) → our LNS (proxy LCP taken over, CHAP by local AAA, an IPCP address) over
  * loopback UDP, and RSS per subscriber. A set-up is complete when the subscriber has its address.
  *
- *   node_modules/.bin/bun bench/lac.ts [--subscribers N] [--tunnels T] [--rounds R] [--lns child|here]
+ *   node_modules/.bin/bun bench/lac.ts [--subscribers N] [--tunnels T] [--rounds R] [--window W] [--lns child|here]
  *
  * The subscribers and the LAC run in this process (runLab); the LNS in a process of its own
  * (bench/lns-child.ts --ppp lab, the lab's own PPP: the default, as two nodes run), or in this one too
@@ -51,6 +51,7 @@ const { values } = parseArgs({
     subscribers: { type: "string", default: "5000" },
     tunnels: { type: "string", default: "10" },
     rounds: { type: "string", default: "2" },
+    window: { type: "string", default: "2000" },
     lns: { type: "string", default: "child" },
   },
 });
@@ -61,10 +62,12 @@ if (values.lns !== "child" && values.lns !== "here") {
 const subscribers = Number(values.subscribers);
 const tunnels = Number(values.tunnels);
 const rounds = Number(values.rounds);
+const window = Number(values.window);
 for (const [flag, n] of [
   ["--subscribers", subscribers],
   ["--tunnels", tunnels],
   ["--rounds", rounds],
+  ["--window", window],
 ] as const) {
   if (!Number.isInteger(n) || n < 1) {
     console.error(`bench/lac: ${flag}: expected a whole number of at least 1, got '${String(n)}'`);
@@ -117,7 +120,7 @@ async function round(kind: Round["kind"], last: boolean): Promise<Round> {
     sessions: subscribers,
     tunnels,
     holdMs: 0,
-    window: 2000,
+    window,
     ppp: kind === "ppp",
     throughLac: true,
     // The last round closes the child; the others leave it running once its tunnels are gone.
