@@ -6,14 +6,15 @@
  * bench/lac.ts (5,000 subscribers through our LAC to our LNS, third round): the LAC's process
  * 251-291 → 151-199 µs of CPU per subscriber and the LNS's 128-157 → 92-130 µs, set-ups 3,234-3,712 →
  * 3,985-5,434/s; JSC's thread that pre-faults its blocks (JSCWarmUp) and mimalloc's scavenger nearly idle.
- * A later purge (10 s) or a lazy one (`purge_decommits` 0) did not help.
+ * A later purge (1 s, 10 s, 1 min or 10 min: still purged) or a lazy one (`purge_decommits` 0) did not help.
  *
  * So the node runs with `MIMALLOC_PURGE_DELAY=-1`: what it once needed it keeps, and reuses. The cost is
  * that its RSS stays at its peak after a storm of calls instead of shrinking. mimalloc reads its options
  * from the environment once, as the process starts: the command that runs a node starts itself again
  * with the option set (`process.execve`: the same process id, arguments and runtime flags). An option the
  * operator set (any value, e.g. `MIMALLOC_PURGE_DELAY=100`, mimalloc's own default) is kept as it is.
- * Elsewhere (Deno, which does not use mimalloc; a runtime without `execve`) nothing is done.
+ * Elsewhere (Deno, whose allocator is not mimalloc: `MIMALLOC_VERBOSE=1` says nothing there; a runtime
+ * without `execve`) nothing is done. docs/PERFORMANCE.md ("Page faults") has the whole measure.
  */
 import process from "node:process";
 
