@@ -161,21 +161,26 @@ function selectionView(placer: GroupPlacer): SelectionView {
   return {
     now: placer.rt.clock.now(),
     lockout: (key) => destinations.get(key)?.lockoutWindow(),
-    tunnels: (key) => {
+    eachTunnel: (key, visit) => {
       const d = destinations.get(key);
-      const live: LiveTunnel[] = [];
-      if (!d) return live;
+      if (!d) return;
+      // One object, filled again for each tunnel (the view's contract): no object per tunnel per call.
+      const live: LiveTunnel = {
+        tunnelId: 0,
+        sessions: 0,
+        usable: false,
+        established: false,
+        assignmentId: undefined,
+      };
       for (const t of d.tunnels.values()) {
         if (t.phase === "closed") continue;
-        live.push({
-          tunnelId: t.id,
-          sessions: t.sessions.size,
-          usable: hasRoomFor(t.load, Number.POSITIVE_INFINITY),
-          established: t.phase === "established",
-          assignmentId: d.assignments.get(t.id),
-        });
+        live.tunnelId = t.id;
+        live.sessions = t.sessions.size;
+        live.usable = hasRoomFor(t.load, Number.POSITIVE_INFINITY);
+        live.established = t.phase === "established";
+        live.assignmentId = d.assignments.get(t.id);
+        visit(live);
       }
-      return live;
     },
   };
 }

@@ -75,8 +75,12 @@ export interface SelectionView {
   now: number;
   /** The destination's lockout (ms since / until), or undefined when it is not locked out. */
   lockout(destination: string): { since: number; until: number } | undefined;
-  /** The destination's live tunnels. */
-  tunnels(destination: string): Iterable<LiveTunnel>;
+  /**
+   * Shows `visit` each of the destination's live tunnels. The LiveTunnel given may be one object filled
+   * again for each (a node has tens of tunnels per destination, asked on every call): read it during
+   * the visit, keep nothing of it.
+   */
+  eachTunnel(destination: string, visit: (live: LiveTunnel) => void): void;
 }
 
 /** One call's progress through its group. */
@@ -255,19 +259,20 @@ interface Candidate {
 function candidate(t: GroupTunnel, destination: string, view: SelectionView): Candidate {
   let best: LiveTunnel | undefined;
   let any = false;
-  for (const live of view.tunnels(destination)) {
-    if (!live.usable || live.assignmentId !== t.assignmentId) continue;
+  view.eachTunnel(destination, (live) => {
+    if (!live.usable || live.assignmentId !== t.assignmentId) return;
     any = true;
-    if (t.maxSessions > 0 && live.sessions >= t.maxSessions) continue;
+    if (t.maxSessions > 0 && live.sessions >= t.maxSessions) return;
     // Established before opening, then the fullest, so that tunnels fill before new ones open.
     if (
       !best ||
       (live.established && !best.established) ||
       (live.established === best.established && live.sessions > best.sessions)
     ) {
-      best = live;
+      // A copy: the view may fill the same object again for the next tunnel.
+      best = { ...live };
     }
-  }
+  });
   return { tunnel: t, destination, room: best ?? (any ? "full" : "none") };
 }
 

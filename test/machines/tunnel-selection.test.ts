@@ -37,6 +37,18 @@ class World implements SelectionView {
   tunnels(d: string): LiveTunnel[] {
     return this.live.get(d) ?? [];
   }
+  eachTunnel(d: string, visit: (live: LiveTunnel) => void): void {
+    // As the node does: one object filled again for each tunnel, so that selection keeping a reference
+    // to what it was shown would be caught.
+    const shown: LiveTunnel = {
+      tunnelId: 0,
+      sessions: 0,
+      usable: false,
+      established: false,
+      assignmentId: undefined,
+    };
+    for (const t of this.tunnels(d)) visit(Object.assign(shown, t));
+  }
   lock(d: string): void {
     this.locks.set(d, { since: this.now, until: this.now + LOCKOUT_MS });
   }
