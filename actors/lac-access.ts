@@ -32,6 +32,7 @@ import { PPP_DEFAULTS, type PppEffect, type PppSettings, pppFrame } from "../mac
 import { type PppLogic, pppLogic, sinkPppEffects } from "../machines/ppp/ppp-logic.ts";
 import { proxyAvpsOf } from "../machines/ppp/proxy-lcp.ts";
 import { shareScope } from "../machines/shared-scope.ts";
+import type { TunnelSelected } from "../machines/system.ts";
 import type { TunnelGroup } from "../machines/tunnel-selection.ts";
 import { dataPayloadOffset } from "../protocol/l2tp/header.ts";
 import { decodeFrame, frameHeader, frameProtocol, payloadAt } from "../protocol/ppp/frame.ts";
@@ -311,7 +312,7 @@ class Subscriber {
     const outcome = await node.openSession({
       group: decision.group,
       // Each choice of tunnel selection is this subscriber's event (its own cheap step, not the system's).
-      onSelection: (selection) => this.record({ type: "selected", selection }),
+      onSelection: this.#recordSelection,
       ...(proxy ? { connectAvps: proxy } : {}),
       ...(this.#line.callingNumber !== undefined
         ? { requestAvps: { callingNumber: this.#line.callingNumber } }
@@ -341,8 +342,15 @@ class Subscriber {
     // The relay carries the link now: its ended actor is let go (one still running is stopped by `end`).
     if (this.#ppp?.ending) this.#ppp = undefined;
     this.startAccounting(credentials.user, outcome, decision.group);
-    void outcome.ended.then((why) => this.sessionEnded(why));
+    void outcome.ended.then(this.#sessionEnded);
   }
+
+  // The callbacks the call keeps for its life, made once here: a closure made in `decide` would keep
+  // decide's whole scope alive with it (JSC keeps a function's scope for all its closures), the
+  // subscriber's credentials (a PAP password) and the proxy AVPs among it.
+  readonly #recordSelection = (selection: TunnelSelected): void =>
+    this.record({ type: "selected", selection });
+  readonly #sessionEnded = (why: Cause): void => this.sessionEnded(why);
 
   /** An authentication failure with the cause (PAP Nak, CHAP Failure); the endpoint ends the link. */
   private refuse(why: Cause): void {
