@@ -64,8 +64,9 @@ export class PlacedCall implements SessionRequest {
   readonly id: number;
   readonly destination: PeerAddress;
   readonly call: "incoming" | "outgoing";
-  readonly requestAvps?: Avps;
-  readonly connectAvps?: Avps;
+  /** The access side's AVPs for the call's messages, until it is established (then not kept: see onEstablished). */
+  requestAvps?: Avps;
+  connectAvps?: Avps;
   attempts = 0;
   readonly #node: CallPlacer;
   #resolve: ((outcome: OpenSessionOutcome) => void) | undefined;
@@ -105,6 +106,10 @@ export class PlacedCall implements SessionRequest {
   }
 
   onEstablished(s: SessionHandle): void {
+    // Sent and acknowledged in the call's set-up: the proxy AVPs (a PAP password among them) are not
+    // kept for the call's life.
+    this.requestAvps = undefined;
+    this.connectAvps = undefined;
     const resolve = this.#resolve;
     if (!resolve) return;
     this.#resolve = undefined;

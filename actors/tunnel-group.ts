@@ -42,8 +42,9 @@ const MAX_PLACEMENTS = 4;
 export class GroupCall implements SessionRequest {
   readonly id: number;
   readonly call = "incoming" as const;
-  readonly requestAvps?: Avps;
-  readonly connectAvps?: Avps;
+  /** The caller's AVPs for the call's messages, until it is established (a new choice sends them again). */
+  requestAvps?: Avps;
+  connectAvps?: Avps;
   attempts = 0;
   /** The destination of the current choice. */
   destination: PeerAddress;
@@ -111,6 +112,9 @@ export class GroupCall implements SessionRequest {
 
   onEstablished(session: SessionHandle): void {
     this.#established = true;
+    // No new choice will send them again: not kept for the call's life (proxy AVPs: a PAP password).
+    this.requestAvps = undefined;
+    this.connectAvps = undefined;
     this.#caller.onEstablished(session);
   }
 

@@ -189,6 +189,11 @@ export const sessionUpdates = {
     request: undefined,
   }),
   markEstablished: () => ({ wasEstablished: true }),
+  /**
+   * The ICCN/OCCN is sent (the control channel keeps it until acked): its AVPs from the access side,
+   * proxy LCP and authentication among them (a PAP password), are not kept for the call's life.
+   */
+  forgetConnectAvps: () => ({ connectAvps: undefined }),
   recordLocalClose: (c, e) => ({ cause: e.type === "close" ? e.cause : c.cause }),
   recordPeerCdn: (_c, e) => {
     const rc = rxMessage(e).avps.resultCode;
@@ -421,7 +426,11 @@ export const SESSION_STATES: Readonly<Record<SessionState, SessionStateDef>> = {
     on: {
       // RFC 2661 §7.3 LAC wait-reply + ICRP acceptable → Send ICCN → established.
       "rx.ICRP": [
-        { guard: "replyNamesPeer", target: "established", actions: ["learnPeer", "sendIccn"] },
+        {
+          guard: "replyNamesPeer",
+          target: "established",
+          actions: ["learnPeer", "sendIccn", "forgetConnectAvps"],
+        },
         { target: "closed", actions: ["recordUnexpected", "sendCdn"] },
       ],
       // RFC 2661 §7.5 LNS wait-reply + OCRP acceptable → wait-connect.
@@ -435,7 +444,7 @@ export const SESSION_STATES: Readonly<Record<SessionState, SessionStateDef>> = {
   "wait-cs-answer": {
     setupTimeout: true,
     on: {
-      answered: [{ target: "established", actions: ["sendOccn"] }],
+      answered: [{ target: "established", actions: ["sendOccn", "forgetConnectAvps"] }],
       answerFailed: [{ target: "closed", actions: ["recordAnswerFailed", "sendCdn"] }],
     },
   },
@@ -516,6 +525,7 @@ export const sessionMachine = setup({
     sendOcrp: effect(F.sendOcrp),
     sendOccn: effect(F.sendOccn),
     markEstablished: update(U.markEstablished),
+    forgetConnectAvps: update(U.forgetConnectAvps),
     announceEstablished: effect(F.announceEstablished),
     recordLocalClose: update(U.recordLocalClose),
     recordPeerCdn: update(U.recordPeerCdn),

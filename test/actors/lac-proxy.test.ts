@@ -4,6 +4,7 @@
  * tunnel's other messages are as before (no Random Vector without something to hide).
  */
 import { describe, expect, test } from "bun:test";
+import type { NodeRuntime } from "../../actors/runtime.ts";
 import { LAC, Lab, LNS, lacConfig, lnsConfig } from "./lab.ts";
 
 const PASSWORD = new TextEncoder().encode("pap-Secret-4711");
@@ -56,6 +57,17 @@ describe("LAC: proxy authentication in the ICCN", () => {
     for (const p of others) expect(p.avps.some(([t]) => t === 36)).toBe(false);
     // The decoded ICCN (the lab decodes with the secret) carries the password as sent.
     expect(lab.sent("ICCN")[0]?.message.avps.proxyAuthenResponse).toEqual(PASSWORD);
+    // Once sent, the proxy AVPs (the password among them) are kept neither by the call's request nor by
+    // the session's context, for the call's life.
+    const sessions = [...lac.liveActors()].filter((a) => a.path.session !== undefined);
+    expect(sessions).toHaveLength(1);
+    const context = sessions[0]?.snapshot.context as { connectAvps?: unknown; wasEstablished: boolean };
+    expect(context.wasEstablished).toBe(true);
+    expect(context.connectAvps).toBeUndefined();
+    // The call's request (the node's own object; no API shows it) lets go of them too.
+    const runtime = (lac as unknown as { rt: NodeRuntime }).rt;
+    for (const tunnel of runtime.tunnels.values())
+      for (const session of tunnel.sessions.values()) expect(session.request?.connectAvps).toBeUndefined();
     await lab.closeAll();
   });
 
