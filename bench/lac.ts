@@ -34,6 +34,12 @@
  * against 12,001-20,467. The process of the LAC and the subscribers is what bounds it (it runs two of
  * the three PPP endpoints, the relay and the simulator), so the LNS's own process adds nothing; the
  * profile is spread thin (sendmmsg 10%, the rest under 2% a function). 6,000/s is not reached.
+ *
+ * Each round also gives the CPU per subscriber of this process and of the LNS's, by thread (Linux). On
+ * 2026-12-08 that showed JSC's block warm-up thread and mimalloc's scavenger at a sixth of this
+ * process: page faults, gone with adapters/allocator (this bench runs with the node's allocator options,
+ * as `l2tp lab` does). Then, third rounds: 3,788-5,583 subscribers/s, this process 152-214 µs a
+ * subscriber (its JavaScript thread ~85%, the GC's HeapHelper 20-26 µs), the LNS's 84-134 µs.
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
