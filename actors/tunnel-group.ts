@@ -42,9 +42,6 @@ const MAX_PLACEMENTS = 4;
 export class GroupCall implements SessionRequest {
   readonly id: number;
   readonly call = "incoming" as const;
-  /** The caller's AVPs for the call's messages, until it is established (a new choice sends them again). */
-  requestAvps?: Avps;
-  connectAvps?: Avps;
   attempts = 0;
   /** The destination of the current choice. */
   destination: PeerAddress;
@@ -69,8 +66,18 @@ export class GroupCall implements SessionRequest {
     this.#record = record;
     this.id = caller.id;
     this.destination = caller.destination;
-    if (caller.requestAvps) this.requestAvps = caller.requestAvps;
-    if (caller.connectAvps) this.connectAvps = caller.connectAvps;
+  }
+
+  /**
+   * The caller's AVPs for the call's messages (each new choice sends them again), read through: the
+   * caller lets go of them once the call is established (actors/placed-call.ts).
+   */
+  get requestAvps(): Avps | undefined {
+    return this.#caller.requestAvps;
+  }
+
+  get connectAvps(): Avps | undefined {
+    return this.#caller.connectAvps;
   }
 
   /** Chooses where the call goes and places it there (or refuses it with the selection's cause). */
@@ -112,9 +119,6 @@ export class GroupCall implements SessionRequest {
 
   onEstablished(session: SessionHandle): void {
     this.#established = true;
-    // No new choice will send them again: not kept for the call's life (proxy AVPs: a PAP password).
-    this.requestAvps = undefined;
-    this.connectAvps = undefined;
     this.#caller.onEstablished(session);
   }
 

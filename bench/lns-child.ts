@@ -17,6 +17,8 @@
  * `--ppp pap|chap`: it terminates PPP on every call (bench/ppp), asking for that protocol, with an
  * address pool of a million and AAA from `--users N` local users (the benchmark's subscriber among
  * them) or from `--radius HOST:AUTHPORT:ACCTPORT:SECRET`; `count` then says how many PPP links are up.
+ * Its spawners (lns-child-client.ts, lns-load.ts) give it the node's allocator options in its environment,
+ * as `l2tp run` runs with them (adapters/allocator), so that a profiled child has them too.
  */
 import { readFileSync } from "node:fs";
 import process from "node:process";
@@ -26,7 +28,6 @@ import { parseArgs } from "node:util";
 import type { Aaa } from "../actors/aaa.ts";
 import { LocalAaa } from "../adapters/aaa/local.ts";
 import { RadiusClient } from "../adapters/aaa/radius.ts";
-import { tuneAllocator } from "../adapters/allocator/index.ts";
 import { realClock } from "../adapters/clock/index.ts";
 import { cryptoRandom } from "../adapters/random/index.ts";
 import { bindUdp } from "../adapters/udp/index.ts";
@@ -50,10 +51,6 @@ function kernelPeakRss(): number | undefined {
     return undefined;
   }
 }
-
-// As `l2tp run` and `l2tp lab` do: the node's allocator options, this process started again with them
-// if need be (adapters/allocator).
-tuneAllocator();
 
 const { values } = parseArgs({
   options: {

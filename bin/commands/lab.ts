@@ -817,8 +817,9 @@ export async function pingAll(
 ): Promise<number> {
   let answered = 0;
   for (let start = 0; start < dialled.length; start += window) {
+    const end = Math.min(start + window, dialled.length);
     const waiting = new Set<number>();
-    for (let i = start; i < Math.min(start + window, dialled.length); i++) {
+    for (let i = start; i < end; i++) {
       const sub = dialled[i] as SimulatedSubscriber;
       sub.sendIp(icmpEchoRequest(sub.context().address ?? "0.0.0.0", LAB_LNS_ADDRESS, 1, i & 0xffff, PING));
       waiting.add(i);
@@ -830,7 +831,7 @@ export async function pingAll(
       }
       return waiting.size === 0;
     }, waitMs);
-    answered += Math.min(window, dialled.length - start) - waiting.size;
+    answered += end - start - waiting.size;
   }
   return answered;
 }

@@ -1013,16 +1013,7 @@ const IPCP_HOOKS: NcpHooks<IpcpKnownOption> = {
     if (step.c.role === "client") step.c.address = step.c.ipcpAsk.ipAddress;
   },
   refused: (step, refusal) => applyIpcpRefusal(step.c, refusal),
-  notConverging: (step) =>
-    terminate(
-      step,
-      pppCause(
-        PppDisconnectCode.ncpFailedToConverge,
-        PppProtocol.IPCP,
-        PppDirection.local,
-        "IPCP failed to converge",
-      ),
-    ),
+  notConverging: (step) => ipcpFailed(step, "IPCP failed to converge"),
 };
 
 /** An NCP packet (codes 1-7, RFC 1661 §5) through its automaton; an answer must match our last request. */
@@ -1702,16 +1693,15 @@ function ipv6cpUp(step: Step): void {
 
 /** IPCP finished (TO-, rejected): no network layer is left, so the link ends (RFC 3145 code 18/19). */
 function ipcpFinished(step: Step): void {
-  const c = step.c;
-  if (c.cause) return;
+  if (step.c.cause) return;
+  ipcpFailed(step, "IPCP did not come up");
+}
+
+/** IPCP cannot bring the network layer up: the link is terminated (RFC 3145 code 19, on our side). */
+function ipcpFailed(step: Step, message: string): void {
   terminate(
     step,
-    pppCause(
-      PppDisconnectCode.ncpFailedToConverge,
-      PppProtocol.IPCP,
-      PppDirection.local,
-      "IPCP did not come up",
-    ),
+    pppCause(PppDisconnectCode.ncpFailedToConverge, PppProtocol.IPCP, PppDirection.local, message),
   );
 }
 
@@ -1820,6 +1810,7 @@ export const hotInternals: readonly unknown[] = [
   ipcpUp,
   ipv6cpUp,
   ipcpFinished,
+  ipcpFailed,
   lcpFinished,
   terminate,
   finish,
